@@ -1,0 +1,20 @@
+// kmscore/bytes.hpp: byte spans, the currency of every API that takes or fills bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace kmscore {
+
+using byte = std::uint8_t;
+using byte_span = std::span<const byte>;
+using mutable_byte_span = std::span<byte>;
+
+// The bytes of a string, as a span (no copy).
+[[nodiscard]] inline byte_span as_bytes(std::string_view text) noexcept {
+  return {reinterpret_cast<const byte*>(text.data()), text.size()};  // NOLINT
+}
+
+}  // namespace kmscore

@@ -1,0 +1,96 @@
+// kmscore/context.hpp: the encryption context and its canonical serialization.
+//
+//   auto ctx = kmscore::encryption_context::make({{"Key1", "Value1"}, {"Key2", "Value2"}});
+//   if (!ctx) return ctx.error();              // KMS.0208
+//   kmscore::byte_span aad = ctx->canonical(); // bound into every envelope
+//
+// The canonical form (docs/envelope.md) is, with all integers little-endian u16:
+//   count || for each pair, sorted by the key's UTF-8 bytes: len(key) || key || len(value) || value
+// It is the same for the same pairs in any order, injective (lengths prefix every string),
+// at most 8192 bytes, and built once when the context is made. Keys and values must be
+// well-formed UTF-8; duplicate keys are rejected, never silently merged.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "bytes.hpp"
+#include "detail/text.hpp"
+#include "result.hpp"
+
+namespace kmscore {
+
+inline constexpr std::size_t max_encryption_context_size = 8192;
+
+class encryption_context {
+ public:
+  using pair = std::pair<std::string, std::string>;
+
+  // The empty context (what an absent encryption_context means).
+  encryption_context() : canonical_(2, byte{0}) {}
+
+  [[nodiscard]] static result<encryption_context> make(std::vector<pair> pairs) {
+    for (const auto& [key, value] : pairs) {
+      if (!detail::utf8_code_points(key) || !detail::utf8_code_points(value)) {
+        return errc::invalid_encryption_context;
+      }
+    }
+    std::sort(pairs.begin(), pairs.end(),
+              [](const pair& a, const pair& b) { return a.first < b.first; });
+    const auto duplicate =
+        std::adjacent_find(pairs.begin(), pairs.end(),
+                           [](const pair& a, const pair& b) { return a.first == b.first; });
+    if (duplicate != pairs.end()) return errc::invalid_encryption_context;
+
+    std::size_t size = 2;
+    for (const auto& [key, value] : pairs) {
+      size += 4 + key.size() + value.size();
+      if (size > max_encryption_context_size) return errc::invalid_encryption_context;
+    }
+    encryption_context context;
+    context.canonical_.clear();
+    context.canonical_.reserve(size);
+    context.append_u16(pairs.size());
+    for (const auto& [key, value] : pairs) {
+      context.append_string(key);
+      context.append_string(value);
+    }
+    context.pairs_ = std::move(pairs);
+    return context;
+  }
+  [[nodiscard]] static result<encryption_context> make(std::initializer_list<pair> pairs) {
+    return make(std::vector<pair>(pairs));
+  }
+
+  // The pairs, sorted by key.
+  [[nodiscard]] const std::vector<pair>& pairs() const noexcept { return pairs_; }
+  [[nodiscard]] bool empty() const noexcept { return pairs_.empty(); }
+  [[nodiscard]] byte_span canonical() const noexcept { return canonical_; }
+
+  friend bool operator==(const encryption_context& a, const encryption_context& b) noexcept {
+    return a.canonical_ == b.canonical_;
+  }
+
+ private:
+  // Sizes fit: the 8192-byte limit is checked before serializing.
+  void append_u16(std::size_t value) {
+    canonical_.push_back(static_cast<byte>(value & 0xFFU));
+    canonical_.push_back(static_cast<byte>((value >> 8U) & 0xFFU));
+  }
+  void append_string(std::string_view text) {
+    append_u16(text.size());
+    const auto bytes = as_bytes(text);
+    canonical_.insert(canonical_.end(), bytes.begin(), bytes.end());
+  }
+
+  std::vector<pair> pairs_;
+  std::vector<byte> canonical_;
+};
+
+}  // namespace kmscore

@@ -1,0 +1,26 @@
+// kmscore/detail/wipe.hpp: memory wiping and value barriers the optimiser cannot remove.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace kmscore::detail {
+
+// Overwrites n bytes with zeros. The empty asm that "reads" the pointer and clobbers memory
+// keeps the compiler from treating the stores as dead (the technique of BoringSSL's
+// OPENSSL_cleanse).
+inline void secure_wipe(void* data, std::size_t size) noexcept {
+  if (size == 0) return;
+  std::memset(data, 0, size);
+  __asm__ __volatile__("" : : "r"(data) : "memory");
+}
+
+// Hides a value from the optimiser so that branch-free code stays branch-free.
+template <class T>
+[[nodiscard]] inline T value_barrier(T value) noexcept {
+  __asm__("" : "+r"(value));
+  return value;
+}
+
+}  // namespace kmscore::detail

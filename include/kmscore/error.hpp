@@ -1,0 +1,151 @@
+// kmscore/error.hpp: the API's error codes, their HTTP status and documented messages.
+//
+// Every failure the library reports is one of the codes of the API contract
+// (shared spec api.md). `error` is a small value: the code plus, for the generic
+// "Invalid {field}." code KMS.0308 and the "missing parameter" code KMS.0204, the name of
+// the field at fault. It never carries secret data.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kmscore {
+
+enum class errc : std::uint8_t {
+  kms_error,                      // 500 KMS.0101 (backend fault or unsupported spec)
+  invalid_request,                // 400 KMS.0202 (not JSON, not an object, duplicate key)
+  request_too_long,               // 400 KMS.0203
+  missing_parameter,              // 400 KMS.0204
+  invalid_key_id,                 // 400 KMS.0205
+  invalid_sequence,               // 400 KMS.0206
+  key_not_found,                  // 404 KMS.0207
+  invalid_encryption_context,     // 400 KMS.0208
+  key_disabled,                   // 400 KMS.0209
+  key_pending_deletion,           // 400 KMS.0210
+  invalid_parameter,              // 400 KMS.0308 "Invalid {field}."
+  asymmetric_not_supported,       // 400 KMS.0325
+  invalid_key_alias,              // 400 KMS.1101
+  invalid_key_description,        // 400 KMS.1103
+  duplicate_key_alias,            // 400 KMS.1104
+  key_not_disabled,               // 400 KMS.1201
+  key_not_enabled,                // 400 KMS.1301
+  invalid_pending_days,           // 400 KMS.1401
+  key_already_scheduled,          // 400 KMS.1402
+  key_not_scheduled,              // 400 KMS.1501
+  datakey_length_out_of_range,    // 400 KMS.1901
+  invalid_datakey_spec,           // 400 KMS.1902
+  datakey_length_not_multiple,    // 400 KMS.1903
+  datakey_length_not_512,         // 400 KMS.2001
+  invalid_plain_text,             // 400 KMS.2101
+  invalid_datakey_plain_length,   // 400 KMS.2102
+  dek_hash_mismatch,              // 400 KMS.2103
+  plain_text_length_mismatch,     // 400 KMS.2104
+  invalid_cipher_text,            // 400 KMS.2201
+  invalid_datakey_cipher_length,  // 400 KMS.2202
+  decrypt_failed,                 // 400 KMS.2203 (every authentication failure, opaque)
+  cipher_text_length_mismatch,    // 400 KMS.2204
+};
+
+struct error_info {
+  errc code;
+  std::string_view code_string;
+  int http_status;
+  std::string_view message;  // empty for KMS.0308, whose message names the field
+};
+
+inline constexpr std::array<error_info, 32> error_table{{
+    {errc::kms_error, "KMS.0101", 500, "KMS error."},
+    {errc::invalid_request, "KMS.0202", 400, "Invalid request."},
+    {errc::request_too_long, "KMS.0203", 400, "The request message is too long."},
+    {errc::missing_parameter, "KMS.0204", 400, "Missing request parameters."},
+    {errc::invalid_key_id, "KMS.0205", 400, "Invalid key ID."},
+    {errc::invalid_sequence, "KMS.0206", 400, "Invalid sequence."},
+    {errc::key_not_found, "KMS.0207", 404, "The key does not exist."},
+    {errc::invalid_encryption_context, "KMS.0208", 400,
+     "Invalid value of value encryption_context."},
+    {errc::key_disabled, "KMS.0209", 400, "The key has been disabled."},
+    {errc::key_pending_deletion, "KMS.0210", 400,
+     "The key is in Scheduled deletion state and cannot be used."},
+    {errc::invalid_parameter, "KMS.0308", 400, ""},
+    {errc::asymmetric_not_supported, "KMS.0325", 400,
+     "The asymmetric key is not support this operation."},
+    {errc::invalid_key_alias, "KMS.1101", 400, "Invalid key_alias."},
+    {errc::invalid_key_description, "KMS.1103", 400, "Invalid key_description."},
+    {errc::duplicate_key_alias, "KMS.1104", 400, "Duplicate key aliases."},
+    {errc::key_not_disabled, "KMS.1201", 400, "The key is not disabled."},
+    {errc::key_not_enabled, "KMS.1301", 400, "The key is not enabled."},
+    {errc::invalid_pending_days, "KMS.1401", 400, "Invalid pending_days."},
+    {errc::key_already_scheduled, "KMS.1402", 400,
+     "The key is already in Scheduled deletion state."},
+    {errc::key_not_scheduled, "KMS.1501", 400, "The key is not in Scheduled deletion state."},
+    {errc::datakey_length_out_of_range, "KMS.1901", 400,
+     "datakey_length must be in the range 8 bits to 8,192 bits."},
+    {errc::invalid_datakey_spec, "KMS.1902", 400, "key_spec can only be AES_128 or AES_256."},
+    {errc::datakey_length_not_multiple, "KMS.1903", 400, "datakey_length must be a multiple of 8."},
+    {errc::datakey_length_not_512, "KMS.2001", 400, "datakey_length must be 512 bits."},
+    {errc::invalid_plain_text, "KMS.2101", 400, "Invalid plain_text."},
+    {errc::invalid_datakey_plain_length, "KMS.2102", 400, "datakey_plain_length must be 64 bytes."},
+    {errc::dek_hash_mismatch, "KMS.2103", 400, "Failed to verify the DEK hash."},
+    {errc::plain_text_length_mismatch, "KMS.2104", 400,
+     "The length of plain_text does not match datakey_plain_length."},
+    {errc::invalid_cipher_text, "KMS.2201", 400, "Invalid cipher_text."},
+    {errc::invalid_datakey_cipher_length, "KMS.2202", 400,
+     "datakey_cipher_length must be 64 bytes."},
+    {errc::decrypt_failed, "KMS.2203", 400, "Failed to verify the DEK hash."},
+    {errc::cipher_text_length_mismatch, "KMS.2204", 400,
+     "The length of cipher_text does not match datakey_cipher_length."},
+}};
+
+[[nodiscard]] constexpr const error_info& info(errc code) noexcept {
+  // The table is ordered like the enumeration; a static_assert below keeps it so.
+  return error_table[static_cast<std::size_t>(code)];
+}
+
+namespace detail {
+constexpr bool error_table_is_ordered() noexcept {
+  for (std::size_t i = 0; i < error_table.size(); ++i) {
+    if (static_cast<std::size_t>(error_table[i].code) != i) return false;
+  }
+  return true;
+}
+static_assert(error_table_is_ordered(), "error_table must follow the order of errc");
+}  // namespace detail
+
+// A failure: the code, and the field it concerns when the message names one.
+class error {
+ public:
+  constexpr error(errc code,
+                  std::string_view field = {}) noexcept  // NOLINT(google-explicit-constructor)
+      : code_{code}, field_{field} {}
+
+  [[nodiscard]] constexpr errc code() const noexcept { return code_; }
+  [[nodiscard]] constexpr std::string_view field() const noexcept { return field_; }
+  [[nodiscard]] constexpr std::string_view code_string() const noexcept {
+    return info(code_).code_string;
+  }
+  [[nodiscard]] constexpr int http_status() const noexcept { return info(code_).http_status; }
+
+  // The documented English message ("Invalid {field}." for KMS.0308).
+  [[nodiscard]] std::string message() const {
+    if (code_ == errc::invalid_parameter) {
+      std::string text{"Invalid "};
+      text.append(field_);
+      text.push_back('.');
+      return text;
+    }
+    return std::string{info(code_).message};
+  }
+
+  friend constexpr bool operator==(const error& a, const error& b) noexcept {
+    return a.code_ == b.code_ && a.field_ == b.field_;
+  }
+  friend constexpr bool operator==(const error& a, errc b) noexcept { return a.code_ == b; }
+
+ private:
+  errc code_;
+  std::string_view field_;  // always a string literal of the library: never dangles
+};
+
+}  // namespace kmscore

@@ -1,0 +1,175 @@
+// kmscore/key_spec.hpp: the key-spec policy, one constexpr table that every part consults.
+//
+//   const auto& policy = kmscore::spec_policy(kmscore::key_spec::sm4);
+//   policy.material_size;               // 16
+//   policy.allows(key_usage::sign_verify);  // false
+//   policy.suite;                       // envelope_suite::sm4_gcm_hmac_sm3
+//
+// Nothing else in the library names a spec's properties: sizes, usages, origins and the
+// envelope suite all come from `key_spec_table`.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace kmscore {
+
+enum class key_spec : std::uint8_t {
+  aes_256,
+  sm4,
+  rsa_2048,
+  rsa_3072,
+  rsa_4096,
+  ec_p256,
+  ec_p384,
+  sm2
+};
+enum class key_usage : std::uint8_t { encrypt_decrypt, sign_verify };
+enum class key_origin : std::uint8_t { kms, external };
+enum class key_family : std::uint8_t { symmetric, rsa, ec, sm2 };
+
+// Key states, numbered as the API numbers them.
+enum class key_state : std::uint8_t {
+  pending_activation = 1,
+  enabled = 2,
+  disabled = 3,
+  scheduled_deletion = 4,
+  pending_import = 5,
+};
+
+// The envelope suite a master key of a spec wraps data keys with (none: cannot wrap).
+enum class envelope_suite : std::uint8_t { none, aes256_gcm_hmac_sha256, sm4_gcm_hmac_sm3 };
+
+// The spec of a data key (create-datakey's own key_spec field).
+enum class datakey_spec : std::uint8_t { aes_128, aes_256 };
+
+namespace detail {
+constexpr std::uint8_t bit(key_usage usage) noexcept {
+  return static_cast<std::uint8_t>(1U << static_cast<unsigned>(usage));
+}
+constexpr std::uint8_t bit(key_origin origin) noexcept {
+  return static_cast<std::uint8_t>(1U << static_cast<unsigned>(origin));
+}
+}  // namespace detail
+
+struct key_spec_policy {
+  key_spec spec;
+  std::string_view name;  // as on the wire: "AES_256"
+  key_family family;
+  std::size_t strength_bits;  // key size (RSA modulus, EC field, symmetric key)
+  std::size_t material_size;  // bytes of symmetric material; 0 for asymmetric specs
+  key_usage default_usage;
+  std::uint8_t allowed_usages;   // bit set over key_usage
+  std::uint8_t allowed_origins;  // bit set over key_origin
+  envelope_suite suite;
+
+  [[nodiscard]] constexpr bool allows(key_usage usage) const noexcept {
+    return (allowed_usages & detail::bit(usage)) != 0;
+  }
+  [[nodiscard]] constexpr bool allows(key_origin origin) const noexcept {
+    return (allowed_origins & detail::bit(origin)) != 0;
+  }
+  [[nodiscard]] constexpr bool is_symmetric() const noexcept {
+    return family == key_family::symmetric;
+  }
+};
+
+namespace detail {
+inline constexpr std::uint8_t encrypt = bit(key_usage::encrypt_decrypt);
+inline constexpr std::uint8_t sign = bit(key_usage::sign_verify);
+inline constexpr std::uint8_t kms_only = bit(key_origin::kms);
+inline constexpr std::uint8_t kms_or_external = bit(key_origin::kms) | bit(key_origin::external);
+}  // namespace detail
+
+// The policy of api.md's "Allowed key_spec × key_usage" table, plus the origin rule
+// ("external only with AES_256") and the envelope suite of each spec. Ordered like key_spec.
+inline constexpr std::array<key_spec_policy, 8> key_spec_table{{
+    {key_spec::aes_256, "AES_256", key_family::symmetric, 256, 32, key_usage::encrypt_decrypt,
+     detail::encrypt, detail::kms_or_external, envelope_suite::aes256_gcm_hmac_sha256},
+    {key_spec::sm4, "SM4", key_family::symmetric, 128, 16, key_usage::encrypt_decrypt,
+     detail::encrypt, detail::kms_only, envelope_suite::sm4_gcm_hmac_sm3},
+    {key_spec::rsa_2048, "RSA_2048", key_family::rsa, 2048, 0, key_usage::sign_verify,
+     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none},
+    {key_spec::rsa_3072, "RSA_3072", key_family::rsa, 3072, 0, key_usage::sign_verify,
+     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none},
+    {key_spec::rsa_4096, "RSA_4096", key_family::rsa, 4096, 0, key_usage::sign_verify,
+     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none},
+    {key_spec::ec_p256, "EC_P256", key_family::ec, 256, 0, key_usage::sign_verify, detail::sign,
+     detail::kms_only, envelope_suite::none},
+    {key_spec::ec_p384, "EC_P384", key_family::ec, 384, 0, key_usage::sign_verify, detail::sign,
+     detail::kms_only, envelope_suite::none},
+    {key_spec::sm2, "SM2", key_family::sm2, 256, 0, key_usage::sign_verify,
+     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none},
+}};
+
+[[nodiscard]] constexpr const key_spec_policy& spec_policy(key_spec spec) noexcept {
+  return key_spec_table[static_cast<std::size_t>(spec)];
+}
+
+namespace detail {
+constexpr bool key_spec_table_is_ordered() noexcept {
+  for (std::size_t i = 0; i < key_spec_table.size(); ++i) {
+    if (static_cast<std::size_t>(key_spec_table[i].spec) != i) return false;
+    if (!key_spec_table[i].allows(key_spec_table[i].default_usage)) return false;
+    if ((key_spec_table[i].suite != envelope_suite::none) != key_spec_table[i].is_symmetric()) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(key_spec_table_is_ordered(),
+              "key_spec_table must follow key_spec, allow its default usage, and give a suite "
+              "exactly to the symmetric specs");
+}  // namespace detail
+
+// Wire names. Parsing is exact (case-sensitive), as the API documents the enumerations.
+[[nodiscard]] constexpr std::string_view to_string(key_spec spec) noexcept {
+  return spec_policy(spec).name;
+}
+[[nodiscard]] constexpr std::optional<key_spec> parse_key_spec(std::string_view text) noexcept {
+  for (const auto& row : key_spec_table) {
+    if (row.name == text) return row.spec;
+  }
+  return std::nullopt;
+}
+
+[[nodiscard]] constexpr std::string_view to_string(key_usage usage) noexcept {
+  return usage == key_usage::encrypt_decrypt ? "ENCRYPT_DECRYPT" : "SIGN_VERIFY";
+}
+[[nodiscard]] constexpr std::optional<key_usage> parse_key_usage(std::string_view text) noexcept {
+  if (text == "ENCRYPT_DECRYPT") return key_usage::encrypt_decrypt;
+  if (text == "SIGN_VERIFY") return key_usage::sign_verify;
+  return std::nullopt;
+}
+
+[[nodiscard]] constexpr std::string_view to_string(key_origin origin) noexcept {
+  return origin == key_origin::kms ? "kms" : "external";
+}
+[[nodiscard]] constexpr std::optional<key_origin> parse_key_origin(std::string_view text) noexcept {
+  if (text == "kms") return key_origin::kms;
+  if (text == "external") return key_origin::external;
+  return std::nullopt;
+}
+
+[[nodiscard]] constexpr std::string_view to_string(datakey_spec spec) noexcept {
+  return spec == datakey_spec::aes_128 ? "AES_128" : "AES_256";
+}
+[[nodiscard]] constexpr std::size_t datakey_bits(datakey_spec spec) noexcept {
+  return spec == datakey_spec::aes_128 ? 128 : 256;
+}
+[[nodiscard]] constexpr std::optional<datakey_spec> parse_datakey_spec(
+    std::string_view text) noexcept {
+  if (text == "AES_128") return datakey_spec::aes_128;
+  if (text == "AES_256") return datakey_spec::aes_256;
+  return std::nullopt;
+}
+
+[[nodiscard]] constexpr bool is_valid_key_state(int state) noexcept {
+  return state >= static_cast<int>(key_state::pending_activation) &&
+         state <= static_cast<int>(key_state::pending_import);
+}
+
+}  // namespace kmscore

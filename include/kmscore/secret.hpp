@@ -1,0 +1,123 @@
+// kmscore/secret.hpp: zeroizing, move-only containers for key material.
+//
+//   kmscore::secret_bytes dek{64};          // 64 zero bytes on the heap
+//   fill(dek.expose());                     // the one greppable accessor
+//   if (constant_time_equal(a.expose(), b.expose())) ...
+//
+// Security: the bytes are wiped when the container is destroyed, moved from or resized, on
+// every path. Containers cannot be copied (use `clone()` explicitly) and have no stream or
+// format support, so they cannot be printed by accident. Equality is constant time in the
+// contents (lengths are public). Thread safety: like a std::vector.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <utility>
+
+#include "bytes.hpp"
+#include "detail/wipe.hpp"
+
+namespace kmscore {
+
+// Compares two byte strings in time independent of their contents.
+[[nodiscard]] inline bool constant_time_equal(byte_span a, byte_span b) noexcept {
+  if (a.size() != b.size()) return false;
+  byte difference = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    difference = static_cast<byte>(difference | (a[i] ^ b[i]));
+  }
+  return detail::value_barrier(difference) == 0;
+}
+
+// A heap buffer of secret bytes, of a size fixed at construction.
+class secret_bytes {
+ public:
+  secret_bytes() noexcept = default;
+  explicit secret_bytes(std::size_t size)
+      : data_{size == 0 ? nullptr : new byte[size]()}, size_{size} {}
+  explicit secret_bytes(byte_span contents) : secret_bytes(contents.size()) {
+    for (std::size_t i = 0; i < size_; ++i) data_[i] = contents[i];
+  }
+  secret_bytes(const secret_bytes&) = delete;
+  secret_bytes& operator=(const secret_bytes&) = delete;
+  secret_bytes(secret_bytes&& other) noexcept
+      : data_{std::exchange(other.data_, nullptr)}, size_{std::exchange(other.size_, 0)} {}
+  secret_bytes& operator=(secret_bytes&& other) noexcept {
+    if (this != &other) {
+      release();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
+  ~secret_bytes() { release(); }
+
+  // An explicit copy, for the rare caller that needs two owners.
+  [[nodiscard]] secret_bytes clone() const { return secret_bytes{expose()}; }
+
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+
+  // The only way to the bytes: easy to find in review.
+  [[nodiscard]] mutable_byte_span expose() noexcept { return {data_, size_}; }
+  [[nodiscard]] byte_span expose() const noexcept { return {data_, size_}; }
+
+  // Zeroes the contents, keeping the size (used on failure paths).
+  void wipe() noexcept { detail::secure_wipe(data_, size_); }
+
+  friend bool operator==(const secret_bytes& a, const secret_bytes& b) noexcept {
+    return constant_time_equal(a.expose(), b.expose());
+  }
+
+ private:
+  void release() noexcept {
+    detail::secure_wipe(data_, size_);
+    delete[] data_;
+    data_ = nullptr;
+    size_ = 0;
+  }
+
+  byte* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// A fixed-size secret held inline (derived keys, salts of the hot path: no allocation).
+template <std::size_t N>
+class secret_array {
+ public:
+  static constexpr std::size_t size_bytes = N;
+
+  secret_array() noexcept = default;
+  explicit secret_array(std::span<const byte, N> contents) noexcept {
+    for (std::size_t i = 0; i < N; ++i) data_[i] = contents[i];
+  }
+  secret_array(const secret_array&) = delete;
+  secret_array& operator=(const secret_array&) = delete;
+  secret_array(secret_array&& other) noexcept : data_{other.data_} { other.wipe(); }
+  secret_array& operator=(secret_array&& other) noexcept {
+    if (this != &other) {
+      data_ = other.data_;
+      other.wipe();
+    }
+    return *this;
+  }
+  ~secret_array() { wipe(); }
+
+  [[nodiscard]] static constexpr std::size_t size() noexcept { return N; }
+  [[nodiscard]] std::span<byte, N> expose() noexcept { return std::span<byte, N>{data_}; }
+  [[nodiscard]] std::span<const byte, N> expose() const noexcept {
+    return std::span<const byte, N>{data_};
+  }
+  void wipe() noexcept { detail::secure_wipe(data_.data(), N); }
+
+  friend bool operator==(const secret_array& a, const secret_array& b) noexcept {
+    return constant_time_equal(a.expose(), b.expose());
+  }
+
+ private:
+  std::array<byte, N> data_{};
+};
+
+}  // namespace kmscore

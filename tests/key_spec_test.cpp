@@ -1,0 +1,102 @@
+#include <kmscore/key_spec.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <tuple>
+
+namespace {
+
+using kmscore::envelope_suite;
+using kmscore::key_origin;
+using kmscore::key_spec;
+using kmscore::key_usage;
+using kmscore::spec_policy;
+
+// api.md's "Allowed key_spec × key_usage" table, written out independently of the library's
+// table: {name, ENCRYPT_DECRYPT allowed, SIGN_VERIFY allowed, default, external allowed}.
+struct documented_row {
+  const char* name;
+  bool encrypt;
+  bool sign;
+  key_usage default_usage;
+  bool external;
+};
+const documented_row documented[] = {
+    {"AES_256", true, false, key_usage::encrypt_decrypt, true},
+    {"SM4", true, false, key_usage::encrypt_decrypt, false},
+    {"RSA_2048", true, true, key_usage::sign_verify, false},
+    {"RSA_3072", true, true, key_usage::sign_verify, false},
+    {"RSA_4096", true, true, key_usage::sign_verify, false},
+    {"EC_P256", false, true, key_usage::sign_verify, false},
+    {"EC_P384", false, true, key_usage::sign_verify, false},
+    {"SM2", true, true, key_usage::sign_verify, false},
+};
+
+TEST(KeySpecTest, TableMatchesTheDocumentedMatrix) {
+  ASSERT_EQ(std::size(documented), kmscore::key_spec_table.size());
+  for (const auto& row : documented) {
+    const auto spec = kmscore::parse_key_spec(row.name);
+    ASSERT_TRUE(spec) << row.name;
+    const auto& policy = spec_policy(*spec);
+    EXPECT_EQ(policy.name, row.name);
+    EXPECT_EQ(policy.allows(key_usage::encrypt_decrypt), row.encrypt) << row.name;
+    EXPECT_EQ(policy.allows(key_usage::sign_verify), row.sign) << row.name;
+    EXPECT_EQ(policy.default_usage, row.default_usage) << row.name;
+    EXPECT_TRUE(policy.allows(key_origin::kms)) << row.name;
+    EXPECT_EQ(policy.allows(key_origin::external), row.external) << row.name;
+  }
+}
+
+TEST(KeySpecTest, SymmetricSpecsHaveMaterialSizesAndSuites) {
+  EXPECT_EQ(spec_policy(key_spec::aes_256).material_size, 32U);
+  EXPECT_EQ(spec_policy(key_spec::aes_256).suite, envelope_suite::aes256_gcm_hmac_sha256);
+  EXPECT_EQ(spec_policy(key_spec::sm4).material_size, 16U);
+  EXPECT_EQ(spec_policy(key_spec::sm4).suite, envelope_suite::sm4_gcm_hmac_sm3);
+  for (const auto spec : {key_spec::rsa_2048, key_spec::rsa_3072, key_spec::rsa_4096,
+                          key_spec::ec_p256, key_spec::ec_p384, key_spec::sm2}) {
+    EXPECT_FALSE(spec_policy(spec).is_symmetric());
+    EXPECT_EQ(spec_policy(spec).suite, envelope_suite::none);
+    EXPECT_EQ(spec_policy(spec).material_size, 0U);
+  }
+  EXPECT_EQ(spec_policy(key_spec::rsa_3072).strength_bits, 3072U);
+  EXPECT_EQ(spec_policy(key_spec::ec_p384).strength_bits, 384U);
+}
+
+TEST(KeySpecTest, ParsingIsExact) {
+  EXPECT_EQ(kmscore::parse_key_spec("SM2"), key_spec::sm2);
+  EXPECT_FALSE(kmscore::parse_key_spec("sm2"));
+  EXPECT_FALSE(kmscore::parse_key_spec("AES_256 "));
+  EXPECT_FALSE(kmscore::parse_key_spec("AES_128"));  // a data-key spec, not a CMK spec
+  EXPECT_FALSE(kmscore::parse_key_spec(""));
+  EXPECT_EQ(kmscore::parse_key_usage("SIGN_VERIFY"), key_usage::sign_verify);
+  EXPECT_FALSE(kmscore::parse_key_usage("sign_verify"));
+  EXPECT_EQ(kmscore::parse_key_origin("external"), key_origin::external);
+  EXPECT_FALSE(kmscore::parse_key_origin("EXTERNAL"));
+  EXPECT_EQ(kmscore::parse_datakey_spec("AES_128"), kmscore::datakey_spec::aes_128);
+  EXPECT_FALSE(kmscore::parse_datakey_spec("SM4"));
+}
+
+TEST(KeySpecTest, NamesRoundTrip) {
+  for (const auto& row : kmscore::key_spec_table) {
+    EXPECT_EQ(kmscore::parse_key_spec(kmscore::to_string(row.spec)), row.spec);
+  }
+  for (const auto usage : {key_usage::encrypt_decrypt, key_usage::sign_verify}) {
+    EXPECT_EQ(kmscore::parse_key_usage(kmscore::to_string(usage)), usage);
+  }
+  for (const auto origin : {key_origin::kms, key_origin::external}) {
+    EXPECT_EQ(kmscore::parse_key_origin(kmscore::to_string(origin)), origin);
+  }
+  EXPECT_EQ(kmscore::datakey_bits(kmscore::datakey_spec::aes_128), 128U);
+  EXPECT_EQ(kmscore::datakey_bits(kmscore::datakey_spec::aes_256), 256U);
+}
+
+TEST(KeySpecTest, KeyStatesAreNumberedOneToFive) {
+  EXPECT_FALSE(kmscore::is_valid_key_state(0));
+  for (int state = 1; state <= 5; ++state) EXPECT_TRUE(kmscore::is_valid_key_state(state));
+  EXPECT_FALSE(kmscore::is_valid_key_state(6));
+  EXPECT_EQ(static_cast<int>(kmscore::key_state::enabled), 2);
+  EXPECT_EQ(static_cast<int>(kmscore::key_state::pending_import), 5);
+}
+
+}  // namespace

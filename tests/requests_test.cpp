@@ -1,0 +1,229 @@
+// Validation of whole requests: field order, defaults, and the seeds' sample requests.
+#include <kmscore/requests.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace {
+
+using kmscore::errc;
+
+constexpr const char* seed_key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
+constexpr const char* seed_sequence = "919c82d4-8046-4722-9094-35c3c6524cff";
+
+// ---- create-key ------------------------------------------------------------------------
+
+TEST(RequestsTest, SeedCreateKeyRequestIsAcceptedWithDefaults) {
+  kmscore::create_key_request request;  // {"key_alias": "test"}
+  request.key_alias = "test";
+  const auto params = kmscore::validate(request);
+  ASSERT_TRUE(params);
+  EXPECT_EQ(params->key_alias, "test");
+  EXPECT_EQ(params->spec, kmscore::key_spec::aes_256);
+  EXPECT_EQ(params->usage, kmscore::key_usage::encrypt_decrypt);
+  EXPECT_EQ(params->origin, kmscore::key_origin::kms);
+  EXPECT_EQ(params->enterprise_project_id, "0");
+  EXPECT_EQ(params->key_description, "");
+}
+
+TEST(RequestsTest, CreateKeyRequiresAlias) {
+  const auto missing = kmscore::validate(kmscore::create_key_request{});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code_string(), "KMS.0204");
+  EXPECT_EQ(missing.error().field(), "key_alias");
+}
+
+TEST(RequestsTest, CreateKeyDefaultsUsageFromSpec) {
+  kmscore::create_key_request request;
+  request.key_alias = "signer";
+  request.key_spec = "EC_P256";
+  const auto params = kmscore::validate(request);
+  ASSERT_TRUE(params);
+  EXPECT_EQ(params->usage, kmscore::key_usage::sign_verify);
+  request.key_usage = "ENCRYPT_DECRYPT";
+  EXPECT_EQ(kmscore::validate(request).error().message(), "Invalid key_usage.");
+}
+
+TEST(RequestsTest, CreateKeyReportsFirstFailingFieldInDocumentedOrder) {
+  kmscore::create_key_request request;
+  request.key_alias = "bad alias";
+  request.key_spec = "nope";
+  request.key_usage = "nope";
+  request.key_description = "\xFF";
+  request.origin = "nope";
+  request.enterprise_project_id = "nope";
+  request.sequence = "short";
+  EXPECT_EQ(kmscore::validate(request).error().code(), errc::invalid_key_alias);
+  request.key_alias = "ok";
+  EXPECT_EQ(kmscore::validate(request).error().message(), "Invalid key_spec.");
+  request.key_spec = "SM4";
+  EXPECT_EQ(kmscore::validate(request).error().message(), "Invalid key_usage.");
+  request.key_usage = "ENCRYPT_DECRYPT";
+  EXPECT_EQ(kmscore::validate(request).error().code(), errc::invalid_key_description);
+  request.key_description = "national algorithm key";
+  EXPECT_EQ(kmscore::validate(request).error().message(), "Invalid origin.");
+  request.origin = "external";  // external only with AES_256
+  EXPECT_EQ(kmscore::validate(request).error().message(), "Invalid origin.");
+  request.origin = "kms";
+  EXPECT_EQ(kmscore::validate(request).error().message(), "Invalid enterprise_project_id.");
+  request.enterprise_project_id = "0";
+  EXPECT_EQ(kmscore::validate(request).error().code(), errc::invalid_sequence);
+  request.sequence = seed_sequence;
+  const auto params = kmscore::validate(request);
+  ASSERT_TRUE(params);
+  EXPECT_EQ(params->spec, kmscore::key_spec::sm4);
+  EXPECT_EQ(params->sequence, seed_sequence);
+}
+
+TEST(RequestsTest, ExternalOriginWithAes256) {
+  kmscore::create_key_request request;
+  request.key_alias = "imported";
+  request.origin = "external";
+  const auto params = kmscore::validate(request);
+  ASSERT_TRUE(params);
+  EXPECT_EQ(params->origin, kmscore::key_origin::external);
+}
+
+// ---- create-datakey ----------------------------------------------------------------------
+
+TEST(RequestsTest, SeedCreateDatakeyRequestIsAccepted) {
+  kmscore::create_datakey_request request;  // {"key_id": "...", "datakey_length": "512"}
+  request.key_id = seed_key_id;
+  request.datakey_length = "512";
+  for (const auto policy :
+       {kmscore::datakey_length_policy::range, kmscore::datakey_length_policy::strict512}) {
+    const auto params = kmscore::validate(request, policy);
+    ASSERT_TRUE(params);
+    EXPECT_EQ(params->key_id, seed_key_id);
+    EXPECT_EQ(params->datakey_bytes, 64U);
+    EXPECT_TRUE(params->context.empty());
+  }
+}
+
+TEST(RequestsTest, SeedContextAndSequenceExamplesAreAccepted) {
+  kmscore::create_datakey_request request;
+  request.key_id = seed_key_id;
+  request.datakey_length = "512";
+  request.encryption_context = {{{"Key1", "Value1"}, {"Key2", "Value2"}}};
+  request.sequence = seed_sequence;
+  const auto params = kmscore::validate(request);
+  ASSERT_TRUE(params);
+  EXPECT_EQ(params->context.pairs().size(), 2U);
+}
+
+TEST(RequestsTest, CreateDatakeyLengthAndSpec) {
+  kmscore::create_datakey_request request;
+  request.key_id = seed_key_id;
+  const auto missing = kmscore::validate(request);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), errc::missing_parameter);
+  EXPECT_EQ(missing.error().field(), "datakey_length");
+
+  request.key_spec = "AES_128";
+  EXPECT_EQ(kmscore::validate(request)->datakey_bytes, 16U);
+  request.key_spec = "AES_256";
+  EXPECT_EQ(kmscore::validate(request)->datakey_bytes, 32U);
+  request.datakey_length = "64";  // datakey_length wins over key_spec
+  EXPECT_EQ(kmscore::validate(request)->datakey_bytes, 8U);
+  request.key_spec = "SM4";
+  EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.1902");
+  request.key_spec.reset();
+  request.datakey_length = "12";
+  EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.1903");
+  EXPECT_EQ(
+      kmscore::validate(request, kmscore::datakey_length_policy::strict512).error().code_string(),
+      "KMS.2001");
+}
+
+TEST(RequestsTest, CreateDatakeyFieldOrder) {
+  kmscore::create_datakey_request request;
+  request.key_id = "not-a-key-id";
+  request.datakey_length = "1";
+  request.encryption_context = {{{"k", "v"}, {"k", "w"}}};
+  request.sequence = "x";
+  EXPECT_EQ(kmscore::validate(request).error().code(), errc::invalid_key_id);
+  request.key_id = seed_key_id;
+  EXPECT_EQ(kmscore::validate(request).error().code(), errc::datakey_length_out_of_range);
+  request.datakey_length = "512";
+  EXPECT_EQ(kmscore::validate(request).error().code(), errc::invalid_encryption_context);
+  request.encryption_context = {{{"k", "v"}}};
+  EXPECT_EQ(kmscore::validate(request).error().code(), errc::invalid_sequence);
+  request.sequence.reset();
+  EXPECT_TRUE(kmscore::validate(request));
+  request.key_id.reset();
+  EXPECT_EQ(kmscore::validate(request).error().field(), "key_id");
+}
+
+// ---- encrypt-datakey ---------------------------------------------------------------------
+
+TEST(RequestsTest, EncryptDatakeyPlainText) {
+  kmscore::encrypt_datakey_request request;
+  request.key_id = seed_key_id;
+  request.plain_text = std::string(2 * (64 + 32), 'a');
+  request.datakey_plain_length = "64";
+  const auto params = kmscore::validate(request);
+  ASSERT_TRUE(params);
+  EXPECT_EQ(params->plain.size(), 96U);
+  EXPECT_EQ(params->plain.expose()[0], 0xAA);
+  EXPECT_EQ(params->datakey_bytes, 64U);
+
+  request.plain_text = std::string(2 * 96 - 1, 'a');
+  EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.2101");  // odd length
+  request.plain_text = std::string(2 * 96 - 1, 'a') + "g";
+  EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.2101");  // not hex
+  request.plain_text = std::string(2 * 97, 'a');
+  EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.2104");  // length mismatch
+  request.datakey_plain_length = "65";
+  EXPECT_TRUE(kmscore::validate(request));
+  request.datakey_plain_length = "1025";
+  EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.2102");
+  request.datakey_plain_length = "0";
+  EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.2102");
+  request.datakey_plain_length.reset();
+  EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.0204");
+}
+
+// ---- decrypt-datakey ---------------------------------------------------------------------
+
+TEST(RequestsTest, DecryptDatakeyCipherText) {
+  kmscore::decrypt_datakey_request request;
+  request.key_id = seed_key_id;
+  request.cipher_text = "0200aBcD";
+  request.datakey_cipher_length = "64";
+  const auto params = kmscore::validate(request);
+  ASSERT_TRUE(params);
+  EXPECT_EQ(params->envelope, (std::vector<kmscore::byte>{0x02, 0x00, 0xAB, 0xCD}));
+  request.cipher_text = "0200aBc";
+  EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.2201");
+  request.cipher_text = "0200aBcZ";
+  EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.2201");
+  request.cipher_text = "";
+  EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.2201");
+  request.cipher_text = "00";
+  request.datakey_cipher_length = "1025";
+  EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.2202");
+  request.datakey_cipher_length = "1024";
+  EXPECT_TRUE(kmscore::validate(request));
+}
+
+// ---- lifecycle ---------------------------------------------------------------------------
+
+TEST(RequestsTest, LifecycleRequests) {
+  kmscore::key_id_request request;
+  EXPECT_EQ(kmscore::validate(request).error().code(), errc::missing_parameter);
+  request.key_id = seed_key_id;
+  EXPECT_TRUE(kmscore::validate(request));
+  request.key_id = "0d0466b0";
+  EXPECT_EQ(kmscore::validate(request).error().code(), errc::invalid_key_id);
+
+  kmscore::schedule_key_deletion_request schedule;
+  schedule.key_id = seed_key_id;
+  EXPECT_EQ(kmscore::validate(schedule).error().field(), "pending_days");
+  schedule.pending_days = "7";
+  EXPECT_EQ(kmscore::validate(schedule)->pending_days, 7U);
+  schedule.pending_days = "6";
+  EXPECT_EQ(kmscore::validate(schedule).error().code_string(), "KMS.1401");
+}
+
+}  // namespace
