@@ -6,9 +6,9 @@
 #pragma once
 
 #include <cassert>
+#include <optional>
 #include <type_traits>
 #include <utility>
-#include <optional>
 
 #include "error.hpp"
 

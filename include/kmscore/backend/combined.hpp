@@ -1,0 +1,68 @@
+// kmscore/backend/combined.hpp: two backends as one, each suite served by the first that can.
+//
+//   kmscore::backend::combined<kmscore::backend::sodium, kmscore::backend::cryptopp> both;
+//   // AES_256 keys go to libsodium (when the CPU has AES-NI), SM4 keys to Crypto++.
+//
+// Randomness comes from the first backend. Thread safety: that of the two backends.
+#pragma once
+
+#include <string_view>
+
+#include "concepts.hpp"
+
+namespace kmscore::backend {
+
+template <crypto_backend First, crypto_backend Second>
+class combined {
+ public:
+  static constexpr std::string_view name = "combined";
+
+  [[nodiscard]] static constexpr bool static_supports(envelope_suite suite) noexcept {
+    return First::static_supports(suite) || Second::static_supports(suite);
+  }
+  [[nodiscard]] bool supports(envelope_suite suite) const noexcept {
+    return first_.supports(suite) || second_.supports(suite);
+  }
+  [[nodiscard]] bool supports(hash_id hash) const noexcept {
+    return first_.supports(hash) || second_.supports(hash);
+  }
+
+  [[nodiscard]] result<void> random_bytes(mutable_byte_span out) noexcept {
+    return first_.random_bytes(out);
+  }
+  [[nodiscard]] result<void> digest(hash_id hash, byte_pieces pieces, digest_out out) noexcept {
+    return first_.supports(hash) ? first_.digest(hash, pieces, out)
+                                 : second_.digest(hash, pieces, out);
+  }
+  [[nodiscard]] result<void> hmac(hash_id hash, byte_span key, byte_pieces pieces,
+                                  digest_out out) noexcept {
+    return first_.supports(hash) ? first_.hmac(hash, key, pieces, out)
+                                 : second_.hmac(hash, key, pieces, out);
+  }
+  [[nodiscard]] result<void> aead_seal(const aead_params& params, byte_span plaintext,
+                                       mutable_byte_span ciphertext,
+                                       std::span<byte, gcm_tag_size> tag) noexcept {
+    return first_serves(params.cipher) ? first_.aead_seal(params, plaintext, ciphertext, tag)
+                                       : second_.aead_seal(params, plaintext, ciphertext, tag);
+  }
+  [[nodiscard]] result<void> aead_open(const aead_params& params, byte_span ciphertext,
+                                       std::span<const byte, gcm_tag_size> tag,
+                                       mutable_byte_span plaintext) noexcept {
+    return first_serves(params.cipher) ? first_.aead_open(params, ciphertext, tag, plaintext)
+                                       : second_.aead_open(params, ciphertext, tag, plaintext);
+  }
+
+  [[nodiscard]] First& first() noexcept { return first_; }
+  [[nodiscard]] Second& second() noexcept { return second_; }
+
+ private:
+  [[nodiscard]] bool first_serves(cipher_id cipher) const noexcept {
+    return first_.supports(cipher == cipher_id::aes256_gcm ? envelope_suite::aes256_gcm_hmac_sha256
+                                                           : envelope_suite::sm4_gcm_hmac_sm3);
+  }
+
+  First first_;
+  Second second_;
+};
+
+}  // namespace kmscore::backend

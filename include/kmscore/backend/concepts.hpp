@@ -1,0 +1,75 @@
+// kmscore/backend/concepts.hpp: what a crypto backend provides, as a C++20 concept.
+//
+//   static_assert(kmscore::crypto_backend<kmscore::backend::sodium>);
+//   kmscore::backend::sodium sodium;
+//   if (sodium.supports(kmscore::envelope_suite::aes256_gcm_hmac_sha256)) ...
+//
+// A backend supplies randomness, AEAD (GCM) seal/open, digests and HMAC for the hashes of
+// the envelope suites, and says at compile time (`static_supports`) and at run time
+// (`supports`: e.g. libsodium's AES-GCM needs AES-NI) which suites it serves. HKDF is built
+// once, over the backend's HMAC (detail/hkdf.hpp). Backends report failures as values
+// (KMS.0101); no exception escapes them. Operations are templates on the backend, so
+// several backends live in one program.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "../bytes.hpp"
+#include "../key_spec.hpp"
+#include "../result.hpp"
+
+namespace kmscore {
+
+enum class cipher_id : std::uint8_t { aes256_gcm, sm4_gcm };
+enum class hash_id : std::uint8_t { sha256, sm3 };
+
+inline constexpr std::size_t gcm_nonce_size = 12;
+inline constexpr std::size_t gcm_tag_size = 16;
+inline constexpr std::size_t digest_size = 32;  // SHA-256 and SM3 alike
+
+[[nodiscard]] constexpr std::size_t cipher_key_size(cipher_id cipher) noexcept {
+  return cipher == cipher_id::aes256_gcm ? 32 : 16;
+}
+[[nodiscard]] constexpr cipher_id suite_cipher(envelope_suite suite) noexcept {
+  return suite == envelope_suite::sm4_gcm_hmac_sm3 ? cipher_id::sm4_gcm : cipher_id::aes256_gcm;
+}
+[[nodiscard]] constexpr hash_id suite_hash(envelope_suite suite) noexcept {
+  return suite == envelope_suite::sm4_gcm_hmac_sm3 ? hash_id::sm3 : hash_id::sha256;
+}
+
+// A message given as pieces, hashed as their concatenation (no copy to join them).
+using byte_pieces = std::span<const byte_span>;
+using digest_out = std::span<byte, digest_size>;
+
+// One AEAD operation: key, 12-byte nonce, associated data.
+struct aead_params {
+  cipher_id cipher;
+  byte_span key;
+  std::span<const byte, gcm_nonce_size> nonce;
+  byte_span aad;
+};
+
+template <class B>
+concept crypto_backend = requires(B& backend, const B& const_backend, envelope_suite suite,
+                                  hash_id hash, mutable_byte_span out, byte_span in,
+                                  byte_pieces pieces, digest_out digest, aead_params aead,
+                                  std::span<byte, gcm_tag_size> tag_out,
+                                  std::span<const byte, gcm_tag_size> tag_in) {
+  { B::name } -> std::convertible_to<std::string_view>;
+  { B::static_supports(suite) } -> std::same_as<bool>;
+  { const_backend.supports(suite) } -> std::same_as<bool>;
+  { const_backend.supports(hash) } -> std::same_as<bool>;
+  { backend.random_bytes(out) } -> std::same_as<result<void>>;
+  { backend.digest(hash, pieces, digest) } -> std::same_as<result<void>>;
+  { backend.hmac(hash, in, pieces, digest) } -> std::same_as<result<void>>;
+  // seal: out (same size as in) = ciphertext, tag_out = GCM tag.
+  { backend.aead_seal(aead, in, out, tag_out) } -> std::same_as<result<void>>;
+  // open: verifies tag_in; on failure `out` is wiped and the error is KMS.2203.
+  { backend.aead_open(aead, in, tag_in, out) } -> std::same_as<result<void>>;
+};
+
+}  // namespace kmscore

@@ -1,0 +1,108 @@
+// kmscore/backend/sodium.hpp: the libsodium backend (libsodium 1.0.18 as Debian 12 ships it).
+//
+//   kmscore::backend::sodium sodium;   // calls sodium_init()
+//   auto made = kmscore::create_datakey(sodium, cmk, params);
+//
+// Serves the AES_256 suite: AES-256-GCM (only where the CPU has AES-NI and CLMUL, which
+// libsodium checks at run time), SHA-256 and HMAC-SHA-256 (multi-part API), and libsodium's
+// RNG. It has no SM algorithms and says so (`supports` is false, calls give KMS.0101).
+// Link with libsodium (pkg-config libsodium; CMake target kmscore::sodium).
+// Thread safety: an instance holds no mutable state; libsodium's functions are thread-safe.
+#pragma once
+
+#include <sodium.h>
+
+#include <cstddef>
+#include <string_view>
+
+#include "../detail/wipe.hpp"
+#include "concepts.hpp"
+
+namespace kmscore::backend {
+
+class sodium {
+ public:
+  static constexpr std::string_view name = "sodium";
+
+  sodium() noexcept : initialised_{sodium_init() >= 0} {}
+
+  [[nodiscard]] static constexpr bool static_supports(envelope_suite suite) noexcept {
+    return suite == envelope_suite::aes256_gcm_hmac_sha256;
+  }
+  [[nodiscard]] bool supports(envelope_suite suite) const noexcept {
+    return initialised_ && static_supports(suite) && crypto_aead_aes256gcm_is_available() == 1;
+  }
+  [[nodiscard]] bool supports(hash_id hash) const noexcept {
+    return initialised_ && hash == hash_id::sha256;
+  }
+
+  [[nodiscard]] result<void> random_bytes(mutable_byte_span out) noexcept {
+    if (!initialised_) return errc::kms_error;
+    randombytes_buf(out.data(), out.size());
+    return {};
+  }
+
+  [[nodiscard]] result<void> digest(hash_id hash, byte_pieces pieces, digest_out out) noexcept {
+    if (!supports(hash)) return errc::kms_error;
+    crypto_hash_sha256_state state;
+    crypto_hash_sha256_init(&state);
+    for (const auto piece : pieces) crypto_hash_sha256_update(&state, piece.data(), piece.size());
+    crypto_hash_sha256_final(&state, out.data());
+    detail::secure_wipe(&state, sizeof state);
+    return {};
+  }
+
+  [[nodiscard]] result<void> hmac(hash_id hash, byte_span key, byte_pieces pieces,
+                                  digest_out out) noexcept {
+    if (!supports(hash)) return errc::kms_error;
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init(&state, key.data(), key.size());
+    for (const auto piece : pieces) {
+      crypto_auth_hmacsha256_update(&state, piece.data(), piece.size());
+    }
+    crypto_auth_hmacsha256_final(&state, out.data());
+    detail::secure_wipe(&state, sizeof state);
+    return {};
+  }
+
+  [[nodiscard]] result<void> aead_seal(const aead_params& params, byte_span plaintext,
+                                       mutable_byte_span ciphertext,
+                                       std::span<byte, gcm_tag_size> tag) noexcept {
+    if (!usable(params) || ciphertext.size() != plaintext.size()) return errc::kms_error;
+    unsigned long long tag_size = 0;
+    if (crypto_aead_aes256gcm_encrypt_detached(ciphertext.data(), tag.data(), &tag_size,
+                                               plaintext.data(), plaintext.size(),
+                                               params.aad.data(), params.aad.size(), nullptr,
+                                               params.nonce.data(), params.key.data()) != 0) {
+      detail::secure_wipe(ciphertext.data(), ciphertext.size());
+      return errc::kms_error;
+    }
+    return {};
+  }
+
+  [[nodiscard]] result<void> aead_open(const aead_params& params, byte_span ciphertext,
+                                       std::span<const byte, gcm_tag_size> tag,
+                                       mutable_byte_span plaintext) noexcept {
+    if (!usable(params) || ciphertext.size() != plaintext.size()) return errc::kms_error;
+    if (crypto_aead_aes256gcm_decrypt_detached(
+            plaintext.data(), nullptr, ciphertext.data(), ciphertext.size(), tag.data(),
+            params.aad.data(), params.aad.size(), params.nonce.data(), params.key.data()) != 0) {
+      detail::secure_wipe(plaintext.data(), plaintext.size());
+      return errc::decrypt_failed;
+    }
+    return {};
+  }
+
+ private:
+  [[nodiscard]] bool usable(const aead_params& params) const noexcept {
+    return params.cipher == cipher_id::aes256_gcm &&
+           supports(envelope_suite::aes256_gcm_hmac_sha256) &&
+           params.key.size() == crypto_aead_aes256gcm_KEYBYTES;
+  }
+
+  bool initialised_;
+};
+
+static_assert(crypto_backend<sodium>);
+
+}  // namespace kmscore::backend

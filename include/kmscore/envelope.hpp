@@ -1,0 +1,156 @@
+// kmscore/envelope.hpp: the ciphertext envelope's framing: parse, write, inspect (no crypto).
+//
+//   auto view = kmscore::parse_envelope(blob);      // result<envelope_view>, KMS.2201 if bad
+//   view->version; view->body; view->key_id; view->key_version; view->tag;
+//
+// Layout (docs/envelope.md), integers little-endian, for a blob of T bytes:
+//   version u16 | length u16 = T - 36 | body (T - 76) | key_id (36 ASCII) | key_version u32 | tag
+//   (32)
+// Parsing reads only inside the input, and rejects unknown versions, inconsistent lengths,
+// bodies of the wrong size for the suite, malformed key_ids and trailing bytes before any
+// crypto is done.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "bytes.hpp"
+#include "key_spec.hpp"
+#include "result.hpp"
+#include "validate.hpp"
+
+namespace kmscore {
+
+// Versions: 2 is the service's own format (recognised, never decrypted); the library's suites
+// have versions of their own.
+enum class envelope_version : std::uint16_t {
+  service_v2 = 2,
+  aes256_gcm_hmac_sha256 = 0x0010,
+  sm4_gcm_hmac_sm3 = 0x0011,
+};
+
+inline constexpr std::size_t envelope_header_size = 4;  // version, length
+inline constexpr std::size_t envelope_tag_size = 32;
+inline constexpr std::size_t envelope_trailer_size = 36 + 4 + 32;  // key_id, key_version, tag
+inline constexpr std::size_t envelope_overhead = envelope_header_size + envelope_trailer_size;
+inline constexpr std::size_t envelope_salt_size = 32;
+inline constexpr std::size_t envelope_gcm_tag_size = 16;
+// Body of the library's suites: salt || GCM ciphertext of the DEK || GCM tag.
+inline constexpr std::size_t suite_body_overhead = envelope_salt_size + envelope_gcm_tag_size;
+
+[[nodiscard]] constexpr std::size_t envelope_size(std::size_t datakey_bytes) noexcept {
+  return envelope_overhead + suite_body_overhead + datakey_bytes;
+}
+static_assert(envelope_size(64) == 188);
+
+[[nodiscard]] constexpr std::optional<envelope_version> suite_version(
+    envelope_suite suite) noexcept {
+  switch (suite) {
+    case envelope_suite::aes256_gcm_hmac_sha256:
+      return envelope_version::aes256_gcm_hmac_sha256;
+    case envelope_suite::sm4_gcm_hmac_sm3:
+      return envelope_version::sm4_gcm_hmac_sm3;
+    case envelope_suite::none:
+      break;
+  }
+  return std::nullopt;
+}
+[[nodiscard]] constexpr envelope_suite version_suite(envelope_version version) noexcept {
+  switch (version) {
+    case envelope_version::aes256_gcm_hmac_sha256:
+      return envelope_suite::aes256_gcm_hmac_sha256;
+    case envelope_version::sm4_gcm_hmac_sm3:
+      return envelope_suite::sm4_gcm_hmac_sm3;
+    case envelope_version::service_v2:
+      break;
+  }
+  return envelope_suite::none;
+}
+
+namespace detail {
+[[nodiscard]] constexpr std::uint16_t load_u16(byte_span bytes, std::size_t at) noexcept {
+  return static_cast<std::uint16_t>(bytes[at] | (bytes[at + 1] << 8U));
+}
+[[nodiscard]] constexpr std::uint32_t load_u32(byte_span bytes, std::size_t at) noexcept {
+  return static_cast<std::uint32_t>(bytes[at]) | (static_cast<std::uint32_t>(bytes[at + 1]) << 8U) |
+         (static_cast<std::uint32_t>(bytes[at + 2]) << 16U) |
+         (static_cast<std::uint32_t>(bytes[at + 3]) << 24U);
+}
+constexpr void store_u16(mutable_byte_span bytes, std::size_t at, std::uint16_t value) noexcept {
+  bytes[at] = static_cast<byte>(value & 0xFFU);
+  bytes[at + 1] = static_cast<byte>(value >> 8U);
+}
+constexpr void store_u32(mutable_byte_span bytes, std::size_t at, std::uint32_t value) noexcept {
+  for (std::size_t i = 0; i < 4; ++i)
+    bytes[at + i] = static_cast<byte>((value >> (8U * i)) & 0xFFU);
+}
+}  // namespace detail
+
+// A parsed envelope: views into the caller's blob.
+struct envelope_view {
+  envelope_version version;
+  std::uint16_t length;
+  byte_span body;
+  std::string_view key_id;
+  std::uint32_t key_version;
+  std::span<const byte, envelope_tag_size> tag;
+  byte_span authenticated;  // every byte before the tag
+
+  [[nodiscard]] envelope_suite suite() const noexcept { return version_suite(version); }
+  // DEK bytes carried by a library suite's body (0 for the service's version 2).
+  [[nodiscard]] std::size_t datakey_bytes() const noexcept {
+    return suite() == envelope_suite::none ? 0 : body.size() - suite_body_overhead;
+  }
+};
+
+// Splits a blob into its fields; KMS.2201 (Invalid cipher_text.) for anything malformed.
+[[nodiscard]] inline result<envelope_view> parse_envelope(byte_span blob) noexcept {
+  if (blob.size() < envelope_overhead || blob.size() > 0xFFFFU) return errc::invalid_cipher_text;
+  const auto raw_version = detail::load_u16(blob, 0);
+  const auto length = detail::load_u16(blob, 2);
+  if (length != blob.size() - 36) return errc::invalid_cipher_text;
+  const auto version = static_cast<envelope_version>(raw_version);
+  const std::size_t body_size = blob.size() - envelope_overhead;
+  switch (version) {
+    case envelope_version::service_v2:
+      break;
+    case envelope_version::aes256_gcm_hmac_sha256:
+    case envelope_version::sm4_gcm_hmac_sm3:
+      if (body_size < suite_body_overhead + min_datakey_bytes ||
+          body_size > suite_body_overhead + max_datakey_bytes) {
+        return errc::invalid_cipher_text;
+      }
+      break;
+    default:
+      return errc::invalid_cipher_text;
+  }
+  const std::size_t trailer = envelope_header_size + body_size;
+  const std::string_view key_id{reinterpret_cast<const char*>(blob.data() + trailer),  // NOLINT
+                                key_id_size};
+  if (!check_key_id(key_id)) return errc::invalid_cipher_text;
+  return envelope_view{version,
+                       length,
+                       blob.subspan(envelope_header_size, body_size),
+                       key_id,
+                       detail::load_u32(blob, trailer + key_id_size),
+                       blob.subspan(blob.size() - envelope_tag_size).first<envelope_tag_size>(),
+                       blob.first(blob.size() - envelope_tag_size)};
+}
+
+// Writes the framing around a body already in place: out must be envelope-sized for it.
+// Returns the span of bytes the tag covers (all but the last 32).
+inline byte_span write_envelope_frame(envelope_version version, std::string_view key_id,
+                                      std::uint32_t key_version, mutable_byte_span out) noexcept {
+  const std::size_t body_size = out.size() - envelope_overhead;
+  detail::store_u16(out, 0, static_cast<std::uint16_t>(version));
+  detail::store_u16(out, 2, static_cast<std::uint16_t>(out.size() - 36));
+  const std::size_t trailer = envelope_header_size + body_size;
+  for (std::size_t i = 0; i < key_id_size; ++i) out[trailer + i] = static_cast<byte>(key_id[i]);
+  detail::store_u32(out, trailer + key_id_size, key_version);
+  return out.first(out.size() - envelope_tag_size);
+}
+
+}  // namespace kmscore

@@ -1,0 +1,212 @@
+// kmscore/seal.hpp: the envelope suites' cryptography: derive, seal, open.
+//
+//   auto key = kmscore::envelope_key<Backend>::derive(backend, suite, cmk_material,
+//                                                     key_id, key_version);
+//   key->seal(backend, dek, salt, context, out);   // out: envelope_size(dek.size()) bytes
+//   key->open(backend, blob, context, dek_out);    // KMS.2203 for any failure, dek_out wiped
+//
+// Per CMK (docs/envelope.md): PRK = HKDF-Extract(label, CMK); commit key = HKDF-Expand(PRK,
+// "commit", 32). Per envelope: wrap key = HKDF-Expand(PRK, "wrap" || salt, key size), with a
+// fresh 256-bit salt, so no per-CMK usage limit. The DEK is sealed with GCM under the wrap key
+// (each wrap key seals exactly one message, so the nonce is fixed), with the header, key_id,
+// key_version and canonical context as associated data. The 32-byte tag is HMAC(commit key,
+// every preceding byte || context): key-committing and context-committing. Opening checks the
+// tag in constant time before decrypting anything. An envelope_key holds derived secrets in
+// zeroizing storage; it may be reused for any number of envelopes and shared read-only
+// between threads (the backend decides the rest).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "backend/concepts.hpp"
+#include "context.hpp"
+#include "detail/hkdf.hpp"
+#include "envelope.hpp"
+#include "secret.hpp"
+
+namespace kmscore {
+
+namespace detail {
+[[nodiscard]] constexpr std::string_view suite_label(envelope_suite suite) noexcept {
+  return suite == envelope_suite::sm4_gcm_hmac_sm3 ? "kmscore/v1/SM4-GCM/HMAC-SM3"
+                                                   : "kmscore/v1/AES-256-GCM/HMAC-SHA-256";
+}
+inline constexpr std::string_view commit_label = "commit";
+inline constexpr std::string_view wrap_label = "wrap";
+inline constexpr std::array<byte, gcm_nonce_size> fixed_nonce{};
+}  // namespace detail
+
+template <crypto_backend Backend>
+class envelope_key {
+ public:
+  [[nodiscard]] static result<envelope_key> derive(Backend& backend, envelope_suite suite,
+                                                   byte_span cmk_material, std::string_view key_id,
+                                                   std::uint32_t key_version) noexcept {
+    const auto version = suite_version(suite);
+    if (!version || !backend.supports(suite) || !check_key_id(key_id)) return errc::kms_error;
+    envelope_key key{suite, *version, key_id, key_version};
+    const hash_id hash = suite_hash(suite);
+    KMSCORE_TRY(detail::hkdf_extract(backend, hash, as_bytes(detail::suite_label(suite)),
+                                     cmk_material, key.prk_.expose()));
+    const std::array<byte_span, 1> info{as_bytes(detail::commit_label)};
+    KMSCORE_TRY(
+        detail::hkdf_expand(backend, hash, key.prk_.expose(), info, key.commit_key_.expose()));
+    return key;
+  }
+
+  [[nodiscard]] envelope_suite suite() const noexcept { return suite_; }
+  [[nodiscard]] std::string_view key_id() const noexcept {
+    return {key_id_.data(), key_id_.size()};
+  }
+  [[nodiscard]] std::uint32_t key_version() const noexcept { return key_version_; }
+
+  // Seals dek into out (exactly envelope_size(dek.size()) bytes) with the given fresh salt.
+  [[nodiscard]] result<void> seal(Backend& backend, byte_span dek,
+                                  std::span<const byte, envelope_salt_size> salt,
+                                  const encryption_context& context,
+                                  mutable_byte_span out) const noexcept {
+    if (dek.size() < min_datakey_bytes || dek.size() > max_datakey_bytes ||
+        out.size() != envelope_size(dek.size())) {
+      return errc::kms_error;
+    }
+    const auto authenticated = write_envelope_frame(version_, key_id(), key_version_, out);
+    const auto body = out.subspan(envelope_header_size, out.size() - envelope_overhead);
+    for (std::size_t i = 0; i < salt.size(); ++i) body[i] = salt[i];
+    auto sealed = seal_body(backend, salt, dek, context, out, body);
+    if (sealed) sealed = tag(backend, authenticated, context, out.last<envelope_tag_size>());
+    if (!sealed) detail::secure_wipe(out.data(), out.size());
+    return sealed;
+  }
+
+  // Opens a parsed envelope into dek_out (exactly view.datakey_bytes() bytes). Every
+  // cryptographic failure is KMS.2203 and leaves dek_out zeroed.
+  [[nodiscard]] result<void> open(Backend& backend, const envelope_view& view,
+                                  const encryption_context& context,
+                                  mutable_byte_span dek_out) const noexcept {
+    auto opened = open_checked(backend, view, context, dek_out);
+    if (!opened) {
+      detail::secure_wipe(dek_out.data(), dek_out.size());
+      if (opened.error().code() != errc::kms_error) return errc::decrypt_failed;
+    }
+    return opened;
+  }
+
+ private:
+  envelope_key(envelope_suite suite, envelope_version version, std::string_view key_id,
+               std::uint32_t key_version) noexcept
+      : suite_{suite}, version_{version}, key_version_{key_version} {
+    for (std::size_t i = 0; i < key_id_.size(); ++i) key_id_[i] = key_id[i];
+  }
+
+  [[nodiscard]] cipher_id cipher() const noexcept { return suite_cipher(suite_); }
+  [[nodiscard]] hash_id hash() const noexcept { return suite_hash(suite_); }
+
+  [[nodiscard]] result<void> derive_wrap_key(Backend& backend,
+                                             std::span<const byte, envelope_salt_size> salt,
+                                             secret_array<32>& wrap_key) const noexcept {
+    const std::array<byte_span, 2> info{as_bytes(detail::wrap_label), salt};
+    return detail::hkdf_expand(backend, hash(), prk_.expose(), info,
+                               wrap_key.expose().first(cipher_key_size(cipher())));
+  }
+
+  // GCM associated data: header, key_id, key_version and context, given to GCM as one
+  // buffer (assembled on the stack up to the 8 KiB context limit).
+  template <class Use>
+  [[nodiscard]] static result<void> with_aad(byte_span blob, const encryption_context& context,
+                                             Use&& use) noexcept {
+    std::array<byte, envelope_header_size + 40 + max_encryption_context_size> aad;  // NOLINT
+    const auto trailer = blob.size() - envelope_trailer_size;
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < envelope_header_size; ++i) aad[size++] = blob[i];
+    for (std::size_t i = 0; i < 40; ++i) aad[size++] = blob[trailer + i];
+    for (const byte b : context.canonical()) aad[size++] = b;
+    return use(byte_span{aad.data(), size});
+  }
+
+  [[nodiscard]] result<void> seal_body(Backend& backend,
+                                       std::span<const byte, envelope_salt_size> salt,
+                                       byte_span dek, const encryption_context& context,
+                                       byte_span blob, mutable_byte_span body) const noexcept {
+    secret_array<32> wrap_key;
+    KMSCORE_TRY(derive_wrap_key(backend, salt, wrap_key));
+    return with_aad(blob, context, [&](byte_span aad) {
+      const aead_params params{cipher(), wrap_key.expose().first(cipher_key_size(cipher())),
+                               detail::fixed_nonce, aad};
+      return backend.aead_seal(params, dek, body.subspan(envelope_salt_size, dek.size()),
+                               body.last<envelope_gcm_tag_size>());
+    });
+  }
+
+  [[nodiscard]] result<void> tag(Backend& backend, byte_span authenticated,
+                                 const encryption_context& context,
+                                 std::span<byte, envelope_tag_size> out) const noexcept {
+    const std::array<byte_span, 2> pieces{authenticated, context.canonical()};
+    return backend.hmac(hash(), commit_key_.expose(), pieces, out);
+  }
+
+  [[nodiscard]] result<void> open_checked(Backend& backend, const envelope_view& view,
+                                          const encryption_context& context,
+                                          mutable_byte_span dek_out) const noexcept {
+    if (view.version != version_ || view.key_version != key_version_ || view.key_id != key_id() ||
+        dek_out.size() != view.datakey_bytes()) {
+      return errc::decrypt_failed;
+    }
+    secret_array<envelope_tag_size> expected;
+    KMSCORE_TRY(tag(backend, view.authenticated, context, expected.expose()));
+    if (!constant_time_equal(expected.expose(), view.tag)) return errc::decrypt_failed;
+    const auto salt = view.body.first<envelope_salt_size>();
+    secret_array<32> wrap_key;
+    KMSCORE_TRY(derive_wrap_key(backend, salt, wrap_key));
+    const byte_span blob{view.authenticated.data(), view.authenticated.size() + envelope_tag_size};
+    return with_aad(blob, context, [&](byte_span aad) {
+      const aead_params params{cipher(), wrap_key.expose().first(cipher_key_size(cipher())),
+                               detail::fixed_nonce, aad};
+      return backend.aead_open(params, view.body.subspan(envelope_salt_size, dek_out.size()),
+                               view.body.last<envelope_gcm_tag_size>(), dek_out);
+    });
+  }
+
+  envelope_suite suite_;
+  envelope_version version_;
+  std::array<char, key_id_size> key_id_{};
+  std::uint32_t key_version_;
+  secret_array<digest_size> prk_;
+  secret_array<digest_size> commit_key_;
+};
+
+// What `inspect` reports of a blob; for the service's version 2, whether its trailing
+// SHA-256 digest of all preceding bytes holds.
+struct envelope_info {
+  std::uint16_t version = 0;
+  std::uint16_t length = 0;
+  std::size_t body_length = 0;
+  std::string key_id;
+  std::uint32_t key_version = 0;
+  std::array<byte, envelope_tag_size> tag{};
+  std::optional<bool> digest_ok;  // only for version 2
+};
+
+template <crypto_backend Backend>
+[[nodiscard]] result<envelope_info> inspect_envelope(Backend& backend, byte_span blob) {
+  auto view = parse_envelope(blob);
+  if (!view) return view.error();
+  envelope_info info;
+  info.version = static_cast<std::uint16_t>(view->version);
+  info.length = view->length;
+  info.body_length = view->body.size();
+  info.key_id = std::string{view->key_id};
+  info.key_version = view->key_version;
+  for (std::size_t i = 0; i < envelope_tag_size; ++i) info.tag[i] = view->tag[i];
+  if (view->version == envelope_version::service_v2) {
+    std::array<byte, digest_size> digest{};
+    const std::array<byte_span, 1> pieces{view->authenticated};
+    KMSCORE_TRY(backend.digest(hash_id::sha256, pieces, digest));
+    info.digest_ok = constant_time_equal(digest, view->tag);
+  }
+  return info;
+}
+
+}  // namespace kmscore
