@@ -1,4 +1,8 @@
 // Two translation units include every header; a missing `inline` fails to link.
+#include <kmscore/backend/combined.hpp>
+#include <kmscore/backend/cryptopp.hpp>
+#include <kmscore/backend/sodium.hpp>
+#include <kmscore/data_key.hpp>
 #include <kmscore/kmscore.hpp>
 
 #include <gtest/gtest.h>

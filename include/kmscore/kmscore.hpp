@@ -5,13 +5,18 @@
 // the caller or from a backend (include/kmscore/backend/), which you include yourself.
 #pragma once
 
+#include "backend/concepts.hpp"
 #include "bytes.hpp"
 #include "context.hpp"
+#include "data_key.hpp"
+#include "envelope.hpp"
 #include "error.hpp"
 #include "hex.hpp"
 #include "key_spec.hpp"
+#include "master_key.hpp"
 #include "requests.hpp"
 #include "result.hpp"
+#include "seal.hpp"
 #include "secret.hpp"
 #include "uuid.hpp"
 #include "validate.hpp"

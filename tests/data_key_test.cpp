@@ -1,0 +1,301 @@
+// Data-key operations: CMK checks in documented order, round trips, digests, batch, and the
+// allocation-free hot path.
+#include <kmscore/data_key.hpp>
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <set>
+#include <string>
+
+#include "support/backends.hpp"
+#include "support/hex.hpp"
+
+// Counts heap allocations, to prove the caller-buffer path makes none.
+namespace {
+std::atomic<std::size_t> allocations{0};
+}
+void* operator new(std::size_t size) {
+  ++allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc{};
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using kmscore::errc;
+using kmscore::key_spec;
+using kmscore::key_state;
+
+constexpr const char* key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
+
+kmscore::master_key make_cmk(key_spec spec, std::size_t material_size, kmscore::byte fill = 9) {
+  kmscore::master_key cmk;
+  cmk.key_id = key_id;
+  cmk.spec = spec;
+  cmk.state = key_state::enabled;
+  cmk.material_versions.emplace_back(std::vector<kmscore::byte>(material_size, fill));
+  return cmk;
+}
+
+kmscore::create_datakey_params datakey_params(const char* bits = "512") {
+  kmscore::create_datakey_request request;
+  request.key_id = key_id;
+  request.datakey_length = bits;
+  request.encryption_context = {{{"Key1", "Value1"}}};
+  return *kmscore::validate(request);
+}
+
+kmscore::decrypt_datakey_params decrypt_params(const std::string& cipher_text,
+                                               const char* length = "64") {
+  kmscore::decrypt_datakey_request request;
+  request.key_id = key_id;
+  request.cipher_text = cipher_text;
+  request.datakey_cipher_length = length;
+  request.encryption_context = {{{"Key1", "Value1"}}};
+  return *kmscore::validate(request);
+}
+
+std::string openssl_digest_hex(const char* name, const std::vector<kmscore::byte>& data) {
+  std::vector<kmscore::byte> out(EVP_MAX_MD_SIZE);
+  unsigned size = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &size, EVP_get_digestbyname(name), nullptr);
+  out.resize(size);
+  return kmscore::hex_encode(out);
+}
+
+TEST(DataKeyTest, MasterKeyChecksInDocumentedOrder) {
+  kmscore_test::combined backend;
+  const auto params = datakey_params();
+  EXPECT_EQ(kmscore::create_datakey(backend, nullptr, params).error().code_string(), "KMS.0207");
+  EXPECT_EQ(kmscore::create_datakey(backend, nullptr, params).error().http_status(), 404);
+  auto cmk = make_cmk(key_spec::aes_256, 32);
+  const std::pair<key_state, const char*> states[] = {
+      {key_state::disabled, "KMS.0209"},
+      {key_state::scheduled_deletion, "KMS.0210"},
+      {key_state::pending_activation, "KMS.1301"},
+      {key_state::pending_import, "KMS.1301"},
+  };
+  for (const auto& [state, code] : states) {
+    cmk.state = state;
+    EXPECT_EQ(kmscore::create_datakey(backend, &cmk, params).error().code_string(), code);
+  }
+  cmk.state = key_state::enabled;
+  EXPECT_TRUE(kmscore::create_datakey(backend, &cmk, params));
+  for (const auto spec : {key_spec::rsa_2048, key_spec::ec_p256, key_spec::sm2}) {
+    auto asymmetric = make_cmk(spec, 0);
+    EXPECT_EQ(kmscore::create_datakey(backend, &asymmetric, params).error().code_string(),
+              "KMS.0325");
+    asymmetric.state = key_state::disabled;  // state is checked before the spec
+    EXPECT_EQ(kmscore::create_datakey(backend, &asymmetric, params).error().code_string(),
+              "KMS.0209");
+  }
+}
+
+TEST(DataKeyTest, BackendThatCannotServeTheSpecIs500) {
+  kmscore_test::sodium sodium;
+  const auto sm4 = make_cmk(key_spec::sm4, 16);
+  const auto made = kmscore::create_datakey(sodium, &sm4, datakey_params());
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().code_string(), "KMS.0101");
+  EXPECT_EQ(made.error().http_status(), 500);
+}
+
+template <class Backend>
+void create_then_decrypt(Backend& backend, key_spec spec, std::size_t material,
+                         const char* digest) {
+  const auto cmk = make_cmk(spec, material);
+  for (const char* bits : {"8", "128", "512", "8192"}) {
+    const auto made = kmscore::create_datakey(backend, &cmk, datakey_params(bits));
+    ASSERT_TRUE(made) << bits;
+    const std::size_t bytes = std::stoul(bits) / 8;
+    EXPECT_EQ(made->key_id, key_id);
+    EXPECT_EQ(made->plain_text.expose_text().size(), 2 * bytes);
+    EXPECT_EQ(made->cipher_text.size(), 2 * kmscore::envelope_size(bytes));
+    for (const char c : made->cipher_text) EXPECT_FALSE(c >= 'a' && c <= 'f');  // uppercase
+    const auto opened = kmscore::decrypt_datakey(
+        backend, &cmk, decrypt_params(made->cipher_text, std::to_string(bytes).c_str()));
+    ASSERT_TRUE(opened) << opened.error().message();
+    EXPECT_EQ(opened->data_key.expose_text(), made->plain_text.expose_text());
+    EXPECT_EQ(opened->datakey_length, bytes);
+    const auto dek = kmscore_test::unhex(made->plain_text.expose_text());
+    EXPECT_EQ(opened->datakey_dgst, openssl_digest_hex(digest, dek));
+  }
+}
+
+TEST(DataKeyTest, CreateThenDecryptOnEveryBackend) {
+  kmscore_test::sodium sodium;
+  kmscore_test::cryptopp cryptopp;
+  kmscore_test::combined combined;
+  create_then_decrypt(sodium, key_spec::aes_256, 32, "SHA256");
+  create_then_decrypt(cryptopp, key_spec::aes_256, 32, "SHA256");
+  create_then_decrypt(cryptopp, key_spec::sm4, 16, "SM3");
+  create_then_decrypt(combined, key_spec::sm4, 16, "SM3");
+}
+
+TEST(DataKeyTest, DataKeysAreFreshEachTime) {
+  kmscore_test::combined backend;
+  const auto cmk = make_cmk(key_spec::aes_256, 32);
+  const auto a = kmscore::create_datakey(backend, &cmk, datakey_params());
+  const auto b = kmscore::create_datakey(backend, &cmk, datakey_params());
+  EXPECT_NE(a->plain_text.expose_text(), b->plain_text.expose_text());
+  EXPECT_NE(a->cipher_text, b->cipher_text);
+}
+
+TEST(DataKeyTest, WithoutPlaintextOpensToo) {
+  kmscore_test::cryptopp backend;
+  const auto cmk = make_cmk(key_spec::aes_256, 32);
+  const auto made = kmscore::create_datakey_without_plaintext(backend, &cmk, datakey_params());
+  ASSERT_TRUE(made);
+  EXPECT_EQ(made->cipher_text.size(), 2 * 188U);
+  EXPECT_TRUE(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(made->cipher_text)));
+}
+
+kmscore::encrypt_datakey_params encrypt_params(const std::vector<kmscore::byte>& dek,
+                                               const std::string& digest_hex) {
+  kmscore::encrypt_datakey_request request;
+  request.key_id = key_id;
+  request.plain_text = kmscore::hex_encode(dek) + digest_hex;
+  request.datakey_plain_length = std::to_string(dek.size());
+  request.encryption_context = {{{"Key1", "Value1"}}};
+  return *kmscore::validate(request);
+}
+
+TEST(DataKeyTest, EncryptDatakeyChecksTheDigest) {
+  kmscore_test::combined backend;
+  const std::vector<kmscore::byte> dek(64, 0x33);
+  for (const auto& [spec, size, digest] :
+       {std::tuple{key_spec::aes_256, 32U, "SHA256"}, std::tuple{key_spec::sm4, 16U, "SM3"}}) {
+    const auto cmk = make_cmk(spec, size);
+    const auto sealed = kmscore::encrypt_datakey(
+        backend, &cmk, encrypt_params(dek, openssl_digest_hex(digest, dek)));
+    ASSERT_TRUE(sealed);
+    EXPECT_EQ(sealed->datakey_length, 64U);
+    const auto opened =
+        kmscore::decrypt_datakey(backend, &cmk, decrypt_params(sealed->cipher_text));
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(opened->data_key.expose_text(), kmscore::hex_encode(dek));
+    // The other hash, or a corrupted digest, is refused.
+    const char* other = std::string{digest} == "SHA256" ? "SM3" : "SHA256";
+    EXPECT_EQ(
+        kmscore::encrypt_datakey(backend, &cmk, encrypt_params(dek, openssl_digest_hex(other, dek)))
+            .error()
+            .code_string(),
+        "KMS.2103");
+  }
+}
+
+TEST(DataKeyTest, DecryptDatakeyFieldErrors) {
+  kmscore_test::combined backend;
+  const auto cmk = make_cmk(key_spec::aes_256, 32);
+  const auto made = kmscore::create_datakey(backend, &cmk, datakey_params());
+  ASSERT_TRUE(made);
+  EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(made->cipher_text, "32"))
+                .error()
+                .code_string(),
+            "KMS.2204");
+  auto other_id = made->cipher_text;  // the key_id inside differs from the request's
+  other_id[2 * (4 + 112) + 1] = '3';  // '0' (30) becomes '3' (33)
+  EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(other_id)).error().code_string(),
+            "KMS.2201");
+  EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(made->cipher_text + "00"))
+                .error()
+                .code_string(),
+            "KMS.2201");
+  auto tampered = made->cipher_text;
+  tampered[40] = tampered[40] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(tampered)).error().code_string(),
+            "KMS.2203");
+  auto wrong_cmk = make_cmk(key_spec::aes_256, 32, 10);
+  EXPECT_EQ(kmscore::decrypt_datakey(backend, &wrong_cmk, decrypt_params(made->cipher_text))
+                .error()
+                .code_string(),
+            "KMS.2203");
+  EXPECT_EQ(kmscore::decrypt_datakey(backend, nullptr, decrypt_params(made->cipher_text))
+                .error()
+                .code_string(),
+            "KMS.0207");
+}
+
+TEST(DataKeyTest, ServiceVersion2BlobIsRecognisedButNotDecrypted) {
+  kmscore_test::combined backend;
+  const auto cmk = make_cmk(key_spec::aes_256, 32);
+  const std::string seed =
+      "020098009EEAFCE122CAA5927D2E020086F9548BA1675FDB022E4ECC01B96F2189CF4B85E78357E73E1CEB51"
+      "8DAF7A4960E7C7DE8885ED3FB2F1471ABF400119CC1B20BD3C4A9B80AF590EFD0AEDABFDBB0E2B689DA7B6C9"
+      "E7D3C5645FCD9274802586BE63779471F9156F2CDF07CD8412FFBE9230643034363662302D653732372D3464"
+      "39632D623335642D6638346262343734613337660000000045B05321483BD9F9561865EE7DFE9BE267A42EB1"
+      "04E98C16589CE46940B18E52";
+  EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(seed)).error().code_string(),
+            "KMS.2201");
+}
+
+TEST(DataKeyTest, RotationOpensOldEnvelopesWithTheirVersion) {
+  kmscore_test::combined backend;
+  auto cmk = make_cmk(key_spec::aes_256, 32, 1);
+  const auto old_blob = kmscore::create_datakey(backend, &cmk, datakey_params());
+  cmk.material_versions.emplace_back(std::vector<kmscore::byte>(32, 2));  // rotate
+  const auto new_blob = kmscore::create_datakey(backend, &cmk, datakey_params());
+  const auto old_view = kmscore_test::unhex(old_blob->cipher_text);
+  const auto new_view = kmscore_test::unhex(new_blob->cipher_text);
+  EXPECT_EQ(kmscore::parse_envelope(old_view)->key_version, 0U);
+  EXPECT_EQ(kmscore::parse_envelope(new_view)->key_version, 1U);
+  EXPECT_TRUE(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(old_blob->cipher_text)));
+  EXPECT_TRUE(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(new_blob->cipher_text)));
+  cmk.material_versions.pop_back();  // an envelope naming a version the key lacks
+  EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(new_blob->cipher_text))
+                .error()
+                .code_string(),
+            "KMS.2203");
+}
+
+TEST(DataKeyTest, BatchMakesDistinctOpenableKeys) {
+  kmscore_test::combined backend;
+  const auto cmk = make_cmk(key_spec::sm4, 16);
+  const auto batch = kmscore::create_datakeys(backend, &cmk, datakey_params("256"), 50);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), 50U);
+  std::set<std::string> seen;
+  for (const auto& made : *batch) {
+    EXPECT_TRUE(seen.insert(std::string{made.plain_text.expose_text()}).second);
+    const auto opened =
+        kmscore::decrypt_datakey(backend, &cmk, decrypt_params(made.cipher_text, "32"));
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(opened->data_key.expose_text(), made.plain_text.expose_text());
+  }
+}
+
+TEST(DataKeyTest, CallerBufferPathAllocatesNothingPerKey) {
+  // The library allocates nothing here; libsodium neither (Crypto++'s GCM and HMAC objects
+  // keep their key schedules in heap SecBlocks, so its backend does allocate).
+  kmscore_test::sodium backend;
+  const auto cmk = make_cmk(key_spec::aes_256, 32);
+  auto sealer = kmscore::datakey_sealer<kmscore_test::sodium>::make(backend, &cmk);
+  ASSERT_TRUE(sealer);
+  const auto context = *kmscore::encryption_context::make({{"k", "v"}});
+  std::array<kmscore::byte, 64> dek{};
+  std::array<kmscore::byte, 188> envelope{};
+  ASSERT_TRUE(sealer->create_into(dek, context, envelope));  // warm-up
+  const std::size_t before = allocations.load();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(sealer->create_into(dek, context, envelope));
+  EXPECT_EQ(allocations.load() - before, 0U);
+}
+
+TEST(DataKeyTest, FixedRngMakesCreateDatakeyReproducible) {
+  const auto cmk = make_cmk(key_spec::aes_256, 32);
+  kmscore_test::fixed_rng<kmscore_test::cryptopp> first{5};
+  kmscore_test::fixed_rng<kmscore_test::cryptopp> second{5};
+  const auto a = kmscore::create_datakey(first, &cmk, datakey_params());
+  const auto b = kmscore::create_datakey(second, &cmk, datakey_params());
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->cipher_text, b->cipher_text);
+  // The DEK is the first 64 bytes the RNG gave: 05 06 07 ...
+  EXPECT_EQ(a->plain_text.expose_text().substr(0, 6), "050607");
+}
+
+}  // namespace

@@ -1,0 +1,117 @@
+// Envelope framing: the seed's sample, the size formula, and every malformed shape.
+#include <kmscore/envelope.hpp>
+#include <kmscore/seal.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/backends.hpp"
+#include "support/hex.hpp"
+
+namespace {
+
+using kmscore::byte;
+using kmscore::errc;
+using kmscore_test::unhex;
+
+// cipher_text of the create-datakey sample response in the API document (seed 002).
+constexpr const char* seed_cipher_text =
+    "020098009EEAFCE122CAA5927D2E020086F9548BA1675FDB022E4ECC01B96F2189CF4B85E78357E73E1CEB518D"
+    "AF7A4960E7C7DE8885ED3FB2F1471ABF400119CC1B20BD3C4A9B80AF590EFD0AEDABFDBB0E2B689DA7B6C9E7D3"
+    "C5645FCD9274802586BE63779471F9156F2CDF07CD8412FFBE9230643034363662302D653732372D346439632D"
+    "623335642D6638346262343734613337660000000045B05321483BD9F9561865EE7DFE9BE267A42EB104E98C16"
+    "589CE46940B18E52";
+
+TEST(EnvelopeTest, SeedSampleParses) {
+  const auto blob = unhex(seed_cipher_text);
+  ASSERT_EQ(blob.size(), 188U);
+  const auto view = kmscore::parse_envelope(blob);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->version, kmscore::envelope_version::service_v2);
+  EXPECT_EQ(view->length, 152);
+  EXPECT_EQ(view->body.size(), 112U);
+  EXPECT_EQ(view->key_id, "0d0466b0-e727-4d9c-b35d-f84bb474a37f");
+  EXPECT_EQ(view->key_version, 0U);
+  EXPECT_EQ(view->suite(), kmscore::envelope_suite::none);
+}
+
+TEST(EnvelopeTest, SeedSampleInspectsWithValidDigestOnEveryBackend) {
+  const auto blob = unhex(seed_cipher_text);
+  auto check = [&](auto& backend) {
+    const auto info = kmscore::inspect_envelope(backend, blob);
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->version, 2);
+    EXPECT_EQ(info->length, 152);
+    EXPECT_EQ(info->body_length, 112U);
+    EXPECT_EQ(info->key_id, "0d0466b0-e727-4d9c-b35d-f84bb474a37f");
+    EXPECT_EQ(info->key_version, 0U);
+    ASSERT_TRUE(info->digest_ok.has_value());
+    EXPECT_TRUE(*info->digest_ok);
+    auto tampered = blob;
+    tampered[10] ^= 1;
+    EXPECT_FALSE(*kmscore::inspect_envelope(backend, tampered)->digest_ok);
+  };
+  kmscore_test::sodium sodium;
+  kmscore_test::cryptopp cryptopp;
+  check(sodium);
+  check(cryptopp);
+}
+
+TEST(EnvelopeTest, SizeFormula) {
+  EXPECT_EQ(kmscore::envelope_size(64), 188U);
+  for (std::size_t n = 1; n <= 1024; ++n) {
+    EXPECT_LE(kmscore::envelope_size(n), 124 + (n + 15) / 16 * 16) << n;
+  }
+}
+
+std::vector<byte> sample_suite_blob(std::size_t dek_bytes) {
+  std::vector<byte> blob(kmscore::envelope_size(dek_bytes), 0x5A);
+  kmscore::write_envelope_frame(kmscore::envelope_version::aes256_gcm_hmac_sha256,
+                                "0d0466b0-e727-4d9c-b35d-f84bb474a37f", 7, blob);
+  return blob;
+}
+
+TEST(EnvelopeTest, SuiteFramingRoundTrips) {
+  const auto blob = sample_suite_blob(64);
+  const auto view = kmscore::parse_envelope(blob);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->version, kmscore::envelope_version::aes256_gcm_hmac_sha256);
+  EXPECT_EQ(view->datakey_bytes(), 64U);
+  EXPECT_EQ(view->key_version, 7U);
+  EXPECT_EQ(view->authenticated.size(), 188U - 32U);
+}
+
+errc parse_error(const std::vector<byte>& blob) {
+  return kmscore::parse_envelope(blob).error().code();
+}
+
+TEST(EnvelopeTest, RejectsMalformedShapes) {
+  auto blob = sample_suite_blob(64);
+  for (std::size_t size = 0; size < kmscore::envelope_overhead; ++size) {
+    EXPECT_EQ(parse_error(std::vector<byte>(blob.begin(), blob.begin() + static_cast<long>(size))),
+              errc::invalid_cipher_text);
+  }
+  auto truncated = blob;
+  truncated.pop_back();
+  EXPECT_EQ(parse_error(truncated), errc::invalid_cipher_text);  // length field disagrees
+  auto extended = blob;
+  extended.push_back(0);
+  EXPECT_EQ(parse_error(extended), errc::invalid_cipher_text);  // trailing byte
+  auto unknown = blob;
+  unknown[0] = 0x12;
+  EXPECT_EQ(parse_error(unknown), errc::invalid_cipher_text);
+  auto bad_key_id = blob;
+  bad_key_id[4 + 112] = 'G';
+  EXPECT_EQ(parse_error(bad_key_id), errc::invalid_cipher_text);
+  // A library suite needs a body of salt + at least one DEK byte + GCM tag.
+  auto empty_dek = sample_suite_blob(1);
+  EXPECT_TRUE(kmscore::parse_envelope(empty_dek));
+  std::vector<byte> no_dek(kmscore::envelope_overhead + 48, 0);
+  kmscore::write_envelope_frame(kmscore::envelope_version::aes256_gcm_hmac_sha256,
+                                "0d0466b0-e727-4d9c-b35d-f84bb474a37f", 0, no_dek);
+  EXPECT_EQ(parse_error(no_dek), errc::invalid_cipher_text);
+}
+
+}  // namespace

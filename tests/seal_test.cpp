@@ -1,0 +1,181 @@
+// Sealing and opening on every backend: round trips, cross-backend, and every tamper.
+#include <kmscore/seal.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "support/backends.hpp"
+
+namespace {
+
+using kmscore::byte;
+using kmscore::encryption_context;
+using kmscore::envelope_suite;
+using kmscore::errc;
+
+constexpr const char* key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
+
+std::vector<byte> filled(std::size_t size, byte value) { return std::vector<byte>(size, value); }
+
+bool all_zero(const std::vector<byte>& bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](byte b) { return b == 0; });
+}
+
+template <class Backend>
+struct sealed_sample {
+  std::vector<byte> cmk;
+  std::vector<byte> dek;
+  encryption_context context;
+  std::vector<byte> blob;
+};
+
+template <class Backend>
+sealed_sample<Backend> seal_sample(Backend& backend, envelope_suite suite, std::size_t dek_size) {
+  sealed_sample<Backend> sample{filled(suite == envelope_suite::sm4_gcm_hmac_sm3 ? 16 : 32, 7),
+                                filled(dek_size, 0x42),
+                                *encryption_context::make({{"bucket", "photos"}}),
+                                std::vector<byte>(kmscore::envelope_size(dek_size))};
+  auto key = kmscore::envelope_key<Backend>::derive(backend, suite, sample.cmk, key_id, 3);
+  EXPECT_TRUE(key);
+  std::array<byte, 32> salt{};
+  EXPECT_TRUE(backend.random_bytes(salt));
+  EXPECT_TRUE(key->seal(backend, sample.dek, salt, sample.context, sample.blob));
+  return sample;
+}
+
+// Opens blob with the given CMK material, key_id, version and context; returns the error
+// code (or nothing) and checks that a failed open leaves the output zeroed.
+template <class Backend>
+std::optional<errc> try_open(Backend& backend, envelope_suite suite, const std::vector<byte>& cmk,
+                             const std::vector<byte>& blob, const encryption_context& context,
+                             std::uint32_t key_version = 3, const char* id = key_id) {
+  const auto view = kmscore::parse_envelope(blob);
+  if (!view) return view.error().code();
+  auto key = kmscore::envelope_key<Backend>::derive(backend, suite, cmk, id, key_version);
+  if (!key) return key.error().code();
+  std::vector<byte> dek(view->datakey_bytes(), 0xEE);
+  const auto opened = key->open(backend, *view, context, dek);
+  if (opened) return std::nullopt;
+  EXPECT_TRUE(all_zero(dek)) << "output not wiped";
+  return opened.error().code();
+}
+
+template <class Backend>
+void round_trip(Backend& backend, envelope_suite suite) {
+  for (const std::size_t size : {1U, 16U, 64U, 1024U}) {
+    auto sample = seal_sample(backend, suite, size);
+    EXPECT_EQ(sample.blob.size(), kmscore::envelope_size(size));
+    const auto view = kmscore::parse_envelope(sample.blob);
+    ASSERT_TRUE(view);
+    auto key = kmscore::envelope_key<Backend>::derive(backend, suite, sample.cmk, key_id, 3);
+    std::vector<byte> dek(size);
+    ASSERT_TRUE(key->open(backend, *view, sample.context, dek));
+    EXPECT_EQ(dek, sample.dek);
+  }
+}
+
+TEST(SealTest, RoundTripsOnEveryBackend) {
+  kmscore_test::sodium sodium;
+  kmscore_test::cryptopp cryptopp;
+  kmscore_test::combined combined;
+  round_trip(sodium, envelope_suite::aes256_gcm_hmac_sha256);
+  round_trip(cryptopp, envelope_suite::aes256_gcm_hmac_sha256);
+  round_trip(cryptopp, envelope_suite::sm4_gcm_hmac_sm3);
+  round_trip(combined, envelope_suite::aes256_gcm_hmac_sha256);
+  round_trip(combined, envelope_suite::sm4_gcm_hmac_sm3);
+}
+
+TEST(SealTest, SixtyFourByteDekMakesA188ByteEnvelope) {
+  kmscore_test::cryptopp cryptopp;
+  EXPECT_EQ(seal_sample(cryptopp, envelope_suite::aes256_gcm_hmac_sha256, 64).blob.size(), 188U);
+  EXPECT_EQ(seal_sample(cryptopp, envelope_suite::sm4_gcm_hmac_sm3, 64).blob.size(), 188U);
+}
+
+TEST(SealTest, BlobsOpenAcrossBackends) {
+  kmscore_test::sodium sodium;
+  kmscore_test::cryptopp cryptopp;
+  const auto aes = envelope_suite::aes256_gcm_hmac_sha256;
+  const auto from_sodium = seal_sample(sodium, aes, 64);
+  EXPECT_EQ(try_open(cryptopp, aes, from_sodium.cmk, from_sodium.blob, from_sodium.context),
+            std::nullopt);
+  const auto from_cryptopp = seal_sample(cryptopp, aes, 64);
+  EXPECT_EQ(try_open(sodium, aes, from_cryptopp.cmk, from_cryptopp.blob, from_cryptopp.context),
+            std::nullopt);
+}
+
+TEST(SealTest, SodiumCannotDeriveSm4Keys) {
+  kmscore_test::sodium sodium;
+  const auto cmk = filled(16, 1);
+  const auto key = kmscore::envelope_key<kmscore_test::sodium>::derive(
+      sodium, envelope_suite::sm4_gcm_hmac_sm3, cmk, key_id, 0);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().code(), errc::kms_error);
+}
+
+template <class Backend>
+void every_bit_flip_fails(Backend& backend, envelope_suite suite) {
+  const auto sample = seal_sample(backend, suite, 64);
+  ASSERT_EQ(sample.blob.size(), 188U);
+  std::size_t refused = 0;
+  for (std::size_t bit = 0; bit < sample.blob.size() * 8; ++bit) {
+    auto tampered = sample.blob;
+    tampered[bit / 8] = static_cast<byte>(tampered[bit / 8] ^ (1U << (bit % 8)));
+    const auto outcome = try_open(backend, suite, sample.cmk, tampered, sample.context);
+    if (outcome.has_value()) ++refused;
+    // Framing damage is caught by the parser (KMS.2201), everything else by the tag.
+    if (outcome) {
+      EXPECT_TRUE(*outcome == errc::decrypt_failed || *outcome == errc::invalid_cipher_text);
+    }
+  }
+  EXPECT_EQ(refused, 1504U);
+}
+
+TEST(SealTest, EverySingleBitFlipIsRefused) {
+  kmscore_test::sodium sodium;
+  kmscore_test::cryptopp cryptopp;
+  every_bit_flip_fails(sodium, envelope_suite::aes256_gcm_hmac_sha256);
+  every_bit_flip_fails(cryptopp, envelope_suite::sm4_gcm_hmac_sm3);
+}
+
+TEST(SealTest, WrongKeyVersionIdOrContextIsRefusedOpaquely) {
+  kmscore_test::cryptopp backend;
+  const auto aes = envelope_suite::aes256_gcm_hmac_sha256;
+  const auto sample = seal_sample(backend, aes, 64);
+  EXPECT_EQ(try_open(backend, aes, sample.cmk, sample.blob, sample.context), std::nullopt);
+  EXPECT_EQ(try_open(backend, aes, filled(32, 8), sample.blob, sample.context),
+            errc::decrypt_failed);  // wrong CMK
+  EXPECT_EQ(try_open(backend, aes, sample.cmk, sample.blob, sample.context, 2),
+            errc::decrypt_failed);  // wrong key_version
+  EXPECT_EQ(try_open(backend, aes, sample.cmk, sample.blob, sample.context, 3,
+                     "1d0466b0-e727-4d9c-b35d-f84bb474a37f"),
+            errc::decrypt_failed);  // wrong key_id
+  const auto changed = *encryption_context::make({{"bucket", "photoz"}});
+  const auto added = *encryption_context::make({{"bucket", "photos"}, {"x", "y"}});
+  const encryption_context removed;
+  for (const auto* context : {&changed, &added, &removed}) {
+    EXPECT_EQ(try_open(backend, aes, sample.cmk, sample.blob, *context), errc::decrypt_failed);
+  }
+}
+
+TEST(SealTest, TruncationAndExtensionAreRefused) {
+  kmscore_test::cryptopp backend;
+  const auto aes = envelope_suite::aes256_gcm_hmac_sha256;
+  const auto sample = seal_sample(backend, aes, 64);
+  for (std::size_t size = 0; size < sample.blob.size(); ++size) {
+    const std::vector<byte> cut(sample.blob.begin(), sample.blob.begin() + static_cast<long>(size));
+    EXPECT_TRUE(try_open(backend, aes, sample.cmk, cut, sample.context).has_value()) << size;
+  }
+  auto extended = sample.blob;
+  extended.push_back(0);
+  EXPECT_EQ(try_open(backend, aes, sample.cmk, extended, sample.context),
+            errc::invalid_cipher_text);
+  // A consistent re-framing (length field fixed up, one DEK byte dropped) fails the tag.
+  auto reframed = sample.blob;
+  reframed.erase(reframed.begin() + 4 + 32 + 63);
+  reframed[2] = static_cast<byte>(reframed.size() - 36);
+  EXPECT_EQ(try_open(backend, aes, sample.cmk, reframed, sample.context), errc::decrypt_failed);
+}
+
+}  // namespace

@@ -1,0 +1,239 @@
+// Every backend against every Wycheproof vector of the primitives it implements:
+// AES-256-GCM and SM4-GCM (96-bit nonces, 128-bit tags: the envelope's parameters),
+// HMAC-SHA-256, HMAC-SM3, and HKDF-SHA-256 (the library's HKDF over each backend's HMAC).
+#include <kmscore/detail/hkdf.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "support/backends.hpp"
+#include "support/hex.hpp"
+
+namespace {
+
+using kmscore::byte;
+using kmscore_test::unhex;
+
+struct vector_case {
+  std::string backend;
+  std::string name;  // e.g. aes_gcm_tc42
+  nlohmann::json group;
+  nlohmann::json test;
+};
+
+std::string case_name(const testing::TestParamInfo<vector_case>& info) {
+  return info.param.backend + "_" + info.param.name;
+}
+
+// Loads the cases of one file whose group passes `wanted`, for each named backend.
+template <class Wanted>
+std::vector<vector_case> load(const std::string& file, const std::string& prefix,
+                              std::initializer_list<const char*> backends, Wanted wanted) {
+  std::ifstream in{std::string{KMSCORE_WYCHEPROOF_DIR} + "/" + file};
+  if (!in) {
+    ADD_FAILURE() << "missing vector file " << file;
+    return {};
+  }
+  const auto root = nlohmann::json::parse(in);
+  std::vector<vector_case> cases;
+  for (const auto& group : root.at("testGroups")) {
+    if (!wanted(group)) continue;
+    for (const auto& test : group.at("tests")) {
+      for (const char* backend : backends) {
+        cases.push_back(
+            {backend, prefix + "_tc" + std::to_string(test.at("tcId").get<int>()), group, test});
+      }
+    }
+  }
+  return cases;
+}
+
+bool gcm_group(const nlohmann::json& group, int key_bits) {
+  return group.at("keySize") == key_bits && group.at("ivSize") == 96 && group.at("tagSize") == 128;
+}
+
+// Runs fn with the backend named in the case.
+template <class Fn>
+void with_backend(const std::string& name, Fn&& fn) {
+  if (name == "sodium") {
+    kmscore_test::sodium backend;
+    fn(backend);
+  } else {
+    kmscore_test::cryptopp backend;
+    fn(backend);
+  }
+}
+
+// ---- AEAD ------------------------------------------------------------------------------
+
+template <class Backend>
+void check_gcm(Backend& backend, kmscore::cipher_id cipher, const nlohmann::json& test) {
+  const auto key = unhex(test.at("key").get<std::string>());
+  const auto iv = unhex(test.at("iv").get<std::string>());
+  const auto aad = unhex(test.at("aad").get<std::string>());
+  const auto msg = unhex(test.at("msg").get<std::string>());
+  const auto ct = unhex(test.at("ct").get<std::string>());
+  const auto tag_bytes = unhex(test.at("tag").get<std::string>());
+  ASSERT_EQ(iv.size(), kmscore::gcm_nonce_size);
+  ASSERT_EQ(tag_bytes.size(), kmscore::gcm_tag_size);
+  const bool valid = test.at("result") != "invalid";
+  const kmscore::aead_params params{
+      cipher, key, std::span<const byte, kmscore::gcm_nonce_size>{iv.data(), 12}, aad};
+  std::array<byte, 16> tag{};
+  std::copy(tag_bytes.begin(), tag_bytes.end(), tag.begin());
+
+  std::vector<byte> opened(ct.size(), 0xAA);
+  const auto open = backend.aead_open(params, ct, tag, opened);
+  EXPECT_EQ(open.has_value(), valid);
+  if (valid) {
+    EXPECT_EQ(opened, msg);
+    std::vector<byte> sealed(msg.size());
+    std::array<byte, 16> sealed_tag{};
+    ASSERT_TRUE(backend.aead_seal(params, msg, sealed, sealed_tag));
+    EXPECT_EQ(sealed, ct);
+    EXPECT_EQ(sealed_tag, tag);
+  } else {
+    EXPECT_EQ(open.error().code(), kmscore::errc::decrypt_failed);
+    EXPECT_TRUE(std::all_of(opened.begin(), opened.end(), [](byte b) { return b == 0; }))
+        << "output not wiped after a failed open";
+  }
+}
+
+class AesGcmVector : public testing::TestWithParam<vector_case> {};
+TEST_P(AesGcmVector, Matches) {
+  with_backend(GetParam().backend, [&](auto& backend) {
+    if (GetParam().backend == "sodium") {
+      ASSERT_TRUE(backend.supports(kmscore::envelope_suite::aes256_gcm_hmac_sha256))
+          << "libsodium AES-GCM needs AES-NI, which this machine kind has";
+    }
+    check_gcm(backend, kmscore::cipher_id::aes256_gcm, GetParam().test);
+  });
+}
+INSTANTIATE_TEST_SUITE_P(Wycheproof, AesGcmVector,
+                         testing::ValuesIn(load("aes_gcm_test.json", "aes_gcm",
+                                                {"sodium", "cryptopp"},
+                                                [](const auto& g) { return gcm_group(g, 256); })),
+                         case_name);
+
+class Sm4GcmVector : public testing::TestWithParam<vector_case> {};
+TEST_P(Sm4GcmVector, Matches) {
+  kmscore_test::cryptopp backend;
+  check_gcm(backend, kmscore::cipher_id::sm4_gcm, GetParam().test);
+}
+INSTANTIATE_TEST_SUITE_P(Wycheproof, Sm4GcmVector,
+                         testing::ValuesIn(load("sm4_gcm_test.json", "sm4_gcm", {"cryptopp"},
+                                                [](const auto& g) { return gcm_group(g, 128); })),
+                         case_name);
+
+// ---- HMAC ------------------------------------------------------------------------------
+
+template <class Backend>
+void check_hmac(Backend& backend, kmscore::hash_id hash, const nlohmann::json& group,
+                const nlohmann::json& test) {
+  const auto key = unhex(test.at("key").get<std::string>());
+  const auto msg = unhex(test.at("msg").get<std::string>());
+  const auto expected = unhex(test.at("tag").get<std::string>());
+  const auto tag_bytes = group.at("tagSize").get<std::size_t>() / 8;
+  ASSERT_EQ(expected.size(), tag_bytes);
+  std::array<byte, 32> mac{};
+  const std::array<kmscore::byte_span, 1> pieces{msg};
+  ASSERT_TRUE(backend.hmac(hash, key, pieces, mac));
+  const bool matches = std::equal(expected.begin(), expected.end(), mac.begin());
+  EXPECT_EQ(matches, test.at("result") != "invalid");
+}
+
+class HmacSha256Vector : public testing::TestWithParam<vector_case> {};
+TEST_P(HmacSha256Vector, Matches) {
+  with_backend(GetParam().backend, [&](auto& backend) {
+    check_hmac(backend, kmscore::hash_id::sha256, GetParam().group, GetParam().test);
+  });
+}
+INSTANTIATE_TEST_SUITE_P(Wycheproof, HmacSha256Vector,
+                         testing::ValuesIn(load("hmac_sha256_test.json", "hmac_sha256",
+                                                {"sodium", "cryptopp"},
+                                                [](const auto&) { return true; })),
+                         case_name);
+
+class HmacSm3Vector : public testing::TestWithParam<vector_case> {};
+TEST_P(HmacSm3Vector, Matches) {
+  kmscore_test::cryptopp backend;
+  check_hmac(backend, kmscore::hash_id::sm3, GetParam().group, GetParam().test);
+}
+INSTANTIATE_TEST_SUITE_P(Wycheproof, HmacSm3Vector,
+                         testing::ValuesIn(load("hmac_sm3_test.json", "hmac_sm3", {"cryptopp"},
+                                                [](const auto&) { return true; })),
+                         case_name);
+
+// ---- HKDF ------------------------------------------------------------------------------
+
+class HkdfSha256Vector : public testing::TestWithParam<vector_case> {};
+TEST_P(HkdfSha256Vector, Matches) {
+  with_backend(GetParam().backend, [&](auto& backend) {
+    const auto& test = GetParam().test;
+    const auto ikm = unhex(test.at("ikm").get<std::string>());
+    const auto salt = unhex(test.at("salt").get<std::string>());
+    const auto info = unhex(test.at("info").get<std::string>());
+    const auto expected = unhex(test.at("okm").get<std::string>());
+    const auto size = test.at("size").get<std::size_t>();
+    std::array<byte, 32> prk{};
+    ASSERT_TRUE(kmscore::detail::hkdf_extract(backend, kmscore::hash_id::sha256, salt, ikm, prk));
+    std::vector<byte> okm(size);
+    const std::array<kmscore::byte_span, 1> pieces{info};
+    const auto made =
+        kmscore::detail::hkdf_expand(backend, kmscore::hash_id::sha256, prk, pieces, okm);
+    if (test.at("result") == "invalid") {
+      EXPECT_FALSE(made.has_value() && okm == expected);
+    } else {
+      ASSERT_TRUE(made);
+      EXPECT_EQ(okm, expected);
+    }
+  });
+}
+INSTANTIATE_TEST_SUITE_P(Wycheproof, HkdfSha256Vector,
+                         testing::ValuesIn(load("hkdf_sha256_test.json", "hkdf_sha256",
+                                                {"sodium", "cryptopp"},
+                                                [](const auto&) { return true; })),
+                         case_name);
+
+// ---- what each backend refuses -----------------------------------------------------------
+
+TEST(BackendCapabilityTest, SodiumHasNoSmAlgorithms) {
+  kmscore_test::sodium backend;
+  EXPECT_FALSE(backend.supports(kmscore::envelope_suite::sm4_gcm_hmac_sm3));
+  EXPECT_FALSE(kmscore_test::sodium::static_supports(kmscore::envelope_suite::sm4_gcm_hmac_sm3));
+  std::array<byte, 32> out{};
+  const std::array<kmscore::byte_span, 0> none{};
+  EXPECT_EQ(backend.digest(kmscore::hash_id::sm3, none, out).error().code(),
+            kmscore::errc::kms_error);
+  const std::array<byte, 16> key{};
+  const std::array<byte, 12> nonce{};
+  const kmscore::aead_params params{kmscore::cipher_id::sm4_gcm, key, nonce, {}};
+  std::array<byte, 16> tag{};
+  EXPECT_EQ(backend.aead_seal(params, {}, {}, tag).error().code(), kmscore::errc::kms_error);
+}
+
+TEST(BackendCapabilityTest, WrongKeySizesAreRefused) {
+  kmscore_test::cryptopp cryptopp;
+  kmscore_test::sodium sodium;
+  const std::array<byte, 16> short_key{};
+  const std::array<byte, 12> nonce{};
+  const kmscore::aead_params params{kmscore::cipher_id::aes256_gcm, short_key, nonce, {}};
+  std::array<byte, 16> tag{};
+  EXPECT_FALSE(cryptopp.aead_seal(params, {}, {}, tag));
+  EXPECT_FALSE(sodium.aead_seal(params, {}, {}, tag));
+}
+
+TEST(BackendCapabilityTest, CombinedServesEverySymmetricSuite) {
+  kmscore_test::combined both;
+  EXPECT_TRUE(both.supports(kmscore::envelope_suite::aes256_gcm_hmac_sha256));
+  EXPECT_TRUE(both.supports(kmscore::envelope_suite::sm4_gcm_hmac_sm3));
+  EXPECT_FALSE(both.supports(kmscore::envelope_suite::none));
+}
+
+}  // namespace
