@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct vector_case {
   nlohmann::json group;
   nlohmann::json test;
 };
+
+// Shown by GoogleTest instead of the raw bytes of the parameter.
+void PrintTo(const vector_case& c, std::ostream* out) { *out << c.backend << " " << c.name; }
 
 std::string case_name(const testing::TestParamInfo<vector_case>& info) {
   return info.param.backend + "_" + info.param.name;
