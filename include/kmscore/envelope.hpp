@@ -11,11 +11,13 @@
 // crypto is done.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "bytes.hpp"
 #include "key_spec.hpp"
@@ -46,28 +48,24 @@ inline constexpr std::size_t suite_body_overhead = envelope_salt_size + envelope
 }
 static_assert(envelope_size(64) == 188);
 
+// The library's suites and their versions: one table, read both ways.
+inline constexpr std::array<std::pair<envelope_suite, envelope_version>, 2> suite_versions{{
+    {envelope_suite::aes256_gcm_hmac_sha256, envelope_version::aes256_gcm_hmac_sha256},
+    {envelope_suite::sm4_gcm_hmac_sm3, envelope_version::sm4_gcm_hmac_sm3},
+}};
+
 [[nodiscard]] constexpr std::optional<envelope_version> suite_version(
     envelope_suite suite) noexcept {
-  switch (suite) {
-    case envelope_suite::aes256_gcm_hmac_sha256:
-      return envelope_version::aes256_gcm_hmac_sha256;
-    case envelope_suite::sm4_gcm_hmac_sm3:
-      return envelope_version::sm4_gcm_hmac_sm3;
-    case envelope_suite::none:
-      break;
+  for (const auto& [s, v] : suite_versions) {
+    if (s == suite) return v;
   }
   return std::nullopt;
 }
 [[nodiscard]] constexpr envelope_suite version_suite(envelope_version version) noexcept {
-  switch (version) {
-    case envelope_version::aes256_gcm_hmac_sha256:
-      return envelope_suite::aes256_gcm_hmac_sha256;
-    case envelope_version::sm4_gcm_hmac_sm3:
-      return envelope_suite::sm4_gcm_hmac_sm3;
-    case envelope_version::service_v2:
-      break;
+  for (const auto& [s, v] : suite_versions) {
+    if (v == version) return s;
   }
-  return envelope_suite::none;
+  return envelope_suite::none;  // the service's version 2, or unknown
 }
 
 namespace detail {
