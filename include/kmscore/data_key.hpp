@@ -138,10 +138,13 @@ template <crypto_backend Backend>
 template <crypto_backend Backend>
 [[nodiscard]] result<create_datakey_without_plaintext_response> create_datakey_without_plaintext(
     Backend& backend, const master_key* cmk, const create_datakey_params& params) {
-  auto made = create_datakey(backend, cmk, params);
-  if (!made) return made.error();
-  return create_datakey_without_plaintext_response{std::move(made->key_id),
-                                                   std::move(made->cipher_text)};
+  // The DEK is made and wiped here: it is never hex-encoded, since nobody receives it.
+  auto sealer = datakey_sealer<Backend>::make(backend, cmk);
+  if (!sealer) return sealer.error();
+  secret_bytes dek{params.datakey_bytes};
+  std::vector<byte> envelope(envelope_size(params.datakey_bytes));
+  KMSCORE_TRY(sealer->create_into(dek.expose(), params.context, envelope));
+  return create_datakey_without_plaintext_response{cmk->key_id, hex_encode(envelope)};
 }
 
 // N data keys in one call: one derivation, one RNG call per key, no per-key setup.
