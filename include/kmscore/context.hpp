@@ -68,6 +68,40 @@ class encryption_context {
     return make(std::vector<pair>(pairs));
   }
 
+  // Reads a canonical form back; anything that is not exactly canonical (unsorted or
+  // duplicate keys, bad lengths, trailing bytes, ill-formed UTF-8) is rejected.
+  [[nodiscard]] static result<encryption_context> from_canonical(byte_span bytes) {
+    std::size_t at = 0;
+    auto read_u16 = [&](std::size_t& value) {
+      if (bytes.size() - at < 2) return false;
+      value = static_cast<std::size_t>(bytes[at] | (bytes[at + 1] << 8U));
+      at += 2;
+      return true;
+    };
+    auto read_string = [&](std::string& text) {
+      std::size_t size = 0;
+      if (!read_u16(size) || bytes.size() - at < size) return false;
+      text.assign(reinterpret_cast<const char*>(bytes.data() + at), size);  // NOLINT
+      at += size;
+      return true;
+    };
+    std::size_t count = 0;
+    if (bytes.size() > max_encryption_context_size || !read_u16(count)) {
+      return errc::invalid_encryption_context;
+    }
+    std::vector<pair> pairs(count);
+    for (auto& [key, value] : pairs) {
+      if (!read_string(key) || !read_string(value)) return errc::invalid_encryption_context;
+    }
+    if (at != bytes.size()) return errc::invalid_encryption_context;
+    auto context = make(std::move(pairs));
+    if (!context || !std::equal(context->canonical_.begin(), context->canonical_.end(),
+                                bytes.begin(), bytes.end())) {
+      return errc::invalid_encryption_context;
+    }
+    return context;
+  }
+
   // The pairs, sorted by key.
   [[nodiscard]] const std::vector<pair>& pairs() const noexcept { return pairs_; }
   [[nodiscard]] bool empty() const noexcept { return pairs_.empty(); }

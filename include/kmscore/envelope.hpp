@@ -43,6 +43,11 @@ inline constexpr std::size_t envelope_gcm_tag_size = 16;
 // Body of the library's suites: salt || GCM ciphertext of the DEK || GCM tag.
 inline constexpr std::size_t suite_body_overhead = envelope_salt_size + envelope_gcm_tag_size;
 
+// The largest payload a suite envelope can carry (the u16 length field bounds the blob).
+// Data keys are limited to 1024 bytes by the API; stored key records use more.
+inline constexpr std::size_t max_envelope_payload =
+    0xFFFF - envelope_overhead - suite_body_overhead;
+
 [[nodiscard]] constexpr std::size_t envelope_size(std::size_t datakey_bytes) noexcept {
   return envelope_overhead + suite_body_overhead + datakey_bytes;
 }
@@ -104,8 +109,10 @@ struct envelope_view {
   }
 };
 
-// Splits a blob into its fields; KMS.2201 (Invalid cipher_text.) for anything malformed.
-[[nodiscard]] inline result<envelope_view> parse_envelope(byte_span blob) noexcept {
+// Splits a blob into its fields; KMS.2201 (Invalid cipher_text.) for anything malformed,
+// including a suite payload outside 1..max_payload bytes.
+[[nodiscard]] inline result<envelope_view> parse_envelope(
+    byte_span blob, std::size_t max_payload = max_datakey_bytes) noexcept {
   if (blob.size() < envelope_overhead || blob.size() > 0xFFFFU) return errc::invalid_cipher_text;
   const auto raw_version = detail::load_u16(blob, 0);
   const auto length = detail::load_u16(blob, 2);
@@ -118,7 +125,7 @@ struct envelope_view {
     case envelope_version::aes256_gcm_hmac_sha256:
     case envelope_version::sm4_gcm_hmac_sm3:
       if (body_size < suite_body_overhead + min_datakey_bytes ||
-          body_size > suite_body_overhead + max_datakey_bytes) {
+          body_size > suite_body_overhead + max_payload) {
         return errc::invalid_cipher_text;
       }
       break;

@@ -64,11 +64,12 @@ class envelope_key {
   [[nodiscard]] std::uint32_t key_version() const noexcept { return key_version_; }
 
   // Seals dek into out (exactly envelope_size(dek.size()) bytes) with the given fresh salt.
+  // dek may be any payload of 1..max_envelope_payload bytes (key records seal key material).
   [[nodiscard]] result<void> seal(Backend& backend, byte_span dek,
                                   std::span<const byte, envelope_salt_size> salt,
                                   const encryption_context& context,
                                   mutable_byte_span out) const noexcept {
-    if (dek.size() < min_datakey_bytes || dek.size() > max_datakey_bytes ||
+    if (dek.size() < min_datakey_bytes || dek.size() > max_envelope_payload ||
         out.size() != envelope_size(dek.size())) {
       return errc::kms_error;
     }

@@ -52,6 +52,17 @@ class combined {
                                        : second_.aead_open(params, ciphertext, tag, plaintext);
   }
 
+  // Key pairs from the first backend that can make them (KMS.0101 if neither can).
+  [[nodiscard]] result<key_pair> generate_key_pair(key_spec spec) noexcept {
+    if constexpr (key_pair_backend<First>) {
+      return first_.generate_key_pair(spec);
+    } else if constexpr (key_pair_backend<Second>) {
+      return second_.generate_key_pair(spec);
+    } else {
+      return errc::kms_error;
+    }
+  }
+
   [[nodiscard]] First& first() noexcept { return first_; }
   [[nodiscard]] Second& second() noexcept { return second_; }
 

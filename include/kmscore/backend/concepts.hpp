@@ -17,10 +17,12 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "../bytes.hpp"
 #include "../key_spec.hpp"
 #include "../result.hpp"
+#include "../secret.hpp"
 
 namespace kmscore {
 
@@ -70,6 +72,19 @@ concept crypto_backend = requires(B& backend, const B& const_backend, envelope_s
   { backend.aead_seal(aead, in, out, tag_out) } -> std::same_as<result<void>>;
   // open: verifies tag_in; on failure `out` is wiped and the error is KMS.2203.
   { backend.aead_open(aead, in, tag_in, out) } -> std::same_as<result<void>>;
+};
+
+// Asymmetric key material: the private key as PKCS#8 PrivateKeyInfo DER (in zeroizing
+// storage), the public key as X.509 SubjectPublicKeyInfo DER, with the standard OIDs.
+struct key_pair {
+  secret_bytes private_key;
+  std::vector<byte> public_key;
+};
+
+// A backend that can also make key pairs for the asymmetric specs (RSA, EC, SM2).
+template <class B>
+concept key_pair_backend = crypto_backend<B> && requires(B& backend, key_spec spec) {
+  { backend.generate_key_pair(spec) } -> std::same_as<result<key_pair>>;
 };
 
 }  // namespace kmscore

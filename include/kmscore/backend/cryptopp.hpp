@@ -10,9 +10,14 @@
 #pragma once
 
 #include <cryptopp/aes.h>
+#include <cryptopp/eccrypto.h>
+#include <cryptopp/ecp.h>
 #include <cryptopp/gcm.h>
 #include <cryptopp/hmac.h>
+#include <cryptopp/oids.h>
 #include <cryptopp/osrng.h>
+#include <cryptopp/queue.h>
+#include <cryptopp/rsa.h>
 #include <cryptopp/sha.h>
 #include <cryptopp/sm3.h>
 #include <cryptopp/sm4.h>
@@ -21,6 +26,7 @@
 #include <exception>
 #include <string_view>
 
+#include "../detail/der.hpp"
 #include "../detail/wipe.hpp"
 #include "concepts.hpp"
 
@@ -39,10 +45,24 @@ class cryptopp {
   [[nodiscard]] bool supports(hash_id /*hash*/) const noexcept { return true; }
 
   [[nodiscard]] result<void> random_bytes(mutable_byte_span out) noexcept {
-    return guarded([&] {
-      thread_local CryptoPP::AutoSeededRandomPool pool;
-      pool.GenerateBlock(out.data(), out.size());
+    return guarded([&] { rng().GenerateBlock(out.data(), out.size()); });
+  }
+
+  // Key pairs for RSA_* (e = 65537, set explicitly: Crypto++ defaults to 17), EC_P256,
+  // EC_P384 and SM2 (curve sm2p256v1, encoded with its OID 1.2.156.10197.1.301).
+  [[nodiscard]] result<key_pair> generate_key_pair(key_spec spec) noexcept {
+    key_pair made;
+    const auto& policy = spec_policy(spec);
+    auto generated = guarded([&] {
+      if (policy.family == key_family::rsa) {
+        make_rsa(static_cast<unsigned>(policy.strength_bits), made);
+      } else if (policy.family != key_family::symmetric) {
+        make_ec(spec, made);
+      }
     });
+    if (!generated) return generated.error();
+    if (made.private_key.empty()) return errc::kms_error;  // a symmetric spec
+    return made;
   }
 
   [[nodiscard]] result<void> digest(hash_id hash, byte_pieces pieces, digest_out out) noexcept {
@@ -110,6 +130,76 @@ class cryptopp {
     }
   }
 
+  static CryptoPP::RandomNumberGenerator& rng() {
+    thread_local CryptoPP::AutoSeededRandomPool pool;
+    return pool;
+  }
+
+  // Moves the bytes of a queue (Crypto++ keeps them in wiping SecBlocks) into out.
+  static secret_bytes drain_secret(CryptoPP::ByteQueue& queue) {
+    secret_bytes out{static_cast<std::size_t>(queue.MaxRetrievable())};
+    queue.Get(out.expose().data(), out.size());
+    return out;
+  }
+
+  static void make_rsa(unsigned bits, key_pair& made) {
+    CryptoPP::InvertibleRSAFunction key;
+    key.Initialize(rng(), bits, CryptoPP::Integer{65537});
+    CryptoPP::ByteQueue private_der;
+    key.DEREncode(private_der);  // PKCS#8 PrivateKeyInfo
+    made.private_key = drain_secret(private_der);
+    CryptoPP::ByteQueue public_der;
+    CryptoPP::RSAFunction{key}.DEREncode(public_der);  // SubjectPublicKeyInfo
+    made.public_key.resize(static_cast<std::size_t>(public_der.MaxRetrievable()));
+    public_der.Get(made.public_key.data(), made.public_key.size());
+  }
+
+  static CryptoPP::DL_GroupParameters_EC<CryptoPP::ECP> curve_of(key_spec spec) {
+    using CryptoPP::Integer;
+    CryptoPP::DL_GroupParameters_EC<CryptoPP::ECP> group;
+    if (spec == key_spec::ec_p256) {
+      group.Initialize(CryptoPP::ASN1::secp256r1());
+    } else if (spec == key_spec::ec_p384) {
+      group.Initialize(CryptoPP::ASN1::secp384r1());
+    } else {
+      // sm2p256v1, GB/T 32918.5-2017 (Crypto++ knows its OID but not its parameters).
+      const CryptoPP::ECP curve{
+          Integer{"0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF"},
+          Integer{"0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC"},
+          Integer{"0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93"}};
+      const CryptoPP::ECP::Point base{
+          Integer{"0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7"},
+          Integer{"0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0"}};
+      group.Initialize(
+          curve, base,
+          Integer{"0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123"},
+          Integer::One());
+    }
+    return group;
+  }
+
+  static void make_ec(key_spec spec, key_pair& made) {
+    const auto group = curve_of(spec);
+    const byte_span oid = spec == key_spec::ec_p256   ? byte_span{detail::oid_secp256r1}
+                          : spec == key_spec::ec_p384 ? byte_span{detail::oid_secp384r1}
+                                                      : byte_span{detail::oid_sm2p256v1};
+    const std::size_t field = spec_policy(spec).strength_bits / 8;
+    const CryptoPP::Integer scalar{rng(), CryptoPP::Integer::One(),
+                                   group.GetSubgroupOrder() - CryptoPP::Integer::One()};
+    const auto point = group.ExponentiateBase(scalar);
+    std::vector<byte> encoded_point(1 + 2 * field);
+    encoded_point[0] = 0x04;  // uncompressed
+    point.x.Encode(encoded_point.data() + 1, field);
+    point.y.Encode(encoded_point.data() + 1 + field, field);
+    secret_bytes scalar_bytes{field};
+    scalar.Encode(scalar_bytes.expose().data(), field);
+    made.private_key =
+        secret_bytes{detail::ec_private_key_info_size(oid.size(), field, encoded_point.size())};
+    detail::write_ec_private_key_info(oid, scalar_bytes.expose(), encoded_point,
+                                      made.private_key.expose());
+    made.public_key = detail::ec_public_key_info(oid, encoded_point);
+  }
+
   [[nodiscard]] static bool key_fits(const aead_params& params) noexcept {
     return params.key.size() == cipher_key_size(params.cipher);
   }
@@ -151,6 +241,6 @@ class cryptopp {
   }
 };
 
-static_assert(crypto_backend<cryptopp>);
+static_assert(key_pair_backend<cryptopp>);
 
 }  // namespace kmscore::backend

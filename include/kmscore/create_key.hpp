@@ -1,0 +1,141 @@
+// kmscore/create_key.hpp: create-key, key records, and the key lifecycle.
+//
+//   auto params = kmscore::validate(request);                 // requests.hpp
+//   auto record = kmscore::create_key(backend, *params, domain_id, now_ms);
+//   record->key.key_id;                                         // random v4 UUID, lowercase
+//   kmscore::disable_key(*record);                              // pure state transitions
+//
+// The caller supplies the account (`domain_id`, 32 lowercase hex characters) and the time
+// (milliseconds since the epoch): the headers read no clock. Key material comes from the
+// backend: random bytes for AES_256 / SM4, a key pair (PKCS#8 + SubjectPublicKeyInfo DER)
+// for RSA, EC and SM2 specs, none for `origin: external` (state 5, pending import). A backend
+// that cannot make a spec answers 500 KMS.0101.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend/concepts.hpp"
+#include "master_key.hpp"
+#include "requests.hpp"
+#include "uuid.hpp"
+
+namespace kmscore {
+
+inline constexpr std::int64_t milliseconds_per_day = 86'400'000;
+
+// Everything a store keeps about a master key. `key` is what the data-key operations use.
+struct key_record {
+  master_key key;  // key_id, spec, state, material by version
+  std::string domain_id;
+  std::string key_alias;
+  std::string key_description;
+  key_usage usage = key_usage::encrypt_decrypt;
+  key_origin origin = key_origin::kms;
+  std::string enterprise_project_id = "0";
+  std::int64_t creation_date_ms = 0;
+  std::int64_t scheduled_deletion_date_ms = 0;  // 0: not scheduled
+  std::vector<byte> public_key;                 // SubjectPublicKeyInfo DER (asymmetric specs)
+};
+
+// A domain_id is 32 lowercase hex characters (the host's account id).
+[[nodiscard]] constexpr bool is_valid_domain_id(std::string_view domain_id) noexcept {
+  if (domain_id.size() != 32) return false;
+  for (const char c : domain_id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// A fresh random (version 4) key_id from the backend's RNG.
+template <crypto_backend Backend>
+[[nodiscard]] result<std::string> new_key_id(Backend& backend) {
+  std::array<byte, 16> random{};
+  KMSCORE_TRY(backend.random_bytes(random));
+  return uuid::version4(random).to_string();
+}
+
+template <crypto_backend Backend>
+[[nodiscard]] result<void> make_key_material(Backend& backend, key_record& record) {
+  const auto& policy = spec_policy(record.key.spec);
+  if (policy.is_symmetric()) {
+    secret_bytes material{policy.material_size};
+    KMSCORE_TRY(backend.random_bytes(material.expose()));
+    record.key.material_versions.push_back(std::move(material));
+    return {};
+  }
+  if constexpr (key_pair_backend<Backend>) {
+    auto pair = backend.generate_key_pair(record.key.spec);
+    if (!pair) return pair.error();
+    record.key.material_versions.push_back(std::move(pair->private_key));
+    record.public_key = std::move(pair->public_key);
+    return {};
+  } else {
+    return errc::kms_error;  // this backend makes no key pairs
+  }
+}
+
+template <crypto_backend Backend>
+[[nodiscard]] result<key_record> create_key(Backend& backend, const create_key_params& params,
+                                            std::string_view domain_id, std::int64_t now_ms) {
+  if (!is_valid_domain_id(domain_id)) return errc::kms_error;  // the host's mistake
+  key_record record;
+  auto key_id = new_key_id(backend);
+  if (!key_id) return key_id.error();
+  record.key.key_id = std::move(*key_id);
+  record.key.spec = params.spec;
+  record.domain_id = std::string{domain_id};
+  record.key_alias = params.key_alias;
+  record.key_description = params.key_description;
+  record.usage = params.usage;
+  record.origin = params.origin;
+  record.enterprise_project_id = params.enterprise_project_id;
+  record.creation_date_ms = now_ms;
+  if (params.origin == key_origin::external) {
+    record.key.state = key_state::pending_import;
+    return record;
+  }
+  KMSCORE_TRY(make_key_material(backend, record));
+  record.key.state = key_state::enabled;
+  return record;
+}
+
+// ---- lifecycle: pure transitions with the documented errors ------------------------------
+
+[[nodiscard]] inline result<void> enable_key(key_record& record) noexcept {
+  if (record.key.state != key_state::disabled) return errc::key_not_disabled;
+  record.key.state = key_state::enabled;
+  return {};
+}
+
+[[nodiscard]] inline result<void> disable_key(key_record& record) noexcept {
+  if (record.key.state != key_state::enabled) return errc::key_not_enabled;
+  record.key.state = key_state::disabled;
+  return {};
+}
+
+[[nodiscard]] inline result<void> schedule_key_deletion(key_record& record,
+                                                        std::uint32_t pending_days,
+                                                        std::int64_t now_ms) noexcept {
+  if (pending_days < min_pending_days || pending_days > max_pending_days) {
+    return errc::invalid_pending_days;
+  }
+  if (record.key.state == key_state::scheduled_deletion) return errc::key_already_scheduled;
+  record.key.state = key_state::scheduled_deletion;
+  record.scheduled_deletion_date_ms =
+      now_ms + static_cast<std::int64_t>(pending_days) * milliseconds_per_day;
+  return {};
+}
+
+// Cancelling returns the key to disabled (state 3), as the service does.
+[[nodiscard]] inline result<void> cancel_key_deletion(key_record& record) noexcept {
+  if (record.key.state != key_state::scheduled_deletion) return errc::key_not_scheduled;
+  record.key.state = key_state::disabled;
+  record.scheduled_deletion_date_ms = 0;
+  return {};
+}
+
+}  // namespace kmscore
