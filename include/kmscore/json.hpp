@@ -1,0 +1,351 @@
+// kmscore/json.hpp: the JSON wire layer (optional; needs nlohmann/json).
+//
+//   kmscore::kms_service service{backend, store, domain_id};
+//   kmscore::http_response response =
+//       kmscore::handle_json(service, "create-datakey", body, now_ms);
+//   send(response.status, response.text());
+//
+// Requests are parsed under api.md's general rules: a body over the limit (default 64 KiB)
+// is KMS.0203; invalid JSON, a non-object or a duplicate key at any depth is KMS.0202; JSON
+// null means absent; unknown fields are ignored; a field of the wrong JSON type fails with
+// that field's own error, in its place in the field order. Responses and errors are rendered
+// exactly as documented. Bodies carrying secrets (plain_text, data_key) are built in a
+// zeroizing buffer and never pass through nlohmann's strings.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "service.hpp"
+
+namespace kmscore {
+
+inline constexpr std::size_t default_max_body_size = 64 * 1024;
+
+// A response: HTTP status and body (zeroizing: it may hold a data key).
+struct http_response {
+  int status = 200;
+  secret_bytes body;
+  [[nodiscard]] std::string_view text() const noexcept {
+    const auto bytes = body.expose();
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};  // NOLINT
+  }
+};
+
+inline constexpr std::array<std::string_view, 11> actions{"create-key",
+                                                          "create-datakey",
+                                                          "create-datakey-without-plaintext",
+                                                          "encrypt-datakey",
+                                                          "decrypt-datakey",
+                                                          "describe-key",
+                                                          "list-keys",
+                                                          "enable-key",
+                                                          "disable-key",
+                                                          "schedule-key-deletion",
+                                                          "cancel-key-deletion"};
+
+[[nodiscard]] constexpr bool is_known_action(std::string_view action) noexcept {
+  for (const auto known : actions) {
+    if (known == action) return true;
+  }
+  return false;
+}
+
+namespace detail {
+
+// Builds a DOM like nlohmann's own parser, but refuses duplicate keys at any depth.
+class strict_dom_parser : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit strict_dom_parser(nlohmann::json& root) : root_{root} {}
+
+  bool null() override { return put(nullptr); }
+  bool boolean(bool value) override { return put(value); }
+  bool number_integer(number_integer_t value) override { return put(value); }
+  bool number_unsigned(number_unsigned_t value) override { return put(value); }
+  bool number_float(number_float_t value, const string_t& /*text*/) override { return put(value); }
+  bool string(string_t& value) override { return put(value); }
+  bool binary(binary_t& value) override { return put(nlohmann::json::binary(value)); }
+  bool start_object(std::size_t /*size*/) override {
+    stack_.push_back(slot(nlohmann::json::object()));
+    return true;
+  }
+  bool key(string_t& name) override {
+    auto& object = *stack_.back();
+    if (object.contains(name)) return false;  // duplicate key: abort the parse
+    next_ = &object[name];
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t /*size*/) override {
+    stack_.push_back(slot(nlohmann::json::array()));
+    return true;
+  }
+  bool end_array() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t /*position*/, const std::string& /*token*/,
+                   const nlohmann::detail::exception& /*ex*/) override {
+    return false;
+  }
+
+ private:
+  nlohmann::json* slot(nlohmann::json value) {
+    if (stack_.empty() && next_ == nullptr) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    if (stack_.back()->is_array()) {
+      stack_.back()->push_back(std::move(value));
+      return &stack_.back()->back();
+    }
+    *next_ = std::move(value);
+    return std::exchange(next_, nullptr);
+  }
+  template <class Value>
+  bool put(Value&& value) {
+    slot(nlohmann::json(std::forward<Value>(value)));
+    return true;
+  }
+
+  nlohmann::json& root_;
+  std::vector<nlohmann::json*> stack_;
+  nlohmann::json* next_ = nullptr;
+};
+
+[[nodiscard]] inline result<nlohmann::json> parse_body(std::string_view body,
+                                                       std::size_t max_body) {
+  if (body.size() > max_body) return errc::request_too_long;
+  nlohmann::json root;
+  strict_dom_parser parser{root};
+  bool parsed = false;
+  try {
+    parsed = nlohmann::json::sax_parse(body.begin(), body.end(), &parser);
+  } catch (const std::exception&) {
+    parsed = false;
+  }
+  if (!parsed || !root.is_object()) return errc::invalid_request;
+  return root;
+}
+
+// A field of the wrong JSON type is given a value that every field rule rejects with the
+// field's own error (a lone 0xFF byte: never valid UTF-8, hex, digits or a name; a parsed
+// JSON string can never contain it), so the field-order rule needs no second mechanism.
+inline constexpr std::string_view wrong_type_value = "\xFF";
+
+[[nodiscard]] inline optional_field string_field(const nlohmann::json& body, const char* name) {
+  const auto found = body.find(name);
+  if (found == body.end() || found->is_null()) return std::nullopt;
+  if (!found->is_string()) return std::string{wrong_type_value};
+  return found->get<std::string>();
+}
+
+[[nodiscard]] inline context_field context_of(const nlohmann::json& body) {
+  const auto found = body.find("encryption_context");
+  if (found == body.end() || found->is_null()) return std::nullopt;
+  std::vector<encryption_context::pair> pairs;
+  if (!found->is_object()) return pairs = {{std::string{wrong_type_value}, ""}};
+  for (const auto& [key, value] : found->items()) {
+    if (!value.is_string()) return pairs = {{std::string{wrong_type_value}, ""}};
+    pairs.emplace_back(key, value.get<std::string>());
+  }
+  return pairs;
+}
+
+// Renders a flat object of string members into a zeroizing body, nlohmann-compatible
+// compact form. Values must need no escaping (hex, ids, digits): checked.
+[[nodiscard]] inline secret_bytes render_plain_object(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> members) {
+  std::size_t size = 2;
+  for (const auto& [name, value] : members) size += name.size() + value.size() + 6;
+  secret_bytes body{size - (members.size() > 0 ? 1 : 0)};
+  const auto out = body.expose();
+  std::size_t at = 0;
+  auto put = [&](std::string_view text) {
+    for (const char c : text) out[at++] = static_cast<byte>(c);
+  };
+  put("{");
+  bool first = true;
+  for (const auto& [name, value] : members) {
+    if (!first) put(",");
+    first = false;
+    put("\"");
+    put(name);
+    put("\":\"");
+    put(value);
+    put("\"");
+  }
+  put("}");
+  return body;
+}
+
+[[nodiscard]] inline http_response respond(int status, const std::string& text) {
+  return {status, secret_bytes{as_bytes(text)}};
+}
+
+[[nodiscard]] inline http_response respond(const nlohmann::ordered_json& body) {
+  return respond(200, body.dump());
+}
+
+[[nodiscard]] inline nlohmann::ordered_json key_info(const key_record& record) {
+  return {
+      {"key_id", record.key.key_id},
+      {"domain_id", record.domain_id},
+      {"key_alias", record.key_alias},
+      {"key_description", record.key_description},
+      {"key_spec", to_string(record.key.spec)},
+      {"key_usage", to_string(record.usage)},
+      {"origin", to_string(record.origin)},
+      {"key_state", std::to_string(static_cast<int>(record.key.state))},
+      {"creation_date", std::to_string(record.creation_date_ms)},
+      {"scheduled_deletion_date", record.scheduled_deletion_date_ms == 0
+                                      ? std::string{}
+                                      : std::to_string(record.scheduled_deletion_date_ms)},
+      {"default_key_flag", "0"},
+      {"sys_enterprise_project_id", record.enterprise_project_id},
+  };
+}
+
+[[nodiscard]] inline std::string state_text(const key_record& record) {
+  return std::to_string(static_cast<int>(record.key.state));
+}
+
+}  // namespace detail
+
+// The error body of api.md, with its status.
+[[nodiscard]] inline http_response error_response(const error& failure) {
+  const nlohmann::ordered_json body = {
+      {"error", {{"error_code", failure.code_string()}, {"error_msg", failure.message()}}}};
+  return detail::respond(failure.http_status(), body.dump());
+}
+
+// Parses the body of one action into its typed request (without running it).
+[[nodiscard]] inline create_key_request parse_create_key(const nlohmann::json& body) {
+  using detail::string_field;
+  return create_key_request{
+      string_field(body, "key_alias"), string_field(body, "key_spec"),
+      string_field(body, "key_usage"), string_field(body, "key_description"),
+      string_field(body, "origin"),    string_field(body, "enterprise_project_id"),
+      string_field(body, "sequence")};
+}
+[[nodiscard]] inline create_datakey_request parse_create_datakey(const nlohmann::json& body) {
+  using detail::string_field;
+  return {string_field(body, "key_id"), string_field(body, "datakey_length"),
+          string_field(body, "key_spec"), detail::context_of(body), string_field(body, "sequence")};
+}
+[[nodiscard]] inline encrypt_datakey_request parse_encrypt_datakey(const nlohmann::json& body) {
+  using detail::string_field;
+  return {string_field(body, "key_id"), string_field(body, "plain_text"),
+          string_field(body, "datakey_plain_length"), detail::context_of(body),
+          string_field(body, "sequence")};
+}
+[[nodiscard]] inline decrypt_datakey_request parse_decrypt_datakey(const nlohmann::json& body) {
+  using detail::string_field;
+  return {string_field(body, "key_id"), string_field(body, "cipher_text"),
+          string_field(body, "datakey_cipher_length"), detail::context_of(body),
+          string_field(body, "sequence")};
+}
+[[nodiscard]] inline key_id_request parse_key_id(const nlohmann::json& body) {
+  using detail::string_field;
+  return {string_field(body, "key_id"), string_field(body, "sequence")};
+}
+[[nodiscard]] inline schedule_key_deletion_request parse_schedule(const nlohmann::json& body) {
+  using detail::string_field;
+  return {string_field(body, "key_id"), string_field(body, "pending_days"),
+          string_field(body, "sequence")};
+}
+
+// Runs one action on a JSON body and renders the response or error. now_ms is the caller's
+// clock (creation and deletion dates).
+template <crypto_backend Backend>
+[[nodiscard]] http_response handle_json(kms_service<Backend>& service, std::string_view action,
+                                        std::string_view body, std::int64_t now_ms,
+                                        std::size_t max_body = default_max_body_size) {
+  if (!is_known_action(action)) return error_response(errc::invalid_request);
+  auto parsed = detail::parse_body(body, max_body);
+  if (!parsed) return error_response(parsed.error());
+  const auto& json = *parsed;
+  auto fail = [](const error& failure) { return error_response(failure); };
+
+  if (action == "create-key") {
+    auto made = service.create_key(parse_create_key(json), now_ms);
+    if (!made) return fail(made.error());
+    return detail::respond(nlohmann::ordered_json{
+        {"key_info", {{"key_id", made->key.key_id}, {"domain_id", made->domain_id}}}});
+  }
+  if (action == "create-datakey") {
+    auto made = service.create_datakey(parse_create_datakey(json));
+    if (!made) return fail(made.error());
+    return {200, detail::render_plain_object({{"key_id", made->key_id},
+                                              {"plain_text", made->plain_text.expose_text()},
+                                              {"cipher_text", made->cipher_text}})};
+  }
+  if (action == "create-datakey-without-plaintext") {
+    auto made = service.create_datakey_without_plaintext(parse_create_datakey(json));
+    if (!made) return fail(made.error());
+    return {200, detail::render_plain_object(
+                     {{"key_id", made->key_id}, {"cipher_text", made->cipher_text}})};
+  }
+  if (action == "encrypt-datakey") {
+    auto made = service.encrypt_datakey(parse_encrypt_datakey(json));
+    if (!made) return fail(made.error());
+    const auto length = std::to_string(made->datakey_length);
+    return {200, detail::render_plain_object({{"key_id", made->key_id},
+                                              {"cipher_text", made->cipher_text},
+                                              {"datakey_length", length}})};
+  }
+  if (action == "decrypt-datakey") {
+    auto made = service.decrypt_datakey(parse_decrypt_datakey(json));
+    if (!made) return fail(made.error());
+    const auto length = std::to_string(made->datakey_length);
+    return {200, detail::render_plain_object({{"data_key", made->data_key.expose_text()},
+                                              {"datakey_length", length},
+                                              {"datakey_dgst", made->datakey_dgst}})};
+  }
+  if (action == "describe-key") {
+    auto record = service.describe_key(parse_key_id(json));
+    if (!record) return fail(record.error());
+    return detail::respond(nlohmann::ordered_json{{"key_info", detail::key_info(*record)}});
+  }
+  if (action == "list-keys") {
+    if (auto sequence = detail::string_field(json, "sequence"); sequence) {
+      if (auto checked = check_sequence(*sequence); !checked) return fail(checked.error());
+    }
+    auto records = service.list_keys();
+    if (!records) return fail(records.error());
+    nlohmann::ordered_json ids = nlohmann::ordered_json::array();
+    nlohmann::ordered_json details = nlohmann::ordered_json::array();
+    for (const auto& record : *records) {
+      ids.push_back(record.key.key_id);
+      details.push_back(detail::key_info(record));
+    }
+    return detail::respond(nlohmann::ordered_json{{"keys", ids},
+                                                  {"key_details", details},
+                                                  {"next_marker", ""},
+                                                  {"truncated", "false"},
+                                                  {"total", std::to_string(records->size())}});
+  }
+  if (action == "enable-key" || action == "disable-key") {
+    auto record = action == "enable-key" ? service.enable_key(parse_key_id(json))
+                                         : service.disable_key(parse_key_id(json));
+    if (!record) return fail(record.error());
+    return detail::respond(nlohmann::ordered_json{
+        {"key_info",
+         {{"key_id", record->key.key_id}, {"key_state", detail::state_text(*record)}}}});
+  }
+  auto record = action == "schedule-key-deletion"
+                    ? service.schedule_key_deletion(parse_schedule(json), now_ms)
+                    : service.cancel_key_deletion(parse_key_id(json));
+  if (!record) return fail(record.error());
+  return detail::respond(nlohmann::ordered_json{{"key_id", record->key.key_id},
+                                                {"key_state", detail::state_text(*record)}});
+}
+
+}  // namespace kmscore

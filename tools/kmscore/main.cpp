@@ -1,0 +1,185 @@
+// kmscore: the command-line tool over the library (the project's only code with I/O).
+// Contract: the project's spec/cli.md. Reads a request body on stdin, writes the response
+// body on stdout; exit 0 for HTTP 200, 1 otherwise ("HTTP <status>" on stderr), 2 for usage.
+#include <kmscore/backend/combined.hpp>
+#include <kmscore/backend/cryptopp.hpp>
+#include <kmscore/backend/sodium.hpp>
+#include <kmscore/json.hpp>
+#include <kmscore/version.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "file_key_store.hpp"
+
+namespace {
+
+constexpr std::string_view usage_text =
+    "usage: kmscore [--state DIR] [--backend auto|sodium|cryptopp]\n"
+    "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
+    "       kmscore inspect HEX\n"
+    "       kmscore --help | --version\n"
+    "ACTION: create-key, create-datakey, create-datakey-without-plaintext, encrypt-datakey,\n"
+    "        decrypt-datakey, describe-key, list-keys, enable-key, disable-key,\n"
+    "        schedule-key-deletion, cancel-key-deletion\n"
+    "--state defaults to $KMSCORE_STATE, else ./.kmscore\n";
+
+struct options {
+  std::string state;
+  std::string backend = "auto";
+  kmscore::datakey_length_policy policy = kmscore::datakey_length_policy::range;
+  std::string action;
+  std::string inspect_hex;
+};
+
+int usage_error(std::string_view message) {
+  std::cerr << "kmscore: " << message << "\n" << usage_text;
+  return 2;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+template <class Backend>
+int inspect(Backend& backend, const std::string& hex) {
+  std::vector<kmscore::byte> blob(hex.size() / 2);
+  if (hex.empty() || hex.size() % 2 != 0 || !kmscore::hex_decode(hex, blob)) {
+    std::cerr << "kmscore: not hex\n";
+    return 1;
+  }
+  const auto info = kmscore::inspect_envelope(backend, blob);
+  if (!info) {
+    std::cerr << "kmscore: not a well-formed envelope\n";
+    return 1;
+  }
+  nlohmann::ordered_json out = {
+      {"version", info->version},         {"length", info->length},
+      {"body_length", info->body_length}, {"key_id", info->key_id},
+      {"key_version", info->key_version}, {"tag", kmscore::hex_encode(info->tag)}};
+  if (info->digest_ok) out["digest_ok"] = *info->digest_ok;
+  std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+template <class Backend>
+int run(const options& opts) {
+  Backend backend;
+  if (!opts.inspect_hex.empty()) return inspect(backend, opts.inspect_hex);
+
+  const std::string body{std::istreambuf_iterator<char>{std::cin}, {}};
+  const kmscore_tool::fs::path dir{opts.state};
+  std::error_code ignored;
+  kmscore_tool::fs::create_directories(dir, ignored);
+  const kmscore_tool::directory_lock lock{dir};
+  if (!lock.held()) {
+    std::cerr << "kmscore: cannot lock the state directory " << dir << "\n";
+    return 1;
+  }
+  kmscore_tool::file_key_store<Backend> store{backend, dir};
+  kmscore::http_response response;
+  if (auto opened = store.open(); !opened) {
+    response = kmscore::error_response(opened.error());
+  } else {
+    kmscore::kms_service service{backend, store, store.domain_id(), opts.policy};
+    response = kmscore::handle_json(service, opts.action, body, now_ms());
+  }
+  std::cout << response.text() << "\n" << std::flush;
+  if (response.status != 200) {
+    std::cerr << "HTTP " << response.status << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+std::optional<options> parse(int argc, char** argv, int& exit_code) {
+  options opts;
+  const char* env = std::getenv("KMSCORE_STATE");  // NOLINT(concurrency-mt-unsafe)
+  opts.state = env != nullptr && *env != '\0' ? env : "./.kmscore";
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto arg = args[i];
+    const bool has_value = i + 1 < args.size();
+    if (arg == "--help" || arg == "-h") {
+      std::cout << usage_text;
+      exit_code = 0;
+      return std::nullopt;
+    }
+    if (arg == "--version") {
+      std::cout << "kmscore " << kmscore::version_string << "\n";
+      exit_code = 0;
+      return std::nullopt;
+    }
+    if (arg == "--state" || arg == "--backend" || arg == "--datakey-policy") {
+      if (!has_value) {
+        exit_code = usage_error(std::string{arg} + " needs a value");
+        return std::nullopt;
+      }
+      const std::string value{args[++i]};
+      if (arg == "--state") {
+        opts.state = value;
+      } else if (arg == "--backend") {
+        if (value != "auto" && value != "sodium" && value != "cryptopp") {
+          exit_code = usage_error("unknown backend: " + value);
+          return std::nullopt;
+        }
+        opts.backend = value;
+      } else if (value == "range" || value == "strict512") {
+        opts.policy = value == "range" ? kmscore::datakey_length_policy::range
+                                       : kmscore::datakey_length_policy::strict512;
+      } else {
+        exit_code = usage_error("unknown datakey policy: " + value);
+        return std::nullopt;
+      }
+      continue;
+    }
+    if (arg.starts_with("-")) {
+      exit_code = usage_error("unknown option: " + std::string{arg});
+      return std::nullopt;
+    }
+    if (!opts.action.empty()) {
+      exit_code = usage_error("unexpected argument: " + std::string{arg});
+      return std::nullopt;
+    }
+    opts.action = std::string{arg};
+    if (arg == "inspect") {
+      if (i + 2 != args.size()) {
+        exit_code = usage_error("inspect takes exactly one HEX argument");
+        return std::nullopt;
+      }
+      opts.inspect_hex = std::string{args[++i]};
+    } else if (!kmscore::is_known_action(arg)) {
+      exit_code = usage_error("unknown action: " + std::string{arg});
+      return std::nullopt;
+    }
+  }
+  if (opts.action.empty()) {
+    exit_code = usage_error("no action given");
+    return std::nullopt;
+  }
+  return opts;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  int exit_code = 0;
+  const auto opts = parse(argc, argv, exit_code);
+  if (!opts) return exit_code;
+  if (opts->backend == "sodium") return run<kmscore::backend::sodium>(*opts);
+  if (opts->backend == "cryptopp") return run<kmscore::backend::cryptopp>(*opts);
+  return run<kmscore::backend::combined<kmscore::backend::sodium, kmscore::backend::cryptopp>>(
+      *opts);
+} catch (const std::exception& failure) {
+  std::cerr << "kmscore: " << failure.what() << "\n";
+  return 1;
+}
