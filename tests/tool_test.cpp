@@ -1,0 +1,236 @@
+// End-to-end: the built `kmscore` tool as a user runs it (stdin, stdout, stderr, exit
+// status), for every action, usage errors, inspect, and concurrent processes on one store.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct run_result {
+  int exit_code;
+  std::string out;
+  std::string err;
+  json body() const { return json::parse(out); }
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in{path};
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string quote(const std::string& text) {
+  std::string quoted = "'";
+  for (const char c : text) quoted += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
+  return quoted + "'";
+}
+
+class ToolTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        fs::temp_directory_path() / ("kmscore_tool_test_" + std::to_string(::getpid()) + "_" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs the tool with args (already shell-quoted where needed) and body on stdin.
+  run_result run(const std::string& args, const std::string& body = "",
+                 const std::string& env = "") {
+    const auto in = dir_ / "stdin";
+    std::ofstream{in} << body;
+    const std::string command = env + " " + quote(KMSCORE_TOOL_PATH) + " " + args + " <" +
+                                quote(in.string()) + " >" + quote((dir_ / "stdout").string()) +
+                                " 2>" + quote((dir_ / "stderr").string());
+    const int status = std::system(command.c_str());  // NOLINT(cert-env33-c): the test's job
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "stdout"),
+            slurp(dir_ / "stderr")};
+  }
+  run_result act(const std::string& action, const std::string& body,
+                 const std::string& extra = "") {
+    return run("--state " + quote(state().string()) + " " + extra + " " + action, body);
+  }
+  fs::path state() const { return dir_ / "state"; }
+
+  std::string create_key(const std::string& body) {
+    const auto r = act("create-key", body);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.body()["key_info"]["key_id"].get<std::string>();
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ToolTest, EveryActionSucceedsWithExitZero) {
+  const auto key_id = create_key(R"({"key_alias":"tool"})");
+  const std::string id = R"({"key_id":")" + key_id + "\"";
+  const auto made = act("create-datakey", id + R"(,"datakey_length":"512"})");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_TRUE(made.err.empty());
+  const auto cipher = made.body()["cipher_text"].get<std::string>();
+  const auto opened = act("decrypt-datakey", id + R"(,"cipher_text":")" + cipher +
+                                                 R"(","datakey_cipher_length":"64"})");
+  ASSERT_EQ(opened.exit_code, 0) << opened.out;
+  EXPECT_EQ(opened.body()["data_key"], made.body()["plain_text"]);
+  const auto plain = made.body()["plain_text"].get<std::string>() +
+                     opened.body()["datakey_dgst"].get<std::string>();
+  EXPECT_EQ(act("encrypt-datakey",
+                id + R"(,"plain_text":")" + plain + R"(","datakey_plain_length":"64"})")
+                .exit_code,
+            0);
+  EXPECT_EQ(act("create-datakey-without-plaintext", id + R"(,"datakey_length":"256"})").exit_code,
+            0);
+  EXPECT_EQ(act("describe-key", id + "}").body()["key_info"]["key_alias"], "tool");
+  EXPECT_EQ(act("list-keys", "{}").body()["total"], "1");
+  EXPECT_EQ(act("disable-key", id + "}").body()["key_info"]["key_state"], "3");
+  EXPECT_EQ(act("enable-key", id + "}").body()["key_info"]["key_state"], "2");
+  EXPECT_EQ(act("schedule-key-deletion", id + R"(,"pending_days":"7"})").body()["key_state"], "4");
+  EXPECT_EQ(act("cancel-key-deletion", id + "}").body()["key_state"], "3");
+}
+
+TEST_F(ToolTest, ErrorsExitOneWithStatusOnStderrAndBodyOnStdout) {
+  const auto r = act("create-datakey",
+                     R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f","datakey_length":"512"})");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "HTTP 404");
+  EXPECT_EQ(r.body()["error"]["error_code"], "KMS.0207");
+  const auto bad = act("create-key", "{not json");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err.substr(0, bad.err.find('\n')), "HTTP 400");
+  EXPECT_EQ(bad.body()["error"]["error_code"], "KMS.0202");
+}
+
+TEST_F(ToolTest, UsageErrorsExitTwo) {
+  for (const char* args : {"", "frobnicate", "--bogus create-key", "--backend openssl create-key",
+                           "--datakey-policy loose create-key", "--state", "create-key extra",
+                           "inspect", "inspect AA BB"}) {
+    const auto r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_NE(r.err.find("usage:"), std::string::npos) << args;
+    EXPECT_TRUE(r.out.empty()) << args;
+  }
+  EXPECT_EQ(run("--help").exit_code, 0);
+  EXPECT_NE(run("--help").out.find("usage:"), std::string::npos);
+  EXPECT_EQ(run("--version").out, "kmscore 0.1.0\n");
+}
+
+TEST_F(ToolTest, InspectTheSeedSample) {
+  const std::string seed =
+      "020098009EEAFCE122CAA5927D2E020086F9548BA1675FDB022E4ECC01B96F2189CF4B85E78357E73E1CEB51"
+      "8DAF7A4960E7C7DE8885ED3FB2F1471ABF400119CC1B20BD3C4A9B80AF590EFD0AEDABFDBB0E2B689DA7B6C9"
+      "E7D3C5645FCD9274802586BE63779471F9156F2CDF07CD8412FFBE9230643034363662302D653732372D3464"
+      "39632D623335642D6638346262343734613337660000000045B05321483BD9F9561865EE7DFE9BE267A42EB1"
+      "04E98C16589CE46940B18E52";
+  const auto r = run("inspect " + seed);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto info = r.body();
+  EXPECT_EQ(info["version"], 2);
+  EXPECT_EQ(info["length"], 152);
+  EXPECT_EQ(info["body_length"], 112);
+  EXPECT_EQ(info["key_id"], "0d0466b0-e727-4d9c-b35d-f84bb474a37f");
+  EXPECT_EQ(info["key_version"], 0);
+  EXPECT_EQ(info["tag"], seed.substr(seed.size() - 64));
+  EXPECT_EQ(info["digest_ok"], true);
+  EXPECT_FALSE(fs::exists(state()));  // inspect needs no state
+  EXPECT_EQ(run("inspect " + seed.substr(0, 100)).exit_code, 1);
+  EXPECT_EQ(run("inspect XYZ").exit_code, 1);
+}
+
+TEST_F(ToolTest, BackendAndPolicyOptions) {
+  const auto sm4 = create_key(R"({"key_alias":"sm4","key_spec":"SM4"})");
+  const std::string body = R"({"key_id":")" + sm4 + R"(","datakey_length":"256"})";
+  EXPECT_EQ(act("create-datakey", body, "--backend cryptopp").exit_code, 0);
+  const auto sodium = act("create-datakey", body, "--backend sodium");
+  EXPECT_EQ(sodium.exit_code, 1);
+  EXPECT_EQ(sodium.err.substr(0, 8), "HTTP 500");
+  const auto strict = act("create-datakey", body, "--datakey-policy strict512");
+  EXPECT_EQ(strict.body()["error"]["error_code"], "KMS.2001");
+}
+
+TEST_F(ToolTest, StateComesFromTheEnvironmentAndIsPrivate) {
+  const auto r =
+      run("create-key", R"({"key_alias":"env"})", "KMSCORE_STATE=" + quote(state().string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  struct stat info {};
+  ASSERT_EQ(::stat((state() / "root.key").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600U);
+  EXPECT_EQ(act("list-keys", "{}").body()["total"], "1");
+  // A tampered record is refused, not silently used.
+  const auto key_id = r.body()["key_info"]["key_id"].get<std::string>();
+  std::fstream record{state() / "keys" / key_id, std::ios::in | std::ios::out | std::ios::binary};
+  record.seekp(40);
+  record.put('\x7F');
+  record.close();
+  EXPECT_EQ(act("describe-key", R"({"key_id":")" + key_id + "\"}").exit_code, 1);
+}
+
+TEST_F(ToolTest, EightProcessesTimesFiftyCreateKeysLoseNothing) {
+  const std::string tool = quote(KMSCORE_TOOL_PATH);
+  const std::string st = quote(state().string());
+  const std::string script =
+      "fail=0; for p in 1 2 3 4 5 6 7 8; do ( for i in $(seq 1 50); do "
+      "echo \"{\\\"key_alias\\\":\\\"p$p-$i\\\"}\" | " +
+      tool + " --state " + st +
+      " create-key >/dev/null || exit 1; done ) & done; "
+      "for job in $(jobs -p); do wait $job || fail=1; done; exit $fail";
+  ASSERT_EQ(std::system(("bash -c " + quote(script)).c_str()), 0);
+  const auto listed = act("list-keys", "{}");
+  ASSERT_EQ(listed.exit_code, 0);
+  EXPECT_EQ(listed.body()["total"], "400");
+  const auto listed_body = listed.body();
+  std::set<std::string> aliases;
+  for (const auto& info : listed_body["key_details"]) {
+    aliases.insert(info["key_alias"].get<std::string>());
+  }
+  EXPECT_EQ(aliases.size(), 400U);
+  // Every key is describable and usable.
+  const std::string use =
+      "fail=0; n=0; for id in $(echo '{}' | " + tool + " --state " + st +
+      " list-keys | grep -o '\"keys\":\\[[^]]*' | grep -o '[0-9a-f-]\\{36\\}'); do "
+      "echo \"{\\\"key_id\\\":\\\"$id\\\"}\" | " +
+      tool + " --state " + st +
+      " describe-key >/dev/null || fail=1; "
+      "echo \"{\\\"key_id\\\":\\\"$id\\\",\\\"datakey_length\\\":\\\"512\\\"}\" | " +
+      tool + " --state " + st +
+      " create-datakey >/dev/null || fail=1; n=$((n+1)); done; "
+      "[ \"$n\" = 400 ] && exit $fail; exit 1";
+  EXPECT_EQ(std::system(("bash -c " + quote(use)).c_str()), 0);
+}
+
+TEST_F(ToolTest, EightProcessesRacingForOneAliasMakeOneKey) {
+  const std::string tool = quote(KMSCORE_TOOL_PATH);
+  const std::string st = quote(state().string());
+  const std::string out = quote(dir_.string());
+  const std::string script = "for p in 1 2 3 4 5 6 7 8; do ( echo '{\"key_alias\":\"race\"}' | " +
+                             tool + " --state " + st + " create-key >" + out +
+                             "/race$p.out 2>/dev/null; echo $? >" + out +
+                             "/race$p.rc ) & done; wait";
+  ASSERT_EQ(std::system(("bash -c " + quote(script)).c_str()), 0);
+  int winners = 0;
+  int duplicates = 0;
+  for (int p = 1; p <= 8; ++p) {
+    const auto rc = slurp(dir_ / ("race" + std::to_string(p) + ".rc"));
+    const auto body = json::parse(slurp(dir_ / ("race" + std::to_string(p) + ".out")));
+    if (rc == "0\n") ++winners;
+    if (rc == "1\n" && body["error"]["error_code"] == "KMS.1104") ++duplicates;
+  }
+  EXPECT_EQ(winners, 1);
+  EXPECT_EQ(duplicates, 7);
+  EXPECT_EQ(act("list-keys", "{}").body()["total"], "1");
+}
+
+}  // namespace
