@@ -13,6 +13,7 @@
 
 #include "support/backends.hpp"
 #include "support/hex.hpp"
+#include "support/seed.hpp"
 
 // Counts heap allocations, to prove the caller-buffer path makes none.
 namespace {
@@ -225,12 +226,7 @@ TEST(DataKeyTest, DecryptDatakeyFieldErrors) {
 TEST(DataKeyTest, ServiceVersion2BlobIsRecognisedButNotDecrypted) {
   kmscore_test::combined backend;
   const auto cmk = make_cmk(key_spec::aes_256, 32);
-  const std::string seed =
-      "020098009EEAFCE122CAA5927D2E020086F9548BA1675FDB022E4ECC01B96F2189CF4B85E78357E73E1CEB51"
-      "8DAF7A4960E7C7DE8885ED3FB2F1471ABF400119CC1B20BD3C4A9B80AF590EFD0AEDABFDBB0E2B689DA7B6C9"
-      "E7D3C5645FCD9274802586BE63779471F9156F2CDF07CD8412FFBE9230643034363662302D653732372D3464"
-      "39632D623335642D6638346262343734613337660000000045B05321483BD9F9561865EE7DFE9BE267A42EB1"
-      "04E98C16589CE46940B18E52";
+  const std::string seed = kmscore_test::seed_cipher_text;
   EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(seed)).error().code_string(),
             "KMS.2201");
 }

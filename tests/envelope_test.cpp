@@ -9,6 +9,7 @@
 
 #include "support/backends.hpp"
 #include "support/hex.hpp"
+#include "support/seed.hpp"
 
 namespace {
 
@@ -16,13 +17,7 @@ using kmscore::byte;
 using kmscore::errc;
 using kmscore_test::unhex;
 
-// cipher_text of the create-datakey sample response in the API document (seed 002).
-constexpr const char* seed_cipher_text =
-    "020098009EEAFCE122CAA5927D2E020086F9548BA1675FDB022E4ECC01B96F2189CF4B85E78357E73E1CEB518D"
-    "AF7A4960E7C7DE8885ED3FB2F1471ABF400119CC1B20BD3C4A9B80AF590EFD0AEDABFDBB0E2B689DA7B6C9E7D3"
-    "C5645FCD9274802586BE63779471F9156F2CDF07CD8412FFBE9230643034363662302D653732372D346439632D"
-    "623335642D6638346262343734613337660000000045B05321483BD9F9561865EE7DFE9BE267A42EB104E98C16"
-    "589CE46940B18E52";
+using kmscore_test::seed_cipher_text;
 
 TEST(EnvelopeTest, SeedSampleParses) {
   const auto blob = unhex(seed_cipher_text);

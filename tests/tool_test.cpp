@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 
+#include "support/seed.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -129,12 +131,7 @@ TEST_F(ToolTest, UsageErrorsExitTwo) {
 }
 
 TEST_F(ToolTest, InspectTheSeedSample) {
-  const std::string seed =
-      "020098009EEAFCE122CAA5927D2E020086F9548BA1675FDB022E4ECC01B96F2189CF4B85E78357E73E1CEB51"
-      "8DAF7A4960E7C7DE8885ED3FB2F1471ABF400119CC1B20BD3C4A9B80AF590EFD0AEDABFDBB0E2B689DA7B6C9"
-      "E7D3C5645FCD9274802586BE63779471F9156F2CDF07CD8412FFBE9230643034363662302D653732372D3464"
-      "39632D623335642D6638346262343734613337660000000045B05321483BD9F9561865EE7DFE9BE267A42EB1"
-      "04E98C16589CE46940B18E52";
+  const std::string seed = kmscore_test::seed_cipher_text;
   const auto r = run("inspect " + seed);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto info = r.body();
