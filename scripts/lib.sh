@@ -1,7 +1,7 @@
 # Shared by scripts/test and scripts/demo: install what a fresh Debian 12 machine lacks.
 # shellcheck shell=bash
 
-kmscore_packages=(cmake ninja-build g++ clang clang-format clang-tidy meson pkg-config libgtest-dev libbenchmark-dev
+kmscore_packages=(cmake ninja-build g++ clang clang-format clang-tidy llvm libclang-rt-14-dev valgrind meson pkg-config libgtest-dev libbenchmark-dev
   libsodium-dev libcrypto++-dev nlohmann-json3-dev libssl-dev)
 
 ensure_packages() {

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "bytes.hpp"
 #include "detail/wipe.hpp"
@@ -77,6 +78,7 @@ constexpr void hex_encode(byte_span in, std::span<char> out) noexcept {
     all_valid &= high.valid & low.valid;
     out[i] = static_cast<byte>((high.value << 4U) | low.value);
   }
+  if (!std::is_constant_evaluated()) all_valid = detail::declassify(all_valid);
   if ((all_valid & 1U) == 0) {
     for (auto& b : out) b = 0;
     return false;

@@ -28,7 +28,7 @@ namespace kmscore {
   for (std::size_t i = 0; i < a.size(); ++i) {
     difference = static_cast<byte>(difference | (a[i] ^ b[i]));
   }
-  return detail::value_barrier(difference) == 0;
+  return detail::declassify(detail::value_barrier(difference) == 0);
 }
 
 // A heap buffer of secret bytes, of a size fixed at construction.

@@ -56,7 +56,8 @@ class sodium {
                                   digest_out out) noexcept {
     if (!supports(hash)) return errc::kms_error;
     crypto_auth_hmacsha256_state state;
-    crypto_auth_hmacsha256_init(&state, key.data(), key.size());
+    const byte empty = 0;
+    crypto_auth_hmacsha256_init(&state, non_null(key, empty), key.size());
     for (const auto piece : pieces) {
       crypto_auth_hmacsha256_update(&state, piece.data(), piece.size());
     }
@@ -70,8 +71,9 @@ class sodium {
                                        std::span<byte, gcm_tag_size> tag) noexcept {
     if (!usable(params) || ciphertext.size() != plaintext.size()) return errc::kms_error;
     unsigned long long tag_size = 0;
-    if (crypto_aead_aes256gcm_encrypt_detached(ciphertext.data(), tag.data(), &tag_size,
-                                               plaintext.data(), plaintext.size(),
+    byte empty = 0;  // libsodium declares its buffers non-null, even when empty
+    if (crypto_aead_aes256gcm_encrypt_detached(non_null(ciphertext, empty), tag.data(), &tag_size,
+                                               non_null(plaintext, empty), plaintext.size(),
                                                params.aad.data(), params.aad.size(), nullptr,
                                                params.nonce.data(), params.key.data()) != 0) {
       detail::secure_wipe(ciphertext.data(), ciphertext.size());
@@ -84,9 +86,11 @@ class sodium {
                                        std::span<const byte, gcm_tag_size> tag,
                                        mutable_byte_span plaintext) noexcept {
     if (!usable(params) || ciphertext.size() != plaintext.size()) return errc::kms_error;
-    if (crypto_aead_aes256gcm_decrypt_detached(
-            plaintext.data(), nullptr, ciphertext.data(), ciphertext.size(), tag.data(),
-            params.aad.data(), params.aad.size(), params.nonce.data(), params.key.data()) != 0) {
+    byte empty = 0;
+    if (crypto_aead_aes256gcm_decrypt_detached(non_null(plaintext, empty), nullptr,
+                                               non_null(ciphertext, empty), ciphertext.size(),
+                                               tag.data(), params.aad.data(), params.aad.size(),
+                                               params.nonce.data(), params.key.data()) != 0) {
       detail::secure_wipe(plaintext.data(), plaintext.size());
       return errc::decrypt_failed;
     }
@@ -94,6 +98,13 @@ class sodium {
   }
 
  private:
+  [[nodiscard]] static byte* non_null(mutable_byte_span buffer, byte& empty) noexcept {
+    return buffer.empty() ? &empty : buffer.data();
+  }
+  [[nodiscard]] static const byte* non_null(byte_span buffer, const byte& empty) noexcept {
+    return buffer.empty() ? &empty : buffer.data();
+  }
+
   [[nodiscard]] bool usable(const aead_params& params) const noexcept {
     return params.cipher == cipher_id::aes256_gcm &&
            supports(envelope_suite::aes256_gcm_hmac_sha256) &&
