@@ -41,8 +41,7 @@ TEST(ConcurrencyTest, ThreadsShareBackendStoreAndService) {
         decrypt.cipher_text = made ? made->cipher_text : "";
         decrypt.datakey_cipher_length = "64";
         const auto opened = service.decrypt_datakey(decrypt);
-        if (!made || !opened ||
-            opened->data_key.expose_text() != made->plain_text.expose_text()) {
+        if (!made || !opened || opened->data_key.expose_text() != made->plain_text.expose_text()) {
           ++failures;
         }
         kmscore::key_id_request id{record->key.key_id, std::nullopt};

@@ -2,9 +2,9 @@
 // KMSCORE_VALGRIND_CT: secrets (CMK, DEK, derived keys, tags) are marked undefined, so any
 // branch or memory index that depends on them is reported as a use of an uninitialised
 // value. Outside valgrind the client requests do nothing and these are ordinary tests.
+#include <valgrind/memcheck.h>
 #include <kmscore/backend/sodium.hpp>
 #include <kmscore/data_key.hpp>
-#include <valgrind/memcheck.h>
 
 #include <gtest/gtest.h>
 

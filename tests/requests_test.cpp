@@ -207,6 +207,29 @@ TEST(RequestsTest, DecryptDatakeyCipherText) {
   EXPECT_TRUE(kmscore::validate(request));
 }
 
+// ---- caps: at each documented limit, and one past it ------------------------------------
+
+TEST(RequestsTest, CapsAtTheLimitAndOnePast) {
+  kmscore::encrypt_datakey_request encrypt;
+  encrypt.key_id = seed_key_id;
+  encrypt.datakey_plain_length = "1024";
+  encrypt.plain_text = std::string(2 * (1024 + 32), 'b');
+  EXPECT_TRUE(kmscore::validate(encrypt));
+  encrypt.plain_text = std::string(2 * (1025 + 32), 'b');
+  EXPECT_EQ(kmscore::validate(encrypt).error().code_string(), "KMS.2104");
+  encrypt.datakey_plain_length = "1025";
+  EXPECT_EQ(kmscore::validate(encrypt).error().code_string(), "KMS.2102");
+
+  kmscore::decrypt_datakey_request decrypt;
+  decrypt.key_id = seed_key_id;
+  decrypt.datakey_cipher_length = "1024";
+  decrypt.cipher_text = std::string(2 * kmscore::max_datakey_envelope_size, 'c');
+  EXPECT_TRUE(kmscore::validate(decrypt));
+  decrypt.cipher_text = std::string(2 * (kmscore::max_datakey_envelope_size + 1), 'c');
+  EXPECT_EQ(kmscore::validate(decrypt).error().code_string(), "KMS.2201");
+  EXPECT_EQ(kmscore::max_datakey_envelope_size, 1148U);
+}
+
 // ---- lifecycle ---------------------------------------------------------------------------
 
 TEST(RequestsTest, LifecycleRequests) {

@@ -52,6 +52,7 @@ inline constexpr std::size_t max_envelope_payload =
   return envelope_overhead + suite_body_overhead + datakey_bytes;
 }
 static_assert(envelope_size(64) == 188);
+static_assert(envelope_size(max_datakey_bytes) == max_datakey_envelope_size);
 
 // The library's suites and their versions: one table, read both ways.
 inline constexpr std::array<std::pair<envelope_suite, envelope_version>, 2> suite_versions{{

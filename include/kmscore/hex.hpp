@@ -63,6 +63,15 @@ constexpr void hex_encode(byte_span in, std::span<char> out) noexcept {
   return text;
 }
 
+// True when text is an even number of hex digits (either case). Branch-free in the
+// characters, so it may scan secrets; nothing is written or allocated.
+[[nodiscard]] constexpr bool hex_valid(std::string_view hex) noexcept {
+  unsigned all_valid = hex.size() % 2 == 0 ? ~0U : 0U;
+  for (const char c : hex) all_valid &= detail::decode_hex_digit(c).valid;
+  if (!std::is_constant_evaluated()) all_valid = detail::declassify(all_valid);
+  return (all_valid & 1U) != 0;
+}
+
 // Decodes hex of either case into out; hex must be exactly 2 * out.size() digits.
 // Returns false (and zeroes out) on a wrong length or any non-hex character. The contents
 // are processed without data-dependent branches.

@@ -178,17 +178,18 @@ struct encrypt_datakey_params {
   params.key_id = *request.key_id;
   if (!request.plain_text) return error{errc::missing_parameter, "plain_text"};
   const std::string_view hex = *request.plain_text;
-  if (hex.empty() || hex.size() % 2 != 0) return errc::invalid_plain_text;
-  params.plain = secret_bytes{hex.size() / 2};
-  if (!hex_decode(hex, params.plain.expose())) return errc::invalid_plain_text;
+  if (hex.empty() || !hex_valid(hex)) return errc::invalid_plain_text;
   if (!request.datakey_plain_length) return error{errc::missing_parameter, "datakey_plain_length"};
   auto length =
       parse_datakey_bytes(*request.datakey_plain_length, errc::invalid_datakey_plain_length);
   if (!length) return length.error();
   params.datakey_bytes = *length;
-  if (params.plain.size() != params.datakey_bytes + datakey_digest_size) {
+  // Sizes are settled before anything is allocated for the secret.
+  if (hex.size() != hex_encoded_size(params.datakey_bytes + datakey_digest_size)) {
     return errc::plain_text_length_mismatch;
   }
+  params.plain = secret_bytes{hex.size() / 2};
+  if (!hex_decode(hex, params.plain.expose())) return errc::invalid_plain_text;
   auto context = detail::check_optional_context(request.encryption_context);
   if (!context) return context.error();
   params.context = std::move(*context);
@@ -222,15 +223,18 @@ struct decrypt_datakey_params {
   params.key_id = *request.key_id;
   if (!request.cipher_text) return error{errc::missing_parameter, "cipher_text"};
   const std::string_view hex = *request.cipher_text;
-  if (hex.empty() || hex.size() % 2 != 0) return errc::invalid_cipher_text;
-  params.envelope.resize(hex.size() / 2);
-  if (!hex_decode(hex, params.envelope)) return errc::invalid_cipher_text;
+  // Nothing longer than the largest data-key envelope can be one: refused before allocating.
+  if (hex.empty() || hex.size() > hex_encoded_size(max_datakey_envelope_size) || !hex_valid(hex)) {
+    return errc::invalid_cipher_text;
+  }
   if (!request.datakey_cipher_length) {
     return error{errc::missing_parameter, "datakey_cipher_length"};
   }
   auto length =
       parse_datakey_bytes(*request.datakey_cipher_length, errc::invalid_datakey_cipher_length);
   if (!length) return length.error();
+  params.envelope.resize(hex.size() / 2);
+  if (!hex_decode(hex, params.envelope)) return errc::invalid_cipher_text;
   params.datakey_bytes = *length;
   auto context = detail::check_optional_context(request.encryption_context);
   if (!context) return context.error();

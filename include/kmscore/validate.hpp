@@ -30,6 +30,9 @@ inline constexpr std::size_t max_datakey_bits = 8192;
 inline constexpr std::size_t strict_datakey_bits = 512;
 inline constexpr std::size_t min_datakey_bytes = 1;
 inline constexpr std::size_t max_datakey_bytes = 1024;
+// The largest envelope a data key can have: 76 bytes of framing, 48 of salt and GCM tag,
+// and the largest DEK (envelope.hpp has the layout and checks this figure).
+inline constexpr std::size_t max_datakey_envelope_size = 76 + 48 + max_datakey_bytes;
 inline constexpr std::uint32_t min_pending_days = 7;
 inline constexpr std::uint32_t max_pending_days = 1096;
 
