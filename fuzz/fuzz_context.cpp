@@ -53,7 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // The input itself, read as a canonical form, is either rejected or exactly canonical.
   if (const auto parsed = kmscore::encryption_context::from_canonical({data, size})) {
-    FUZZ_CHECK(std::equal(parsed->canonical().begin(), parsed->canonical().end(), data, data + size));
+    FUZZ_CHECK(
+        std::equal(parsed->canonical().begin(), parsed->canonical().end(), data, data + size));
   }
   return 0;
 }

@@ -16,7 +16,8 @@ int replay(const std::filesystem::path& path) {
     return 1;
   }
   const std::vector<char> bytes{std::istreambuf_iterator<char>{in}, {}};
-  LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());  // NOLINT
+  LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                         bytes.size());  // NOLINT
   return 0;
 }
 }  // namespace
@@ -24,7 +25,8 @@ int replay(const std::filesystem::path& path) {
 int main(int argc, char** argv) {
   std::size_t inputs = 0;
   for (int i = 1; i < argc; ++i) {
-    const std::filesystem::path path{argv[i]};  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    const std::filesystem::path path{
+        argv[i]};  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
     if (std::filesystem::is_directory(path)) {
       for (const auto& entry : std::filesystem::recursive_directory_iterator{path}) {
         if (!entry.is_regular_file()) continue;
