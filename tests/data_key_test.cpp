@@ -11,6 +11,9 @@
 #include <set>
 #include <string>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "support/backends.hpp"
 #include "support/hex.hpp"
 #include "support/seed.hpp"
@@ -137,6 +140,9 @@ TEST(DataKeyTest, CreateThenDecryptOnEveryBackend) {
   create_then_decrypt(cryptopp, key_spec::aes_256, 32, "SHA256");
   create_then_decrypt(cryptopp, key_spec::sm4, 16, "SM3");
   create_then_decrypt(combined, key_spec::sm4, 16, "SM3");
+  kmscore_test::fast fast;
+  create_then_decrypt(fast, key_spec::aes_256, 32, "SHA256");
+  create_then_decrypt(fast, key_spec::sm4, 16, "SM3");
 }
 
 TEST(DataKeyTest, DataKeysAreFreshEachTime) {
@@ -264,6 +270,51 @@ TEST(DataKeyTest, BatchMakesDistinctOpenableKeys) {
     ASSERT_TRUE(opened);
     EXPECT_EQ(opened->data_key.expose_text(), made.plain_text.expose_text());
   }
+}
+
+template <class Backend>
+std::size_t allocations_per_key() {
+  Backend backend;
+  const auto cmk = make_cmk(key_spec::aes_256, 32);
+  auto sealer = kmscore::datakey_sealer<Backend>::make(backend, &cmk);
+  EXPECT_TRUE(sealer);
+  const auto context = *kmscore::encryption_context::make({{"k", "v"}});
+  std::array<kmscore::byte, 64> dek{};
+  std::array<kmscore::byte, 188> envelope{};
+  EXPECT_TRUE(sealer->create_into(dek, context, envelope));  // warm-up
+  const std::size_t before = allocations.load();
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(sealer->create_into(dek, context, envelope));
+  return allocations.load() - before;
+}
+
+TEST(DataKeyTest, FastBackendCallerBufferPathAllocatesNothing) {
+  EXPECT_EQ(allocations_per_key<kmscore_test::fast>(), 0U);
+}
+
+TEST(DataKeyTest, BatchedRandomnessIsNotSharedAcrossFork) {
+  kmscore_test::fast backend;
+  std::array<kmscore::byte, 32> first{};
+  ASSERT_TRUE(backend.random_bytes(first));  // fills this thread's buffer
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::array<kmscore::byte, 32> drawn{};
+    (void)backend.random_bytes(drawn);
+    const auto written = ::write(pipe_fds[1], drawn.data(), drawn.size());
+    ::_exit(written == 32 ? 0 : 1);
+  }
+  std::array<kmscore::byte, 32> in_parent{};
+  ASSERT_TRUE(backend.random_bytes(in_parent));
+  std::array<kmscore::byte, 32> in_child{};
+  ASSERT_EQ(::read(pipe_fds[0], in_child.data(), in_child.size()), 32);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  EXPECT_NE(in_parent, in_child) << "parent and child drew the same buffered bytes";
+  EXPECT_NE(first, in_parent);
 }
 
 TEST(DataKeyTest, CallerBufferPathAllocatesNothingPerKey) {

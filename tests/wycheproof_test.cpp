@@ -68,6 +68,9 @@ void with_backend(const std::string& name, Fn&& fn) {
   if (name == "sodium") {
     kmscore_test::sodium backend;
     fn(backend);
+  } else if (name == "fast") {
+    kmscore_test::fast backend;
+    fn(backend);
   } else {
     kmscore_test::cryptopp backend;
     fn(backend);
@@ -121,7 +124,7 @@ TEST_P(AesGcmVector, Matches) {
 }
 INSTANTIATE_TEST_SUITE_P(Wycheproof, AesGcmVector,
                          testing::ValuesIn(load("aes_gcm_test.json", "aes_gcm",
-                                                {"sodium", "cryptopp"},
+                                                {"sodium", "cryptopp", "fast"},
                                                 [](const auto& g) { return gcm_group(g, 256); })),
                          case_name);
 
@@ -160,7 +163,7 @@ TEST_P(HmacSha256Vector, Matches) {
 }
 INSTANTIATE_TEST_SUITE_P(Wycheproof, HmacSha256Vector,
                          testing::ValuesIn(load("hmac_sha256_test.json", "hmac_sha256",
-                                                {"sodium", "cryptopp"},
+                                                {"sodium", "cryptopp", "fast"},
                                                 [](const auto&) { return true; })),
                          case_name);
 
@@ -201,7 +204,7 @@ TEST_P(HkdfSha256Vector, Matches) {
 }
 INSTANTIATE_TEST_SUITE_P(Wycheproof, HkdfSha256Vector,
                          testing::ValuesIn(load("hkdf_sha256_test.json", "hkdf_sha256",
-                                                {"sodium", "cryptopp"},
+                                                {"sodium", "cryptopp", "fast"},
                                                 [](const auto&) { return true; })),
                          case_name);
 

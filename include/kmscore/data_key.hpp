@@ -12,6 +12,8 @@
 // into caller buffers with no heap allocation per key; `create_datakeys` is the batch form.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -83,11 +85,53 @@ class datakey_sealer {
   [[nodiscard]] result<void> create_into(mutable_byte_span dek_out,
                                          const encryption_context& context,
                                          mutable_byte_span envelope_out) noexcept {
-    secret_array<envelope_salt_size> salt;
-    KMSCORE_TRY(random_dek_and_salt(dek_out, salt.expose()));
-    auto sealed = key_.seal(*backend_, dek_out, salt.expose(), context, envelope_out);
-    if (!sealed) detail::secure_wipe(dek_out.data(), dek_out.size());
-    return sealed;
+    std::array<byte, max_datakey_bytes + envelope_salt_size> draw;  // NOLINT: filled below
+    const auto drawn = mutable_byte_span{draw.data(), dek_out.size() + envelope_salt_size};
+    auto made = backend_->random_bytes(drawn);
+    if (made) made = seal_drawn(drawn, dek_out, context, envelope_out);
+    detail::secure_wipe(drawn.data(), drawn.size());
+    return made;
+  }
+
+  // The response of create-datakey: DEK and envelope as uppercase hex. The DEK and its
+  // envelope are made on the stack; only the three response strings are allocated.
+  [[nodiscard]] result<create_datakey_response> create(const create_datakey_params& params) {
+    std::array<byte, max_datakey_bytes + envelope_salt_size> draw;  // NOLINT: filled below
+    const auto drawn = mutable_byte_span{draw.data(), params.datakey_bytes + envelope_salt_size};
+    auto made = backend_->random_bytes(drawn);
+    auto response = made ? respond(drawn, params) : result<create_datakey_response>{made.error()};
+    detail::secure_wipe(drawn.data(), drawn.size());
+    return response;
+  }
+
+  // count responses; randomness for many keys is drawn in one call (up to 4 KiB at a time).
+  [[nodiscard]] result<std::vector<create_datakey_response>> create_many(
+      const create_datakey_params& params, std::size_t count) {
+    constexpr std::size_t chunk_bytes = 4096;
+    const std::size_t per_key = params.datakey_bytes + envelope_salt_size;
+    const std::size_t per_draw = per_key > chunk_bytes ? 1 : chunk_bytes / per_key;
+    std::array < byte,
+        chunk_bytes<max_datakey_bytes + envelope_salt_size ? max_datakey_bytes + envelope_salt_size
+                                                           : chunk_bytes>
+            draw;  // NOLINT: filled below
+    std::vector<create_datakey_response> made;
+    made.reserve(count);
+    while (made.size() < count) {
+      const std::size_t keys = count - made.size() < per_draw ? count - made.size() : per_draw;
+      const auto drawn = mutable_byte_span{draw.data(), keys * per_key};
+      auto ok = backend_->random_bytes(drawn);
+      for (std::size_t k = 0; ok && k < keys; ++k) {
+        auto response = respond(drawn.subspan(k * per_key, per_key), params);
+        if (!response) {
+          ok = response.error();
+        } else {
+          made.push_back(std::move(*response));
+        }
+      }
+      detail::secure_wipe(drawn.data(), drawn.size());
+      if (!ok) return ok.error();
+    }
+    return made;
   }
 
   // Seals a caller's DEK.
@@ -104,18 +148,28 @@ class datakey_sealer {
   datakey_sealer(Backend& backend, envelope_key<Backend> key) noexcept
       : backend_{&backend}, key_{std::move(key)} {}
 
-  [[nodiscard]] result<void> random_dek_and_salt(
-      mutable_byte_span dek, std::span<byte, envelope_salt_size> salt) noexcept {
-    // DEK and salt in one draw: the RNG call dominates small operations.
-    std::array<byte, max_datakey_bytes + envelope_salt_size> draw;  // NOLINT: filled below
-    const auto both = mutable_byte_span{draw.data(), dek.size() + salt.size()};
-    auto drawn = backend_->random_bytes(both);
-    if (drawn) {
-      for (std::size_t i = 0; i < dek.size(); ++i) dek[i] = both[i];
-      for (std::size_t i = 0; i < salt.size(); ++i) salt[i] = both[dek.size() + i];
-    }
-    detail::secure_wipe(both.data(), both.size());
-    return drawn;
+  // drawn = DEK || salt (fresh randomness); writes the DEK to dek_out and seals it.
+  [[nodiscard]] result<void> seal_drawn(byte_span drawn, mutable_byte_span dek_out,
+                                        const encryption_context& context,
+                                        mutable_byte_span envelope_out) noexcept {
+    const auto dek = drawn.first(dek_out.size());
+    std::copy(dek.begin(), dek.end(), dek_out.begin());
+    auto sealed =
+        key_.seal(*backend_, dek, drawn.subspan(dek.size()).template first<envelope_salt_size>(),
+                  context, envelope_out);
+    if (!sealed) detail::secure_wipe(dek_out.data(), dek_out.size());
+    return sealed;
+  }
+
+  [[nodiscard]] result<create_datakey_response> respond(byte_span drawn,
+                                                        const create_datakey_params& params) {
+    const auto dek = drawn.first(params.datakey_bytes);
+    std::array<byte, max_datakey_envelope_size> envelope;  // NOLINT: filled by seal
+    const auto blob = mutable_byte_span{envelope.data(), envelope_size(dek.size())};
+    KMSCORE_TRY(key_.seal(*backend_, dek,
+                          drawn.subspan(dek.size()).template first<envelope_salt_size>(),
+                          params.context, blob));
+    return create_datakey_response{key_.key_id_string(), hex_encode_secret(dek), hex_encode(blob)};
   }
 
   Backend* backend_;
@@ -128,11 +182,7 @@ template <crypto_backend Backend>
                                                              const create_datakey_params& params) {
   auto sealer = datakey_sealer<Backend>::make(backend, cmk);
   if (!sealer) return sealer.error();
-  secret_bytes dek{params.datakey_bytes};
-  std::vector<byte> envelope(envelope_size(params.datakey_bytes));
-  KMSCORE_TRY(sealer->create_into(dek.expose(), params.context, envelope));
-  return create_datakey_response{cmk->key_id, hex_encode_secret(dek.expose()),
-                                 hex_encode(envelope)};
+  return sealer->create(params);
 }
 
 template <crypto_backend Backend>
@@ -147,22 +197,14 @@ template <crypto_backend Backend>
   return create_datakey_without_plaintext_response{cmk->key_id, hex_encode(envelope)};
 }
 
-// N data keys in one call: one derivation, one RNG call per key, no per-key setup.
+// N data keys in one call: one key derivation, randomness for many keys per RNG call.
 template <crypto_backend Backend>
 [[nodiscard]] result<std::vector<create_datakey_response>> create_datakeys(
     Backend& backend, const master_key* cmk, const create_datakey_params& params,
     std::size_t count) {
   auto sealer = datakey_sealer<Backend>::make(backend, cmk);
   if (!sealer) return sealer.error();
-  std::vector<create_datakey_response> made;
-  made.reserve(count);
-  secret_bytes dek{params.datakey_bytes};
-  std::vector<byte> envelope(envelope_size(params.datakey_bytes));
-  for (std::size_t i = 0; i < count; ++i) {
-    KMSCORE_TRY(sealer->create_into(dek.expose(), params.context, envelope));
-    made.push_back({cmk->key_id, hex_encode_secret(dek.expose()), hex_encode(envelope)});
-  }
-  return made;
+  return sealer->create_many(params, count);
 }
 
 namespace detail {

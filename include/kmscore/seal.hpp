@@ -47,13 +47,19 @@ class envelope_key {
                                                    std::uint32_t key_version) noexcept {
     const auto version = suite_version(suite);
     if (!version || !backend.supports(suite) || !check_key_id(key_id)) return errc::kms_error;
-    envelope_key key{suite, *version, key_id, key_version};
     const hash_id hash = suite_hash(suite);
+    secret_array<digest_size> prk;
     KMSCORE_TRY(detail::hkdf_extract(backend, hash, as_bytes(detail::suite_label(suite)),
-                                     cmk_material, key.prk_.expose()));
+                                     cmk_material, prk.expose()));
+    auto prk_key = backend.hmac_init(hash, prk.expose());
+    if (!prk_key) return prk_key.error();
+    secret_array<digest_size> commit;
     const std::array<byte_span, 1> info{as_bytes(detail::commit_label)};
-    KMSCORE_TRY(
-        detail::hkdf_expand(backend, hash, key.prk_.expose(), info, key.commit_key_.expose()));
+    KMSCORE_TRY(detail::hkdf_expand(backend, *prk_key, info, commit.expose()));
+    auto commit_key = backend.hmac_init(hash, commit.expose());
+    if (!commit_key) return commit_key.error();
+    envelope_key key{
+        suite, *version, key_id, key_version, std::move(*prk_key), std::move(*commit_key)};
     return key;
   }
 
@@ -61,6 +67,7 @@ class envelope_key {
   [[nodiscard]] std::string_view key_id() const noexcept {
     return {key_id_.data(), key_id_.size()};
   }
+  [[nodiscard]] std::string key_id_string() const { return std::string{key_id()}; }
   [[nodiscard]] std::uint32_t key_version() const noexcept { return key_version_; }
 
   // Seals dek into out (exactly envelope_size(dek.size()) bytes) with the given fresh salt.
@@ -96,9 +103,15 @@ class envelope_key {
   }
 
  private:
+  using hmac_key = typename Backend::hmac_key;
+
   envelope_key(envelope_suite suite, envelope_version version, std::string_view key_id,
-               std::uint32_t key_version) noexcept
-      : suite_{suite}, version_{version}, key_version_{key_version} {
+               std::uint32_t key_version, hmac_key prk, hmac_key commit) noexcept
+      : suite_{suite},
+        version_{version},
+        key_version_{key_version},
+        prk_{std::move(prk)},
+        commit_key_{std::move(commit)} {
     for (std::size_t i = 0; i < key_id_.size(); ++i) key_id_[i] = key_id[i];
   }
 
@@ -109,7 +122,7 @@ class envelope_key {
                                              std::span<const byte, envelope_salt_size> salt,
                                              secret_array<32>& wrap_key) const noexcept {
     const std::array<byte_span, 2> info{as_bytes(detail::wrap_label), salt};
-    return detail::hkdf_expand(backend, hash(), prk_.expose(), info,
+    return detail::hkdf_expand(backend, prk_, info,
                                wrap_key.expose().first(cipher_key_size(cipher())));
   }
 
@@ -145,7 +158,7 @@ class envelope_key {
                                  const encryption_context& context,
                                  std::span<byte, envelope_tag_size> out) const noexcept {
     const std::array<byte_span, 2> pieces{authenticated, context.canonical()};
-    return backend.hmac(hash(), commit_key_.expose(), pieces, out);
+    return backend.hmac_keyed(commit_key_, pieces, out);
   }
 
   [[nodiscard]] result<void> open_checked(Backend& backend, const envelope_view& view,
@@ -174,8 +187,8 @@ class envelope_key {
   envelope_version version_;
   std::array<char, key_id_size> key_id_{};
   std::uint32_t key_version_;
-  secret_array<digest_size> prk_;
-  secret_array<digest_size> commit_key_;
+  hmac_key prk_;         // keyed HMAC states of PRK and of the commit key: derived once
+  hmac_key commit_key_;  // per CMK version, reused by every envelope
 };
 
 // What `inspect` reports of a blob; for the service's version 2, whether its trailing

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <string_view>
+#include <utility>
+#include <variant>
 
 #include "concepts.hpp"
 
@@ -39,6 +41,18 @@ class combined {
     return first_.supports(hash) ? first_.hmac(hash, key, pieces, out)
                                  : second_.hmac(hash, key, pieces, out);
   }
+  using hmac_key = std::variant<typename First::hmac_key, typename Second::hmac_key>;
+
+  [[nodiscard]] result<hmac_key> hmac_init(hash_id hash, byte_span key) noexcept {
+    if (first_.supports(hash)) return wrap<0>(first_.hmac_init(hash, key));
+    return wrap<1>(second_.hmac_init(hash, key));
+  }
+  [[nodiscard]] result<void> hmac_keyed(const hmac_key& key, byte_pieces pieces,
+                                        digest_out out) noexcept {
+    if (const auto* first = std::get_if<0>(&key)) return first_.hmac_keyed(*first, pieces, out);
+    return second_.hmac_keyed(*std::get_if<1>(&key), pieces, out);
+  }
+
   [[nodiscard]] result<void> aead_seal(const aead_params& params, byte_span plaintext,
                                        mutable_byte_span ciphertext,
                                        std::span<byte, gcm_tag_size> tag) noexcept {
@@ -67,6 +81,12 @@ class combined {
   [[nodiscard]] Second& second() noexcept { return second_; }
 
  private:
+  template <std::size_t Index, class Keyed>
+  [[nodiscard]] static result<hmac_key> wrap(result<Keyed>&& keyed) noexcept {
+    if (!keyed) return keyed.error();
+    return hmac_key{std::in_place_index<Index>, std::move(*keyed)};
+  }
+
   [[nodiscard]] bool first_serves(cipher_id cipher) const noexcept {
     return first_.supports(cipher == cipher_id::aes256_gcm ? envelope_suite::aes256_gcm_hmac_sha256
                                                            : envelope_suite::sm4_gcm_hmac_sm3);

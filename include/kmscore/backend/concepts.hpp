@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../bytes.hpp"
@@ -68,6 +69,12 @@ concept crypto_backend = requires(B& backend, const B& const_backend, envelope_s
   { backend.random_bytes(out) } -> std::same_as<result<void>>;
   { backend.digest(hash, pieces, digest) } -> std::same_as<result<void>>;
   { backend.hmac(hash, in, pieces, digest) } -> std::same_as<result<void>>;
+  // HMAC with the key's inner and outer states computed once (per CMK), reused per message.
+  typename B::hmac_key;
+  { backend.hmac_init(hash, in) } -> std::same_as<result<typename B::hmac_key>>;
+  {
+    backend.hmac_keyed(std::declval<const typename B::hmac_key&>(), pieces, digest)
+    } -> std::same_as<result<void>>;
   // seal: out (same size as in) = ciphertext, tag_out = GCM tag.
   { backend.aead_seal(aead, in, out, tag_out) } -> std::same_as<result<void>>;
   // open: verifies tag_in; on failure `out` is wiped and the error is KMS.2203.

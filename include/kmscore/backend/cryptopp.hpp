@@ -22,9 +22,12 @@
 #include <cryptopp/sm3.h>
 #include <cryptopp/sm4.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <string_view>
+#include <variant>
 
 #include "../detail/der.hpp"
 #include "../detail/wipe.hpp"
@@ -75,15 +78,56 @@ class cryptopp {
     });
   }
 
-  [[nodiscard]] result<void> hmac(hash_id hash, byte_span key, byte_pieces pieces,
-                                  digest_out out) noexcept {
-    return guarded([&] {
+  // A keyed HMAC: the hash states after absorbing the key's inner and outer pads, so each
+  // message costs only its own blocks (Crypto++'s HMAC<> re-hashes the pads every time).
+  // Crypto++ keeps hash states in SecBlocks, which wipe themselves.
+  class hmac_key {
+    template <class Hash>
+    struct pads {
+      Hash inner;
+      Hash outer;
+    };
+    // SHA-256, the hot path: the raw chaining values, run through SHA256::Transform (SHA
+    // extensions where the CPU has them) without copying Crypto++ hash objects per message.
+    struct sha256_pads {
+      sha256_pads() noexcept : inner{}, outer{} {}
+      sha256_pads(const sha256_pads&) = default;
+      sha256_pads& operator=(const sha256_pads&) = default;
+      ~sha256_pads() {
+        detail::secure_wipe(inner.data(), sizeof inner);
+        detail::secure_wipe(outer.data(), sizeof outer);
+      }
+      alignas(16) std::array<CryptoPP::word32, 8> inner;
+      alignas(16) std::array<CryptoPP::word32, 8> outer;
+    };
+    std::variant<sha256_pads, pads<CryptoPP::SM3>> states_;
+    friend class cryptopp;
+  };
+
+  [[nodiscard]] result<hmac_key> hmac_init(hash_id hash, byte_span key) noexcept {
+    hmac_key keyed;
+    auto made = guarded([&] {
       if (hash == hash_id::sha256) {
-        mac_pieces<CryptoPP::SHA256>(key, pieces, out);
+        keyed.states_ = absorb_sha256_pads(key);
       } else {
-        mac_pieces<CryptoPP::SM3>(key, pieces, out);
+        keyed.states_ = absorb_pads<CryptoPP::SM3>(key);
       }
     });
+    if (!made) return made.error();
+    return keyed;
+  }
+
+  [[nodiscard]] result<void> hmac_keyed(const hmac_key& key, byte_pieces pieces,
+                                        digest_out out) noexcept {
+    return guarded(
+        [&] { std::visit([&](const auto& pads) { finish_mac(pads, pieces, out); }, key.states_); });
+  }
+
+  [[nodiscard]] result<void> hmac(hash_id hash, byte_span key, byte_pieces pieces,
+                                  digest_out out) noexcept {
+    auto keyed = hmac_init(hash, key);
+    if (!keyed) return keyed.error();
+    return hmac_keyed(*keyed, pieces, out);
   }
 
   [[nodiscard]] result<void> aead_seal(const aead_params& params, byte_span plaintext,
@@ -211,11 +255,114 @@ class cryptopp {
     hash.Final(out.data());
   }
 
+  // RFC 2104: K0 = key (hashed if longer than a block), zero-padded to the block size.
   template <class Hash>
-  static void mac_pieces(byte_span key, byte_pieces pieces, digest_out out) {
-    CryptoPP::HMAC<Hash> mac{key.data(), key.size()};
-    for (const auto piece : pieces) mac.Update(piece.data(), piece.size());
-    mac.Final(out.data());
+  static hmac_key::pads<Hash> absorb_pads(byte_span key) {
+    constexpr std::size_t block = Hash::BLOCKSIZE;
+    CryptoPP::FixedSizeSecBlock<byte, block> pad;  // wiped on destruction
+    std::fill(pad.begin(), pad.end(), byte{0});
+    if (key.size() > block) {
+      Hash{}.CalculateDigest(pad.begin(), key.data(), key.size());
+    } else {
+      std::copy(key.begin(), key.end(), pad.begin());
+    }
+    hmac_key::pads<Hash> pads;
+    for (auto& b : pad) b ^= 0x36;
+    pads.inner.Update(pad.begin(), block);
+    for (auto& b : pad) b ^= 0x36 ^ 0x5C;
+    pads.outer.Update(pad.begin(), block);
+    return pads;
+  }
+
+  template <class Hash>
+  static void finish_mac(const hmac_key::pads<Hash>& pads, byte_pieces pieces, digest_out out) {
+    Hash inner{pads.inner};
+    for (const auto piece : pieces) inner.Update(piece.data(), piece.size());
+    CryptoPP::FixedSizeSecBlock<byte, Hash::DIGESTSIZE> inner_digest;
+    inner.Final(inner_digest.begin());
+    Hash outer{pads.outer};
+    outer.Update(inner_digest.begin(), inner_digest.size());
+    outer.Final(out.data());
+  }
+
+  // K0 (RFC 2104) in a block: key hashed if longer than a block, zero-padded.
+  static void hmac_block_key(byte_span key, std::span<byte, 64> block) {
+    std::fill(block.begin(), block.end(), byte{0});
+    if (key.size() > block.size()) {
+      CryptoPP::SHA256{}.CalculateDigest(block.data(), key.data(), key.size());
+    } else {
+      std::copy(key.begin(), key.end(), block.begin());
+    }
+  }
+
+  // One SHA-256 compression of a 64-byte block (Transform takes big-endian-decoded words).
+  static void compress(std::array<CryptoPP::word32, 8>& state, const byte* block) {
+    alignas(16) std::array<CryptoPP::word32, 16> words;  // NOLINT: filled below
+    for (std::size_t i = 0; i < 16; ++i) {
+      words[i] = (CryptoPP::word32{block[4 * i]} << 24U) |
+                 (CryptoPP::word32{block[4 * i + 1]} << 16U) |
+                 (CryptoPP::word32{block[4 * i + 2]} << 8U) | CryptoPP::word32{block[4 * i + 3]};
+    }
+    CryptoPP::SHA256::Transform(state.data(), words.data());
+    detail::secure_wipe(words.data(), sizeof words);
+  }
+
+  static hmac_key::sha256_pads absorb_sha256_pads(byte_span key) {
+    hmac_key::sha256_pads pads;
+    CryptoPP::FixedSizeSecBlock<byte, 64> block;
+    hmac_block_key(key, std::span<byte, 64>{block.begin(), 64});
+    for (auto& b : block) b ^= 0x36;
+    CryptoPP::SHA256::InitState(pads.inner.data());
+    compress(pads.inner, block.begin());
+    for (auto& b : block) b ^= 0x36 ^ 0x5C;
+    CryptoPP::SHA256::InitState(pads.outer.data());
+    compress(pads.outer, block.begin());
+    return pads;
+  }
+
+  // Finishes a SHA-256 whose state has absorbed `done` bytes, over the message pieces.
+  static void sha256_finish(std::array<CryptoPP::word32, 8>& state, std::uint64_t done,
+                            byte_pieces pieces, std::span<byte, 32> out) {
+    alignas(16) std::array<byte, 64> block;  // NOLINT: filled as data arrives
+    std::size_t fill = 0;
+    for (const auto piece : pieces) {
+      done += piece.size();
+      for (std::size_t at = 0; at < piece.size();) {
+        const std::size_t take = std::min(piece.size() - at, block.size() - fill);
+        std::copy_n(piece.begin() + static_cast<std::ptrdiff_t>(at), take,
+                    block.begin() + static_cast<std::ptrdiff_t>(fill));
+        fill += take;
+        at += take;
+        if (fill == block.size()) {
+          compress(state, block.data());
+          fill = 0;
+        }
+      }
+    }
+    block[fill++] = 0x80;
+    if (fill > 56) {
+      std::fill(block.begin() + static_cast<std::ptrdiff_t>(fill), block.end(), byte{0});
+      compress(state, block.data());
+      fill = 0;
+    }
+    std::fill(block.begin() + static_cast<std::ptrdiff_t>(fill), block.begin() + 56, byte{0});
+    const std::uint64_t bits = done * 8;
+    for (std::size_t i = 0; i < 8; ++i) block[56 + i] = static_cast<byte>(bits >> (56 - 8 * i));
+    compress(state, block.data());
+    for (std::size_t i = 0; i < 8; ++i) {
+      for (std::size_t k = 0; k < 4; ++k)
+        out[4 * i + k] = static_cast<byte>(state[i] >> (24 - 8 * k));
+    }
+    detail::secure_wipe(block.data(), block.size());
+  }
+
+  static void finish_mac(const hmac_key::sha256_pads& pads, byte_pieces pieces, digest_out out) {
+    hmac_key::sha256_pads running = pads;
+    alignas(16) std::array<byte, 32> inner_digest;  // NOLINT: written by sha256_finish
+    sha256_finish(running.inner, 64, pieces, inner_digest);
+    const std::array<byte_span, 1> outer_piece{inner_digest};
+    sha256_finish(running.outer, 64, outer_piece, out);
+    detail::secure_wipe(inner_digest.data(), inner_digest.size());
   }
 
   template <class Cipher>

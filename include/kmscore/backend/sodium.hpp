@@ -26,6 +26,9 @@ class sodium {
 
   sodium() noexcept : initialised_{sodium_init() >= 0} {}
 
+  // Whether sodium_init() succeeded (everything else reports KMS.0101 otherwise).
+  [[nodiscard]] bool ready() const noexcept { return initialised_; }
+
   [[nodiscard]] static constexpr bool static_supports(envelope_suite suite) noexcept {
     return suite == envelope_suite::aes256_gcm_hmac_sha256;
   }
@@ -52,18 +55,50 @@ class sodium {
     return {};
   }
 
-  [[nodiscard]] result<void> hmac(hash_id hash, byte_span key, byte_pieces pieces,
-                                  digest_out out) noexcept {
+  // A keyed HMAC-SHA-256 state (the key's pads already absorbed), wiped on destruction.
+  class hmac_key {
+   public:
+    hmac_key() noexcept = default;
+    hmac_key(const hmac_key&) = delete;
+    hmac_key& operator=(const hmac_key&) = delete;
+    hmac_key(hmac_key&& other) noexcept : state_{other.state_} { other.wipe(); }
+    hmac_key& operator=(hmac_key&& other) noexcept {
+      state_ = other.state_;
+      other.wipe();
+      return *this;
+    }
+    ~hmac_key() { wipe(); }
+
+   private:
+    friend class sodium;
+    void wipe() noexcept { detail::secure_wipe(&state_, sizeof state_); }
+    crypto_auth_hmacsha256_state state_{};
+  };
+
+  [[nodiscard]] result<hmac_key> hmac_init(hash_id hash, byte_span key) noexcept {
     if (!supports(hash)) return errc::kms_error;
-    crypto_auth_hmacsha256_state state;
+    hmac_key keyed;
     const byte empty = 0;
-    crypto_auth_hmacsha256_init(&state, non_null(key, empty), key.size());
+    crypto_auth_hmacsha256_init(&keyed.state_, non_null(key, empty), key.size());
+    return keyed;
+  }
+
+  [[nodiscard]] result<void> hmac_keyed(const hmac_key& key, byte_pieces pieces,
+                                        digest_out out) noexcept {
+    crypto_auth_hmacsha256_state state = key.state_;
     for (const auto piece : pieces) {
       crypto_auth_hmacsha256_update(&state, piece.data(), piece.size());
     }
     crypto_auth_hmacsha256_final(&state, out.data());
     detail::secure_wipe(&state, sizeof state);
     return {};
+  }
+
+  [[nodiscard]] result<void> hmac(hash_id hash, byte_span key, byte_pieces pieces,
+                                  digest_out out) noexcept {
+    auto keyed = hmac_init(hash, key);
+    if (!keyed) return keyed.error();
+    return hmac_keyed(*keyed, pieces, out);
   }
 
   [[nodiscard]] result<void> aead_seal(const aead_params& params, byte_span plaintext,

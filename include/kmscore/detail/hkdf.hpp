@@ -21,10 +21,10 @@ template <crypto_backend Backend>
   return backend.hmac(hash, salt, pieces, prk);
 }
 
-// OKM = T(1) || T(2) || ... truncated to out.size(), T(i) = HMAC(PRK, T(i-1) || info || i).
-// `info` is given in pieces, concatenated.
+// OKM = T(1) || T(2) || ... truncated to out.size(), T(i) = HMAC(PRK, T(i-1) || info || i),
+// with PRK given as a keyed HMAC state (made once per PRK). `info` is given in pieces.
 template <crypto_backend Backend>
-[[nodiscard]] result<void> hkdf_expand(Backend& backend, hash_id hash, byte_span prk,
+[[nodiscard]] result<void> hkdf_expand(Backend& backend, const typename Backend::hmac_key& prk,
                                        byte_pieces info, mutable_byte_span out) noexcept {
   if (out.size() > hkdf_max_output || info.size() > 14) return errc::kms_error;
   std::array<byte, digest_size> block{};
@@ -36,7 +36,7 @@ template <crypto_backend Backend>
     if (counter > 1) pieces[count++] = block;
     for (const auto piece : info) pieces[count++] = piece;
     pieces[count++] = counter_byte;
-    if (auto made = backend.hmac(hash, prk, byte_pieces{pieces.data(), count}, block); !made) {
+    if (auto made = backend.hmac_keyed(prk, byte_pieces{pieces.data(), count}, block); !made) {
       secure_wipe(block.data(), block.size());
       secure_wipe(out.data(), out.size());
       return made;
@@ -47,6 +47,15 @@ template <crypto_backend Backend>
   }
   secure_wipe(block.data(), block.size());
   return {};
+}
+
+// The same with PRK as bytes.
+template <crypto_backend Backend>
+[[nodiscard]] result<void> hkdf_expand(Backend& backend, hash_id hash, byte_span prk,
+                                       byte_pieces info, mutable_byte_span out) noexcept {
+  auto keyed = backend.hmac_init(hash, prk);
+  if (!keyed) return keyed.error();
+  return hkdf_expand(backend, *keyed, info, out);
 }
 
 }  // namespace kmscore::detail
