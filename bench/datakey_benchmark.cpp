@@ -395,6 +395,67 @@ void BM_FloorAesSuite(benchmark::State& state) {
 }
 BENCHMARK(BM_FloorAesSuite);
 
+// ---- where the time goes: each step of the AES suite alone (fast backend's choices) ------
+
+void BM_PartRandom96(benchmark::State& state) {
+  kmscore::backend::fast backend;
+  std::array<byte, 96> drawn{};  // DEK || salt
+  if (!backend.random_bytes(drawn)) return fail(state, "rng");
+  const allocation_meter meter{state};
+  for (auto _ : state) {
+    (void)backend.random_bytes(drawn);
+    benchmark::DoNotOptimize(drawn.data());
+  }
+}
+BENCHMARK(BM_PartRandom96);
+
+template <std::size_t MessageBytes>
+void BM_PartHmacKeyed(benchmark::State& state) {  // 37: wrap-key HKDF-Expand; 158: the tag
+  kmscore::backend::cryptopp cryptopp;
+  const std::array<byte, 32> key{1};
+  const auto keyed = cryptopp.hmac_init(kmscore::hash_id::sha256, key);
+  if (!keyed) return fail(state, "hmac_init");
+  const std::array<byte, MessageBytes> message{};
+  const std::array<kmscore::byte_span, 1> pieces{message};
+  std::array<byte, 32> mac{};
+  const allocation_meter meter{state};
+  for (auto _ : state) {
+    (void)cryptopp.hmac_keyed(*keyed, pieces, mac);
+    benchmark::DoNotOptimize(mac.data());
+  }
+}
+BENCHMARK_TEMPLATE(BM_PartHmacKeyed, 37);
+BENCHMARK_TEMPLATE(BM_PartHmacKeyed, 158);
+
+void BM_PartGcmFreshKey(benchmark::State& state) {  // libsodium, new key each message
+  kmscore::backend::sodium sodium;
+  if (!sodium.supports(kmscore::envelope_suite::aes256_gcm_hmac_sha256)) return fail(state, "aes");
+  const std::array<byte, 32> key{1};
+  const std::array<byte, 12> nonce{};
+  const std::array<byte, 44> aad{};
+  const std::array<byte, 64> dek{};
+  std::array<byte, 64> sealed{};
+  std::array<byte, 16> tag{};
+  const kmscore::aead_params params{kmscore::cipher_id::aes256_gcm, key, nonce, aad};
+  const allocation_meter meter{state};
+  for (auto _ : state) {
+    (void)sodium.aead_seal(params, dek, sealed, tag);
+    benchmark::DoNotOptimize(tag.data());
+  }
+}
+BENCHMARK(BM_PartGcmFreshKey);
+
+void BM_PartHex252(benchmark::State& state) {  // DEK (64) + envelope (188), table-free
+  const std::array<byte, 252> bytes{};
+  std::array<char, 504> hex{};
+  const allocation_meter meter{state};
+  for (auto _ : state) {
+    kmscore::hex_encode(bytes, hex);
+    benchmark::DoNotOptimize(hex.data());
+  }
+}
+BENCHMARK(BM_PartHex252);
+
 }  // namespace
 
 BENCHMARK_MAIN();
