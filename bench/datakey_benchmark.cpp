@@ -113,8 +113,14 @@ BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakey, kmscore::backend::fast)
     ->Arg(8192)
     ->ThreadRange(1, 2)
     ->UseRealTime();
-BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakey, kmscore::backend::sodium)->Arg(512);
-BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakey, kmscore::backend::cryptopp)->Arg(512);
+BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakey, kmscore::backend::sodium)
+    ->Arg(128)
+    ->Arg(512)
+    ->Arg(8192);
+BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakey, kmscore::backend::cryptopp)
+    ->Arg(128)
+    ->Arg(512)
+    ->Arg(8192);
 
 // create_datakey including the per-CMK key derivation (no cached sealer).
 void BM_KmscoreCreateDatakeyUncached(benchmark::State& state) {
