@@ -36,11 +36,6 @@ class combined {
     return first_.supports(hash) ? first_.digest(hash, pieces, out)
                                  : second_.digest(hash, pieces, out);
   }
-  [[nodiscard]] result<void> hmac(hash_id hash, byte_span key, byte_pieces pieces,
-                                  digest_out out) noexcept {
-    return first_.supports(hash) ? first_.hmac(hash, key, pieces, out)
-                                 : second_.hmac(hash, key, pieces, out);
-  }
   using hmac_key = std::variant<typename First::hmac_key, typename Second::hmac_key>;
 
   [[nodiscard]] result<hmac_key> hmac_init(hash_id hash, byte_span key) noexcept {

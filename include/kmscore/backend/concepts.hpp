@@ -68,7 +68,6 @@ concept crypto_backend = requires(B& backend, const B& const_backend, envelope_s
   { const_backend.supports(hash) } -> std::same_as<bool>;
   { backend.random_bytes(out) } -> std::same_as<result<void>>;
   { backend.digest(hash, pieces, digest) } -> std::same_as<result<void>>;
-  { backend.hmac(hash, in, pieces, digest) } -> std::same_as<result<void>>;
   // HMAC with the key's inner and outer states computed once (per CMK), reused per message.
   typename B::hmac_key;
   { backend.hmac_init(hash, in) } -> std::same_as<result<typename B::hmac_key>>;
@@ -80,6 +79,16 @@ concept crypto_backend = requires(B& backend, const B& const_backend, envelope_s
   // open: verifies tag_in; on failure `out` is wiped and the error is KMS.2203.
   { backend.aead_open(aead, in, tag_in, out) } -> std::same_as<result<void>>;
 };
+
+// HMAC of a message under a key used once (keyed states are the backend's; this is the one
+// place that strings init and use together).
+template <crypto_backend Backend>
+[[nodiscard]] result<void> hmac(Backend& backend, hash_id hash, byte_span key, byte_pieces pieces,
+                                digest_out out) noexcept {
+  auto keyed = backend.hmac_init(hash, key);
+  if (!keyed) return keyed.error();
+  return backend.hmac_keyed(*keyed, pieces, out);
+}
 
 // Asymmetric key material: the private key as PKCS#8 PrivateKeyInfo DER (in zeroizing
 // storage), the public key as X.509 SubjectPublicKeyInfo DER, with the standard OIDs.

@@ -123,13 +123,6 @@ class cryptopp {
         [&] { std::visit([&](const auto& pads) { finish_mac(pads, pieces, out); }, key.states_); });
   }
 
-  [[nodiscard]] result<void> hmac(hash_id hash, byte_span key, byte_pieces pieces,
-                                  digest_out out) noexcept {
-    auto keyed = hmac_init(hash, key);
-    if (!keyed) return keyed.error();
-    return hmac_keyed(*keyed, pieces, out);
-  }
-
   [[nodiscard]] result<void> aead_seal(const aead_params& params, byte_span plaintext,
                                        mutable_byte_span ciphertext,
                                        std::span<byte, gcm_tag_size> tag) noexcept {

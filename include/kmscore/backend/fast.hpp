@@ -107,10 +107,6 @@ class fast {
   [[nodiscard]] result<void> digest(hash_id hash, byte_pieces pieces, digest_out out) noexcept {
     return cryptopp_.digest(hash, pieces, out);
   }
-  [[nodiscard]] result<void> hmac(hash_id hash, byte_span key, byte_pieces pieces,
-                                  digest_out out) noexcept {
-    return cryptopp_.hmac(hash, key, pieces, out);
-  }
   [[nodiscard]] result<hmac_key> hmac_init(hash_id hash, byte_span key) noexcept {
     return cryptopp_.hmac_init(hash, key);
   }

@@ -18,7 +18,7 @@ template <crypto_backend Backend>
 [[nodiscard]] result<void> hkdf_extract(Backend& backend, hash_id hash, byte_span salt,
                                         byte_span ikm, digest_out prk) noexcept {
   const std::array<byte_span, 1> pieces{ikm};
-  return backend.hmac(hash, salt, pieces, prk);
+  return hmac(backend, hash, salt, pieces, prk);
 }
 
 // OKM = T(1) || T(2) || ... truncated to out.size(), T(i) = HMAC(PRK, T(i-1) || info || i),
