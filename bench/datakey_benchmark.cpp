@@ -252,7 +252,7 @@ struct naive_output {
   std::array<byte, 64> dek{};
   std::array<byte, 12 + 64 + 16> blob{};  // nonce || ciphertext || tag
   std::array<char, 128> dek_hex{};
-  std::array<char, 2 * (12 + 64 + 16)> blob_hex{};
+  std::array<char, std::size_t{2} * (12 + 64 + 16)> blob_hex{};
   void hex() {
     table_hex(dek, dek_hex.data());
     table_hex(blob, blob_hex.data());

@@ -10,12 +10,13 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 
 // A property violation: report and abort, which libFuzzer records as a crash.
-#define FUZZ_CHECK(condition)                                                                 \
-  do {                                                                                        \
-    if (!(condition)) {                                                                       \
-      std::fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                           \
-    }                                                                                         \
+#define FUZZ_CHECK(condition)                                                          \
+  do {                                                                                 \
+    if (!(condition)) {                                                                \
+      (void)std::fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, \
+                         #condition);                                                  \
+      std::abort();                                                                    \
+    }                                                                                  \
   } while (false)
 
 // Inputs are capped (Botan's habit): bigger inputs explore nothing new, only run slower.

@@ -21,6 +21,7 @@ TEST(ConcurrencyTest, ThreadsShareBackendStoreAndService) {
   constexpr int rounds = 25;
   std::atomic<int> failures{0};
   std::vector<std::thread> workers;
+  workers.reserve(threads);
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       for (int i = 0; i < rounds; ++i) {

@@ -19,7 +19,6 @@
 
 namespace {
 
-using kmscore::errc;
 using kmscore::key_spec;
 using kmscore::key_state;
 

@@ -32,7 +32,6 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
-using kmscore::errc;
 using kmscore::key_spec;
 using kmscore::key_state;
 

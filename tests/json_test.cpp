@@ -154,7 +154,8 @@ TEST_F(JsonTest, BodySizeLimitIs0203) {
   const std::string fits = R"({"key_alias":"big")" + padding + "}";
   ASSERT_LE(fits.size(), 64U * 1024U);
   EXPECT_EQ(code("create-key", fits), "200");
-  const std::string over = R"({"key_alias":"big2")" + std::string(64 * 1024, ' ') + "}";
+  const std::string over =
+      R"({"key_alias":"big2")" + std::string(std::size_t{64} * 1024, ' ') + "}";
   EXPECT_EQ(code("create-key", over), "KMS.0203");
 }
 

@@ -160,7 +160,7 @@ TEST(RequestsTest, CreateDatakeyFieldOrder) {
 TEST(RequestsTest, EncryptDatakeyPlainText) {
   kmscore::encrypt_datakey_request request;
   request.key_id = seed_key_id;
-  request.plain_text = std::string(2 * (64 + 32), 'a');
+  request.plain_text = std::string(std::size_t{2} * (64 + 32), 'a');
   request.datakey_plain_length = "64";
   const auto params = kmscore::validate(request);
   ASSERT_TRUE(params);
@@ -168,11 +168,11 @@ TEST(RequestsTest, EncryptDatakeyPlainText) {
   EXPECT_EQ(params->plain.expose()[0], 0xAA);
   EXPECT_EQ(params->datakey_bytes, 64U);
 
-  request.plain_text = std::string(2 * 96 - 1, 'a');
+  request.plain_text = std::string(std::size_t{2} * 96 - 1, 'a');
   EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.2101");  // odd length
-  request.plain_text = std::string(2 * 96 - 1, 'a') + "g";
+  request.plain_text = std::string(std::size_t{2} * 96 - 1, 'a') + "g";
   EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.2101");  // not hex
-  request.plain_text = std::string(2 * 97, 'a');
+  request.plain_text = std::string(std::size_t{2} * 97, 'a');
   EXPECT_EQ(kmscore::validate(request).error().code_string(), "KMS.2104");  // length mismatch
   request.datakey_plain_length = "65";
   EXPECT_TRUE(kmscore::validate(request));
@@ -213,9 +213,9 @@ TEST(RequestsTest, CapsAtTheLimitAndOnePast) {
   kmscore::encrypt_datakey_request encrypt;
   encrypt.key_id = seed_key_id;
   encrypt.datakey_plain_length = "1024";
-  encrypt.plain_text = std::string(2 * (1024 + 32), 'b');
+  encrypt.plain_text = std::string(std::size_t{2} * (1024 + 32), 'b');
   EXPECT_TRUE(kmscore::validate(encrypt));
-  encrypt.plain_text = std::string(2 * (1025 + 32), 'b');
+  encrypt.plain_text = std::string(std::size_t{2} * (1025 + 32), 'b');
   EXPECT_EQ(kmscore::validate(encrypt).error().code_string(), "KMS.2104");
   encrypt.datakey_plain_length = "1025";
   EXPECT_EQ(kmscore::validate(encrypt).error().code_string(), "KMS.2102");
@@ -223,9 +223,9 @@ TEST(RequestsTest, CapsAtTheLimitAndOnePast) {
   kmscore::decrypt_datakey_request decrypt;
   decrypt.key_id = seed_key_id;
   decrypt.datakey_cipher_length = "1024";
-  decrypt.cipher_text = std::string(2 * kmscore::max_datakey_envelope_size, 'c');
+  decrypt.cipher_text = std::string(std::size_t{2} * kmscore::max_datakey_envelope_size, 'c');
   EXPECT_TRUE(kmscore::validate(decrypt));
-  decrypt.cipher_text = std::string(2 * (kmscore::max_datakey_envelope_size + 1), 'c');
+  decrypt.cipher_text = std::string(std::size_t{2} * (kmscore::max_datakey_envelope_size + 1), 'c');
   EXPECT_EQ(kmscore::validate(decrypt).error().code_string(), "KMS.2201");
   EXPECT_EQ(kmscore::max_datakey_envelope_size, 1148U);
 }

@@ -81,7 +81,9 @@ TEST(SecretTest, SecretArrayMoveWipesSource) {
   const std::array<byte, 4> contents{1, 2, 3, 4};
   secret_array<4> source{std::span<const byte, 4>{contents}};
   secret_array<4> target{std::move(source)};
-  EXPECT_TRUE(all_zero(source.expose()));  // NOLINT(bugprone-use-after-move)
+  // The moved-from state is specified: wiped.
+  EXPECT_TRUE(
+      all_zero(source.expose()));  // NOLINT(bugprone-use-after-move,clang-analyzer-cplusplus.Move)
   EXPECT_TRUE(constant_time_equal(target.expose(), contents));
   secret_array<4> zero;
   EXPECT_FALSE(target == zero);

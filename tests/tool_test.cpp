@@ -39,6 +39,11 @@ std::string quote(const std::string& text) {
   return quoted + "'";
 }
 
+// Runs a shell command line and returns its wait status (running processes is this test's job).
+int shell(const std::string& command) {
+  return std::system(command.c_str());  // NOLINT(cert-env33-c,concurrency-mt-unsafe)
+}
+
 class ToolTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -58,7 +63,7 @@ class ToolTest : public testing::Test {
     const std::string command = env + " " + quote(KMSCORE_TOOL_PATH) + " " + args + " <" +
                                 quote(in.string()) + " >" + quote((dir_ / "stdout").string()) +
                                 " 2>" + quote((dir_ / "stderr").string());
-    const int status = std::system(command.c_str());  // NOLINT(cert-env33-c): the test's job
+    const int status = shell(command);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "stdout"),
             slurp(dir_ / "stderr")};
   }
@@ -184,7 +189,7 @@ TEST_F(ToolTest, EightProcessesTimesFiftyCreateKeysLoseNothing) {
       tool + " --state " + st +
       " create-key >/dev/null || exit 1; done ) & done; "
       "for job in $(jobs -p); do wait $job || fail=1; done; exit $fail";
-  ASSERT_EQ(std::system(("bash -c " + quote(script)).c_str()), 0);
+  ASSERT_EQ(shell("bash -c " + quote(script)), 0);
   const auto listed = act("list-keys", "{}");
   ASSERT_EQ(listed.exit_code, 0);
   EXPECT_EQ(listed.body()["total"], "400");
@@ -205,7 +210,7 @@ TEST_F(ToolTest, EightProcessesTimesFiftyCreateKeysLoseNothing) {
       tool + " --state " + st +
       " create-datakey >/dev/null || fail=1; n=$((n+1)); done; "
       "[ \"$n\" = 400 ] && exit $fail; exit 1";
-  EXPECT_EQ(std::system(("bash -c " + quote(use)).c_str()), 0);
+  EXPECT_EQ(shell("bash -c " + quote(use)), 0);
 }
 
 TEST_F(ToolTest, EightProcessesRacingForOneAliasMakeOneKey) {
@@ -216,7 +221,7 @@ TEST_F(ToolTest, EightProcessesRacingForOneAliasMakeOneKey) {
                              tool + " --state " + st + " create-key >" + out +
                              "/race$p.out 2>/dev/null; echo $? >" + out +
                              "/race$p.rc ) & done; wait";
-  ASSERT_EQ(std::system(("bash -c " + quote(script)).c_str()), 0);
+  ASSERT_EQ(shell("bash -c " + quote(script)), 0);
   int winners = 0;
   int duplicates = 0;
   for (int p = 1; p <= 8; ++p) {

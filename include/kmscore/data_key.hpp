@@ -68,7 +68,7 @@ struct decrypt_datakey_response {
 
 // Seals data keys under one CMK version: derive once, seal many.
 template <crypto_backend Backend>
-class datakey_sealer {
+class datakey_sealer {  // NOLINT(bugprone-exception-escape): moves nothing that allocates
  public:
   [[nodiscard]] static result<datakey_sealer> make(Backend& backend, const master_key* cmk) {
     KMSCORE_TRY(check_datakey_master_key(cmk));
@@ -145,7 +145,7 @@ class datakey_sealer {
   [[nodiscard]] const envelope_key<Backend>& key() const noexcept { return key_; }
 
  private:
-  datakey_sealer(Backend& backend, envelope_key<Backend> key) noexcept
+  datakey_sealer(Backend& backend, envelope_key<Backend> key)
       : backend_{&backend}, key_{std::move(key)} {}
 
   // drawn = DEK || salt (fresh randomness); writes the DEK to dek_out and seals it.

@@ -24,7 +24,7 @@
 
 namespace kmscore {
 
-inline constexpr std::size_t default_max_body_size = 64 * 1024;
+inline constexpr std::size_t default_max_body_size = std::size_t{64} * 1024;
 
 // A response: HTTP status and body (zeroizing: it may hold a data key).
 struct http_response {
@@ -191,7 +191,7 @@ inline constexpr std::string_view wrong_type_value = "\xFF";
 }
 
 [[nodiscard]] inline http_response respond(const nlohmann::ordered_json& body) {
-  return respond(200, body.dump());
+  return respond(200, body.dump());  // NOLINT(clang-analyzer-cplusplus.NewDeleteLeaks): moved out
 }
 
 [[nodiscard]] inline nlohmann::ordered_json key_info(const key_record& record) {
@@ -223,6 +223,8 @@ inline constexpr std::string_view wrong_type_value = "\xFF";
 [[nodiscard]] inline http_response error_response(const error& failure) {
   const nlohmann::ordered_json body = {
       {"error", {{"error_code", failure.code_string()}, {"error_msg", failure.message()}}}};
+  // The analyzer loses track of the buffer moved into the response (LSan finds no leak).
+  // NOLINTNEXTLINE(clang-analyzer-cplusplus.NewDeleteLeaks)
   return detail::respond(failure.http_status(), body.dump());
 }
 

@@ -40,11 +40,11 @@ inline constexpr std::array<byte, gcm_nonce_size> fixed_nonce{};
 }  // namespace detail
 
 template <crypto_backend Backend>
-class envelope_key {
+class envelope_key {  // NOLINT(bugprone-exception-escape): its members move without allocating
  public:
   [[nodiscard]] static result<envelope_key> derive(Backend& backend, envelope_suite suite,
                                                    byte_span cmk_material, std::string_view key_id,
-                                                   std::uint32_t key_version) noexcept {
+                                                   std::uint32_t key_version) {
     const auto version = suite_version(suite);
     if (!version || !backend.supports(suite) || !check_key_id(key_id)) return errc::kms_error;
     const hash_id hash = suite_hash(suite);
@@ -106,7 +106,7 @@ class envelope_key {
   using hmac_key = typename Backend::hmac_key;
 
   envelope_key(envelope_suite suite, envelope_version version, std::string_view key_id,
-               std::uint32_t key_version, hmac_key prk, hmac_key commit) noexcept
+               std::uint32_t key_version, hmac_key prk, hmac_key commit)
       : suite_{suite},
         version_{version},
         key_version_{key_version},
