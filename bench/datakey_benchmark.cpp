@@ -4,7 +4,7 @@
 // Every benchmark checks a correct result before timing. scripts/bench prints the table.
 #include <kmscore/backend/combined.hpp>
 #include <kmscore/backend/cryptopp.hpp>
-#include <kmscore/backend/fast.hpp>
+#include <kmscore/backend/sodium_cryptopp.hpp>
 #include <kmscore/backend/sodium.hpp>
 #include <kmscore/kmscore.hpp>
 
@@ -107,7 +107,7 @@ void BM_KmscoreCreateDatakey(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakey, kmscore::backend::fast)
+BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakey, kmscore::backend::sodium_cryptopp)
     ->Arg(128)
     ->Arg(512)
     ->Arg(8192)
@@ -124,7 +124,7 @@ BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakey, kmscore::backend::cryptopp)
 
 // create_datakey including the per-CMK key derivation (no cached sealer).
 void BM_KmscoreCreateDatakeyUncached(benchmark::State& state) {
-  kmscore::backend::fast backend;
+  kmscore::backend::sodium_cryptopp backend;
   const auto cmk = make_cmk();
   const auto params = params_for(512);
   const allocation_meter meter{state};
@@ -137,10 +137,10 @@ void BM_KmscoreCreateDatakeyUncached(benchmark::State& state) {
 BENCHMARK(BM_KmscoreCreateDatakeyUncached);
 
 void BM_KmscoreCreateDatakeyBatch(benchmark::State& state) {
-  kmscore::backend::fast backend;
+  kmscore::backend::sodium_cryptopp backend;
   const auto cmk = make_cmk();
   const auto params = params_for(512);
-  auto sealer = kmscore::datakey_sealer<kmscore::backend::fast>::make(backend, &cmk);
+  auto sealer = kmscore::datakey_sealer<kmscore::backend::sodium_cryptopp>::make(backend, &cmk);
   const auto count = static_cast<std::size_t>(state.range(0));
   if (!sealer || sealer->create_many(params, count)->size() != count) return fail(state, "batch");
   const allocation_meter meter{state};
@@ -173,11 +173,11 @@ void BM_KmscoreCreateDatakeyInto(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakeyInto, kmscore::backend::fast);
+BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakeyInto, kmscore::backend::sodium_cryptopp);
 BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakeyInto, kmscore::backend::sodium);
 
 void BM_KmscoreDecryptDatakey(benchmark::State& state) {
-  kmscore::backend::fast backend;
+  kmscore::backend::sodium_cryptopp backend;
   const auto cmk = make_cmk();
   const auto made = kmscore::create_datakey(backend, &cmk, params_for(512));
   kmscore::decrypt_datakey_request request{key_id, made->cipher_text, "64", {}, {}};
@@ -193,7 +193,7 @@ void BM_KmscoreDecryptDatakey(benchmark::State& state) {
 BENCHMARK(BM_KmscoreDecryptDatakey);
 
 void BM_KmscoreCreateKey(benchmark::State& state) {
-  kmscore::backend::fast backend;
+  kmscore::backend::sodium_cryptopp backend;
   const auto spec = static_cast<kmscore::key_spec>(state.range(0));
   kmscore::create_key_request request;
   request.key_alias = "bench";
@@ -233,7 +233,7 @@ void BM_KmscoreValidateAlias(benchmark::State& state) {
 BENCHMARK(BM_KmscoreValidateAlias);
 
 void BM_KmscoreEnvelopeParse(benchmark::State& state) {
-  kmscore::backend::fast backend;
+  kmscore::backend::sodium_cryptopp backend;
   const auto cmk = make_cmk();
   const auto made = kmscore::create_datakey(backend, &cmk, params_for(512));
   std::vector<byte> blob(188);
@@ -364,7 +364,7 @@ BENCHMARK(BM_NaiveOpenssl);
 // ---- floor: the AES suite's primitives called directly, nothing around them ---------------
 
 void BM_FloorAesSuite(benchmark::State& state) {
-  kmscore::backend::fast backend;
+  kmscore::backend::sodium_cryptopp backend;
   kmscore::backend::cryptopp cryptopp;
   const std::array<byte, 32> prk{1};
   const std::array<byte, 32> commit{2};
@@ -404,7 +404,7 @@ BENCHMARK(BM_FloorAesSuite);
 // ---- where the time goes: each step of the AES suite alone (fast backend's choices) ------
 
 void BM_PartRandom96(benchmark::State& state) {
-  kmscore::backend::fast backend;
+  kmscore::backend::sodium_cryptopp backend;
   std::array<byte, 96> drawn{};  // DEK || salt
   if (!backend.random_bytes(drawn)) return fail(state, "rng");
   const allocation_meter meter{state};

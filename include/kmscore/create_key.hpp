@@ -18,7 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "backend/concepts.hpp"
+#include "crypto.hpp"
+#include "key_record.hpp"
 #include "master_key.hpp"
 #include "requests.hpp"
 #include "uuid.hpp"
@@ -27,35 +28,12 @@ namespace kmscore {
 
 inline constexpr std::int64_t milliseconds_per_day = 86'400'000;
 
-// Everything a store keeps about a master key. `key` is what the data-key operations use.
-struct key_record {
-  master_key key;  // key_id, spec, state, material by version
-  std::string domain_id;
-  std::string key_alias;
-  std::string key_description;
-  key_usage usage = key_usage::encrypt_decrypt;
-  key_origin origin = key_origin::kms;
-  std::string enterprise_project_id = "0";
-  std::int64_t creation_date_ms = 0;
-  std::int64_t scheduled_deletion_date_ms = 0;  // 0: not scheduled
-  std::vector<byte> public_key;                 // SubjectPublicKeyInfo DER (asymmetric specs)
-};
-
-// A domain_id is 32 lowercase hex characters (the host's account id).
-[[nodiscard]] constexpr bool is_valid_domain_id(std::string_view domain_id) noexcept {
-  if (domain_id.size() != 32) return false;
-  for (const char c : domain_id) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 // A fresh random (version 4) key_id from the backend's RNG.
 template <crypto_backend Backend>
-[[nodiscard]] result<std::string> new_key_id(Backend& backend) {
-  std::array<byte, 16> random{};
+[[nodiscard]] result<key_id> new_key_id(Backend& backend) {
+  std::array<byte, uuid::byte_size> random{};
   KMSCORE_TRY(backend.random_bytes(random));
-  return uuid::version4(random).to_string();
+  return key_id::from_uuid(uuid::version4(random));
 }
 
 template <crypto_backend Backend>
@@ -83,18 +61,16 @@ template <crypto_backend Backend>
                                             std::string_view domain_id, std::int64_t now_ms) {
   if (!is_valid_domain_id(domain_id)) return errc::kms_error;  // the host's mistake
   key_record record;
-  auto key_id = new_key_id(backend);
-  if (!key_id) return key_id.error();
-  record.key.key_id = std::move(*key_id);
-  record.key.spec = params.spec;
+  KMSCORE_TRY_ASSIGN(record.key.key_id, new_key_id(backend));
+  record.key.spec = params.spec();
   record.domain_id = std::string{domain_id};
-  record.key_alias = params.key_alias;
-  record.key_description = params.key_description;
-  record.usage = params.usage;
-  record.origin = params.origin;
-  record.enterprise_project_id = params.enterprise_project_id;
+  record.key_alias = params.key_alias();
+  record.key_description = params.key_description();
+  record.usage = params.usage();
+  record.origin = params.origin();
+  record.enterprise_project_id = params.enterprise_project_id();
   record.creation_date_ms = now_ms;
-  if (params.origin == key_origin::external) {
+  if (params.origin() == key_origin::external) {
     record.key.state = key_state::pending_import;
     return record;
   }

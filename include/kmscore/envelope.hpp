@@ -1,16 +1,19 @@
-// kmscore/envelope.hpp: the ciphertext envelope's framing: parse, write, inspect (no crypto).
+// kmscore/envelope.hpp: the ciphertext envelope's framing: parse, write, inspect.
 //
 //   auto view = kmscore::parse_envelope(blob);      // result<envelope_view>, KMS.2201 if bad
 //   view->version; view->body; view->key_id; view->key_version; view->tag;
+//   auto info = kmscore::inspect_envelope(backend, blob);   // what `kmscore inspect` shows
 //
 // Layout (docs/envelope.md), integers little-endian, for a blob of T bytes:
-//   version u16 | length u16 = T - 36 | body (T - 76) | key_id (36 ASCII) | key_version u32 | tag
-//   (32)
+//
+//   version u16 | length u16 = T - 36 | body (T - 76) | key_id (36) | key_version u32 | tag (32)
+//
 // Parsing reads only inside the input, and rejects unknown versions, inconsistent lengths,
 // bodies of the wrong size for the suite, malformed key_ids and trailing bytes before any
-// crypto is done.
+// crypto is done. The only crypto here is inspect's check of the service's version-2 digest.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -20,8 +23,11 @@
 #include <utility>
 
 #include "bytes.hpp"
+#include "crypto.hpp"
+#include "key_id.hpp"
 #include "key_spec.hpp"
 #include "result.hpp"
+#include "secret.hpp"
 #include "validate.hpp"
 
 namespace kmscore {
@@ -35,24 +41,31 @@ enum class envelope_version : std::uint16_t {
 };
 
 inline constexpr std::size_t envelope_header_size = 4;  // version, length
+inline constexpr std::size_t envelope_key_version_size = 4;
 inline constexpr std::size_t envelope_tag_size = 32;
-inline constexpr std::size_t envelope_trailer_size = 36 + 4 + 32;  // key_id, key_version, tag
+inline constexpr std::size_t envelope_trailer_size =
+    key_id_size + envelope_key_version_size + envelope_tag_size;
 inline constexpr std::size_t envelope_overhead = envelope_header_size + envelope_trailer_size;
+// The length field counts every byte after itself but the key_id's (docs/envelope.md).
+inline constexpr std::size_t envelope_length_offset = key_id_size;
+inline constexpr std::size_t max_envelope_size = 0xFFFF;
 inline constexpr std::size_t envelope_salt_size = 32;
-inline constexpr std::size_t envelope_gcm_tag_size = 16;
+inline constexpr std::size_t envelope_gcm_tag_size = gcm_tag_size;
 // Body of the library's suites: salt || GCM ciphertext of the DEK || GCM tag.
 inline constexpr std::size_t suite_body_overhead = envelope_salt_size + envelope_gcm_tag_size;
 
 // The largest payload a suite envelope can carry (the u16 length field bounds the blob).
 // Data keys are limited to 1024 bytes by the API; stored key records use more.
 inline constexpr std::size_t max_envelope_payload =
-    0xFFFF - envelope_overhead - suite_body_overhead;
+    max_envelope_size - envelope_overhead - suite_body_overhead;
 
 [[nodiscard]] constexpr std::size_t envelope_size(std::size_t datakey_bytes) noexcept {
   return envelope_overhead + suite_body_overhead + datakey_bytes;
 }
+// The largest envelope a data key can have.
+inline constexpr std::size_t max_datakey_envelope_size = envelope_size(max_datakey_bytes);
 static_assert(envelope_size(64) == 188);
-static_assert(envelope_size(max_datakey_bytes) == max_datakey_envelope_size);
+static_assert(max_datakey_envelope_size == 1148);
 
 // The library's suites and their versions: one table, read both ways.
 inline constexpr std::array<std::pair<envelope_suite, envelope_version>, 2> suite_versions{{
@@ -93,31 +106,64 @@ constexpr void store_u32(mutable_byte_span bytes, std::size_t at, std::uint32_t 
 }
 }  // namespace detail
 
-// A parsed envelope: views into the caller's blob.
-struct envelope_view {
-  envelope_version version;
-  std::uint16_t length;
-  byte_span body;
-  std::string_view key_id;
-  std::uint32_t key_version;
-  std::span<const byte, envelope_tag_size> tag;
-  byte_span authenticated;  // every byte before the tag
+class envelope_view;
+[[nodiscard]] inline result<envelope_view> parse_envelope(byte_span blob,
+                                                          std::size_t max_payload) noexcept;
 
-  [[nodiscard]] envelope_suite suite() const noexcept { return version_suite(version); }
+// A parsed envelope: views into the caller's blob. Only parse_envelope makes one, so every
+// span in it has been checked against the version's layout.
+class envelope_view {
+ public:
+  [[nodiscard]] envelope_version version() const noexcept { return version_; }
+  [[nodiscard]] std::uint16_t length() const noexcept { return length_; }
+  [[nodiscard]] byte_span body() const noexcept { return body_; }
+  [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
+  [[nodiscard]] std::uint32_t key_version() const noexcept { return key_version_; }
+  [[nodiscard]] std::span<const byte, envelope_tag_size> tag() const noexcept { return tag_; }
+  [[nodiscard]] byte_span authenticated() const noexcept { return authenticated_; }  // pre-tag
+
+  [[nodiscard]] envelope_suite suite() const noexcept { return version_suite(version_); }
   // DEK bytes carried by a library suite's body (0 for the service's version 2).
   [[nodiscard]] std::size_t datakey_bytes() const noexcept {
-    return suite() == envelope_suite::none ? 0 : body.size() - suite_body_overhead;
+    return suite() == envelope_suite::none ? 0 : body_.size() - suite_body_overhead;
   }
+
+ private:
+  friend result<envelope_view> parse_envelope(byte_span blob, std::size_t max_payload) noexcept;
+  envelope_view(envelope_version version, std::uint16_t length, byte_span body,
+                const kmscore::key_id& id, std::uint32_t key_version, byte_span blob) noexcept
+      : version_{version},
+        length_{length},
+        body_{body},
+        key_id_{id},
+        key_version_{key_version},
+        tag_{blob.last<envelope_tag_size>()},
+        authenticated_{blob.first(blob.size() - envelope_tag_size)} {}
+
+  envelope_version version_;
+  std::uint16_t length_;
+  byte_span body_;
+  kmscore::key_id key_id_;
+  std::uint32_t key_version_;
+  std::span<const byte, envelope_tag_size> tag_;
+  byte_span authenticated_;
 };
 
 // Splits a blob into its fields; KMS.2201 (Invalid cipher_text.) for anything malformed,
 // including a suite payload outside 1..max_payload bytes.
-[[nodiscard]] inline result<envelope_view> parse_envelope(
-    byte_span blob, std::size_t max_payload = max_datakey_bytes) noexcept {
-  if (blob.size() < envelope_overhead || blob.size() > 0xFFFFU) return errc::invalid_cipher_text;
+// max_payload: the largest suite payload accepted (data keys: 1024 bytes; key records more).
+[[nodiscard]] inline result<envelope_view> parse_envelope(byte_span blob) noexcept {
+  return parse_envelope(blob, max_datakey_bytes);
+}
+[[nodiscard]] inline result<envelope_view> parse_envelope(byte_span blob,
+                                                          std::size_t max_payload) noexcept {
+  if (max_payload > max_envelope_payload) return errc::kms_error;
+  if (blob.size() < envelope_overhead || blob.size() > max_envelope_size) {
+    return errc::invalid_cipher_text;
+  }
   const auto raw_version = detail::load_u16(blob, 0);
   const auto length = detail::load_u16(blob, 2);
-  if (length != blob.size() - 36) return errc::invalid_cipher_text;
+  if (length != blob.size() - envelope_length_offset) return errc::invalid_cipher_text;
   const auto version = static_cast<envelope_version>(raw_version);
   const std::size_t body_size = blob.size() - envelope_overhead;
   switch (version) {
@@ -134,29 +180,63 @@ struct envelope_view {
       return errc::invalid_cipher_text;
   }
   const std::size_t trailer = envelope_header_size + body_size;
-  const std::string_view key_id{reinterpret_cast<const char*>(blob.data() + trailer),  // NOLINT
-                                key_id_size};
-  if (!check_key_id(key_id)) return errc::invalid_cipher_text;
+  const auto key_id = key_id::parse(as_chars(blob.subspan(trailer, key_id_size)));
+  if (!key_id) return errc::invalid_cipher_text;
   return envelope_view{version,
                        length,
                        blob.subspan(envelope_header_size, body_size),
-                       key_id,
+                       *key_id,
                        detail::load_u32(blob, trailer + key_id_size),
-                       blob.subspan(blob.size() - envelope_tag_size).first<envelope_tag_size>(),
-                       blob.first(blob.size() - envelope_tag_size)};
+                       blob};
 }
 
-// Writes the framing around a body already in place: out must be envelope-sized for it.
-// Returns the span of bytes the tag covers (all but the last 32).
-inline byte_span write_envelope_frame(envelope_version version, std::string_view key_id,
+namespace detail {
+// Writes the framing around a body already in place: out must be envelope-sized for it
+// (the suites check that before calling). Returns the bytes the tag covers.
+inline byte_span write_envelope_frame(envelope_version version, const key_id& id,
                                       std::uint32_t key_version, mutable_byte_span out) noexcept {
   const std::size_t body_size = out.size() - envelope_overhead;
-  detail::store_u16(out, 0, static_cast<std::uint16_t>(version));
-  detail::store_u16(out, 2, static_cast<std::uint16_t>(out.size() - 36));
+  store_u16(out, 0, static_cast<std::uint16_t>(version));
+  store_u16(out, 2, static_cast<std::uint16_t>(out.size() - envelope_length_offset));
   const std::size_t trailer = envelope_header_size + body_size;
-  for (std::size_t i = 0; i < key_id_size; ++i) out[trailer + i] = static_cast<byte>(key_id[i]);
-  detail::store_u32(out, trailer + key_id_size, key_version);
+  const auto text = as_bytes(id.view());
+  for (std::size_t i = 0; i < key_id_size; ++i) out[trailer + i] = text[i];
+  store_u32(out, trailer + key_id_size, key_version);
   return out.first(out.size() - envelope_tag_size);
+}
+}  // namespace detail
+
+// What `inspect` reports of a blob; for the service's version 2, whether its trailing
+// SHA-256 digest of all preceding bytes holds.
+struct envelope_info {
+  std::uint16_t version = 0;
+  std::uint16_t length = 0;
+  std::size_t body_length = 0;
+  kmscore::key_id key_id;
+  std::uint32_t key_version = 0;
+  std::array<byte, envelope_tag_size> tag{};
+  std::optional<bool> digest_ok;  // only for version 2
+};
+
+template <crypto_backend Backend>
+[[nodiscard]] result<envelope_info> inspect_envelope(Backend& backend, byte_span blob) {
+  auto view = parse_envelope(blob);
+  if (!view) return view.error();
+  envelope_info info;
+  info.version = static_cast<std::uint16_t>(view->version());
+  info.length = view->length();
+  info.body_length = view->body().size();
+  info.key_id = view->key_id();
+  info.key_version = view->key_version();
+  const auto tag = view->tag();
+  std::copy(tag.begin(), tag.end(), info.tag.begin());
+  if (view->version() == envelope_version::service_v2) {
+    std::array<byte, digest_size> digest{};
+    const std::array<byte_span, 1> pieces{view->authenticated()};
+    KMSCORE_TRY(backend.digest(hash_id::sha256, pieces, digest));
+    info.digest_ok = constant_time_equal(digest, tag);
+  }
+  return info;
 }
 
 }  // namespace kmscore

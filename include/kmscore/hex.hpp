@@ -3,6 +3,7 @@
 //   std::string text = kmscore::hex_encode(dek.expose());     // "8151...C08D"
 //   kmscore::secret_bytes back{text.size() / 2};
 //   bool ok = kmscore::hex_decode(text, back.expose());       // either case accepted
+//   auto shown = kmscore::secret_hex::encode(dek.expose());   // hex of a secret, wiped
 //
 // Security: both directions are branch-free and table-free in the data (arithmetic on
 // nibbles, the technique of libsodium's sodium_bin2hex), so hex of secrets leaks nothing
@@ -14,9 +15,11 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "bytes.hpp"
 #include "detail/wipe.hpp"
+#include "secret.hpp"
 
 namespace kmscore {
 
@@ -49,19 +52,39 @@ struct hex_nibble {
 }
 }  // namespace detail
 
-// Writes 2 * in.size() uppercase hex characters to out, which must be exactly that long.
-constexpr void hex_encode(byte_span in, std::span<char> out) noexcept {
+// Writes 2 * in.size() uppercase hex characters to out. Returns false, writing nothing,
+// unless out is exactly that long.
+[[nodiscard]] constexpr bool hex_encode(byte_span in, std::span<char> out) noexcept {
+  if (out.size() != hex_encoded_size(in.size())) return false;
   for (std::size_t i = 0; i < in.size(); ++i) {
     out[2 * i] = detail::hex_digit_upper(static_cast<unsigned>(in[i] >> 4U));
     out[2 * i + 1] = detail::hex_digit_upper(static_cast<unsigned>(in[i] & 0xFU));
   }
+  return true;
 }
 
 [[nodiscard]] inline std::string hex_encode(byte_span in) {
   std::string text(hex_encoded_size(in.size()), '\0');
-  hex_encode(in, std::span<char>{text});
+  (void)hex_encode(in, std::span<char>{text});  // sized above
   return text;
 }
+
+// The hex text of a secret, in zeroizing storage.
+class secret_hex {
+ public:
+  [[nodiscard]] static secret_hex encode(byte_span secret) {
+    secret_hex text{secret_bytes{hex_encoded_size(secret.size())}};
+    (void)hex_encode(secret, as_writable_chars(text.chars_.expose()));  // sized above
+    return text;
+  }
+  [[nodiscard]] std::string_view expose_text() const noexcept {
+    return as_chars(chars_.expose());
+  }
+
+ private:
+  explicit secret_hex(secret_bytes chars) noexcept : chars_{std::move(chars)} {}
+  secret_bytes chars_;
+};
 
 // True when text is an even number of hex digits (either case). Branch-free in the
 // characters, so it may scan secrets; nothing is written or allocated.

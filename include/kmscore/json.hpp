@@ -36,25 +36,6 @@ struct http_response {
   }
 };
 
-inline constexpr std::array<std::string_view, 11> actions{"create-key",
-                                                          "create-datakey",
-                                                          "create-datakey-without-plaintext",
-                                                          "encrypt-datakey",
-                                                          "decrypt-datakey",
-                                                          "describe-key",
-                                                          "list-keys",
-                                                          "enable-key",
-                                                          "disable-key",
-                                                          "schedule-key-deletion",
-                                                          "cancel-key-deletion"};
-
-[[nodiscard]] constexpr bool is_known_action(std::string_view action) noexcept {
-  for (const auto known : actions) {
-    if (known == action) return true;
-  }
-  return false;
-}
-
 namespace detail {
 
 // Builds a DOM like nlohmann's own parser, but refuses duplicate keys at any depth.
@@ -194,23 +175,13 @@ inline constexpr std::string_view wrong_type_value = "\xFF";
   return respond(200, body.dump());  // NOLINT(clang-analyzer-cplusplus.NewDeleteLeaks): moved out
 }
 
+// key_info: the fields key_record_fields marks for it, in its order.
 [[nodiscard]] inline nlohmann::ordered_json key_info(const key_record& record) {
-  return {
-      {"key_id", record.key.key_id},
-      {"domain_id", record.domain_id},
-      {"key_alias", record.key_alias},
-      {"key_description", record.key_description},
-      {"key_spec", to_string(record.key.spec)},
-      {"key_usage", to_string(record.usage)},
-      {"origin", to_string(record.origin)},
-      {"key_state", std::to_string(static_cast<int>(record.key.state))},
-      {"creation_date", std::to_string(record.creation_date_ms)},
-      {"scheduled_deletion_date", record.scheduled_deletion_date_ms == 0
-                                      ? std::string{}
-                                      : std::to_string(record.scheduled_deletion_date_ms)},
-      {"default_key_flag", "0"},
-      {"sys_enterprise_project_id", record.enterprise_project_id},
-  };
+  nlohmann::ordered_json info = nlohmann::ordered_json::object();
+  for (const auto& field : key_record_fields) {
+    if (field.in_key_info) info[std::string{field.name}] = field.render(record);
+  }
+  return info;
 }
 
 [[nodiscard]] inline std::string state_text(const key_record& record) {
@@ -264,90 +235,205 @@ inline constexpr std::string_view wrong_type_value = "\xFF";
           string_field(body, "sequence")};
 }
 
+namespace detail {
+
+// Each action of the API: its name and its handler, in one place. The table drives the
+// dispatch, `is_known_action` and the tool's usage text.
+template <class Backend>
+using action_handler = http_response (*)(kms_service<Backend>& service, const nlohmann::json& body,
+                                         std::int64_t now_ms);
+
+struct action_create_key {
+  static constexpr std::string_view name = "create-key";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+                           std::int64_t now_ms) {
+    auto made = service.create_key(parse_create_key(body), now_ms);
+    if (!made) return error_response(made.error());
+    return respond(nlohmann::ordered_json{
+        {"key_info", {{"key_id", made->key.key_id.view()}, {"domain_id", made->domain_id}}}});
+  }
+};
+
+struct action_create_datakey {
+  static constexpr std::string_view name = "create-datakey";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+                           std::int64_t /*now_ms*/) {
+    auto made = service.create_datakey(parse_create_datakey(body));
+    if (!made) return error_response(made.error());
+    return {200, render_plain_object({{"key_id", made->key_id.view()},
+                                      {"plain_text", made->plain_text.expose_text()},
+                                      {"cipher_text", made->cipher_text}})};
+  }
+};
+
+struct action_create_datakey_without_plaintext {
+  static constexpr std::string_view name = "create-datakey-without-plaintext";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+                           std::int64_t /*now_ms*/) {
+    auto made = service.create_datakey_without_plaintext(parse_create_datakey(body));
+    if (!made) return error_response(made.error());
+    return {200, render_plain_object(
+                     {{"key_id", made->key_id.view()}, {"cipher_text", made->cipher_text}})};
+  }
+};
+
+struct action_encrypt_datakey {
+  static constexpr std::string_view name = "encrypt-datakey";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+                           std::int64_t /*now_ms*/) {
+    auto made = service.encrypt_datakey(parse_encrypt_datakey(body));
+    if (!made) return error_response(made.error());
+    const auto length = std::to_string(made->size.bytes());
+    return {200, render_plain_object({{"key_id", made->key_id.view()},
+                                      {"cipher_text", made->cipher_text},
+                                      {"datakey_length", length}})};
+  }
+};
+
+struct action_decrypt_datakey {
+  static constexpr std::string_view name = "decrypt-datakey";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+                           std::int64_t /*now_ms*/) {
+    auto made = service.decrypt_datakey(parse_decrypt_datakey(body));
+    if (!made) return error_response(made.error());
+    const auto length = std::to_string(made->size.bytes());
+    return {200, render_plain_object({{"data_key", made->data_key.expose_text()},
+                                      {"datakey_length", length},
+                                      {"datakey_dgst", made->datakey_dgst}})};
+  }
+};
+
+struct action_describe_key {
+  static constexpr std::string_view name = "describe-key";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+                           std::int64_t /*now_ms*/) {
+    auto record = service.describe_key(parse_key_id(body));
+    if (!record) return error_response(record.error());
+    return respond(nlohmann::ordered_json{{"key_info", key_info(*record)}});
+  }
+};
+
+struct action_list_keys {
+  static constexpr std::string_view name = "list-keys";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+                           std::int64_t /*now_ms*/) {
+    if (auto sequence = string_field(body, "sequence"); sequence) {
+      if (auto checked = check_sequence(*sequence); !checked) {
+        return error_response(checked.error());
+      }
+    }
+    auto records = service.list_keys();
+    if (!records) return error_response(records.error());
+    nlohmann::ordered_json ids = nlohmann::ordered_json::array();
+    nlohmann::ordered_json details = nlohmann::ordered_json::array();
+    for (const auto& record : *records) {
+      ids.push_back(record.key.key_id.view());
+      details.push_back(key_info(record));
+    }
+    return respond(nlohmann::ordered_json{{"keys", ids},
+                                          {"key_details", details},
+                                          {"next_marker", ""},
+                                          {"truncated", "false"},
+                                          {"total", std::to_string(records->size())}});
+  }
+};
+
+// enable-key and disable-key answer the key's id and new state.
+template <class Derived>
+struct state_change_action {
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+                           std::int64_t /*now_ms*/) {
+    auto record = Derived::change(service, parse_key_id(body));
+    if (!record) return error_response(record.error());
+    return respond(nlohmann::ordered_json{
+        {"key_info", {{"key_id", record->key.key_id.view()}, {"key_state", state_text(*record)}}}});
+  }
+};
+struct action_enable_key : state_change_action<action_enable_key> {
+  static constexpr std::string_view name = "enable-key";
+  template <class Backend>
+  static result<key_record> change(kms_service<Backend>& service, const key_id_request& request) {
+    return service.enable_key(request);
+  }
+};
+struct action_disable_key : state_change_action<action_disable_key> {
+  static constexpr std::string_view name = "disable-key";
+  template <class Backend>
+  static result<key_record> change(kms_service<Backend>& service, const key_id_request& request) {
+    return service.disable_key(request);
+  }
+};
+
+// schedule-key-deletion and cancel-key-deletion answer key_id and key_state at top level.
+[[nodiscard]] inline http_response deletion_response(const result<key_record>& record) {
+  if (!record) return error_response(record.error());
+  return respond(nlohmann::ordered_json{{"key_id", record->key.key_id.view()},
+                                        {"key_state", state_text(*record)}});
+}
+struct action_schedule_key_deletion {
+  static constexpr std::string_view name = "schedule-key-deletion";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+                           std::int64_t now_ms) {
+    return deletion_response(service.schedule_key_deletion(parse_schedule(body), now_ms));
+  }
+};
+struct action_cancel_key_deletion {
+  static constexpr std::string_view name = "cancel-key-deletion";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+                           std::int64_t /*now_ms*/) {
+    return deletion_response(service.cancel_key_deletion(parse_key_id(body)));
+  }
+};
+
+template <class... Actions>
+struct action_list {
+  static constexpr std::array<std::string_view, sizeof...(Actions)> names{Actions::name...};
+  template <class Backend>
+  static constexpr std::array<action_handler<Backend>, sizeof...(Actions)> handlers{
+      &Actions::template run<Backend>...};
+};
+
+using actions = action_list<action_create_key, action_create_datakey,
+                            action_create_datakey_without_plaintext, action_encrypt_datakey,
+                            action_decrypt_datakey, action_describe_key, action_list_keys,
+                            action_enable_key, action_disable_key, action_schedule_key_deletion,
+                            action_cancel_key_deletion>;
+
+}  // namespace detail
+
+// The names of every action, in api.md's order.
+inline constexpr auto action_names = detail::actions::names;
+
+[[nodiscard]] constexpr bool is_known_action(std::string_view action) noexcept {
+  for (const auto known : action_names) {
+    if (known == action) return true;
+  }
+  return false;
+}
+
 // Runs one action on a JSON body and renders the response or error. now_ms is the caller's
 // clock (creation and deletion dates).
 template <crypto_backend Backend>
 [[nodiscard]] http_response handle_json(kms_service<Backend>& service, std::string_view action,
                                         std::string_view body, std::int64_t now_ms,
                                         std::size_t max_body = default_max_body_size) {
-  if (!is_known_action(action)) return error_response(errc::invalid_request);
-  auto parsed = detail::parse_body(body, max_body);
-  if (!parsed) return error_response(parsed.error());
-  const auto& json = *parsed;
-  auto fail = [](const error& failure) { return error_response(failure); };
-
-  if (action == "create-key") {
-    auto made = service.create_key(parse_create_key(json), now_ms);
-    if (!made) return fail(made.error());
-    return detail::respond(nlohmann::ordered_json{
-        {"key_info", {{"key_id", made->key.key_id}, {"domain_id", made->domain_id}}}});
+  for (std::size_t i = 0; i < action_names.size(); ++i) {
+    if (action_names[i] != action) continue;
+    auto parsed = detail::parse_body(body, max_body);
+    if (!parsed) return error_response(parsed.error());
+    return detail::actions::handlers<Backend>[i](service, *parsed, now_ms);
   }
-  if (action == "create-datakey") {
-    auto made = service.create_datakey(parse_create_datakey(json));
-    if (!made) return fail(made.error());
-    return {200, detail::render_plain_object({{"key_id", made->key_id},
-                                              {"plain_text", made->plain_text.expose_text()},
-                                              {"cipher_text", made->cipher_text}})};
-  }
-  if (action == "create-datakey-without-plaintext") {
-    auto made = service.create_datakey_without_plaintext(parse_create_datakey(json));
-    if (!made) return fail(made.error());
-    return {200, detail::render_plain_object(
-                     {{"key_id", made->key_id}, {"cipher_text", made->cipher_text}})};
-  }
-  if (action == "encrypt-datakey") {
-    auto made = service.encrypt_datakey(parse_encrypt_datakey(json));
-    if (!made) return fail(made.error());
-    const auto length = std::to_string(made->datakey_length);
-    return {200, detail::render_plain_object({{"key_id", made->key_id},
-                                              {"cipher_text", made->cipher_text},
-                                              {"datakey_length", length}})};
-  }
-  if (action == "decrypt-datakey") {
-    auto made = service.decrypt_datakey(parse_decrypt_datakey(json));
-    if (!made) return fail(made.error());
-    const auto length = std::to_string(made->datakey_length);
-    return {200, detail::render_plain_object({{"data_key", made->data_key.expose_text()},
-                                              {"datakey_length", length},
-                                              {"datakey_dgst", made->datakey_dgst}})};
-  }
-  if (action == "describe-key") {
-    auto record = service.describe_key(parse_key_id(json));
-    if (!record) return fail(record.error());
-    return detail::respond(nlohmann::ordered_json{{"key_info", detail::key_info(*record)}});
-  }
-  if (action == "list-keys") {
-    if (auto sequence = detail::string_field(json, "sequence"); sequence) {
-      if (auto checked = check_sequence(*sequence); !checked) return fail(checked.error());
-    }
-    auto records = service.list_keys();
-    if (!records) return fail(records.error());
-    nlohmann::ordered_json ids = nlohmann::ordered_json::array();
-    nlohmann::ordered_json details = nlohmann::ordered_json::array();
-    for (const auto& record : *records) {
-      ids.push_back(record.key.key_id);
-      details.push_back(detail::key_info(record));
-    }
-    return detail::respond(nlohmann::ordered_json{{"keys", ids},
-                                                  {"key_details", details},
-                                                  {"next_marker", ""},
-                                                  {"truncated", "false"},
-                                                  {"total", std::to_string(records->size())}});
-  }
-  if (action == "enable-key" || action == "disable-key") {
-    auto record = action == "enable-key" ? service.enable_key(parse_key_id(json))
-                                         : service.disable_key(parse_key_id(json));
-    if (!record) return fail(record.error());
-    return detail::respond(nlohmann::ordered_json{
-        {"key_info",
-         {{"key_id", record->key.key_id}, {"key_state", detail::state_text(*record)}}}});
-  }
-  auto record = action == "schedule-key-deletion"
-                    ? service.schedule_key_deletion(parse_schedule(json), now_ms)
-                    : service.cancel_key_deletion(parse_key_id(json));
-  if (!record) return fail(record.error());
-  return detail::respond(nlohmann::ordered_json{{"key_id", record->key.key_id},
-                                                {"key_state", detail::state_text(*record)}});
+  return error_response(errc::invalid_request);
 }
 
 }  // namespace kmscore

@@ -14,33 +14,11 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "create_key.hpp"
+#include "key_record.hpp"
 
 namespace kmscore {
-
-// A deep copy of a record (material cloned into new zeroizing buffers).
-[[nodiscard]] inline key_record clone_record(const key_record& record) {
-  key_record copy;
-  copy.key.key_id = record.key.key_id;
-  copy.key.spec = record.key.spec;
-  copy.key.state = record.key.state;
-  for (const auto& material : record.key.material_versions) {
-    copy.key.material_versions.push_back(material.clone());
-  }
-  copy.domain_id = record.domain_id;
-  copy.key_alias = record.key_alias;
-  copy.key_description = record.key_description;
-  copy.usage = record.usage;
-  copy.origin = record.origin;
-  copy.enterprise_project_id = record.enterprise_project_id;
-  copy.creation_date_ms = record.creation_date_ms;
-  copy.scheduled_deletion_date_ms = record.scheduled_deletion_date_ms;
-  copy.public_key = record.public_key;
-  return copy;
-}
 
 class key_store {
  public:
@@ -50,7 +28,7 @@ class key_store {
   virtual ~key_store() = default;
 
   // The record with this key_id, or nullopt. Errors are store faults (KMS.0101).
-  [[nodiscard]] virtual result<std::optional<key_record>> find(std::string_view key_id) = 0;
+  [[nodiscard]] virtual result<std::optional<key_record>> find(const key_id& id) = 0;
   // Adds a new record; KMS.1104 if a record with the same alias exists (checked atomically).
   [[nodiscard]] virtual result<void> insert(key_record record) = 0;
   // Replaces the record with the same key_id (KMS.0207 if there is none).
@@ -62,39 +40,45 @@ class key_store {
 // A thread-safe store in memory, for tests, tools and single-process hosts.
 class memory_key_store final : public key_store {
  public:
-  [[nodiscard]] result<std::optional<key_record>> find(std::string_view key_id) override {
+  [[nodiscard]] result<std::optional<key_record>> find(const key_id& id) override {
     const std::lock_guard lock{mutex_};
-    const auto found = records_.find(std::string{key_id});
+    const auto found = records_.find(id);
     if (found == records_.end()) return std::optional<key_record>{};
-    return std::optional<key_record>{clone_record(found->second)};
+    KMSCORE_TRY_ASSIGN(auto copy, clone_record(found->second));
+    return std::optional<key_record>{std::move(copy)};
   }
   [[nodiscard]] result<void> insert(key_record record) override {
     const std::lock_guard lock{mutex_};
+    if (records_.contains(record.key.key_id)) return errc::kms_error;
     if (!aliases_.insert(record.key_alias).second) return errc::duplicate_key_alias;
     order_.push_back(record.key.key_id);
-    const auto key_id = record.key.key_id;
-    records_.emplace(key_id, std::move(record));
+    const auto id = record.key.key_id;
+    records_.emplace(id, std::move(record));
     return {};
   }
   [[nodiscard]] result<void> update(const key_record& record) override {
     const std::lock_guard lock{mutex_};
     const auto found = records_.find(record.key.key_id);
     if (found == records_.end()) return errc::key_not_found;
-    found->second = clone_record(record);
+    KMSCORE_TRY_ASSIGN(found->second, clone_record(record));
     return {};
   }
   [[nodiscard]] result<std::vector<key_record>> list() override {
     const std::lock_guard lock{mutex_};
     std::vector<key_record> all;
-    for (const auto& key_id : order_) all.push_back(clone_record(records_.at(key_id)));
+    all.reserve(order_.size());
+    for (const auto& id : order_) {
+      KMSCORE_TRY_ASSIGN(auto copy, clone_record(records_.at(id)));
+      all.push_back(std::move(copy));
+    }
     return all;
   }
 
  private:
   std::mutex mutex_;
-  std::map<std::string, key_record> records_;
+  std::map<key_id, key_record> records_;
   std::set<std::string> aliases_;
-  std::vector<std::string> order_;
+  std::vector<key_id> order_;
 };
 
 }  // namespace kmscore

@@ -2,24 +2,35 @@
 //
 // kmscore is a header-only crypto core for a cloud Key Management Service. The headers do
 // no I/O: no files, sockets, environment, clock or printing. Time and randomness come from
-// the caller or from a backend (include/kmscore/backend/), which you include yourself.
+// the caller or from a backend, which you include yourself. This header needs only the C++20
+// standard library. The optional headers, and what each needs:
+//
+//   kmscore/json.hpp                the JSON wire layer: nlohmann/json (header-only)
+//   kmscore/backend/sodium.hpp      libsodium (link kmscore::sodium)
+//   kmscore/backend/cryptopp.hpp    Crypto++ (link kmscore::cryptopp)
+//   kmscore/backend/combined.hpp    nothing itself: two backends as one
+//   kmscore/backend/sodium_cryptopp.hpp  libsodium and Crypto++
 #pragma once
 
-#include "backend/concepts.hpp"
 #include "bytes.hpp"
 #include "context.hpp"
 #include "create_key.hpp"
-#include "data_key.hpp"
+#include "crypto.hpp"
+#include "datakey.hpp"
 #include "envelope.hpp"
 #include "error.hpp"
 #include "hex.hpp"
-#include "key_record_store.hpp"
+#include "key_id.hpp"
+#include "key_record.hpp"
+#include "key_record_codec.hpp"
 #include "key_spec.hpp"
+#include "key_store.hpp"
 #include "master_key.hpp"
 #include "requests.hpp"
 #include "result.hpp"
 #include "seal.hpp"
 #include "secret.hpp"
+#include "service.hpp"
 #include "uuid.hpp"
 #include "validate.hpp"
 #include "version.hpp"

@@ -2,13 +2,14 @@
 //
 // The key's identity, spec and state, and its material by version (rotation: index = the
 // key_version written into envelopes; new envelopes use the newest). Material lives in
-// zeroizing buffers. Hosts build it from their key records (create_key.hpp, key_store.hpp).
+// zeroizing buffers. Hosts build it from their key records (key_record.hpp, key_store.hpp);
+// the operations take it by reference, after the host has found it (KMS.0207 otherwise).
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
+#include "key_id.hpp"
 #include "key_spec.hpp"
 #include "result.hpp"
 #include "secret.hpp"
@@ -16,7 +17,7 @@
 namespace kmscore {
 
 struct master_key {
-  std::string key_id;
+  kmscore::key_id key_id;
   key_spec spec = key_spec::aes_256;
   key_state state = key_state::enabled;
   std::vector<secret_bytes> material_versions;  // [0] first material, back() current
@@ -26,11 +27,12 @@ struct master_key {
   }
 };
 
-// The checks api.md applies to the CMK of every data-key operation, in its order. A null
-// pointer means the store has no key with that id.
-[[nodiscard]] inline result<void> check_datakey_master_key(const master_key* cmk) noexcept {
-  if (cmk == nullptr) return errc::key_not_found;
-  switch (cmk->state) {
+// The checks api.md applies to the CMK of every data-key operation, in its order (the host
+// has reported KMS.0207 for a key it does not hold). Then the material: every version of a
+// symmetric key must be exactly its spec's size; anything else is a fault of the store
+// (500 KMS.0101), and nothing is sealed under it.
+[[nodiscard]] inline result<void> check_datakey_master_key(const master_key& cmk) noexcept {
+  switch (cmk.state) {
     case key_state::disabled:
       return errc::key_disabled;
     case key_state::scheduled_deletion:
@@ -41,8 +43,12 @@ struct master_key {
     case key_state::enabled:
       break;
   }
-  if (!spec_policy(cmk->spec).is_symmetric()) return errc::asymmetric_not_supported;
-  if (cmk->material_versions.empty()) return errc::kms_error;  // enabled but no material
+  const auto& policy = spec_policy(cmk.spec);
+  if (!policy.is_symmetric()) return errc::asymmetric_not_supported;
+  if (cmk.material_versions.empty()) return errc::kms_error;  // enabled but no material
+  for (const auto& material : cmk.material_versions) {
+    if (material.size() != policy.material_size) return errc::kms_error;
+  }
   return {};
 }
 

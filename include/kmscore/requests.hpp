@@ -7,10 +7,12 @@
 //
 // A `*_request` holds fields as they arrive (absent = std::nullopt; the JSON layer maps
 // JSON null to absent). `validate` checks the fields in the order of api.md's tables and
-// reports the first failure; on success the `*_params` it returns hold typed, known-valid
-// values, so nothing downstream checks them again. Crypto and key-state checks come later,
-// in the operations. Secrets (encrypt-datakey's plain_text) are decoded straight into a
-// zeroizing buffer, in constant time.
+// reports the first failure; it is the only way to obtain a `*_params`, whose fields are
+// already the right types (a `key_id`, a `datakey_size` of 1..1024 bytes, a parsed
+// envelope) and cannot be changed afterwards. So nothing downstream checks them again, and
+// no caller can hand an operation a size its buffers were not made for. Key-state and
+// crypto checks come later, in the operations. Secrets (encrypt-datakey's plain_text) are
+// decoded straight into a zeroizing buffer, in constant time.
 #pragma once
 
 #include <cstddef>
@@ -22,7 +24,9 @@
 #include <vector>
 
 #include "context.hpp"
+#include "envelope.hpp"
 #include "hex.hpp"
+#include "key_id.hpp"
 #include "key_spec.hpp"
 #include "result.hpp"
 #include "secret.hpp"
@@ -34,7 +38,7 @@ using optional_field = std::optional<std::string>;
 using context_field = std::optional<std::vector<encryption_context::pair>>;
 
 // Size of the digest that encrypt-datakey's plain_text carries after the DEK (SHA-256/SM3).
-inline constexpr std::size_t datakey_digest_size = 32;
+inline constexpr std::size_t datakey_digest_size = digest_size;
 
 namespace detail {
 [[nodiscard]] inline result<void> check_optional_sequence(const optional_field& sequence) {
@@ -45,9 +49,9 @@ namespace detail {
   if (!pairs) return encryption_context{};
   return encryption_context::make(*pairs);
 }
-[[nodiscard]] inline result<void> check_required_key_id(const optional_field& key_id) {
-  if (!key_id) return error{errc::missing_parameter, "key_id"};
-  return check_key_id(*key_id);
+[[nodiscard]] inline result<key_id> parse_required_key_id(const optional_field& text) {
+  if (!text) return error{errc::missing_parameter, "key_id"};
+  return key_id::parse(*text);
 }
 }  // namespace detail
 
@@ -63,48 +67,56 @@ struct create_key_request {
   optional_field sequence;
 };
 
-struct create_key_params {
-  std::string key_alias;
-  kmscore::key_spec spec = key_spec::aes_256;
-  kmscore::key_usage usage = key_usage::encrypt_decrypt;
-  std::string key_description;
-  key_origin origin = key_origin::kms;
-  std::string enterprise_project_id = "0";
-  optional_field sequence;
+class create_key_params {
+ public:
+  [[nodiscard]] const std::string& key_alias() const noexcept { return key_alias_; }
+  [[nodiscard]] key_spec spec() const noexcept { return spec_; }
+  [[nodiscard]] key_usage usage() const noexcept { return usage_; }
+  [[nodiscard]] const std::string& key_description() const noexcept { return key_description_; }
+  [[nodiscard]] key_origin origin() const noexcept { return origin_; }
+  [[nodiscard]] const std::string& enterprise_project_id() const noexcept {
+    return enterprise_project_id_;
+  }
+  [[nodiscard]] const optional_field& sequence() const noexcept { return sequence_; }
+
+ private:
+  friend result<create_key_params> validate(const create_key_request& request);
+  create_key_params() = default;
+
+  std::string key_alias_;
+  kmscore::key_spec spec_ = key_spec::aes_256;
+  kmscore::key_usage usage_ = key_usage::encrypt_decrypt;
+  std::string key_description_;
+  key_origin origin_ = key_origin::kms;
+  std::string enterprise_project_id_ = "0";
+  optional_field sequence_;
 };
 
 [[nodiscard]] inline result<create_key_params> validate(const create_key_request& request) {
   create_key_params params;
   if (!request.key_alias) return error{errc::missing_parameter, "key_alias"};
   KMSCORE_TRY(check_key_alias(*request.key_alias));
-  params.key_alias = *request.key_alias;
+  params.key_alias_ = *request.key_alias;
   if (request.key_spec) {
-    auto spec = check_key_spec(*request.key_spec);
-    if (!spec) return spec.error();
-    params.spec = *spec;
+    KMSCORE_TRY_ASSIGN(params.spec_, check_key_spec(*request.key_spec));
   }
-  const auto& policy = spec_policy(params.spec);
-  params.usage = policy.default_usage;
+  params.usage_ = spec_policy(params.spec_).default_usage;
   if (request.key_usage) {
-    auto usage = check_key_usage(*request.key_usage, params.spec);
-    if (!usage) return usage.error();
-    params.usage = *usage;
+    KMSCORE_TRY_ASSIGN(params.usage_, check_key_usage(*request.key_usage, params.spec_));
   }
   if (request.key_description) {
     KMSCORE_TRY(check_key_description(*request.key_description));
-    params.key_description = *request.key_description;
+    params.key_description_ = *request.key_description;
   }
   if (request.origin) {
-    auto origin = check_origin(*request.origin, params.spec);
-    if (!origin) return origin.error();
-    params.origin = *origin;
+    KMSCORE_TRY_ASSIGN(params.origin_, check_origin(*request.origin, params.spec_));
   }
   if (request.enterprise_project_id) {
     KMSCORE_TRY(check_enterprise_project_id(*request.enterprise_project_id));
-    params.enterprise_project_id = *request.enterprise_project_id;
+    params.enterprise_project_id_ = *request.enterprise_project_id;
   }
   KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
-  params.sequence = request.sequence;
+  params.sequence_ = request.sequence;
   return params;
 }
 
@@ -118,39 +130,47 @@ struct create_datakey_request {
   optional_field sequence;
 };
 
-struct create_datakey_params {
-  std::string key_id;
-  std::size_t datakey_bytes = 0;
-  encryption_context context;
-  optional_field sequence;
-};
-
+class create_datakey_params;
 [[nodiscard]] inline result<create_datakey_params> validate(
     const create_datakey_request& request,
-    datakey_length_policy policy = datakey_length_policy::range) {
-  create_datakey_params params;
-  KMSCORE_TRY(detail::check_required_key_id(request.key_id));
-  params.key_id = *request.key_id;
-  std::size_t bits = 0;
+    datakey_length_policy policy = datakey_length_policy::range);
+
+class create_datakey_params {
+ public:
+  [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
+  [[nodiscard]] datakey_size size() const noexcept { return size_; }
+  [[nodiscard]] const encryption_context& context() const noexcept { return context_; }
+  [[nodiscard]] const optional_field& sequence() const noexcept { return sequence_; }
+
+ private:
+  friend result<create_datakey_params> validate(const create_datakey_request& request,
+                                                datakey_length_policy policy);
+  create_datakey_params(const kmscore::key_id& id, datakey_size size, encryption_context context,
+                        optional_field sequence)
+      : key_id_{id}, size_{size}, context_{std::move(context)}, sequence_{std::move(sequence)} {}
+
+  kmscore::key_id key_id_;
+  datakey_size size_;
+  encryption_context context_;
+  optional_field sequence_;
+};
+
+inline result<create_datakey_params> validate(const create_datakey_request& request,
+                                              datakey_length_policy policy) {
+  KMSCORE_TRY_ASSIGN(const auto id, detail::parse_required_key_id(request.key_id));
+  std::optional<datakey_size> size;
   if (request.datakey_length) {
-    auto length = parse_datakey_length(*request.datakey_length, policy);
-    if (!length) return length.error();
-    bits = *length;
+    KMSCORE_TRY_ASSIGN(size, parse_datakey_length(*request.datakey_length, policy));
   } else if (!request.key_spec) {
     return error{errc::missing_parameter, "datakey_length"};
   }
   if (request.key_spec) {
-    auto spec = check_datakey_spec(*request.key_spec);
-    if (!spec) return spec.error();
-    if (!request.datakey_length) bits = datakey_bits(*spec);  // datakey_length wins if both
+    KMSCORE_TRY_ASSIGN(const auto spec, check_datakey_spec(*request.key_spec));
+    if (!size) size = datakey_size::of(spec);  // datakey_length wins if both
   }
-  params.datakey_bytes = bits / 8;
-  auto context = detail::check_optional_context(request.encryption_context);
-  if (!context) return context.error();
-  params.context = std::move(*context);
+  KMSCORE_TRY_ASSIGN(auto context, detail::check_optional_context(request.encryption_context));
   KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
-  params.sequence = request.sequence;
-  return params;
+  return create_datakey_params{id, *size, std::move(context), request.sequence};
 }
 
 // ---- encrypt-datakey --------------------------------------------------------------------
@@ -163,38 +183,49 @@ struct encrypt_datakey_request {
   optional_field sequence;
 };
 
-struct encrypt_datakey_params {
-  std::string key_id;
-  secret_bytes plain;  // DEK followed by its 32-byte digest, decoded
-  std::size_t datakey_bytes = 0;
-  encryption_context context;
-  optional_field sequence;
+class encrypt_datakey_params {
+ public:
+  [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
+  [[nodiscard]] datakey_size size() const noexcept { return size_; }
+  // The caller's DEK and the digest it claims for it (checked by the operation).
+  [[nodiscard]] byte_span dek() const noexcept { return plain_.expose().first(size_.bytes()); }
+  [[nodiscard]] std::span<const byte, datakey_digest_size> claimed_digest() const noexcept {
+    return plain_.expose().subspan(size_.bytes()).first<datakey_digest_size>();
+  }
+  [[nodiscard]] const encryption_context& context() const noexcept { return context_; }
+  [[nodiscard]] const optional_field& sequence() const noexcept { return sequence_; }
+
+ private:
+  friend result<encrypt_datakey_params> validate(const encrypt_datakey_request& request);
+  encrypt_datakey_params(const kmscore::key_id& id, datakey_size size, secret_bytes plain)
+      : key_id_{id}, size_{size}, plain_{std::move(plain)} {}
+
+  kmscore::key_id key_id_;
+  datakey_size size_;
+  secret_bytes plain_;  // DEK followed by its digest, decoded: size_ + 32 bytes
+  encryption_context context_;
+  optional_field sequence_;
 };
 
 [[nodiscard]] inline result<encrypt_datakey_params> validate(
     const encrypt_datakey_request& request) {
-  encrypt_datakey_params params;
-  KMSCORE_TRY(detail::check_required_key_id(request.key_id));
-  params.key_id = *request.key_id;
+  KMSCORE_TRY_ASSIGN(const auto id, detail::parse_required_key_id(request.key_id));
   if (!request.plain_text) return error{errc::missing_parameter, "plain_text"};
   const std::string_view hex = *request.plain_text;
   if (hex.empty() || !hex_valid(hex)) return errc::invalid_plain_text;
   if (!request.datakey_plain_length) return error{errc::missing_parameter, "datakey_plain_length"};
-  auto length =
-      parse_datakey_bytes(*request.datakey_plain_length, errc::invalid_datakey_plain_length);
-  if (!length) return length.error();
-  params.datakey_bytes = *length;
+  KMSCORE_TRY_ASSIGN(const auto size, parse_datakey_bytes(*request.datakey_plain_length,
+                                                          errc::invalid_datakey_plain_length));
   // Sizes are settled before anything is allocated for the secret.
-  if (hex.size() != hex_encoded_size(params.datakey_bytes + datakey_digest_size)) {
+  if (hex.size() != hex_encoded_size(size.bytes() + datakey_digest_size)) {
     return errc::plain_text_length_mismatch;
   }
-  params.plain = secret_bytes{hex.size() / 2};
-  if (!hex_decode(hex, params.plain.expose())) return errc::invalid_plain_text;
-  auto context = detail::check_optional_context(request.encryption_context);
-  if (!context) return context.error();
-  params.context = std::move(*context);
+  encrypt_datakey_params params{id, size, secret_bytes{hex.size() / 2}};
+  if (!hex_decode(hex, params.plain_.expose())) return errc::invalid_plain_text;
+  KMSCORE_TRY_ASSIGN(params.context_,
+                     detail::check_optional_context(request.encryption_context));
   KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
-  params.sequence = request.sequence;
+  params.sequence_ = request.sequence;
   return params;
 }
 
@@ -208,19 +239,38 @@ struct decrypt_datakey_request {
   optional_field sequence;
 };
 
-struct decrypt_datakey_params {
-  std::string key_id;
-  std::vector<byte> envelope;  // decoded, not yet parsed (the envelope layer does that)
-  std::size_t datakey_bytes = 0;
-  encryption_context context;
-  optional_field sequence;
+// The decoded envelope, parsed: its framing, its key_id (the request's) and its DEK length
+// (the request's) are checked. Move-only: the parsed view points into the decoded bytes.
+class decrypt_datakey_params {
+ public:
+  decrypt_datakey_params(const decrypt_datakey_params&) = delete;
+  decrypt_datakey_params& operator=(const decrypt_datakey_params&) = delete;
+  decrypt_datakey_params(decrypt_datakey_params&&) noexcept = default;
+  decrypt_datakey_params& operator=(decrypt_datakey_params&&) noexcept = default;
+  ~decrypt_datakey_params() = default;
+
+  [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
+  [[nodiscard]] datakey_size size() const noexcept { return size_; }
+  [[nodiscard]] const envelope_view& envelope() const noexcept { return *view_; }
+  [[nodiscard]] const encryption_context& context() const noexcept { return context_; }
+  [[nodiscard]] const optional_field& sequence() const noexcept { return sequence_; }
+
+ private:
+  friend result<decrypt_datakey_params> validate(const decrypt_datakey_request& request);
+  decrypt_datakey_params(const kmscore::key_id& id, datakey_size size, std::vector<byte> blob)
+      : key_id_{id}, size_{size}, blob_{std::move(blob)} {}
+
+  kmscore::key_id key_id_;
+  datakey_size size_;
+  std::vector<byte> blob_;  // moving a vector keeps its buffer, so view_ stays valid
+  std::optional<envelope_view> view_;
+  encryption_context context_;
+  optional_field sequence_;
 };
 
 [[nodiscard]] inline result<decrypt_datakey_params> validate(
     const decrypt_datakey_request& request) {
-  decrypt_datakey_params params;
-  KMSCORE_TRY(detail::check_required_key_id(request.key_id));
-  params.key_id = *request.key_id;
+  KMSCORE_TRY_ASSIGN(const auto id, detail::parse_required_key_id(request.key_id));
   if (!request.cipher_text) return error{errc::missing_parameter, "cipher_text"};
   const std::string_view hex = *request.cipher_text;
   // Nothing longer than the largest data-key envelope can be one: refused before allocating.
@@ -230,17 +280,20 @@ struct decrypt_datakey_params {
   if (!request.datakey_cipher_length) {
     return error{errc::missing_parameter, "datakey_cipher_length"};
   }
-  auto length =
-      parse_datakey_bytes(*request.datakey_cipher_length, errc::invalid_datakey_cipher_length);
-  if (!length) return length.error();
-  params.envelope.resize(hex.size() / 2);
-  if (!hex_decode(hex, params.envelope)) return errc::invalid_cipher_text;
-  params.datakey_bytes = *length;
-  auto context = detail::check_optional_context(request.encryption_context);
-  if (!context) return context.error();
-  params.context = std::move(*context);
+  KMSCORE_TRY_ASSIGN(const auto size, parse_datakey_bytes(*request.datakey_cipher_length,
+                                                          errc::invalid_datakey_cipher_length));
+  decrypt_datakey_params params{id, size, std::vector<byte>(hex.size() / 2)};
+  if (!hex_decode(hex, params.blob_)) return errc::invalid_cipher_text;
+  KMSCORE_TRY_ASSIGN(params.context_,
+                     detail::check_optional_context(request.encryption_context));
   KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
-  params.sequence = request.sequence;
+  params.sequence_ = request.sequence;
+  // The envelope's own checks close the field checks (api.md: fields, then key, then crypto).
+  KMSCORE_TRY_ASSIGN(params.view_, parse_envelope(params.blob_));
+  if (params.view_->suite() == envelope_suite::none || params.view_->key_id() != id) {
+    return errc::invalid_cipher_text;  // the service's version 2 cannot be decrypted here
+  }
+  if (params.view_->datakey_bytes() != size.bytes()) return errc::cipher_text_length_mismatch;
   return params;
 }
 
@@ -251,15 +304,24 @@ struct key_id_request {
   optional_field sequence;
 };
 
-struct key_id_params {
-  std::string key_id;
-  optional_field sequence;
+class key_id_params {
+ public:
+  [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
+  [[nodiscard]] const optional_field& sequence() const noexcept { return sequence_; }
+
+ private:
+  friend result<key_id_params> validate(const key_id_request& request);
+  key_id_params(const kmscore::key_id& id, optional_field sequence)
+      : key_id_{id}, sequence_{std::move(sequence)} {}
+
+  kmscore::key_id key_id_;
+  optional_field sequence_;
 };
 
 [[nodiscard]] inline result<key_id_params> validate(const key_id_request& request) {
-  KMSCORE_TRY(detail::check_required_key_id(request.key_id));
+  KMSCORE_TRY_ASSIGN(const auto id, detail::parse_required_key_id(request.key_id));
   KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
-  return key_id_params{*request.key_id, request.sequence};
+  return key_id_params{id, request.sequence};
 }
 
 // ---- schedule-key-deletion ---------------------------------------------------------------
@@ -270,20 +332,31 @@ struct schedule_key_deletion_request {
   optional_field sequence;
 };
 
-struct schedule_key_deletion_params {
-  std::string key_id;
-  std::uint32_t pending_days = 0;
-  optional_field sequence;
+class schedule_key_deletion_params {
+ public:
+  [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
+  [[nodiscard]] std::uint32_t pending_days() const noexcept { return pending_days_; }
+  [[nodiscard]] const optional_field& sequence() const noexcept { return sequence_; }
+
+ private:
+  friend result<schedule_key_deletion_params> validate(
+      const schedule_key_deletion_request& request);
+  schedule_key_deletion_params(const kmscore::key_id& id, std::uint32_t days,
+                               optional_field sequence)
+      : key_id_{id}, pending_days_{days}, sequence_{std::move(sequence)} {}
+
+  kmscore::key_id key_id_;
+  std::uint32_t pending_days_;
+  optional_field sequence_;
 };
 
 [[nodiscard]] inline result<schedule_key_deletion_params> validate(
     const schedule_key_deletion_request& request) {
-  KMSCORE_TRY(detail::check_required_key_id(request.key_id));
+  KMSCORE_TRY_ASSIGN(const auto id, detail::parse_required_key_id(request.key_id));
   if (!request.pending_days) return error{errc::missing_parameter, "pending_days"};
-  auto days = parse_pending_days(*request.pending_days);
-  if (!days) return days.error();
+  KMSCORE_TRY_ASSIGN(const auto days, parse_pending_days(*request.pending_days));
   KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
-  return schedule_key_deletion_params{*request.key_id, *days, request.sequence};
+  return schedule_key_deletion_params{id, days, request.sequence};
 }
 
 }  // namespace kmscore

@@ -89,11 +89,22 @@ class [[nodiscard]] result<void> {
   kmscore::error error_{errc::kms_error};
 };
 
-// Propagates the error of an expression yielding a result; the one macro of the API.
+// Propagates the error of an expression yielding a result: the API's two macros.
 #define KMSCORE_TRY(expr)                                          \
   do {                                                             \
     if (auto&& kmscore_try_result_ = (expr); !kmscore_try_result_) \
       return kmscore_try_result_.error();                          \
   } while (false)
+
+#define KMSCORE_DETAIL_CONCAT_(a, b) a##b
+#define KMSCORE_DETAIL_CONCAT(a, b) KMSCORE_DETAIL_CONCAT_(a, b)
+// KMSCORE_TRY_ASSIGN(auto sealer, make_sealer(...)); declares `sealer` from the value, or
+// returns the error. One statement per line (the temporary is named after the line).
+#define KMSCORE_TRY_ASSIGN(declaration, expr) \
+  KMSCORE_TRY_ASSIGN_IMPL(KMSCORE_DETAIL_CONCAT(kmscore_try_value_, __LINE__), declaration, expr)
+#define KMSCORE_TRY_ASSIGN_IMPL(temporary, declaration, expr) \
+  auto&& temporary = (expr);                                  \
+  if (!temporary) return temporary.error();                   \
+  declaration = std::move(*temporary)
 
 }  // namespace kmscore

@@ -2,8 +2,8 @@
 //
 //   auto key = kmscore::envelope_key<Backend>::derive(backend, suite, cmk_material,
 //                                                     key_id, key_version);
-//   key->seal(backend, dek, salt, context, out);   // out: envelope_size(dek.size()) bytes
-//   key->open(backend, blob, context, dek_out);    // KMS.2203 for any failure, dek_out wiped
+//   key->seal(backend, dek, context, out);        // out: envelope_size(dek.size()) bytes
+//   key->open(backend, view, context, dek_out);   // KMS.2203 for any failure, dek_out wiped
 //
 // Per CMK (docs/envelope.md): PRK = HKDF-Extract(label, CMK); commit key = HKDF-Expand(PRK,
 // "commit", 32). Per envelope: wrap key = HKDF-Expand(PRK, "wrap" || salt, key size), with a
@@ -11,20 +11,21 @@
 // (each wrap key seals exactly one message, so the nonce is fixed), with the header, key_id,
 // key_version and canonical context as associated data. The 32-byte tag is HMAC(commit key,
 // every preceding byte || context): key-committing and context-committing. Opening checks the
-// tag in constant time before decrypting anything. An envelope_key holds derived secrets in
+// tag in constant time before decrypting anything. The salt is always drawn from the
+// backend's RNG inside the library: a caller-chosen (reused) salt would reuse key and nonce. An envelope_key holds derived secrets in
 // zeroizing storage; it may be reused for any number of envelopes and shared read-only
 // between threads (the backend decides the rest).
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include "backend/concepts.hpp"
 #include "context.hpp"
+#include "crypto.hpp"
 #include "detail/hkdf.hpp"
 #include "envelope.hpp"
+#include "key_id.hpp"
 #include "secret.hpp"
 
 namespace kmscore {
@@ -37,16 +38,36 @@ namespace detail {
 inline constexpr std::string_view commit_label = "commit";
 inline constexpr std::string_view wrap_label = "wrap";
 inline constexpr std::array<byte, gcm_nonce_size> fixed_nonce{};
+
+// The CMK material a suite takes: the key size of its cipher, as key_spec_table says.
+[[nodiscard]] constexpr std::size_t suite_material_size(envelope_suite suite) noexcept {
+  return cipher_key_size(suite_cipher(suite));
+}
+constexpr bool material_sizes_match_suites() noexcept {
+  for (const auto& row : key_spec_table) {
+    if (row.is_symmetric() && row.material_size != suite_material_size(row.suite)) return false;
+  }
+  return true;
+}
+static_assert(material_sizes_match_suites());
 }  // namespace detail
 
 template <crypto_backend Backend>
-class envelope_key {  // NOLINT(bugprone-exception-escape): its members move without allocating
+class datakey_sealer;
+
+template <crypto_backend Backend>
+class envelope_key {
  public:
+  // KMS.0101 when the backend cannot serve the suite or the material is not exactly the
+  // suite's key size (an empty or short CMK would make the derived keys guessable).
   [[nodiscard]] static result<envelope_key> derive(Backend& backend, envelope_suite suite,
-                                                   byte_span cmk_material, std::string_view key_id,
+                                                   byte_span cmk_material, const key_id& id,
                                                    std::uint32_t key_version) {
     const auto version = suite_version(suite);
-    if (!version || !backend.supports(suite) || !check_key_id(key_id)) return errc::kms_error;
+    if (!version || !backend.supports(suite) ||
+        cmk_material.size() != detail::suite_material_size(suite)) {
+      return errc::kms_error;
+    }
     const hash_id hash = suite_hash(suite);
     secret_array<digest_size> prk;
     KMSCORE_TRY(detail::hkdf_extract(backend, hash, as_bytes(detail::suite_label(suite)),
@@ -59,34 +80,23 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
     auto commit_key = backend.hmac_init(hash, commit.expose());
     if (!commit_key) return commit_key.error();
     envelope_key key{
-        suite, *version, key_id, key_version, std::move(*prk_key), std::move(*commit_key)};
+        suite, *version, id, key_version, std::move(*prk_key), std::move(*commit_key)};
     return key;
   }
 
   [[nodiscard]] envelope_suite suite() const noexcept { return suite_; }
-  [[nodiscard]] std::string_view key_id() const noexcept {
-    return {key_id_.data(), key_id_.size()};
-  }
-  [[nodiscard]] std::string key_id_string() const { return std::string{key_id()}; }
+  [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
   [[nodiscard]] std::uint32_t key_version() const noexcept { return key_version_; }
 
-  // Seals dek into out (exactly envelope_size(dek.size()) bytes) with the given fresh salt.
-  // dek may be any payload of 1..max_envelope_payload bytes (key records seal key material).
+  // Seals dek into out (exactly envelope_size(dek.size()) bytes) under a fresh salt from the
+  // backend's RNG. dek may be any payload of 1..max_envelope_payload bytes (key records seal
+  // key material); other sizes are KMS.0101 with nothing written.
   [[nodiscard]] result<void> seal(Backend& backend, byte_span dek,
-                                  std::span<const byte, envelope_salt_size> salt,
                                   const encryption_context& context,
                                   mutable_byte_span out) const noexcept {
-    if (dek.size() < min_datakey_bytes || dek.size() > max_envelope_payload ||
-        out.size() != envelope_size(dek.size())) {
-      return errc::kms_error;
-    }
-    const auto authenticated = write_envelope_frame(version_, key_id(), key_version_, out);
-    const auto body = out.subspan(envelope_header_size, out.size() - envelope_overhead);
-    for (std::size_t i = 0; i < salt.size(); ++i) body[i] = salt[i];
-    auto sealed = seal_body(backend, salt, dek, context, out, body);
-    if (sealed) sealed = tag(backend, authenticated, context, out.last<envelope_tag_size>());
-    if (!sealed) detail::secure_wipe(out.data(), out.size());
-    return sealed;
+    secret_array<envelope_salt_size> salt;
+    KMSCORE_TRY(backend.random_bytes(salt.expose()));
+    return seal_with_salt(backend, dek, salt.expose(), context, out);
   }
 
   // Opens a parsed envelope into dek_out (exactly view.datakey_bytes() bytes). Every
@@ -104,15 +114,33 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
 
  private:
   using hmac_key = typename Backend::hmac_key;
+  friend class datakey_sealer<Backend>;  // draws DEK and salt in one RNG call
 
-  envelope_key(envelope_suite suite, envelope_version version, std::string_view key_id,
+  envelope_key(envelope_suite suite, envelope_version version, const kmscore::key_id& id,
                std::uint32_t key_version, hmac_key prk, hmac_key commit)
       : suite_{suite},
         version_{version},
+        key_id_{id},
         key_version_{key_version},
         prk_{std::move(prk)},
-        commit_key_{std::move(commit)} {
-    for (std::size_t i = 0; i < key_id_.size(); ++i) key_id_[i] = key_id[i];
+        commit_key_{std::move(commit)} {}
+
+  // salt must be fresh randomness, never reused: the library's callers draw it.
+  [[nodiscard]] result<void> seal_with_salt(Backend& backend, byte_span dek,
+                                            std::span<const byte, envelope_salt_size> salt,
+                                            const encryption_context& context,
+                                            mutable_byte_span out) const noexcept {
+    if (dek.size() < min_datakey_bytes || dek.size() > max_envelope_payload ||
+        out.size() != envelope_size(dek.size())) {
+      return errc::kms_error;
+    }
+    const auto authenticated = detail::write_envelope_frame(version_, key_id_, key_version_, out);
+    const auto body = out.subspan(envelope_header_size, out.size() - envelope_overhead);
+    for (std::size_t i = 0; i < salt.size(); ++i) body[i] = salt[i];
+    auto sealed = seal_body(backend, salt, dek, context, out, body);
+    if (sealed) sealed = tag(backend, authenticated, context, out.last<envelope_tag_size>());
+    if (!sealed) detail::secure_wipe(out.data(), out.size());
+    return sealed;
   }
 
   [[nodiscard]] cipher_id cipher() const noexcept { return suite_cipher(suite_); }
@@ -120,7 +148,7 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
 
   [[nodiscard]] result<void> derive_wrap_key(Backend& backend,
                                              std::span<const byte, envelope_salt_size> salt,
-                                             secret_array<32>& wrap_key) const noexcept {
+                                             secret_array<max_cipher_key_size>& wrap_key) const noexcept {
     const std::array<byte_span, 2> info{as_bytes(detail::wrap_label), salt};
     return detail::hkdf_expand(backend, prk_, info,
                                wrap_key.expose().first(cipher_key_size(cipher())));
@@ -131,11 +159,12 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
   template <class Use>
   [[nodiscard]] static result<void> with_aad(byte_span blob, const encryption_context& context,
                                              Use&& use) noexcept {
-    std::array<byte, envelope_header_size + 40 + max_encryption_context_size> aad;  // NOLINT
+    constexpr std::size_t id_and_version = key_id_size + envelope_key_version_size;
+    std::array<byte, envelope_header_size + id_and_version + max_encryption_context_size> aad;
     const auto trailer = blob.size() - envelope_trailer_size;
     std::size_t size = 0;
     for (std::size_t i = 0; i < envelope_header_size; ++i) aad[size++] = blob[i];
-    for (std::size_t i = 0; i < 40; ++i) aad[size++] = blob[trailer + i];
+    for (std::size_t i = 0; i < id_and_version; ++i) aad[size++] = blob[trailer + i];
     for (const byte b : context.canonical()) aad[size++] = b;
     return use(byte_span{aad.data(), size});
   }
@@ -144,7 +173,7 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
                                        std::span<const byte, envelope_salt_size> salt,
                                        byte_span dek, const encryption_context& context,
                                        byte_span blob, mutable_byte_span body) const noexcept {
-    secret_array<32> wrap_key;
+    secret_array<max_cipher_key_size> wrap_key;
     KMSCORE_TRY(derive_wrap_key(backend, salt, wrap_key));
     return with_aad(blob, context, [&](byte_span aad) {
       const aead_params params{cipher(), wrap_key.expose().first(cipher_key_size(cipher())),
@@ -164,63 +193,33 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
   [[nodiscard]] result<void> open_checked(Backend& backend, const envelope_view& view,
                                           const encryption_context& context,
                                           mutable_byte_span dek_out) const noexcept {
-    if (view.version != version_ || view.key_version != key_version_ || view.key_id != key_id() ||
-        dek_out.size() != view.datakey_bytes()) {
+    if (view.version() != version_ || view.key_version() != key_version_ ||
+        view.key_id() != key_id_ || dek_out.size() != view.datakey_bytes()) {
       return errc::decrypt_failed;
     }
     secret_array<envelope_tag_size> expected;
-    KMSCORE_TRY(tag(backend, view.authenticated, context, expected.expose()));
-    if (!constant_time_equal(expected.expose(), view.tag)) return errc::decrypt_failed;
-    const auto salt = view.body.first<envelope_salt_size>();
-    secret_array<32> wrap_key;
+    KMSCORE_TRY(tag(backend, view.authenticated(), context, expected.expose()));
+    if (!constant_time_equal(expected.expose(), view.tag())) return errc::decrypt_failed;
+    const auto body = view.body();
+    const auto salt = body.first<envelope_salt_size>();
+    secret_array<max_cipher_key_size> wrap_key;
     KMSCORE_TRY(derive_wrap_key(backend, salt, wrap_key));
-    const byte_span blob{view.authenticated.data(), view.authenticated.size() + envelope_tag_size};
+    const byte_span blob{view.authenticated().data(),
+                         view.authenticated().size() + envelope_tag_size};
     return with_aad(blob, context, [&](byte_span aad) {
       const aead_params params{cipher(), wrap_key.expose().first(cipher_key_size(cipher())),
                                detail::fixed_nonce, aad};
-      return backend.aead_open(params, view.body.subspan(envelope_salt_size, dek_out.size()),
-                               view.body.last<envelope_gcm_tag_size>(), dek_out);
+      return backend.aead_open(params, body.subspan(envelope_salt_size, dek_out.size()),
+                               body.last<envelope_gcm_tag_size>(), dek_out);
     });
   }
 
   envelope_suite suite_;
   envelope_version version_;
-  std::array<char, key_id_size> key_id_{};
+  kmscore::key_id key_id_;
   std::uint32_t key_version_;
   hmac_key prk_;         // keyed HMAC states of PRK and of the commit key: derived once
   hmac_key commit_key_;  // per CMK version, reused by every envelope
 };
-
-// What `inspect` reports of a blob; for the service's version 2, whether its trailing
-// SHA-256 digest of all preceding bytes holds.
-struct envelope_info {
-  std::uint16_t version = 0;
-  std::uint16_t length = 0;
-  std::size_t body_length = 0;
-  std::string key_id;
-  std::uint32_t key_version = 0;
-  std::array<byte, envelope_tag_size> tag{};
-  std::optional<bool> digest_ok;  // only for version 2
-};
-
-template <crypto_backend Backend>
-[[nodiscard]] result<envelope_info> inspect_envelope(Backend& backend, byte_span blob) {
-  auto view = parse_envelope(blob);
-  if (!view) return view.error();
-  envelope_info info;
-  info.version = static_cast<std::uint16_t>(view->version);
-  info.length = view->length;
-  info.body_length = view->body.size();
-  info.key_id = std::string{view->key_id};
-  info.key_version = view->key_version;
-  for (std::size_t i = 0; i < envelope_tag_size; ++i) info.tag[i] = view->tag[i];
-  if (view->version == envelope_version::service_v2) {
-    std::array<byte, digest_size> digest{};
-    const std::array<byte_span, 1> pieces{view->authenticated};
-    KMSCORE_TRY(backend.digest(hash_id::sha256, pieces, digest));
-    info.digest_ok = constant_time_equal(digest, view->tag);
-  }
-  return info;
-}
 
 }  // namespace kmscore

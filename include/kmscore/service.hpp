@@ -4,8 +4,9 @@
 //   auto created = service.create_key(request, now_ms);          // result<key_record>
 //   auto made = service.create_datakey(datakey_request);         // result<create_datakey_response>
 //
-// Each action validates its request (requests.hpp), finds the master key in the store, and
-// runs the operation (data_key.hpp, create_key.hpp). The JSON layer (json.hpp) and the
+// Each action validates its request (requests.hpp: every field check, in documented order),
+// finds the master key in the store (KMS.0207 when it has none), and runs the operation
+// (datakey.hpp, create_key.hpp) on it. The JSON layer (json.hpp) and the
 // `kmscore` tool are thin wrappers over this class. Thread safety: as the backend and store.
 #pragma once
 
@@ -16,7 +17,7 @@
 #include <vector>
 
 #include "create_key.hpp"
-#include "data_key.hpp"
+#include "datakey.hpp"
 #include "key_store.hpp"
 
 namespace kmscore {
@@ -32,55 +33,44 @@ class kms_service {
 
   [[nodiscard]] result<key_record> create_key(const create_key_request& request,
                                               std::int64_t now_ms) {
-    auto params = validate(request);
-    if (!params) return params.error();
-    auto record = kmscore::create_key(*backend_, *params, domain_id_, now_ms);
-    if (!record) return record.error();
-    auto summary = clone_record(*record);
-    KMSCORE_TRY(store_->insert(std::move(*record)));
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    KMSCORE_TRY_ASSIGN(auto record, kmscore::create_key(*backend_, params, domain_id_, now_ms));
+    KMSCORE_TRY_ASSIGN(auto summary, clone_record(record));
+    KMSCORE_TRY(store_->insert(std::move(record)));
     return summary;
   }
 
   [[nodiscard]] result<create_datakey_response> create_datakey(
       const create_datakey_request& request) {
-    auto params = validate(request, policy_);
-    if (!params) return params.error();
-    return with_key(params->key_id, [&](const master_key* cmk) {
-      return kmscore::create_datakey(*backend_, cmk, *params);
-    });
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request, policy_));
+    KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
+    return kmscore::create_datakey(*backend_, record.key, params);
   }
 
   [[nodiscard]] result<create_datakey_without_plaintext_response> create_datakey_without_plaintext(
       const create_datakey_request& request) {
-    auto params = validate(request, policy_);
-    if (!params) return params.error();
-    return with_key(params->key_id, [&](const master_key* cmk) {
-      return kmscore::create_datakey_without_plaintext(*backend_, cmk, *params);
-    });
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request, policy_));
+    KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
+    return kmscore::create_datakey_without_plaintext(*backend_, record.key, params);
   }
 
   [[nodiscard]] result<encrypt_datakey_response> encrypt_datakey(
       const encrypt_datakey_request& request) {
-    auto params = validate(request);
-    if (!params) return params.error();
-    return with_key(params->key_id, [&](const master_key* cmk) {
-      return kmscore::encrypt_datakey(*backend_, cmk, *params);
-    });
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
+    return kmscore::encrypt_datakey(*backend_, record.key, params);
   }
 
   [[nodiscard]] result<decrypt_datakey_response> decrypt_datakey(
       const decrypt_datakey_request& request) {
-    auto params = validate(request);
-    if (!params) return params.error();
-    return with_key(params->key_id, [&](const master_key* cmk) {
-      return kmscore::decrypt_datakey(*backend_, cmk, *params);
-    });
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
+    return kmscore::decrypt_datakey(*backend_, record.key, params);
   }
 
   [[nodiscard]] result<key_record> describe_key(const key_id_request& request) {
-    auto params = validate(request);
-    if (!params) return params.error();
-    return find_existing(params->key_id);
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    return find_existing(params.key_id());
   }
 
   [[nodiscard]] result<std::vector<key_record>> list_keys() { return store_->list(); }
@@ -97,40 +87,26 @@ class kms_service {
   }
   [[nodiscard]] result<key_record> schedule_key_deletion(
       const schedule_key_deletion_request& request, std::int64_t now_ms) {
-    auto params = validate(request);
-    if (!params) return params.error();
-    auto record = find_existing(params->key_id);
-    if (!record) return record.error();
-    KMSCORE_TRY(kmscore::schedule_key_deletion(*record, params->pending_days, now_ms));
-    KMSCORE_TRY(store_->update(*record));
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    KMSCORE_TRY_ASSIGN(auto record, find_existing(params.key_id()));
+    KMSCORE_TRY(kmscore::schedule_key_deletion(record, params.pending_days(), now_ms));
+    KMSCORE_TRY(store_->update(record));
     return record;
   }
 
  private:
-  [[nodiscard]] result<key_record> find_existing(const std::string& key_id) {
-    auto found = store_->find(key_id);
-    if (!found) return found.error();
-    if (!*found) return errc::key_not_found;
-    return std::move(**found);
-  }
-
-  // Runs op with the CMK (null when the store has no such key: the operation reports it in
-  // its documented place, after the field checks).
-  template <class Op>
-  [[nodiscard]] auto with_key(const std::string& key_id, Op&& op) -> decltype(op(nullptr)) {
-    auto found = store_->find(key_id);
-    if (!found) return found.error();
-    return op(*found ? &(*found)->key : nullptr);
+  [[nodiscard]] result<key_record> find_existing(const key_id& id) {
+    KMSCORE_TRY_ASSIGN(auto found, store_->find(id));
+    if (!found) return errc::key_not_found;
+    return std::move(*found);
   }
 
   template <class Change>
   [[nodiscard]] result<key_record> transition(const key_id_request& request, Change&& change) {
-    auto params = validate(request);
-    if (!params) return params.error();
-    auto record = find_existing(params->key_id);
-    if (!record) return record.error();
-    KMSCORE_TRY(change(*record));
-    KMSCORE_TRY(store_->update(*record));
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    KMSCORE_TRY_ASSIGN(auto record, find_existing(params.key_id()));
+    KMSCORE_TRY(change(record));
+    KMSCORE_TRY(store_->update(record));
     return record;
   }
 

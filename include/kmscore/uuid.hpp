@@ -22,9 +22,10 @@ namespace kmscore {
 class uuid {
  public:
   static constexpr std::size_t text_size = 36;
+  static constexpr std::size_t byte_size = 16;
 
   constexpr uuid() noexcept = default;
-  constexpr explicit uuid(const std::array<byte, 16>& bytes) noexcept : bytes_{bytes} {}
+  constexpr explicit uuid(const std::array<byte, byte_size>& bytes) noexcept : bytes_{bytes} {}
 
   [[nodiscard]] static constexpr bool is_dash_position(std::size_t i) noexcept {
     return i == 8 || i == 13 || i == 18 || i == 23;
@@ -46,7 +47,7 @@ class uuid {
 
   [[nodiscard]] static constexpr result<uuid> parse(std::string_view text) noexcept {
     if (!is_canonical(text)) return error{errc::invalid_parameter, "uuid"};
-    std::array<byte, 16> bytes{};
+    std::array<byte, byte_size> bytes{};
     std::size_t out = 0;
     for (std::size_t i = 0; i < text.size(); i += 2) {
       if (is_dash_position(i)) ++i;
@@ -56,16 +57,16 @@ class uuid {
   }
 
   // A random (version 4, RFC 9562 variant) UUID from 16 bytes of the caller's RNG.
-  [[nodiscard]] static constexpr uuid version4(std::span<const byte, 16> random) noexcept {
-    std::array<byte, 16> bytes{};
-    for (std::size_t i = 0; i < 16; ++i) bytes[i] = random[i];
+  [[nodiscard]] static constexpr uuid version4(std::span<const byte, byte_size> random) noexcept {
+    std::array<byte, byte_size> bytes{};
+    for (std::size_t i = 0; i < byte_size; ++i) bytes[i] = random[i];
     bytes[6] = static_cast<byte>((bytes[6] & 0x0FU) | 0x40U);
     bytes[8] = static_cast<byte>((bytes[8] & 0x3FU) | 0x80U);
     return uuid{bytes};
   }
 
   [[nodiscard]] constexpr unsigned version() const noexcept { return bytes_[6] >> 4U; }
-  [[nodiscard]] constexpr const std::array<byte, 16>& bytes() const noexcept { return bytes_; }
+  [[nodiscard]] constexpr const std::array<byte, byte_size>& bytes() const noexcept { return bytes_; }
 
   // Writes the 36 lowercase characters to out.
   constexpr void format(std::span<char, text_size> out) const noexcept {
@@ -91,7 +92,7 @@ class uuid {
     return c <= '9' ? static_cast<unsigned>(c - '0') : static_cast<unsigned>(c - 'a' + 10);
   }
 
-  std::array<byte, 16> bytes_{};
+  std::array<byte, byte_size> bytes_{};
 };
 
 }  // namespace kmscore

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "detail/text.hpp"
+#include "key_id.hpp"
 #include "key_spec.hpp"
 #include "result.hpp"
 #include "uuid.hpp"
@@ -24,17 +25,34 @@ namespace kmscore {
 inline constexpr std::size_t max_key_alias_size = 255;
 inline constexpr std::size_t max_key_description_code_points = 255;
 inline constexpr std::size_t sequence_size = 36;
-inline constexpr std::size_t key_id_size = 36;
 inline constexpr std::size_t min_datakey_bits = 8;
 inline constexpr std::size_t max_datakey_bits = 8192;
 inline constexpr std::size_t strict_datakey_bits = 512;
 inline constexpr std::size_t min_datakey_bytes = 1;
 inline constexpr std::size_t max_datakey_bytes = 1024;
-// The largest envelope a data key can have: 76 bytes of framing, 48 of salt and GCM tag,
-// and the largest DEK (envelope.hpp has the layout and checks this figure).
-inline constexpr std::size_t max_datakey_envelope_size = 76 + 48 + max_datakey_bytes;
 inline constexpr std::uint32_t min_pending_days = 7;
 inline constexpr std::uint32_t max_pending_days = 1096;
+
+// The size of a data key: always 1..1024 bytes, so every buffer sized by it is bounded.
+class datakey_size {
+ public:
+  [[nodiscard]] static constexpr std::optional<datakey_size> from_bytes(
+      std::size_t bytes) noexcept {
+    if (bytes < min_datakey_bytes || bytes > max_datakey_bytes) return std::nullopt;
+    return datakey_size{bytes};
+  }
+  // The size create-datakey's key_spec names (AES_128: 16 bytes, AES_256: 32).
+  [[nodiscard]] static constexpr datakey_size of(datakey_spec spec) noexcept {
+    return datakey_size{datakey_bits(spec) / 8};
+  }
+  [[nodiscard]] constexpr std::size_t bytes() const noexcept { return bytes_; }
+  [[nodiscard]] constexpr std::size_t bits() const noexcept { return bytes_ * 8; }
+  friend constexpr bool operator==(datakey_size, datakey_size) noexcept = default;
+
+ private:
+  constexpr explicit datakey_size(std::size_t bytes) noexcept : bytes_{bytes} {}
+  std::size_t bytes_;
+};
 
 // The datakey_length rule: any multiple of 8 in 8..8192 bits (range), or only 512 (the
 // seed's "the value is 512": strict512).
@@ -49,21 +67,6 @@ enum class datakey_length_policy : std::uint8_t { range, strict512 };
     if (!allowed) return errc::invalid_key_alias;
   }
   if (alias.ends_with("/default")) return errc::invalid_key_alias;
-  return {};
-}
-
-// key_id: 36 bytes, ^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$ exactly as
-// documented (letters g..z pass this format check; a store simply will not find them).
-[[nodiscard]] constexpr result<void> check_key_id(std::string_view key_id) noexcept {
-  if (key_id.size() != key_id_size) return errc::invalid_key_id;
-  for (std::size_t i = 0; i < key_id.size(); ++i) {
-    const char c = key_id[i];
-    if (uuid::is_dash_position(i)) {
-      if (c != '-') return errc::invalid_key_id;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'))) {
-      return errc::invalid_key_id;
-    }
-  }
   return {};
 }
 
@@ -115,18 +118,19 @@ enum class datakey_length_policy : std::uint8_t { range, strict512 };
 }
 
 // datakey_length (bits, decimal digits only) under the given policy.
-[[nodiscard]] constexpr result<std::size_t> parse_datakey_length(
+[[nodiscard]] constexpr result<datakey_size> parse_datakey_length(
     std::string_view text, datakey_length_policy policy) noexcept {
   const auto bits = detail::parse_decimal(text, max_datakey_bits);
   if (!bits) return errc::datakey_length_out_of_range;  // not a number
   if (policy == datakey_length_policy::strict512) {
     if (*bits != strict_datakey_bits) return errc::datakey_length_not_512;
-    return std::size_t{*bits};
-  }
-  if (*bits < min_datakey_bits || *bits > max_datakey_bits)
+  } else if (*bits < min_datakey_bits || *bits > max_datakey_bits) {
     return errc::datakey_length_out_of_range;
-  if (*bits % 8 != 0) return errc::datakey_length_not_multiple;
-  return std::size_t{*bits};
+  } else if (*bits % 8 != 0) {
+    return errc::datakey_length_not_multiple;
+  }
+  if (const auto size = datakey_size::from_bytes(*bits / 8)) return *size;
+  return errc::datakey_length_out_of_range;  // not reached: 8..8192 bits is 1..1024 bytes
 }
 
 // create-datakey's key_spec: AES_128 or AES_256.
@@ -136,11 +140,12 @@ enum class datakey_length_policy : std::uint8_t { range, strict512 };
 }
 
 // datakey_plain_length / datakey_cipher_length: DEK bytes, 1..1024, decimal digits only.
-[[nodiscard]] constexpr result<std::size_t> parse_datakey_bytes(std::string_view text,
-                                                                errc failure) noexcept {
+[[nodiscard]] constexpr result<datakey_size> parse_datakey_bytes(std::string_view text,
+                                                                 errc failure) noexcept {
   const auto bytes = detail::parse_decimal(text, max_datakey_bytes);
-  if (!bytes || *bytes < min_datakey_bytes || *bytes > max_datakey_bytes) return failure;
-  return std::size_t{*bytes};
+  if (!bytes) return failure;
+  if (const auto size = datakey_size::from_bytes(*bytes)) return *size;
+  return failure;
 }
 
 // pending_days of schedule-key-deletion: 7..1096.
@@ -162,8 +167,9 @@ static_assert(!check_key_alias("a/default").has_value());
 static_assert(!check_key_alias("/default").has_value());
 static_assert(!check_key_alias("has space").has_value());
 static_assert(!check_key_alias("dot.ted").has_value());
-static_assert(check_key_id("0d0466b0-e727-4d9c-b35d-f84bb474a37f").has_value());
-static_assert(!check_key_id("0D0466B0-E727-4D9C-B35D-F84BB474A37F").has_value());
+static_assert(datakey_size::from_bytes(max_datakey_bytes).has_value());
+static_assert(!datakey_size::from_bytes(max_datakey_bytes + 1).has_value());
+static_assert(!datakey_size::from_bytes(0).has_value());
 static_assert(parse_datakey_length("512", datakey_length_policy::strict512).has_value());
 static_assert(!parse_datakey_length("256", datakey_length_policy::strict512).has_value());
 

@@ -3,7 +3,7 @@
 
 #include <kmscore/backend/combined.hpp>
 #include <kmscore/backend/cryptopp.hpp>
-#include <kmscore/backend/fast.hpp>
+#include <kmscore/backend/sodium_cryptopp.hpp>
 #include <kmscore/backend/sodium.hpp>
 
 #include <cstdint>
@@ -14,7 +14,7 @@ namespace kmscore_test {
 using sodium = kmscore::backend::sodium;
 using cryptopp = kmscore::backend::cryptopp;
 using combined = kmscore::backend::combined<sodium, cryptopp>;
-using fast = kmscore::backend::fast;
+using sodium_cryptopp = kmscore::backend::sodium_cryptopp;
 
 // Wraps a backend and replaces its RNG with a counter-mode byte stream of a seed, so that
 // whole operations (create_datakey) become reproducible in tests. Lives in tests/ only.

@@ -101,18 +101,17 @@ class file_key_store final : public kmscore::key_store {
       kmscore::secret_bytes root{32};
       KMSCORE_TRY(backend.random_bytes(account));
       KMSCORE_TRY(backend.random_bytes(root.expose()));
-      auto root_id = kmscore::new_key_id(backend);
-      if (!root_id) return root_id.error();
+      KMSCORE_TRY_ASSIGN(const auto root_id, kmscore::new_key_id(backend));
       std::string domain = kmscore::hex_encode(account);
       std::transform(domain.begin(), domain.end(), domain.begin(),
                      [](char c) { return c >= 'A' && c <= 'F' ? static_cast<char>(c + 32) : c; });
-      const auto root_hex = kmscore::hex_encode_secret(root.expose());
-      kmscore::secret_bytes file{root_id->size() + 1 + root_hex.chars.size() + 1};
+      const auto root_hex = kmscore::secret_hex::encode(root.expose());
+      kmscore::secret_bytes file{kmscore::key_id_size + 1 + root_hex.expose_text().size() + 1};
       auto out = file.expose();
       std::size_t at = 0;
-      for (const char c : *root_id) out[at++] = static_cast<kmscore::byte>(c);
+      for (const char c : root_id.view()) out[at++] = static_cast<kmscore::byte>(c);
       out[at++] = '\n';
-      for (const auto b : root_hex.chars.expose()) out[at++] = b;
+      for (const char c : root_hex.expose_text()) out[at++] = static_cast<kmscore::byte>(c);
       out[at++] = '\n';
       if (!write_file_atomically(dir / "domain_id", kmscore::as_bytes(domain + "\n"), 0600) ||
           !write_file_atomically(dir / "root.key", file.expose(), 0600)) {
@@ -124,9 +123,8 @@ class file_key_store final : public kmscore::key_store {
 
   [[nodiscard]] const std::string& domain_id() const noexcept { return domain_id_; }
 
-  kmscore::result<std::optional<kmscore::key_record>> find(std::string_view key_id) override {
-    if (!kmscore::check_key_id(key_id)) return std::optional<kmscore::key_record>{};
-    const auto bytes = read_file(dir_ / "keys" / std::string{key_id});
+  kmscore::result<std::optional<kmscore::key_record>> find(const kmscore::key_id& key_id) override {
+    const auto bytes = read_file(dir_ / "keys" / key_id.str());
     if (!bytes) return std::optional<kmscore::key_record>{};
     auto record = kmscore::open_key_record(*backend_, root_, *bytes);
     if (!record || record->key.key_id != key_id) return kmscore::errc::kms_error;
@@ -138,14 +136,14 @@ class file_key_store final : public kmscore::key_store {
         dir_ / "aliases" / kmscore::hex_encode(kmscore::as_bytes(record.key_alias));
     if (fs::exists(alias_file)) return kmscore::errc::duplicate_key_alias;
     KMSCORE_TRY(write_record(record));
-    if (!write_file_atomically(alias_file, kmscore::as_bytes(record.key.key_id), 0600)) {
+    if (!write_file_atomically(alias_file, kmscore::as_bytes(record.key.key_id.view()), 0600)) {
       return kmscore::errc::kms_error;
     }
     return {};
   }
 
   kmscore::result<void> update(const kmscore::key_record& record) override {
-    if (!fs::exists(dir_ / "keys" / record.key.key_id)) return kmscore::errc::key_not_found;
+    if (!fs::exists(dir_ / "keys" / record.key.key_id.str())) return kmscore::errc::key_not_found;
     return write_record(record);
   }
 
@@ -154,8 +152,9 @@ class file_key_store final : public kmscore::key_store {
     std::error_code failure;
     for (const auto& entry : fs::directory_iterator{dir_ / "keys", failure}) {
       const auto name = entry.path().filename().string();
-      if (!kmscore::check_key_id(name)) continue;  // temporary files of a crashed writer
-      auto found = find(name);
+      const auto id = kmscore::key_id::parse(name);
+      if (!id) continue;  // temporary files of a crashed writer
+      auto found = find(*id);
       if (!found) return found.error();
       if (*found) records.push_back(std::move(**found));
     }
@@ -180,10 +179,11 @@ class file_key_store final : public kmscore::key_store {
     if (!kmscore::is_valid_domain_id(domain_id_) || text.size() != 36 + 1 + 64 + 1) {
       return kmscore::errc::kms_error;
     }
-    root_.key_id.assign(text.begin(), text.begin() + 36);
-    if (!kmscore::check_key_id(root_.key_id)) return kmscore::errc::kms_error;
+    const auto root_id = kmscore::key_id::parse(kmscore::as_chars(text.first(36)));
+    if (!root_id) return kmscore::errc::kms_error;
+    root_.key_id = *root_id;
     kmscore::secret_bytes material{32};
-    const std::string_view hex{reinterpret_cast<const char*>(text.data()) + 37, 64};  // NOLINT
+    const std::string_view hex = kmscore::as_chars(text.subspan(37, 64));
     if (!kmscore::hex_decode(hex, material.expose())) return kmscore::errc::kms_error;
     root_.spec = kmscore::key_spec::aes_256;
     root_.material_versions.push_back(std::move(material));
@@ -193,7 +193,7 @@ class file_key_store final : public kmscore::key_store {
   kmscore::result<void> write_record(const kmscore::key_record& record) {
     auto sealed = kmscore::seal_key_record(*backend_, root_, record);
     if (!sealed) return sealed.error();
-    if (!write_file_atomically(dir_ / "keys" / record.key.key_id, *sealed, 0600)) {
+    if (!write_file_atomically(dir_ / "keys" / record.key.key_id.str(), *sealed, 0600)) {
       return kmscore::errc::kms_error;
     }
     return {};

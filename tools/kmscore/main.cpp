@@ -21,15 +21,27 @@
 
 namespace {
 
-constexpr std::string_view usage_text =
-    "usage: kmscore [--state DIR] [--backend auto|sodium|cryptopp]\n"
-    "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
-    "       kmscore inspect HEX\n"
-    "       kmscore --help | --version\n"
-    "ACTION: create-key, create-datakey, create-datakey-without-plaintext, encrypt-datakey,\n"
-    "        decrypt-datakey, describe-key, list-keys, enable-key, disable-key,\n"
-    "        schedule-key-deletion, cancel-key-deletion\n"
-    "--state defaults to $KMSCORE_STATE, else ./.kmscore\n";
+// The usage text; its list of actions comes from the JSON layer's action table.
+std::string usage_text() {
+  std::string text =
+      "usage: kmscore [--state DIR] [--backend auto|sodium|cryptopp]\n"
+      "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
+      "       kmscore inspect HEX\n"
+      "       kmscore --help | --version\n"
+      "ACTION:";
+  std::size_t column = text.size() - text.rfind('\n');
+  for (std::size_t i = 0; i < kmscore::action_names.size(); ++i) {
+    const std::string item = std::string{" "} + std::string{kmscore::action_names[i]} +
+                             (i + 1 < kmscore::action_names.size() ? "," : "");
+    if (column + item.size() > 90) {
+      text += "\n       ";
+      column = 7;
+    }
+    text += item;
+    column += item.size();
+  }
+  return text + "\n--state defaults to $KMSCORE_STATE, else ./.kmscore\n";
+}
 
 struct options {
   std::string state;
@@ -40,7 +52,7 @@ struct options {
 };
 
 int usage_error(std::string_view message) {
-  std::cerr << "kmscore: " << message << "\n" << usage_text;
+  std::cerr << "kmscore: " << message << "\n" << usage_text();
   return 2;
 }
 
@@ -64,7 +76,7 @@ int inspect(Backend& backend, const std::string& hex) {
   }
   nlohmann::ordered_json out = {
       {"version", info->version},         {"length", info->length},
-      {"body_length", info->body_length}, {"key_id", info->key_id},
+      {"body_length", info->body_length}, {"key_id", info->key_id.view()},
       {"key_version", info->key_version}, {"tag", kmscore::hex_encode(info->tag)}};
   if (info->digest_ok) out["digest_ok"] = *info->digest_ok;
   std::cout << out.dump(2) << "\n";
@@ -110,7 +122,7 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
     const auto arg = args[i];
     const bool has_value = i + 1 < args.size();
     if (arg == "--help" || arg == "-h") {
-      std::cout << usage_text;
+      std::cout << usage_text();
       exit_code = 0;
       return std::nullopt;
     }

@@ -10,7 +10,7 @@
 #include <utility>
 #include <variant>
 
-#include "concepts.hpp"
+#include "../crypto.hpp"
 
 namespace kmscore::backend {
 
@@ -19,9 +19,6 @@ class combined {
  public:
   static constexpr std::string_view name = "combined";
 
-  [[nodiscard]] static constexpr bool static_supports(envelope_suite suite) noexcept {
-    return First::static_supports(suite) || Second::static_supports(suite);
-  }
   [[nodiscard]] bool supports(envelope_suite suite) const noexcept {
     return first_.supports(suite) || second_.supports(suite);
   }

@@ -31,7 +31,7 @@
 
 #include "../detail/der.hpp"
 #include "../detail/wipe.hpp"
-#include "concepts.hpp"
+#include "../crypto.hpp"
 
 namespace kmscore::backend {
 
@@ -39,11 +39,8 @@ class cryptopp {
  public:
   static constexpr std::string_view name = "cryptopp";
 
-  [[nodiscard]] static constexpr bool static_supports(envelope_suite suite) noexcept {
-    return suite != envelope_suite::none;
-  }
   [[nodiscard]] bool supports(envelope_suite suite) const noexcept {
-    return static_supports(suite);
+    return suite != envelope_suite::none;
   }
   [[nodiscard]] bool supports(hash_id /*hash*/) const noexcept { return true; }
 

@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "../detail/wipe.hpp"
-#include "concepts.hpp"
+#include "../crypto.hpp"
 
 namespace kmscore::backend {
 
@@ -29,11 +29,9 @@ class sodium {
   // Whether sodium_init() succeeded (everything else reports KMS.0101 otherwise).
   [[nodiscard]] bool ready() const noexcept { return initialised_; }
 
-  [[nodiscard]] static constexpr bool static_supports(envelope_suite suite) noexcept {
-    return suite == envelope_suite::aes256_gcm_hmac_sha256;
-  }
   [[nodiscard]] bool supports(envelope_suite suite) const noexcept {
-    return initialised_ && static_supports(suite) && crypto_aead_aes256gcm_is_available() == 1;
+    return initialised_ && suite == envelope_suite::aes256_gcm_hmac_sha256 &&
+           crypto_aead_aes256gcm_is_available() == 1;
   }
   [[nodiscard]] bool supports(hash_id hash) const noexcept {
     return initialised_ && hash == hash_id::sha256;

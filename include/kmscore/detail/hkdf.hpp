@@ -6,7 +6,7 @@
 #include <initializer_list>
 #include <vector>
 
-#include "../backend/concepts.hpp"
+#include "../crypto.hpp"
 #include "wipe.hpp"
 
 namespace kmscore::detail {

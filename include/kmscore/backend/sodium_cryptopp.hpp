@@ -1,8 +1,8 @@
-// kmscore/backend/fast.hpp: libsodium and Crypto++ together, each primitive from the library
+// kmscore/backend/sodium_cryptopp.hpp: libsodium and Crypto++ together, each primitive from the library
 // that is fastest at it on x86-64, and randomness drawn in batches.
 //
-//   kmscore::backend::fast backend;
-//   auto sealer = kmscore::datakey_sealer<kmscore::backend::fast>::make(backend, &cmk);
+//   kmscore::backend::sodium_cryptopp backend;
+//   auto sealer = kmscore::datakey_sealer<kmscore::backend::sodium_cryptopp>::make(backend, cmk);
 //
 // AES-256-GCM from libsodium (AES-NI + PCLMUL; Crypto++ when the CPU lacks them), SM4-GCM,
 // SHA-256, SM3 and HMAC from Crypto++ (its SHA-256 uses the SHA extensions; libsodium
@@ -84,14 +84,11 @@ class random_buffer {
 
 }  // namespace detail
 
-class fast {
+class sodium_cryptopp {
  public:
-  static constexpr std::string_view name = "fast";
+  static constexpr std::string_view name = "sodium_cryptopp";
   using hmac_key = cryptopp::hmac_key;
 
-  [[nodiscard]] static constexpr bool static_supports(envelope_suite suite) noexcept {
-    return cryptopp::static_supports(suite);
-  }
   [[nodiscard]] bool supports(envelope_suite suite) const noexcept {
     return cryptopp_.supports(suite);
   }
@@ -142,6 +139,6 @@ class fast {
   bool aes_ni_ = sodium_.supports(envelope_suite::aes256_gcm_hmac_sha256);
 };
 
-static_assert(key_pair_backend<fast>);
+static_assert(key_pair_backend<sodium_cryptopp>);
 
 }  // namespace kmscore::backend

@@ -1,15 +1,17 @@
-// kmscore/backend/concepts.hpp: what a crypto backend provides, as a C++20 concept.
+// kmscore/crypto.hpp: the crypto vocabulary: cipher and hash ids, their sizes, and what a
+// crypto backend provides, as a C++20 concept.
 //
 //   static_assert(kmscore::crypto_backend<kmscore::backend::sodium>);
 //   kmscore::backend::sodium sodium;
 //   if (sodium.supports(kmscore::envelope_suite::aes256_gcm_hmac_sha256)) ...
 //
 // A backend supplies randomness, AEAD (GCM) seal/open, digests and HMAC for the hashes of
-// the envelope suites, and says at compile time (`static_supports`) and at run time
-// (`supports`: e.g. libsodium's AES-GCM needs AES-NI) which suites it serves. HKDF is built
-// once, over the backend's HMAC (detail/hkdf.hpp). Backends report failures as values
-// (KMS.0101); no exception escapes them. Operations are templates on the backend, so
-// several backends live in one program.
+// the envelope suites, and says at run time (`supports`: e.g. libsodium's AES-GCM needs
+// AES-NI) which suites it serves. HKDF is built once, over the backend's HMAC
+// (detail/hkdf.hpp). Backends report failures as values (KMS.0101), including buffers of
+// the wrong size; no exception escapes them. Operations are templates on the backend, so
+// several backends live in one program. Everything here is vocabulary: detail/ and the
+// backends include it, never the other way round.
 #pragma once
 
 #include <concepts>
@@ -20,10 +22,10 @@
 #include <utility>
 #include <vector>
 
-#include "../bytes.hpp"
-#include "../key_spec.hpp"
-#include "../result.hpp"
-#include "../secret.hpp"
+#include "bytes.hpp"
+#include "key_spec.hpp"
+#include "result.hpp"
+#include "secret.hpp"
 
 namespace kmscore {
 
@@ -33,9 +35,18 @@ enum class hash_id : std::uint8_t { sha256, sm3 };
 inline constexpr std::size_t gcm_nonce_size = 12;
 inline constexpr std::size_t gcm_tag_size = 16;
 inline constexpr std::size_t digest_size = 32;  // SHA-256 and SM3 alike
+inline constexpr std::size_t aes256_key_size = 32;
+inline constexpr std::size_t sm4_key_size = 16;
+inline constexpr std::size_t max_cipher_key_size = aes256_key_size;
 
 [[nodiscard]] constexpr std::size_t cipher_key_size(cipher_id cipher) noexcept {
-  return cipher == cipher_id::aes256_gcm ? 32 : 16;
+  return cipher == cipher_id::aes256_gcm ? aes256_key_size : sm4_key_size;
+}
+
+// The sizes every backend checks before touching memory (a mismatch is KMS.0101).
+[[nodiscard]] constexpr bool aead_sizes_ok(cipher_id cipher, std::size_t key_size,
+                                           std::size_t in_size, std::size_t out_size) noexcept {
+  return key_size == cipher_key_size(cipher) && in_size == out_size;
 }
 [[nodiscard]] constexpr cipher_id suite_cipher(envelope_suite suite) noexcept {
   return suite == envelope_suite::sm4_gcm_hmac_sm3 ? cipher_id::sm4_gcm : cipher_id::aes256_gcm;
@@ -63,7 +74,6 @@ concept crypto_backend = requires(B& backend, const B& const_backend, envelope_s
                                   std::span<byte, gcm_tag_size> tag_out,
                                   std::span<const byte, gcm_tag_size> tag_in) {
   { B::name } -> std::convertible_to<std::string_view>;
-  { B::static_supports(suite) } -> std::same_as<bool>;
   { const_backend.supports(suite) } -> std::same_as<bool>;
   { const_backend.supports(hash) } -> std::same_as<bool>;
   { backend.random_bytes(out) } -> std::same_as<result<void>>;

@@ -1,0 +1,256 @@
+// kmscore/datakey.hpp: create / encrypt / decrypt data keys (DEKs) under a master key.
+//
+//   kmscore::backend::cryptopp backend;
+//   auto params = kmscore::validate(request);                  // requests.hpp
+//   auto made = kmscore::create_datakey(backend, cmk, *params); // cmk: const master_key&
+//   made->plain_text.expose_text();   // uppercase hex of the DEK (secret)
+//   made->cipher_text;                // uppercase hex of its envelope
+//
+// The host finds the CMK (KMS.0207 when it has none); each operation then applies the CMK
+// checks of api.md in their order (KMS.0209, 0210, 1301, 0325) and the material check, then
+// asks the backend for the CMK's suite (500 KMS.0101 if it cannot serve it).
+// `datakey_sealer` is the hot path: derive once per CMK, then seal any number of data keys
+// into caller buffers with no heap allocation per key; `create_datakeys` is the batch form.
+// Every entry that takes a buffer or a count checks it before touching memory (KMS.0101).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "crypto.hpp"
+#include "hex.hpp"
+#include "master_key.hpp"
+#include "requests.hpp"
+#include "seal.hpp"
+
+namespace kmscore {
+
+// The most data keys one create_datakeys call makes.
+inline constexpr std::size_t max_datakey_batch = 4096;
+
+struct create_datakey_response {
+  kmscore::key_id key_id;
+  secret_hex plain_text;    // DEK, uppercase hex
+  std::string cipher_text;  // envelope, uppercase hex
+};
+
+struct create_datakey_without_plaintext_response {
+  kmscore::key_id key_id;
+  std::string cipher_text;
+};
+
+struct encrypt_datakey_response {
+  kmscore::key_id key_id;
+  std::string cipher_text;
+  datakey_size size;
+};
+
+struct decrypt_datakey_response {
+  secret_hex data_key;
+  datakey_size size;
+  std::string datakey_dgst;  // SHA-256 (SM3 for SM4 CMKs) of the DEK, uppercase hex
+};
+
+namespace detail {
+// Room for the largest DEK and its salt, drawn in one RNG call. Left uninitialised: every
+// byte used is written by the RNG first, and the whole draw is wiped after use.
+struct datakey_draw {
+  static constexpr std::size_t capacity = max_datakey_bytes + envelope_salt_size;
+  std::array<byte, capacity> bytes;  // NOLINT(cppcoreguidelines-pro-type-member-init): see above
+};
+}  // namespace detail
+
+// Seals data keys under one CMK version: derive once, seal many.
+template <crypto_backend Backend>
+class datakey_sealer {
+ public:
+  [[nodiscard]] static result<datakey_sealer> make(Backend& backend, const master_key& cmk) {
+    KMSCORE_TRY(check_datakey_master_key(cmk));
+    const auto suite = spec_policy(cmk.spec).suite;
+    if (!backend.supports(suite)) return errc::kms_error;
+    KMSCORE_TRY_ASSIGN(auto key,
+                       envelope_key<Backend>::derive(backend, suite,
+                                                     cmk.material_versions.back().expose(),
+                                                     cmk.key_id, cmk.current_version()));
+    return datakey_sealer{backend, std::move(key)};
+  }
+
+  // A fresh random DEK of dek_out.size() bytes (1..1024) and its envelope
+  // (envelope_size(dek_out.size()) bytes), both in caller buffers; other sizes are KMS.0101
+  // with nothing written. One RNG call draws the DEK and the salt. No heap allocation.
+  [[nodiscard]] result<void> create_into(mutable_byte_span dek_out,
+                                         const encryption_context& context,
+                                         mutable_byte_span envelope_out) noexcept {
+    if (!datakey_size::from_bytes(dek_out.size()) ||
+        envelope_out.size() != envelope_size(dek_out.size())) {
+      return errc::kms_error;
+    }
+    detail::datakey_draw draw;
+    const auto drawn = mutable_byte_span{draw.bytes}.first(dek_out.size() + envelope_salt_size);
+    auto made = backend_->random_bytes(drawn);
+    if (made) made = seal_drawn(drawn, dek_out, context, envelope_out);
+    detail::secure_wipe(drawn.data(), drawn.size());
+    return made;
+  }
+
+  // The response of create-datakey: DEK and envelope as uppercase hex. The DEK and its
+  // envelope are made on the stack; only the three response strings are allocated.
+  [[nodiscard]] result<create_datakey_response> create(const create_datakey_params& params) {
+    detail::datakey_draw draw;
+    const auto drawn = mutable_byte_span{draw.bytes}.first(params.size().bytes() +
+                                                           envelope_salt_size);
+    auto made = backend_->random_bytes(drawn);
+    auto response = made ? respond(drawn, params) : result<create_datakey_response>{made.error()};
+    detail::secure_wipe(drawn.data(), drawn.size());
+    return response;
+  }
+
+  // count (1..max_datakey_batch) responses; randomness for many keys is drawn in one call
+  // (up to 4 KiB at a time).
+  [[nodiscard]] result<std::vector<create_datakey_response>> create_many(
+      const create_datakey_params& params, std::size_t count) {
+    if (count == 0 || count > max_datakey_batch) return errc::kms_error;
+    constexpr std::size_t chunk_bytes = 4096;
+    static_assert(chunk_bytes >= detail::datakey_draw::capacity);
+    const std::size_t per_key = params.size().bytes() + envelope_salt_size;
+    const std::size_t per_draw = chunk_bytes / per_key;
+    std::array<byte, chunk_bytes> draw;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+    std::vector<create_datakey_response> made;
+    made.reserve(count);
+    while (made.size() < count) {
+      const std::size_t keys = std::min(count - made.size(), per_draw);
+      const auto drawn = mutable_byte_span{draw}.first(keys * per_key);
+      auto ok = backend_->random_bytes(drawn);
+      for (std::size_t k = 0; ok && k < keys; ++k) {
+        auto response = respond(drawn.subspan(k * per_key, per_key), params);
+        if (!response) {
+          ok = response.error();
+        } else {
+          made.push_back(std::move(*response));
+        }
+      }
+      detail::secure_wipe(drawn.data(), drawn.size());
+      if (!ok) return ok.error();
+    }
+    return made;
+  }
+
+  // Seals a caller's DEK (1..1024 bytes) into envelope_out (envelope_size(dek.size())).
+  [[nodiscard]] result<void> seal_into(byte_span dek, const encryption_context& context,
+                                       mutable_byte_span envelope_out) noexcept {
+    if (!datakey_size::from_bytes(dek.size())) return errc::kms_error;
+    return key_.seal(*backend_, dek, context, envelope_out);
+  }
+
+  [[nodiscard]] const envelope_key<Backend>& key() const noexcept { return key_; }
+
+ private:
+  datakey_sealer(Backend& backend, envelope_key<Backend> key)
+      : backend_{&backend}, key_{std::move(key)} {}
+
+  // drawn = DEK || salt (fresh randomness); writes the DEK to dek_out and seals it.
+  [[nodiscard]] result<void> seal_drawn(byte_span drawn, mutable_byte_span dek_out,
+                                        const encryption_context& context,
+                                        mutable_byte_span envelope_out) noexcept {
+    const auto dek = drawn.first(dek_out.size());
+    std::copy(dek.begin(), dek.end(), dek_out.begin());
+    auto sealed = key_.seal_with_salt(
+        *backend_, dek, drawn.subspan(dek.size()).template first<envelope_salt_size>(), context,
+        envelope_out);
+    if (!sealed) detail::secure_wipe(dek_out.data(), dek_out.size());
+    return sealed;
+  }
+
+  [[nodiscard]] result<create_datakey_response> respond(byte_span drawn,
+                                                        const create_datakey_params& params) {
+    const auto dek = drawn.first(params.size().bytes());
+    std::array<byte, max_datakey_envelope_size> envelope;  // NOLINT: filled by the seal
+    const auto blob = mutable_byte_span{envelope}.first(envelope_size(dek.size()));
+    KMSCORE_TRY(key_.seal_with_salt(*backend_, dek,
+                                    drawn.subspan(dek.size()).template first<envelope_salt_size>(),
+                                    params.context(), blob));
+    return create_datakey_response{key_.key_id(), secret_hex::encode(dek), hex_encode(blob)};
+  }
+
+  Backend* backend_;
+  envelope_key<Backend> key_;
+};
+
+template <crypto_backend Backend>
+[[nodiscard]] result<create_datakey_response> create_datakey(Backend& backend,
+                                                             const master_key& cmk,
+                                                             const create_datakey_params& params) {
+  KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, cmk));
+  return sealer.create(params);
+}
+
+template <crypto_backend Backend>
+[[nodiscard]] result<create_datakey_without_plaintext_response> create_datakey_without_plaintext(
+    Backend& backend, const master_key& cmk, const create_datakey_params& params) {
+  // The DEK is made and wiped here: it is never hex-encoded, since nobody receives it.
+  KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, cmk));
+  secret_bytes dek{params.size().bytes()};
+  std::vector<byte> envelope(envelope_size(params.size().bytes()));
+  KMSCORE_TRY(sealer.create_into(dek.expose(), params.context(), envelope));
+  return create_datakey_without_plaintext_response{cmk.key_id, hex_encode(envelope)};
+}
+
+// count (1..max_datakey_batch) data keys in one call: one key derivation, randomness for
+// many keys per RNG call.
+template <crypto_backend Backend>
+[[nodiscard]] result<std::vector<create_datakey_response>> create_datakeys(
+    Backend& backend, const master_key& cmk, const create_datakey_params& params,
+    std::size_t count) {
+  KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, cmk));
+  return sealer.create_many(params, count);
+}
+
+namespace detail {
+template <crypto_backend Backend>
+[[nodiscard]] result<void> datakey_digest(Backend& backend, key_spec spec, byte_span dek,
+                                          digest_out out) noexcept {
+  const std::array<byte_span, 1> pieces{dek};
+  return backend.digest(suite_hash(spec_policy(spec).suite), pieces, out);
+}
+}  // namespace detail
+
+template <crypto_backend Backend>
+[[nodiscard]] result<encrypt_datakey_response> encrypt_datakey(
+    Backend& backend, const master_key& cmk, const encrypt_datakey_params& params) {
+  KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, cmk));
+  secret_array<digest_size> digest;
+  KMSCORE_TRY(detail::datakey_digest(backend, cmk.spec, params.dek(), digest.expose()));
+  if (!constant_time_equal(digest.expose(), params.claimed_digest())) {
+    return errc::dek_hash_mismatch;
+  }
+  std::vector<byte> envelope(envelope_size(params.size().bytes()));
+  KMSCORE_TRY(sealer.seal_into(params.dek(), params.context(), envelope));
+  return encrypt_datakey_response{cmk.key_id, hex_encode(envelope), params.size()};
+}
+
+// The envelope's framing, key_id and length were checked by validate(); here come the CMK
+// checks, the suite, the version, and the crypto.
+template <crypto_backend Backend>
+[[nodiscard]] result<decrypt_datakey_response> decrypt_datakey(
+    Backend& backend, const master_key& cmk, const decrypt_datakey_params& params) {
+  const auto& view = params.envelope();
+  KMSCORE_TRY(check_datakey_master_key(cmk));
+  const auto suite = spec_policy(cmk.spec).suite;
+  if (view.suite() != suite) return errc::invalid_cipher_text;
+  if (!backend.supports(suite)) return errc::kms_error;
+  if (view.key_version() >= cmk.material_versions.size()) return errc::decrypt_failed;
+  KMSCORE_TRY_ASSIGN(auto key, envelope_key<Backend>::derive(
+                                   backend, suite, cmk.material_versions[view.key_version()].expose(),
+                                   cmk.key_id, view.key_version()));
+  secret_bytes dek{params.size().bytes()};
+  KMSCORE_TRY(key.open(backend, view, params.context(), dek.expose()));
+  std::array<byte, digest_size> digest{};
+  KMSCORE_TRY(detail::datakey_digest(backend, cmk.spec, dek.expose(), digest));
+  return decrypt_datakey_response{secret_hex::encode(dek.expose()), params.size(),
+                                  hex_encode(digest)};
+}
+
+}  // namespace kmscore

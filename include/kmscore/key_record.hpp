@@ -1,0 +1,174 @@
+// kmscore/key_record.hpp: everything a store keeps about a master key, described once.
+//
+//   kmscore::key_record record = ...;              // made by create_key (create_key.hpp)
+//   for (const auto& field : kmscore::key_record_fields) field.render(record);
+//   auto copy = kmscore::clone_record(record);     // material in new zeroizing buffers
+//
+// `key_record_fields` is the one description of the record's fields: their wire names,
+// their text form and their strict parsing. The JSON `key_info`, the record codec
+// (key_record_codec.hpp) and cloning are all driven by it, so a field added here appears
+// everywhere at once. Parsing is as strict as a request's: a corrupt stored field is refused.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hex.hpp"
+#include "key_id.hpp"
+#include "key_spec.hpp"
+#include "master_key.hpp"
+#include "result.hpp"
+#include "validate.hpp"
+
+namespace kmscore {
+
+struct key_record {
+  master_key key;  // key_id, spec, state, material by version: what the operations use
+  std::string domain_id;
+  std::string key_alias;
+  std::string key_description;
+  key_usage usage = key_usage::encrypt_decrypt;
+  key_origin origin = key_origin::kms;
+  std::string enterprise_project_id = "0";
+  std::int64_t creation_date_ms = 0;
+  std::int64_t scheduled_deletion_date_ms = 0;  // 0: not scheduled
+  std::vector<byte> public_key;                 // SubjectPublicKeyInfo DER (asymmetric specs)
+};
+
+inline constexpr std::size_t domain_id_size = 32;
+
+// A domain_id is 32 lowercase hex characters (the host's account id).
+[[nodiscard]] constexpr bool is_valid_domain_id(std::string_view domain_id) noexcept {
+  if (domain_id.size() != domain_id_size) return false;
+  for (const char c : domain_id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+namespace detail {
+inline constexpr std::size_t max_millis_digits = 18;  // below 2^62: no overflow
+
+[[nodiscard]] constexpr std::optional<std::int64_t> parse_millis(std::string_view text) noexcept {
+  if (text.empty() || text.size() > max_millis_digits) return std::nullopt;
+  std::int64_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+template <class T>
+[[nodiscard]] bool assign_if(std::optional<T> parsed, T& out) noexcept {
+  if (parsed) out = *parsed;
+  return parsed.has_value();
+}
+[[nodiscard]] inline bool assign_if_valid(bool valid, std::string_view text, std::string& out) {
+  if (valid) out = std::string{text};
+  return valid;
+}
+}  // namespace detail
+
+// One field: its name (as key_info and the codec name it), whether key_info shows it, its
+// text form, and its strict parsing back into a record.
+struct key_record_field {
+  std::string_view name;
+  bool in_key_info;
+  std::string (*render)(const key_record& record);
+  bool (*parse)(std::string_view text, key_record& record);
+};
+
+// In key_info's documented order. Cross-field rules (a usage the spec allows) are checked
+// by `key_record_is_consistent` once every field is read.
+inline constexpr std::array<key_record_field, 13> key_record_fields{{
+    {"key_id", true, [](const key_record& r) { return r.key.key_id.str(); },
+     [](std::string_view t, key_record& r) {
+       const auto id = key_id::parse(t);
+       if (id) r.key.key_id = *id;
+       return id.has_value();
+     }},
+    {"domain_id", true, [](const key_record& r) { return r.domain_id; },
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if_valid(is_valid_domain_id(t), t, r.domain_id);
+     }},
+    {"key_alias", true, [](const key_record& r) { return r.key_alias; },
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if_valid(check_key_alias(t).has_value(), t, r.key_alias);
+     }},
+    {"key_description", true, [](const key_record& r) { return r.key_description; },
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if_valid(check_key_description(t).has_value(), t,
+                                      r.key_description);
+     }},
+    {"key_spec", true, [](const key_record& r) { return std::string{to_string(r.key.spec)}; },
+     [](std::string_view t, key_record& r) { return detail::assign_if(parse_key_spec(t), r.key.spec); }},
+    {"key_usage", true, [](const key_record& r) { return std::string{to_string(r.usage)}; },
+     [](std::string_view t, key_record& r) { return detail::assign_if(parse_key_usage(t), r.usage); }},
+    {"origin", true, [](const key_record& r) { return std::string{to_string(r.origin)}; },
+     [](std::string_view t, key_record& r) { return detail::assign_if(parse_key_origin(t), r.origin); }},
+    {"key_state", true,
+     [](const key_record& r) { return std::to_string(static_cast<int>(r.key.state)); },
+     [](std::string_view t, key_record& r) {
+       const auto state = detail::parse_decimal(t, static_cast<int>(key_state::pending_import));
+       if (!state || !is_valid_key_state(static_cast<int>(*state))) return false;
+       r.key.state = static_cast<key_state>(*state);
+       return true;
+     }},
+    {"creation_date", true, [](const key_record& r) { return std::to_string(r.creation_date_ms); },
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if(detail::parse_millis(t), r.creation_date_ms);
+     }},
+    {"scheduled_deletion_date", true,
+     [](const key_record& r) {
+       return r.scheduled_deletion_date_ms == 0 ? std::string{}
+                                                : std::to_string(r.scheduled_deletion_date_ms);
+     },
+     [](std::string_view t, key_record& r) {
+       if (t.empty()) {
+         r.scheduled_deletion_date_ms = 0;
+         return true;
+       }
+       return detail::assign_if(detail::parse_millis(t), r.scheduled_deletion_date_ms);
+     }},
+    {"default_key_flag", true, [](const key_record&) { return std::string{"0"}; },
+     [](std::string_view t, key_record&) { return t == "0"; }},
+    {"sys_enterprise_project_id", true, [](const key_record& r) { return r.enterprise_project_id; },
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if_valid(check_enterprise_project_id(t).has_value(), t,
+                                      r.enterprise_project_id);
+     }},
+    {"public_key", false, [](const key_record& r) { return hex_encode(r.public_key); },
+     [](std::string_view t, key_record& r) {
+       std::vector<byte> bytes(t.size() / 2);
+       if (!hex_decode(t, bytes)) return false;
+       r.public_key = std::move(bytes);
+       return true;
+     }},
+}};
+
+// The rules between fields: the usage and origin are ones the spec allows.
+[[nodiscard]] constexpr bool key_record_is_consistent(const key_record& record) noexcept {
+  const auto& policy = spec_policy(record.key.spec);
+  return policy.allows(record.usage) && policy.allows(record.origin);
+}
+
+// A deep copy: every field through the table, material cloned into new zeroizing buffers.
+// KMS.0101 for a record that does not hold to its own rules.
+[[nodiscard]] inline result<key_record> clone_record(const key_record& record) {
+  key_record copy;
+  for (const auto& field : key_record_fields) {
+    if (!field.parse(field.render(record), copy)) return errc::kms_error;
+  }
+  if (!key_record_is_consistent(copy)) return errc::kms_error;
+  for (const auto& material : record.key.material_versions) {
+    copy.key.material_versions.push_back(material.clone());
+  }
+  return copy;
+}
+
+}  // namespace kmscore
