@@ -39,7 +39,7 @@ constexpr const char* key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
 
 kmscore::master_key make_cmk(kmscore::key_spec spec = kmscore::key_spec::aes_256) {
   kmscore::master_key cmk;
-  cmk.key_id = key_id;
+  cmk.key_id = *kmscore::key_id::parse(key_id);
   cmk.spec = spec;
   cmk.material_versions.emplace_back(
       std::vector<byte>(kmscore::spec_policy(spec).material_size, 0x5A));
@@ -89,13 +89,13 @@ void BM_KmscoreCreateDatakey(benchmark::State& state) {
   Backend backend;
   const auto cmk = make_cmk();
   const auto params = params_for(static_cast<std::size_t>(state.range(0)));
-  auto sealer = kmscore::datakey_sealer<Backend>::make(backend, &cmk);
+  auto sealer = kmscore::datakey_sealer<Backend>::make(backend, cmk);
   if (!sealer) return fail(state, "sealer");
   {  // correct before timed: the data key opens again
     const auto made = sealer->create(params);
     kmscore::decrypt_datakey_request request{
-        key_id, made->cipher_text, std::to_string(params.datakey_bytes), {}, {}};
-    const auto opened = kmscore::decrypt_datakey(backend, &cmk, *kmscore::validate(request));
+        key_id, made->cipher_text, std::to_string(params.size().bytes()), {}, {}};
+    const auto opened = kmscore::decrypt_datakey(backend, cmk, *kmscore::validate(request));
     if (!opened || opened->data_key.expose_text() != made->plain_text.expose_text()) {
       return fail(state, "round trip");
     }
@@ -129,7 +129,7 @@ void BM_KmscoreCreateDatakeyUncached(benchmark::State& state) {
   const auto params = params_for(512);
   const allocation_meter meter{state};
   for (auto _ : state) {
-    auto made = kmscore::create_datakey(backend, &cmk, params);
+    auto made = kmscore::create_datakey(backend, cmk, params);
     benchmark::DoNotOptimize(made);
   }
   state.SetItemsProcessed(state.iterations());
@@ -140,7 +140,7 @@ void BM_KmscoreCreateDatakeyBatch(benchmark::State& state) {
   kmscore::backend::sodium_cryptopp backend;
   const auto cmk = make_cmk();
   const auto params = params_for(512);
-  auto sealer = kmscore::datakey_sealer<kmscore::backend::sodium_cryptopp>::make(backend, &cmk);
+  auto sealer = kmscore::datakey_sealer<kmscore::backend::sodium_cryptopp>::make(backend, cmk);
   const auto count = static_cast<std::size_t>(state.range(0));
   if (!sealer || sealer->create_many(params, count)->size() != count) return fail(state, "batch");
   const allocation_meter meter{state};
@@ -157,7 +157,7 @@ template <class Backend>
 void BM_KmscoreCreateDatakeyInto(benchmark::State& state) {
   Backend backend;
   const auto cmk = make_cmk();
-  auto sealer = kmscore::datakey_sealer<Backend>::make(backend, &cmk);
+  auto sealer = kmscore::datakey_sealer<Backend>::make(backend, cmk);
   const kmscore::encryption_context context;
   std::array<byte, 64> dek{};
   std::array<byte, 188> envelope{};
@@ -167,8 +167,8 @@ void BM_KmscoreCreateDatakeyInto(benchmark::State& state) {
   const allocation_meter meter{state};
   for (auto _ : state) {
     if (!sealer->create_into(dek, context, envelope)) return fail(state, "create_into");
-    kmscore::hex_encode(dek, dek_hex);
-    kmscore::hex_encode(envelope, envelope_hex);
+    (void)kmscore::hex_encode(dek, dek_hex);
+    (void)kmscore::hex_encode(envelope, envelope_hex);
     benchmark::DoNotOptimize(envelope_hex.data());
   }
   state.SetItemsProcessed(state.iterations());
@@ -179,13 +179,13 @@ BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakeyInto, kmscore::backend::sodium);
 void BM_KmscoreDecryptDatakey(benchmark::State& state) {
   kmscore::backend::sodium_cryptopp backend;
   const auto cmk = make_cmk();
-  const auto made = kmscore::create_datakey(backend, &cmk, params_for(512));
+  const auto made = kmscore::create_datakey(backend, cmk, params_for(512));
   kmscore::decrypt_datakey_request request{key_id, made->cipher_text, "64", {}, {}};
   const auto params = *kmscore::validate(request);
-  if (!kmscore::decrypt_datakey(backend, &cmk, params)) return fail(state, "decrypt");
+  if (!kmscore::decrypt_datakey(backend, cmk, params)) return fail(state, "decrypt");
   const allocation_meter meter{state};
   for (auto _ : state) {
-    auto opened = kmscore::decrypt_datakey(backend, &cmk, params);
+    auto opened = kmscore::decrypt_datakey(backend, cmk, params);
     benchmark::DoNotOptimize(opened);
   }
   state.SetItemsProcessed(state.iterations());
@@ -235,7 +235,7 @@ BENCHMARK(BM_KmscoreValidateAlias);
 void BM_KmscoreEnvelopeParse(benchmark::State& state) {
   kmscore::backend::sodium_cryptopp backend;
   const auto cmk = make_cmk();
-  const auto made = kmscore::create_datakey(backend, &cmk, params_for(512));
+  const auto made = kmscore::create_datakey(backend, cmk, params_for(512));
   std::vector<byte> blob(188);
   if (!kmscore::hex_decode(made->cipher_text, blob) || !kmscore::parse_envelope(blob)) {
     return fail(state, "parse");
@@ -393,8 +393,8 @@ void BM_FloorAesSuite(benchmark::State& state) {
     const std::array<kmscore::byte_span, 2> tagged{kmscore::byte_span{blob}.first(156),
                                                    empty_context};
     (void)cryptopp.hmac_keyed(commit_key, tagged, std::span<byte, 32>{blob.data() + 156, 32});
-    kmscore::hex_encode(kmscore::byte_span{drawn}.first(64), dek_hex);
-    kmscore::hex_encode(blob, blob_hex);
+    (void)kmscore::hex_encode(kmscore::byte_span{drawn}.first(64), dek_hex);
+    (void)kmscore::hex_encode(blob, blob_hex);
     benchmark::DoNotOptimize(blob_hex.data());
   }
   state.SetItemsProcessed(state.iterations());
@@ -456,7 +456,7 @@ void BM_PartHex252(benchmark::State& state) {  // DEK (64) + envelope (188), tab
   std::array<char, 504> hex{};
   const allocation_meter meter{state};
   for (auto _ : state) {
-    kmscore::hex_encode(bytes, hex);
+    (void)kmscore::hex_encode(bytes, hex);
     benchmark::DoNotOptimize(hex.data());
   }
 }

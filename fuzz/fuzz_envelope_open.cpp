@@ -19,11 +19,11 @@ struct fixture {
   std::vector<kmscore::byte> valid = std::vector<kmscore::byte>(kmscore::envelope_size(64));
   kmscore::envelope_key<kmscore::backend::sodium> key =
       *kmscore::envelope_key<kmscore::backend::sodium>::derive(
-          backend, kmscore::envelope_suite::aes256_gcm_hmac_sha256, cmk, key_id, 0);
+          backend, kmscore::envelope_suite::aes256_gcm_hmac_sha256, cmk,
+          *kmscore::key_id::parse(key_id), 0);
   fixture() {
     const std::array<kmscore::byte, 64> dek{42};
-    const std::array<kmscore::byte, 32> salt{7};
-    FUZZ_CHECK(key.seal(backend, dek, salt, context, valid).has_value());
+    FUZZ_CHECK(key.seal(backend, dek, context, valid).has_value());
   }
   bool opens(kmscore::byte_span blob) {
     const auto view = kmscore::parse_envelope(blob);

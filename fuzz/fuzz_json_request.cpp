@@ -19,7 +19,7 @@ struct fixture {
   fixture() {
     // A key with the id the corpus uses, so requests reach the crypto.
     kmscore::key_record record;
-    record.key.key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
+    record.key.key_id = *kmscore::key_id::parse("0d0466b0-e727-4d9c-b35d-f84bb474a37f");
     record.key.material_versions.emplace_back(32);
     record.domain_id = "b168fe00ff56492495a7d22974df2d0b";
     record.key_alias = "fuzz";
@@ -32,8 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1 || size > fuzz_max_input) return 0;
   static fixture f;
   // The first byte picks the action; create-key is left out so the store stays small.
-  const auto action = kmscore::actions[1 + data[0] % (kmscore::actions.size() - 1)];
-  const std::string_view body{reinterpret_cast<const char*>(data + 1), size - 1};  // NOLINT
+  const auto action = kmscore::action_names[1 + data[0] % (kmscore::action_names.size() - 1)];
+  const std::string_view body = kmscore::as_chars({data + 1, size - 1});
   const auto response = kmscore::handle_json(f.service, action, body, 1);
   const auto json = nlohmann::json::parse(response.text(), nullptr, false);
   FUZZ_CHECK(!json.is_discarded() && json.is_object());

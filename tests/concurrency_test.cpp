@@ -34,18 +34,18 @@ TEST(ConcurrencyTest, ThreadsShareBackendStoreAndService) {
           continue;
         }
         kmscore::create_datakey_request request;
-        request.key_id = record->key.key_id;
+        request.key_id = record->key.key_id.str();
         request.datakey_length = "512";
         const auto made = service.create_datakey(request);
         kmscore::decrypt_datakey_request decrypt;
-        decrypt.key_id = record->key.key_id;
+        decrypt.key_id = record->key.key_id.str();
         decrypt.cipher_text = made ? made->cipher_text : "";
         decrypt.datakey_cipher_length = "64";
         const auto opened = service.decrypt_datakey(decrypt);
         if (!made || !opened || opened->data_key.expose_text() != made->plain_text.expose_text()) {
           ++failures;
         }
-        kmscore::key_id_request id{record->key.key_id, std::nullopt};
+        kmscore::key_id_request id{record->key.key_id.str(), std::nullopt};
         if (!service.disable_key(id) || !service.enable_key(id)) ++failures;
         // Everyone races for one shared alias too: exactly one wins overall.
         kmscore::create_key_request shared;

@@ -1,7 +1,7 @@
 // create-key: key records, material for every spec judged by OpenSSL, key_ids, lifecycle,
 // and stored records.
 #include <kmscore/create_key.hpp>
-#include <kmscore/key_record_store.hpp>
+#include <kmscore/key_record_codec.hpp>
 
 #include <gtest/gtest.h>
 #include <openssl/core_names.h>
@@ -179,15 +179,16 @@ TEST(CreateKeyTest, HundredThousandKeyIdsAreUniqueVersion4) {
   const std::regex documented{"^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$"};
   std::set<std::string> seen;
   for (int i = 0; i < 100'000; ++i) {
-    const auto id = kmscore::new_key_id(backend);
-    ASSERT_TRUE(id);
-    ASSERT_TRUE(seen.insert(*id).second) << *id;
-    ASSERT_EQ((*id)[14], '4') << *id;                                   // version 4
-    ASSERT_NE(std::string{"89ab"}.find((*id)[19]), std::string::npos);  // RFC 9562 variant
+    const auto parsed = kmscore::new_key_id(backend);
+    ASSERT_TRUE(parsed);
+    const std::string id = parsed->str();
+    ASSERT_TRUE(seen.insert(id).second) << id;
+    ASSERT_EQ(id[14], '4') << id;                                   // version 4
+    ASSERT_NE(std::string{"89ab"}.find(id[19]), std::string::npos);  // RFC 9562 variant
     if (i % 1000 == 0) {  // the documented pattern, checked by an independent matcher
-      ASSERT_TRUE(std::regex_match(*id, documented)) << *id;
+      ASSERT_TRUE(std::regex_match(id, documented)) << id;
     }
-    ASSERT_TRUE(kmscore::uuid::is_canonical(*id)) << *id;
+    ASSERT_TRUE(kmscore::uuid::is_canonical(id)) << id;
   }
   EXPECT_EQ(seen.size(), 100'000U);
 }
@@ -265,7 +266,7 @@ TEST(LifecycleTest, TransitionsAndTheirErrors) {
 
 kmscore::master_key root_key(kmscore::byte fill = 0x5C) {
   kmscore::master_key root;
-  root.key_id = "00000000-0000-4000-8000-000000000001";
+  root.key_id = *kmscore::key_id::parse("00000000-0000-4000-8000-000000000001");
   root.material_versions.emplace_back(std::vector<kmscore::byte>(32, fill));
   return root;
 }

@@ -4,7 +4,7 @@
 // value. Outside valgrind the client requests do nothing and these are ordinary tests.
 #include <valgrind/memcheck.h>
 #include <kmscore/backend/sodium.hpp>
-#include <kmscore/data_key.hpp>
+#include <kmscore/datakey.hpp>
 
 #include <gtest/gtest.h>
 
@@ -41,12 +41,13 @@ TEST(ConstantTimeTest, HexOfSecrets) {
   for (std::size_t i = 0; i < dek.size(); ++i) dek[i] = static_cast<byte>(i * 37);
   mark_secret(dek);
   std::array<char, 128> hex{};
-  kmscore::hex_encode(dek, hex);
+  const bool encoded = kmscore::hex_encode(dek, hex);
   std::array<byte, 64> back{};
   mark_secret(hex);
   const bool decoded = kmscore::hex_decode({hex.data(), hex.size()}, back);
   mark_public(back);
   mark_public(dek);
+  EXPECT_TRUE(encoded);
   EXPECT_TRUE(decoded);
   EXPECT_EQ(back, dek);
 }
@@ -58,15 +59,15 @@ TEST(ConstantTimeTest, SealAndOpenWithSecretKeys) {
   cmk.fill(7);
   std::array<byte, 64> dek{};
   dek.fill(9);
-  const std::array<byte, 32> salt{1};
   mark_secret(cmk);
   mark_secret(dek);
   const auto context = *kmscore::encryption_context::make({{"k", "v"}});
   auto key = kmscore::envelope_key<kmscore::backend::sodium>::derive(
-      backend, kmscore::envelope_suite::aes256_gcm_hmac_sha256, cmk, key_id, 0);
+      backend, kmscore::envelope_suite::aes256_gcm_hmac_sha256, cmk,
+      *kmscore::key_id::parse(key_id), 0);
   ASSERT_TRUE(key);
   std::vector<byte> blob(kmscore::envelope_size(dek.size()));
-  ASSERT_TRUE(key->seal(backend, dek, salt, context, blob));
+  ASSERT_TRUE(key->seal(backend, dek, context, blob));
   mark_public(blob);  // the envelope is public by design
   const auto view = kmscore::parse_envelope(blob);
   ASSERT_TRUE(view);

@@ -24,11 +24,11 @@ TEST(EnvelopeTest, SeedSampleParses) {
   ASSERT_EQ(blob.size(), 188U);
   const auto view = kmscore::parse_envelope(blob);
   ASSERT_TRUE(view);
-  EXPECT_EQ(view->version, kmscore::envelope_version::service_v2);
-  EXPECT_EQ(view->length, 152);
-  EXPECT_EQ(view->body.size(), 112U);
-  EXPECT_EQ(view->key_id, "0d0466b0-e727-4d9c-b35d-f84bb474a37f");
-  EXPECT_EQ(view->key_version, 0U);
+  EXPECT_EQ(view->version(), kmscore::envelope_version::service_v2);
+  EXPECT_EQ(view->length(), 152);
+  EXPECT_EQ(view->body().size(), 112U);
+  EXPECT_EQ(view->key_id(), "0d0466b0-e727-4d9c-b35d-f84bb474a37f");
+  EXPECT_EQ(view->key_version(), 0U);
   EXPECT_EQ(view->suite(), kmscore::envelope_suite::none);
 }
 
@@ -61,10 +61,14 @@ TEST(EnvelopeTest, SizeFormula) {
   }
 }
 
+kmscore::key_id sample_key_id() {
+  return *kmscore::key_id::parse("0d0466b0-e727-4d9c-b35d-f84bb474a37f");
+}
+
 std::vector<byte> sample_suite_blob(std::size_t dek_bytes) {
   std::vector<byte> blob(kmscore::envelope_size(dek_bytes), 0x5A);
-  kmscore::write_envelope_frame(kmscore::envelope_version::aes256_gcm_hmac_sha256,
-                                "0d0466b0-e727-4d9c-b35d-f84bb474a37f", 7, blob);
+  (void)kmscore::detail::write_envelope_frame(kmscore::envelope_version::aes256_gcm_hmac_sha256,
+                                              sample_key_id(), 7, blob);
   return blob;
 }
 
@@ -72,10 +76,10 @@ TEST(EnvelopeTest, SuiteFramingRoundTrips) {
   const auto blob = sample_suite_blob(64);
   const auto view = kmscore::parse_envelope(blob);
   ASSERT_TRUE(view);
-  EXPECT_EQ(view->version, kmscore::envelope_version::aes256_gcm_hmac_sha256);
+  EXPECT_EQ(view->version(), kmscore::envelope_version::aes256_gcm_hmac_sha256);
   EXPECT_EQ(view->datakey_bytes(), 64U);
-  EXPECT_EQ(view->key_version, 7U);
-  EXPECT_EQ(view->authenticated.size(), 188U - 32U);
+  EXPECT_EQ(view->key_version(), 7U);
+  EXPECT_EQ(view->authenticated().size(), 188U - 32U);
 }
 
 errc parse_error(const std::vector<byte>& blob) {
@@ -104,8 +108,8 @@ TEST(EnvelopeTest, RejectsMalformedShapes) {
   auto empty_dek = sample_suite_blob(1);
   EXPECT_TRUE(kmscore::parse_envelope(empty_dek));
   std::vector<byte> no_dek(kmscore::envelope_overhead + 48, 0);
-  kmscore::write_envelope_frame(kmscore::envelope_version::aes256_gcm_hmac_sha256,
-                                "0d0466b0-e727-4d9c-b35d-f84bb474a37f", 0, no_dek);
+  (void)kmscore::detail::write_envelope_frame(kmscore::envelope_version::aes256_gcm_hmac_sha256,
+                                              sample_key_id(), 0, no_dek);
   EXPECT_EQ(parse_error(no_dek), errc::invalid_cipher_text);
 }
 

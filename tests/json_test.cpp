@@ -57,7 +57,7 @@ class JsonTest : public testing::Test {
   void add_seed_key(kmscore::key_spec spec = kmscore::key_spec::aes_256,
                     kmscore::key_state state = kmscore::key_state::enabled) {
     kmscore::key_record record;
-    record.key.key_id = seed_key_id;
+    record.key.key_id = *kmscore::key_id::parse(seed_key_id);
     record.key.spec = spec;
     record.key.state = state;
     record.key.material_versions.emplace_back(std::vector<kmscore::byte>(

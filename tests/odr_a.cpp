@@ -2,7 +2,9 @@
 #include <kmscore/backend/combined.hpp>
 #include <kmscore/backend/cryptopp.hpp>
 #include <kmscore/backend/sodium.hpp>
-#include <kmscore/data_key.hpp>
+#include <kmscore/backend/sodium_cryptopp.hpp>
+#include <kmscore/datakey.hpp>
+#include <kmscore/json.hpp>
 #include <kmscore/kmscore.hpp>
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // The library against an independent OpenSSL implementation of docs/envelope.md: identical
 // blobs, mutual opening, frozen known answers, and the key-commitment property.
-#include <kmscore/data_key.hpp>
+#include <kmscore/datakey.hpp>
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -37,12 +37,15 @@ template <class Backend>
 bytes library_seal(Backend& backend, kmscore::envelope_suite suite, const bytes& cmk,
                    std::uint32_t key_version, const bytes& salt, const bytes& dek,
                    const std::map<std::string, std::string>& context) {
-  auto key = kmscore::envelope_key<Backend>::derive(backend, suite, cmk, key_id, key_version);
+  // The salt is fixed by scripting the RNG the library draws it from.
+  (void)backend;
+  kmscore_test::scripted_rng<Backend> scripted{salt};
+  auto key = kmscore::envelope_key<kmscore_test::scripted_rng<Backend>>::derive(
+      scripted, suite, cmk, *kmscore::key_id::parse(key_id), key_version);
   EXPECT_TRUE(key);
   if (!key) return {};
   bytes out(kmscore::envelope_size(dek.size()));
-  const auto sealed = key->seal(backend, dek, std::span<const byte, 32>{salt.data(), 32},
-                                make_context(context), out);
+  const auto sealed = key->seal(scripted, dek, make_context(context), out);
   EXPECT_TRUE(sealed);
   return out;
 }
@@ -52,8 +55,8 @@ bytes library_open(Backend& backend, kmscore::envelope_suite suite, const bytes&
                    const bytes& blob, const std::map<std::string, std::string>& context) {
   const auto view = kmscore::parse_envelope(blob);
   if (!view) return {};
-  auto key =
-      kmscore::envelope_key<Backend>::derive(backend, suite, cmk, view->key_id, view->key_version);
+  auto key = kmscore::envelope_key<Backend>::derive(backend, suite, cmk, view->key_id(),
+                                                    view->key_version());
   if (!key) return {};
   bytes dek(view->datakey_bytes());
   if (!key->open(backend, *view, make_context(context), dek)) return {};

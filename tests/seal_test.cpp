@@ -15,7 +15,8 @@ using kmscore::encryption_context;
 using kmscore::envelope_suite;
 using kmscore::errc;
 
-constexpr const char* key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
+constexpr const char* key_id_text = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
+const kmscore::key_id key_id = *kmscore::key_id::parse(key_id_text);
 
 std::vector<byte> filled(std::size_t size, byte value) { return std::vector<byte>(size, value); }
 
@@ -39,9 +40,7 @@ sealed_sample<Backend> seal_sample(Backend& backend, envelope_suite suite, std::
                                 std::vector<byte>(kmscore::envelope_size(dek_size))};
   auto key = kmscore::envelope_key<Backend>::derive(backend, suite, sample.cmk, key_id, 3);
   EXPECT_TRUE(key);
-  std::array<byte, 32> salt{};
-  EXPECT_TRUE(backend.random_bytes(salt));
-  EXPECT_TRUE(key->seal(backend, sample.dek, salt, sample.context, sample.blob));
+  EXPECT_TRUE(key->seal(backend, sample.dek, sample.context, sample.blob));
   return sample;
 }
 
@@ -50,10 +49,11 @@ sealed_sample<Backend> seal_sample(Backend& backend, envelope_suite suite, std::
 template <class Backend>
 std::optional<errc> try_open(Backend& backend, envelope_suite suite, const std::vector<byte>& cmk,
                              const std::vector<byte>& blob, const encryption_context& context,
-                             std::uint32_t key_version = 3, const char* id = key_id) {
+                             std::uint32_t key_version = 3, const char* id = key_id_text) {
   const auto view = kmscore::parse_envelope(blob);
   if (!view) return view.error().code();
-  auto key = kmscore::envelope_key<Backend>::derive(backend, suite, cmk, id, key_version);
+  auto key = kmscore::envelope_key<Backend>::derive(backend, suite, cmk,
+                                                    *kmscore::key_id::parse(id), key_version);
   if (!key) return key.error().code();
   std::vector<byte> dek(view->datakey_bytes(), 0xEE);
   const auto opened = key->open(backend, *view, context, dek);
@@ -103,6 +103,25 @@ TEST(SealTest, BlobsOpenAcrossBackends) {
   const auto from_cryptopp = seal_sample(cryptopp, aes, 64);
   EXPECT_EQ(try_open(sodium, aes, from_cryptopp.cmk, from_cryptopp.blob, from_cryptopp.context),
             std::nullopt);
+}
+
+// Master-key material must be exactly the suite's key size: an empty or short CMK would make
+// the derived keys guessable, so it is refused before anything is derived.
+TEST(SealTest, MaterialOfTheWrongSizeIsRefused) {
+  kmscore_test::cryptopp backend;
+  using key = kmscore::envelope_key<kmscore_test::cryptopp>;
+  EXPECT_TRUE(key::derive(backend, envelope_suite::aes256_gcm_hmac_sha256, filled(32, 1), key_id, 0));
+  EXPECT_TRUE(key::derive(backend, envelope_suite::sm4_gcm_hmac_sm3, filled(16, 1), key_id, 0));
+  for (const std::size_t size : {0U, 16U, 31U, 33U, 64U}) {
+    const auto refused =
+        key::derive(backend, envelope_suite::aes256_gcm_hmac_sha256, filled(size, 1), key_id, 0);
+    ASSERT_FALSE(refused) << size;
+    EXPECT_EQ(refused.error().code(), errc::kms_error);
+  }
+  for (const std::size_t size : {0U, 15U, 17U, 32U}) {
+    EXPECT_FALSE(key::derive(backend, envelope_suite::sm4_gcm_hmac_sm3, filled(size, 1), key_id, 0))
+        << size;
+  }
 }
 
 TEST(SealTest, SodiumCannotDeriveSm4Keys) {

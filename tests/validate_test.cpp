@@ -173,9 +173,9 @@ errc datakey_error(const char* text, datakey_length_policy policy) {
 
 TEST(ValidateTest, DatakeyLengthRangePolicy) {
   const auto range = datakey_length_policy::range;
-  EXPECT_EQ(*kmscore::parse_datakey_length("8", range), 8U);
-  EXPECT_EQ(*kmscore::parse_datakey_length("512", range), 512U);
-  EXPECT_EQ(*kmscore::parse_datakey_length("8192", range), 8192U);
+  EXPECT_EQ(kmscore::parse_datakey_length("8", range)->bits(), 8U);
+  EXPECT_EQ(kmscore::parse_datakey_length("512", range)->bits(), 512U);
+  EXPECT_EQ(kmscore::parse_datakey_length("8192", range)->bits(), 8192U);
   EXPECT_EQ(datakey_error("0", range), errc::datakey_length_out_of_range);
   EXPECT_EQ(datakey_error("7", range), errc::datakey_length_out_of_range);
   EXPECT_EQ(datakey_error("8193", range), errc::datakey_length_out_of_range);
@@ -193,7 +193,7 @@ TEST(ValidateTest, DatakeyLengthRangePolicy) {
 
 TEST(ValidateTest, DatakeyLengthStrictPolicy) {
   const auto strict = datakey_length_policy::strict512;
-  EXPECT_EQ(*kmscore::parse_datakey_length("512", strict), 512U);
+  EXPECT_EQ(kmscore::parse_datakey_length("512", strict)->bits(), 512U);
   EXPECT_EQ(datakey_error("256", strict), errc::datakey_length_not_512);
   EXPECT_EQ(datakey_error("520", strict), errc::datakey_length_not_512);
   EXPECT_EQ(datakey_error("511", strict), errc::datakey_length_not_512);
@@ -210,9 +210,9 @@ TEST(ValidateTest, DatakeySpec) {
 
 TEST(ValidateTest, DatakeyByteLengths) {
   const auto plain = errc::invalid_datakey_plain_length;
-  EXPECT_EQ(*kmscore::parse_datakey_bytes("1", plain), 1U);
-  EXPECT_EQ(*kmscore::parse_datakey_bytes("64", plain), 64U);
-  EXPECT_EQ(*kmscore::parse_datakey_bytes("1024", plain), 1024U);
+  EXPECT_EQ(kmscore::parse_datakey_bytes("1", plain)->bytes(), 1U);
+  EXPECT_EQ(kmscore::parse_datakey_bytes("64", plain)->bytes(), 64U);
+  EXPECT_EQ(kmscore::parse_datakey_bytes("1024", plain)->bytes(), 1024U);
   EXPECT_EQ(kmscore::parse_datakey_bytes("0", plain).error().code(), plain);
   EXPECT_EQ(kmscore::parse_datakey_bytes("1025", plain).error().code(), plain);
   EXPECT_EQ(kmscore::parse_datakey_bytes("", plain).error().code(), plain);
@@ -233,6 +233,6 @@ TEST(ValidateTest, PendingDays) {
 static_assert(kmscore::check_key_id("0d0466b0-e727-4d9c-b35d-f84bb474a37f").has_value());
 static_assert(!kmscore::check_key_description("\xC0\xAF").has_value());
 static_assert(kmscore::check_sequence("919c82d4-8046-4722-9094-35c3c6524cff").has_value());
-static_assert(*kmscore::parse_datakey_length("64", datakey_length_policy::range) == 64);
+static_assert(kmscore::parse_datakey_length("64", datakey_length_policy::range)->bits() == 64);
 
 }  // namespace

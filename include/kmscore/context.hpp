@@ -81,7 +81,7 @@ class encryption_context {
     auto read_string = [&](std::string& text) {
       std::size_t size = 0;
       if (!read_u16(size) || bytes.size() - at < size) return false;
-      text.assign(reinterpret_cast<const char*>(bytes.data() + at), size);  // NOLINT
+      text.assign(as_chars(bytes.subspan(at, size)));
       at += size;
       return true;
     };

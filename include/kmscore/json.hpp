@@ -30,10 +30,7 @@ inline constexpr std::size_t default_max_body_size = std::size_t{64} * 1024;
 struct http_response {
   int status = 200;
   secret_bytes body;
-  [[nodiscard]] std::string_view text() const noexcept {
-    const auto bytes = body.expose();
-    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};  // NOLINT
-  }
+  [[nodiscard]] std::string_view text() const noexcept { return as_chars(body.expose()); }
 };
 
 namespace detail {

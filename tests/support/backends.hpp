@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace kmscore_test {
 
@@ -34,5 +35,24 @@ class fixed_rng : public Backend {
 };
 
 static_assert(kmscore::crypto_backend<fixed_rng<cryptopp>>);
+
+// Wraps a backend and hands out exactly the bytes a test scripted (e.g. the salt of a frozen
+// known answer), then fails: the library draws salts itself, so this is how a test fixes one.
+template <class Backend>
+class scripted_rng : public Backend {
+ public:
+  static constexpr std::string_view name = "scripted_rng";
+  explicit scripted_rng(kmscore::byte_span script) : script_{script.begin(), script.end()} {}
+
+  [[nodiscard]] kmscore::result<void> random_bytes(kmscore::mutable_byte_span out) noexcept {
+    if (script_.size() - used_ < out.size()) return kmscore::errc::kms_error;
+    for (auto& b : out) b = script_[used_++];
+    return {};
+  }
+
+ private:
+  std::vector<kmscore::byte> script_;
+  std::size_t used_ = 0;
+};
 
 }  // namespace kmscore_test

@@ -11,7 +11,7 @@
 // whole action, so concurrent processes neither lose updates nor create an alias twice.
 #pragma once
 
-#include <kmscore/key_record_store.hpp>
+#include <kmscore/key_record_codec.hpp>
 #include <kmscore/key_store.hpp>
 
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 // Data-key operations: CMK checks in documented order, round trips, digests, batch, and the
 // allocation-free hot path.
-#include <kmscore/data_key.hpp>
+#include <kmscore/datakey.hpp>
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -39,7 +39,7 @@ constexpr const char* key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
 
 kmscore::master_key make_cmk(key_spec spec, std::size_t material_size, kmscore::byte fill = 9) {
   kmscore::master_key cmk;
-  cmk.key_id = key_id;
+  cmk.key_id = *kmscore::key_id::parse(key_id);
   cmk.spec = spec;
   cmk.state = key_state::enabled;
   cmk.material_versions.emplace_back(std::vector<kmscore::byte>(material_size, fill));
@@ -54,14 +54,29 @@ kmscore::create_datakey_params datakey_params(const char* bits = "512") {
   return *kmscore::validate(request);
 }
 
-kmscore::decrypt_datakey_params decrypt_params(const std::string& cipher_text,
-                                               const char* length = "64") {
+kmscore::decrypt_datakey_request decrypt_request(const std::string& cipher_text,
+                                                 const char* length = "64") {
   kmscore::decrypt_datakey_request request;
   request.key_id = key_id;
   request.cipher_text = cipher_text;
   request.datakey_cipher_length = length;
   request.encryption_context = {{{"Key1", "Value1"}}};
-  return *kmscore::validate(request);
+  return request;
+}
+
+kmscore::decrypt_datakey_params decrypt_params(const std::string& cipher_text,
+                                               const char* length = "64") {
+  return *kmscore::validate(decrypt_request(cipher_text, length));
+}
+
+// The first failure of decrypt-datakey as the service runs it: validation, then the CMK.
+template <class Backend>
+std::string decrypt_error(Backend& backend, const kmscore::master_key& cmk,
+                          const std::string& cipher_text, const char* length = "64") {
+  const auto params = kmscore::validate(decrypt_request(cipher_text, length));
+  if (!params) return std::string{params.error().code_string()};
+  const auto opened = kmscore::decrypt_datakey(backend, cmk, *params);
+  return opened ? "ok" : std::string{opened.error().code_string()};
 }
 
 std::string openssl_digest_hex(const char* name, const std::vector<kmscore::byte>& data) {
@@ -75,8 +90,6 @@ std::string openssl_digest_hex(const char* name, const std::vector<kmscore::byte
 TEST(DataKeyTest, MasterKeyChecksInDocumentedOrder) {
   kmscore_test::combined backend;
   const auto params = datakey_params();
-  EXPECT_EQ(kmscore::create_datakey(backend, nullptr, params).error().code_string(), "KMS.0207");
-  EXPECT_EQ(kmscore::create_datakey(backend, nullptr, params).error().http_status(), 404);
   auto cmk = make_cmk(key_spec::aes_256, 32);
   const std::pair<key_state, const char*> states[] = {
       {key_state::disabled, "KMS.0209"},
@@ -86,24 +99,43 @@ TEST(DataKeyTest, MasterKeyChecksInDocumentedOrder) {
   };
   for (const auto& [state, code] : states) {
     cmk.state = state;
-    EXPECT_EQ(kmscore::create_datakey(backend, &cmk, params).error().code_string(), code);
+    EXPECT_EQ(kmscore::create_datakey(backend, cmk, params).error().code_string(), code);
   }
   cmk.state = key_state::enabled;
-  EXPECT_TRUE(kmscore::create_datakey(backend, &cmk, params));
+  EXPECT_TRUE(kmscore::create_datakey(backend, cmk, params));
   for (const auto spec : {key_spec::rsa_2048, key_spec::ec_p256, key_spec::sm2}) {
     auto asymmetric = make_cmk(spec, 0);
-    EXPECT_EQ(kmscore::create_datakey(backend, &asymmetric, params).error().code_string(),
+    EXPECT_EQ(kmscore::create_datakey(backend, asymmetric, params).error().code_string(),
               "KMS.0325");
     asymmetric.state = key_state::disabled;  // state is checked before the spec
-    EXPECT_EQ(kmscore::create_datakey(backend, &asymmetric, params).error().code_string(),
+    EXPECT_EQ(kmscore::create_datakey(backend, asymmetric, params).error().code_string(),
               "KMS.0209");
+  }
+}
+
+// Every material version must be exactly the spec's size; anything else is 500, nothing sealed.
+TEST(DataKeyTest, MaterialOfTheWrongSizeIsRefused) {
+  kmscore_test::cryptopp backend;
+  const auto params = datakey_params();
+  for (const auto& [spec, good] :
+       {std::pair{key_spec::aes_256, std::size_t{32}}, std::pair{key_spec::sm4, std::size_t{16}}}) {
+    EXPECT_TRUE(kmscore::create_datakey(backend, make_cmk(spec, good), params));
+    for (const std::size_t size : {std::size_t{0}, good - 1, good + 1}) {
+      const auto made = kmscore::create_datakey(backend, make_cmk(spec, size), params);
+      ASSERT_FALSE(made) << size;
+      EXPECT_EQ(made.error().code_string(), "KMS.0101");
+      EXPECT_EQ(made.error().http_status(), 500);
+    }
+    auto rotated = make_cmk(spec, good);  // a bad older version spoils the key too
+    rotated.material_versions.insert(rotated.material_versions.begin(), kmscore::secret_bytes{});
+    EXPECT_EQ(kmscore::create_datakey(backend, rotated, params).error().code_string(), "KMS.0101");
   }
 }
 
 TEST(DataKeyTest, BackendThatCannotServeTheSpecIs500) {
   kmscore_test::sodium sodium;
   const auto sm4 = make_cmk(key_spec::sm4, 16);
-  const auto made = kmscore::create_datakey(sodium, &sm4, datakey_params());
+  const auto made = kmscore::create_datakey(sodium, sm4, datakey_params());
   ASSERT_FALSE(made);
   EXPECT_EQ(made.error().code_string(), "KMS.0101");
   EXPECT_EQ(made.error().http_status(), 500);
@@ -114,7 +146,7 @@ void create_then_decrypt(Backend& backend, key_spec spec, std::size_t material,
                          const char* digest) {
   const auto cmk = make_cmk(spec, material);
   for (const char* bits : {"8", "128", "512", "8192"}) {
-    const auto made = kmscore::create_datakey(backend, &cmk, datakey_params(bits));
+    const auto made = kmscore::create_datakey(backend, cmk, datakey_params(bits));
     ASSERT_TRUE(made) << bits;
     const std::size_t bytes = std::stoul(bits) / 8;
     EXPECT_EQ(made->key_id, key_id);
@@ -122,10 +154,10 @@ void create_then_decrypt(Backend& backend, key_spec spec, std::size_t material,
     EXPECT_EQ(made->cipher_text.size(), 2 * kmscore::envelope_size(bytes));
     for (const char c : made->cipher_text) EXPECT_FALSE(c >= 'a' && c <= 'f');  // uppercase
     const auto opened = kmscore::decrypt_datakey(
-        backend, &cmk, decrypt_params(made->cipher_text, std::to_string(bytes).c_str()));
+        backend, cmk, decrypt_params(made->cipher_text, std::to_string(bytes).c_str()));
     ASSERT_TRUE(opened) << opened.error().message();
     EXPECT_EQ(opened->data_key.expose_text(), made->plain_text.expose_text());
-    EXPECT_EQ(opened->datakey_length, bytes);
+    EXPECT_EQ(opened->size.bytes(), bytes);
     const auto dek = kmscore_test::unhex(made->plain_text.expose_text());
     EXPECT_EQ(opened->datakey_dgst, openssl_digest_hex(digest, dek));
   }
@@ -147,8 +179,8 @@ TEST(DataKeyTest, CreateThenDecryptOnEveryBackend) {
 TEST(DataKeyTest, DataKeysAreFreshEachTime) {
   kmscore_test::combined backend;
   const auto cmk = make_cmk(key_spec::aes_256, 32);
-  const auto a = kmscore::create_datakey(backend, &cmk, datakey_params());
-  const auto b = kmscore::create_datakey(backend, &cmk, datakey_params());
+  const auto a = kmscore::create_datakey(backend, cmk, datakey_params());
+  const auto b = kmscore::create_datakey(backend, cmk, datakey_params());
   EXPECT_NE(a->plain_text.expose_text(), b->plain_text.expose_text());
   EXPECT_NE(a->cipher_text, b->cipher_text);
 }
@@ -156,10 +188,10 @@ TEST(DataKeyTest, DataKeysAreFreshEachTime) {
 TEST(DataKeyTest, WithoutPlaintextOpensToo) {
   kmscore_test::cryptopp backend;
   const auto cmk = make_cmk(key_spec::aes_256, 32);
-  const auto made = kmscore::create_datakey_without_plaintext(backend, &cmk, datakey_params());
+  const auto made = kmscore::create_datakey_without_plaintext(backend, cmk, datakey_params());
   ASSERT_TRUE(made);
   EXPECT_EQ(made->cipher_text.size(), 2 * 188U);
-  EXPECT_TRUE(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(made->cipher_text)));
+  EXPECT_TRUE(kmscore::decrypt_datakey(backend, cmk, decrypt_params(made->cipher_text)));
 }
 
 kmscore::encrypt_datakey_params encrypt_params(const std::vector<kmscore::byte>& dek,
@@ -179,17 +211,17 @@ TEST(DataKeyTest, EncryptDatakeyChecksTheDigest) {
        {std::tuple{key_spec::aes_256, 32U, "SHA256"}, std::tuple{key_spec::sm4, 16U, "SM3"}}) {
     const auto cmk = make_cmk(spec, size);
     const auto sealed = kmscore::encrypt_datakey(
-        backend, &cmk, encrypt_params(dek, openssl_digest_hex(digest, dek)));
+        backend, cmk, encrypt_params(dek, openssl_digest_hex(digest, dek)));
     ASSERT_TRUE(sealed);
-    EXPECT_EQ(sealed->datakey_length, 64U);
+    EXPECT_EQ(sealed->size.bytes(), 64U);
     const auto opened =
-        kmscore::decrypt_datakey(backend, &cmk, decrypt_params(sealed->cipher_text));
+        kmscore::decrypt_datakey(backend, cmk, decrypt_params(sealed->cipher_text));
     ASSERT_TRUE(opened);
     EXPECT_EQ(opened->data_key.expose_text(), kmscore::hex_encode(dek));
     // The other hash, or a corrupted digest, is refused.
     const char* other = std::string{digest} == "SHA256" ? "SM3" : "SHA256";
     EXPECT_EQ(
-        kmscore::encrypt_datakey(backend, &cmk, encrypt_params(dek, openssl_digest_hex(other, dek)))
+        kmscore::encrypt_datakey(backend, cmk, encrypt_params(dek, openssl_digest_hex(other, dek)))
             .error()
             .code_string(),
         "KMS.2103");
@@ -199,57 +231,43 @@ TEST(DataKeyTest, EncryptDatakeyChecksTheDigest) {
 TEST(DataKeyTest, DecryptDatakeyFieldErrors) {
   kmscore_test::combined backend;
   const auto cmk = make_cmk(key_spec::aes_256, 32);
-  const auto made = kmscore::create_datakey(backend, &cmk, datakey_params());
+  const auto made = kmscore::create_datakey(backend, cmk, datakey_params());
   ASSERT_TRUE(made);
-  EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(made->cipher_text, "32"))
-                .error()
-                .code_string(),
-            "KMS.2204");
+  EXPECT_EQ(decrypt_error(backend, cmk, made->cipher_text), "ok");
+  EXPECT_EQ(decrypt_error(backend, cmk, made->cipher_text, "32"), "KMS.2204");
   auto other_id = made->cipher_text;  // the key_id inside differs from the request's
   other_id[2 * (4 + 112) + 1] = '3';  // '0' (30) becomes '3' (33)
-  EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(other_id)).error().code_string(),
-            "KMS.2201");
-  EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(made->cipher_text + "00"))
-                .error()
-                .code_string(),
-            "KMS.2201");
+  EXPECT_EQ(decrypt_error(backend, cmk, other_id), "KMS.2201");
+  EXPECT_EQ(decrypt_error(backend, cmk, made->cipher_text + "00"), "KMS.2201");
   auto tampered = made->cipher_text;
   tampered[40] = tampered[40] == 'A' ? 'B' : 'A';
-  EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(tampered)).error().code_string(),
-            "KMS.2203");
-  auto wrong_cmk = make_cmk(key_spec::aes_256, 32, 10);
-  EXPECT_EQ(kmscore::decrypt_datakey(backend, &wrong_cmk, decrypt_params(made->cipher_text))
-                .error()
-                .code_string(),
-            "KMS.2203");
-  EXPECT_EQ(kmscore::decrypt_datakey(backend, nullptr, decrypt_params(made->cipher_text))
-                .error()
-                .code_string(),
-            "KMS.0207");
+  EXPECT_EQ(decrypt_error(backend, cmk, tampered), "KMS.2203");
+  const auto wrong_cmk = make_cmk(key_spec::aes_256, 32, 10);
+  EXPECT_EQ(decrypt_error(backend, wrong_cmk, made->cipher_text), "KMS.2203");
+  const auto sm4_cmk = make_cmk(key_spec::sm4, 16);  // an AES envelope under an SM4 key
+  EXPECT_EQ(decrypt_error(backend, sm4_cmk, made->cipher_text), "KMS.2201");
 }
 
 TEST(DataKeyTest, ServiceVersion2BlobIsRecognisedButNotDecrypted) {
   kmscore_test::combined backend;
   const auto cmk = make_cmk(key_spec::aes_256, 32);
-  const std::string seed = kmscore_test::seed_cipher_text;
-  EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(seed)).error().code_string(),
-            "KMS.2201");
+  EXPECT_EQ(decrypt_error(backend, cmk, kmscore_test::seed_cipher_text), "KMS.2201");
 }
 
 TEST(DataKeyTest, RotationOpensOldEnvelopesWithTheirVersion) {
   kmscore_test::combined backend;
   auto cmk = make_cmk(key_spec::aes_256, 32, 1);
-  const auto old_blob = kmscore::create_datakey(backend, &cmk, datakey_params());
+  const auto old_blob = kmscore::create_datakey(backend, cmk, datakey_params());
   cmk.material_versions.emplace_back(std::vector<kmscore::byte>(32, 2));  // rotate
-  const auto new_blob = kmscore::create_datakey(backend, &cmk, datakey_params());
+  const auto new_blob = kmscore::create_datakey(backend, cmk, datakey_params());
   const auto old_view = kmscore_test::unhex(old_blob->cipher_text);
   const auto new_view = kmscore_test::unhex(new_blob->cipher_text);
-  EXPECT_EQ(kmscore::parse_envelope(old_view)->key_version, 0U);
-  EXPECT_EQ(kmscore::parse_envelope(new_view)->key_version, 1U);
-  EXPECT_TRUE(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(old_blob->cipher_text)));
-  EXPECT_TRUE(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(new_blob->cipher_text)));
+  EXPECT_EQ(kmscore::parse_envelope(old_view)->key_version(), 0U);
+  EXPECT_EQ(kmscore::parse_envelope(new_view)->key_version(), 1U);
+  EXPECT_TRUE(kmscore::decrypt_datakey(backend, cmk, decrypt_params(old_blob->cipher_text)));
+  EXPECT_TRUE(kmscore::decrypt_datakey(backend, cmk, decrypt_params(new_blob->cipher_text)));
   cmk.material_versions.pop_back();  // an envelope naming a version the key lacks
-  EXPECT_EQ(kmscore::decrypt_datakey(backend, &cmk, decrypt_params(new_blob->cipher_text))
+  EXPECT_EQ(kmscore::decrypt_datakey(backend, cmk, decrypt_params(new_blob->cipher_text))
                 .error()
                 .code_string(),
             "KMS.2203");
@@ -258,14 +276,14 @@ TEST(DataKeyTest, RotationOpensOldEnvelopesWithTheirVersion) {
 TEST(DataKeyTest, BatchMakesDistinctOpenableKeys) {
   kmscore_test::combined backend;
   const auto cmk = make_cmk(key_spec::sm4, 16);
-  const auto batch = kmscore::create_datakeys(backend, &cmk, datakey_params("256"), 50);
+  const auto batch = kmscore::create_datakeys(backend, cmk, datakey_params("256"), 50);
   ASSERT_TRUE(batch);
   ASSERT_EQ(batch->size(), 50U);
   std::set<std::string> seen;
   for (const auto& made : *batch) {
     EXPECT_TRUE(seen.insert(std::string{made.plain_text.expose_text()}).second);
     const auto opened =
-        kmscore::decrypt_datakey(backend, &cmk, decrypt_params(made.cipher_text, "32"));
+        kmscore::decrypt_datakey(backend, cmk, decrypt_params(made.cipher_text, "32"));
     ASSERT_TRUE(opened);
     EXPECT_EQ(opened->data_key.expose_text(), made.plain_text.expose_text());
   }
@@ -275,7 +293,7 @@ template <class Backend>
 std::size_t allocations_per_key() {
   Backend backend;
   const auto cmk = make_cmk(key_spec::aes_256, 32);
-  auto sealer = kmscore::datakey_sealer<Backend>::make(backend, &cmk);
+  auto sealer = kmscore::datakey_sealer<Backend>::make(backend, cmk);
   EXPECT_TRUE(sealer);
   const auto context = *kmscore::encryption_context::make({{"k", "v"}});
   std::array<kmscore::byte, 64> dek{};
@@ -321,7 +339,7 @@ TEST(DataKeyTest, CallerBufferPathAllocatesNothingPerKey) {
   // keep their key schedules in heap SecBlocks, so its backend does allocate).
   kmscore_test::sodium backend;
   const auto cmk = make_cmk(key_spec::aes_256, 32);
-  auto sealer = kmscore::datakey_sealer<kmscore_test::sodium>::make(backend, &cmk);
+  auto sealer = kmscore::datakey_sealer<kmscore_test::sodium>::make(backend, cmk);
   ASSERT_TRUE(sealer);
   const auto context = *kmscore::encryption_context::make({{"k", "v"}});
   std::array<kmscore::byte, 64> dek{};
@@ -336,8 +354,8 @@ TEST(DataKeyTest, FixedRngMakesCreateDatakeyReproducible) {
   const auto cmk = make_cmk(key_spec::aes_256, 32);
   kmscore_test::fixed_rng<kmscore_test::cryptopp> first{5};
   kmscore_test::fixed_rng<kmscore_test::cryptopp> second{5};
-  const auto a = kmscore::create_datakey(first, &cmk, datakey_params());
-  const auto b = kmscore::create_datakey(second, &cmk, datakey_params());
+  const auto a = kmscore::create_datakey(first, cmk, datakey_params());
+  const auto b = kmscore::create_datakey(second, cmk, datakey_params());
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->cipher_text, b->cipher_text);
   // The DEK is the first 64 bytes the RNG gave: 05 06 07 ...
