@@ -4,8 +4,8 @@
 // Every benchmark checks a correct result before timing. scripts/bench prints the table.
 #include <kmscore/backend/combined.hpp>
 #include <kmscore/backend/cryptopp.hpp>
-#include <kmscore/backend/sodium_cryptopp.hpp>
 #include <kmscore/backend/sodium.hpp>
+#include <kmscore/backend/sodium_cryptopp.hpp>
 #include <kmscore/kmscore.hpp>
 
 #include <benchmark/benchmark.h>

@@ -16,8 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<kmscore::byte> rebuilt(size);
     std::copy(view->body().begin(), view->body().end(), rebuilt.begin() + 4);
     std::copy(view->tag().begin(), view->tag().end(), rebuilt.end() - 32);
-    (void)kmscore::detail::write_envelope_frame(view->version(), view->key_id(), view->key_version(),
-                                                rebuilt);
+    (void)kmscore::detail::write_envelope_frame(view->version(), view->key_id(),
+                                                view->key_version(), rebuilt);
     FUZZ_CHECK(std::equal(rebuilt.begin(), rebuilt.end(), blob.begin(), blob.end()));
     if (view->suite() != kmscore::envelope_suite::none) {
       FUZZ_CHECK(view->datakey_bytes() >= 1 && view->datakey_bytes() <= limit);

@@ -14,8 +14,8 @@
 namespace {
 
 using kmscore::byte;
-using kmscore::errc;
 using kmscore::envelope_suite;
+using kmscore::errc;
 
 const kmscore::key_id id = *kmscore::key_id::parse("0d0466b0-e727-4d9c-b35d-f84bb474a37f");
 
@@ -30,7 +30,7 @@ TEST(BoundsTest, HexEncodeNeedsExactlyTwiceTheInput) {
   const std::vector<byte> in(8, 0xAB);
   std::vector<char> out(17, '.');
   EXPECT_TRUE(kmscore::hex_encode(in, std::span<char>{out}.first(16)));
-  EXPECT_FALSE(kmscore::hex_encode(in, out));                        // one past
+  EXPECT_FALSE(kmscore::hex_encode(in, out));                             // one past
   EXPECT_FALSE(kmscore::hex_encode(in, std::span<char>{out}.first(15)));  // one short
   EXPECT_EQ(out[16], '.');
 }
@@ -61,19 +61,19 @@ TEST(BoundsTest, ParseEnvelopeAtTheLargestBlobAndOnePast) {
     std::copy(text.begin(), text.end(), out.end() - 72);
     return kmscore::byte_span{out};
   };
-  EXPECT_TRUE(kmscore::parse_envelope(frame(kmscore::max_envelope_size),
-                                      kmscore::max_envelope_payload));
-  EXPECT_EQ(kmscore::parse_envelope(frame(kmscore::max_envelope_size + 1),
-                                    kmscore::max_envelope_payload)
-                .error()
-                .code(),
-            errc::invalid_cipher_text);
+  EXPECT_TRUE(
+      kmscore::parse_envelope(frame(kmscore::max_envelope_size), kmscore::max_envelope_payload));
+  EXPECT_EQ(
+      kmscore::parse_envelope(frame(kmscore::max_envelope_size + 1), kmscore::max_envelope_payload)
+          .error()
+          .code(),
+      errc::invalid_cipher_text);
   // A payload limit beyond what the format can carry is the caller's mistake.
-  EXPECT_EQ(kmscore::parse_envelope(frame(kmscore::max_envelope_size),
-                                    kmscore::max_envelope_payload + 1)
-                .error()
-                .code(),
-            errc::kms_error);
+  EXPECT_EQ(
+      kmscore::parse_envelope(frame(kmscore::max_envelope_size), kmscore::max_envelope_payload + 1)
+          .error()
+          .code(),
+      errc::kms_error);
   // Data-key parsing stops at 1024-byte DEKs.
   EXPECT_TRUE(kmscore::parse_envelope(frame(kmscore::max_datakey_envelope_size)));
   EXPECT_FALSE(kmscore::parse_envelope(frame(kmscore::max_datakey_envelope_size + 1)));
@@ -82,8 +82,8 @@ TEST(BoundsTest, ParseEnvelopeAtTheLargestBlobAndOnePast) {
 template <class Backend>
 void seal_and_open_check_their_buffers() {
   Backend backend;
-  auto key = kmscore::envelope_key<Backend>::derive(
-      backend, envelope_suite::aes256_gcm_hmac_sha256, std::vector<byte>(32, 1), id, 0);
+  auto key = kmscore::envelope_key<Backend>::derive(backend, envelope_suite::aes256_gcm_hmac_sha256,
+                                                    std::vector<byte>(32, 1), id, 0);
   ASSERT_TRUE(key);
   const kmscore::encryption_context context;
   const std::size_t max = kmscore::max_envelope_payload;
@@ -102,16 +102,15 @@ void seal_and_open_check_their_buffers() {
 
   // open: the output must be exactly the envelope's DEK size.
   std::vector<byte> blob(kmscore::envelope_size(kmscore::max_datakey_bytes));
-  ASSERT_TRUE(key->seal(backend, std::span{payload}.first(kmscore::max_datakey_bytes), context,
-                        blob));
+  ASSERT_TRUE(
+      key->seal(backend, std::span{payload}.first(kmscore::max_datakey_bytes), context, blob));
   const auto view = kmscore::parse_envelope(blob);
   ASSERT_TRUE(view);
   std::vector<byte> dek(kmscore::max_datakey_bytes + 1, 0);
-  EXPECT_TRUE(key->open(backend, *view, context,
-                        std::span{dek}.first(kmscore::max_datakey_bytes)));
+  EXPECT_TRUE(key->open(backend, *view, context, std::span{dek}.first(kmscore::max_datakey_bytes)));
   EXPECT_FALSE(key->open(backend, *view, context, dek));
-  EXPECT_FALSE(key->open(backend, *view, context,
-                         std::span{dek}.first(kmscore::max_datakey_bytes - 1)));
+  EXPECT_FALSE(
+      key->open(backend, *view, context, std::span{dek}.first(kmscore::max_datakey_bytes - 1)));
 }
 
 TEST(BoundsTest, SealAndOpenCheckTheirBuffersOnEveryBackend) {
@@ -135,8 +134,9 @@ void sealer_checks_its_buffers() {
   EXPECT_TRUE(sealer->create_into(dek_max, context, envelope_max));
   EXPECT_EQ(sealer->create_into(dek, context, envelope).error().code(), errc::kms_error);
   EXPECT_EQ(sealer->create_into(dek_max, context, envelope).error().code(), errc::kms_error);
-  EXPECT_EQ(sealer->create_into(std::span{dek}.first(0), context,
-                                std::span{envelope}.first(kmscore::envelope_size(0)))
+  EXPECT_EQ(sealer
+                ->create_into(std::span{dek}.first(0), context,
+                              std::span{envelope}.first(kmscore::envelope_size(0)))
                 .error()
                 .code(),
             errc::kms_error);

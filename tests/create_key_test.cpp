@@ -183,7 +183,7 @@ TEST(CreateKeyTest, HundredThousandKeyIdsAreUniqueVersion4) {
     ASSERT_TRUE(parsed);
     const std::string id = parsed->str();
     ASSERT_TRUE(seen.insert(id).second) << id;
-    ASSERT_EQ(id[14], '4') << id;                                   // version 4
+    ASSERT_EQ(id[14], '4') << id;                                    // version 4
     ASSERT_NE(std::string{"89ab"}.find(id[19]), std::string::npos);  // RFC 9562 variant
     if (i % 1000 == 0) {  // the documented pattern, checked by an independent matcher
       ASSERT_TRUE(std::regex_match(id, documented)) << id;

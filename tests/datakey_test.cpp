@@ -11,9 +11,6 @@
 #include <set>
 #include <string>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "support/backends.hpp"
 #include "support/hex.hpp"
 #include "support/seed.hpp"
@@ -214,8 +211,7 @@ TEST(DataKeyTest, EncryptDatakeyChecksTheDigest) {
         backend, cmk, encrypt_params(dek, openssl_digest_hex(digest, dek)));
     ASSERT_TRUE(sealed);
     EXPECT_EQ(sealed->size.bytes(), 64U);
-    const auto opened =
-        kmscore::decrypt_datakey(backend, cmk, decrypt_params(sealed->cipher_text));
+    const auto opened = kmscore::decrypt_datakey(backend, cmk, decrypt_params(sealed->cipher_text));
     ASSERT_TRUE(opened);
     EXPECT_EQ(opened->data_key.expose_text(), kmscore::hex_encode(dek));
     // The other hash, or a corrupted digest, is refused.
@@ -306,32 +302,6 @@ std::size_t allocations_per_key() {
 
 TEST(DataKeyTest, FastBackendCallerBufferPathAllocatesNothing) {
   EXPECT_EQ(allocations_per_key<kmscore_test::sodium_cryptopp>(), 0U);
-}
-
-TEST(DataKeyTest, BatchedRandomnessIsNotSharedAcrossFork) {
-  kmscore_test::sodium_cryptopp backend;
-  std::array<kmscore::byte, 32> first{};
-  ASSERT_TRUE(backend.random_bytes(first));  // fills this thread's buffer
-  int pipe_fds[2];
-  ASSERT_EQ(::pipe(pipe_fds), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    std::array<kmscore::byte, 32> drawn{};
-    (void)backend.random_bytes(drawn);
-    const auto written = ::write(pipe_fds[1], drawn.data(), drawn.size());
-    ::_exit(written == 32 ? 0 : 1);
-  }
-  std::array<kmscore::byte, 32> in_parent{};
-  ASSERT_TRUE(backend.random_bytes(in_parent));
-  std::array<kmscore::byte, 32> in_child{};
-  ASSERT_EQ(::read(pipe_fds[0], in_child.data(), in_child.size()), 32);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  ::close(pipe_fds[0]);
-  ::close(pipe_fds[1]);
-  EXPECT_NE(in_parent, in_child) << "parent and child drew the same buffered bytes";
-  EXPECT_NE(first, in_parent);
 }
 
 TEST(DataKeyTest, CallerBufferPathAllocatesNothingPerKey) {

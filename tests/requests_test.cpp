@@ -311,9 +311,9 @@ static_assert(!std::is_default_constructible_v<kmscore::decrypt_datakey_params>)
 static_assert(!std::is_default_constructible_v<kmscore::key_id_params>);
 static_assert(!std::is_default_constructible_v<kmscore::schedule_key_deletion_params>);
 static_assert(!std::is_aggregate_v<kmscore::create_datakey_params>);
-static_assert(!std::is_constructible_v<kmscore::create_datakey_params, kmscore::key_id,
-                                       kmscore::datakey_size, kmscore::encryption_context,
-                                       kmscore::optional_field>);
+static_assert(
+    !std::is_constructible_v<kmscore::create_datakey_params, kmscore::key_id, kmscore::datakey_size,
+                             kmscore::encryption_context, kmscore::optional_field>);
 static_assert(!std::is_constructible_v<kmscore::datakey_size, std::size_t>);
 static_assert(!std::is_copy_constructible_v<kmscore::decrypt_datakey_params>);
 static_assert(!std::is_constructible_v<kmscore::key_id, std::string>);

@@ -110,7 +110,8 @@ TEST(SealTest, BlobsOpenAcrossBackends) {
 TEST(SealTest, MaterialOfTheWrongSizeIsRefused) {
   kmscore_test::cryptopp backend;
   using key = kmscore::envelope_key<kmscore_test::cryptopp>;
-  EXPECT_TRUE(key::derive(backend, envelope_suite::aes256_gcm_hmac_sha256, filled(32, 1), key_id, 0));
+  EXPECT_TRUE(
+      key::derive(backend, envelope_suite::aes256_gcm_hmac_sha256, filled(32, 1), key_id, 0));
   EXPECT_TRUE(key::derive(backend, envelope_suite::sm4_gcm_hmac_sm3, filled(16, 1), key_id, 0));
   for (const std::size_t size : {0U, 16U, 31U, 33U, 64U}) {
     const auto refused =

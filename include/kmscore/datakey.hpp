@@ -59,7 +59,7 @@ namespace detail {
 // byte used is written by the RNG first, and the whole draw is wiped after use.
 struct datakey_draw {
   static constexpr std::size_t capacity = max_datakey_bytes + envelope_salt_size;
-  std::array<byte, capacity> bytes;  // NOLINT(cppcoreguidelines-pro-type-member-init): see above
+  std::array<byte, capacity> bytes;
 };
 }  // namespace detail
 
@@ -71,10 +71,9 @@ class datakey_sealer {
     KMSCORE_TRY(check_datakey_master_key(cmk));
     const auto suite = spec_policy(cmk.spec).suite;
     if (!backend.supports(suite)) return errc::kms_error;
-    KMSCORE_TRY_ASSIGN(auto key,
-                       envelope_key<Backend>::derive(backend, suite,
-                                                     cmk.material_versions.back().expose(),
-                                                     cmk.key_id, cmk.current_version()));
+    KMSCORE_TRY_ASSIGN(auto key, envelope_key<Backend>::derive(
+                                     backend, suite, cmk.material_versions.back().expose(),
+                                     cmk.key_id, cmk.current_version()));
     return datakey_sealer{backend, std::move(key)};
   }
 
@@ -100,8 +99,8 @@ class datakey_sealer {
   // envelope are made on the stack; only the three response strings are allocated.
   [[nodiscard]] result<create_datakey_response> create(const create_datakey_params& params) {
     detail::datakey_draw draw;
-    const auto drawn = mutable_byte_span{draw.bytes}.first(params.size().bytes() +
-                                                           envelope_salt_size);
+    const auto drawn =
+        mutable_byte_span{draw.bytes}.first(params.size().bytes() + envelope_salt_size);
     auto made = backend_->random_bytes(drawn);
     auto response = made ? respond(drawn, params) : result<create_datakey_response>{made.error()};
     detail::secure_wipe(drawn.data(), drawn.size());
@@ -117,7 +116,7 @@ class datakey_sealer {
     static_assert(chunk_bytes >= detail::datakey_draw::capacity);
     const std::size_t per_key = params.size().bytes() + envelope_salt_size;
     const std::size_t per_draw = chunk_bytes / per_key;
-    std::array<byte, chunk_bytes> draw;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+    std::array<byte, chunk_bytes> draw;
     std::vector<create_datakey_response> made;
     made.reserve(count);
     while (made.size() < count) {
@@ -167,7 +166,7 @@ class datakey_sealer {
   [[nodiscard]] result<create_datakey_response> respond(byte_span drawn,
                                                         const create_datakey_params& params) {
     const auto dek = drawn.first(params.size().bytes());
-    std::array<byte, max_datakey_envelope_size> envelope;  // NOLINT: filled by the seal
+    std::array<byte, max_datakey_envelope_size> envelope;
     const auto blob = mutable_byte_span{envelope}.first(envelope_size(dek.size()));
     KMSCORE_TRY(key_.seal_with_salt(*backend_, dek,
                                     drawn.subspan(dek.size()).template first<envelope_salt_size>(),
@@ -242,9 +241,10 @@ template <crypto_backend Backend>
   if (view.suite() != suite) return errc::invalid_cipher_text;
   if (!backend.supports(suite)) return errc::kms_error;
   if (view.key_version() >= cmk.material_versions.size()) return errc::decrypt_failed;
-  KMSCORE_TRY_ASSIGN(auto key, envelope_key<Backend>::derive(
-                                   backend, suite, cmk.material_versions[view.key_version()].expose(),
-                                   cmk.key_id, view.key_version()));
+  KMSCORE_TRY_ASSIGN(
+      auto key, envelope_key<Backend>::derive(backend, suite,
+                                              cmk.material_versions[view.key_version()].expose(),
+                                              cmk.key_id, view.key_version()));
   secret_bytes dek{params.size().bytes()};
   KMSCORE_TRY(key.open(backend, view, params.context(), dek.expose()));
   std::array<byte, digest_size> digest{};

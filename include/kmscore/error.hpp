@@ -116,9 +116,7 @@ static_assert(error_table_is_ordered(), "error_table must follow the order of er
 // A failure: the code, and the field it concerns when the message names one.
 class error {
  public:
-  constexpr error(errc code,
-                  std::string_view field = {}) noexcept  // NOLINT(google-explicit-constructor)
-      : code_{code}, field_{field} {}
+  constexpr error(errc code, std::string_view field = {}) noexcept : code_{code}, field_{field} {}
 
   [[nodiscard]] constexpr errc code() const noexcept { return code_; }
   [[nodiscard]] constexpr std::string_view field() const noexcept { return field_; }

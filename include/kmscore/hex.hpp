@@ -77,9 +77,7 @@ class secret_hex {
     (void)hex_encode(secret, as_writable_chars(text.chars_.expose()));  // sized above
     return text;
   }
-  [[nodiscard]] std::string_view expose_text() const noexcept {
-    return as_chars(chars_.expose());
-  }
+  [[nodiscard]] std::string_view expose_text() const noexcept { return as_chars(chars_.expose()); }
 
  private:
   explicit secret_hex(secret_bytes chars) noexcept : chars_{std::move(chars)} {}

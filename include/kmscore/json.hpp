@@ -169,7 +169,7 @@ inline constexpr std::string_view wrong_type_value = "\xFF";
 }
 
 [[nodiscard]] inline http_response respond(const nlohmann::ordered_json& body) {
-  return respond(200, body.dump());  // NOLINT(clang-analyzer-cplusplus.NewDeleteLeaks): moved out
+  return respond(200, body.dump());
 }
 
 // key_info: the fields key_record_fields marks for it, in its order.
@@ -191,8 +191,6 @@ inline constexpr std::string_view wrong_type_value = "\xFF";
 [[nodiscard]] inline http_response error_response(const error& failure) {
   const nlohmann::ordered_json body = {
       {"error", {{"error_code", failure.code_string()}, {"error_msg", failure.message()}}}};
-  // The analyzer loses track of the buffer moved into the response (LSan finds no leak).
-  // NOLINTNEXTLINE(clang-analyzer-cplusplus.NewDeleteLeaks)
   return detail::respond(failure.http_status(), body.dump());
 }
 
@@ -400,11 +398,11 @@ struct action_list {
       &Actions::template run<Backend>...};
 };
 
-using actions = action_list<action_create_key, action_create_datakey,
-                            action_create_datakey_without_plaintext, action_encrypt_datakey,
-                            action_decrypt_datakey, action_describe_key, action_list_keys,
-                            action_enable_key, action_disable_key, action_schedule_key_deletion,
-                            action_cancel_key_deletion>;
+using actions =
+    action_list<action_create_key, action_create_datakey, action_create_datakey_without_plaintext,
+                action_encrypt_datakey, action_decrypt_datakey, action_describe_key,
+                action_list_keys, action_enable_key, action_disable_key,
+                action_schedule_key_deletion, action_cancel_key_deletion>;
 
 }  // namespace detail
 

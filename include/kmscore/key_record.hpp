@@ -102,15 +102,20 @@ inline constexpr std::array<key_record_field, 13> key_record_fields{{
      }},
     {"key_description", true, [](const key_record& r) { return r.key_description; },
      [](std::string_view t, key_record& r) {
-       return detail::assign_if_valid(check_key_description(t).has_value(), t,
-                                      r.key_description);
+       return detail::assign_if_valid(check_key_description(t).has_value(), t, r.key_description);
      }},
     {"key_spec", true, [](const key_record& r) { return std::string{to_string(r.key.spec)}; },
-     [](std::string_view t, key_record& r) { return detail::assign_if(parse_key_spec(t), r.key.spec); }},
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if(parse_key_spec(t), r.key.spec);
+     }},
     {"key_usage", true, [](const key_record& r) { return std::string{to_string(r.usage)}; },
-     [](std::string_view t, key_record& r) { return detail::assign_if(parse_key_usage(t), r.usage); }},
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if(parse_key_usage(t), r.usage);
+     }},
     {"origin", true, [](const key_record& r) { return std::string{to_string(r.origin)}; },
-     [](std::string_view t, key_record& r) { return detail::assign_if(parse_key_origin(t), r.origin); }},
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if(parse_key_origin(t), r.origin);
+     }},
     {"key_state", true,
      [](const key_record& r) { return std::to_string(static_cast<int>(r.key.state)); },
      [](std::string_view t, key_record& r) {

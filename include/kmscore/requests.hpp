@@ -222,8 +222,7 @@ class encrypt_datakey_params {
   }
   encrypt_datakey_params params{id, size, secret_bytes{hex.size() / 2}};
   if (!hex_decode(hex, params.plain_.expose())) return errc::invalid_plain_text;
-  KMSCORE_TRY_ASSIGN(params.context_,
-                     detail::check_optional_context(request.encryption_context));
+  KMSCORE_TRY_ASSIGN(params.context_, detail::check_optional_context(request.encryption_context));
   KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
   params.sequence_ = request.sequence;
   return params;
@@ -284,8 +283,7 @@ class decrypt_datakey_params {
                                                           errc::invalid_datakey_cipher_length));
   decrypt_datakey_params params{id, size, std::vector<byte>(hex.size() / 2)};
   if (!hex_decode(hex, params.blob_)) return errc::invalid_cipher_text;
-  KMSCORE_TRY_ASSIGN(params.context_,
-                     detail::check_optional_context(request.encryption_context));
+  KMSCORE_TRY_ASSIGN(params.context_, detail::check_optional_context(request.encryption_context));
   KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
   params.sequence_ = request.sequence;
   // The envelope's own checks close the field checks (api.md: fields, then key, then crypto).

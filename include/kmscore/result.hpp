@@ -21,13 +21,11 @@ class [[nodiscard]] result {
  public:
   using value_type = T;
 
-  constexpr result(const T& value) : value_{value} {}  // NOLINT(google-explicit-constructor)
-  constexpr result(T&& value) noexcept(std::is_nothrow_move_constructible_v<T>)  // NOLINT
+  constexpr result(const T& value) : value_{value} {}
+  constexpr result(T&& value) noexcept(std::is_nothrow_move_constructible_v<T>)
       : value_{std::move(value)} {}
-  constexpr result(kmscore::error failure) noexcept  // NOLINT(google-explicit-constructor)
-      : error_{failure} {}
-  constexpr result(errc code) noexcept  // NOLINT(google-explicit-constructor)
-      : error_{code} {}
+  constexpr result(kmscore::error failure) noexcept : error_{failure} {}
+  constexpr result(errc code) noexcept : error_{code} {}
   template <class... Args>
   constexpr explicit result(std::in_place_t tag, Args&&... args)
       : value_{tag, std::forward<Args>(args)...} {}
@@ -72,10 +70,8 @@ class [[nodiscard]] result<void> {
   using value_type = void;
 
   constexpr result() noexcept = default;
-  constexpr result(kmscore::error failure) noexcept  // NOLINT(google-explicit-constructor)
-      : failed_{true}, error_{failure} {}
-  constexpr result(errc code) noexcept  // NOLINT(google-explicit-constructor)
-      : failed_{true}, error_{code} {}
+  constexpr result(kmscore::error failure) noexcept : failed_{true}, error_{failure} {}
+  constexpr result(errc code) noexcept : failed_{true}, error_{code} {}
 
   [[nodiscard]] constexpr bool has_value() const noexcept { return !failed_; }
   constexpr explicit operator bool() const noexcept { return has_value(); }

@@ -12,9 +12,9 @@
 // key_version and canonical context as associated data. The 32-byte tag is HMAC(commit key,
 // every preceding byte || context): key-committing and context-committing. Opening checks the
 // tag in constant time before decrypting anything. The salt is always drawn from the
-// backend's RNG inside the library: a caller-chosen (reused) salt would reuse key and nonce. An envelope_key holds derived secrets in
-// zeroizing storage; it may be reused for any number of envelopes and shared read-only
-// between threads (the backend decides the rest).
+// backend's RNG inside the library: a caller-chosen (reused) salt would reuse key and nonce. An
+// envelope_key holds derived secrets in zeroizing storage; it may be reused for any number of
+// envelopes and shared read-only between threads (the backend decides the rest).
 #pragma once
 
 #include <array>
@@ -79,8 +79,7 @@ class envelope_key {
     KMSCORE_TRY(detail::hkdf_expand(backend, *prk_key, info, commit.expose()));
     auto commit_key = backend.hmac_init(hash, commit.expose());
     if (!commit_key) return commit_key.error();
-    envelope_key key{
-        suite, *version, id, key_version, std::move(*prk_key), std::move(*commit_key)};
+    envelope_key key{suite, *version, id, key_version, std::move(*prk_key), std::move(*commit_key)};
     return key;
   }
 
@@ -146,9 +145,9 @@ class envelope_key {
   [[nodiscard]] cipher_id cipher() const noexcept { return suite_cipher(suite_); }
   [[nodiscard]] hash_id hash() const noexcept { return suite_hash(suite_); }
 
-  [[nodiscard]] result<void> derive_wrap_key(Backend& backend,
-                                             std::span<const byte, envelope_salt_size> salt,
-                                             secret_array<max_cipher_key_size>& wrap_key) const noexcept {
+  [[nodiscard]] result<void> derive_wrap_key(
+      Backend& backend, std::span<const byte, envelope_salt_size> salt,
+      secret_array<max_cipher_key_size>& wrap_key) const noexcept {
     const std::array<byte_span, 2> info{as_bytes(detail::wrap_label), salt};
     return detail::hkdf_expand(backend, prk_, info,
                                wrap_key.expose().first(cipher_key_size(cipher())));

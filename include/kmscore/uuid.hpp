@@ -66,7 +66,9 @@ class uuid {
   }
 
   [[nodiscard]] constexpr unsigned version() const noexcept { return bytes_[6] >> 4U; }
-  [[nodiscard]] constexpr const std::array<byte, byte_size>& bytes() const noexcept { return bytes_; }
+  [[nodiscard]] constexpr const std::array<byte, byte_size>& bytes() const noexcept {
+    return bytes_;
+  }
 
   // Writes the 36 lowercase characters to out.
   constexpr void format(std::span<char, text_size> out) const noexcept {

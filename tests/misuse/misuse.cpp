@@ -32,22 +32,22 @@ int main() {
 
 #if KMSCORE_MISUSE == 1  // a params value made outside validate()
   kmscore::create_datakey_params forged;
-#elif KMSCORE_MISUSE == 2  // a params value built field by field
+#elif KMSCORE_MISUSE == 2   // a params value built field by field
   kmscore::create_datakey_params forged{params->key_id(), params->size(), params->context(), {}};
-#elif KMSCORE_MISUSE == 3  // the size of a validated value changed afterwards
+#elif KMSCORE_MISUSE == 3   // the size of a validated value changed afterwards
   params->size_ = *kmscore::datakey_size::from_bytes(1024);
-#elif KMSCORE_MISUSE == 4  // a data-key size outside 1..1024 bytes
+#elif KMSCORE_MISUSE == 4   // a data-key size outside 1..1024 bytes
   kmscore::datakey_size forged{4000};
-#elif KMSCORE_MISUSE == 5  // the CMK as a pointer
+#elif KMSCORE_MISUSE == 5   // the CMK as a pointer
   auto forged = kmscore::create_datakey(backend, &cmk, *params);
-#elif KMSCORE_MISUSE == 6  // "no key" as a null CMK
+#elif KMSCORE_MISUSE == 6   // "no key" as a null CMK
   auto forged = kmscore::create_datakey(backend, nullptr, *params);
-#elif KMSCORE_MISUSE == 7  // a caller-chosen (reusable) salt
+#elif KMSCORE_MISUSE == 7   // a caller-chosen (reusable) salt
   const std::array<kmscore::byte, kmscore::envelope_salt_size> salt{};
   auto forged = key->seal(backend, dek, salt, params->context(), out);
-#elif KMSCORE_MISUSE == 8  // an encrypt-datakey value made outside validate()
+#elif KMSCORE_MISUSE == 8   // an encrypt-datakey value made outside validate()
   kmscore::encrypt_datakey_params forged;
-#elif KMSCORE_MISUSE == 9  // a decrypt-datakey value made outside validate()
+#elif KMSCORE_MISUSE == 9   // a decrypt-datakey value made outside validate()
   kmscore::decrypt_datakey_params forged;
 #elif KMSCORE_MISUSE == 10  // a parsed envelope made outside parse_envelope()
   kmscore::envelope_view forged;

@@ -3,8 +3,10 @@
 
 #include <kmscore/backend/combined.hpp>
 #include <kmscore/backend/cryptopp.hpp>
-#include <kmscore/backend/sodium_cryptopp.hpp>
 #include <kmscore/backend/sodium.hpp>
+#include <kmscore/backend/sodium_cryptopp.hpp>
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <string_view>
@@ -16,6 +18,10 @@ using sodium = kmscore::backend::sodium;
 using cryptopp = kmscore::backend::cryptopp;
 using combined = kmscore::backend::combined<sodium, cryptopp>;
 using sodium_cryptopp = kmscore::backend::sodium_cryptopp;
+
+// Every backend: the fork, secret-scan and constant-time tests run over this list, so a new
+// backend joins them by one line here.
+using all_backends = ::testing::Types<sodium, cryptopp, combined, sodium_cryptopp>;
 
 // Wraps a backend and replaces its RNG with a counter-mode byte stream of a seed, so that
 // whole operations (create_datakey) become reproducible in tests. Lives in tests/ only.

@@ -4,12 +4,14 @@
 //   auto made = kmscore::create_datakey(cryptopp, sm4_cmk, params);   // SM4 end to end
 //
 // Serves both suites: AES-256-GCM and SM4-GCM (GCM<SM4>), SHA-256 and SM3, HMAC over both,
-// and a per-thread AutoSeededRandomPool. Every Crypto++ exception is caught at this boundary
+// and randomness from a fork-safe per-thread buffer (random_buffer.hpp: ChaCha20 keystream
+// under a seed from the OS, both by Crypto++). Every Crypto++ exception is caught at this boundary
 // and becomes KMS.0101; none escapes. Link with Crypto++ (pkg-config libcrypto++; CMake
 // target kmscore::cryptopp). Thread safety: the RNG is per thread; nothing else is shared.
 #pragma once
 
 #include <cryptopp/aes.h>
+#include <cryptopp/chacha.h>
 #include <cryptopp/eccrypto.h>
 #include <cryptopp/ecp.h>
 #include <cryptopp/gcm.h>
@@ -29,9 +31,10 @@
 #include <string_view>
 #include <variant>
 
+#include "../crypto.hpp"
 #include "../detail/der.hpp"
 #include "../detail/wipe.hpp"
-#include "../crypto.hpp"
+#include "random_buffer.hpp"
 
 namespace kmscore::backend {
 
@@ -45,7 +48,7 @@ class cryptopp {
   [[nodiscard]] bool supports(hash_id /*hash*/) const noexcept { return true; }
 
   [[nodiscard]] result<void> random_bytes(mutable_byte_span out) noexcept {
-    return guarded([&] { rng().GenerateBlock(out.data(), out.size()); });
+    return detail::fork_safe_random<random_source>::fill(out);
   }
 
   // Key pairs for RSA_* (e = 65537, set explicitly: Crypto++ defaults to 17), EC_P256,
@@ -78,9 +81,9 @@ class cryptopp {
   // A keyed HMAC: the hash states after absorbing the key's inner and outer pads, so each
   // message costs only its own blocks (Crypto++'s HMAC<> re-hashes the pads every time).
   // Crypto++ keeps hash states in SecBlocks, which wipe themselves.
-  class hmac_key {  // NOLINT(bugprone-exception-escape): fixed-size Crypto++ states
+  class hmac_key {
     template <class Hash>
-    struct pads {  // NOLINT(bugprone-exception-escape): copying them allocates nothing
+    struct pads {
       Hash inner;
       Hash outer;
     };
@@ -164,9 +167,37 @@ class cryptopp {
     }
   }
 
+  // The OS seed and the ChaCha20 expansion of the fork-safe buffer, both by Crypto++.
+  struct random_source {
+    [[nodiscard]] static bool os_random(mutable_byte_span out) noexcept {
+      return guarded([&] { CryptoPP::OS_GenerateRandomBlock(false, out.data(), out.size()); })
+          .has_value();
+    }
+    [[nodiscard]] static bool expand(std::span<const byte, detail::random_seed_size> seed,
+                                     mutable_byte_span out) noexcept {
+      return guarded([&] {
+               const std::array<byte, 8> nonce{};
+               CryptoPP::ChaCha::Encryption chacha;
+               chacha.SetKeyWithIV(seed.data(), seed.size(), nonce.data(), nonce.size());
+               std::fill(out.begin(), out.end(), byte{0});
+               chacha.ProcessData(out.data(), out.data(), out.size());
+             })
+          .has_value();
+    }
+  };
+
+  // Crypto++'s key generation draws through this adapter from the same fork-safe buffer.
+  class buffered_rng final : public CryptoPP::RandomNumberGenerator {
+   public:
+    void GenerateBlock(CryptoPP::byte* output, std::size_t size) override {
+      if (!detail::fork_safe_random<random_source>::fill({output, size})) {
+        throw CryptoPP::OS_RNG_Err{"kmscore fork-safe random buffer"};
+      }
+    }
+  };
   static CryptoPP::RandomNumberGenerator& rng() {
-    thread_local CryptoPP::AutoSeededRandomPool pool;
-    return pool;
+    thread_local buffered_rng generator;
+    return generator;
   }
 
   // Moves the bytes of a queue (Crypto++ keeps them in wiping SecBlocks) into out.
@@ -287,7 +318,7 @@ class cryptopp {
 
   // One SHA-256 compression of a 64-byte block (Transform takes big-endian-decoded words).
   static void compress(std::array<CryptoPP::word32, 8>& state, const byte* block) {
-    alignas(16) std::array<CryptoPP::word32, 16> words;  // NOLINT: filled below
+    alignas(16) std::array<CryptoPP::word32, 16> words;
     for (std::size_t i = 0; i < 16; ++i) {
       words[i] = (CryptoPP::word32{block[4 * i]} << 24U) |
                  (CryptoPP::word32{block[4 * i + 1]} << 16U) |
@@ -313,7 +344,7 @@ class cryptopp {
   // Finishes a SHA-256 whose state has absorbed `done` bytes, over the message pieces.
   static void sha256_finish(std::array<CryptoPP::word32, 8>& state, std::uint64_t done,
                             byte_pieces pieces, std::span<byte, 32> out) {
-    alignas(16) std::array<byte, 64> block;  // NOLINT: filled as data arrives
+    alignas(16) std::array<byte, 64> block;
     std::size_t fill = 0;
     for (const auto piece : pieces) {
       done += piece.size();
@@ -348,7 +379,7 @@ class cryptopp {
 
   static void finish_mac(const hmac_key::sha256_pads& pads, byte_pieces pieces, digest_out out) {
     hmac_key::sha256_pads running = pads;
-    alignas(16) std::array<byte, 32> inner_digest;  // NOLINT: written by sha256_finish
+    alignas(16) std::array<byte, 32> inner_digest;
     sha256_finish(running.inner, 64, pieces, inner_digest);
     const std::array<byte_span, 1> outer_piece{inner_digest};
     sha256_finish(running.outer, 64, outer_piece, out);

@@ -4,8 +4,9 @@
 //   auto made = kmscore::create_datakey(sodium, cmk, params);
 //
 // Serves the AES_256 suite: AES-256-GCM (only where the CPU has AES-NI and CLMUL, which
-// libsodium checks at run time), SHA-256 and HMAC-SHA-256 (multi-part API), and libsodium's
-// RNG. It has no SM algorithms and says so (`supports` is false, calls give KMS.0101).
+// libsodium checks at run time), SHA-256 and HMAC-SHA-256 (multi-part API), and randomness
+// from a fork-safe per-thread buffer (random_buffer.hpp: libsodium's ChaCha20 expansion of
+// a seed from its OS RNG). It has no SM algorithms and says so (`supports` is false, calls give KMS.0101).
 // Link with libsodium (pkg-config libsodium; CMake target kmscore::sodium).
 // Thread safety: an instance holds no mutable state; libsodium's functions are thread-safe.
 #pragma once
@@ -15,8 +16,9 @@
 #include <cstddef>
 #include <string_view>
 
-#include "../detail/wipe.hpp"
 #include "../crypto.hpp"
+#include "../detail/wipe.hpp"
+#include "random_buffer.hpp"
 
 namespace kmscore::backend {
 
@@ -39,8 +41,7 @@ class sodium {
 
   [[nodiscard]] result<void> random_bytes(mutable_byte_span out) noexcept {
     if (!initialised_) return errc::kms_error;
-    randombytes_buf(out.data(), out.size());
-    return {};
+    return detail::fork_safe_random<random_source>::fill(out);
   }
 
   [[nodiscard]] result<void> digest(hash_id hash, byte_pieces pieces, digest_out out) noexcept {
@@ -61,8 +62,10 @@ class sodium {
     hmac_key& operator=(const hmac_key&) = delete;
     hmac_key(hmac_key&& other) noexcept : state_{other.state_} { other.wipe(); }
     hmac_key& operator=(hmac_key&& other) noexcept {
-      state_ = other.state_;
-      other.wipe();
+      if (this != &other) {
+        state_ = other.state_;
+        other.wipe();
+      }
       return *this;
     }
     ~hmac_key() { wipe(); }
@@ -124,6 +127,20 @@ class sodium {
   }
 
  private:
+  // The OS seed (libsodium's randombytes_buf: getrandom) and its ChaCha20 expansion.
+  struct random_source {
+    [[nodiscard]] static bool os_random(mutable_byte_span out) noexcept {
+      randombytes_buf(out.data(), out.size());
+      return true;
+    }
+    [[nodiscard]] static bool expand(std::span<const byte, detail::random_seed_size> seed,
+                                     mutable_byte_span out) noexcept {
+      static_assert(detail::random_seed_size == randombytes_SEEDBYTES);
+      randombytes_buf_deterministic(out.data(), out.size(), seed.data());
+      return true;
+    }
+  };
+
   [[nodiscard]] static byte* non_null(mutable_byte_span buffer, byte& empty) noexcept {
     return buffer.empty() ? &empty : buffer.data();
   }
