@@ -371,4 +371,50 @@ TEST_F(JsonTest, LifecycleRowsAndShapes) {
   EXPECT_EQ(listed.body["keys"][0], key_id);
 }
 
+// ---- no exception escapes; no malformed body is ever rendered ---------------------------
+
+// A store (a host's database) hands back a record whose description is not UTF-8: nlohmann's
+// dump() throws type_error.316 inside the layer, which answers 500 KMS.0101 instead.
+class corrupt_store final : public kmscore::key_store {
+ public:
+  kmscore::result<std::optional<kmscore::key_record>> find(const kmscore::key_id& id) override {
+    kmscore::key_record record;
+    record.key.key_id = id;
+    record.domain_id = domain;
+    record.key_alias = "corrupt";
+    record.key_description = "\xC3\x28";  // an invalid two-byte sequence
+    return std::optional<kmscore::key_record>{std::move(record)};
+  }
+  kmscore::result<void> insert(kmscore::key_record /*record*/) override { return {}; }
+  kmscore::result<void> update(const kmscore::key_record& /*record*/) override { return {}; }
+  kmscore::result<std::vector<kmscore::key_record>> list() override {
+    std::vector<kmscore::key_record> all;
+    auto one = find(*kmscore::key_id::parse(seed_key_id));
+    all.push_back(std::move(**one));
+    return all;
+  }
+};
+
+TEST(JsonExceptionTest, InvalidUtf8FromTheStoreIs500NotAnException) {
+  kmscore_test::cryptopp backend;
+  corrupt_store store;
+  kmscore::kms_service service{backend, store, domain};
+  for (const char* action : {"describe-key", "list-keys"}) {
+    kmscore::http_response response;
+    EXPECT_NO_THROW(response = kmscore::handle_json(
+                        service, action, R"({"key_id":")" + std::string{seed_key_id} + "\"}", 1));
+    EXPECT_EQ(response.status, 500) << action;
+    EXPECT_EQ(json::parse(response.text()).at("error").at("error_code"), "KMS.0101") << action;
+  }
+}
+
+TEST(JsonExceptionTest, ValuesThatWouldNeedEscapingAreRefusedNotRendered) {
+  EXPECT_EQ(kmscore::detail::render_plain_object({{"a", "0123456789ABCDEF-xyz"}}).status, 200);
+  for (const char* bad : {"quote\"", "back\\slash", "new\nline", "\x7F", "\xC3\xA9"}) {
+    const auto response = kmscore::detail::render_plain_object({{"a", bad}});
+    EXPECT_EQ(response.status, 500) << bad;
+    EXPECT_EQ(json::parse(response.text()).at("error").at("error_code"), "KMS.0101");
+  }
+}
+
 }  // namespace

@@ -125,6 +125,21 @@ TEST(SealTest, MaterialOfTheWrongSizeIsRefused) {
   }
 }
 
+// A keyed HMAC state moved onto itself keeps its state (it used to wipe itself).
+TEST(SealTest, SodiumHmacKeySurvivesSelfMove) {
+  kmscore_test::sodium sodium;
+  auto keyed = sodium.hmac_init(kmscore::hash_id::sha256, filled(32, 5));
+  ASSERT_TRUE(keyed);
+  const std::array<kmscore::byte_span, 1> message{kmscore::as_bytes("message")};
+  std::array<byte, 32> before{};
+  ASSERT_TRUE(sodium.hmac_keyed(*keyed, message, before));
+  auto& alias = *keyed;
+  *keyed = std::move(alias);
+  std::array<byte, 32> after{};
+  ASSERT_TRUE(sodium.hmac_keyed(*keyed, message, after));
+  EXPECT_EQ(before, after);
+}
+
 TEST(SealTest, SodiumCannotDeriveSm4Keys) {
   kmscore_test::sodium sodium;
   const auto cmk = filled(16, 1);
@@ -177,6 +192,36 @@ TEST(SealTest, WrongKeyVersionIdOrContextIsRefusedOpaquely) {
   for (const auto* context : {&changed, &added, &removed}) {
     EXPECT_EQ(try_open(backend, aes, sample.cmk, sample.blob, *context), errc::decrypt_failed);
   }
+}
+
+// The committing tag is checked before anything is decrypted: with a wrong tag, a wrong
+// context or a flipped body byte, the backend's AEAD open is never called.
+TEST(SealTest, NothingIsDecryptedBeforeTheTagVerifies) {
+  using recorder = kmscore_test::call_recorder<kmscore_test::cryptopp>;
+  recorder backend;
+  const auto aes = envelope_suite::aes256_gcm_hmac_sha256;
+  auto key = kmscore::envelope_key<recorder>::derive(backend, aes, filled(32, 7), key_id, 0);
+  ASSERT_TRUE(key);
+  const auto context = *encryption_context::make({{"bucket", "photos"}});
+  std::vector<byte> blob(kmscore::envelope_size(64));
+  ASSERT_TRUE(key->seal(backend, filled(64, 0x42), context, blob));
+  EXPECT_EQ(backend.seals, 1U);
+  std::vector<byte> dek(64);
+  auto open = [&](const std::vector<byte>& bytes, const encryption_context& with) {
+    const auto view = kmscore::parse_envelope(bytes);
+    EXPECT_TRUE(view);
+    return key->open(backend, *view, with, dek);
+  };
+  ASSERT_TRUE(open(blob, context));
+  EXPECT_EQ(backend.opens, 1U);  // the control: a good envelope is decrypted once
+  auto wrong_tag = blob;
+  wrong_tag.back() ^= 1;
+  auto wrong_body = blob;
+  wrong_body[4 + 32] ^= 1;  // first ciphertext byte of the DEK
+  EXPECT_EQ(open(wrong_tag, context).error().code(), errc::decrypt_failed);
+  EXPECT_EQ(open(wrong_body, context).error().code(), errc::decrypt_failed);
+  EXPECT_EQ(open(blob, encryption_context{}).error().code(), errc::decrypt_failed);
+  EXPECT_EQ(backend.opens, 1U) << "aead_open was called before the tag was verified";
 }
 
 TEST(SealTest, TruncationAndExtensionAreRefused) {

@@ -152,6 +152,14 @@ TEST_F(ToolTest, InspectTheSeedSample) {
   EXPECT_EQ(run("inspect XYZ").exit_code, 1);
 }
 
+TEST_F(ToolTest, InspectOfAnEmptyArgumentIsAUsageErrorAndTouchesNoState) {
+  const auto r = run("--state " + quote(state().string()) + " inspect ''");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("usage:"), std::string::npos);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_FALSE(fs::exists(state()));
+}
+
 TEST_F(ToolTest, BackendAndPolicyOptions) {
   const auto sm4 = create_key(R"({"key_alias":"sm4","key_spec":"SM4"})");
   const std::string body = R"({"key_id":")" + sm4 + R"(","datakey_length":"256"})";

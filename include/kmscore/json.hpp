@@ -9,8 +9,21 @@
 // is KMS.0203; invalid JSON, a non-object or a duplicate key at any depth is KMS.0202; JSON
 // null means absent; unknown fields are ignored; a field of the wrong JSON type fails with
 // that field's own error, in its place in the field order. Responses and errors are rendered
-// exactly as documented. Bodies carrying secrets (plain_text, data_key) are built in a
-// zeroizing buffer and never pass through nlohmann's strings.
+// exactly as documented; no exception escapes (anything thrown inside, such as nlohmann's
+// type_error.316 for a stored field that is not UTF-8, answers 500 KMS.0101).
+//
+// Secrets on the request path (encrypt-datakey's plain_text in; plain_text and data_key
+// out) and where each lives:
+//   - the parse tree is a `wire_json`: its strings, objects and arrays use wiping_allocator,
+//     so every block they free is wiped; plain_text is copied from it into the request's
+//     secret_string, then into the params' secret_bytes (requests.hpp);
+//   - response bodies holding secrets are rendered straight into zeroizing secret_bytes,
+//     never through nlohmann's strings;
+//   - third-party buffers no allocator of ours reaches: nlohmann 3.11's lexer keeps the raw
+//     text of each token in a std::vector<char> (its `token_string`, for error messages),
+//     and the caller's own buffer of the body. Hosts that parse secrets should read bodies
+//     into zeroizing memory and install a global allocator that wipes every block it frees,
+//     as the kmscore tool and server do (host/secrets/wipe_on_free.cpp).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -26,6 +39,10 @@ namespace kmscore {
 
 inline constexpr std::size_t default_max_body_size = std::size_t{64} * 1024;
 
+// The parse tree of a request: every string, object and array in wiping memory.
+using wire_json = nlohmann::basic_json<std::map, std::vector, secret_string, bool, std::int64_t,
+                                       std::uint64_t, double, wiping_allocator>;
+
 // A response: HTTP status and body (zeroizing: it may hold a data key).
 struct http_response {
   int status = 200;
@@ -34,11 +51,28 @@ struct http_response {
 };
 
 namespace detail {
+[[nodiscard]] inline http_response respond(int status, const std::string& text) {
+  return {status, secret_bytes{as_bytes(text)}};
+}
+
+[[nodiscard]] inline http_response respond(const nlohmann::ordered_json& body) {
+  return respond(200, body.dump());
+}
+}  // namespace detail
+
+// The error body of api.md, with its status.
+[[nodiscard]] inline http_response error_response(const error& failure) {
+  const nlohmann::ordered_json body = {
+      {"error", {{"error_code", failure.code_string()}, {"error_msg", failure.message()}}}};
+  return detail::respond(failure.http_status(), body.dump());
+}
+
+namespace detail {
 
 // Builds a DOM like nlohmann's own parser, but refuses duplicate keys at any depth.
-class strict_dom_parser : public nlohmann::json_sax<nlohmann::json> {
+class strict_dom_parser : public nlohmann::json_sax<wire_json> {
  public:
-  explicit strict_dom_parser(nlohmann::json& root) : root_{root} {}
+  explicit strict_dom_parser(wire_json& root) : root_{root} {}
 
   bool null() override { return put(nullptr); }
   bool boolean(bool value) override { return put(value); }
@@ -46,9 +80,9 @@ class strict_dom_parser : public nlohmann::json_sax<nlohmann::json> {
   bool number_unsigned(number_unsigned_t value) override { return put(value); }
   bool number_float(number_float_t value, const string_t& /*text*/) override { return put(value); }
   bool string(string_t& value) override { return put(value); }
-  bool binary(binary_t& value) override { return put(nlohmann::json::binary(value)); }
+  bool binary(binary_t& value) override { return put(wire_json::binary(value)); }
   bool start_object(std::size_t /*size*/) override {
-    stack_.push_back(slot(nlohmann::json::object()));
+    stack_.push_back(slot(wire_json::object()));
     return true;
   }
   bool key(string_t& name) override {
@@ -62,7 +96,7 @@ class strict_dom_parser : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
   bool start_array(std::size_t /*size*/) override {
-    stack_.push_back(slot(nlohmann::json::array()));
+    stack_.push_back(slot(wire_json::array()));
     return true;
   }
   bool end_array() override {
@@ -75,7 +109,7 @@ class strict_dom_parser : public nlohmann::json_sax<nlohmann::json> {
   }
 
  private:
-  nlohmann::json* slot(nlohmann::json value) {
+  wire_json* slot(wire_json value) {
     if (stack_.empty() && next_ == nullptr) {
       root_ = std::move(value);
       return &root_;
@@ -89,23 +123,26 @@ class strict_dom_parser : public nlohmann::json_sax<nlohmann::json> {
   }
   template <class Value>
   bool put(Value&& value) {
-    slot(nlohmann::json(std::forward<Value>(value)));
+    slot(wire_json(std::forward<Value>(value)));
     return true;
   }
 
-  nlohmann::json& root_;
-  std::vector<nlohmann::json*> stack_;
-  nlohmann::json* next_ = nullptr;
+  wire_json& root_;
+  std::vector<wire_json*> stack_;
+  wire_json* next_ = nullptr;
 };
 
-[[nodiscard]] inline result<nlohmann::json> parse_body(std::string_view body,
-                                                       std::size_t max_body) {
+[[nodiscard]] inline result<wire_json> parse_body(std::string_view body, std::size_t max_body) {
   if (body.size() > max_body) return errc::request_too_long;
-  nlohmann::json root;
+  wire_json root;
   strict_dom_parser parser{root};
   bool parsed = false;
   try {
-    parsed = nlohmann::json::sax_parse(body.begin(), body.end(), &parser);
+    // nlohmann's JSON parser itself: basic_json::sax_parse would also instantiate its binary
+    // formats' reader, which 3.11 cannot build for a string type other than std::string.
+    auto input = nlohmann::detail::input_adapter(body.begin(), body.end());
+    parsed = nlohmann::detail::parser<wire_json, decltype(input)>{std::move(input), nullptr, true}
+                 .sax_parse(&parser, true);
   } catch (const std::exception&) {
     parsed = false;
   }
@@ -118,29 +155,62 @@ class strict_dom_parser : public nlohmann::json_sax<nlohmann::json> {
 // JSON string can never contain it), so the field-order rule needs no second mechanism.
 inline constexpr std::string_view wrong_type_value = "\xFF";
 
-[[nodiscard]] inline optional_field string_field(const nlohmann::json& body, const char* name) {
+// A string member as text of type Text; absent, null, or the wrong-type marker.
+template <class Text>
+[[nodiscard]] std::optional<Text> text_field(const wire_json& body, std::string_view name) {
   const auto found = body.find(name);
   if (found == body.end() || found->is_null()) return std::nullopt;
-  if (!found->is_string()) return std::string{wrong_type_value};
-  return found->get<std::string>();
+  if (!found->is_string()) return Text{wrong_type_value};
+  const auto& text = found->get_ref<const secret_string&>();
+  return Text{text.data(), text.size()};
 }
 
-[[nodiscard]] inline context_field context_of(const nlohmann::json& body) {
+[[nodiscard]] inline optional_field string_field(const wire_json& body, std::string_view name) {
+  return text_field<std::string>(body, name);
+}
+
+// A member that carries a secret: moved into wiping memory, never a std::string.
+[[nodiscard]] inline std::optional<secret_string> secret_field(const wire_json& body,
+                                                               std::string_view name) {
+  return text_field<secret_string>(body, name);
+}
+
+[[nodiscard]] inline context_field context_of(const wire_json& body) {
   const auto found = body.find("encryption_context");
   if (found == body.end() || found->is_null()) return std::nullopt;
   std::vector<encryption_context::pair> pairs;
   if (!found->is_object()) return pairs = {{std::string{wrong_type_value}, ""}};
   for (const auto& [key, value] : found->items()) {
     if (!value.is_string()) return pairs = {{std::string{wrong_type_value}, ""}};
-    pairs.emplace_back(key, value.get<std::string>());
+    const auto& text = value.template get_ref<const secret_string&>();
+    pairs.emplace_back(std::string{key.data(), key.size()}, std::string{text.data(), text.size()});
   }
   return pairs;
 }
 
-// Renders a flat object of string members into a zeroizing body, nlohmann-compatible
-// compact form. Values must need no escaping (hex, ids, digits): checked.
-[[nodiscard]] inline secret_bytes render_plain_object(
+// 1 when a character must be escaped in a JSON string (controls, quote, backslash) or is
+// not printable ASCII; computed without branches, since the text may be a secret's hex.
+[[nodiscard]] constexpr unsigned needs_escape(char c) noexcept {
+  const auto u = static_cast<std::uint32_t>(static_cast<unsigned char>(c));
+  const auto equals = [](std::uint32_t a, std::uint32_t b) { return ((a ^ b) - 1U) >> 31U; };
+  return static_cast<unsigned>(((u - 0x20U) >> 31U) | ((0x7EU - u) >> 31U) | equals(u, '"') |
+                               equals(u, '\\'));
+}
+static_assert(needs_escape('"') == 1 && needs_escape('\\') == 1 && needs_escape('\n') == 1);
+static_assert(needs_escape('\x7F') == 1 && needs_escape('A') == 0 && needs_escape(' ') == 0);
+
+// Renders a flat object of string members straight into a zeroizing body, in nlohmann's
+// compact form. The values are the library's own hex, ids and digits, which need no
+// escaping: checked (in constant time), and a value that would need it answers 500
+// KMS.0101 instead of a malformed body.
+[[nodiscard]] inline http_response render_plain_object(
     std::initializer_list<std::pair<std::string_view, std::string_view>> members) {
+  unsigned escapes = 0;
+  for (const auto& [name, value] : members) {
+    for (const char c : name) escapes |= needs_escape(c);
+    for (const char c : value) escapes |= needs_escape(c);
+  }
+  if (declassify(escapes) != 0) return error_response(errc::kms_error);
   std::size_t size = 2;
   for (const auto& [name, value] : members) size += name.size() + value.size() + 6;
   secret_bytes body{size - (members.size() > 0 ? 1 : 0)};
@@ -161,16 +231,9 @@ inline constexpr std::string_view wrong_type_value = "\xFF";
     put("\"");
   }
   put("}");
-  return body;
+  return {200, std::move(body)};
 }
 
-[[nodiscard]] inline http_response respond(int status, const std::string& text) {
-  return {status, secret_bytes{as_bytes(text)}};
-}
-
-[[nodiscard]] inline http_response respond(const nlohmann::ordered_json& body) {
-  return respond(200, body.dump());
-}
 
 // key_info: the fields key_record_fields marks for it, in its order.
 [[nodiscard]] inline nlohmann::ordered_json key_info(const key_record& record) {
@@ -187,15 +250,8 @@ inline constexpr std::string_view wrong_type_value = "\xFF";
 
 }  // namespace detail
 
-// The error body of api.md, with its status.
-[[nodiscard]] inline http_response error_response(const error& failure) {
-  const nlohmann::ordered_json body = {
-      {"error", {{"error_code", failure.code_string()}, {"error_msg", failure.message()}}}};
-  return detail::respond(failure.http_status(), body.dump());
-}
-
 // Parses the body of one action into its typed request (without running it).
-[[nodiscard]] inline create_key_request parse_create_key(const nlohmann::json& body) {
+[[nodiscard]] inline create_key_request parse_create_key(const wire_json& body) {
   using detail::string_field;
   return create_key_request{
       string_field(body, "key_alias"), string_field(body, "key_spec"),
@@ -203,28 +259,28 @@ inline constexpr std::string_view wrong_type_value = "\xFF";
       string_field(body, "origin"),    string_field(body, "enterprise_project_id"),
       string_field(body, "sequence")};
 }
-[[nodiscard]] inline create_datakey_request parse_create_datakey(const nlohmann::json& body) {
+[[nodiscard]] inline create_datakey_request parse_create_datakey(const wire_json& body) {
   using detail::string_field;
   return {string_field(body, "key_id"), string_field(body, "datakey_length"),
           string_field(body, "key_spec"), detail::context_of(body), string_field(body, "sequence")};
 }
-[[nodiscard]] inline encrypt_datakey_request parse_encrypt_datakey(const nlohmann::json& body) {
+[[nodiscard]] inline encrypt_datakey_request parse_encrypt_datakey(const wire_json& body) {
   using detail::string_field;
-  return {string_field(body, "key_id"), string_field(body, "plain_text"),
+  return {string_field(body, "key_id"), detail::secret_field(body, "plain_text"),
           string_field(body, "datakey_plain_length"), detail::context_of(body),
           string_field(body, "sequence")};
 }
-[[nodiscard]] inline decrypt_datakey_request parse_decrypt_datakey(const nlohmann::json& body) {
+[[nodiscard]] inline decrypt_datakey_request parse_decrypt_datakey(const wire_json& body) {
   using detail::string_field;
   return {string_field(body, "key_id"), string_field(body, "cipher_text"),
           string_field(body, "datakey_cipher_length"), detail::context_of(body),
           string_field(body, "sequence")};
 }
-[[nodiscard]] inline key_id_request parse_key_id(const nlohmann::json& body) {
+[[nodiscard]] inline key_id_request parse_key_id(const wire_json& body) {
   using detail::string_field;
   return {string_field(body, "key_id"), string_field(body, "sequence")};
 }
-[[nodiscard]] inline schedule_key_deletion_request parse_schedule(const nlohmann::json& body) {
+[[nodiscard]] inline schedule_key_deletion_request parse_schedule(const wire_json& body) {
   using detail::string_field;
   return {string_field(body, "key_id"), string_field(body, "pending_days"),
           string_field(body, "sequence")};
@@ -235,13 +291,13 @@ namespace detail {
 // Each action of the API: its name and its handler, in one place. The table drives the
 // dispatch, `is_known_action` and the tool's usage text.
 template <class Backend>
-using action_handler = http_response (*)(kms_service<Backend>& service, const nlohmann::json& body,
+using action_handler = http_response (*)(kms_service<Backend>& service, const wire_json& body,
                                          std::int64_t now_ms);
 
 struct action_create_key {
   static constexpr std::string_view name = "create-key";
   template <class Backend>
-  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
                            std::int64_t now_ms) {
     auto made = service.create_key(parse_create_key(body), now_ms);
     if (!made) return error_response(made.error());
@@ -253,60 +309,60 @@ struct action_create_key {
 struct action_create_datakey {
   static constexpr std::string_view name = "create-datakey";
   template <class Backend>
-  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
                            std::int64_t /*now_ms*/) {
     auto made = service.create_datakey(parse_create_datakey(body));
     if (!made) return error_response(made.error());
-    return {200, render_plain_object({{"key_id", made->key_id.view()},
+    return render_plain_object({{"key_id", made->key_id.view()},
                                       {"plain_text", made->plain_text.expose_text()},
-                                      {"cipher_text", made->cipher_text}})};
+                                      {"cipher_text", made->cipher_text}});
   }
 };
 
 struct action_create_datakey_without_plaintext {
   static constexpr std::string_view name = "create-datakey-without-plaintext";
   template <class Backend>
-  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
                            std::int64_t /*now_ms*/) {
     auto made = service.create_datakey_without_plaintext(parse_create_datakey(body));
     if (!made) return error_response(made.error());
-    return {200, render_plain_object(
-                     {{"key_id", made->key_id.view()}, {"cipher_text", made->cipher_text}})};
+    return render_plain_object(
+                     {{"key_id", made->key_id.view()}, {"cipher_text", made->cipher_text}});
   }
 };
 
 struct action_encrypt_datakey {
   static constexpr std::string_view name = "encrypt-datakey";
   template <class Backend>
-  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
                            std::int64_t /*now_ms*/) {
     auto made = service.encrypt_datakey(parse_encrypt_datakey(body));
     if (!made) return error_response(made.error());
     const auto length = std::to_string(made->size.bytes());
-    return {200, render_plain_object({{"key_id", made->key_id.view()},
+    return render_plain_object({{"key_id", made->key_id.view()},
                                       {"cipher_text", made->cipher_text},
-                                      {"datakey_length", length}})};
+                                      {"datakey_length", length}});
   }
 };
 
 struct action_decrypt_datakey {
   static constexpr std::string_view name = "decrypt-datakey";
   template <class Backend>
-  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
                            std::int64_t /*now_ms*/) {
     auto made = service.decrypt_datakey(parse_decrypt_datakey(body));
     if (!made) return error_response(made.error());
     const auto length = std::to_string(made->size.bytes());
-    return {200, render_plain_object({{"data_key", made->data_key.expose_text()},
+    return render_plain_object({{"data_key", made->data_key.expose_text()},
                                       {"datakey_length", length},
-                                      {"datakey_dgst", made->datakey_dgst}})};
+                                      {"datakey_dgst", made->datakey_dgst}});
   }
 };
 
 struct action_describe_key {
   static constexpr std::string_view name = "describe-key";
   template <class Backend>
-  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
                            std::int64_t /*now_ms*/) {
     auto record = service.describe_key(parse_key_id(body));
     if (!record) return error_response(record.error());
@@ -317,7 +373,7 @@ struct action_describe_key {
 struct action_list_keys {
   static constexpr std::string_view name = "list-keys";
   template <class Backend>
-  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
                            std::int64_t /*now_ms*/) {
     if (auto sequence = string_field(body, "sequence"); sequence) {
       if (auto checked = check_sequence(*sequence); !checked) {
@@ -344,7 +400,7 @@ struct action_list_keys {
 template <class Derived>
 struct state_change_action {
   template <class Backend>
-  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
                            std::int64_t /*now_ms*/) {
     auto record = Derived::change(service, parse_key_id(body));
     if (!record) return error_response(record.error());
@@ -376,7 +432,7 @@ struct action_disable_key : state_change_action<action_disable_key> {
 struct action_schedule_key_deletion {
   static constexpr std::string_view name = "schedule-key-deletion";
   template <class Backend>
-  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
                            std::int64_t now_ms) {
     return deletion_response(service.schedule_key_deletion(parse_schedule(body), now_ms));
   }
@@ -384,7 +440,7 @@ struct action_schedule_key_deletion {
 struct action_cancel_key_deletion {
   static constexpr std::string_view name = "cancel-key-deletion";
   template <class Backend>
-  static http_response run(kms_service<Backend>& service, const nlohmann::json& body,
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
                            std::int64_t /*now_ms*/) {
     return deletion_response(service.cancel_key_deletion(parse_key_id(body)));
   }
@@ -424,9 +480,13 @@ template <crypto_backend Backend>
                                         std::size_t max_body = default_max_body_size) {
   for (std::size_t i = 0; i < action_names.size(); ++i) {
     if (action_names[i] != action) continue;
-    auto parsed = detail::parse_body(body, max_body);
-    if (!parsed) return error_response(parsed.error());
-    return detail::actions::handlers<Backend>[i](service, *parsed, now_ms);
+    try {
+      auto parsed = detail::parse_body(body, max_body);
+      if (!parsed) return error_response(parsed.error());
+      return detail::actions::handlers<Backend>[i](service, *parsed, now_ms);
+    } catch (...) {  // e.g. type_error.316: a stored field that is not UTF-8
+      return error_response(errc::kms_error);
+    }
   }
   return error_response(errc::invalid_request);
 }

@@ -177,7 +177,7 @@ inline result<create_datakey_params> validate(const create_datakey_request& requ
 
 struct encrypt_datakey_request {
   optional_field key_id;
-  optional_field plain_text;  // hex(DEK) || hex(digest of DEK): secret
+  std::optional<secret_string> plain_text;  // hex(DEK) || hex(digest of DEK): secret, wiped
   optional_field datakey_plain_length;
   context_field encryption_context;
   optional_field sequence;

@@ -4,6 +4,8 @@
 //   fill(dek.expose());                     // the one greppable accessor
 //   if (constant_time_equal(a.expose(), b.expose())) ...
 //
+//   kmscore::secret_string hex = "8151...";  // a std::basic_string that wipes what it frees
+//
 // Security: the bytes are wiped when the container is destroyed, moved from or resized, on
 // every path. Containers cannot be copied (use `clone()` explicitly) and have no stream or
 // format support, so they cannot be printed by accident. Equality is constant time in the
@@ -13,7 +15,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <string>
 #include <utility>
 
 #include "bytes.hpp"
@@ -119,5 +123,32 @@ class secret_array {
  private:
   std::array<byte, N> data_{};
 };
+
+// An allocator that wipes every block before giving it back: for standard containers and
+// third-party types that hold secrets (the JSON layer's parse tree, request strings).
+template <class T>
+struct wiping_allocator {
+  using value_type = T;
+
+  wiping_allocator() noexcept = default;
+  template <class U>
+  wiping_allocator(const wiping_allocator<U>& /*other*/) noexcept {}
+
+  [[nodiscard]] T* allocate(std::size_t count) { return std::allocator<T>{}.allocate(count); }
+  void deallocate(T* block, std::size_t count) noexcept {
+    detail::secure_wipe(block, count * sizeof(T));
+    std::allocator<T>{}.deallocate(block, count);
+  }
+
+  template <class U>
+  friend bool operator==(const wiping_allocator& /*a*/, const wiping_allocator<U>& /*b*/) noexcept {
+    return true;
+  }
+};
+
+// A string for secret text (hex of a DEK on its way in): its heap blocks are wiped when
+// freed or outgrown. Secrets of 15 characters or less would sit in the string object itself
+// (the small-string buffer), so the API's secrets, all longer, never do.
+using secret_string = std::basic_string<char, std::char_traits<char>, wiping_allocator<char>>;
 
 }  // namespace kmscore

@@ -61,4 +61,30 @@ class scripted_rng : public Backend {
   std::size_t used_ = 0;
 };
 
+// Wraps a backend and counts its AEAD calls, so a test can see what the library asked for
+// (e.g. that nothing is decrypted before the committing tag has been checked).
+template <class Backend>
+class call_recorder : public Backend {
+ public:
+  static constexpr std::string_view name = "call_recorder";
+
+  [[nodiscard]] kmscore::result<void> aead_seal(
+      const kmscore::aead_params& params, kmscore::byte_span plaintext,
+      kmscore::mutable_byte_span ciphertext,
+      std::span<kmscore::byte, kmscore::gcm_tag_size> tag) noexcept {
+    ++seals;
+    return Backend::aead_seal(params, plaintext, ciphertext, tag);
+  }
+  [[nodiscard]] kmscore::result<void> aead_open(
+      const kmscore::aead_params& params, kmscore::byte_span ciphertext,
+      std::span<const kmscore::byte, kmscore::gcm_tag_size> tag,
+      kmscore::mutable_byte_span plaintext) noexcept {
+    ++opens;
+    return Backend::aead_open(params, ciphertext, tag, plaintext);
+  }
+
+  std::size_t seals = 0;
+  std::size_t opens = 0;
+};
+
 }  // namespace kmscore_test

@@ -14,6 +14,8 @@
 #include <kmscore/key_record_codec.hpp>
 #include <kmscore/key_store.hpp>
 
+#include "secret_input.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -169,13 +171,11 @@ class file_key_store final : public kmscore::key_store {
  private:
   kmscore::result<void> load_root() {
     const auto domain = read_file(dir_ / "domain_id");
-    auto root = read_file(dir_ / "root.key");
-    if (!domain || !root) return kmscore::errc::kms_error;
+    auto root_file = kmscore_host::read_secret_file((dir_ / "root.key").c_str(), 4096);
+    if (!domain || !root_file) return kmscore::errc::kms_error;
     domain_id_.assign(domain->begin(), domain->end());
     while (!domain_id_.empty() && domain_id_.back() == '\n') domain_id_.pop_back();
-    const kmscore::secret_bytes root_file{*root};
-    kmscore::detail::secure_wipe(root->data(), root->size());
-    const auto text = root_file.expose();
+    const auto text = root_file->expose();
     if (!kmscore::is_valid_domain_id(domain_id_) || text.size() != 36 + 1 + 64 + 1) {
       return kmscore::errc::kms_error;
     }

@@ -7,17 +7,20 @@
 #include <kmscore/json.hpp>
 #include <kmscore/version.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "file_key_store.hpp"
+#include "secret_input.hpp"
 
 namespace {
 
@@ -48,6 +51,7 @@ struct options {
   std::string backend = "auto";
   kmscore::datakey_length_policy policy = kmscore::datakey_length_policy::range;
   std::string action;
+  bool inspect = false;
   std::string inspect_hex;
 };
 
@@ -83,12 +87,36 @@ int inspect(Backend& backend, const std::string& hex) {
   return 0;
 }
 
+// Writes the body and a newline straight to stdout (no stream buffer keeps a copy of a data
+// key); a failure status goes to stderr as "HTTP <status>". True for HTTP 200.
+bool write_response(const kmscore::http_response& response) {
+  std::size_t done = 0;
+  const auto text = response.text();
+  while (done < text.size()) {
+    const auto wrote = ::write(STDOUT_FILENO, text.data() + done, text.size() - done);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) return false;
+    done += static_cast<std::size_t>(wrote);
+  }
+  if (::write(STDOUT_FILENO, "\n", 1) != 1) return false;
+  if (response.status != 200) {
+    std::cerr << "HTTP " << response.status << "\n";
+    return false;
+  }
+  return true;
+}
+
 template <class Backend>
 int run(const options& opts) {
   Backend backend;
-  if (!opts.inspect_hex.empty()) return inspect(backend, opts.inspect_hex);
+  if (opts.inspect) return inspect(backend, opts.inspect_hex);
 
-  const std::string body{std::istreambuf_iterator<char>{std::cin}, {}};
+  // The body may carry a secret (encrypt-datakey's plain_text): read into zeroizing memory.
+  auto body = kmscore_host::read_secret_fd(STDIN_FILENO, kmscore::default_max_body_size);
+  if (!body) {
+    write_response(kmscore::error_response(body.error()));
+    return 1;
+  }
   const kmscore_tool::fs::path dir{opts.state};
   std::error_code ignored;
   kmscore_tool::fs::create_directories(dir, ignored);
@@ -103,14 +131,10 @@ int run(const options& opts) {
     response = kmscore::error_response(opened.error());
   } else {
     kmscore::kms_service service{backend, store, store.domain_id(), opts.policy};
-    response = kmscore::handle_json(service, opts.action, body, now_ms());
+    response = kmscore::handle_json(service, opts.action, kmscore::as_chars(body->expose()),
+                                    now_ms());
   }
-  std::cout << response.text() << "\n" << std::flush;
-  if (response.status != 200) {
-    std::cerr << "HTTP " << response.status << "\n";
-    return 1;
-  }
-  return 0;
+  return write_response(response) ? 0 : 1;
 }
 
 std::optional<options> parse(int argc, char** argv, int& exit_code) {
@@ -164,10 +188,11 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
     }
     opts.action = std::string{arg};
     if (arg == "inspect") {
-      if (i + 2 != args.size()) {
-        exit_code = usage_error("inspect takes exactly one HEX argument");
+      if (i + 2 != args.size() || args[i + 1].empty()) {
+        exit_code = usage_error("inspect takes exactly one non-empty HEX argument");
         return std::nullopt;
       }
+      opts.inspect = true;
       opts.inspect_hex = std::string{args[++i]};
     } else if (!kmscore::is_known_action(arg)) {
       exit_code = usage_error("unknown action: " + std::string{arg});

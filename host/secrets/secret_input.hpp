@@ -1,0 +1,21 @@
+// host/secrets/secret_input.hpp: reading input that may hold secrets straight into
+// zeroizing memory (a request body on stdin, a root key file), never through iostreams or
+// growing std::vectors that leave copies in freed blocks.
+#pragma once
+
+#include <kmscore/result.hpp>
+#include <kmscore/secret.hpp>
+
+#include <cstddef>
+
+namespace kmscore_host {
+
+// Everything readable from fd, up to max_size bytes (more is KMS.0203: the request is too
+// long). Growth copies into a new zeroizing buffer and wipes the old one.
+[[nodiscard]] kmscore::result<kmscore::secret_bytes> read_secret_fd(int fd, std::size_t max_size);
+
+// A whole file of at most max_size bytes (a root key): KMS.0101 if it cannot be read.
+[[nodiscard]] kmscore::result<kmscore::secret_bytes> read_secret_file(const char* path,
+                                                                    std::size_t max_size);
+
+}  // namespace kmscore_host
