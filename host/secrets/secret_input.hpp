@@ -16,6 +16,6 @@ namespace kmscore_host {
 
 // A whole file of at most max_size bytes (a root key): KMS.0101 if it cannot be read.
 [[nodiscard]] kmscore::result<kmscore::secret_bytes> read_secret_file(const char* path,
-                                                                    std::size_t max_size);
+                                                                      std::size_t max_size);
 
 }  // namespace kmscore_host

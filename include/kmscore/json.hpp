@@ -234,7 +234,6 @@ static_assert(needs_escape('\x7F') == 1 && needs_escape('A') == 0 && needs_escap
   return {200, std::move(body)};
 }
 
-
 // key_info: the fields key_record_fields marks for it, in its order.
 [[nodiscard]] inline nlohmann::ordered_json key_info(const key_record& record) {
   nlohmann::ordered_json info = nlohmann::ordered_json::object();
@@ -314,8 +313,8 @@ struct action_create_datakey {
     auto made = service.create_datakey(parse_create_datakey(body));
     if (!made) return error_response(made.error());
     return render_plain_object({{"key_id", made->key_id.view()},
-                                      {"plain_text", made->plain_text.expose_text()},
-                                      {"cipher_text", made->cipher_text}});
+                                {"plain_text", made->plain_text.expose_text()},
+                                {"cipher_text", made->cipher_text}});
   }
 };
 
@@ -327,7 +326,7 @@ struct action_create_datakey_without_plaintext {
     auto made = service.create_datakey_without_plaintext(parse_create_datakey(body));
     if (!made) return error_response(made.error());
     return render_plain_object(
-                     {{"key_id", made->key_id.view()}, {"cipher_text", made->cipher_text}});
+        {{"key_id", made->key_id.view()}, {"cipher_text", made->cipher_text}});
   }
 };
 
@@ -340,8 +339,8 @@ struct action_encrypt_datakey {
     if (!made) return error_response(made.error());
     const auto length = std::to_string(made->size.bytes());
     return render_plain_object({{"key_id", made->key_id.view()},
-                                      {"cipher_text", made->cipher_text},
-                                      {"datakey_length", length}});
+                                {"cipher_text", made->cipher_text},
+                                {"datakey_length", length}});
   }
 };
 
@@ -354,8 +353,8 @@ struct action_decrypt_datakey {
     if (!made) return error_response(made.error());
     const auto length = std::to_string(made->size.bytes());
     return render_plain_object({{"data_key", made->data_key.expose_text()},
-                                      {"datakey_length", length},
-                                      {"datakey_dgst", made->datakey_dgst}});
+                                {"datakey_length", length},
+                                {"datakey_dgst", made->datakey_dgst}});
   }
 };
 

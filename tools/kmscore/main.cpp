@@ -131,8 +131,8 @@ int run(const options& opts) {
     response = kmscore::error_response(opened.error());
   } else {
     kmscore::kms_service service{backend, store, store.domain_id(), opts.policy};
-    response = kmscore::handle_json(service, opts.action, kmscore::as_chars(body->expose()),
-                                    now_ms());
+    response =
+        kmscore::handle_json(service, opts.action, kmscore::as_chars(body->expose()), now_ms());
   }
   return write_response(response) ? 0 : 1;
 }

@@ -82,8 +82,8 @@ class fork_safe_random {
       if (page <= 0) return;
       const auto page_size = static_cast<std::size_t>(page);
       size_ = (sizeof(state) + page_size - 1) / page_size * page_size;
-      void* mapped = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                            -1, 0);
+      void* mapped =
+          ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (mapped == MAP_FAILED) return;
       if (::madvise(mapped, size_, MADV_WIPEONFORK) != 0) {  // fail closed
         ::munmap(mapped, size_);

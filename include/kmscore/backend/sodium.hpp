@@ -6,9 +6,9 @@
 // Serves the AES_256 suite: AES-256-GCM (only where the CPU has AES-NI and CLMUL, which
 // libsodium checks at run time), SHA-256 and HMAC-SHA-256 (multi-part API), and randomness
 // from a fork-safe per-thread buffer (random_buffer.hpp: libsodium's ChaCha20 expansion of
-// a seed from its OS RNG). It has no SM algorithms and says so (`supports` is false, calls give KMS.0101).
-// Link with libsodium (pkg-config libsodium; CMake target kmscore::sodium).
-// Thread safety: an instance holds no mutable state; libsodium's functions are thread-safe.
+// a seed from its OS RNG). It has no SM algorithms and says so (`supports` is false, calls give
+// KMS.0101). Link with libsodium (pkg-config libsodium; CMake target kmscore::sodium). Thread
+// safety: an instance holds no mutable state; libsodium's functions are thread-safe.
 #pragma once
 
 #include <sodium.h>
