@@ -3,13 +3,14 @@
 // branch or memory index that depends on them is reported as a use of an uninitialised
 // value. Outside valgrind the client requests do nothing and these are ordinary tests.
 #include <valgrind/memcheck.h>
-#include <kmscore/backend/sodium.hpp>
 #include <kmscore/datakey.hpp>
 
 #include <gtest/gtest.h>
 
 #include <array>
 #include <vector>
+
+#include "support/backends.hpp"
 
 namespace {
 
@@ -52,19 +53,21 @@ TEST(ConstantTimeTest, HexOfSecrets) {
   EXPECT_EQ(back, dek);
 }
 
-TEST(ConstantTimeTest, SealAndOpenWithSecretKeys) {
-  kmscore::backend::sodium backend;
-  ASSERT_TRUE(backend.supports(kmscore::envelope_suite::aes256_gcm_hmac_sha256));
-  std::array<byte, 32> cmk{};
-  cmk.fill(7);
+// Derive, seal and open with the CMK and the DEK marked secret, on every backend and suite:
+// no branch or memory index may depend on them (only the declassified outcome of the tag
+// comparison is public).
+template <class Backend>
+void seal_and_open_with_secret_keys(kmscore::envelope_suite suite) {
+  Backend backend;
+  ASSERT_TRUE(backend.supports(suite));
+  std::vector<byte> cmk(kmscore::cipher_key_size(kmscore::suite_cipher(suite)), 7);
   std::array<byte, 64> dek{};
   dek.fill(9);
   mark_secret(cmk);
   mark_secret(dek);
   const auto context = *kmscore::encryption_context::make({{"k", "v"}});
-  auto key = kmscore::envelope_key<kmscore::backend::sodium>::derive(
-      backend, kmscore::envelope_suite::aes256_gcm_hmac_sha256, cmk,
-      *kmscore::key_id::parse(key_id), 0);
+  auto key = kmscore::envelope_key<Backend>::derive(backend, suite, cmk,
+                                                    *kmscore::key_id::parse(key_id), 0);
   ASSERT_TRUE(key);
   std::vector<byte> blob(kmscore::envelope_size(dek.size()));
   ASSERT_TRUE(key->seal(backend, dek, context, blob));
@@ -79,6 +82,20 @@ TEST(ConstantTimeTest, SealAndOpenWithSecretKeys) {
   ASSERT_TRUE(tampered);
   EXPECT_FALSE(key->open(backend, *tampered, context, opened));
   mark_public(opened);
+}
+
+template <class Backend>
+class ConstantTimeAesTest : public ::testing::Test {};
+TYPED_TEST_SUITE(ConstantTimeAesTest, kmscore_test::all_backends);
+TYPED_TEST(ConstantTimeAesTest, SealAndOpenWithSecretKeys) {
+  seal_and_open_with_secret_keys<TypeParam>(kmscore::envelope_suite::aes256_gcm_hmac_sha256);
+}
+
+template <class Backend>
+class ConstantTimeSm4Test : public ::testing::Test {};
+TYPED_TEST_SUITE(ConstantTimeSm4Test, kmscore_test::sm4_backends);
+TYPED_TEST(ConstantTimeSm4Test, SealAndOpenWithSecretKeys) {
+  seal_and_open_with_secret_keys<TypeParam>(kmscore::envelope_suite::sm4_gcm_hmac_sm3);
 }
 
 // Proves the harness detects a secret-dependent branch: scripts/sanitize runs this test

@@ -22,6 +22,8 @@ using sodium_cryptopp = kmscore::backend::sodium_cryptopp;
 // Every backend: the fork, secret-scan and constant-time tests run over this list, so a new
 // backend joins them by one line here.
 using all_backends = ::testing::Types<sodium, cryptopp, combined, sodium_cryptopp>;
+// The backends that serve the SM4 suite (libsodium has no SM algorithms).
+using sm4_backends = ::testing::Types<cryptopp, combined, sodium_cryptopp>;
 
 // Wraps a backend and replaces its RNG with a counter-mode byte stream of a seed, so that
 // whole operations (create_datakey) become reproducible in tests. Lives in tests/ only.
