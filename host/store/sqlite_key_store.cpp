@@ -1,0 +1,469 @@
+// The SQLite key store (docs/storage.md): one database file, any number of processes on one
+// host. Durability: WAL journal, synchronous=FULL (every commit is fsync'd before it is
+// acknowledged), foreign keys on; each connection sets these and reads them back, refusing
+// to run otherwise. Concurrency: every write is one BEGIN IMMEDIATE transaction (writers
+// queue on the database lock; busy_timeout waits for it), uniqueness is the database's
+// (primary and unique keys), updates are compare-and-set on the revision column.
+#include "sqlite_key_store.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace kmscore_host {
+
+namespace {
+
+constexpr int busy_timeout_ms = 30'000;
+constexpr int schema_version = 1;
+
+// Each entry migrates the schema from version i to i + 1, in one transaction.
+constexpr std::array<const char*, schema_version> migrations{{
+    R"sql(
+CREATE TABLE meta (
+  name  TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+CREATE TABLE projects (
+  project_id TEXT PRIMARY KEY CHECK (length(project_id) = 32),
+  domain_id  TEXT NOT NULL CHECK (length(domain_id) = 32)
+);
+CREATE TABLE keys (
+  project_id            TEXT NOT NULL REFERENCES projects (project_id),
+  key_id                TEXT NOT NULL CHECK (length(key_id) = 36),
+  key_alias             TEXT NOT NULL CHECK (length(key_alias) BETWEEN 1 AND 255),
+  key_state             INTEGER NOT NULL CHECK (key_state BETWEEN 1 AND 5),
+  key_spec              TEXT NOT NULL,
+  enterprise_project_id TEXT NOT NULL,
+  creation_date         INTEGER NOT NULL,
+  revision              INTEGER NOT NULL CHECK (revision >= 1),
+  record                BLOB NOT NULL,
+  PRIMARY KEY (project_id, key_id),
+  UNIQUE (project_id, key_alias)
+);
+CREATE INDEX keys_in_list_order ON keys (project_id, creation_date DESC, key_id);
+)sql",
+}};
+
+class statement {
+ public:
+  statement(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &handle_, nullptr) != SQLITE_OK) handle_ = nullptr;
+  }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  ~statement() { sqlite3_finalize(handle_); }
+
+  [[nodiscard]] bool ok() const noexcept { return handle_ != nullptr; }
+  statement& text(int index, std::string_view value) {
+    sqlite3_bind_text(handle_, index, value.data(), static_cast<int>(value.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  statement& integer(int index, std::int64_t value) {
+    sqlite3_bind_int64(handle_, index, value);
+    return *this;
+  }
+  statement& blob(int index, kmscore::byte_span value) {
+    sqlite3_bind_blob(handle_, index, value.data(), static_cast<int>(value.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return handle_ == nullptr ? SQLITE_ERROR : sqlite3_step(handle_); }
+  [[nodiscard]] std::string column_text(int index) const {
+    const auto* text = sqlite3_column_text(handle_, index);
+    return text == nullptr ? std::string{}
+                           : std::string{reinterpret_cast<const char*>(text),  // NOLINT
+                                         static_cast<std::size_t>(sqlite3_column_bytes(handle_, index))};
+  }
+  [[nodiscard]] std::int64_t column_integer(int index) const {
+    return sqlite3_column_int64(handle_, index);
+  }
+  [[nodiscard]] std::vector<kmscore::byte> column_blob(int index) const {
+    const auto* data = static_cast<const kmscore::byte*>(sqlite3_column_blob(handle_, index));
+    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(handle_, index));
+    return data == nullptr ? std::vector<kmscore::byte>{}
+                           : std::vector<kmscore::byte>(data, data + size);
+  }
+
+ private:
+  sqlite3_stmt* handle_ = nullptr;
+};
+
+}  // namespace
+
+struct sqlite_key_store::connection {
+  sqlite3* db = nullptr;
+  std::mutex mutex;  // one connection, used by one thread at a time
+  ~connection() { sqlite3_close_v2(db); }
+};
+
+sqlite_key_store::sqlite_key_store(std::unique_ptr<connection> db, kmscore::record_sealer& sealer,
+                                   kmscore::diagnostics_sink diagnostics)
+    : db_{std::move(db)}, sealer_{&sealer}, diagnostics_{std::move(diagnostics)} {}
+
+sqlite_key_store::~sqlite_key_store() = default;
+
+kmscore::errc sqlite_key_store::fault(std::string_view what) const {
+  if (diagnostics_) {
+    std::string message{"sqlite store: "};
+    message.append(what);
+    message.append(": ");
+    message.append(sqlite3_errmsg(db_->db));
+    diagnostics_(message);
+  }
+  return kmscore::errc::kms_error;
+}
+
+namespace {
+
+// Runs SQL without results; false on failure.
+bool execute(sqlite3* db, const char* sql) {
+  return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+}
+
+std::string pragma_value(sqlite3* db, const char* sql) {
+  statement query{db, sql};
+  if (!query.ok() || query.step() != SQLITE_ROW) return {};
+  return query.column_text(0);
+}
+
+// A write transaction: BEGIN IMMEDIATE takes the database's write lock at once (no upgrade
+// deadlock between two readers turning writers); rolled back unless committed.
+class write_transaction {
+ public:
+  explicit write_transaction(sqlite3* db) : db_{db}, open_{execute(db, "BEGIN IMMEDIATE")} {}
+  write_transaction(const write_transaction&) = delete;
+  write_transaction& operator=(const write_transaction&) = delete;
+  ~write_transaction() {
+    if (open_) execute(db_, "ROLLBACK");
+  }
+  [[nodiscard]] bool began() const noexcept { return open_; }
+  [[nodiscard]] bool commit() {
+    open_ = !execute(db_, "COMMIT");
+    return !open_;
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_;
+};
+
+}  // namespace
+
+std::unique_ptr<sqlite_key_store> sqlite_key_store::open(const std::string& path,
+                                                         kmscore::record_sealer& sealer,
+                                                         kmscore::diagnostics_sink diagnostics,
+                                                         std::string& why) {
+  auto db = std::make_unique<connection>();
+  const int flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW;
+  if (sqlite3_open_v2(path.c_str(), &db->db, flags, nullptr) != SQLITE_OK) {
+    why = "cannot open the SQLite database " + path + ": " +
+          (db->db != nullptr ? sqlite3_errmsg(db->db) : "out of memory");
+    return nullptr;
+  }
+  sqlite3_busy_timeout(db->db, busy_timeout_ms);
+  sqlite3_extended_result_codes(db->db, 1);
+  // Durability and integrity settings: set, then read back; anything else refuses to run.
+  const bool set = execute(db->db, "PRAGMA journal_mode=WAL") &&
+                   execute(db->db, "PRAGMA synchronous=FULL") &&
+                   execute(db->db, "PRAGMA foreign_keys=ON");
+  if (!set || pragma_value(db->db, "PRAGMA journal_mode") != "wal" ||
+      pragma_value(db->db, "PRAGMA synchronous") != "2" ||
+      pragma_value(db->db, "PRAGMA foreign_keys") != "1") {
+    why = "the SQLite database " + path +
+          " does not run with journal_mode=WAL, synchronous=FULL and foreign_keys=ON: " +
+          sqlite3_errmsg(db->db);
+    return nullptr;
+  }
+  // The schema: migrate from the version found to this build's, one step per transaction.
+  for (;;) {
+    write_transaction transaction{db->db};
+    if (!transaction.began()) {
+      why = std::string{"cannot lock the SQLite database: "} + sqlite3_errmsg(db->db);
+      return nullptr;
+    }
+    const auto version = std::stoi("0" + pragma_value(db->db, "PRAGMA user_version"));
+    if (version > schema_version) {
+      why = "the SQLite database " + path + " has schema version " + std::to_string(version) +
+            ", newer than this build's " + std::to_string(schema_version);
+      return nullptr;
+    }
+    if (version == schema_version) break;
+    const auto step = static_cast<std::size_t>(version);
+    const std::string bump = "PRAGMA user_version=" + std::to_string(version + 1);
+    if (!execute(db->db, migrations[step]) || !execute(db->db, bump.c_str()) ||
+        !transaction.commit()) {
+      why = "cannot migrate the SQLite database " + path + " to schema version " +
+            std::to_string(version + 1) + ": " + sqlite3_errmsg(db->db);
+      return nullptr;
+    }
+  }
+  return std::unique_ptr<sqlite_key_store>{
+      new sqlite_key_store{std::move(db), sealer, std::move(diagnostics)}};
+}
+
+kmscore::result<std::optional<kmscore::project>> sqlite_key_store::find_project(
+    std::string_view id) {
+  const std::lock_guard lock{db_->mutex};
+  statement query{db_->db, "SELECT domain_id FROM projects WHERE project_id = ?"};
+  query.text(1, id);
+  const int step = query.step();
+  if (step == SQLITE_DONE) return std::optional<kmscore::project>{};
+  if (step != SQLITE_ROW) return fault("find_project");
+  return std::optional<kmscore::project>{kmscore::project{std::string{id}, query.column_text(0)}};
+}
+
+kmscore::result<kmscore::project> sqlite_key_store::ensure_project(std::string_view id,
+                                                                  std::string_view domain_id) {
+  if (!kmscore::is_valid_project_id(id) || !kmscore::is_valid_domain_id(domain_id)) {
+    return kmscore::errc::kms_error;
+  }
+  {
+    const std::lock_guard lock{db_->mutex};
+    statement insert{db_->db,
+                     "INSERT INTO projects (project_id, domain_id) VALUES (?, ?) "
+                     "ON CONFLICT (project_id) DO NOTHING"};
+    insert.text(1, id).text(2, domain_id);
+    if (insert.step() != SQLITE_DONE) return fault("ensure_project");
+  }
+  KMSCORE_TRY_ASSIGN(const auto found, find_project(id));
+  if (!found) return fault("ensure_project: the project vanished");
+  return *found;
+}
+
+kmscore::result<std::vector<kmscore::project>> sqlite_key_store::list_projects() {
+  const std::lock_guard lock{db_->mutex};
+  statement query{db_->db, "SELECT project_id, domain_id FROM projects ORDER BY project_id"};
+  std::vector<kmscore::project> all;
+  for (int step = query.step(); step != SQLITE_DONE; step = query.step()) {
+    if (step != SQLITE_ROW) return fault("list_projects");
+    all.push_back({query.column_text(0), query.column_text(1)});
+  }
+  return all;
+}
+
+kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::open_row(
+    std::string_view project_id, const kmscore::key_id& id, kmscore::byte_span stored) {
+  auto record = sealer_->open(stored);
+  if (!record || record->project_id != project_id || record->key.key_id != id) {
+    if (diagnostics_) {
+      diagnostics_("sqlite store: the record of key " + id.str() + " in project " +
+                   std::string{project_id} + " does not open (corrupt, moved or foreign)");
+    }
+    return kmscore::errc::kms_error;
+  }
+  return std::optional<kmscore::key_record>{std::move(*record)};
+}
+
+kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::find(
+    std::string_view project_id, const kmscore::key_id& id) {
+  std::vector<kmscore::byte> stored;
+  {
+    const std::lock_guard lock{db_->mutex};
+    statement query{db_->db, "SELECT record FROM keys WHERE project_id = ? AND key_id = ?"};
+    query.text(1, project_id).text(2, id.view());
+    const int step = query.step();
+    if (step == SQLITE_DONE) return std::optional<kmscore::key_record>{};
+    if (step != SQLITE_ROW) return fault("find");
+    stored = query.column_blob(0);
+  }
+  return open_row(project_id, id, stored);
+}
+
+kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::find_by_alias(
+    std::string_view project_id, std::string_view alias) {
+  std::string key_id;
+  {
+    const std::lock_guard lock{db_->mutex};
+    statement query{db_->db, "SELECT key_id FROM keys WHERE project_id = ? AND key_alias = ?"};
+    query.text(1, project_id).text(2, alias);
+    const int step = query.step();
+    if (step == SQLITE_DONE) return std::optional<kmscore::key_record>{};
+    if (step != SQLITE_ROW) return fault("find_by_alias");
+    key_id = query.column_text(0);
+  }
+  const auto id = kmscore::key_id::parse(key_id);
+  if (!id) return fault("find_by_alias: a malformed key_id column");
+  return find(project_id, *id);
+}
+
+kmscore::result<void> sqlite_key_store::insert(kmscore::key_record& record) {
+  const auto previous = record.revision;
+  record.revision = 1;
+  auto sealed = sealer_->seal(record);
+  if (!sealed) {
+    record.revision = previous;
+    return sealed.error();
+  }
+  const std::lock_guard lock{db_->mutex};
+  write_transaction transaction{db_->db};
+  if (!transaction.began()) return fault("insert: begin");
+  statement insert{db_->db,
+                   "INSERT INTO keys (project_id, key_id, key_alias, key_state, key_spec, "
+                   "enterprise_project_id, creation_date, revision, record) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)"};
+  insert.text(1, record.project_id)
+      .text(2, record.key.key_id.view())
+      .text(3, record.key_alias)
+      .integer(4, static_cast<int>(record.key.state))
+      .text(5, to_string(record.key.spec))
+      .text(6, record.enterprise_project_id)
+      .integer(7, record.creation_date_ms)
+      .blob(8, *sealed);
+  const int step = insert.step();
+  if (step == SQLITE_CONSTRAINT_UNIQUE) {
+    // Which constraint: the alias (the documented KMS.1104), or the key id (a fault).
+    statement alias{db_->db, "SELECT 1 FROM keys WHERE project_id = ? AND key_alias = ?"};
+    alias.text(1, record.project_id).text(2, record.key_alias);
+    record.revision = previous;
+    if (alias.step() == SQLITE_ROW) return kmscore::errc::duplicate_key_alias;
+    return fault("insert: a key with this key_id exists");
+  }
+  if (step != SQLITE_DONE || !transaction.commit()) {
+    record.revision = previous;
+    return fault("insert");
+  }
+  return {};
+}
+
+kmscore::result<kmscore::update_outcome> sqlite_key_store::update(kmscore::key_record& record) {
+  const auto expected = record.revision;
+  record.revision = expected + 1;
+  auto sealed = sealer_->seal(record);
+  record.revision = expected;
+  if (!sealed) return sealed.error();
+  const std::lock_guard lock{db_->mutex};
+  write_transaction transaction{db_->db};
+  if (!transaction.began()) return fault("update: begin");
+  statement update{db_->db,
+                   "UPDATE keys SET key_alias = ?, key_state = ?, key_spec = ?, "
+                   "enterprise_project_id = ?, creation_date = ?, revision = ?, record = ? "
+                   "WHERE project_id = ? AND key_id = ? AND revision = ?"};
+  update.text(1, record.key_alias)
+      .integer(2, static_cast<int>(record.key.state))
+      .text(3, to_string(record.key.spec))
+      .text(4, record.enterprise_project_id)
+      .integer(5, record.creation_date_ms)
+      .integer(6, static_cast<std::int64_t>(expected + 1))
+      .blob(7, *sealed)
+      .text(8, record.project_id)
+      .text(9, record.key.key_id.view())
+      .integer(10, static_cast<std::int64_t>(expected));
+  if (update.step() != SQLITE_DONE) return fault("update");
+  if (sqlite3_changes(db_->db) == 1) {
+    if (!transaction.commit()) return fault("update: commit");
+    record.revision = expected + 1;
+    return kmscore::update_outcome::updated;
+  }
+  statement exists{db_->db, "SELECT 1 FROM keys WHERE project_id = ? AND key_id = ?"};
+  exists.text(1, record.project_id).text(2, record.key.key_id.view());
+  const int step = exists.step();
+  if (step == SQLITE_DONE) return kmscore::errc::key_not_found;
+  if (step != SQLITE_ROW) return fault("update: check");
+  return kmscore::update_outcome::conflict;
+}
+
+kmscore::result<kmscore::key_list_page> sqlite_key_store::list(
+    std::string_view project_id, const kmscore::key_list_query& query) {
+  // Filters as bound parameters: NULL matches everything.
+  const char* filter =
+      " FROM keys WHERE project_id = ?1 AND (?2 IS NULL OR key_state = ?2) "
+      "AND (?3 IS NULL OR key_spec = ?3) AND (?4 IS NULL OR enterprise_project_id = ?4)";
+  auto bind = [&](statement& s) {
+    s.text(1, project_id);
+    if (query.state) s.integer(2, static_cast<int>(*query.state));
+    if (query.spec) s.text(3, to_string(*query.spec));
+    if (query.enterprise_project_id) s.text(4, *query.enterprise_project_id);
+  };
+  kmscore::key_list_page page;
+  page.offset = query.offset;
+  std::vector<std::pair<std::string, std::vector<kmscore::byte>>> rows;
+  {
+    const std::lock_guard lock{db_->mutex};
+    if (!execute(db_->db, "BEGIN")) return fault("list: begin");  // one snapshot for both
+    statement count{db_->db, (std::string{"SELECT count(*)"} + filter).c_str()};
+    bind(count);
+    if (count.step() != SQLITE_ROW) {
+      execute(db_->db, "ROLLBACK");
+      return fault("list: count");
+    }
+    page.total = static_cast<std::size_t>(count.column_integer(0));
+    statement rows_query{db_->db, (std::string{"SELECT key_id, record"} + filter +
+                                   " ORDER BY creation_date DESC, key_id ASC LIMIT ?5 OFFSET ?6")
+                                      .c_str()};
+    bind(rows_query);
+    rows_query.integer(5, static_cast<std::int64_t>(query.limit))
+        .integer(6, static_cast<std::int64_t>(query.offset));
+    int step = rows_query.step();
+    for (; step == SQLITE_ROW; step = rows_query.step()) {
+      rows.emplace_back(rows_query.column_text(0), rows_query.column_blob(1));
+    }
+    execute(db_->db, "COMMIT");
+    if (step != SQLITE_DONE) return fault("list: rows");
+  }
+  for (auto& [key_id, stored] : rows) {
+    auto record = kmscore::read_key_record_metadata(stored);
+    if (!record || record->project_id != project_id || record->key.key_id != key_id) {
+      if (diagnostics_) {
+        diagnostics_("sqlite store: list-keys leaves out key " + key_id + " of project " +
+                     std::string{project_id} + ": its metadata is unreadable");
+      }
+      continue;
+    }
+    page.records.push_back(std::move(*record));
+  }
+  return page;
+}
+
+kmscore::result<std::size_t> sqlite_key_store::count_keys() {
+  const std::lock_guard lock{db_->mutex};
+  statement query{db_->db, "SELECT count(*) FROM keys"};
+  if (query.step() != SQLITE_ROW) return fault("count_keys");
+  return static_cast<std::size_t>(query.column_integer(0));
+}
+
+kmscore::result<std::optional<std::vector<kmscore::byte>>> sqlite_key_store::meta_get(
+    std::string_view name) {
+  const std::lock_guard lock{db_->mutex};
+  statement query{db_->db, "SELECT value FROM meta WHERE name = ?"};
+  query.text(1, name);
+  const int step = query.step();
+  if (step == SQLITE_DONE) return std::optional<std::vector<kmscore::byte>>{};
+  if (step != SQLITE_ROW) return fault("meta: read");
+  return std::optional<std::vector<kmscore::byte>>{query.column_blob(0)};
+}
+
+kmscore::result<std::vector<kmscore::byte>> sqlite_key_store::meta_put_if_absent(
+    std::string_view name, kmscore::byte_span value) {
+  const std::lock_guard lock{db_->mutex};
+  write_transaction transaction{db_->db};
+  if (!transaction.began()) return fault("meta: begin");
+  statement insert{db_->db,
+                   "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"};
+  insert.text(1, name).blob(2, value);
+  if (insert.step() != SQLITE_DONE) return fault("meta: insert");
+  statement query{db_->db, "SELECT value FROM meta WHERE name = ?"};
+  query.text(1, name);
+  if (query.step() != SQLITE_ROW) return fault("meta: read");
+  auto stored = query.column_blob(0);
+  if (!transaction.commit()) return fault("meta: commit");
+  return stored;
+}
+
+kmscore::result<std::vector<setting>> sqlite_key_store::settings() {
+  const std::lock_guard lock{db_->mutex};
+  std::vector<setting> all;
+  for (const char* name : {"journal_mode", "synchronous", "foreign_keys", "busy_timeout"}) {
+    const std::string sql = std::string{"PRAGMA "} + name;
+    all.emplace_back(name, pragma_value(db_->db, sql.c_str()));
+  }
+  return all;
+}
+
+}  // namespace kmscore_host

@@ -1,0 +1,61 @@
+// host/store/sqlite_key_store.hpp: the default key store, one SQLite database file.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "durable_key_store.hpp"
+
+namespace kmscore_host {
+
+class sqlite_key_store final : public durable_key_store {
+ public:
+  // Opens (creating if needed) the database at path; nullptr with the reason in `why`.
+  [[nodiscard]] static std::unique_ptr<sqlite_key_store> open(const std::string& path,
+                                                              kmscore::record_sealer& sealer,
+                                                              kmscore::diagnostics_sink diagnostics,
+                                                              std::string& why);
+  ~sqlite_key_store() override;
+  sqlite_key_store(const sqlite_key_store&) = delete;
+  sqlite_key_store& operator=(const sqlite_key_store&) = delete;
+  sqlite_key_store(sqlite_key_store&&) = delete;
+  sqlite_key_store& operator=(sqlite_key_store&&) = delete;
+
+  [[nodiscard]] kmscore::result<std::optional<kmscore::project>> find_project(
+      std::string_view id) override;
+  [[nodiscard]] kmscore::result<kmscore::project> ensure_project(
+      std::string_view id, std::string_view domain_id) override;
+  [[nodiscard]] kmscore::result<std::vector<kmscore::project>> list_projects() override;
+  [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> find(
+      std::string_view project_id, const kmscore::key_id& id) override;
+  [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> find_by_alias(
+      std::string_view project_id, std::string_view alias) override;
+  [[nodiscard]] kmscore::result<void> insert(kmscore::key_record& record) override;
+  [[nodiscard]] kmscore::result<kmscore::update_outcome> update(
+      kmscore::key_record& record) override;
+  [[nodiscard]] kmscore::result<kmscore::key_list_page> list(
+      std::string_view project_id, const kmscore::key_list_query& query) override;
+  [[nodiscard]] kmscore::result<std::size_t> count_keys() override;
+  [[nodiscard]] kmscore::result<std::optional<std::vector<kmscore::byte>>> meta_get(
+      std::string_view name) override;
+  [[nodiscard]] kmscore::result<std::vector<kmscore::byte>> meta_put_if_absent(
+      std::string_view name, kmscore::byte_span value) override;
+  [[nodiscard]] kmscore::result<std::vector<setting>> settings() override;
+
+ private:
+  struct connection;
+  sqlite_key_store(std::unique_ptr<connection> db, kmscore::record_sealer& sealer,
+                   kmscore::diagnostics_sink diagnostics);
+  [[nodiscard]] kmscore::errc fault(std::string_view what) const;
+  [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
+      std::string_view project_id, const kmscore::key_id& id, kmscore::byte_span stored);
+
+  std::unique_ptr<connection> db_;
+  kmscore::record_sealer* sealer_;
+  kmscore::diagnostics_sink diagnostics_;
+};
+
+}  // namespace kmscore_host

@@ -1,0 +1,303 @@
+#include "state.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+#include "secret_input.hpp"
+#include "sqlite_key_store.hpp"
+
+namespace kmscore_host {
+
+namespace {
+
+constexpr std::string_view root_key_header = "kmscore root key v1\n";
+constexpr std::size_t root_key_material_size = 32;
+constexpr std::size_t root_key_file_size =
+    root_key_header.size() + kmscore::key_id_size + 1 + 2 * root_key_material_size + 1;
+constexpr std::string_view root_check_name = "root_key_check";
+constexpr std::string_view default_project_name = "default_project";
+
+std::string errno_text() { return std::strerror(errno); }
+
+std::string octal_mode(mode_t mode) {
+  std::array<char, 8> text{};
+  std::snprintf(text.data(), text.size(), "%04o", static_cast<unsigned>(mode & 07777U));
+  return text.data();
+}
+
+// The state directory: created 0700 (whatever the umask), refused if someone else owns it or
+// group or others may write to it.
+bool prepare_state_dir(const std::string& dir, std::string& why) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    why = "cannot create the state directory " + dir + ": " + errno_text();
+    return false;
+  }
+  struct stat info {};
+  if (::lstat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    why = "the state directory " + dir + " is not a directory (symlinks are refused)";
+    return false;
+  }
+  if (info.st_uid != ::geteuid()) {
+    why = "the state directory " + dir + " belongs to another user (uid " +
+          std::to_string(info.st_uid) + ")";
+    return false;
+  }
+  if ((info.st_mode & 022U) != 0) {
+    why = "the state directory " + dir + " is writable by group or others (mode " +
+          octal_mode(info.st_mode) + "); chmod 700 it";
+    return false;
+  }
+  return true;
+}
+
+std::string random_hex_id(const random_source& random, bool& ok) {
+  std::array<kmscore::byte, 16> bytes{};
+  ok = random(bytes).has_value();
+  std::string text = kmscore::hex_encode(bytes);
+  for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + ('a' - 'A') : c);
+  return text;
+}
+
+bool write_all(int fd, kmscore::byte_span bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const auto wrote = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) return false;
+    done += static_cast<std::size_t>(wrote);
+  }
+  return true;
+}
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+std::optional<kmscore::master_key> load_root_key(const std::string& path, std::string& why) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    why = errno == ENOENT ? "the root key " + path + " does not exist"
+                          : "cannot open the root key " + path + ": " + errno_text();
+    return std::nullopt;
+  }
+  struct stat info {};
+  const bool stat_ok = ::fstat(fd, &info) == 0;
+  if (!stat_ok || !S_ISREG(info.st_mode)) {
+    ::close(fd);
+    why = "the root key " + path + " is not a regular file";
+    return std::nullopt;
+  }
+  if (info.st_uid != ::geteuid()) {
+    ::close(fd);
+    why = "refusing the root key " + path + ": it belongs to another user (uid " +
+          std::to_string(info.st_uid) + ")";
+    return std::nullopt;
+  }
+  if ((info.st_mode & 077U) != 0) {
+    ::close(fd);
+    why = "refusing the root key " + path + ": group or others may access it (mode " +
+          octal_mode(info.st_mode) + "); chmod 600 it";
+    return std::nullopt;
+  }
+  auto contents = read_secret_fd(fd, root_key_file_size);
+  ::close(fd);
+  if (!contents || contents->size() != root_key_file_size) {
+    why = "the root key " + path + " is not in the documented format (docs/storage.md)";
+    return std::nullopt;
+  }
+  const auto text = kmscore::as_chars(contents->expose());
+  const auto id = kmscore::key_id::parse(text.substr(root_key_header.size(), kmscore::key_id_size));
+  const auto hex = text.substr(root_key_header.size() + kmscore::key_id_size + 1,
+                               2 * root_key_material_size);
+  kmscore::master_key root;
+  kmscore::secret_bytes material{root_key_material_size};
+  if (text.substr(0, root_key_header.size()) != root_key_header || !id ||
+      text[root_key_header.size() + kmscore::key_id_size] != '\n' || text.back() != '\n' ||
+      !kmscore::hex_decode(hex, material.expose())) {
+    why = "the root key " + path + " is not in the documented format (docs/storage.md)";
+    return std::nullopt;
+  }
+  root.key_id = *id;
+  root.spec = kmscore::key_spec::aes_256;
+  root.material_versions.push_back(std::move(material));
+  return root;
+}
+
+create_outcome create_root_key(const std::string& path, const kmscore::master_key& root,
+                               std::string& why) {
+  if (root.material_versions.size() != 1 ||
+      root.material_versions[0].size() != root_key_material_size) {
+    why = "a root key has exactly one 32-byte material";
+    return create_outcome::failed;
+  }
+  kmscore::secret_bytes file{root_key_file_size};
+  auto out = file.expose().begin();
+  out = std::copy(root_key_header.begin(), root_key_header.end(), out);
+  const auto id = root.key_id.view();
+  out = std::copy(id.begin(), id.end(), out);
+  *out++ = '\n';
+  const auto hex = kmscore::secret_hex::encode(root.material_versions[0].expose());
+  out = std::copy(hex.expose_text().begin(), hex.expose_text().end(), out);
+  *out = '\n';
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return create_outcome::exists;
+    why = "cannot create the root key " + path + ": " + errno_text();
+    return create_outcome::failed;
+  }
+  const bool written = ::fchmod(fd, 0600) == 0 && write_all(fd, file.expose()) && ::fsync(fd) == 0;
+  ::close(fd);
+  const int dir = ::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool durable = dir >= 0 && ::fsync(dir) == 0;
+  if (dir >= 0) ::close(dir);
+  if (!written || !durable) {
+    ::unlink(path.c_str());
+    why = "cannot write the root key " + path + " durably: " + errno_text();
+    return create_outcome::failed;
+  }
+  return create_outcome::created;
+}
+
+std::optional<opened_state> open_state(const state_options& options, const random_source& random,
+                                       const sealer_factory& make_sealer,
+                                       const kmscore::diagnostics_sink& diagnostics,
+                                       std::string& why) {
+  if (!prepare_state_dir(options.state_dir, why)) return std::nullopt;
+  opened_state state;
+  state.store_url = options.store_url.empty()
+                        ? "sqlite:" + options.state_dir + "/" + default_sqlite_file
+                        : options.store_url;
+  state.root_key_path = options.state_dir + "/" + root_key_file;
+
+  // Two rounds at most: a root key created by another process at the same time is loaded.
+  for (int round = 0; round < 2; ++round) {
+    std::string missing;
+    auto root = load_root_key(state.root_key_path, missing);
+    const bool exists = root.has_value();
+    if (!exists && ::access(state.root_key_path.c_str(), F_OK) == 0) {
+      why = missing;  // present but refused: never replaced
+      return std::nullopt;
+    }
+    if (!exists) {  // a candidate, written only if the store turns out to be new
+      kmscore::master_key candidate;
+      std::array<kmscore::byte, kmscore::uuid::byte_size> id_bytes{};
+      kmscore::secret_bytes material{root_key_material_size};
+      if (!random(id_bytes) || !random(material.expose())) {
+        why = "no randomness for a root key";
+        return std::nullopt;
+      }
+      candidate.key_id = kmscore::key_id::from_uuid(kmscore::uuid::version4(id_bytes));
+      candidate.material_versions.push_back(std::move(material));
+      root = std::move(candidate);
+    }
+    kmscore::master_key copy;
+    copy.key_id = root->key_id;
+    copy.spec = root->spec;
+    copy.material_versions.push_back(root->material_versions[0].clone());
+    state.sealer = make_sealer(std::move(copy));
+    state.store = open_key_store(state.store_url, *state.sealer, diagnostics, why);
+    if (!state.store) return std::nullopt;
+
+    auto check = state.store->meta_get(root_check_name);
+    if (!check) {
+      why = "cannot read the store " + state.store_url;
+      return std::nullopt;
+    }
+    if (!exists) {
+      const auto keys = state.store->count_keys();
+      if (!keys) {
+        why = "cannot read the store " + state.store_url;
+        return std::nullopt;
+      }
+      if (*keys > 0 || *check) {
+        why = "the root key " + state.root_key_path + " is missing, but the store " +
+              state.store_url + " was set up with one" +
+              (*keys > 0 ? " and holds " + std::to_string(*keys) + " keys" : std::string{}) +
+              ": restore that root key (a new one could open none of them)";
+        return std::nullopt;
+      }
+      const auto created = create_root_key(state.root_key_path, *root, why);
+      if (created == create_outcome::failed) return std::nullopt;
+      if (created == create_outcome::exists) continue;  // another process won: load its key
+    }
+    auto candidate_check = state.sealer->seal_check();
+    if (!candidate_check) {
+      why = "cannot seal the root key check";
+      return std::nullopt;
+    }
+    const auto stored = state.store->meta_put_if_absent(root_check_name, *candidate_check);
+    if (!stored || !state.sealer->open_check(*stored)) {
+      why = "the root key " + state.root_key_path + " does not match the store " +
+            state.store_url + " (its keys were sealed under another root key)";
+      return std::nullopt;
+    }
+    break;
+  }
+  if (!state.store) {
+    why = "the root key could not be settled";
+    return std::nullopt;
+  }
+
+  // The default project: made once, with a random id and domain, and kept in the store.
+  auto named = state.store->meta_get(default_project_name);
+  if (!named) {
+    why = "cannot read the store " + state.store_url;
+    return std::nullopt;
+  }
+  if (!*named) {
+    bool ok_id = false;
+    bool ok_domain = false;
+    const auto id = random_hex_id(random, ok_id);
+    const auto domain = random_hex_id(random, ok_domain);
+    if (!ok_id || !ok_domain || !state.store->ensure_project(id, domain)) {
+      why = "cannot create the default project in " + state.store_url;
+      return std::nullopt;
+    }
+    auto recorded = state.store->meta_put_if_absent(default_project_name, kmscore::as_bytes(id));
+    if (!recorded) {
+      why = "cannot record the default project in " + state.store_url;
+      return std::nullopt;
+    }
+    named = std::optional<std::vector<kmscore::byte>>{std::move(*recorded)};
+  }
+  const auto project = state.store->find_project(kmscore::as_chars(**named));
+  if (!project || !*project) {
+    why = "the store " + state.store_url + " names a default project it does not hold";
+    return std::nullopt;
+  }
+  state.default_project = **project;
+  return state;
+}
+
+std::unique_ptr<durable_key_store> open_key_store(std::string_view url,
+                                                  kmscore::record_sealer& sealer,
+                                                  kmscore::diagnostics_sink diagnostics,
+                                                  std::string& why) {
+  constexpr std::string_view sqlite_scheme = "sqlite:";
+  if (url.starts_with(sqlite_scheme)) {
+    const std::string path{url.substr(sqlite_scheme.size())};
+    if (path.empty()) {
+      why = "sqlite: needs a path (sqlite:/path/to/kmscore.db)";
+      return nullptr;
+    }
+    return sqlite_key_store::open(path, sealer, std::move(diagnostics), why);
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    return open_postgres_key_store(url, sealer, std::move(diagnostics), why);
+  }
+  why = "unknown store URL " + std::string{url} + " (sqlite:PATH or postgresql://...)";
+  return nullptr;
+}
+
+}  // namespace kmscore_host
