@@ -15,15 +15,18 @@ using backend_t = kmscore::backend::combined<kmscore::backend::sodium, kmscore::
 struct fixture {
   backend_t backend;
   kmscore::memory_key_store store;
-  kmscore::kms_service<backend_t> service{backend, store, "b168fe00ff56492495a7d22974df2d0b"};
+  kmscore::project tenant = *store.ensure_project("5f1be2a1c0d94e7a8b3c6d9e0f1a2b3c",
+                                                 "b168fe00ff56492495a7d22974df2d0b");
+  kmscore::kms_service<backend_t> service{backend, store, tenant};
   fixture() {
     // A key with the id the corpus uses, so requests reach the crypto.
     kmscore::key_record record;
     record.key.key_id = *kmscore::key_id::parse("0d0466b0-e727-4d9c-b35d-f84bb474a37f");
     record.key.material_versions.emplace_back(32);
-    record.domain_id = "b168fe00ff56492495a7d22974df2d0b";
+    record.project_id = tenant.id;
+    record.domain_id = tenant.domain_id;
     record.key_alias = "fuzz";
-    FUZZ_CHECK(store.insert(std::move(record)).has_value());
+    FUZZ_CHECK(store.insert(record).has_value());
   }
 };
 }  // namespace

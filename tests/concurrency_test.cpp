@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "support/backends.hpp"
+#include "support/project.hpp"
 
 namespace {
 
 TEST(ConcurrencyTest, ThreadsShareBackendStoreAndService) {
   kmscore_test::combined backend;
   kmscore::memory_key_store store;
-  kmscore::kms_service service{backend, store, "b168fe00ff56492495a7d22974df2d0b"};
+  kmscore::kms_service service{backend, store, kmscore_test::test_project(store)};
   constexpr int threads = 4;
   constexpr int rounds = 25;
   std::atomic<int> failures{0};
@@ -56,9 +57,11 @@ TEST(ConcurrencyTest, ThreadsShareBackendStoreAndService) {
   }
   for (auto& worker : workers) worker.join();
   EXPECT_EQ(failures.load(), 0);
-  const auto all = store.list();
+  kmscore::key_list_query every;
+  every.spec.reset();  // every spec
+  const auto all = store.list(kmscore_test::project_id, every);
   ASSERT_TRUE(all);
-  EXPECT_EQ(all->size(), static_cast<std::size_t>(threads * rounds + 1));
+  EXPECT_EQ(all->total, static_cast<std::size_t>(threads * rounds + 1));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "support/backends.hpp"
+#include "support/project.hpp"
 
 namespace {
 
@@ -30,7 +31,7 @@ class JsonTest : public testing::Test {
 
   reply call(const std::string& action, const std::string& body,
              kmscore::datakey_length_policy policy = kmscore::datakey_length_policy::range) {
-    kmscore::kms_service service{backend_, store_, domain, policy};
+    kmscore::kms_service service{backend_, store_, kmscore_test::test_project(store_), policy};
     const auto response = kmscore::handle_json(service, action, body, 1'700'000'000'000);
     const std::string text{response.text()};
     return {response.status, json::parse(text), text};
@@ -63,9 +64,11 @@ class JsonTest : public testing::Test {
     record.key.material_versions.emplace_back(std::vector<kmscore::byte>(
         kmscore::spec_policy(spec).is_symmetric() ? kmscore::spec_policy(spec).material_size : 8,
         3));
+    record.project_id = kmscore_test::project_id;
     record.domain_id = domain;
     record.key_alias = "seed";
-    ASSERT_TRUE(store_.insert(std::move(record)));
+    (void)kmscore_test::test_project(store_);
+    ASSERT_TRUE(store_.insert(record));
   }
 
   std::string datakey_body(const std::string& key_id, const std::string& extra = "") {
@@ -272,7 +275,7 @@ TEST_F(JsonTest, CreateDatakeyMasterKeyRows) {
 TEST_F(JsonTest, BackendThatCannotServeTheKeyIs500) {
   const auto sm4 = create_key(R"({"key_alias":"national","key_spec":"SM4"})");
   kmscore_test::sodium sodium;
-  kmscore::kms_service service{sodium, store_, domain};
+  kmscore::kms_service service{sodium, store_, kmscore_test::test_project(store_)};
   const auto response = kmscore::handle_json(service, "create-datakey", datakey_body(sm4), 1);
   EXPECT_EQ(response.status, 500);
   EXPECT_EQ(json::parse(response.text())["error"]["error_code"], "KMS.0101");
@@ -367,7 +370,7 @@ TEST_F(JsonTest, LifecycleRowsAndShapes) {
   EXPECT_EQ(code("describe-key", R"({"key_id":"00000000-0000-4000-8000-000000000000"})"),
             "KMS.0207");
   const auto listed = call("list-keys", "{}");
-  EXPECT_EQ(listed.body["total"], "1");
+  EXPECT_EQ(listed.body["total"], 1);
   EXPECT_EQ(listed.body["keys"][0], key_id);
 }
 
@@ -377,28 +380,48 @@ TEST_F(JsonTest, LifecycleRowsAndShapes) {
 // dump() throws type_error.316 inside the layer, which answers 500 KMS.0101 instead.
 class corrupt_store final : public kmscore::key_store {
  public:
-  kmscore::result<std::optional<kmscore::key_record>> find(const kmscore::key_id& id) override {
+  kmscore::result<std::optional<kmscore::project>> find_project(std::string_view id) override {
+    return std::optional<kmscore::project>{kmscore::project{std::string{id}, domain}};
+  }
+  kmscore::result<kmscore::project> ensure_project(std::string_view id,
+                                                   std::string_view domain_id) override {
+    return kmscore::project{std::string{id}, std::string{domain_id}};
+  }
+  kmscore::result<std::vector<kmscore::project>> list_projects() override {
+    return std::vector<kmscore::project>{};
+  }
+  kmscore::result<std::optional<kmscore::key_record>> find(std::string_view project_id,
+                                                           const kmscore::key_id& id) override {
     kmscore::key_record record;
     record.key.key_id = id;
+    record.project_id = std::string{project_id};
     record.domain_id = domain;
     record.key_alias = "corrupt";
     record.key_description = "\xC3\x28";  // an invalid two-byte sequence
     return std::optional<kmscore::key_record>{std::move(record)};
   }
-  kmscore::result<void> insert(kmscore::key_record /*record*/) override { return {}; }
-  kmscore::result<void> update(const kmscore::key_record& /*record*/) override { return {}; }
-  kmscore::result<std::vector<kmscore::key_record>> list() override {
-    std::vector<kmscore::key_record> all;
-    auto one = find(*kmscore::key_id::parse(seed_key_id));
-    all.push_back(std::move(**one));
-    return all;
+  kmscore::result<std::optional<kmscore::key_record>> find_by_alias(
+      std::string_view /*project_id*/, std::string_view /*alias*/) override {
+    return std::optional<kmscore::key_record>{};
+  }
+  kmscore::result<void> insert(kmscore::key_record& /*record*/) override { return {}; }
+  kmscore::result<kmscore::update_outcome> update(kmscore::key_record& /*record*/) override {
+    return kmscore::update_outcome::updated;
+  }
+  kmscore::result<kmscore::key_list_page> list(std::string_view project_id,
+                                               const kmscore::key_list_query& /*query*/) override {
+    kmscore::key_list_page page;
+    auto one = find(project_id, *kmscore::key_id::parse(seed_key_id));
+    page.records.push_back(std::move(**one));
+    page.total = 1;
+    return page;
   }
 };
 
 TEST(JsonExceptionTest, InvalidUtf8FromTheStoreIs500NotAnException) {
   kmscore_test::cryptopp backend;
   corrupt_store store;
-  kmscore::kms_service service{backend, store, domain};
+  kmscore::kms_service service{backend, store, kmscore_test::test_project(store)};
   for (const char* action : {"describe-key", "list-keys"}) {
     kmscore::http_response response;
     EXPECT_NO_THROW(response = kmscore::handle_json(

@@ -20,6 +20,7 @@
 
 #include "secret_input.hpp"
 #include "support/backends.hpp"
+#include "support/project.hpp"
 #include "wipe_on_free.hpp"
 
 namespace {
@@ -109,9 +110,10 @@ class SecretScanTest : public testing::Test {
     kmscore::key_record record;
     record.key.key_id = *kmscore::key_id::parse(key_id);
     record.key.material_versions.emplace_back(std::vector<kmscore::byte>(32, 3));
+    record.project_id = kmscore_test::test_project(store_).id;
     record.domain_id = domain;
     record.key_alias = "scan";
-    ASSERT_TRUE(store_.insert(std::move(record)));
+    ASSERT_TRUE(store_.insert(record));
   }
 
   kmscore_test::sodium_cryptopp backend_;
@@ -137,7 +139,7 @@ TEST_F(SecretScanTest, TypedEncryptDatakeyLeavesNothingEvenWithoutTheGlobalWiper
   const auto text = plain_text(backend_);
   start_scan(dek_hex, false);
   {
-    kmscore::kms_service service{backend_, store_, domain};
+    kmscore::kms_service service{backend_, store_, kmscore_test::test_project(store_)};
     kmscore::encrypt_datakey_request request;
     request.key_id = key_id;
     request.plain_text = kmscore::secret_string{text.data(), text.size()};
@@ -164,7 +166,7 @@ TEST_F(SecretScanTest, JsonEncryptAndDecryptInTheToolsConfigurationLeaveNothing)
   std::string cipher_text;
   start_scan(dek_hex, true);
   {
-    kmscore::kms_service service{backend_, store_, domain};
+    kmscore::kms_service service{backend_, store_, kmscore_test::test_project(store_)};
     // The body as the tool holds it: in zeroizing memory, assembled without a heap copy.
     const std::string_view head =
         R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f","plain_text":")";
@@ -188,7 +190,7 @@ TEST_F(SecretScanTest, JsonEncryptAndDecryptInTheToolsConfigurationLeaveNothing)
   EXPECT_EQ(scan.found_after_wipe, 0U);
   start_scan(dek_hex, false);  // decrypt: the library alone must leave nothing
   {
-    kmscore::kms_service service{backend_, store_, domain};
+    kmscore::kms_service service{backend_, store_, kmscore_test::test_project(store_)};
     const std::string body = R"({"key_id":")" + std::string{key_id} + R"(","cipher_text":")" +
                              cipher_text + R"(","datakey_cipher_length":"64"})";
     const auto response = kmscore::handle_json(service, "decrypt-datakey", body, 1);

@@ -102,7 +102,7 @@ TEST_F(ToolTest, EveryActionSucceedsWithExitZero) {
   EXPECT_EQ(act("create-datakey-without-plaintext", id + R"(,"datakey_length":"256"})").exit_code,
             0);
   EXPECT_EQ(act("describe-key", id + "}").body()["key_info"]["key_alias"], "tool");
-  EXPECT_EQ(act("list-keys", "{}").body()["total"], "1");
+  EXPECT_EQ(act("list-keys", "{}").body()["total"], 1);
   EXPECT_EQ(act("disable-key", id + "}").body()["key_info"]["key_state"], "3");
   EXPECT_EQ(act("enable-key", id + "}").body()["key_info"]["key_state"], "2");
   EXPECT_EQ(act("schedule-key-deletion", id + R"(,"pending_days":"7"})").body()["key_state"], "4");
@@ -178,14 +178,74 @@ TEST_F(ToolTest, StateComesFromTheEnvironmentAndIsPrivate) {
   struct stat info {};
   ASSERT_EQ(::stat((state() / "root.key").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600U);
-  EXPECT_EQ(act("list-keys", "{}").body()["total"], "1");
-  // A tampered record is refused, not silently used.
-  const auto key_id = r.body()["key_info"]["key_id"].get<std::string>();
-  std::fstream record{state() / "keys" / key_id, std::ios::in | std::ios::out | std::ios::binary};
-  record.seekp(40);
-  record.put('\x7F');
-  record.close();
-  EXPECT_EQ(act("describe-key", R"({"key_id":")" + key_id + "\"}").exit_code, 1);
+  EXPECT_EQ(act("list-keys", "{}").body()["total"], 1);
+  ASSERT_EQ(::stat(state().c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0700U);  // whatever the umask
+}
+
+TEST_F(ToolTest, InfoShowsTheStoreAndTheDefaultProject) {
+  const auto first = run("--state " + quote(state().string()) + " info");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto info = first.body();
+  EXPECT_EQ(info["store"], "sqlite:" + state().string() + "/kmscore.db");
+  EXPECT_EQ(info["root_key"], state().string() + "/root.key");
+  EXPECT_EQ(info["project"].get<std::string>().size(), 32U);
+  EXPECT_EQ(info["domain_id"].get<std::string>().size(), 32U);
+  // Stable: the default project is kept in the store, and create-key answers its domain.
+  EXPECT_EQ(run("--state " + quote(state().string()) + " info").body(), info);
+  const auto made = act("create-key", R"({"key_alias":"info"})");
+  EXPECT_EQ(made.body()["key_info"]["domain_id"], info["domain_id"]);
+}
+
+TEST_F(ToolTest, ProjectsAreIsolated) {
+  const std::string other = "--project 00112233445566778899aabbccddeeff";
+  const auto key_id = create_key(R"({"key_alias":"mine"})");
+  const std::string id = R"({"key_id":")" + key_id + "\"}";
+  EXPECT_EQ(act("describe-key", id, other).body()["error"]["error_code"], "KMS.0207");
+  EXPECT_EQ(act("list-keys", "{}", other).body()["total"], 0);
+  EXPECT_EQ(act("create-key", R"({"key_alias":"mine"})", other).exit_code, 0);  // alias per project
+  EXPECT_EQ(act("list-keys", "{}", other).body()["total"], 1);
+  EXPECT_EQ(act("describe-key", id).exit_code, 0);
+  EXPECT_EQ(run("--project ABC create-key").exit_code, 2);
+}
+
+TEST_F(ToolTest, RootKeyIsCheckedAndNeverReplaced) {
+  ASSERT_FALSE(create_key(R"({"key_alias":"kept"})").empty());
+  const auto root = state() / "root.key";
+  const std::string saved = slurp(root);
+  // Group-readable: refused with the reason, nothing changed.
+  ASSERT_EQ(::chmod(root.c_str(), 0640), 0);
+  auto refused = act("list-keys", "{}");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("chmod 600"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.body()["error"]["error_code"], "KMS.0101");
+  ASSERT_EQ(::chmod(root.c_str(), 0600), 0);
+  // Missing while the store holds keys: refused, and no new root key is made.
+  fs::rename(root, dir_ / "root.key.saved");
+  refused = act("list-keys", "{}");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("restore that root key"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(root));
+  // Another root key: refused before any key is touched.
+  fs::create_directories(dir_ / "other");
+  ASSERT_EQ(run("--state " + quote((dir_ / "other").string()) + " info").exit_code, 0);
+  fs::copy_file(dir_ / "other" / "root.key", root);
+  refused = act("list-keys", "{}");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("does not match"), std::string::npos) << refused.err;
+  fs::remove(root);
+  fs::rename(dir_ / "root.key.saved", root);
+  EXPECT_EQ(slurp(root), saved);
+  EXPECT_EQ(act("list-keys", "{}").body()["total"], 1);
+}
+
+TEST_F(ToolTest, ForeignOrOpenStateDirectoriesAreRefused) {
+  fs::create_directories(state());
+  ASSERT_EQ(::chmod(state().c_str(), 0777), 0);
+  const auto refused = act("list-keys", "{}");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("writable by group or others"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(state() / "root.key"));
 }
 
 TEST_F(ToolTest, EightProcessesTimesFiftyCreateKeysLoseNothing) {
@@ -200,7 +260,7 @@ TEST_F(ToolTest, EightProcessesTimesFiftyCreateKeysLoseNothing) {
   ASSERT_EQ(shell("bash -c " + quote(script)), 0);
   const auto listed = act("list-keys", "{}");
   ASSERT_EQ(listed.exit_code, 0);
-  EXPECT_EQ(listed.body()["total"], "400");
+  EXPECT_EQ(listed.body()["total"], 400);
   const auto listed_body = listed.body();
   std::set<std::string> aliases;
   for (const auto& info : listed_body["key_details"]) {
@@ -240,7 +300,7 @@ TEST_F(ToolTest, EightProcessesRacingForOneAliasMakeOneKey) {
   }
   EXPECT_EQ(winners, 1);
   EXPECT_EQ(duplicates, 7);
-  EXPECT_EQ(act("list-keys", "{}").body()["total"], "1");
+  EXPECT_EQ(act("list-keys", "{}").body()["total"], 1);
 }
 
 }  // namespace

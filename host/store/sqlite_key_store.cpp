@@ -6,7 +6,9 @@
 // (primary and unique keys), updates are compare-and-set on the revision column.
 #include "sqlite_key_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <array>
 #include <mutex>
@@ -159,6 +161,9 @@ std::unique_ptr<sqlite_key_store> sqlite_key_store::open(const std::string& path
                                                          kmscore::record_sealer& sealer,
                                                          kmscore::diagnostics_sink diagnostics,
                                                          std::string& why) {
+  // A new database file is private to its owner (SQLite gives its WAL files the same mode).
+  const int created = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (created >= 0) ::close(created);
   auto db = std::make_unique<connection>();
   const int flags =
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW;

@@ -180,8 +180,8 @@ std::optional<opened_state> open_state(const state_options& options, const rando
                         : options.store_url;
   state.root_key_path = options.state_dir + "/" + root_key_file;
 
-  // Two rounds at most: a root key created by another process at the same time is loaded.
-  for (int round = 0; round < 2; ++round) {
+  // Three rounds at most: a root key created by another process at the same time is loaded.
+  for (int round = 0; round < 3; ++round) {
     std::string missing;
     auto root = load_root_key(state.root_key_path, missing);
     const bool exists = root.has_value();
@@ -219,6 +219,9 @@ std::optional<opened_state> open_state(const state_options& options, const rando
       if (!keys) {
         why = "cannot read the store " + state.store_url;
         return std::nullopt;
+      }
+      if ((*keys > 0 || *check) && ::access(state.root_key_path.c_str(), F_OK) == 0) {
+        continue;  // another process made the root key meanwhile: load it
       }
       if (*keys > 0 || *check) {
         why = "the root key " + state.root_key_path + " is missing, but the store " +

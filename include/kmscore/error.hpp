@@ -34,6 +34,8 @@ enum class errc : std::uint8_t {
   invalid_pending_days,           // 400 KMS.1401
   key_already_scheduled,          // 400 KMS.1402
   key_not_scheduled,              // 400 KMS.1501
+  invalid_limit,                  // 400 KMS.1601 (list-keys)
+  invalid_marker,                 // 400 KMS.1602 (list-keys)
   datakey_length_out_of_range,    // 400 KMS.1901
   invalid_datakey_spec,           // 400 KMS.1902
   datakey_length_not_multiple,    // 400 KMS.1903
@@ -55,7 +57,7 @@ struct error_info {
   std::string_view message;  // empty for KMS.0308, whose message names the field
 };
 
-inline constexpr std::array<error_info, 32> error_table{{
+inline constexpr std::array<error_info, 34> error_table{{
     {errc::kms_error, "KMS.0101", 500, "KMS error."},
     {errc::invalid_request, "KMS.0202", 400, "Invalid request."},
     {errc::request_too_long, "KMS.0203", 400, "The request message is too long."},
@@ -80,6 +82,8 @@ inline constexpr std::array<error_info, 32> error_table{{
     {errc::key_already_scheduled, "KMS.1402", 400,
      "The key is already in Scheduled deletion state."},
     {errc::key_not_scheduled, "KMS.1501", 400, "The key is not in Scheduled deletion state."},
+    {errc::invalid_limit, "KMS.1601", 400, "Invalid limit."},
+    {errc::invalid_marker, "KMS.1602", 400, "marker must be greater than or equals 0."},
     {errc::datakey_length_out_of_range, "KMS.1901", 400,
      "datakey_length must be in the range 8 bits to 8,192 bits."},
     {errc::invalid_datakey_spec, "KMS.1902", 400, "key_spec can only be AES_128 or AES_256."},

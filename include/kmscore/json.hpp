@@ -279,6 +279,12 @@ static_assert(needs_escape('\x7F') == 1 && needs_escape('A') == 0 && needs_escap
   using detail::string_field;
   return {string_field(body, "key_id"), string_field(body, "sequence")};
 }
+[[nodiscard]] inline list_keys_request parse_list_keys(const wire_json& body) {
+  using detail::string_field;
+  return {string_field(body, "limit"),       string_field(body, "marker"),
+          string_field(body, "key_state"),   string_field(body, "key_spec"),
+          string_field(body, "enterprise_project_id"), string_field(body, "sequence")};
+}
 [[nodiscard]] inline schedule_key_deletion_request parse_schedule(const wire_json& body) {
   using detail::string_field;
   return {string_field(body, "key_id"), string_field(body, "pending_days"),
@@ -374,24 +380,22 @@ struct action_list_keys {
   template <class Backend>
   static http_response run(kms_service<Backend>& service, const wire_json& body,
                            std::int64_t /*now_ms*/) {
-    if (auto sequence = string_field(body, "sequence"); sequence) {
-      if (auto checked = check_sequence(*sequence); !checked) {
-        return error_response(checked.error());
-      }
-    }
-    auto records = service.list_keys();
-    if (!records) return error_response(records.error());
+    auto page = service.list_keys(parse_list_keys(body));
+    if (!page) return error_response(page.error());
     nlohmann::ordered_json ids = nlohmann::ordered_json::array();
     nlohmann::ordered_json details = nlohmann::ordered_json::array();
-    for (const auto& record : *records) {
+    for (const auto& record : page->records) {
       ids.push_back(record.key.key_id.view());
       details.push_back(key_info(record));
     }
+    // The marker is the offset of the next page (api-rotation.md: opaque to clients).
+    const std::size_t next = page->offset + page->records.size();
+    const bool truncated = next < page->total;
     return respond(nlohmann::ordered_json{{"keys", ids},
                                           {"key_details", details},
-                                          {"next_marker", ""},
-                                          {"truncated", "false"},
-                                          {"total", std::to_string(records->size())}});
+                                          {"next_marker", truncated ? std::to_string(next) : ""},
+                                          {"truncated", truncated ? "true" : "false"},
+                                          {"total", page->total}});
   }
 };
 

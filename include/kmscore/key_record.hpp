@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "detail/text.hpp"
 #include "hex.hpp"
 #include "key_id.hpp"
 #include "key_spec.hpp"
@@ -26,8 +27,15 @@
 
 namespace kmscore {
 
+inline constexpr std::uint32_t default_rotation_interval_days = 365;
+inline constexpr std::uint32_t max_rotation_interval_days = 365;
+// A bound on stored material versions (rotations), far beyond any schedule: 100 years daily.
+inline constexpr std::uint32_t max_material_versions = 36525;
+
 struct key_record {
-  master_key key;  // key_id, spec, state, material by version: what the operations use
+  master_key key;          // key_id, spec, state, material by version: what the operations use
+  std::string project_id;  // the tenant the key belongs to (32 lowercase hex)
+  std::uint64_t revision = 0;  // set by the store: 1 on insert, +1 per update (compare-and-set)
   std::string domain_id;
   std::string key_alias;
   std::string key_description;
@@ -37,9 +45,16 @@ struct key_record {
   std::int64_t creation_date_ms = 0;
   std::int64_t scheduled_deletion_date_ms = 0;  // 0: not scheduled
   std::vector<byte> public_key;                 // SubjectPublicKeyInfo DER (asymmetric specs)
+  // Rotation (api-rotation.md): stored with every record, changed only by rotation actions.
+  bool rotation_enabled = false;
+  std::uint32_t rotation_interval_days = default_rotation_interval_days;
+  std::int64_t last_rotation_ms = 0;  // 0: never rotated
+  std::uint32_t number_of_rotations = 0;
+  std::uint32_t min_decryption_version = 0;
 };
 
 inline constexpr std::size_t domain_id_size = 32;
+inline constexpr std::size_t project_id_size = 32;
 
 // A domain_id is 32 lowercase hex characters (the host's account id).
 [[nodiscard]] constexpr bool is_valid_domain_id(std::string_view domain_id) noexcept {
@@ -49,6 +64,17 @@ inline constexpr std::size_t domain_id_size = 32;
   }
   return true;
 }
+
+// A project id (the tenant of a key, {project_id} in the REST path): the same form.
+[[nodiscard]] constexpr bool is_valid_project_id(std::string_view project_id) noexcept {
+  return project_id.size() == project_id_size && is_valid_domain_id(project_id);
+}
+
+// A project and the domain (account) create-key answers for it.
+struct project {
+  std::string id;
+  std::string domain_id;
+};
 
 namespace detail {
 inline constexpr std::size_t max_millis_digits = 18;  // below 2^62: no overflow
@@ -85,7 +111,7 @@ struct key_record_field {
 
 // In key_info's documented order. Cross-field rules (a usage the spec allows) are checked
 // by `key_record_is_consistent` once every field is read.
-inline constexpr std::array<key_record_field, 13> key_record_fields{{
+inline constexpr std::array<key_record_field, 20> key_record_fields{{
     {"key_id", true, [](const key_record& r) { return r.key.key_id.str(); },
      [](std::string_view t, key_record& r) {
        const auto id = key_id::parse(t);
@@ -146,6 +172,54 @@ inline constexpr std::array<key_record_field, 13> key_record_fields{{
      [](std::string_view t, key_record& r) {
        return detail::assign_if_valid(check_enterprise_project_id(t).has_value(), t,
                                       r.enterprise_project_id);
+     }},
+    {"key_rotation_enabled", true,
+     [](const key_record& r) { return std::string{r.rotation_enabled ? "true" : "false"}; },
+     [](std::string_view t, key_record& r) {
+       r.rotation_enabled = t == "true";
+       return t == "true" || t == "false";
+     }},
+    {"project_id", false, [](const key_record& r) { return r.project_id; },
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if_valid(is_valid_project_id(t), t, r.project_id);
+     }},
+    {"revision", false, [](const key_record& r) { return std::to_string(r.revision); },
+     [](std::string_view t, key_record& r) {
+       const auto value = detail::parse_millis(t);
+       if (value) r.revision = static_cast<std::uint64_t>(*value);
+       return value.has_value();
+     }},
+    {"rotation_interval", false,
+     [](const key_record& r) { return std::to_string(r.rotation_interval_days); },
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if(detail::parse_decimal(t, max_rotation_interval_days),
+                                r.rotation_interval_days) &&
+              r.rotation_interval_days <= max_rotation_interval_days;
+     }},
+    {"last_rotation_time", false,
+     [](const key_record& r) {
+       return r.last_rotation_ms == 0 ? std::string{} : std::to_string(r.last_rotation_ms);
+     },
+     [](std::string_view t, key_record& r) {
+       if (t.empty()) {
+         r.last_rotation_ms = 0;
+         return true;
+       }
+       return detail::assign_if(detail::parse_millis(t), r.last_rotation_ms);
+     }},
+    {"number_of_rotations", false,
+     [](const key_record& r) { return std::to_string(r.number_of_rotations); },
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if(detail::parse_decimal(t, max_material_versions),
+                                r.number_of_rotations) &&
+              r.number_of_rotations <= max_material_versions;
+     }},
+    {"min_decryption_version", false,
+     [](const key_record& r) { return std::to_string(r.min_decryption_version); },
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if(detail::parse_decimal(t, max_material_versions),
+                                r.min_decryption_version) &&
+              r.min_decryption_version <= max_material_versions;
      }},
     {"public_key", false, [](const key_record& r) { return hex_encode(r.public_key); },
      [](std::string_view t, key_record& r) {

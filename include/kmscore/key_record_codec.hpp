@@ -2,14 +2,19 @@
 //
 //   auto stored = kmscore::seal_key_record(backend, root_key, record);   // result<bytes>
 //   auto back = kmscore::open_key_record(backend, root_key, *stored);    // result<key_record>
+//   auto listed = kmscore::read_key_record_metadata(*stored);  // metadata only, no crypto
+//   kmscore::root_key_sealer<Backend> sealer{backend, root};   // the same, behind an interface
 //
 // Layout: "KMSREC01" || u16 length || metadata || envelope. The metadata (every field of
 // key_record_fields, plus the format and the number of material versions) is the canonical
 // form of string pairs (context.hpp); the envelope seals the
 // material versions under the caller's root key with the library's own suite, with the
-// metadata as its encryption context. So changing any byte, metadata included, makes
-// opening fail; a record opens only under its root key. Every failure is 500 KMS.0101: a
-// corrupt or foreign record is a fault of the store, not of a request.
+// metadata as its encryption context. The metadata includes the record's project, key id and
+// revision, so a record opens only as what it was sealed as: changing any byte, moving it to
+// another row or project, or replaying an older revision under a newer one makes opening
+// fail; a record opens only under its root key. Every failure is 500 KMS.0101: a corrupt
+// or foreign record is a fault of the store, not of a request. Listing reads the metadata
+// without unsealing anything (it is not secret).
 #pragma once
 
 #include <algorithm>
@@ -83,7 +88,8 @@ template <crypto_backend Backend>
 [[nodiscard]] result<std::vector<byte>> seal_key_record(Backend& backend, const master_key& root,
                                                         const key_record& record) {
   auto metadata = detail::record_metadata(record);
-  if (!metadata) return errc::kms_error;
+  // Only what reads back is sealed: a record its own field rules refuse is the host's fault.
+  if (!metadata || !detail::record_from_metadata(*metadata)) return errc::kms_error;
   const auto canonical = metadata->canonical();
 
   std::size_t payload_size = 1;
@@ -112,24 +118,41 @@ template <crypto_backend Backend>
   return stored;
 }
 
+namespace detail {
+struct stored_parts {
+  encryption_context metadata;
+  byte_span envelope;
+};
+[[nodiscard]] inline result<stored_parts> split_stored_record(byte_span stored) {
+  const auto magic = as_bytes(record_magic);
+  if (stored.size() < magic.size() + 2 || !std::equal(magic.begin(), magic.end(), stored.begin())) {
+    return errc::kms_error;
+  }
+  const std::size_t metadata_size = load_u16(stored, magic.size());
+  const std::size_t prefix = magic.size() + 2 + metadata_size;
+  if (stored.size() < prefix) return errc::kms_error;
+  auto metadata = encryption_context::from_canonical(stored.subspan(magic.size() + 2, metadata_size));
+  if (!metadata) return errc::kms_error;
+  return stored_parts{std::move(*metadata), stored.subspan(prefix)};
+}
+}  // namespace detail
+
+// The metadata of a stored record (every field but the material), without opening it: what
+// list-keys shows. Not authenticated until the record is opened.
+[[nodiscard]] inline result<key_record> read_key_record_metadata(byte_span stored) {
+  KMSCORE_TRY_ASSIGN(const auto parts, detail::split_stored_record(stored));
+  return detail::record_from_metadata(parts.metadata);
+}
+
 // Opens a stored record; any change to it, or the wrong root key, fails (KMS.0101).
 template <crypto_backend Backend>
 [[nodiscard]] result<key_record> open_key_record(Backend& backend, const master_key& root,
                                                  byte_span stored) {
-  const auto magic = as_bytes(detail::record_magic);
-  if (stored.size() < magic.size() + 2 || !std::equal(magic.begin(), magic.end(), stored.begin())) {
-    return errc::kms_error;
-  }
-  const std::size_t metadata_size = detail::load_u16(stored, magic.size());
-  const std::size_t prefix = magic.size() + 2 + metadata_size;
-  if (stored.size() < prefix) return errc::kms_error;
-  auto metadata =
-      encryption_context::from_canonical(stored.subspan(magic.size() + 2, metadata_size));
-  if (!metadata) return errc::kms_error;
-  auto record = detail::record_from_metadata(*metadata);
-  if (!record) return record.error();
+  KMSCORE_TRY_ASSIGN(const auto parts, detail::split_stored_record(stored));
+  const auto* metadata = &parts.metadata;
+  KMSCORE_TRY_ASSIGN(auto record, detail::record_from_metadata(parts.metadata));
 
-  auto view = parse_envelope(stored.subspan(prefix), max_envelope_payload);
+  auto view = parse_envelope(parts.envelope, max_envelope_payload);
   if (!view || view->key_id() != root.key_id) return errc::kms_error;
   KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(backend, root, view->key_version()));
   secret_bytes payload{view->datakey_bytes()};
@@ -143,14 +166,76 @@ template <crypto_backend Backend>
     const std::size_t size = detail::load_u16(in, at);
     at += 2;
     if (in.size() - at < size) return errc::kms_error;
-    record->key.material_versions.emplace_back(in.subspan(at, size));
+    record.key.material_versions.emplace_back(in.subspan(at, size));
     at += size;
   }
   const auto* count = detail::metadata_value(*metadata, detail::record_versions_name);
-  if (count == nullptr || *count != std::to_string(record->key.material_versions.size())) {
+  if (count == nullptr || *count != std::to_string(record.key.material_versions.size())) {
     return errc::kms_error;
   }
   return record;
 }
+
+// Sealing behind an interface, so that compiled stores (host/store/) need no backend type.
+class record_sealer {
+ public:
+  record_sealer() = default;
+  record_sealer(const record_sealer&) = delete;
+  record_sealer& operator=(const record_sealer&) = delete;
+  record_sealer(record_sealer&&) = delete;
+  record_sealer& operator=(record_sealer&&) = delete;
+  virtual ~record_sealer() = default;
+
+  [[nodiscard]] virtual result<std::vector<byte>> seal(const key_record& record) = 0;
+  [[nodiscard]] virtual result<key_record> open(byte_span stored) = 0;
+  // A check value only this root key opens: a store keeps it, so that opening the store
+  // with another root key is a clear error before any key is touched.
+  [[nodiscard]] virtual result<std::vector<byte>> seal_check() = 0;
+  [[nodiscard]] virtual result<void> open_check(byte_span check) = 0;
+};
+
+namespace detail {
+inline constexpr std::string_view root_check_text = "kmscore root key check";
+}
+
+template <crypto_backend Backend>
+class root_key_sealer final : public record_sealer {
+ public:
+  root_key_sealer(Backend& backend, master_key root)
+      : backend_{&backend}, root_{std::move(root)} {}
+
+  [[nodiscard]] result<std::vector<byte>> seal(const key_record& record) override {
+    return seal_key_record(*backend_, root_, record);
+  }
+  [[nodiscard]] result<key_record> open(byte_span stored) override {
+    return open_key_record(*backend_, root_, stored);
+  }
+  [[nodiscard]] result<std::vector<byte>> seal_check() override {
+    const auto text = as_bytes(detail::root_check_text);
+    KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(*backend_, root_, root_.current_version()));
+    std::vector<byte> sealed(envelope_size(text.size()));
+    KMSCORE_TRY(key.seal(*backend_, text, check_context(), sealed));
+    return sealed;
+  }
+  [[nodiscard]] result<void> open_check(byte_span check) override {
+    const auto view = parse_envelope(check, max_envelope_payload);
+    if (!view || view->key_id() != root_.key_id) return errc::kms_error;
+    KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(*backend_, root_, view->key_version()));
+    std::vector<byte> text(view->datakey_bytes());
+    if (!key.open(*backend_, *view, check_context(), text) ||
+        as_chars(text) != detail::root_check_text) {
+      return errc::kms_error;
+    }
+    return {};
+  }
+
+ private:
+  [[nodiscard]] static encryption_context check_context() {
+    return *encryption_context::make({{"purpose", "root-key-check"}});
+  }
+
+  Backend* backend_;
+  master_key root_;
+};
 
 }  // namespace kmscore

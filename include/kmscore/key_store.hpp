@@ -2,83 +2,200 @@
 // in-memory implementation.
 //
 //   kmscore::memory_key_store store;
-//   kmscore::kms_service service{backend, store, domain_id};   // service.hpp
+//   auto project = store.ensure_project(project_id, domain_id);
+//   kmscore::kms_service service{backend, store, *project};   // service.hpp
 //
-// The operations find master keys by key_id and rely on `insert` to keep aliases unique
-// (KMS.1104 Duplicate key aliases.): a store must check and insert atomically. Records hold
-// key material in zeroizing buffers; `find` and `list` hand out copies (clone_record).
+// Every record belongs to a project (a tenant): key ids and aliases are unique per project,
+// and a key of one project is never found through another. A store makes a record and its
+// alias unique in one atomic step (KMS.1104 Duplicate key aliases.), updates by
+// compare-and-set on the record's revision (a lost update is impossible: a changed record is
+// reported, and the service reads again and retries), and lists a project's keys by page
+// and filters, with their metadata only (no material is unsealed to list). Records hold key
+// material in zeroizing buffers; what a store hands out is a copy. Stores with I/O (SQLite,
+// PostgreSQL) live in host/store/.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "key_record.hpp"
 
 namespace kmscore {
 
+inline constexpr std::size_t max_list_limit = 2000;
+
+// What list-keys asks for (requests.hpp validates it from the wire).
+struct key_list_query {
+  std::size_t offset = 0;  // 0-based position in the ordered list (list-keys' marker)
+  std::size_t limit = max_list_limit;
+  std::optional<key_state> state;                    // nullopt: every state
+  std::optional<key_spec> spec;                      // nullopt: every spec ("ALL")
+  std::optional<std::string> enterprise_project_id;  // nullopt: every enterprise project
+};
+
+// One page: the records (metadata only: no material) and how many keys match in all.
+struct key_list_page {
+  std::vector<key_record> records;
+  std::size_t total = 0;
+  std::size_t offset = 0;  // where the page starts: the query's offset
+};
+
+// The order of list-keys: newest creation_date first, ties by ascending key_id.
+[[nodiscard]] inline bool list_order(const key_record& a, const key_record& b) noexcept {
+  if (a.creation_date_ms != b.creation_date_ms) return a.creation_date_ms > b.creation_date_ms;
+  return a.key.key_id < b.key.key_id;
+}
+
+[[nodiscard]] inline bool matches(const key_list_query& query, const key_record& record) noexcept {
+  return (!query.state || record.key.state == *query.state) &&
+         (!query.spec || record.key.spec == *query.spec) &&
+         (!query.enterprise_project_id ||
+          record.enterprise_project_id == *query.enterprise_project_id);
+}
+
+// The outcome of a compare-and-set update.
+enum class update_outcome : std::uint8_t {
+  updated,   // stored; record.revision now names the new revision
+  conflict,  // the stored revision differs from record.revision: nothing was written
+};
+
 class key_store {
  public:
   key_store() = default;
   key_store(const key_store&) = delete;
   key_store& operator=(const key_store&) = delete;
+  key_store(key_store&&) = delete;
+  key_store& operator=(key_store&&) = delete;
   virtual ~key_store() = default;
 
-  // The record with this key_id, or nullopt. Errors are store faults (KMS.0101).
-  [[nodiscard]] virtual result<std::optional<key_record>> find(const key_id& id) = 0;
-  // Adds a new record; KMS.1104 if a record with the same alias exists (checked atomically).
-  [[nodiscard]] virtual result<void> insert(key_record record) = 0;
-  // Replaces the record with the same key_id (KMS.0207 if there is none).
-  [[nodiscard]] virtual result<void> update(const key_record& record) = 0;
-  // Every record, in creation order.
-  [[nodiscard]] virtual result<std::vector<key_record>> list() = 0;
+  // Errors are store faults (500 KMS.0101) unless stated.
+
+  // The project, or nullopt.
+  [[nodiscard]] virtual result<std::optional<project>> find_project(std::string_view id) = 0;
+  // The project with this id, created with domain_id if it did not exist (atomically: of
+  // two hosts creating it at once, both get the one stored).
+  [[nodiscard]] virtual result<project> ensure_project(std::string_view id,
+                                                       std::string_view domain_id) = 0;
+  // Every project, for maintenance across tenants (rotate-due-keys).
+  [[nodiscard]] virtual result<std::vector<project>> list_projects() = 0;
+
+  // The record with this key_id in the project, or nullopt.
+  [[nodiscard]] virtual result<std::optional<key_record>> find(std::string_view project_id,
+                                                               const key_id& id) = 0;
+  // The record holding this alias in the project, or nullopt.
+  [[nodiscard]] virtual result<std::optional<key_record>> find_by_alias(
+      std::string_view project_id, std::string_view alias) = 0;
+  // Adds a new record to record.project_id (which must exist), its alias unique in the
+  // project in the same atomic step: KMS.1104 if taken. Sets record.revision to 1.
+  [[nodiscard]] virtual result<void> insert(key_record& record) = 0;
+  // Replaces the record if its stored revision is still record.revision, then sets
+  // record.revision to the new one; conflict (nothing written) if another update came
+  // first; KMS.0207 if there is no such record.
+  [[nodiscard]] virtual result<update_outcome> update(key_record& record) = 0;
+  // A page of the project's records in list order (list_order), metadata only.
+  [[nodiscard]] virtual result<key_list_page> list(std::string_view project_id,
+                                                   const key_list_query& query) = 0;
 };
 
 // A thread-safe store in memory, for tests, tools and single-process hosts.
 class memory_key_store final : public key_store {
  public:
-  [[nodiscard]] result<std::optional<key_record>> find(const key_id& id) override {
+  [[nodiscard]] result<std::optional<project>> find_project(std::string_view id) override {
     const std::lock_guard lock{mutex_};
-    const auto found = records_.find(id);
+    const auto found = projects_.find(std::string{id});
+    if (found == projects_.end()) return std::optional<project>{};
+    return std::optional<project>{found->second};
+  }
+  [[nodiscard]] result<project> ensure_project(std::string_view id,
+                                               std::string_view domain_id) override {
+    if (!is_valid_project_id(id) || !is_valid_domain_id(domain_id)) return errc::kms_error;
+    const std::lock_guard lock{mutex_};
+    const auto [at, inserted] =
+        projects_.try_emplace(std::string{id}, project{std::string{id}, std::string{domain_id}});
+    (void)inserted;
+    return at->second;
+  }
+  [[nodiscard]] result<std::vector<project>> list_projects() override {
+    const std::lock_guard lock{mutex_};
+    std::vector<project> all;
+    for (const auto& [id, entry] : projects_) all.push_back(entry);
+    return all;
+  }
+
+  [[nodiscard]] result<std::optional<key_record>> find(std::string_view project_id,
+                                                       const key_id& id) override {
+    const std::lock_guard lock{mutex_};
+    const auto found = records_.find({std::string{project_id}, id});
     if (found == records_.end()) return std::optional<key_record>{};
     KMSCORE_TRY_ASSIGN(auto copy, clone_record(found->second));
     return std::optional<key_record>{std::move(copy)};
   }
-  [[nodiscard]] result<void> insert(key_record record) override {
+  [[nodiscard]] result<std::optional<key_record>> find_by_alias(std::string_view project_id,
+                                                                std::string_view alias) override {
     const std::lock_guard lock{mutex_};
-    if (records_.contains(record.key.key_id)) return errc::kms_error;
-    if (!aliases_.insert(record.key_alias).second) return errc::duplicate_key_alias;
-    order_.push_back(record.key.key_id);
-    const auto id = record.key.key_id;
-    records_.emplace(id, std::move(record));
-    return {};
+    const auto found = aliases_.find({std::string{project_id}, std::string{alias}});
+    if (found == aliases_.end()) return std::optional<key_record>{};
+    KMSCORE_TRY_ASSIGN(auto copy, clone_record(records_.at({found->first.first, found->second})));
+    return std::optional<key_record>{std::move(copy)};
   }
-  [[nodiscard]] result<void> update(const key_record& record) override {
+  [[nodiscard]] result<void> insert(key_record& record) override {
     const std::lock_guard lock{mutex_};
-    const auto found = records_.find(record.key.key_id);
-    if (found == records_.end()) return errc::key_not_found;
-    KMSCORE_TRY_ASSIGN(found->second, clone_record(record));
-    return {};
-  }
-  [[nodiscard]] result<std::vector<key_record>> list() override {
-    const std::lock_guard lock{mutex_};
-    std::vector<key_record> all;
-    all.reserve(order_.size());
-    for (const auto& id : order_) {
-      KMSCORE_TRY_ASSIGN(auto copy, clone_record(records_.at(id)));
-      all.push_back(std::move(copy));
+    if (!projects_.contains(record.project_id)) return errc::kms_error;
+    const std::pair<std::string, key_id> where{record.project_id, record.key.key_id};
+    if (records_.contains(where)) return errc::kms_error;
+    if (aliases_.contains({record.project_id, record.key_alias})) {
+      return errc::duplicate_key_alias;
     }
-    return all;
+    record.revision = 1;
+    KMSCORE_TRY_ASSIGN(auto copy, clone_record(record));
+    aliases_.emplace(std::pair{record.project_id, record.key_alias}, record.key.key_id);
+    records_.emplace(where, std::move(copy));
+    return {};
+  }
+  [[nodiscard]] result<update_outcome> update(key_record& record) override {
+    const std::lock_guard lock{mutex_};
+    const auto found = records_.find({record.project_id, record.key.key_id});
+    if (found == records_.end()) return errc::key_not_found;
+    if (found->second.revision != record.revision) return update_outcome::conflict;
+    ++record.revision;
+    KMSCORE_TRY_ASSIGN(found->second, clone_record(record));
+    return update_outcome::updated;
+  }
+  [[nodiscard]] result<key_list_page> list(std::string_view project_id,
+                                           const key_list_query& query) override {
+    const std::lock_guard lock{mutex_};
+    std::vector<const key_record*> matching;
+    for (const auto& [where, record] : records_) {
+      if (where.first == project_id && matches(query, record)) matching.push_back(&record);
+    }
+    std::sort(matching.begin(), matching.end(),
+              [](const key_record* a, const key_record* b) { return list_order(*a, *b); });
+    key_list_page page;
+    page.total = matching.size();
+    page.offset = query.offset;
+    for (std::size_t i = query.offset; i < matching.size() && page.records.size() < query.limit;
+         ++i) {
+      KMSCORE_TRY_ASSIGN(auto copy, clone_record(*matching[i]));
+      copy.key.material_versions.clear();  // metadata only, as every store lists
+      page.records.push_back(std::move(copy));
+    }
+    return page;
   }
 
  private:
   std::mutex mutex_;
-  std::map<key_id, key_record> records_;
-  std::set<std::string> aliases_;
-  std::vector<key_id> order_;
+  std::map<std::string, project> projects_;
+  std::map<std::pair<std::string, key_id>, key_record> records_;
+  std::map<std::pair<std::string, std::string>, key_id> aliases_;
 };
 
 }  // namespace kmscore

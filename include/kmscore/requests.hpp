@@ -27,6 +27,7 @@
 #include "envelope.hpp"
 #include "hex.hpp"
 #include "key_id.hpp"
+#include "key_store.hpp"
 #include "key_spec.hpp"
 #include "result.hpp"
 #include "secret.hpp"
@@ -355,6 +356,80 @@ class schedule_key_deletion_params {
   KMSCORE_TRY_ASSIGN(const auto days, parse_pending_days(*request.pending_days));
   KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
   return schedule_key_deletion_params{id, days, request.sequence};
+}
+
+// ---- list-keys (api-rotation.md section 5) ----------------------------------------------
+
+struct list_keys_request {
+  optional_field limit;
+  optional_field marker;
+  optional_field key_state;
+  optional_field key_spec;
+  optional_field enterprise_project_id;
+  optional_field sequence;
+};
+
+class list_keys_params {
+ public:
+  [[nodiscard]] const key_list_query& query() const noexcept { return query_; }
+  [[nodiscard]] const optional_field& sequence() const noexcept { return sequence_; }
+
+ private:
+  friend result<list_keys_params> validate(const list_keys_request& request);
+  list_keys_params() = default;
+
+  key_list_query query_;
+  optional_field sequence_;
+};
+
+namespace detail {
+// limit: decimal digits without a leading zero, 1..2000.
+[[nodiscard]] constexpr result<std::size_t> parse_list_limit(std::string_view text) noexcept {
+  const auto value = parse_decimal(text, max_list_limit);
+  if (!value || text.front() == '0' || *value < 1 || *value > max_list_limit) {
+    return errc::invalid_limit;
+  }
+  return std::size_t{*value};
+}
+// marker: decimal digits, an offset (anything beyond the last key gives an empty page).
+[[nodiscard]] constexpr result<std::size_t> parse_list_marker(std::string_view text) noexcept {
+  constexpr std::uint32_t cap = 0xFFFF'FFFEU;
+  const auto value = parse_decimal(text, cap);
+  if (!value) return errc::invalid_marker;
+  return std::size_t{*value};
+}
+}  // namespace detail
+
+[[nodiscard]] inline result<list_keys_params> validate(const list_keys_request& request) {
+  list_keys_params params;
+  params.query_.spec = key_spec::aes_256;  // Huawei's default: AES_256 keys only
+  if (request.limit) {
+    KMSCORE_TRY_ASSIGN(params.query_.limit, detail::parse_list_limit(*request.limit));
+  }
+  if (request.marker) {
+    KMSCORE_TRY_ASSIGN(params.query_.offset, detail::parse_list_marker(*request.marker));
+  }
+  if (request.key_state) {
+    const auto& text = *request.key_state;
+    if (text.size() != 1 || text[0] < '1' || text[0] > '5') {
+      return error{errc::invalid_parameter, "key_state"};
+    }
+    params.query_.state = static_cast<key_state>(text[0] - '0');
+  }
+  if (request.key_spec) {
+    if (*request.key_spec == "ALL") {
+      params.query_.spec.reset();
+    } else {
+      KMSCORE_TRY_ASSIGN(params.query_.spec, check_key_spec(*request.key_spec));
+    }
+  }
+  if (request.enterprise_project_id && *request.enterprise_project_id != "all") {
+    KMSCORE_TRY(check_enterprise_project_id(*request.enterprise_project_id));
+    params.query_.enterprise_project_id = *request.enterprise_project_id;
+  }
+  KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
+  params.sequence_ = request.sequence;
+  return params;
 }
 
 }  // namespace kmscore

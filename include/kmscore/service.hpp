@@ -1,18 +1,25 @@
-// kmscore/service.hpp: every action of the API over a key store, with typed requests.
+// kmscore/service.hpp: every action of the API over a key store, for one project.
 //
-//   kmscore::kms_service service{backend, store, domain_id};
+//   auto project = store.ensure_project(project_id, domain_id);     // key_store.hpp
+//   kmscore::kms_service service{backend, store, *project};
 //   auto created = service.create_key(request, now_ms);          // result<key_record>
 //   auto made = service.create_datakey(datakey_request);         // result<create_datakey_response>
 //
 // Each action validates its request (requests.hpp: every field check, in documented order),
-// finds the master key in the store (KMS.0207 when it has none), and runs the operation
-// (datakey.hpp, create_key.hpp) on it. The JSON layer (json.hpp) and the
-// `kmscore` tool are thin wrappers over this class. Thread safety: as the backend and store.
+// finds the master key in the project (KMS.0207 when it has none), and runs the operation
+// (datakey.hpp, create_key.hpp) on it. State changes are compare-and-set on the record's
+// revision: a conflict (another host changed the key in between) is read again and retried
+// a bounded number of times; one that persists answers 500 KMS.0101 and is reported to the
+// host's diagnostics sink (the library prints nothing itself). The JSON layer (json.hpp) and
+// the `kmscore` tool are thin wrappers over this class. Thread safety: as the backend and
+// store.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,22 +29,34 @@
 
 namespace kmscore {
 
+// Where the service reports what only an operator can act on (persistent conflicts).
+using diagnostics_sink = std::function<void(std::string_view message)>;
+
+inline constexpr int max_update_attempts = 8;
+
 template <crypto_backend Backend>
 class kms_service {
  public:
-  kms_service(Backend& backend, key_store& store, std::string domain_id,
-              datakey_length_policy policy = datakey_length_policy::range)
-      : backend_{&backend}, store_{&store}, domain_id_{std::move(domain_id)}, policy_{policy} {}
+  kms_service(Backend& backend, key_store& store, project tenant,
+              datakey_length_policy policy = datakey_length_policy::range,
+              diagnostics_sink diagnostics = {})
+      : backend_{&backend},
+        store_{&store},
+        project_{std::move(tenant)},
+        policy_{policy},
+        diagnostics_{std::move(diagnostics)} {}
 
   [[nodiscard]] datakey_length_policy policy() const noexcept { return policy_; }
+  [[nodiscard]] const project& tenant() const noexcept { return project_; }
 
   [[nodiscard]] result<key_record> create_key(const create_key_request& request,
                                               std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(request));
-    KMSCORE_TRY_ASSIGN(auto record, kmscore::create_key(*backend_, params, domain_id_, now_ms));
-    KMSCORE_TRY_ASSIGN(auto summary, clone_record(record));
-    KMSCORE_TRY(store_->insert(std::move(record)));
-    return summary;
+    KMSCORE_TRY_ASSIGN(auto record,
+                       kmscore::create_key(*backend_, params, project_.domain_id, now_ms));
+    record.project_id = project_.id;
+    KMSCORE_TRY(store_->insert(record));
+    return record;
   }
 
   [[nodiscard]] result<create_datakey_response> create_datakey(
@@ -73,7 +92,10 @@ class kms_service {
     return find_existing(params.key_id());
   }
 
-  [[nodiscard]] result<std::vector<key_record>> list_keys() { return store_->list(); }
+  [[nodiscard]] result<key_list_page> list_keys(const list_keys_request& request) {
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    return store_->list(project_.id, params.query());
+  }
 
   [[nodiscard]] result<key_record> enable_key(const key_id_request& request) {
     return transition(request, [](key_record& record) { return kmscore::enable_key(record); });
@@ -88,32 +110,52 @@ class kms_service {
   [[nodiscard]] result<key_record> schedule_key_deletion(
       const schedule_key_deletion_request& request, std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(request));
-    KMSCORE_TRY_ASSIGN(auto record, find_existing(params.key_id()));
-    KMSCORE_TRY(kmscore::schedule_key_deletion(record, params.pending_days(), now_ms));
-    KMSCORE_TRY(store_->update(record));
-    return record;
+    return change_key(params.key_id(), [&](key_record& record) {
+      return kmscore::schedule_key_deletion(record, params.pending_days(), now_ms);
+    });
   }
 
  private:
   [[nodiscard]] result<key_record> find_existing(const key_id& id) {
-    KMSCORE_TRY_ASSIGN(auto found, store_->find(id));
-    if (!found) return errc::key_not_found;
-    return std::move(*found);
+    auto found = store_->find(project_.id, id);
+    if (!found) {
+      report("key " + id.str() + " of project " + project_.id + " cannot be read");
+      return found.error();
+    }
+    if (!*found) return errc::key_not_found;
+    return std::move(**found);
+  }
+
+  // Reads the key, applies change, and stores it by compare-and-set; a conflict (the key
+  // changed in between) starts again from a fresh read, a bounded number of times.
+  template <class Change>
+  [[nodiscard]] result<key_record> change_key(const key_id& id, Change&& change) {
+    for (int attempt = 0; attempt < max_update_attempts; ++attempt) {
+      KMSCORE_TRY_ASSIGN(auto record, find_existing(id));
+      KMSCORE_TRY(change(record));
+      KMSCORE_TRY_ASSIGN(const auto outcome, store_->update(record));
+      if (outcome == update_outcome::updated) return record;
+    }
+    report("key " + id.str() + " of project " + project_.id + ": update still conflicting after " +
+           std::to_string(max_update_attempts) + " attempts");
+    return errc::kms_error;
   }
 
   template <class Change>
   [[nodiscard]] result<key_record> transition(const key_id_request& request, Change&& change) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(request));
-    KMSCORE_TRY_ASSIGN(auto record, find_existing(params.key_id()));
-    KMSCORE_TRY(change(record));
-    KMSCORE_TRY(store_->update(record));
-    return record;
+    return change_key(params.key_id(), std::forward<Change>(change));
+  }
+
+  void report(const std::string& message) const {
+    if (diagnostics_) diagnostics_(message);
   }
 
   Backend* backend_;
   key_store* store_;
-  std::string domain_id_;
+  project project_;
   datakey_length_policy policy_;
+  diagnostics_sink diagnostics_;
 };
 
 }  // namespace kmscore

@@ -1,6 +1,7 @@
-// kmscore: the command-line tool over the library (the project's only code with I/O).
-// Contract: the project's spec/cli.md. Reads a request body on stdin, writes the response
-// body on stdout; exit 0 for HTTP 200, 1 otherwise ("HTTP <status>" on stderr), 2 for usage.
+// kmscore: the command-line tool over the library. Contract: the project's spec/cli.md.
+// Reads a request body on stdin, writes the response body on stdout; exit 0 for HTTP 200,
+// 1 otherwise ("HTTP <status>" on stderr), 2 for usage. Its state (root key, key store,
+// default project) is opened by host/store/state.hpp, the same way `serve` opens it.
 #include <kmscore/backend/combined.hpp>
 #include <kmscore/backend/cryptopp.hpp>
 #include <kmscore/backend/sodium.hpp>
@@ -14,21 +15,23 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "file_key_store.hpp"
 #include "secret_input.hpp"
+#include "state.hpp"
 
 namespace {
 
 // The usage text; its list of actions comes from the JSON layer's action table.
 std::string usage_text() {
   std::string text =
-      "usage: kmscore [--state DIR] [--backend auto|sodium|cryptopp]\n"
+      "usage: kmscore [--state DIR] [--store URL] [--project ID] [--backend auto|sodium|cryptopp]\n"
       "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
+      "       kmscore [--state DIR] [--store URL] info\n"
       "       kmscore inspect HEX\n"
       "       kmscore --help | --version\n"
       "ACTION:";
@@ -43,11 +46,15 @@ std::string usage_text() {
     text += item;
     column += item.size();
   }
-  return text + "\n--state defaults to $KMSCORE_STATE, else ./.kmscore\n";
+  return text +
+         "\n--state defaults to $KMSCORE_STATE, else ./.kmscore; --store to sqlite:STATE/kmscore.db"
+         "\n--project defaults to the store's default project (see info)\n";
 }
 
 struct options {
   std::string state;
+  std::string store;
+  std::string project;
   std::string backend = "auto";
   kmscore::datakey_length_policy policy = kmscore::datakey_length_policy::range;
   std::string action;
@@ -106,34 +113,61 @@ bool write_response(const kmscore::http_response& response) {
   return true;
 }
 
+// The state could not be opened: the reason on stderr, a 500 body on stdout.
+int state_failure(const std::string& why) {
+  std::cerr << "kmscore: " << why << "\n";
+  (void)write_response(kmscore::error_response(kmscore::errc::kms_error));
+  return 1;
+}
+
 template <class Backend>
 int run(const options& opts) {
   Backend backend;
   if (opts.inspect) return inspect(backend, opts.inspect_hex);
 
+  const bool info = opts.action == "info";
   // The body may carry a secret (encrypt-datakey's plain_text): read into zeroizing memory.
-  auto body = kmscore_host::read_secret_fd(STDIN_FILENO, kmscore::default_max_body_size);
-  if (!body) {
-    write_response(kmscore::error_response(body.error()));
-    return 1;
+  kmscore::secret_bytes body;
+  if (!info) {
+    auto read = kmscore_host::read_secret_fd(STDIN_FILENO, kmscore::default_max_body_size);
+    if (!read) return write_response(kmscore::error_response(read.error())) ? 0 : 1;
+    body = std::move(*read);
   }
-  const kmscore_tool::fs::path dir{opts.state};
-  std::error_code ignored;
-  kmscore_tool::fs::create_directories(dir, ignored);
-  const kmscore_tool::directory_lock lock{dir};
-  if (!lock.held()) {
-    std::cerr << "kmscore: cannot lock the state directory " << dir << "\n";
-    return 1;
+  const kmscore_host::random_source random = [&backend](kmscore::mutable_byte_span out) {
+    return backend.random_bytes(out);
+  };
+  const kmscore_host::sealer_factory make_sealer = [&backend](kmscore::master_key root) {
+    return std::make_unique<kmscore::root_key_sealer<Backend>>(backend, std::move(root));
+  };
+  const kmscore::diagnostics_sink diagnostics = [](std::string_view message) {
+    std::cerr << "kmscore: " << message << "\n";
+  };
+  std::string why;
+  auto state = kmscore_host::open_state({opts.state, opts.store}, random, make_sealer,
+                                        diagnostics, why);
+  if (!state) return state_failure(why);
+
+  kmscore::project tenant = state->default_project;
+  if (!opts.project.empty()) {
+    std::array<kmscore::byte, kmscore::domain_id_size / 2> domain{};
+    if (!backend.random_bytes(domain)) return state_failure("no randomness for a domain_id");
+    std::string fresh = kmscore::hex_encode(domain);
+    for (char& c : fresh) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + ('a' - 'A') : c);
+    auto ensured = state->store->ensure_project(opts.project, fresh);
+    if (!ensured) return state_failure("cannot open project " + opts.project);
+    tenant = std::move(*ensured);
   }
-  kmscore_tool::file_key_store<Backend> store{backend, dir};
-  kmscore::http_response response;
-  if (auto opened = store.open(); !opened) {
-    response = kmscore::error_response(opened.error());
-  } else {
-    kmscore::kms_service service{backend, store, store.domain_id(), opts.policy};
-    response =
-        kmscore::handle_json(service, opts.action, kmscore::as_chars(body->expose()), now_ms());
+  if (info) {
+    const nlohmann::ordered_json out = {{"store", state->store_url},
+                                        {"root_key", state->root_key_path},
+                                        {"project", tenant.id},
+                                        {"domain_id", tenant.domain_id}};
+    std::cout << out.dump(2) << "\n";
+    return 0;
   }
+  kmscore::kms_service service{backend, *state->store, tenant, opts.policy, diagnostics};
+  const auto response =
+      kmscore::handle_json(service, opts.action, kmscore::as_chars(body.expose()), now_ms());
   return write_response(response) ? 0 : 1;
 }
 
@@ -155,7 +189,8 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       exit_code = 0;
       return std::nullopt;
     }
-    if (arg == "--state" || arg == "--backend" || arg == "--datakey-policy") {
+    if (arg == "--state" || arg == "--store" || arg == "--project" || arg == "--backend" ||
+        arg == "--datakey-policy") {
       if (!has_value) {
         exit_code = usage_error(std::string{arg} + " needs a value");
         return std::nullopt;
@@ -163,6 +198,14 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       const std::string value{args[++i]};
       if (arg == "--state") {
         opts.state = value;
+      } else if (arg == "--store") {
+        opts.store = value;
+      } else if (arg == "--project") {
+        if (!kmscore::is_valid_project_id(value)) {
+          exit_code = usage_error("a project id is 32 lowercase hex characters: " + value);
+          return std::nullopt;
+        }
+        opts.project = value;
       } else if (arg == "--backend") {
         if (value != "auto" && value != "sodium" && value != "cryptopp") {
           exit_code = usage_error("unknown backend: " + value);
@@ -194,7 +237,7 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       }
       opts.inspect = true;
       opts.inspect_hex = std::string{args[++i]};
-    } else if (!kmscore::is_known_action(arg)) {
+    } else if (arg != "info" && !kmscore::is_known_action(arg)) {
       exit_code = usage_error("unknown action: " + std::string{arg});
       return std::nullopt;
     }

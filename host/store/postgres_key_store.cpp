@@ -1,0 +1,902 @@
+// The PostgreSQL key store: several hosts sharing one database, through libpq. The same
+// schema, semantics and checks as the SQLite store (sqlite_key_store.cpp), method by method.
+//
+// Durability: every (re)connection reads back fsync, synchronous_commit and full_page_writes
+// and refuses to run unless all are on (a commit is then on disk before it is acknowledged).
+//
+// Isolation: READ COMMITTED, set on every connection (whatever the server's default), is
+// enough because no operation needs a snapshot spanning two writes:
+//   - insert is one INSERT: uniqueness of key_id and alias is the primary and unique keys',
+//     which wait for a concurrent inserter and fail with 23505 if it commits;
+//   - update is one UPDATE whose WHERE carries the compare-and-set on `revision`: under READ
+//     COMMITTED a row changed concurrently is re-checked against the WHERE at its newest
+//     version, so exactly one of two racing updates matches (REPEATABLE READ would instead
+//     fail the loser with a serialization error);
+//   - ensure_project and meta_put_if_absent are INSERT ... ON CONFLICT DO NOTHING, then a
+//     SELECT in a new statement, whose fresh snapshot sees the row either process stored;
+//   - rows are never deleted, so "does this key exist" checked in a later statement stays
+//     true;
+//   - list counts and reads a page in one REPEATABLE READ READ ONLY transaction, so that its
+//     total and its page describe the same snapshot.
+//
+// Reconnection: a command that fails on a bad connection is a 500 for that call (with a
+// diagnostics line); the next call resets the connection first (and so does a call that
+// finds the socket closed by a server that went away while the store was idle), so the store
+// recovers by itself once the server is back, durability settings checked again.
+// connect_timeout (10 s unless the URL sets one) bounds every (re)connection.
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "durable_key_store.hpp"
+
+namespace kmscore_host {
+
+namespace {
+
+constexpr int schema_version = 1;
+// Serializes the schema check and migrations of processes opening the store at once
+// ("kmscore1" in ASCII).
+constexpr const char* migration_lock = "SELECT pg_advisory_xact_lock(7740970205428475185)";
+constexpr const char* default_connect_timeout = "10";  // seconds
+constexpr std::string_view prefix = "postgresql store: ";
+
+// Each entry migrates the schema from version i to i + 1, in one transaction. Ordered and
+// compared columns use the "C" collation, so that list order is byte order (list_order)
+// whatever the database's locale.
+constexpr std::array<const char*, schema_version> migrations{{
+    R"sql(
+CREATE TABLE meta (
+  name  text PRIMARY KEY,
+  value bytea NOT NULL
+);
+CREATE TABLE projects (
+  project_id text COLLATE "C" PRIMARY KEY CHECK (length(project_id) = 32),
+  domain_id  text NOT NULL CHECK (length(domain_id) = 32)
+);
+CREATE TABLE keys (
+  project_id            text COLLATE "C" NOT NULL REFERENCES projects (project_id),
+  key_id                text COLLATE "C" NOT NULL CHECK (length(key_id) = 36),
+  key_alias             text NOT NULL CHECK (length(key_alias) BETWEEN 1 AND 255),
+  key_state             integer NOT NULL CHECK (key_state BETWEEN 1 AND 5),
+  key_spec              text NOT NULL,
+  enterprise_project_id text NOT NULL,
+  creation_date         bigint NOT NULL,
+  revision              bigint NOT NULL CHECK (revision >= 1),
+  record                bytea NOT NULL,
+  CONSTRAINT keys_pkey PRIMARY KEY (project_id, key_id),
+  CONSTRAINT keys_alias_unique UNIQUE (project_id, key_alias)
+);
+CREATE INDEX keys_in_list_order ON keys (project_id, creation_date DESC, key_id);
+)sql",
+}};
+constexpr std::string_view alias_constraint = "keys_alias_unique";
+
+// The settings that must all be "on" (SHOW names).
+constexpr std::array<const char*, 3> durability_settings{
+    {"fsync", "synchronous_commit", "full_page_writes"}};
+
+struct result_deleter {
+  void operator()(PGresult* result) const noexcept { PQclear(result); }
+};
+using pg_result = std::unique_ptr<PGresult, result_deleter>;
+
+// Statement parameters: text (format 0, NUL-terminated) or binary bytea (format 1), or NULL.
+class params {
+ public:
+  params& text(std::string_view value) {
+    if (value.find('\0') != std::string_view::npos) has_nul_ = true;
+    return add(std::string{value}, 0);
+  }
+  params& integer(std::int64_t value) { return add(std::to_string(value), 0); }
+  params& bytes(kmscore::byte_span value) {
+    return add(std::string(reinterpret_cast<const char*>(value.data()), value.size()),  // NOLINT
+               1);
+  }
+  params& null() {
+    values_.emplace_back();
+    formats_.push_back(0);
+    return *this;
+  }
+  // A text value PostgreSQL cannot hold (it would be cut at the NUL).
+  [[nodiscard]] bool has_nul() const noexcept { return has_nul_; }
+
+  [[nodiscard]] pg_result run(PGconn* conn, const char* sql, int result_format) const {
+    std::vector<const char*> pointers;
+    std::vector<int> lengths;
+    for (const auto& value : values_) {
+      pointers.push_back(value ? value->c_str() : nullptr);
+      lengths.push_back(value ? static_cast<int>(value->size()) : 0);
+    }
+    return pg_result{PQexecParams(conn, sql, static_cast<int>(values_.size()), nullptr,
+                                  pointers.data(), lengths.data(), formats_.data(), result_format)};
+  }
+
+ private:
+  params& add(std::string value, int format) {
+    values_.emplace_back(std::move(value));
+    formats_.push_back(format);
+    return *this;
+  }
+  std::vector<std::optional<std::string>> values_;
+  std::vector<int> formats_;
+  bool has_nul_ = false;
+};
+
+constexpr int text_results = 0;
+constexpr int binary_results = 1;  // only for queries whose columns are all read as bytes
+
+[[nodiscard]] bool succeeded(const pg_result& result) {
+  if (!result) return false;
+  const auto status = PQresultStatus(result.get());
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+[[nodiscard]] std::string_view error_field(const PGresult* result, int field) {
+  const char* value = result == nullptr ? nullptr : PQresultErrorField(result, field);
+  return value == nullptr ? std::string_view{} : std::string_view{value};
+}
+
+[[nodiscard]] std::string column_text(const PGresult* result, int row, int column) {
+  return {PQgetvalue(result, row, column),
+          static_cast<std::size_t>(PQgetlength(result, row, column))};
+}
+
+[[nodiscard]] std::vector<kmscore::byte> column_bytes(const PGresult* result, int row, int column) {
+  const auto* data =
+      reinterpret_cast<const kmscore::byte*>(PQgetvalue(result, row, column));  // NOLINT
+  return std::vector<kmscore::byte>(data, data + PQgetlength(result, row, column));
+}
+
+[[nodiscard]] std::optional<std::int64_t> column_integer(const PGresult* result, int row,
+                                                         int column) {
+  const auto text = column_text(result, row, column);
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// libpq's messages span lines (ERROR, DETAIL, HINT) and end with a newline; diagnostics
+// lines and reasons are one line each.
+[[nodiscard]] std::string trimmed(const char* message) {
+  std::string text;
+  for (const char* at = message == nullptr ? "" : message; *at != '\0'; ++at) {
+    if (*at == '\n' || *at == '\t') {
+      if (!text.empty() && text.back() != ' ') text.push_back(' ');
+    } else {
+      text.push_back(*at);
+    }
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+// A transaction, rolled back unless committed.
+class transaction {
+ public:
+  transaction(PGconn* conn, const char* begin)
+      : conn_{conn}, begin_{params{}.run(conn, begin, text_results)} {
+    open_ = succeeded(begin_);
+  }
+  transaction(const transaction&) = delete;
+  transaction& operator=(const transaction&) = delete;
+  ~transaction() {
+    if (open_ && PQstatus(conn_) == CONNECTION_OK) PQclear(PQexec(conn_, "ROLLBACK"));
+  }
+  [[nodiscard]] bool began() const noexcept { return open_; }
+  [[nodiscard]] const PGresult* begin_result() const noexcept { return begin_.get(); }
+  // The COMMIT's result; a transaction that had failed answers COMMIT with "ROLLBACK".
+  [[nodiscard]] pg_result commit(bool& committed) {
+    open_ = false;  // a COMMIT ends the transaction whatever it answers
+    auto result = params{}.run(conn_, "COMMIT", text_results);
+    committed = succeeded(result) && std::string_view{PQcmdStatus(result.get())} == "COMMIT";
+    return result;
+  }
+
+ private:
+  PGconn* conn_;
+  pg_result begin_;
+  bool open_ = false;
+};
+
+class postgres_key_store final : public durable_key_store {
+ public:
+  postgres_key_store(kmscore::record_sealer& sealer, kmscore::diagnostics_sink diagnostics)
+      : sealer_{&sealer}, diagnostics_{std::move(diagnostics)} {}
+  ~postgres_key_store() override { PQfinish(conn_); }
+  postgres_key_store(const postgres_key_store&) = delete;
+  postgres_key_store& operator=(const postgres_key_store&) = delete;
+  postgres_key_store(postgres_key_store&&) = delete;
+  postgres_key_store& operator=(postgres_key_store&&) = delete;
+
+  // Connects, checks the settings and migrates the schema; false with the reason in `why`.
+  [[nodiscard]] bool start(std::string_view url, std::string& why);
+
+  [[nodiscard]] kmscore::result<std::optional<kmscore::project>> find_project(
+      std::string_view id) override;
+  [[nodiscard]] kmscore::result<kmscore::project> ensure_project(
+      std::string_view id, std::string_view domain_id) override;
+  [[nodiscard]] kmscore::result<std::vector<kmscore::project>> list_projects() override;
+  [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> find(
+      std::string_view project_id, const kmscore::key_id& id) override;
+  [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> find_by_alias(
+      std::string_view project_id, std::string_view alias) override;
+  [[nodiscard]] kmscore::result<void> insert(kmscore::key_record& record) override;
+  [[nodiscard]] kmscore::result<kmscore::update_outcome> update(
+      kmscore::key_record& record) override;
+  [[nodiscard]] kmscore::result<kmscore::key_list_page> list(
+      std::string_view project_id, const kmscore::key_list_query& query) override;
+  [[nodiscard]] kmscore::result<std::size_t> count_keys() override;
+  [[nodiscard]] kmscore::result<std::optional<std::vector<kmscore::byte>>> meta_get(
+      std::string_view name) override;
+  [[nodiscard]] kmscore::result<std::vector<kmscore::byte>> meta_put_if_absent(
+      std::string_view name, kmscore::byte_span value) override;
+  [[nodiscard]] kmscore::result<std::vector<setting>> settings() override;
+
+  void note(std::string_view message) const {
+    if (diagnostics_) diagnostics_(std::string{prefix} + std::string{message});
+  }
+
+ private:
+  // Runs `body` (which returns result<T>) so that no exception leaves the store.
+  template <class T, class Body>
+  [[nodiscard]] kmscore::result<T> shielded(std::string_view what, Body&& body) noexcept;
+  // The connection, reset first if the last command found it broken. Lock held.
+  [[nodiscard]] bool ready(std::string& detail);
+  [[nodiscard]] bool closed_while_idle();
+  // Per-connection setup: isolation, then the durability check. Lock held.
+  [[nodiscard]] bool configure(std::string& detail);
+  [[nodiscard]] std::optional<std::string> show(const char* name);
+  [[nodiscard]] pg_result run(const char* sql, const params& values = {},
+                              int result_format = text_results);
+  // Reports a failed command (lock held): the diagnostics line, and 500.
+  [[nodiscard]] kmscore::errc fault(std::string_view what, const PGresult* failed = nullptr);
+  // Marks the connection for a reset if a failed command may have left it unusable.
+  void suspect(const PGresult* failed);
+  [[nodiscard]] kmscore::errc fault_detail(std::string_view what, std::string_view detail);
+  [[nodiscard]] bool migrate(std::string& why);
+  [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
+      std::string_view project_id, const kmscore::key_id& id, kmscore::byte_span stored);
+
+  PGconn* conn_ = nullptr;
+  bool reset_next_ = false;   // the server ended the session: reconnect before the next call
+  bool refused_nul_ = false;  // the last command was not sent: a text parameter held a NUL
+  std::mutex mutex_;          // one connection, used by one thread at a time
+  kmscore::record_sealer* sealer_;
+  kmscore::diagnostics_sink diagnostics_;
+};
+
+// Server warnings go to the diagnostics sink; notices (e.g. CREATE ... IF NOT EXISTS) are
+// dropped rather than printed on stderr, libpq's default.
+void forward_notice(void* store, const PGresult* notice) noexcept {
+  try {
+    const auto severity = error_field(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (severity == "NOTICE" || severity == "INFO" || severity == "LOG" ||
+        severity.starts_with("DEBUG")) {
+      return;
+    }
+    static_cast<const postgres_key_store*>(store)->note(trimmed(PQresultErrorMessage(notice)));
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a C callback must not throw
+  }
+}
+
+template <class T, class Body>
+kmscore::result<T> postgres_key_store::shielded(std::string_view what, Body&& body) noexcept {
+  try {
+    return std::forward<Body>(body)();
+  } catch (const std::exception& failure) {
+    try {
+      note(std::string{what} + ": " + failure.what());
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nothing left to report with
+    }
+  } catch (...) {
+    try {
+      note(std::string{what} + ": an unknown exception");
+    } catch (...) {  // NOLINT(bugprone-empty-catch)
+    }
+  }
+  return kmscore::errc::kms_error;
+}
+
+pg_result postgres_key_store::run(const char* sql, const params& values, int result_format) {
+  // PostgreSQL text cannot hold NUL: refuse rather than let libpq cut the value short.
+  refused_nul_ = values.has_nul();
+  if (refused_nul_) return nullptr;
+  auto result = values.run(conn_, sql, result_format);
+  if (!succeeded(result)) suspect(result.get());
+  return result;
+}
+
+void postgres_key_store::suspect(const PGresult* failed) {
+  if (failed == nullptr && refused_nul_) return;  // nothing was sent
+  // An error libpq made itself (no SQLSTATE: the server vanished mid-command, out of
+  // memory) can leave PQstatus at CONNECTION_OK until the next command fails too; connection
+  // exceptions (08) and shutdowns (57P01..57P03) end the session.
+  const auto state = error_field(failed, PG_DIAG_SQLSTATE);
+  if (state.empty() || state.starts_with("08") || state.starts_with("57P")) reset_next_ = true;
+}
+
+kmscore::errc postgres_key_store::fault_detail(std::string_view what, std::string_view detail) {
+  if (diagnostics_) {
+    std::string message{what};
+    message.append(": ");
+    message.append(detail);
+    if (reset_next_ || PQstatus(conn_) != CONNECTION_OK) {
+      message.append(" (the next call reconnects)");
+    }
+    note(message);
+  }
+  return kmscore::errc::kms_error;
+}
+
+kmscore::errc postgres_key_store::fault(std::string_view what, const PGresult* failed) {
+  if (failed != nullptr) suspect(failed);  // without a result, run() has judged it already
+  std::string detail;
+  if (failed != nullptr) {
+    detail = trimmed(PQresultErrorMessage(failed));
+  } else if (refused_nul_) {
+    detail = "a text parameter holds a NUL byte";
+  } else {
+    detail = trimmed(PQerrorMessage(conn_));
+  }
+  return fault_detail(what, detail);
+}
+
+std::optional<std::string> postgres_key_store::show(const char* name) {
+  const auto result = run((std::string{"SHOW "} + name).c_str());
+  if (!succeeded(result) || PQntuples(result.get()) != 1) return std::nullopt;
+  return column_text(result.get(), 0, 0);
+}
+
+bool postgres_key_store::configure(std::string& detail) {
+  // READ COMMITTED whatever the server's default: see the top of this file.
+  const auto isolation = run("SET default_transaction_isolation = 'read committed'");
+  if (!succeeded(isolation)) {
+    detail = "cannot set the transaction isolation: " + trimmed(PQerrorMessage(conn_));
+    return false;
+  }
+  std::string found;
+  bool durable = true;
+  for (const char* name : durability_settings) {
+    const auto value = show(name);
+    if (!value) {
+      detail =
+          std::string{"cannot read the setting "} + name + ": " + trimmed(PQerrorMessage(conn_));
+      return false;
+    }
+    durable = durable && *value == "on";
+    found += (found.empty() ? "" : ", ") + std::string{name} + "=" + *value;
+  }
+  if (!durable) {
+    detail =
+        "the PostgreSQL server does not run with fsync, synchronous_commit and full_page_writes "
+        "all on (" +
+        found + "): acknowledged writes could be lost";
+    return false;
+  }
+  return true;
+}
+
+bool postgres_key_store::closed_while_idle() {
+  // A server that went away while the store was idle has left its last words and the end of
+  // the stream on the socket: reading them (without blocking) marks the connection bad now,
+  // so that this call reconnects instead of failing on a dead connection. A few rounds at
+  // most: a live server sends nothing unasked but the odd notice.
+  for (int round = 0; round < 4; ++round) {
+    pollfd watch{PQsocket(conn_), POLLIN, 0};
+    if (::poll(&watch, 1, 0) != 1) return false;
+    if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) return true;
+  }
+  return false;
+}
+
+bool postgres_key_store::ready(std::string& detail) {
+  if (!reset_next_ && PQstatus(conn_) == CONNECTION_OK && !closed_while_idle()) {
+    // A transaction left open by a failure midway would capture the next statements.
+    if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
+    return true;
+  }
+  PQreset(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    detail = "cannot reconnect: " + trimmed(PQerrorMessage(conn_));
+    reset_next_ = true;
+    return false;
+  }
+  if (!configure(detail)) {
+    reset_next_ = true;  // check again at the next call: the server may be fixed by then
+    return false;
+  }
+  reset_next_ = false;
+  note("reconnected to the server");
+  return true;
+}
+
+bool postgres_key_store::migrate(std::string& why) {
+  for (;;) {
+    transaction migration{conn_, "BEGIN"};
+    const auto lock = migration.began() ? run(migration_lock) : nullptr;
+    // One row at most (only_row): the schema's version; no row before the first migration.
+    const auto table = succeeded(lock)
+                           ? run("CREATE TABLE IF NOT EXISTS schema_version ("
+                                 "version integer NOT NULL, "
+                                 "only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row))")
+                           : nullptr;
+    const auto current = succeeded(table) ? run("SELECT version FROM schema_version") : nullptr;
+    if (!succeeded(current)) {
+      why = "cannot read the schema version of the PostgreSQL database: " +
+            trimmed(PQerrorMessage(conn_));
+      return false;
+    }
+    std::int64_t version = 0;
+    if (PQntuples(current.get()) == 1) {
+      const auto stored = column_integer(current.get(), 0, 0);
+      if (!stored) {
+        why = "the PostgreSQL database has a malformed schema version";
+        return false;
+      }
+      version = *stored;
+    }
+    if (version < 0) {
+      why = "the PostgreSQL database has a malformed schema version";
+      return false;
+    }
+    if (version > schema_version) {
+      why = "the PostgreSQL database has schema version " + std::to_string(version) +
+            ", newer than this build's " + std::to_string(schema_version);
+      return false;
+    }
+    bool committed = false;
+    if (version == schema_version) {
+      (void)migration.commit(committed);
+      if (!committed) {
+        why = "cannot read the schema version of the PostgreSQL database: " +
+              trimmed(PQerrorMessage(conn_));
+        return false;
+      }
+      return true;
+    }
+    // PQexec: a migration is several statements, which PQexecParams refuses.
+    const pg_result step{PQexec(conn_, migrations[static_cast<std::size_t>(version)])};
+    const auto bump = succeeded(step)
+                          ? run("INSERT INTO schema_version (version) VALUES ($1::integer) "
+                                "ON CONFLICT (only_row) DO UPDATE SET version = excluded.version",
+                                params{}.integer(version + 1))
+                          : nullptr;
+    if (succeeded(bump)) (void)migration.commit(committed);
+    if (!committed) {
+      why = "cannot migrate the PostgreSQL database to schema version " +
+            std::to_string(version + 1) + ": " + trimmed(PQerrorMessage(conn_));
+      return false;
+    }
+  }
+}
+
+bool postgres_key_store::start(std::string_view url, std::string& why) {
+  // The URL's options, plus a connect timeout if it has none (a (re)connection never hangs)
+  // and UTF8 as the client encoding (the store's strings are UTF-8).
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(std::string{url}.c_str(), &parse_error);
+  if (options == nullptr) {
+    why = "malformed PostgreSQL URL: " +
+          (parse_error != nullptr ? trimmed(parse_error) : std::string{"out of memory"});
+    PQfreemem(parse_error);
+    return false;
+  }
+  std::vector<std::pair<std::string, std::string>> settings;
+  bool has_timeout = false;
+  for (const auto* option = options; option->keyword != nullptr; ++option) {
+    if (option->val == nullptr) continue;
+    const std::string_view keyword{option->keyword};
+    if (keyword == "client_encoding") continue;
+    has_timeout = has_timeout || keyword == "connect_timeout";
+    settings.emplace_back(option->keyword, option->val);
+  }
+  PQconninfoFree(options);
+  if (!has_timeout) settings.emplace_back("connect_timeout", default_connect_timeout);
+  settings.emplace_back("client_encoding", "UTF8");
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  for (const auto& [keyword, value] : settings) {
+    keywords.push_back(keyword.c_str());
+    values.push_back(value.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+
+  const std::lock_guard lock{mutex_};
+  conn_ = PQconnectdbParams(keywords.data(), values.data(), 0);
+  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    why = "cannot connect to the PostgreSQL database: " +
+          (conn_ != nullptr ? trimmed(PQerrorMessage(conn_)) : std::string{"out of memory"});
+    return false;
+  }
+  PQsetNoticeReceiver(conn_, forward_notice, this);
+  std::string detail;
+  if (!configure(detail)) {
+    why = detail;
+    return false;
+  }
+  return migrate(why);
+}
+
+kmscore::result<std::optional<kmscore::project>> postgres_key_store::find_project(
+    std::string_view id) {
+  return shielded<std::optional<kmscore::project>>(
+      "find_project", [&]() -> kmscore::result<std::optional<kmscore::project>> {
+        const std::lock_guard lock{mutex_};
+        std::string detail;
+        if (!ready(detail)) return fault_detail("find_project", detail);
+        const auto found =
+            run("SELECT domain_id FROM projects WHERE project_id = $1", params{}.text(id));
+        if (!succeeded(found)) return fault("find_project", found.get());
+        if (PQntuples(found.get()) == 0) return std::optional<kmscore::project>{};
+        return std::optional<kmscore::project>{
+            kmscore::project{std::string{id}, column_text(found.get(), 0, 0)}};
+      });
+}
+
+kmscore::result<kmscore::project> postgres_key_store::ensure_project(std::string_view id,
+                                                                     std::string_view domain_id) {
+  if (!kmscore::is_valid_project_id(id) || !kmscore::is_valid_domain_id(domain_id)) {
+    return kmscore::errc::kms_error;
+  }
+  return shielded<kmscore::project>("ensure_project", [&]() -> kmscore::result<kmscore::project> {
+    {
+      const std::lock_guard lock{mutex_};
+      std::string detail;
+      if (!ready(detail)) return fault_detail("ensure_project", detail);
+      const auto inserted =
+          run("INSERT INTO projects (project_id, domain_id) VALUES ($1, $2) "
+              "ON CONFLICT (project_id) DO NOTHING",
+              params{}.text(id).text(domain_id));
+      if (!succeeded(inserted)) return fault("ensure_project", inserted.get());
+    }
+    KMSCORE_TRY_ASSIGN(const auto found, find_project(id));
+    if (!found) {
+      const std::lock_guard lock{mutex_};
+      return fault_detail("ensure_project", "the project vanished");
+    }
+    return *found;
+  });
+}
+
+kmscore::result<std::vector<kmscore::project>> postgres_key_store::list_projects() {
+  return shielded<std::vector<kmscore::project>>(
+      "list_projects", [&]() -> kmscore::result<std::vector<kmscore::project>> {
+        const std::lock_guard lock{mutex_};
+        std::string detail;
+        if (!ready(detail)) return fault_detail("list_projects", detail);
+        const auto rows = run("SELECT project_id, domain_id FROM projects ORDER BY project_id");
+        if (!succeeded(rows)) return fault("list_projects", rows.get());
+        std::vector<kmscore::project> all;
+        all.reserve(static_cast<std::size_t>(PQntuples(rows.get())));
+        for (int row = 0; row < PQntuples(rows.get()); ++row) {
+          all.push_back({column_text(rows.get(), row, 0), column_text(rows.get(), row, 1)});
+        }
+        return all;
+      });
+}
+
+kmscore::result<std::optional<kmscore::key_record>> postgres_key_store::open_row(
+    std::string_view project_id, const kmscore::key_id& id, kmscore::byte_span stored) {
+  auto record = sealer_->open(stored);
+  if (!record || record->project_id != project_id || record->key.key_id != id) {
+    note("the record of key " + id.str() + " in project " + std::string{project_id} +
+         " does not open (corrupt, moved or foreign)");
+    return kmscore::errc::kms_error;
+  }
+  return std::optional<kmscore::key_record>{std::move(*record)};
+}
+
+kmscore::result<std::optional<kmscore::key_record>> postgres_key_store::find(
+    std::string_view project_id, const kmscore::key_id& id) {
+  return shielded<std::optional<kmscore::key_record>>(
+      "find", [&]() -> kmscore::result<std::optional<kmscore::key_record>> {
+        std::vector<kmscore::byte> stored;
+        {
+          const std::lock_guard lock{mutex_};
+          std::string detail;
+          if (!ready(detail)) return fault_detail("find", detail);
+          const auto found = run("SELECT record FROM keys WHERE project_id = $1 AND key_id = $2",
+                                 params{}.text(project_id).text(id.view()), binary_results);
+          if (!succeeded(found)) return fault("find", found.get());
+          if (PQntuples(found.get()) == 0) return std::optional<kmscore::key_record>{};
+          stored = column_bytes(found.get(), 0, 0);
+        }
+        return open_row(project_id, id, stored);
+      });
+}
+
+kmscore::result<std::optional<kmscore::key_record>> postgres_key_store::find_by_alias(
+    std::string_view project_id, std::string_view alias) {
+  return shielded<std::optional<kmscore::key_record>>(
+      "find_by_alias", [&]() -> kmscore::result<std::optional<kmscore::key_record>> {
+        std::string key_id;
+        std::vector<kmscore::byte> stored;
+        {
+          const std::lock_guard lock{mutex_};
+          std::string detail;
+          if (!ready(detail)) return fault_detail("find_by_alias", detail);
+          // Key id and record in one statement (binary: text columns come as their bytes).
+          const auto found =
+              run("SELECT key_id, record FROM keys WHERE project_id = $1 AND key_alias = $2",
+                  params{}.text(project_id).text(alias), binary_results);
+          if (!succeeded(found)) return fault("find_by_alias", found.get());
+          if (PQntuples(found.get()) == 0) return std::optional<kmscore::key_record>{};
+          key_id = column_text(found.get(), 0, 0);
+          stored = column_bytes(found.get(), 0, 1);
+        }
+        const auto id = kmscore::key_id::parse(key_id);
+        if (!id) {
+          const std::lock_guard lock{mutex_};
+          return fault_detail("find_by_alias", "a malformed key_id column");
+        }
+        return open_row(project_id, *id, stored);
+      });
+}
+
+kmscore::result<void> postgres_key_store::insert(kmscore::key_record& record) {
+  const auto previous = record.revision;
+  auto inserted = shielded<void>("insert", [&]() -> kmscore::result<void> {
+    record.revision = 1;
+    auto sealed = sealer_->seal(record);
+    if (!sealed) return sealed.error();
+    const std::lock_guard lock{mutex_};
+    std::string detail;
+    if (!ready(detail)) return fault_detail("insert", detail);
+    const auto row =
+        run("INSERT INTO keys (project_id, key_id, key_alias, key_state, key_spec, "
+            "enterprise_project_id, creation_date, revision, record) "
+            "VALUES ($1, $2, $3, $4::integer, $5, $6, $7::bigint, 1, $8::bytea)",
+            params{}
+                .text(record.project_id)
+                .text(record.key.key_id.view())
+                .text(record.key_alias)
+                .integer(static_cast<int>(record.key.state))
+                .text(to_string(record.key.spec))
+                .text(record.enterprise_project_id)
+                .integer(record.creation_date_ms)
+                .bytes(*sealed));
+    if (succeeded(row)) return {};
+    if (error_field(row.get(), PG_DIAG_SQLSTATE) == "23505") {
+      // Which constraint: the alias (the documented KMS.1104), or the key id (a fault). A
+      // key id taken together with its alias answers as the alias, as in the SQLite store.
+      if (error_field(row.get(), PG_DIAG_CONSTRAINT_NAME) == alias_constraint) {
+        return kmscore::errc::duplicate_key_alias;
+      }
+      const auto alias = run("SELECT 1 FROM keys WHERE project_id = $1 AND key_alias = $2",
+                             params{}.text(record.project_id).text(record.key_alias));
+      if (succeeded(alias) && PQntuples(alias.get()) == 1) {
+        return kmscore::errc::duplicate_key_alias;
+      }
+      return fault_detail("insert", "a key with this key_id exists");
+    }
+    return fault("insert", row.get());
+  });
+  if (!inserted) record.revision = previous;
+  return inserted;
+}
+
+kmscore::result<kmscore::update_outcome> postgres_key_store::update(kmscore::key_record& record) {
+  const auto expected = record.revision;
+  auto outcome = shielded<kmscore::update_outcome>(
+      "update", [&]() -> kmscore::result<kmscore::update_outcome> {
+        // The sealed record binds its revision: seal it as the revision it will be stored as.
+        record.revision = expected + 1;
+        auto sealed = sealer_->seal(record);
+        record.revision = expected;
+        if (!sealed) return sealed.error();
+        const std::lock_guard lock{mutex_};
+        std::string detail;
+        if (!ready(detail)) return fault_detail("update", detail);
+        // One statement: the WHERE on revision is the compare-and-set.
+        const auto changed =
+            run("UPDATE keys SET key_alias = $1, key_state = $2::integer, key_spec = $3, "
+                "enterprise_project_id = $4, creation_date = $5::bigint, revision = $6::bigint, "
+                "record = $7::bytea "
+                "WHERE project_id = $8 AND key_id = $9 AND revision = $10::bigint",
+                params{}
+                    .text(record.key_alias)
+                    .integer(static_cast<int>(record.key.state))
+                    .text(to_string(record.key.spec))
+                    .text(record.enterprise_project_id)
+                    .integer(record.creation_date_ms)
+                    .integer(static_cast<std::int64_t>(expected + 1))
+                    .bytes(*sealed)
+                    .text(record.project_id)
+                    .text(record.key.key_id.view())
+                    .integer(static_cast<std::int64_t>(expected)));
+        if (!succeeded(changed)) return fault("update", changed.get());
+        if (std::string_view{PQcmdTuples(changed.get())} == "1") {
+          record.revision = expected + 1;
+          return kmscore::update_outcome::updated;
+        }
+        // No row matched: absent, or another update came first (rows are never deleted, so
+        // a row seen now existed when the UPDATE ran).
+        const auto exists = run("SELECT 1 FROM keys WHERE project_id = $1 AND key_id = $2",
+                                params{}.text(record.project_id).text(record.key.key_id.view()));
+        if (!succeeded(exists)) return fault("update: check", exists.get());
+        if (PQntuples(exists.get()) == 0) return kmscore::errc::key_not_found;
+        return kmscore::update_outcome::conflict;
+      });
+  if (!outcome) record.revision = expected;
+  return outcome;
+}
+
+kmscore::result<kmscore::key_list_page> postgres_key_store::list(
+    std::string_view project_id, const kmscore::key_list_query& query) {
+  return shielded<kmscore::key_list_page>("list", [&]() -> kmscore::result<kmscore::key_list_page> {
+    // Filters as parameters: NULL matches everything.
+    const std::string filter =
+        " FROM keys WHERE project_id = $1 AND ($2::integer IS NULL OR key_state = $2) "
+        "AND ($3::text IS NULL OR key_spec = $3) "
+        "AND ($4::text IS NULL OR enterprise_project_id = $4)";
+    params filters;
+    filters.text(project_id);
+    if (query.state) {
+      filters.integer(static_cast<int>(*query.state));
+    } else {
+      filters.null();
+    }
+    if (query.spec) {
+      filters.text(to_string(*query.spec));
+    } else {
+      filters.null();
+    }
+    if (query.enterprise_project_id) {
+      filters.text(*query.enterprise_project_id);
+    } else {
+      filters.null();
+    }
+    // Past the largest bigint there is nothing to show anyway.
+    constexpr auto largest = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    params page_filters = filters;
+    page_filters.integer(static_cast<std::int64_t>(std::min(query.limit, largest)))
+        .integer(static_cast<std::int64_t>(std::min(query.offset, largest)));
+
+    kmscore::key_list_page page;
+    page.offset = query.offset;
+    std::vector<std::pair<std::string, std::vector<kmscore::byte>>> rows;
+    {
+      const std::lock_guard lock{mutex_};
+      std::string detail;
+      if (!ready(detail)) return fault_detail("list", detail);
+      // One snapshot for the count and the page.
+      transaction snapshot{conn_, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"};
+      if (!snapshot.began()) return fault("list: begin", snapshot.begin_result());
+      const auto count = run(("SELECT count(*)" + filter).c_str(), filters);
+      if (!succeeded(count)) return fault("list: count", count.get());
+      const auto total = column_integer(count.get(), 0, 0);
+      if (!total || *total < 0) return fault_detail("list: count", "not a count");
+      page.total = static_cast<std::size_t>(*total);
+      const auto found =
+          run(("SELECT key_id, record" + filter +
+               " ORDER BY creation_date DESC, key_id ASC LIMIT $5::bigint OFFSET $6::bigint")
+                  .c_str(),
+              page_filters, binary_results);
+      if (!succeeded(found)) return fault("list: rows", found.get());
+      rows.reserve(static_cast<std::size_t>(PQntuples(found.get())));
+      for (int row = 0; row < PQntuples(found.get()); ++row) {
+        rows.emplace_back(column_text(found.get(), row, 0), column_bytes(found.get(), row, 1));
+      }
+      bool committed = false;
+      const auto done = snapshot.commit(committed);
+      if (!committed) return fault("list: commit", done.get());
+    }
+    for (auto& [key_id, stored] : rows) {
+      auto record = kmscore::read_key_record_metadata(stored);
+      if (!record || record->project_id != project_id || record->key.key_id != key_id) {
+        note("list-keys leaves out key " + key_id + " of project " + std::string{project_id} +
+             ": its metadata is unreadable");
+        continue;
+      }
+      page.records.push_back(std::move(*record));
+    }
+    return page;
+  });
+}
+
+kmscore::result<std::size_t> postgres_key_store::count_keys() {
+  return shielded<std::size_t>("count_keys", [&]() -> kmscore::result<std::size_t> {
+    const std::lock_guard lock{mutex_};
+    std::string detail;
+    if (!ready(detail)) return fault_detail("count_keys", detail);
+    const auto count = run("SELECT count(*) FROM keys");
+    if (!succeeded(count)) return fault("count_keys", count.get());
+    const auto total = column_integer(count.get(), 0, 0);
+    if (!total || *total < 0) return fault_detail("count_keys", "not a count");
+    return static_cast<std::size_t>(*total);
+  });
+}
+
+kmscore::result<std::optional<std::vector<kmscore::byte>>> postgres_key_store::meta_get(
+    std::string_view name) {
+  return shielded<std::optional<std::vector<kmscore::byte>>>(
+      "meta: read", [&]() -> kmscore::result<std::optional<std::vector<kmscore::byte>>> {
+        const std::lock_guard lock{mutex_};
+        std::string detail;
+        if (!ready(detail)) return fault_detail("meta: read", detail);
+        const auto found =
+            run("SELECT value FROM meta WHERE name = $1", params{}.text(name), binary_results);
+        if (!succeeded(found)) return fault("meta: read", found.get());
+        if (PQntuples(found.get()) == 0) return std::optional<std::vector<kmscore::byte>>{};
+        return std::optional<std::vector<kmscore::byte>>{column_bytes(found.get(), 0, 0)};
+      });
+}
+
+kmscore::result<std::vector<kmscore::byte>> postgres_key_store::meta_put_if_absent(
+    std::string_view name, kmscore::byte_span value) {
+  return shielded<std::vector<kmscore::byte>>(
+      "meta: insert", [&]() -> kmscore::result<std::vector<kmscore::byte>> {
+        const std::lock_guard lock{mutex_};
+        std::string detail;
+        if (!ready(detail)) return fault_detail("meta: insert", detail);
+        // Two statements, not one: the SELECT's new snapshot sees a value another process
+        // committed while our INSERT waited on it (one statement's snapshot would not).
+        const auto inserted = run(
+            "INSERT INTO meta (name, value) VALUES ($1, $2::bytea) ON CONFLICT (name) DO NOTHING",
+            params{}.text(name).bytes(value));
+        if (!succeeded(inserted)) return fault("meta: insert", inserted.get());
+        const auto found =
+            run("SELECT value FROM meta WHERE name = $1", params{}.text(name), binary_results);
+        if (!succeeded(found)) return fault("meta: read", found.get());
+        if (PQntuples(found.get()) != 1) return fault_detail("meta: read", "the value vanished");
+        return column_bytes(found.get(), 0, 0);
+      });
+}
+
+kmscore::result<std::vector<setting>> postgres_key_store::settings() {
+  return shielded<std::vector<setting>>("settings", [&]() -> kmscore::result<std::vector<setting>> {
+    const std::lock_guard lock{mutex_};
+    std::string detail;
+    if (!ready(detail)) return fault_detail("settings", detail);
+    std::vector<setting> all;
+    for (const char* name :
+         {"fsync", "synchronous_commit", "full_page_writes", "transaction_isolation"}) {
+      auto value = show(name);
+      if (!value) return fault(std::string{"settings: "} + name);
+      all.emplace_back(name, std::move(*value));
+    }
+    return all;
+  });
+}
+
+}  // namespace
+
+std::unique_ptr<durable_key_store> open_postgres_key_store(std::string_view url,
+                                                           kmscore::record_sealer& sealer,
+                                                           kmscore::diagnostics_sink diagnostics,
+                                                           std::string& why) {
+  try {
+    auto store = std::make_unique<postgres_key_store>(sealer, std::move(diagnostics));
+    if (!store->start(url, why)) return nullptr;
+    return store;
+  } catch (const std::exception& failure) {
+    try {
+      why = std::string{"cannot open the PostgreSQL store: "} + failure.what();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory for the reason itself
+    }
+  } catch (...) {
+    try {
+      why = "cannot open the PostgreSQL store: an unknown exception";
+    } catch (...) {  // NOLINT(bugprone-empty-catch)
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace kmscore_host
