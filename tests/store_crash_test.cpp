@@ -63,7 +63,8 @@ void work_until_killed(kmscore::key_store& store, int fd, int round) {
     datakey.key_id = id;
     datakey.datakey_length = "256";
     const auto dek = service.create_datakey(datakey);
-    if (dek) say("D " + id + " " + dek->cipher_text + " " + std::string{dek->plain_text.expose_text()});
+    if (dek)
+      say("D " + id + " " + dek->cipher_text + " " + std::string{dek->plain_text.expose_text()});
     const kmscore::key_id_request key{id, std::nullopt};
     if (service.disable_key(key)) say("S " + id);
     if (service.enable_key(key)) say("S " + id);
@@ -113,8 +114,8 @@ void verify(kmscore_test::store_under_test<Kind>& subject, const acknowledged& a
       request.cipher_text = cipher;
       request.datakey_cipher_length = "32";
       const auto opened = service.decrypt_datakey(request);
-      ASSERT_TRUE(opened) << "a data key of " << id << " no longer decrypts: "
-                          << opened.error().code_string();
+      ASSERT_TRUE(opened) << "a data key of " << id
+                          << " no longer decrypts: " << opened.error().code_string();
       EXPECT_EQ(opened->data_key.expose_text(), plain);
     }
   }
@@ -138,9 +139,7 @@ void verify(kmscore_test::store_under_test<Kind>& subject, const acknowledged& a
 template <class Kind>
 class CrashTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(subject_.store().ensure_project(project_id, domain_id));
-  }
+  void SetUp() override { ASSERT_TRUE(subject_.store().ensure_project(project_id, domain_id)); }
   kmscore_test::store_under_test<Kind> subject_;
 };
 using persistent_kinds = ::testing::Types<sqlite_kind, postgres_kind>;

@@ -101,7 +101,8 @@ TYPED_TEST(StoreTest, InsertFindUpdateAndTheirRefusals) {
   ASSERT_TRUE(by_alias && *by_alias);
   EXPECT_EQ((*by_alias)->key.key_id, record.key.key_id);
   EXPECT_FALSE(*store.find_by_alias(project_a, "alias/none"));
-  EXPECT_FALSE(*store.find(project_a, *kmscore::key_id::parse("00000000-0000-4000-8000-000000000000")));
+  EXPECT_FALSE(
+      *store.find(project_a, *kmscore::key_id::parse("00000000-0000-4000-8000-000000000000")));
 
   // Another key with the same alias in the project: KMS.1104, nothing stored.
   auto twin = make_record(project_a, "alias/one", 11);
@@ -132,8 +133,7 @@ TYPED_TEST(StoreTest, InsertFindUpdateAndTheirRefusals) {
 
 TYPED_TEST(StoreTest, AliasesAtTheirLimitsWithEveryAllowedCharacter) {
   auto& store = this->store();
-  const std::string allowed =
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/_-";
+  const std::string allowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/_-";
   std::string long_alias;
   while (long_alias.size() < 255) long_alias += allowed;
   for (const std::size_t size : {std::size_t{1}, std::size_t{254}, std::size_t{255}}) {
@@ -155,8 +155,8 @@ TYPED_TEST(StoreTest, ListPagesInOrderWithFiltersAndEdges) {
   EXPECT_TRUE(empty->records.empty());
   // Five keys: creation dates 1, 2, 2, 3, 4; one SM4; one disabled; one in another project.
   std::vector<kmscore::key_record> made;
-  for (const auto& [alias, created] : {std::pair{"k1", 1}, std::pair{"k2a", 2},
-                                       std::pair{"k2b", 2}, std::pair{"k3", 3}}) {
+  for (const auto& [alias, created] :
+       {std::pair{"k1", 1}, std::pair{"k2a", 2}, std::pair{"k2b", 2}, std::pair{"k3", 3}}) {
     made.push_back(make_record(project_a, alias, created));
     ASSERT_TRUE(store.insert(made.back()));
   }
@@ -422,7 +422,7 @@ TYPED_TEST(PersistentStoreTest, ACorruptRowIsReportedAndTheRestKeepsWorking) {
     ids.push_back(made->key.key_id.str());
   }
   this->subject_.flip_record_byte(*kmscore::key_id::parse(ids[1]), -1);  // the sealing tag
-  this->subject_.flip_record_byte(*kmscore::key_id::parse(ids[2]), 12);   // inside the metadata
+  this->subject_.flip_record_byte(*kmscore::key_id::parse(ids[2]), 12);  // inside the metadata
   for (const std::size_t damaged : {std::size_t{1}, std::size_t{2}}) {
     const auto described = service.describe_key({ids[damaged], std::nullopt});
     ASSERT_FALSE(described);

@@ -78,9 +78,10 @@ class statement {
   int step() { return handle_ == nullptr ? SQLITE_ERROR : sqlite3_step(handle_); }
   [[nodiscard]] std::string column_text(int index) const {
     const auto* text = sqlite3_column_text(handle_, index);
-    return text == nullptr ? std::string{}
-                           : std::string{reinterpret_cast<const char*>(text),  // NOLINT
-                                         static_cast<std::size_t>(sqlite3_column_bytes(handle_, index))};
+    return text == nullptr
+               ? std::string{}
+               : std::string{reinterpret_cast<const char*>(text),  // NOLINT
+                             static_cast<std::size_t>(sqlite3_column_bytes(handle_, index))};
   }
   [[nodiscard]] std::int64_t column_integer(int index) const {
     return sqlite3_column_int64(handle_, index);
@@ -162,7 +163,8 @@ std::unique_ptr<sqlite_key_store> sqlite_key_store::open(const std::string& path
                                                          kmscore::diagnostics_sink diagnostics,
                                                          std::string& why) {
   // A new database file is private to its owner (SQLite gives its WAL files the same mode).
-  const int created = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int created =
+      ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (created >= 0) ::close(created);
   auto db = std::make_unique<connection>();
   const int flags =
@@ -225,7 +227,7 @@ kmscore::result<std::optional<kmscore::project>> sqlite_key_store::find_project(
 }
 
 kmscore::result<kmscore::project> sqlite_key_store::ensure_project(std::string_view id,
-                                                                  std::string_view domain_id) {
+                                                                   std::string_view domain_id) {
   if (!kmscore::is_valid_project_id(id) || !kmscore::is_valid_domain_id(domain_id)) {
     return kmscore::errc::kms_error;
   }

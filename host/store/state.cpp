@@ -118,8 +118,8 @@ std::optional<kmscore::master_key> load_root_key(const std::string& path, std::s
   }
   const auto text = kmscore::as_chars(contents->expose());
   const auto id = kmscore::key_id::parse(text.substr(root_key_header.size(), kmscore::key_id_size));
-  const auto hex = text.substr(root_key_header.size() + kmscore::key_id_size + 1,
-                               2 * root_key_material_size);
+  const auto hex =
+      text.substr(root_key_header.size() + kmscore::key_id_size + 1, 2 * root_key_material_size);
   kmscore::master_key root;
   kmscore::secret_bytes material{root_key_material_size};
   if (text.substr(0, root_key_header.size()) != root_key_header || !id ||
@@ -241,8 +241,8 @@ std::optional<opened_state> open_state(const state_options& options, const rando
     }
     const auto stored = state.store->meta_put_if_absent(root_check_name, *candidate_check);
     if (!stored || !state.sealer->open_check(*stored)) {
-      why = "the root key " + state.root_key_path + " does not match the store " +
-            state.store_url + " (its keys were sealed under another root key)";
+      why = "the root key " + state.root_key_path + " does not match the store " + state.store_url +
+            " (its keys were sealed under another root key)";
       return std::nullopt;
     }
     break;

@@ -281,9 +281,12 @@ static_assert(needs_escape('\x7F') == 1 && needs_escape('A') == 0 && needs_escap
 }
 [[nodiscard]] inline list_keys_request parse_list_keys(const wire_json& body) {
   using detail::string_field;
-  return {string_field(body, "limit"),       string_field(body, "marker"),
-          string_field(body, "key_state"),   string_field(body, "key_spec"),
-          string_field(body, "enterprise_project_id"), string_field(body, "sequence")};
+  return {string_field(body, "limit"),
+          string_field(body, "marker"),
+          string_field(body, "key_state"),
+          string_field(body, "key_spec"),
+          string_field(body, "enterprise_project_id"),
+          string_field(body, "sequence")};
 }
 [[nodiscard]] inline schedule_key_deletion_request parse_schedule(const wire_json& body) {
   using detail::string_field;

@@ -33,8 +33,8 @@ inline constexpr std::uint32_t max_rotation_interval_days = 365;
 inline constexpr std::uint32_t max_material_versions = 36525;
 
 struct key_record {
-  master_key key;          // key_id, spec, state, material by version: what the operations use
-  std::string project_id;  // the tenant the key belongs to (32 lowercase hex)
+  master_key key;              // key_id, spec, state, material by version: what the operations use
+  std::string project_id;      // the tenant the key belongs to (32 lowercase hex)
   std::uint64_t revision = 0;  // set by the store: 1 on insert, +1 per update (compare-and-set)
   std::string domain_id;
   std::string key_alias;

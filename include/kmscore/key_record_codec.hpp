@@ -131,7 +131,8 @@ struct stored_parts {
   const std::size_t metadata_size = load_u16(stored, magic.size());
   const std::size_t prefix = magic.size() + 2 + metadata_size;
   if (stored.size() < prefix) return errc::kms_error;
-  auto metadata = encryption_context::from_canonical(stored.subspan(magic.size() + 2, metadata_size));
+  auto metadata =
+      encryption_context::from_canonical(stored.subspan(magic.size() + 2, metadata_size));
   if (!metadata) return errc::kms_error;
   return stored_parts{std::move(*metadata), stored.subspan(prefix)};
 }
@@ -201,8 +202,7 @@ inline constexpr std::string_view root_check_text = "kmscore root key check";
 template <crypto_backend Backend>
 class root_key_sealer final : public record_sealer {
  public:
-  root_key_sealer(Backend& backend, master_key root)
-      : backend_{&backend}, root_{std::move(root)} {}
+  root_key_sealer(Backend& backend, master_key root) : backend_{&backend}, root_{std::move(root)} {}
 
   [[nodiscard]] result<std::vector<byte>> seal(const key_record& record) override {
     return seal_key_record(*backend_, root_, record);
@@ -212,7 +212,8 @@ class root_key_sealer final : public record_sealer {
   }
   [[nodiscard]] result<std::vector<byte>> seal_check() override {
     const auto text = as_bytes(detail::root_check_text);
-    KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(*backend_, root_, root_.current_version()));
+    KMSCORE_TRY_ASSIGN(auto key,
+                       detail::root_envelope_key(*backend_, root_, root_.current_version()));
     std::vector<byte> sealed(envelope_size(text.size()));
     KMSCORE_TRY(key.seal(*backend_, text, check_context(), sealed));
     return sealed;

@@ -92,8 +92,8 @@ class key_store {
   [[nodiscard]] virtual result<std::optional<key_record>> find(std::string_view project_id,
                                                                const key_id& id) = 0;
   // The record holding this alias in the project, or nullopt.
-  [[nodiscard]] virtual result<std::optional<key_record>> find_by_alias(
-      std::string_view project_id, std::string_view alias) = 0;
+  [[nodiscard]] virtual result<std::optional<key_record>> find_by_alias(std::string_view project_id,
+                                                                        std::string_view alias) = 0;
   // Adds a new record to record.project_id (which must exist), its alias unique in the
   // project in the same atomic step: KMS.1104 if taken. Sets record.revision to 1.
   [[nodiscard]] virtual result<void> insert(key_record& record) = 0;

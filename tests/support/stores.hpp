@@ -65,7 +65,9 @@ inline std::string shell_output(const std::string& command) {
   return out;
 }
 
-inline std::string pg_script() { return std::string{KMSCORE_SOURCE_DIR} + "/tests/support/pg_server.sh"; }
+inline std::string pg_script() {
+  return std::string{KMSCORE_SOURCE_DIR} + "/tests/support/pg_server.sh";
+}
 
 // One PostgreSQL server for the whole test binary; a fresh database per test.
 class postgres_server {
@@ -78,7 +80,8 @@ class postgres_server {
   [[nodiscard]] const std::string& dir() const noexcept { return dir_; }
   // A new, empty database and its URL.
   std::string fresh_database() {
-    const std::string name = "kmscore_t" + std::to_string(::getpid()) + "_" + std::to_string(++count_);
+    const std::string name =
+        "kmscore_t" + std::to_string(::getpid()) + "_" + std::to_string(++count_);
     const std::string base = shell_output(pg_script() + " url " + dir_);
     const std::string admin = "psql -q '" + base + "' -c 'CREATE DATABASE " + name + "'";
     EXPECT_EQ(std::system(admin.c_str()), 0);  // NOLINT(cert-env33-c,concurrency-mt-unsafe)
@@ -95,7 +98,8 @@ class postgres_server {
   }
   ~postgres_server() {
     if (!running_) return;
-    const std::string command = pg_script() + " stop " + dir_ + " fast >/dev/null 2>&1; rm -rf " + dir_;
+    const std::string command =
+        pg_script() + " stop " + dir_ + " fast >/dev/null 2>&1; rm -rf " + dir_;
     (void)std::system(command.c_str());  // NOLINT(cert-env33-c,concurrency-mt-unsafe)
   }
   postgres_server(const postgres_server&) = delete;
@@ -177,9 +181,9 @@ class store_under_test {
       sqlite3* db = nullptr;
       ASSERT_EQ(sqlite3_open(url_.substr(7).c_str(), &db), SQLITE_OK);
       sqlite3_stmt* read = nullptr;
-      ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT record FROM keys WHERE key_id = ?", -1, &read,
-                                   nullptr),
-                SQLITE_OK);
+      ASSERT_EQ(
+          sqlite3_prepare_v2(db, "SELECT record FROM keys WHERE key_id = ?", -1, &read, nullptr),
+          SQLITE_OK);
       sqlite3_bind_text(read, 1, id.view().data(), 36, SQLITE_TRANSIENT);
       ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
       const auto* data = static_cast<const kmscore::byte*>(sqlite3_column_blob(read, 0));
@@ -200,10 +204,9 @@ class store_under_test {
     } else if constexpr (std::is_same_v<Kind, postgres_kind>) {
       const std::string at = position >= 0 ? std::to_string(position)
                                            : "length(record) - " + std::to_string(-position);
-      const std::string command = "psql -q '" + url_ +
-                                  "' -c \"UPDATE keys SET record = set_byte(record, " + at +
-                                  ", get_byte(record, " + at + ") # 1) WHERE key_id = '" +
-                                  id.str() + "'\"";
+      const std::string command =
+          "psql -q '" + url_ + "' -c \"UPDATE keys SET record = set_byte(record, " + at +
+          ", get_byte(record, " + at + ") # 1) WHERE key_id = '" + id.str() + "'\"";
       EXPECT_EQ(std::system(command.c_str()), 0);  // NOLINT(cert-env33-c,concurrency-mt-unsafe)
     }
   }

@@ -143,8 +143,8 @@ int run(const options& opts) {
     std::cerr << "kmscore: " << message << "\n";
   };
   std::string why;
-  auto state = kmscore_host::open_state({opts.state, opts.store}, random, make_sealer,
-                                        diagnostics, why);
+  auto state =
+      kmscore_host::open_state({opts.state, opts.store}, random, make_sealer, diagnostics, why);
   if (!state) return state_failure(why);
 
   kmscore::project tenant = state->default_project;
