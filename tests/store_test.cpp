@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -26,6 +29,7 @@ using kmscore::update_outcome;
 using kmscore_test::memory_kind;
 using kmscore_test::postgres_kind;
 using kmscore_test::sqlite_kind;
+namespace fs = std::filesystem;
 
 constexpr const char* project_a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 constexpr const char* project_b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -366,6 +370,72 @@ TYPED_TEST(StoreTest, EightWritersRacingForOneAliasMakeOneKey) {
   if constexpr (!TypeParam::persistent) {
     EXPECT_EQ(winners.load(), 1);
   }
+}
+
+// Rotation under concurrency: eight writers rotate one key and make data keys under it at
+// once; every rotation that answered 200 is a version (compare-and-set: none is lost), and
+// every envelope made meanwhile decrypts.
+TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) {
+  kmscore::backend::cryptopp backend;
+  const auto project = *this->store().find_project(project_a);
+  kmscore::kms_service service{backend, this->store(), *project};
+  kmscore::create_key_request create;
+  create.key_alias = "rotating";
+  const auto made = service.create_key(create, 1);
+  ASSERT_TRUE(made);
+  const std::string id = made->key.key_id.str();
+  char pattern[] = "/tmp/kmscore-rotation-XXXXXX";
+  const std::string dir = ::mkdtemp(pattern);
+  in_eight_writers(this->subject_, [&](kmscore::key_store& store, int writer) {
+    kmscore::backend::cryptopp own;
+    kmscore::kms_service mine{own, store, *project};
+    std::string lines;
+    int rotations = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (mine.rotate_key({id, std::nullopt}, i)) ++rotations;
+      kmscore::create_datakey_request request;
+      request.key_id = id;
+      request.datakey_length = "256";
+      const auto dek = mine.create_datakey(request);
+      if (!dek) return false;
+      lines += dek->cipher_text + " " + std::string{dek->plain_text.expose_text()} + "\n";
+    }
+    lines += "rotations " + std::to_string(rotations) + "\n";
+    FILE* out = std::fopen((dir + "/w" + std::to_string(writer)).c_str(), "w");
+    const bool written = out != nullptr && std::fputs(lines.c_str(), out) >= 0;
+    if (out != nullptr) std::fclose(out);
+    return written;
+  });
+  int rotations = 0;
+  int envelopes = 0;
+  for (int writer = 0; writer < 8; ++writer) {
+    FILE* in = std::fopen((dir + "/w" + std::to_string(writer)).c_str(), "r");
+    ASSERT_NE(in, nullptr);
+    char cipher[512];
+    char plain[128];
+    while (std::fscanf(in, "%511s %127s", cipher, plain) == 2) {
+      if (std::string{cipher} == "rotations") {
+        rotations += std::atoi(plain);
+        continue;
+      }
+      kmscore::decrypt_datakey_request request;
+      request.key_id = id;
+      request.cipher_text = cipher;
+      request.datakey_cipher_length = "32";
+      const auto opened = service.decrypt_datakey(request);
+      ASSERT_TRUE(opened) << opened.error().code_string();
+      EXPECT_EQ(opened->data_key.expose_text(), plain);
+      ++envelopes;
+    }
+    std::fclose(in);
+  }
+  fs::remove_all(dir);
+  EXPECT_EQ(envelopes, 40);
+  EXPECT_GE(rotations, 8);  // retried conflicts: most rotations land
+  const auto after = this->store().find(project_a, made->key.key_id);
+  ASSERT_TRUE(after && *after);
+  EXPECT_EQ((*after)->key.material_versions.size(), static_cast<std::size_t>(rotations) + 1);
+  EXPECT_EQ((*after)->number_of_rotations, static_cast<std::uint32_t>(rotations));
 }
 
 // ---- what only a store that persists bytes can show -------------------------------------

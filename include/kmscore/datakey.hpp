@@ -17,6 +17,9 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -230,27 +233,137 @@ template <crypto_backend Backend>
   return encrypt_datakey_response{cmk.key_id, hex_encode(envelope), params.size()};
 }
 
+// Opens envelopes under one CMK: one key derivation per material version, kept for reuse
+// (decrypt and re-wrap of many envelopes). The CMK checks of api.md come first.
+template <crypto_backend Backend>
+class datakey_opener {
+ public:
+  [[nodiscard]] static result<datakey_opener> make(Backend& backend, const master_key& cmk) {
+    KMSCORE_TRY(check_datakey_master_key(cmk));
+    const auto suite = spec_policy(cmk.spec).suite;
+    if (!backend.supports(suite)) return errc::kms_error;
+    return datakey_opener{backend, cmk};
+  }
+
+  // Whether the envelope is of this CMK's suite (else it is not a cipher_text of this key).
+  [[nodiscard]] bool matches_suite(const envelope_view& view) const noexcept {
+    return view.suite() == spec_policy(cmk_->spec).suite;
+  }
+
+  // Opens into dek_out (exactly the envelope's DEK size). KMS.2203 for any authentication
+  // failure, a version the key lacks included; dek_out is then zeroed.
+  [[nodiscard]] result<void> open(const envelope_view& view, const encryption_context& context,
+                                  mutable_byte_span dek_out) {
+    if (!matches_suite(view)) return errc::invalid_cipher_text;
+    const auto version = view.key_version();
+    if (version >= cmk_->material_versions.size()) {
+      detail::secure_wipe(dek_out.data(), dek_out.size());
+      return errc::decrypt_failed;
+    }
+    auto cached = keys_.find(version);
+    if (cached == keys_.end()) {
+      KMSCORE_TRY_ASSIGN(auto key, envelope_key<Backend>::derive(
+                                       *backend_, spec_policy(cmk_->spec).suite,
+                                       cmk_->material_versions[version].expose(), cmk_->key_id,
+                                       version));
+      cached = keys_.emplace(version, std::move(key)).first;
+    }
+    return cached->second.open(*backend_, view, context, dek_out);
+  }
+
+ private:
+  datakey_opener(Backend& backend, const master_key& cmk) : backend_{&backend}, cmk_{&cmk} {}
+
+  Backend* backend_;
+  const master_key* cmk_;  // the caller's, for the opener's lifetime
+  std::map<std::uint32_t, envelope_key<Backend>> keys_;
+};
+
 // The envelope's framing, key_id and length were checked by validate(); here come the CMK
-// checks, the suite, the version, and the crypto.
+// checks, the suite, the minimum decryption version, and the crypto.
 template <crypto_backend Backend>
 [[nodiscard]] result<decrypt_datakey_response> decrypt_datakey(
     Backend& backend, const master_key& cmk, const decrypt_datakey_params& params) {
   const auto& view = params.envelope();
-  KMSCORE_TRY(check_datakey_master_key(cmk));
-  const auto suite = spec_policy(cmk.spec).suite;
-  if (view.suite() != suite) return errc::invalid_cipher_text;
-  if (!backend.supports(suite)) return errc::kms_error;
-  if (view.key_version() >= cmk.material_versions.size()) return errc::decrypt_failed;
-  KMSCORE_TRY_ASSIGN(
-      auto key, envelope_key<Backend>::derive(backend, suite,
-                                              cmk.material_versions[view.key_version()].expose(),
-                                              cmk.key_id, view.key_version()));
+  KMSCORE_TRY_ASSIGN(auto opener, datakey_opener<Backend>::make(backend, cmk));
+  if (!opener.matches_suite(view)) return errc::invalid_cipher_text;
+  if (view.key_version() < cmk.min_decryption_version) return errc::below_min_decryption_version;
   secret_bytes dek{params.size().bytes()};
-  KMSCORE_TRY(key.open(backend, view, params.context(), dek.expose()));
+  KMSCORE_TRY(opener.open(view, params.context(), dek.expose()));
   std::array<byte, digest_size> digest{};
   KMSCORE_TRY(detail::datakey_digest(backend, cmk.spec, dek.expose(), digest));
   return decrypt_datakey_response{secret_hex::encode(dek.expose()), params.size(),
                                   hex_encode(digest)};
+}
+
+// Re-wraps envelopes of one CMK under the current version of another (or the same) CMK,
+// inside the library: each DEK lives only in a zeroizing buffer between open and seal, and
+// never leaves. One derivation per source version and one for the destination, for any
+// number of envelopes. The minimum decryption version does not apply: re-wrapping is how
+// old envelopes are moved forward before it is raised.
+template <crypto_backend Backend>
+class datakey_rewrapper {
+ public:
+  // The source checks (decrypt-datakey's), then the destination's (create-datakey's).
+  [[nodiscard]] static result<datakey_rewrapper> make(Backend& backend, const master_key& source,
+                                                      const master_key& destination) {
+    KMSCORE_TRY_ASSIGN(auto opener, datakey_opener<Backend>::make(backend, source));
+    KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, destination));
+    return datakey_rewrapper{std::move(opener), std::move(sealer)};
+  }
+
+  // The envelope re-sealed under the destination's current version, in out (exactly
+  // envelope_size of the DEK).
+  [[nodiscard]] result<void> rewrap(const envelope_view& view, const encryption_context& context,
+                                    const encryption_context& destination_context,
+                                    mutable_byte_span out) {
+    secret_bytes dek{view.datakey_bytes()};
+    KMSCORE_TRY(opener_.open(view, context, dek.expose()));
+    return sealer_.seal_into(dek.expose(), destination_context, out);
+  }
+
+ private:
+  datakey_rewrapper(datakey_opener<Backend> opener, datakey_sealer<Backend> sealer)
+      : opener_{std::move(opener)}, sealer_{std::move(sealer)} {}
+
+  datakey_opener<Backend> opener_;
+  datakey_sealer<Backend> sealer_;
+};
+
+template <crypto_backend Backend>
+[[nodiscard]] result<encrypt_datakey_response> re_encrypt_datakey(
+    Backend& backend, const master_key& source, const master_key& destination,
+    const re_encrypt_datakey_params& params) {
+  KMSCORE_TRY_ASSIGN(auto rewrapper,
+                     datakey_rewrapper<Backend>::make(backend, source, destination));
+  const auto& from = params.source();
+  std::vector<byte> envelope(envelope_size(from.size().bytes()));
+  KMSCORE_TRY(rewrapper.rewrap(from.envelope(), from.context(), params.destination_context(),
+                               envelope));
+  return encrypt_datakey_response{destination.key_id, hex_encode(envelope), from.size()};
+}
+
+// The batch form: every envelope (parsed, with its context) re-wrapped; the first failure
+// stops the batch. out[i] is the new envelope of envelopes[i].
+struct rewrap_item {
+  const envelope_view* envelope;
+  const encryption_context* context;
+};
+template <crypto_backend Backend>
+[[nodiscard]] result<std::vector<std::vector<byte>>> re_encrypt_datakeys(
+    Backend& backend, const master_key& source, const master_key& destination,
+    std::span<const rewrap_item> items, const encryption_context& destination_context) {
+  if (items.size() > max_datakey_batch) return errc::kms_error;
+  KMSCORE_TRY_ASSIGN(auto rewrapper,
+                     datakey_rewrapper<Backend>::make(backend, source, destination));
+  std::vector<std::vector<byte>> out;
+  out.reserve(items.size());
+  for (const auto& item : items) {
+    std::vector<byte> envelope(envelope_size(item.envelope->datakey_bytes()));
+    KMSCORE_TRY(rewrapper.rewrap(*item.envelope, *item.context, destination_context, envelope));
+    out.push_back(std::move(envelope));
+  }
+  return out;
 }
 
 }  // namespace kmscore

@@ -48,6 +48,14 @@ enum class errc : std::uint8_t {
   invalid_datakey_cipher_length,  // 400 KMS.2202
   decrypt_failed,                 // 400 KMS.2203 (every authentication failure, opaque)
   cipher_text_length_mismatch,    // 400 KMS.2204
+  // Rotation (api-rotation.md) and this project's extensions (docs/rotation.md).
+  external_key_cannot_rotate,     // 400 KMS.0312
+  rotation_not_enabled,           // 400 KMS.0313
+  rsa_key_cannot_rotate,          // 400 KMS.0324
+  rotation_not_disabled,          // 400 KMS.2901
+  invalid_rotation_interval,      // 400 KMS.3001
+  below_min_decryption_version,   // 400 KMS.2210 (extension)
+  invalid_min_decryption_version, // 400 KMS.3011 (extension)
 };
 
 struct error_info {
@@ -57,7 +65,7 @@ struct error_info {
   std::string_view message;  // empty for KMS.0308, whose message names the field
 };
 
-inline constexpr std::array<error_info, 34> error_table{{
+inline constexpr std::array<error_info, 41> error_table{{
     {errc::kms_error, "KMS.0101", 500, "KMS error."},
     {errc::invalid_request, "KMS.0202", 400, "Invalid request."},
     {errc::request_too_long, "KMS.0203", 400, "The request message is too long."},
@@ -100,6 +108,14 @@ inline constexpr std::array<error_info, 34> error_table{{
     {errc::decrypt_failed, "KMS.2203", 400, "Failed to verify the DEK hash."},
     {errc::cipher_text_length_mismatch, "KMS.2204", 400,
      "The length of cipher_text does not match datakey_cipher_length."},
+    {errc::external_key_cannot_rotate, "KMS.0312", 400, "External keys cannot be rotated."},
+    {errc::rotation_not_enabled, "KMS.0313", 400, "Key rotation is not enabled."},
+    {errc::rsa_key_cannot_rotate, "KMS.0324", 400, "RSA keys cannot be rotated."},
+    {errc::rotation_not_disabled, "KMS.2901", 400, "Key rotation is not disabled."},
+    {errc::invalid_rotation_interval, "KMS.3001", 400, "Invalid rotation_interval."},
+    {errc::below_min_decryption_version, "KMS.2210", 400,
+     "The cipher_text was made with a key version below the key's minimum decryption version."},
+    {errc::invalid_min_decryption_version, "KMS.3011", 400, "Invalid min_decryption_version."},
 }};
 
 [[nodiscard]] constexpr const error_info& info(errc code) noexcept {

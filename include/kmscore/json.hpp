@@ -175,8 +175,19 @@ template <class Text>
   return text_field<secret_string>(body, name);
 }
 
-[[nodiscard]] inline context_field context_of(const wire_json& body) {
-  const auto found = body.find("encryption_context");
+// A JSON integer member (rotation_interval, min_decryption_version) as its decimal text;
+// any other JSON type is the wrong-type marker (so "30", 30.0 and 3e1 are all refused).
+[[nodiscard]] inline optional_field integer_field(const wire_json& body, std::string_view name) {
+  const auto found = body.find(name);
+  if (found == body.end() || found->is_null()) return std::nullopt;
+  if (found->is_number_unsigned()) return std::to_string(found->get<std::uint64_t>());
+  if (found->is_number_integer()) return std::to_string(found->get<std::int64_t>());
+  return std::string{wrong_type_value};
+}
+
+[[nodiscard]] inline context_field context_of(const wire_json& body,
+                                              std::string_view name = "encryption_context") {
+  const auto found = body.find(name);
   if (found == body.end() || found->is_null()) return std::nullopt;
   std::vector<encryption_context::pair> pairs;
   if (!found->is_object()) return pairs = {{std::string{wrong_type_value}, ""}};
@@ -278,6 +289,28 @@ static_assert(needs_escape('\x7F') == 1 && needs_escape('A') == 0 && needs_escap
 [[nodiscard]] inline key_id_request parse_key_id(const wire_json& body) {
   using detail::string_field;
   return {string_field(body, "key_id"), string_field(body, "sequence")};
+}
+[[nodiscard]] inline update_rotation_interval_request parse_rotation_interval(
+    const wire_json& body) {
+  using detail::string_field;
+  return {string_field(body, "key_id"), detail::integer_field(body, "rotation_interval"),
+          string_field(body, "sequence")};
+}
+[[nodiscard]] inline update_min_decryption_version_request parse_min_decryption_version(
+    const wire_json& body) {
+  using detail::string_field;
+  return {string_field(body, "key_id"), detail::integer_field(body, "min_decryption_version"),
+          string_field(body, "sequence")};
+}
+[[nodiscard]] inline re_encrypt_datakey_request parse_re_encrypt_datakey(const wire_json& body) {
+  using detail::string_field;
+  return {string_field(body, "key_id"),
+          string_field(body, "cipher_text"),
+          string_field(body, "datakey_cipher_length"),
+          detail::context_of(body),
+          string_field(body, "destination_key_id"),
+          detail::context_of(body, "destination_encryption_context"),
+          string_field(body, "sequence")};
 }
 [[nodiscard]] inline list_keys_request parse_list_keys(const wire_json& body) {
   using detail::string_field;
@@ -452,6 +485,84 @@ struct action_cancel_key_deletion {
   }
 };
 
+// The rotation write actions answer {} (api-rotation.md 3.1-3.3; the extension likewise).
+[[nodiscard]] inline http_response empty_response(const result<key_record>& record) {
+  if (!record) return error_response(record.error());
+  return respond(nlohmann::ordered_json::object());
+}
+struct action_enable_key_rotation {
+  static constexpr std::string_view name = "enable-key-rotation";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t now_ms) {
+    return empty_response(service.enable_key_rotation(parse_key_id(body), now_ms));
+  }
+};
+struct action_disable_key_rotation {
+  static constexpr std::string_view name = "disable-key-rotation";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t /*now_ms*/) {
+    return empty_response(service.disable_key_rotation(parse_key_id(body)));
+  }
+};
+struct action_update_key_rotation_interval {
+  static constexpr std::string_view name = "update-key-rotation-interval";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t /*now_ms*/) {
+    return empty_response(service.update_key_rotation_interval(parse_rotation_interval(body)));
+  }
+};
+struct action_get_key_rotation_status {
+  static constexpr std::string_view name = "get-key-rotation-status";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t /*now_ms*/) {
+    const auto record = service.get_key_rotation_status(parse_key_id(body));
+    if (!record) return error_response(record.error());
+    return respond(nlohmann::ordered_json{
+        {"key_rotation_enabled", record->rotation_enabled},
+        {"rotation_interval", record->rotation_interval_days},
+        {"last_rotation_time",
+         record->last_rotation_ms == 0 ? std::string{} : std::to_string(record->last_rotation_ms)},
+        {"number_of_rotations", record->number_of_rotations}});
+  }
+};
+struct action_rotate_key {  // extension (docs/rotation.md)
+  static constexpr std::string_view name = "rotate-key";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t now_ms) {
+    const auto record = service.rotate_key(parse_key_id(body), now_ms);
+    if (!record) return error_response(record.error());
+    return respond(nlohmann::ordered_json{{"key_id", record->key.key_id.view()},
+                                          {"key_version", record->key.current_version()}});
+  }
+};
+struct action_update_key_min_decryption_version {  // extension (docs/rotation.md)
+  static constexpr std::string_view name = "update-key-min-decryption-version";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t /*now_ms*/) {
+    return empty_response(
+        service.update_key_min_decryption_version(parse_min_decryption_version(body)));
+  }
+};
+struct action_re_encrypt_datakey {  // extension (docs/rotation.md)
+  static constexpr std::string_view name = "re-encrypt-datakey";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t /*now_ms*/) {
+    auto made = service.re_encrypt_datakey(parse_re_encrypt_datakey(body));
+    if (!made) return error_response(made.error());
+    const auto length = std::to_string(made->size.bytes());
+    return render_plain_object({{"key_id", made->key_id.view()},
+                                {"cipher_text", made->cipher_text},
+                                {"datakey_length", length}});
+  }
+};
+
 template <class... Actions>
 struct action_list {
   static constexpr std::array<std::string_view, sizeof...(Actions)> names{Actions::name...};
@@ -464,11 +575,15 @@ using actions =
     action_list<action_create_key, action_create_datakey, action_create_datakey_without_plaintext,
                 action_encrypt_datakey, action_decrypt_datakey, action_describe_key,
                 action_list_keys, action_enable_key, action_disable_key,
-                action_schedule_key_deletion, action_cancel_key_deletion>;
+                action_schedule_key_deletion, action_cancel_key_deletion,
+                action_enable_key_rotation, action_disable_key_rotation,
+                action_update_key_rotation_interval, action_get_key_rotation_status,
+                action_rotate_key, action_update_key_min_decryption_version,
+                action_re_encrypt_datakey>;
 
 }  // namespace detail
 
-// The names of every action, in api.md's order.
+// The names of every action: api.md's, then api-rotation.md's and this project's extensions.
 inline constexpr auto action_names = detail::actions::names;
 
 [[nodiscard]] constexpr bool is_known_action(std::string_view action) noexcept {

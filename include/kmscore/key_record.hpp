@@ -48,9 +48,9 @@ struct key_record {
   // Rotation (api-rotation.md): stored with every record, changed only by rotation actions.
   bool rotation_enabled = false;
   std::uint32_t rotation_interval_days = default_rotation_interval_days;
-  std::int64_t last_rotation_ms = 0;  // 0: never rotated
+  std::int64_t rotation_enabled_ms = 0;  // when rotation was last enabled: the first base
+  std::int64_t last_rotation_ms = 0;     // 0: never rotated
   std::uint32_t number_of_rotations = 0;
-  std::uint32_t min_decryption_version = 0;
 };
 
 inline constexpr std::size_t domain_id_size = 32;
@@ -111,7 +111,7 @@ struct key_record_field {
 
 // In key_info's documented order. Cross-field rules (a usage the spec allows) are checked
 // by `key_record_is_consistent` once every field is read.
-inline constexpr std::array<key_record_field, 20> key_record_fields{{
+inline constexpr std::array<key_record_field, 21> key_record_fields{{
     {"key_id", true, [](const key_record& r) { return r.key.key_id.str(); },
      [](std::string_view t, key_record& r) {
        const auto id = key_id::parse(t);
@@ -196,6 +196,11 @@ inline constexpr std::array<key_record_field, 20> key_record_fields{{
                                 r.rotation_interval_days) &&
               r.rotation_interval_days <= max_rotation_interval_days;
      }},
+    {"rotation_enabled_time", false,
+     [](const key_record& r) { return std::to_string(r.rotation_enabled_ms); },
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if(detail::parse_millis(t), r.rotation_enabled_ms);
+     }},
     {"last_rotation_time", false,
      [](const key_record& r) {
        return r.last_rotation_ms == 0 ? std::string{} : std::to_string(r.last_rotation_ms);
@@ -215,11 +220,11 @@ inline constexpr std::array<key_record_field, 20> key_record_fields{{
               r.number_of_rotations <= max_material_versions;
      }},
     {"min_decryption_version", false,
-     [](const key_record& r) { return std::to_string(r.min_decryption_version); },
+     [](const key_record& r) { return std::to_string(r.key.min_decryption_version); },
      [](std::string_view t, key_record& r) {
        return detail::assign_if(detail::parse_decimal(t, max_material_versions),
-                                r.min_decryption_version) &&
-              r.min_decryption_version <= max_material_versions;
+                                r.key.min_decryption_version) &&
+              r.key.min_decryption_version <= max_material_versions;
      }},
     {"public_key", false, [](const key_record& r) { return hex_encode(r.public_key); },
      [](std::string_view t, key_record& r) {

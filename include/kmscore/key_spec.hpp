@@ -15,6 +15,8 @@
 #include <optional>
 #include <string_view>
 
+#include "error.hpp"
+
 namespace kmscore {
 
 enum class key_spec : std::uint8_t {
@@ -65,7 +67,11 @@ struct key_spec_policy {
   std::uint8_t allowed_usages;   // bit set over key_usage
   std::uint8_t allowed_origins;  // bit set over key_origin
   envelope_suite suite;
+  // Key rotation (api-rotation.md section 1): nullopt when keys of the spec rotate, else the
+  // documented refusal. (Keys of origin external never rotate: KMS.0312, checked first.)
+  std::optional<errc> rotation_refusal;
 
+  [[nodiscard]] constexpr bool rotates() const noexcept { return !rotation_refusal; }
   [[nodiscard]] constexpr bool allows(key_usage usage) const noexcept {
     return (allowed_usages & detail::bit(usage)) != 0;
   }
@@ -88,21 +94,26 @@ inline constexpr std::uint8_t kms_or_external = bit(key_origin::kms) | bit(key_o
 // ("external only with AES_256") and the envelope suite of each spec. Ordered like key_spec.
 inline constexpr std::array<key_spec_policy, 8> key_spec_table{{
     {key_spec::aes_256, "AES_256", key_family::symmetric, 256, 32, key_usage::encrypt_decrypt,
-     detail::encrypt, detail::kms_or_external, envelope_suite::aes256_gcm_hmac_sha256},
+     detail::encrypt, detail::kms_or_external, envelope_suite::aes256_gcm_hmac_sha256,
+     std::nullopt},
     {key_spec::sm4, "SM4", key_family::symmetric, 128, 16, key_usage::encrypt_decrypt,
-     detail::encrypt, detail::kms_only, envelope_suite::sm4_gcm_hmac_sm3},
+     detail::encrypt, detail::kms_only, envelope_suite::sm4_gcm_hmac_sm3, std::nullopt},
     {key_spec::rsa_2048, "RSA_2048", key_family::rsa, 2048, 0, key_usage::sign_verify,
-     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none},
+     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none,
+     errc::rsa_key_cannot_rotate},
     {key_spec::rsa_3072, "RSA_3072", key_family::rsa, 3072, 0, key_usage::sign_verify,
-     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none},
+     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none,
+     errc::rsa_key_cannot_rotate},
     {key_spec::rsa_4096, "RSA_4096", key_family::rsa, 4096, 0, key_usage::sign_verify,
-     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none},
+     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none,
+     errc::rsa_key_cannot_rotate},
     {key_spec::ec_p256, "EC_P256", key_family::ec, 256, 0, key_usage::sign_verify, detail::sign,
-     detail::kms_only, envelope_suite::none},
+     detail::kms_only, envelope_suite::none, errc::asymmetric_not_supported},
     {key_spec::ec_p384, "EC_P384", key_family::ec, 384, 0, key_usage::sign_verify, detail::sign,
-     detail::kms_only, envelope_suite::none},
+     detail::kms_only, envelope_suite::none, errc::asymmetric_not_supported},
     {key_spec::sm2, "SM2", key_family::sm2, 256, 0, key_usage::sign_verify,
-     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none},
+     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none,
+     errc::asymmetric_not_supported},
 }};
 
 [[nodiscard]] constexpr const key_spec_policy& spec_policy(key_spec spec) noexcept {
@@ -117,12 +128,13 @@ constexpr bool key_spec_table_is_ordered() noexcept {
     if ((key_spec_table[i].suite != envelope_suite::none) != key_spec_table[i].is_symmetric()) {
       return false;
     }
+    if (key_spec_table[i].rotates() != key_spec_table[i].is_symmetric()) return false;
   }
   return true;
 }
 static_assert(key_spec_table_is_ordered(),
               "key_spec_table must follow key_spec, allow its default usage, and give a suite "
-              "exactly to the symmetric specs");
+              "and rotation exactly to the symmetric specs");
 }  // namespace detail
 
 // Wire names. Parsing is exact (case-sensitive), as the API documents the enumerations.

@@ -21,6 +21,7 @@ struct master_key {
   key_spec spec = key_spec::aes_256;
   key_state state = key_state::enabled;
   std::vector<secret_bytes> material_versions;  // [0] first material, back() current
+  std::uint32_t min_decryption_version = 0;     // older envelopes are refused (KMS.2210)
 
   [[nodiscard]] std::uint32_t current_version() const noexcept {
     return material_versions.empty() ? 0 : static_cast<std::uint32_t>(material_versions.size() - 1);

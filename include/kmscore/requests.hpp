@@ -358,6 +358,139 @@ class schedule_key_deletion_params {
   return schedule_key_deletion_params{id, days, request.sequence};
 }
 
+// ---- update-key-rotation-interval (api-rotation.md 3.3) ---------------------------------
+// rotation_interval is a JSON integer on the wire: the JSON layer passes its decimal digits
+// (and a value no integer rule accepts for any other JSON type).
+
+struct update_rotation_interval_request {
+  optional_field key_id;
+  optional_field rotation_interval;
+  optional_field sequence;
+};
+
+class update_rotation_interval_params {
+ public:
+  [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
+  [[nodiscard]] std::uint32_t days() const noexcept { return days_; }
+  [[nodiscard]] const optional_field& sequence() const noexcept { return sequence_; }
+
+ private:
+  friend result<update_rotation_interval_params> validate(
+      const update_rotation_interval_request& request);
+  update_rotation_interval_params(const kmscore::key_id& id, std::uint32_t days,
+                                  optional_field sequence)
+      : key_id_{id}, days_{days}, sequence_{std::move(sequence)} {}
+
+  kmscore::key_id key_id_;
+  std::uint32_t days_;
+  optional_field sequence_;
+};
+
+[[nodiscard]] inline result<update_rotation_interval_params> validate(
+    const update_rotation_interval_request& request) {
+  KMSCORE_TRY_ASSIGN(const auto id, detail::parse_required_key_id(request.key_id));
+  if (!request.rotation_interval) return error{errc::missing_parameter, "rotation_interval"};
+  const auto days = detail::parse_decimal(*request.rotation_interval, 366);
+  if (!days || *days < 30 || *days > 365) return errc::invalid_rotation_interval;
+  KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
+  return update_rotation_interval_params{id, *days, request.sequence};
+}
+
+// ---- update-key-min-decryption-version (extension, docs/rotation.md) --------------------
+
+struct update_min_decryption_version_request {
+  optional_field key_id;
+  optional_field min_decryption_version;  // a JSON integer, as rotation_interval
+  optional_field sequence;
+};
+
+class update_min_decryption_version_params {
+ public:
+  [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
+  [[nodiscard]] std::uint32_t version() const noexcept { return version_; }
+  [[nodiscard]] const optional_field& sequence() const noexcept { return sequence_; }
+
+ private:
+  friend result<update_min_decryption_version_params> validate(
+      const update_min_decryption_version_request& request);
+  update_min_decryption_version_params(const kmscore::key_id& id, std::uint32_t version,
+                                       optional_field sequence)
+      : key_id_{id}, version_{version}, sequence_{std::move(sequence)} {}
+
+  kmscore::key_id key_id_;
+  std::uint32_t version_;
+  optional_field sequence_;
+};
+
+[[nodiscard]] inline result<update_min_decryption_version_params> validate(
+    const update_min_decryption_version_request& request) {
+  KMSCORE_TRY_ASSIGN(const auto id, detail::parse_required_key_id(request.key_id));
+  if (!request.min_decryption_version) {
+    return error{errc::missing_parameter, "min_decryption_version"};
+  }
+  // The upper bound (the key's newest version) is checked against the key.
+  const auto version = detail::parse_decimal(*request.min_decryption_version, 0xFFFF'FFFEU);
+  if (!version) return errc::invalid_min_decryption_version;
+  KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
+  return update_min_decryption_version_params{id, *version, request.sequence};
+}
+
+// ---- re-encrypt-datakey (extension, docs/rotation.md; AWS ReEncrypt) ----------------------
+
+struct re_encrypt_datakey_request {
+  optional_field key_id;  // the CMK the envelope names
+  optional_field cipher_text;
+  optional_field datakey_cipher_length;
+  context_field encryption_context;  // the envelope's
+  optional_field destination_key_id;  // default: key_id
+  context_field destination_encryption_context;  // default: encryption_context
+  optional_field sequence;
+};
+
+// The source as decrypt-datakey validates it, then the destination.
+class re_encrypt_datakey_params {
+ public:
+  [[nodiscard]] const decrypt_datakey_params& source() const noexcept { return source_; }
+  [[nodiscard]] const kmscore::key_id& destination_key_id() const noexcept { return destination_; }
+  [[nodiscard]] const encryption_context& destination_context() const noexcept {
+    return destination_context_;
+  }
+  [[nodiscard]] const optional_field& sequence() const noexcept { return sequence_; }
+
+ private:
+  friend result<re_encrypt_datakey_params> validate(const re_encrypt_datakey_request& request);
+  explicit re_encrypt_datakey_params(decrypt_datakey_params source)
+      : source_{std::move(source)}, destination_{source_.key_id()} {}
+
+  decrypt_datakey_params source_;
+  kmscore::key_id destination_;
+  encryption_context destination_context_;
+  optional_field sequence_;
+};
+
+[[nodiscard]] inline result<re_encrypt_datakey_params> validate(
+    const re_encrypt_datakey_request& request) {
+  // Source fields, exactly as decrypt-datakey checks them (sequence is the last field here).
+  KMSCORE_TRY_ASSIGN(auto source,
+                     validate(decrypt_datakey_request{request.key_id, request.cipher_text,
+                                                      request.datakey_cipher_length,
+                                                      request.encryption_context, std::nullopt}));
+  re_encrypt_datakey_params params{std::move(source)};
+  // Destination fields, with the codes of the corresponding source fields.
+  if (request.destination_key_id) {
+    KMSCORE_TRY_ASSIGN(params.destination_, key_id::parse(*request.destination_key_id));
+  }
+  if (request.destination_encryption_context) {
+    KMSCORE_TRY_ASSIGN(params.destination_context_,
+                       encryption_context::make(*request.destination_encryption_context));
+  } else {
+    params.destination_context_ = params.source_.context();
+  }
+  KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
+  params.sequence_ = request.sequence;
+  return params;
+}
+
 // ---- list-keys (api-rotation.md section 5) ----------------------------------------------
 
 struct list_keys_request {

@@ -26,6 +26,7 @@
 #include "create_key.hpp"
 #include "datakey.hpp"
 #include "key_store.hpp"
+#include "rotation.hpp"
 
 namespace kmscore {
 
@@ -115,6 +116,86 @@ class kms_service {
     });
   }
 
+  // ---- rotation (api-rotation.md) and its extensions (docs/rotation.md) -----------------
+
+  [[nodiscard]] result<key_record> enable_key_rotation(const key_id_request& request,
+                                                       std::int64_t now_ms) {
+    return transition(request,
+                      [&](key_record& record) { return kmscore::enable_key_rotation(record, now_ms); });
+  }
+  [[nodiscard]] result<key_record> disable_key_rotation(const key_id_request& request) {
+    return transition(request,
+                      [](key_record& record) { return kmscore::disable_key_rotation(record); });
+  }
+  [[nodiscard]] result<key_record> update_key_rotation_interval(
+      const update_rotation_interval_request& request) {
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    return change_key(params.key_id(), [&](key_record& record) {
+      return kmscore::update_rotation_interval(record, params.days());
+    });
+  }
+  // Read-only: every existing key answers (keys that cannot rotate report it off).
+  [[nodiscard]] result<key_record> get_key_rotation_status(const key_id_request& request) {
+    return describe_key(request);
+  }
+  // rotate-key (extension, like AWS RotateKeyOnDemand): a new material version now.
+  [[nodiscard]] result<key_record> rotate_key(const key_id_request& request, std::int64_t now_ms) {
+    return transition(request, [&](key_record& record) -> result<void> {
+      KMSCORE_TRY(kmscore::rotate_key(*backend_, record, now_ms));
+      return {};
+    });
+  }
+  [[nodiscard]] result<key_record> update_key_min_decryption_version(
+      const update_min_decryption_version_request& request) {
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    return change_key(params.key_id(), [&](key_record& record) {
+      return kmscore::update_min_decryption_version(record, params.version());
+    });
+  }
+  // re-encrypt-datakey (extension, like AWS ReEncrypt): every field check, then the source
+  // key's checks (decrypt-datakey's), then the destination's (create-datakey's).
+  [[nodiscard]] result<encrypt_datakey_response> re_encrypt_datakey(
+      const re_encrypt_datakey_request& request) {
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    KMSCORE_TRY_ASSIGN(const auto source, find_existing(params.source().key_id()));
+    KMSCORE_TRY(datakey_opener<Backend>::make(*backend_, source.key));
+    if (params.destination_key_id() == source.key.key_id) {
+      return kmscore::re_encrypt_datakey(*backend_, source.key, source.key, params);
+    }
+    KMSCORE_TRY_ASSIGN(const auto destination, find_existing(params.destination_key_id()));
+    return kmscore::re_encrypt_datakey(*backend_, source.key, destination.key, params);
+  }
+  // Rotates every key of the project that is due at now_ms (once each, however many
+  // intervals were missed); the number rotated. Keys that fail are reported and skipped.
+  [[nodiscard]] result<std::size_t> rotate_due_keys(std::int64_t now_ms) {
+    key_list_query every;
+    every.spec.reset();
+    std::vector<key_id> due;
+    for (every.offset = 0;; every.offset += every.limit) {
+      KMSCORE_TRY_ASSIGN(const auto page, store_->list(project_.id, every));
+      for (const auto& record : page.records) {
+        if (rotation_due(record, now_ms)) due.push_back(record.key.key_id);
+      }
+      if (every.offset + every.limit >= page.total) break;
+    }
+    std::size_t rotated = 0;
+    for (const auto& id : due) {
+      bool still_due = true;
+      const auto changed = change_key(id, [&](key_record& record) -> result<void> {
+        still_due = rotation_due(record, now_ms);  // another host may have rotated it
+        if (!still_due) return {};
+        KMSCORE_TRY(kmscore::rotate_key(*backend_, record, now_ms));
+        return {};
+      });
+      if (!changed) {
+        report("key " + id.str() + " of project " + project_.id + " was due but not rotated");
+      } else if (still_due) {
+        ++rotated;
+      }
+    }
+    return rotated;
+  }
+
  private:
   [[nodiscard]] result<key_record> find_existing(const key_id& id) {
     auto found = store_->find(project_.id, id);
@@ -157,5 +238,22 @@ class kms_service {
   datakey_length_policy policy_;
   diagnostics_sink diagnostics_;
 };
+
+// The maintenance entry point: rotates every due key of every project in the store, with the
+// host's clock. `serve` runs it on a timer; the tool as the rotate-due-keys action.
+template <crypto_backend Backend>
+[[nodiscard]] result<std::size_t> rotate_due_keys(Backend& backend, key_store& store,
+                                                  std::int64_t now_ms,
+                                                  const diagnostics_sink& diagnostics = {}) {
+  KMSCORE_TRY_ASSIGN(const auto projects, store.list_projects());
+  std::size_t rotated = 0;
+  for (const auto& tenant : projects) {
+    kms_service<Backend> service{backend, store, tenant, datakey_length_policy::range,
+                                 diagnostics};
+    KMSCORE_TRY_ASSIGN(const auto count, service.rotate_due_keys(now_ms));
+    rotated += count;
+  }
+  return rotated;
+}
 
 }  // namespace kmscore

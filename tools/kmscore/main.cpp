@@ -31,7 +31,7 @@ std::string usage_text() {
   std::string text =
       "usage: kmscore [--state DIR] [--store URL] [--project ID] [--backend auto|sodium|cryptopp]\n"
       "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
-      "       kmscore [--state DIR] [--store URL] info\n"
+      "       kmscore [--state DIR] [--store URL] info | rotate-due-keys\n"
       "       kmscore inspect HEX\n"
       "       kmscore --help | --version\n"
       "ACTION:";
@@ -126,9 +126,10 @@ int run(const options& opts) {
   if (opts.inspect) return inspect(backend, opts.inspect_hex);
 
   const bool info = opts.action == "info";
+  const bool maintenance = opts.action == "rotate-due-keys";
   // The body may carry a secret (encrypt-datakey's plain_text): read into zeroizing memory.
   kmscore::secret_bytes body;
-  if (!info) {
+  if (!info && !maintenance) {
     auto read = kmscore_host::read_secret_fd(STDIN_FILENO, kmscore::default_max_body_size);
     if (!read) return write_response(kmscore::error_response(read.error())) ? 0 : 1;
     body = std::move(*read);
@@ -163,6 +164,12 @@ int run(const options& opts) {
                                         {"project", tenant.id},
                                         {"domain_id", tenant.domain_id}};
     std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (maintenance) {  // every due key of every project in the store (api-rotation.md)
+    const auto rotated = kmscore::rotate_due_keys(backend, *state->store, now_ms(), diagnostics);
+    if (!rotated) return write_response(kmscore::error_response(rotated.error())) ? 0 : 1;
+    std::cout << nlohmann::ordered_json{{"rotated", *rotated}}.dump() << "\n";
     return 0;
   }
   kmscore::kms_service service{backend, *state->store, tenant, opts.policy, diagnostics};
@@ -237,7 +244,7 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       }
       opts.inspect = true;
       opts.inspect_hex = std::string{args[++i]};
-    } else if (arg != "info" && !kmscore::is_known_action(arg)) {
+    } else if (arg != "info" && arg != "rotate-due-keys" && !kmscore::is_known_action(arg)) {
       exit_code = usage_error("unknown action: " + std::string{arg});
       return std::nullopt;
     }
