@@ -177,8 +177,9 @@ TEST_F(RotationTest, MinimumDecryptionVersionRefusesOldEnvelopesButReWrapOpensTh
   EXPECT_EQ(set(1), "200");
   EXPECT_EQ(decrypt(id, old_cipher), "error KMS.2210");
   EXPECT_EQ(decrypt(id, new_cipher), new_plain);
-  const auto r = call("re-encrypt-datakey",
-                      {{"key_id", id}, {"cipher_text", old_cipher}, {"datakey_cipher_length", "32"}});
+  const auto r =
+      call("re-encrypt-datakey",
+           {{"key_id", id}, {"cipher_text", old_cipher}, {"datakey_cipher_length", "32"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(decrypt(id, r.body["cipher_text"]), plain);
   EXPECT_EQ(set(0), "200");  // it may be lowered again
@@ -193,8 +194,9 @@ TEST_F(RotationTest, EnableDisableIntervalAndStatusWithEveryErrorRow) {
   const auto id = create_key({{"key_alias", "auto"}});
   auto status = call("get-key-rotation-status", key(id));
   ASSERT_EQ(status.status, 200);
-  EXPECT_EQ(status.text,
-            R"({"key_rotation_enabled":false,"rotation_interval":365,"last_rotation_time":"","number_of_rotations":0})");
+  EXPECT_EQ(
+      status.text,
+      R"({"key_rotation_enabled":false,"rotation_interval":365,"last_rotation_time":"","number_of_rotations":0})");
   EXPECT_EQ(code("disable-key-rotation", key(id)), "KMS.0313");
   EXPECT_EQ(code("update-key-rotation-interval", {{"key_id", id}, {"rotation_interval", 30}}),
             "KMS.0313");
@@ -238,15 +240,15 @@ TEST_F(RotationTest, EnableDisableIntervalAndStatusWithEveryErrorRow) {
   EXPECT_EQ(code("rotate-key", key(id)), "KMS.0210");
   const auto external = create_key({{"key_alias", "ext"}, {"origin", "external"}});
   EXPECT_EQ(code("enable-key-rotation", key(external)), "KMS.1301");  // state 5 comes first
-  for (const auto& [spec, expected] : {std::pair{"RSA_2048", "KMS.0324"},
-                                       std::pair{"EC_P384", "KMS.0325"},
-                                       std::pair{"SM2", "KMS.0325"}}) {
-    const auto asymmetric = create_key({{"key_alias", std::string{"a-"} + spec}, {"key_spec", spec}});
+  for (const auto& [spec, expected] :
+       {std::pair{"RSA_2048", "KMS.0324"}, std::pair{"EC_P384", "KMS.0325"},
+        std::pair{"SM2", "KMS.0325"}}) {
+    const auto asymmetric =
+        create_key({{"key_alias", std::string{"a-"} + spec}, {"key_spec", spec}});
     for (const char* action : {"enable-key-rotation", "disable-key-rotation", "rotate-key"}) {
       EXPECT_EQ(code(action, key(asymmetric)), expected) << spec << " " << action;
     }
-    EXPECT_EQ(call("get-key-rotation-status", key(asymmetric)).body["key_rotation_enabled"],
-              false);
+    EXPECT_EQ(call("get-key-rotation-status", key(asymmetric)).body["key_rotation_enabled"], false);
   }
 }
 

@@ -262,10 +262,10 @@ class datakey_opener {
     }
     auto cached = keys_.find(version);
     if (cached == keys_.end()) {
-      KMSCORE_TRY_ASSIGN(auto key, envelope_key<Backend>::derive(
-                                       *backend_, spec_policy(cmk_->spec).suite,
-                                       cmk_->material_versions[version].expose(), cmk_->key_id,
-                                       version));
+      KMSCORE_TRY_ASSIGN(auto key,
+                         envelope_key<Backend>::derive(*backend_, spec_policy(cmk_->spec).suite,
+                                                       cmk_->material_versions[version].expose(),
+                                                       cmk_->key_id, version));
       cached = keys_.emplace(version, std::move(key)).first;
     }
     return cached->second.open(*backend_, view, context, dek_out);
@@ -338,8 +338,8 @@ template <crypto_backend Backend>
                      datakey_rewrapper<Backend>::make(backend, source, destination));
   const auto& from = params.source();
   std::vector<byte> envelope(envelope_size(from.size().bytes()));
-  KMSCORE_TRY(rewrapper.rewrap(from.envelope(), from.context(), params.destination_context(),
-                               envelope));
+  KMSCORE_TRY(
+      rewrapper.rewrap(from.envelope(), from.context(), params.destination_context(), envelope));
   return encrypt_datakey_response{destination.key_id, hex_encode(envelope), from.size()};
 }
 

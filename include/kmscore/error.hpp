@@ -49,13 +49,13 @@ enum class errc : std::uint8_t {
   decrypt_failed,                 // 400 KMS.2203 (every authentication failure, opaque)
   cipher_text_length_mismatch,    // 400 KMS.2204
   // Rotation (api-rotation.md) and this project's extensions (docs/rotation.md).
-  external_key_cannot_rotate,     // 400 KMS.0312
-  rotation_not_enabled,           // 400 KMS.0313
-  rsa_key_cannot_rotate,          // 400 KMS.0324
-  rotation_not_disabled,          // 400 KMS.2901
-  invalid_rotation_interval,      // 400 KMS.3001
-  below_min_decryption_version,   // 400 KMS.2210 (extension)
-  invalid_min_decryption_version, // 400 KMS.3011 (extension)
+  external_key_cannot_rotate,      // 400 KMS.0312
+  rotation_not_enabled,            // 400 KMS.0313
+  rsa_key_cannot_rotate,           // 400 KMS.0324
+  rotation_not_disabled,           // 400 KMS.2901
+  invalid_rotation_interval,       // 400 KMS.3001
+  below_min_decryption_version,    // 400 KMS.2210 (extension)
+  invalid_min_decryption_version,  // 400 KMS.3011 (extension)
 };
 
 struct error_info {

@@ -571,15 +571,13 @@ struct action_list {
       &Actions::template run<Backend>...};
 };
 
-using actions =
-    action_list<action_create_key, action_create_datakey, action_create_datakey_without_plaintext,
-                action_encrypt_datakey, action_decrypt_datakey, action_describe_key,
-                action_list_keys, action_enable_key, action_disable_key,
-                action_schedule_key_deletion, action_cancel_key_deletion,
-                action_enable_key_rotation, action_disable_key_rotation,
-                action_update_key_rotation_interval, action_get_key_rotation_status,
-                action_rotate_key, action_update_key_min_decryption_version,
-                action_re_encrypt_datakey>;
+using actions = action_list<
+    action_create_key, action_create_datakey, action_create_datakey_without_plaintext,
+    action_encrypt_datakey, action_decrypt_datakey, action_describe_key, action_list_keys,
+    action_enable_key, action_disable_key, action_schedule_key_deletion, action_cancel_key_deletion,
+    action_enable_key_rotation, action_disable_key_rotation, action_update_key_rotation_interval,
+    action_get_key_rotation_status, action_rotate_key, action_update_key_min_decryption_version,
+    action_re_encrypt_datakey>;
 
 }  // namespace detail
 

@@ -441,8 +441,8 @@ struct re_encrypt_datakey_request {
   optional_field key_id;  // the CMK the envelope names
   optional_field cipher_text;
   optional_field datakey_cipher_length;
-  context_field encryption_context;  // the envelope's
-  optional_field destination_key_id;  // default: key_id
+  context_field encryption_context;              // the envelope's
+  optional_field destination_key_id;             // default: key_id
   context_field destination_encryption_context;  // default: encryption_context
   optional_field sequence;
 };

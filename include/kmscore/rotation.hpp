@@ -54,7 +54,8 @@ inline constexpr std::int64_t rotation_day_ms = 86'400'000;
   }
   const std::int64_t base =
       record.last_rotation_ms != 0 ? record.last_rotation_ms : record.rotation_enabled_ms;
-  return now_ms >= base + static_cast<std::int64_t>(record.rotation_interval_days) * rotation_day_ms;
+  return now_ms >=
+         base + static_cast<std::int64_t>(record.rotation_interval_days) * rotation_day_ms;
 }
 
 [[nodiscard]] inline result<void> enable_key_rotation(key_record& record,

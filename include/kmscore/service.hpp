@@ -120,8 +120,8 @@ class kms_service {
 
   [[nodiscard]] result<key_record> enable_key_rotation(const key_id_request& request,
                                                        std::int64_t now_ms) {
-    return transition(request,
-                      [&](key_record& record) { return kmscore::enable_key_rotation(record, now_ms); });
+    return transition(
+        request, [&](key_record& record) { return kmscore::enable_key_rotation(record, now_ms); });
   }
   [[nodiscard]] result<key_record> disable_key_rotation(const key_id_request& request) {
     return transition(request,
@@ -248,8 +248,7 @@ template <crypto_backend Backend>
   KMSCORE_TRY_ASSIGN(const auto projects, store.list_projects());
   std::size_t rotated = 0;
   for (const auto& tenant : projects) {
-    kms_service<Backend> service{backend, store, tenant, datakey_length_policy::range,
-                                 diagnostics};
+    kms_service<Backend> service{backend, store, tenant, datakey_length_policy::range, diagnostics};
     KMSCORE_TRY_ASSIGN(const auto count, service.rotate_due_keys(now_ms));
     rotated += count;
   }
