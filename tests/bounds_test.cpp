@@ -169,6 +169,42 @@ TEST(BoundsTest, BatchCountIsOneToTheMaximum) {
   EXPECT_EQ(kmscore::create_datakeys(backend, cmk, *params, 0).error().code(), errc::kms_error);
 }
 
+TEST(BoundsTest, InspectAtTheLargestBlobAndOnePast) {
+  kmscore_test::cryptopp backend;
+  std::vector<byte> blob(kmscore::max_datakey_envelope_size + 1, 0);
+  auto frame = [&](std::size_t size) {
+    const std::span<byte> out{blob.data(), size};
+    out[0] = 0x10;
+    out[2] = static_cast<byte>((size - 36) & 0xFFU);
+    out[3] = static_cast<byte>(((size - 36) >> 8U) & 0xFFU);
+    const auto text = kmscore::as_bytes(id.view());
+    std::copy(text.begin(), text.end(), out.end() - 72);
+    return kmscore::byte_span{out};
+  };
+  EXPECT_TRUE(kmscore::inspect_envelope(backend, frame(kmscore::max_datakey_envelope_size)));
+  EXPECT_FALSE(kmscore::inspect_envelope(backend, frame(kmscore::max_datakey_envelope_size + 1)));
+}
+
+TEST(BoundsTest, ReWrapBatchIsAtMostTheMaximum) {
+  kmscore_test::sodium_cryptopp backend;
+  const auto cmk = aes_cmk();
+  std::vector<byte> blob(kmscore::envelope_size(16));
+  auto sealer = kmscore::datakey_sealer<kmscore_test::sodium_cryptopp>::make(backend, cmk);
+  ASSERT_TRUE(sealer);
+  const kmscore::encryption_context context;
+  std::vector<byte> dek(16, 1);
+  ASSERT_TRUE(sealer->seal_into(dek, context, blob));
+  const auto view = kmscore::parse_envelope(blob);
+  ASSERT_TRUE(view);
+  std::vector<kmscore::rewrap_item> items(kmscore::max_datakey_batch + 1, {&*view, &context});
+  const auto most = kmscore::re_encrypt_datakeys(
+      backend, cmk, cmk, std::span{items}.first(kmscore::max_datakey_batch), context);
+  ASSERT_TRUE(most);
+  EXPECT_EQ(most->size(), kmscore::max_datakey_batch);
+  EXPECT_EQ(kmscore::re_encrypt_datakeys(backend, cmk, cmk, items, context).error().code(),
+            errc::kms_error);
+}
+
 TEST(BoundsTest, EncryptionContextAtItsCapAndOnePast) {
   // count (2) + one pair: key (2 + 1) + value (2 + n) = 8192 when n = 8185.
   const std::string key = "k";

@@ -40,6 +40,7 @@ extern "C" int gettimeofday(struct timeval* __restrict tv, void* __restrict tz) 
   static auto* real = next_symbol<int(timeval*, void*)>("gettimeofday");
   return real(tv, tz);
 }
+// NOLINTNEXTLINE(readability-inconsistent-declaration-parameter-name): glibc's are reserved
 extern "C" int clock_gettime(clockid_t clock, struct timespec* ts) noexcept {
   if (clock_pinned.load()) {
     ts->tv_sec = pinned_seconds;
@@ -49,6 +50,7 @@ extern "C" int clock_gettime(clockid_t clock, struct timespec* ts) noexcept {
   static auto* real = next_symbol<int(clockid_t, timespec*)>("clock_gettime");
   return real(clock, ts);
 }
+// NOLINTNEXTLINE(readability-inconsistent-declaration-parameter-name): glibc's are reserved
 extern "C" std::time_t time(std::time_t* out) noexcept {
   if (clock_pinned.load()) {
     if (out != nullptr) *out = pinned_seconds;

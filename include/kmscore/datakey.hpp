@@ -67,6 +67,7 @@ struct datakey_draw {
 }  // namespace detail
 
 // Seals data keys under one CMK version: derive once, seal many.
+// NOLINTNEXTLINE(bugprone-exception-escape): its members move without allocating
 template <crypto_backend Backend>
 class datakey_sealer {
  public:
@@ -301,6 +302,7 @@ template <crypto_backend Backend>
 // never leaves. One derivation per source version and one for the destination, for any
 // number of envelopes. The minimum decryption version does not apply: re-wrapping is how
 // old envelopes are moved forward before it is raised.
+// NOLINTNEXTLINE(bugprone-exception-escape): its members move without allocating
 template <crypto_backend Backend>
 class datakey_rewrapper {
  public:

@@ -62,8 +62,9 @@ namespace kmscore {
 
 inline constexpr std::string_view sdk_hmac_sha256 = "SDK-HMAC-SHA256";
 inline constexpr std::string_view unsigned_payload = "UNSIGNED-PAYLOAD";
-inline constexpr std::int64_t max_signature_clock_skew = 15 * 60;  // seconds, either way
-inline constexpr std::size_t signature_size = 32;                  // HMAC-SHA256
+inline constexpr std::int64_t max_signature_clock_skew =
+    std::int64_t{15} * 60;                         // seconds, both ways
+inline constexpr std::size_t signature_size = 32;  // HMAC-SHA256
 inline constexpr std::size_t max_access_key_size = 128;
 
 enum class signature_status : std::uint8_t {

@@ -98,9 +98,11 @@ class [[nodiscard]] result<void> {
 // returns the error. One statement per line (the temporary is named after the line).
 #define KMSCORE_TRY_ASSIGN(declaration, expr) \
   KMSCORE_TRY_ASSIGN_IMPL(KMSCORE_DETAIL_CONCAT(kmscore_try_value_, __LINE__), declaration, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): `declaration` is a declaration, not an expression
 #define KMSCORE_TRY_ASSIGN_IMPL(temporary, declaration, expr) \
   auto&& temporary = (expr);                                  \
-  if (!temporary) return temporary.error();                   \
-  declaration = std::move(*temporary)
+  if (!(temporary)) return (temporary).error();               \
+  declaration = std::move(*(temporary))
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace kmscore

@@ -55,6 +55,7 @@ static_assert(material_sizes_match_suites());
 template <crypto_backend Backend>
 class datakey_sealer;
 
+// NOLINTNEXTLINE(bugprone-exception-escape): its members move without allocating
 template <crypto_backend Backend>
 class envelope_key {
  public:

@@ -81,9 +81,9 @@ class cryptopp {
   // A keyed HMAC: the hash states after absorbing the key's inner and outer pads, so each
   // message costs only its own blocks (Crypto++'s HMAC<> re-hashes the pads every time).
   // Crypto++ keeps hash states in SecBlocks, which wipe themselves.
-  class hmac_key {
+  class hmac_key {  // NOLINT(bugprone-exception-escape): fixed-size Crypto++ states
     template <class Hash>
-    struct pads {
+    struct pads {  // NOLINT(bugprone-exception-escape): copying them allocates nothing
       Hash inner;
       Hash outer;
     };
