@@ -6,8 +6,8 @@
 
 #include <array>
 #include <cerrno>
-#include <cstring>
 #include <string_view>
+#include <system_error>
 #include <utility>
 
 #include "secret_input.hpp"
@@ -24,12 +24,15 @@ constexpr std::size_t root_key_file_size =
 constexpr std::string_view root_check_name = "root_key_check";
 constexpr std::string_view default_project_name = "default_project";
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() { return std::error_code{errno, std::generic_category()}.message(); }
 
 std::string octal_mode(mode_t mode) {
-  std::array<char, 8> text{};
-  std::snprintf(text.data(), text.size(), "%04o", static_cast<unsigned>(mode & 07777U));
-  return text.data();
+  std::string text(4, '0');
+  auto bits = static_cast<unsigned>(mode & 07777U);
+  for (auto digit = text.rbegin(); digit != text.rend(); ++digit, bits >>= 3U) {
+    *digit = static_cast<char>('0' + (bits & 7U));
+  }
+  return text;
 }
 
 // The state directory: created 0700 (whatever the umask), refused if someone else owns it or

@@ -67,9 +67,8 @@ struct datakey_draw {
 }  // namespace detail
 
 // Seals data keys under one CMK version: derive once, seal many.
-// NOLINTNEXTLINE(bugprone-exception-escape): its members move without allocating
 template <crypto_backend Backend>
-class datakey_sealer {
+class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move without allocating
  public:
   [[nodiscard]] static result<datakey_sealer> make(Backend& backend, const master_key& cmk) {
     KMSCORE_TRY(check_datakey_master_key(cmk));
@@ -302,9 +301,8 @@ template <crypto_backend Backend>
 // never leaves. One derivation per source version and one for the destination, for any
 // number of envelopes. The minimum decryption version does not apply: re-wrapping is how
 // old envelopes are moved forward before it is raised.
-// NOLINTNEXTLINE(bugprone-exception-escape): its members move without allocating
 template <crypto_backend Backend>
-class datakey_rewrapper {
+class datakey_rewrapper {  // NOLINT(bugprone-exception-escape): its members move without allocating
  public:
   // The source checks (decrypt-datakey's), then the destination's (create-datakey's).
   [[nodiscard]] static result<datakey_rewrapper> make(Backend& backend, const master_key& source,

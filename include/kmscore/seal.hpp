@@ -55,9 +55,8 @@ static_assert(material_sizes_match_suites());
 template <crypto_backend Backend>
 class datakey_sealer;
 
-// NOLINTNEXTLINE(bugprone-exception-escape): its members move without allocating
 template <crypto_backend Backend>
-class envelope_key {
+class envelope_key {  // NOLINT(bugprone-exception-escape): its members move without allocating
  public:
   // KMS.0101 when the backend cannot serve the suite or the material is not exactly the
   // suite's key size (an empty or short CMK would make the derived keys guessable).
