@@ -1,0 +1,594 @@
+#!/usr/bin/env node
+// Drives `kmscore serve` with Huawei Cloud's own Node.js SDK core as the client: every request
+// below is built, signed (SDK-HMAC-SHA256) and sent by @huaweicloud/huaweicloud-sdk-core
+// (ClientBuilder -> HcClient.sendRequest), with the request options the SDK's generated
+// KmsClient uses. Only documented response fields are asserted (spec api.md, api-rotation.md;
+// docs/rotation.md for rotate-key and re-encrypt-datakey).
+//
+// Usage: node drive.js http://127.0.0.1:PORT AK SK PROJECT_ID OTHER_PROJECT_ID
+// Prints one line per check ("ok - ..." / "FAIL - ..."); exit 0 only if every check passed,
+// 1 if any failed, 2 on a usage error.
+'use strict';
+
+const crypto = require('crypto');
+const path = require('path');
+
+const CORE = '@huaweicloud/huaweicloud-sdk-core';
+const { ClientBuilder } = require(`${CORE}/ClientBuilder`);
+const { BasicCredentials } = require(`${CORE}/auth/BasicCredentials`);
+const { ClientRequestException } = require(`${CORE}/exception/ClientRequestException`);
+
+// The SDK logs every non-2xx answer (with the request's headers) to stdout through log4js;
+// keep stdout to one line per check: send the SDK's log to stderr, off unless DEBUG is set.
+{
+  const log4js = require(require.resolve('log4js',
+    { paths: [path.dirname(require.resolve(`${CORE}/package.json`))] }));
+  log4js.configure({
+    appenders: { err: { type: 'stderr' } },
+    categories: { default: { appenders: ['err'], level: process.env.DEBUG ? 'debug' : 'off' } },
+  });
+}
+
+const [endpoint, AK, SK, PROJECT_ID, OTHER_PROJECT_ID] = process.argv.slice(2);
+if (!endpoint || !AK || !SK || !PROJECT_ID || !OTHER_PROJECT_ID) {
+  process.stderr.write('usage: node drive.js http://127.0.0.1:PORT AK SK PROJECT_ID OTHER_PROJECT_ID\n');
+  process.exit(2);
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UPPER_HEX_RE = /^(?:[0-9A-F]{2})+$/;
+const HEX_RE = /^(?:[0-9a-fA-F]{2})+$/;
+const DIGITS_RE = /^[0-9]+$/;
+const HAVE_SM3 = crypto.getHashes().includes('sm3');
+const RUN = `${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
+
+// ---------------------------------------------------------------- SDK plumbing
+function sdkClient(projectId, sk = SK) {
+  const credentials = new BasicCredentials().withAk(AK).withSk(sk).withProjectId(projectId);
+  return new ClientBuilder((hcClient) => hcClient)
+    .withCredential(credentials)
+    .withEndpoint(endpoint)
+    // A fixed User-Agent (not signed): without it the SDK builds one from the OS and an app id
+    // it stores in ~/.huaweicloud/application_id.
+    .withOptions({ customUserAgent: 'kmscore-sdk-drive' })
+    .build();
+}
+
+// Request options exactly as the SDK's generated KmsClient builds them
+// (huaweicloud-sdk-nodejs-v3 services/kms/v2/KmsClient.ts): POST, path template with
+// {project_id} (filled from BasicCredentials), JSON content type, body object.
+function kmsOptions(action, data, { headers = {}, sdkThrows = false } = {}) {
+  const options = {
+    method: 'POST',
+    url: `/v1.0/{project_id}/kms/${action}`,
+    contentType: 'application/json;charset=UTF-8',
+    queryParams: {},
+    pathParams: {},
+    headers: Object.assign({ 'Content-Type': 'application/json;charset=UTF-8' }, headers),
+    data,
+    responseHeaders: [''],
+    axiosRequestConfig: { timeout: 30000 },
+  };
+  // By default the SDK throws on a non-2xx answer and keeps only status, message and a code it
+  // finds in `error.code` or a flat `error_code` (KMS's nested {"error":{"error_code"}} is lost).
+  // To see every answer's status and body, let axios accept every status; the request is
+  // otherwise identical.
+  if (!sdkThrows) options.axiosRequestConfig.validateStatus = () => true;
+  return options;
+}
+
+// Returns {status, body} for any HTTP answer; throws only on transport failures.
+async function call(client, action, data, opts = {}) {
+  const res = await client.sendRequest(kmsOptions(action, data, opts));
+  const body = Object.assign({}, res);
+  const status = body.httpStatusCode;
+  delete body.httpStatusCode; // added by the SDK (HcClient.extractResponse), not by the server
+  return { status, body };
+}
+
+// ---------------------------------------------------------------- checks
+let total = 0;
+let failed = 0;
+function report(ok, name, detail) {
+  total += 1;
+  if (!ok) failed += 1;
+  const oneLine = String(detail || '').replace(/\s*\n\s*/g, ' | ');
+  process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} - ${name}${!ok && oneLine ? `: ${oneLine}` : ''}\n`);
+  return ok;
+}
+const show = (v) => { const s = JSON.stringify(v); return s && s.length > 300 ? `${s.slice(0, 300)}...` : s; };
+
+// Runs fn (which returns a list of problems, empty when fine); exceptions are failures.
+async function check(name, fn) {
+  try {
+    const problems = (await fn()) || [];
+    return report(problems.length === 0, name, problems.join('; '));
+  } catch (e) {
+    return report(false, name, `exception: ${e && e.name ? `${e.name}: ` : ''}${e && e.message || e}`);
+  }
+}
+
+function expect200(r, problems) {
+  if (r.status !== 200) problems.push(`HTTP ${r.status} ${show(r.body)}`);
+  return r.status === 200;
+}
+function expectKmsError(r, status, code) {
+  const p = [];
+  if (r.status !== status) p.push(`HTTP ${r.status}, want ${status}`);
+  const e = r.body && r.body.error;
+  if (!e || typeof e !== 'object') p.push(`no {"error":{...}} in ${show(r.body)}`);
+  else {
+    if (e.error_code !== code) p.push(`error_code ${show(e.error_code)}, want ${code}`);
+    if (typeof e.error_msg !== 'string' || e.error_msg === '') p.push('error_msg missing');
+  }
+  return p;
+}
+function is(p, what, got, want) {
+  if (got !== want) p.push(`${what} = ${show(got)}, want ${show(want)}`);
+}
+function matches(p, what, got, re) {
+  if (typeof got !== 'string' || !re.test(got)) p.push(`${what} = ${show(got)} does not match ${re}`);
+}
+const digest = (alg, buf) => crypto.createHash(alg).update(buf).digest('hex');
+
+// ---------------------------------------------------------------- the run
+async function main() {
+  process.stdout.write(`# kmscore serve via ${CORE} ${require(`${CORE}/package.json`).version}, ${endpoint}, run ${RUN}\n`);
+  const kms = sdkClient(PROJECT_ID);
+  const ctx = { purpose: 'sdk-drive', run: RUN };
+  const state = {};
+
+  async function createKey(name, spec) {
+    const alias = `sdk-${name}-${RUN}`;
+    let keyId;
+    await check(`create-key ${spec} (${name})`, async () => {
+      const p = [];
+      const r = await call(kms, 'create-key', { key_alias: alias, key_spec: spec });
+      if (!expect200(r, p)) return p;
+      const info = r.body.key_info || {};
+      matches(p, 'key_info.key_id', info.key_id, UUID_RE);
+      matches(p, 'key_info.domain_id', info.domain_id, /^[0-9a-f]{32}$/);
+      keyId = info.key_id;
+      return p;
+    });
+    return { id: keyId, alias };
+  }
+
+  async function describe(keyId) {
+    const r = await call(kms, 'describe-key', { key_id: keyId });
+    return r;
+  }
+  async function expectState(name, keyId, want, extra) {
+    await check(name, async () => {
+      const p = [];
+      const r = await describe(keyId);
+      if (!expect200(r, p)) return p;
+      const info = r.body.key_info || {};
+      is(p, 'key_info.key_state', info.key_state, want);
+      if (extra) extra(info, p);
+      return p;
+    });
+  }
+
+  // ---- create-key
+  const aes = await createKey('aes', 'AES_256');
+  const sm4 = await createKey('sm4', 'SM4');
+
+  // ---- describe-key
+  await check('describe-key AES_256', async () => {
+    const p = [];
+    const r = await describe(aes.id);
+    if (!expect200(r, p)) return p;
+    const i = r.body.key_info || {};
+    is(p, 'key_id', i.key_id, aes.id);
+    is(p, 'key_alias', i.key_alias, aes.alias);
+    is(p, 'key_spec', i.key_spec, 'AES_256');
+    is(p, 'key_usage', i.key_usage, 'ENCRYPT_DECRYPT');
+    is(p, 'origin', i.origin, 'kms');
+    is(p, 'key_state', i.key_state, '2');
+    is(p, 'default_key_flag', i.default_key_flag, '0');
+    is(p, 'scheduled_deletion_date', i.scheduled_deletion_date, '');
+    matches(p, 'creation_date', i.creation_date, DIGITS_RE);
+    matches(p, 'domain_id', i.domain_id, /^[0-9a-f]{32}$/);
+    return p;
+  });
+  await check('describe-key SM4', async () => {
+    const p = [];
+    const r = await describe(sm4.id);
+    if (!expect200(r, p)) return p;
+    const i = r.body.key_info || {};
+    is(p, 'key_id', i.key_id, sm4.id);
+    is(p, 'key_spec', i.key_spec, 'SM4');
+    is(p, 'key_state', i.key_state, '2');
+    return p;
+  });
+
+  // ---- create-datakey / decrypt-datakey (AES_256)
+  await check('create-datakey AES_256 512 bits', async () => {
+    const p = [];
+    const r = await call(kms, 'create-datakey',
+      { key_id: aes.id, datakey_length: '512', encryption_context: ctx });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_id', r.body.key_id, aes.id);
+    matches(p, 'plain_text', r.body.plain_text, UPPER_HEX_RE);
+    matches(p, 'cipher_text', r.body.cipher_text, UPPER_HEX_RE);
+    if (typeof r.body.plain_text === 'string') is(p, 'plain_text length', r.body.plain_text.length, 128);
+    state.dek = r.body.plain_text;
+    state.env0 = r.body.cipher_text;
+    return p;
+  });
+  await check('decrypt-datakey AES_256 (DEK and SHA-256 digest match)', async () => {
+    const p = [];
+    const r = await call(kms, 'decrypt-datakey', { key_id: aes.id, cipher_text: state.env0,
+      datakey_cipher_length: '64', encryption_context: ctx });
+    if (!expect200(r, p)) return p;
+    matches(p, 'data_key', r.body.data_key, HEX_RE);
+    is(p, 'data_key', String(r.body.data_key).toUpperCase(), state.dek);
+    is(p, 'datakey_length', r.body.datakey_length, '64');
+    is(p, 'datakey_dgst', String(r.body.datakey_dgst).toLowerCase(),
+      digest('sha256', Buffer.from(String(state.dek), 'hex')));
+    return p;
+  });
+  await check('decrypt-datakey with another encryption_context -> 400 KMS.2203', async () => {
+    const r = await call(kms, 'decrypt-datakey', { key_id: aes.id, cipher_text: state.env0,
+      datakey_cipher_length: '64', encryption_context: { purpose: 'other' } });
+    return expectKmsError(r, 400, 'KMS.2203');
+  });
+
+  // ---- SM4 data keys
+  await check(`create-datakey + decrypt-datakey SM4${HAVE_SM3 ? ' (SM3 digest)' : ''}`, async () => {
+    const p = [];
+    const c = await call(kms, 'create-datakey', { key_id: sm4.id, datakey_length: '256' });
+    if (!expect200(c, p)) return p;
+    is(p, 'key_id', c.body.key_id, sm4.id);
+    matches(p, 'plain_text', c.body.plain_text, UPPER_HEX_RE);
+    const d = await call(kms, 'decrypt-datakey',
+      { key_id: sm4.id, cipher_text: c.body.cipher_text, datakey_cipher_length: '32' });
+    if (!expect200(d, p)) return p;
+    is(p, 'data_key', String(d.body.data_key).toUpperCase(), c.body.plain_text);
+    is(p, 'datakey_length', d.body.datakey_length, '32');
+    if (HAVE_SM3) {
+      is(p, 'datakey_dgst (SM3)', String(d.body.datakey_dgst).toLowerCase(),
+        digest('sm3', Buffer.from(c.body.plain_text, 'hex')));
+    }
+    return p;
+  });
+
+  // ---- create-datakey-without-plaintext
+  await check('create-datakey-without-plaintext + decrypt-datakey', async () => {
+    const p = [];
+    const r = await call(kms, 'create-datakey-without-plaintext',
+      { key_id: aes.id, datakey_length: '512', encryption_context: ctx });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_id', r.body.key_id, aes.id);
+    matches(p, 'cipher_text', r.body.cipher_text, UPPER_HEX_RE);
+    if ('plain_text' in r.body) p.push('plain_text present');
+    const d = await call(kms, 'decrypt-datakey', { key_id: aes.id, cipher_text: r.body.cipher_text,
+      datakey_cipher_length: '64', encryption_context: ctx });
+    if (!expect200(d, p)) return p;
+    is(p, 'datakey_length', d.body.datakey_length, '64');
+    is(p, 'datakey_dgst', String(d.body.datakey_dgst).toLowerCase(),
+      digest('sha256', Buffer.from(String(d.body.data_key), 'hex')));
+    return p;
+  });
+
+  // ---- encrypt-datakey: plain_text = hex(DEK) + hex(SHA-256(DEK))
+  await check('encrypt-datakey AES_256 (hex(DEK)+hex(SHA-256(DEK))) + decrypt-datakey', async () => {
+    const p = [];
+    const dek = crypto.randomBytes(32);
+    const plain = dek.toString('hex') + digest('sha256', dek);
+    const r = await call(kms, 'encrypt-datakey', { key_id: aes.id, plain_text: plain,
+      datakey_plain_length: '32', encryption_context: ctx });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_id', r.body.key_id, aes.id);
+    matches(p, 'cipher_text', r.body.cipher_text, UPPER_HEX_RE);
+    is(p, 'datakey_length', r.body.datakey_length, '32');
+    const d = await call(kms, 'decrypt-datakey', { key_id: aes.id, cipher_text: r.body.cipher_text,
+      datakey_cipher_length: '32', encryption_context: ctx });
+    if (!expect200(d, p)) return p;
+    is(p, 'data_key', String(d.body.data_key).toLowerCase(), dek.toString('hex'));
+    return p;
+  });
+  await check('encrypt-datakey with a wrong digest -> 400 KMS.2103', async () => {
+    const dek = crypto.randomBytes(32);
+    const plain = dek.toString('hex') + digest('sha256', Buffer.from('something else'));
+    const r = await call(kms, 'encrypt-datakey',
+      { key_id: aes.id, plain_text: plain, datakey_plain_length: '32' });
+    return expectKmsError(r, 400, 'KMS.2103');
+  });
+  if (HAVE_SM3) {
+    await check('encrypt-datakey SM4 (hex(DEK)+hex(SM3(DEK))) + decrypt-datakey', async () => {
+      const p = [];
+      const dek = crypto.randomBytes(16);
+      const plain = (dek.toString('hex') + digest('sm3', dek)).toUpperCase();
+      const r = await call(kms, 'encrypt-datakey',
+        { key_id: sm4.id, plain_text: plain, datakey_plain_length: '16' });
+      if (!expect200(r, p)) return p;
+      is(p, 'datakey_length', r.body.datakey_length, '16');
+      const d = await call(kms, 'decrypt-datakey',
+        { key_id: sm4.id, cipher_text: r.body.cipher_text, datakey_cipher_length: '16' });
+      if (!expect200(d, p)) return p;
+      is(p, 'data_key', String(d.body.data_key).toLowerCase(), dek.toString('hex'));
+      return p;
+    });
+  }
+
+  // ---- list-keys with paging
+  const listed = [];
+  for (let i = 1; i <= 3; i += 1) listed.push(await createKey(`list${i}`, 'AES_256'));
+  await check('list-keys limit 1: one key, truncated "true", next_marker, integer total', async () => {
+    const p = [];
+    const r = await call(kms, 'list-keys', { limit: '1' });
+    if (!expect200(r, p)) return p;
+    const b = r.body;
+    if (!Array.isArray(b.keys) || b.keys.length !== 1) p.push(`keys = ${show(b.keys)}`);
+    if (!Array.isArray(b.key_details) || b.key_details.length !== 1) p.push(`key_details = ${show(b.key_details)}`);
+    else if (Array.isArray(b.keys)) is(p, 'key_details[0].key_id', b.key_details[0].key_id, b.keys[0]);
+    is(p, 'truncated', b.truncated, 'true');
+    matches(p, 'next_marker', b.next_marker, /^.+$/);
+    if (!Number.isInteger(b.total)) p.push(`total = ${show(b.total)} is not a JSON integer`);
+    else if (b.total < 4) p.push(`total = ${b.total}, want >= 4 (4 AES_256 keys created)`);
+    state.listTotal = b.total;
+    return p;
+  });
+  await check('list-keys paging with limit 1 visits every AES_256 key once', async () => {
+    const p = [];
+    const seen = [];
+    let marker;
+    for (let page = 0; page < 5000; page += 1) {
+      const body = { limit: '1' };
+      if (marker !== undefined) body.marker = marker;
+      const r = await call(kms, 'list-keys', body);
+      if (!expect200(r, p)) return p;
+      const b = r.body;
+      if (!Array.isArray(b.keys)) { p.push(`keys = ${show(b.keys)}`); return p; }
+      if (!Number.isInteger(b.total)) p.push(`page ${page}: total = ${show(b.total)}`);
+      seen.push(...b.keys);
+      if (b.truncated === 'false') {
+        is(p, 'next_marker on the last page', b.next_marker, '');
+        break;
+      }
+      if (b.truncated !== 'true') { p.push(`truncated = ${show(b.truncated)}`); return p; }
+      marker = b.next_marker;
+    }
+    if (new Set(seen).size !== seen.length) p.push('a key was listed twice');
+    if (Number.isInteger(state.listTotal)) is(p, 'keys visited', seen.length, state.listTotal);
+    for (const k of [aes, ...listed]) if (!seen.includes(k.id)) p.push(`key ${k.id} not listed`);
+    if (seen.includes(sm4.id)) p.push('SM4 key listed without key_spec (default is AES_256 only)');
+    return p;
+  });
+  await check('list-keys key_spec ALL includes the SM4 key', async () => {
+    const p = [];
+    const r = await call(kms, 'list-keys', { key_spec: 'ALL' });
+    if (!expect200(r, p)) return p;
+    if (!Array.isArray(r.body.keys) || !r.body.keys.includes(sm4.id)) p.push('SM4 key missing');
+    if (!Number.isInteger(r.body.total)) p.push(`total = ${show(r.body.total)} is not a JSON integer`);
+    return p;
+  });
+
+  // ---- lifecycle on a listing key
+  const life = listed[0];
+  await check('disable-key', async () => {
+    const p = [];
+    expect200(await call(kms, 'disable-key', { key_id: life.id }), p);
+    return p;
+  });
+  await expectState('describe-key after disable-key: key_state "3"', life.id, '3');
+  await check('create-datakey on a disabled key -> 400 KMS.0209', async () =>
+    expectKmsError(await call(kms, 'create-datakey', { key_id: life.id, datakey_length: '512' }), 400, 'KMS.0209'));
+  await check('enable-key', async () => {
+    const p = [];
+    expect200(await call(kms, 'enable-key', { key_id: life.id }), p);
+    return p;
+  });
+  await expectState('describe-key after enable-key: key_state "2"', life.id, '2');
+  await check('schedule-key-deletion pending_days 7', async () => {
+    const p = [];
+    expect200(await call(kms, 'schedule-key-deletion', { key_id: life.id, pending_days: '7' }), p);
+    return p;
+  });
+  await expectState('describe-key after schedule-key-deletion: key_state "4", deletion date set', life.id, '4',
+    (info, p) => matches(p, 'scheduled_deletion_date', info.scheduled_deletion_date, DIGITS_RE));
+  await check('create-datakey on a key scheduled for deletion -> 400 KMS.0210', async () =>
+    expectKmsError(await call(kms, 'create-datakey', { key_id: life.id, datakey_length: '512' }), 400, 'KMS.0210'));
+  await check('cancel-key-deletion', async () => {
+    const p = [];
+    expect200(await call(kms, 'cancel-key-deletion', { key_id: life.id }), p);
+    return p;
+  });
+  await expectState('describe-key after cancel-key-deletion: key_state "3"', life.id, '3',
+    (info, p) => is(p, 'scheduled_deletion_date', info.scheduled_deletion_date, ''));
+  await check('enable-key after cancel-key-deletion', async () => {
+    const p = [];
+    expect200(await call(kms, 'enable-key', { key_id: life.id }), p);
+    return p;
+  });
+
+  // ---- rotation
+  await check('get-key-rotation-status before enabling', async () => {
+    const p = [];
+    const r = await call(kms, 'get-key-rotation-status', { key_id: aes.id });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_rotation_enabled', r.body.key_rotation_enabled, false);
+    if (!Number.isInteger(r.body.rotation_interval)) p.push(`rotation_interval = ${show(r.body.rotation_interval)} is not a JSON integer`);
+    is(p, 'number_of_rotations', r.body.number_of_rotations, 0);
+    is(p, 'last_rotation_time', r.body.last_rotation_time, '');
+    return p;
+  });
+  await check('enable-key-rotation', async () => {
+    const p = [];
+    const r = await call(kms, 'enable-key-rotation', { key_id: aes.id });
+    if (expect200(r, p) && Object.keys(r.body).length !== 0) p.push(`body ${show(r.body)}, want {}`);
+    return p;
+  });
+  await check('enable-key-rotation again -> 400 KMS.2901', async () =>
+    expectKmsError(await call(kms, 'enable-key-rotation', { key_id: aes.id }), 400, 'KMS.2901'));
+  await check('update-key-rotation-interval 30 (JSON integer)', async () => {
+    const p = [];
+    const r = await call(kms, 'update-key-rotation-interval', { key_id: aes.id, rotation_interval: 30 });
+    if (expect200(r, p) && Object.keys(r.body).length !== 0) p.push(`body ${show(r.body)}, want {}`);
+    return p;
+  });
+  await check('update-key-rotation-interval "30" (a string) -> 400 KMS.3001', async () =>
+    expectKmsError(await call(kms, 'update-key-rotation-interval',
+      { key_id: aes.id, rotation_interval: '30' }), 400, 'KMS.3001'));
+  await check('get-key-rotation-status after enabling: true, 30', async () => {
+    const p = [];
+    const r = await call(kms, 'get-key-rotation-status', { key_id: aes.id });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_rotation_enabled', r.body.key_rotation_enabled, true);
+    is(p, 'rotation_interval', r.body.rotation_interval, 30);
+    is(p, 'number_of_rotations', r.body.number_of_rotations, 0);
+    return p;
+  });
+  await check('rotate-key AES_256 (extension): key_version 1', async () => {
+    const p = [];
+    const r = await call(kms, 'rotate-key', { key_id: aes.id });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_id', r.body.key_id, aes.id);
+    is(p, 'key_version', r.body.key_version, 1);
+    return p;
+  });
+  await check('get-key-rotation-status after rotate-key: 1 rotation, time set', async () => {
+    const p = [];
+    const r = await call(kms, 'get-key-rotation-status', { key_id: aes.id });
+    if (!expect200(r, p)) return p;
+    is(p, 'number_of_rotations', r.body.number_of_rotations, 1);
+    matches(p, 'last_rotation_time', r.body.last_rotation_time, DIGITS_RE);
+    return p;
+  });
+  await check('decrypt-datakey of an envelope made before the rotation', async () => {
+    const p = [];
+    const r = await call(kms, 'decrypt-datakey', { key_id: aes.id, cipher_text: state.env0,
+      datakey_cipher_length: '64', encryption_context: ctx });
+    if (!expect200(r, p)) return p;
+    is(p, 'data_key', String(r.body.data_key).toUpperCase(), state.dek);
+    return p;
+  });
+  await check('rotate-key SM4 (extension): key_version 1', async () => {
+    const p = [];
+    const r = await call(kms, 'rotate-key', { key_id: sm4.id });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_id', r.body.key_id, sm4.id);
+    is(p, 'key_version', r.body.key_version, 1);
+    return p;
+  });
+
+  // ---- re-encrypt-datakey (extension)
+  await check('re-encrypt-datakey to the newest version of the same key', async () => {
+    const p = [];
+    const r = await call(kms, 're-encrypt-datakey', { key_id: aes.id, cipher_text: state.env0,
+      datakey_cipher_length: '64', encryption_context: ctx });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_id', r.body.key_id, aes.id);
+    matches(p, 'cipher_text', r.body.cipher_text, UPPER_HEX_RE);
+    is(p, 'datakey_length', r.body.datakey_length, '64');
+    if ('plain_text' in r.body || 'data_key' in r.body) p.push('the DEK appears in the answer');
+    if (r.body.cipher_text === state.env0) p.push('cipher_text unchanged');
+    const d = await call(kms, 'decrypt-datakey', { key_id: aes.id, cipher_text: r.body.cipher_text,
+      datakey_cipher_length: '64', encryption_context: ctx });
+    if (!expect200(d, p)) return p;
+    is(p, 'data_key', String(d.body.data_key).toUpperCase(), state.dek);
+    return p;
+  });
+  await check('re-encrypt-datakey to another key and context', async () => {
+    const p = [];
+    const dest = listed[1];
+    const dctx = { purpose: 'sdk-drive-dest' };
+    const r = await call(kms, 're-encrypt-datakey', { key_id: aes.id, cipher_text: state.env0,
+      datakey_cipher_length: '64', encryption_context: ctx,
+      destination_key_id: dest.id, destination_encryption_context: dctx });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_id', r.body.key_id, dest.id);
+    is(p, 'datakey_length', r.body.datakey_length, '64');
+    const d = await call(kms, 'decrypt-datakey', { key_id: dest.id, cipher_text: r.body.cipher_text,
+      datakey_cipher_length: '64', encryption_context: dctx });
+    if (!expect200(d, p)) return p;
+    is(p, 'data_key', String(d.body.data_key).toUpperCase(), state.dek);
+    return p;
+  });
+
+  await check('disable-key-rotation', async () => {
+    const p = [];
+    const r = await call(kms, 'disable-key-rotation', { key_id: aes.id });
+    if (expect200(r, p) && Object.keys(r.body).length !== 0) p.push(`body ${show(r.body)}, want {}`);
+    return p;
+  });
+  await check('get-key-rotation-status after disabling: false, interval and count kept', async () => {
+    const p = [];
+    const r = await call(kms, 'get-key-rotation-status', { key_id: aes.id });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_rotation_enabled', r.body.key_rotation_enabled, false);
+    is(p, 'rotation_interval', r.body.rotation_interval, 30);
+    is(p, 'number_of_rotations', r.body.number_of_rotations, 1);
+    return p;
+  });
+  await check('disable-key-rotation again -> 400 KMS.0313', async () =>
+    expectKmsError(await call(kms, 'disable-key-rotation', { key_id: aes.id }), 400, 'KMS.0313'));
+
+  // ---- error rows
+  await check('wrong secret key -> 401 APIGW.0301 (gateway-shaped body)', async () => {
+    const p = [];
+    const bad = sdkClient(PROJECT_ID, `${SK}x`);
+    const r = await call(bad, 'describe-key', { key_id: aes.id });
+    is(p, 'HTTP status', r.status, 401);
+    is(p, 'error_code', r.body.error_code, 'APIGW.0301');
+    if (typeof r.body.error_msg !== 'string' || r.body.error_msg === '') p.push('error_msg missing');
+    if (r.body.error && typeof r.body.error === 'object') p.push('body has the KMS shape, want the flat gateway shape');
+    return p;
+  });
+  await check('wrong secret key, SDK default mode: throws ClientRequestException 401 APIGW.0301', async () => {
+    const p = [];
+    const bad = sdkClient(PROJECT_ID, `${SK}x`);
+    try {
+      await bad.sendRequest(kmsOptions('describe-key', { key_id: aes.id }, { sdkThrows: true }));
+      p.push('no exception');
+    } catch (e) {
+      if (!(e instanceof ClientRequestException)) p.push(`threw ${e && e.name}: ${e && e.message}`);
+      is(p, 'httpStatusCode', e.httpStatusCode, 401);
+      is(p, 'errorCode', e.errorCode, 'APIGW.0301');
+    }
+    return p;
+  });
+  await check('project the credential does not own -> 403 KMS.0321', async () => {
+    const other = sdkClient(OTHER_PROJECT_ID);
+    return expectKmsError(await call(other, 'describe-key', { key_id: aes.id }), 403, 'KMS.0321');
+  });
+  {
+    const junk = Buffer.from('{"key_id": this is not JSON');
+    await check('body not JSON (payload hash signed in X-Sdk-Content-Sha256) -> 400 KMS.0202', async () =>
+      expectKmsError(await call(kms, 'describe-key', junk,
+        { headers: { 'X-Sdk-Content-Sha256': digest('sha256', junk) } }), 400, 'KMS.0202'));
+    await check('body not JSON (X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD) -> 400 KMS.0202', async () =>
+      expectKmsError(await call(kms, 'describe-key', junk,
+        { headers: { 'X-Sdk-Content-Sha256': 'UNSIGNED-PAYLOAD' } }), 400, 'KMS.0202'));
+    // The SDK JSON-encodes a string body, so this sends the JSON string "not json": valid JSON,
+    // not an object.
+    await check('body a JSON string, not an object (SDK-encoded string body) -> 400 KMS.0202', async () =>
+      expectKmsError(await call(kms, 'describe-key', 'not json'), 400, 'KMS.0202'));
+  }
+  await check('invalid key_id -> 400 KMS.0205', async () =>
+    expectKmsError(await call(kms, 'describe-key', { key_id: 'not-a-key-id' }), 400, 'KMS.0205'));
+  await check('unknown key -> 404 KMS.0207', async () =>
+    expectKmsError(await call(kms, 'describe-key', { key_id: crypto.randomUUID() }), 404, 'KMS.0207'));
+  await check('unknown key, SDK default mode: throws ClientRequestException 404', async () => {
+    const p = [];
+    try {
+      await kms.sendRequest(kmsOptions('create-datakey',
+        { key_id: crypto.randomUUID(), datakey_length: '512' }, { sdkThrows: true }));
+      p.push('no exception');
+    } catch (e) {
+      if (!(e instanceof ClientRequestException)) p.push(`threw ${e && e.name}: ${e && e.message}`);
+      is(p, 'httpStatusCode', e.httpStatusCode, 404);
+    }
+    return p;
+  });
+
+  process.stdout.write(`# ${total} checks, ${failed} failed\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (e) => {
+  process.stdout.write(`FAIL - driver crashed: ${e && (e.stack || e.message) || e}\n`);
+  process.exit(1);
+});
