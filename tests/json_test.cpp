@@ -400,6 +400,10 @@ class corrupt_store final : public kmscore::key_store {
     record.key_description = "\xC3\x28";  // an invalid two-byte sequence
     return std::optional<kmscore::key_record>{std::move(record)};
   }
+  kmscore::result<std::optional<std::uint64_t>> revision_of(
+      std::string_view /*project_id*/, const kmscore::key_id& /*id*/) override {
+    return std::optional<std::uint64_t>{1};
+  }
   kmscore::result<std::optional<kmscore::key_record>> find_by_alias(
       std::string_view /*project_id*/, std::string_view /*alias*/) override {
     return std::optional<kmscore::key_record>{};

@@ -3,6 +3,7 @@
 // operation, paging edges, aliases at their limits, project isolation, revision conflicts,
 // processes racing, and corrupt rows for the stores that persist bytes.
 #include <kmscore/backend/cryptopp.hpp>
+#include <kmscore/key_cache.hpp>
 #include <kmscore/service.hpp>
 
 #include <gtest/gtest.h>
@@ -249,6 +250,10 @@ TYPED_TEST(StoreTest, ServiceRetriesConflictsAndReportsPersistentOnes) {
                                                              const kmscore::key_id& key) override {
       return inner_->find(project, key);
     }
+    kmscore::result<std::optional<std::uint64_t>> revision_of(std::string_view project,
+                                                              const kmscore::key_id& key) override {
+      return inner_->revision_of(project, key);
+    }
     kmscore::result<std::optional<kmscore::key_record>> find_by_alias(
         std::string_view project, std::string_view alias) override {
       return inner_->find_by_alias(project, alias);
@@ -436,6 +441,70 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
   ASSERT_TRUE(after && *after);
   EXPECT_EQ((*after)->key.material_versions.size(), static_cast<std::size_t>(rotations) + 1);
   EXPECT_EQ((*after)->number_of_rotations, static_cast<std::uint32_t>(rotations));
+}
+
+// The key cache (key_cache.hpp): a key's derived state is reused while its revision holds,
+// and a change made through another connection (another host) is seen at once.
+TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
+  kmscore::backend::cryptopp backend;
+  const auto project = *this->store().find_project(project_a);
+  kmscore::key_cache<kmscore::backend::cryptopp> cache{backend, 2};
+  kmscore::kms_service cached_service{
+      backend, this->store(), *project, kmscore::datakey_length_policy::range, {}, &cache};
+  kmscore::create_key_request create;
+  create.key_alias = "cached";
+  const auto made = cached_service.create_key(create, 1);
+  ASSERT_TRUE(made);
+  const std::string id = made->key.key_id.str();
+  kmscore::create_datakey_request request;
+  request.key_id = id;
+  request.datakey_length = "256";
+  const auto first = cached_service.create_datakey(request);
+  ASSERT_TRUE(first);
+  const auto entry = cache.get(this->store(), project_a, made->key.key_id);
+  ASSERT_TRUE(entry && *entry);
+  const auto again = cache.get(this->store(), project_a, made->key.key_id);
+  EXPECT_EQ(entry->get(), again->get());  // the same derived state, not rebuilt
+  kmscore::decrypt_datakey_request decrypt;
+  decrypt.key_id = id;
+  decrypt.cipher_text = first->cipher_text;
+  decrypt.datakey_cipher_length = "32";
+  const auto opened = cached_service.decrypt_datakey(decrypt);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->data_key.expose_text(), first->plain_text.expose_text());
+
+  // Another host (another connection, no cache) disables the key, then rotates it.
+  std::unique_ptr<kmscore_host::durable_key_store> other_connection;
+  kmscore::key_store* other = &this->store();
+  if constexpr (TypeParam::persistent) {
+    other_connection = this->subject_.connect();
+    other = other_connection.get();
+  }
+  kmscore::kms_service other_host{backend, *other, *project};
+  ASSERT_TRUE(other_host.disable_key({id, std::nullopt}));
+  EXPECT_EQ(cached_service.create_datakey(request).error().code_string(), "KMS.0209");
+  ASSERT_TRUE(other_host.enable_key({id, std::nullopt}));
+  ASSERT_TRUE(other_host.rotate_key({id, std::nullopt}, 2));
+  const auto after = cached_service.create_datakey(request);
+  ASSERT_TRUE(after);
+  std::vector<kmscore::byte> blob(after->cipher_text.size() / 2);
+  ASSERT_TRUE(kmscore::hex_decode(after->cipher_text, blob));
+  EXPECT_EQ(kmscore::parse_envelope(blob)->key_version(), 1U);  // the new version at once
+  EXPECT_TRUE(cached_service.decrypt_datakey(decrypt));         // the old one still opens
+  // Bounded: two keys fit, a third evicts the least recently used.
+  for (const char* alias : {"second", "third"}) {
+    kmscore::create_key_request more;
+    more.key_alias = alias;
+    const auto key = cached_service.create_key(more, 1);
+    ASSERT_TRUE(key);
+    request.key_id = key->key.key_id.str();
+    ASSERT_TRUE(cached_service.create_datakey(request));
+  }
+  EXPECT_EQ(cache.size(), 2U);
+  // A key that is gone is not served from the cache.
+  kmscore::key_id_request unknown{"00000000-0000-4000-8000-000000000000", std::nullopt};
+  request.key_id = unknown.key_id;
+  EXPECT_EQ(cached_service.create_datakey(request).error().code_string(), "KMS.0207");
 }
 
 // ---- what only a store that persists bytes can show -------------------------------------

@@ -233,6 +233,8 @@ class postgres_key_store final : public durable_key_store {
   [[nodiscard]] kmscore::result<std::vector<kmscore::project>> list_projects() override;
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> find(
       std::string_view project_id, const kmscore::key_id& id) override;
+  [[nodiscard]] kmscore::result<std::optional<std::uint64_t>> revision_of(
+      std::string_view project_id, const kmscore::key_id& id) override;
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> find_by_alias(
       std::string_view project_id, std::string_view alias) override;
   [[nodiscard]] kmscore::result<void> insert(kmscore::key_record& record) override;
@@ -618,6 +620,23 @@ kmscore::result<std::optional<kmscore::key_record>> postgres_key_store::find(
           stored = column_bytes(found.get(), 0, 0);
         }
         return open_row(project_id, id, stored);
+      });
+}
+
+kmscore::result<std::optional<std::uint64_t>> postgres_key_store::revision_of(
+    std::string_view project_id, const kmscore::key_id& id) {
+  return shielded<std::optional<std::uint64_t>>(
+      "revision_of", [&]() -> kmscore::result<std::optional<std::uint64_t>> {
+        const std::lock_guard lock{mutex_};
+        std::string detail;
+        if (!ready(detail)) return fault_detail("revision_of", detail);
+        const auto found = run("SELECT revision FROM keys WHERE project_id = $1 AND key_id = $2",
+                               params{}.text(project_id).text(id.view()));
+        if (!succeeded(found)) return fault("revision_of", found.get());
+        if (PQntuples(found.get()) == 0) return std::optional<std::uint64_t>{};
+        const auto revision = column_integer(found.get(), 0, 0);
+        if (!revision || *revision < 1) return fault_detail("revision_of", "not a revision");
+        return std::optional<std::uint64_t>{static_cast<std::uint64_t>(*revision)};
       });
 }
 

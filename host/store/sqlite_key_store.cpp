@@ -283,6 +283,17 @@ kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::find(
   return open_row(project_id, id, stored);
 }
 
+kmscore::result<std::optional<std::uint64_t>> sqlite_key_store::revision_of(
+    std::string_view project_id, const kmscore::key_id& id) {
+  const std::lock_guard lock{db_->mutex};
+  statement query{db_->db, "SELECT revision FROM keys WHERE project_id = ? AND key_id = ?"};
+  query.text(1, project_id).text(2, id.view());
+  const int step = query.step();
+  if (step == SQLITE_DONE) return std::optional<std::uint64_t>{};
+  if (step != SQLITE_ROW) return fault("revision_of");
+  return std::optional<std::uint64_t>{static_cast<std::uint64_t>(query.column_integer(0))};
+}
+
 kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::find_by_alias(
     std::string_view project_id, std::string_view alias) {
   std::string key_id;

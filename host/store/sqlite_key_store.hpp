@@ -31,6 +31,8 @@ class sqlite_key_store final : public durable_key_store {
   [[nodiscard]] kmscore::result<std::vector<kmscore::project>> list_projects() override;
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> find(
       std::string_view project_id, const kmscore::key_id& id) override;
+  [[nodiscard]] kmscore::result<std::optional<std::uint64_t>> revision_of(
+      std::string_view project_id, const kmscore::key_id& id) override;
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> find_by_alias(
       std::string_view project_id, std::string_view alias) override;
   [[nodiscard]] kmscore::result<void> insert(kmscore::key_record& record) override;

@@ -21,6 +21,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "crypto.hpp"
@@ -85,7 +86,7 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
   // with nothing written. One RNG call draws the DEK and the salt. No heap allocation.
   [[nodiscard]] result<void> create_into(mutable_byte_span dek_out,
                                          const encryption_context& context,
-                                         mutable_byte_span envelope_out) noexcept {
+                                         mutable_byte_span envelope_out) const noexcept {
     if (!datakey_size::from_bytes(dek_out.size()) ||
         envelope_out.size() != envelope_size(dek_out.size())) {
       return errc::kms_error;
@@ -100,7 +101,7 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
 
   // The response of create-datakey: DEK and envelope as uppercase hex. The DEK and its
   // envelope are made on the stack; only the three response strings are allocated.
-  [[nodiscard]] result<create_datakey_response> create(const create_datakey_params& params) {
+  [[nodiscard]] result<create_datakey_response> create(const create_datakey_params& params) const {
     detail::datakey_draw draw;
     const auto drawn =
         mutable_byte_span{draw.bytes}.first(params.size().bytes() + envelope_salt_size);
@@ -113,7 +114,7 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
   // count (1..max_datakey_batch) responses; randomness for many keys is drawn in one call
   // (up to 4 KiB at a time).
   [[nodiscard]] result<std::vector<create_datakey_response>> create_many(
-      const create_datakey_params& params, std::size_t count) {
+      const create_datakey_params& params, std::size_t count) const {
     if (count == 0 || count > max_datakey_batch) return errc::kms_error;
     constexpr std::size_t chunk_bytes = 4096;
     static_assert(chunk_bytes >= detail::datakey_draw::capacity);
@@ -142,7 +143,7 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
 
   // Seals a caller's DEK (1..1024 bytes) into envelope_out (envelope_size(dek.size())).
   [[nodiscard]] result<void> seal_into(byte_span dek, const encryption_context& context,
-                                       mutable_byte_span envelope_out) noexcept {
+                                       mutable_byte_span envelope_out) const noexcept {
     if (!datakey_size::from_bytes(dek.size())) return errc::kms_error;
     return key_.seal(*backend_, dek, context, envelope_out);
   }
@@ -156,7 +157,7 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
   // drawn = DEK || salt (fresh randomness); writes the DEK to dek_out and seals it.
   [[nodiscard]] result<void> seal_drawn(byte_span drawn, mutable_byte_span dek_out,
                                         const encryption_context& context,
-                                        mutable_byte_span envelope_out) noexcept {
+                                        mutable_byte_span envelope_out) const noexcept {
     const auto dek = drawn.first(dek_out.size());
     std::copy(dek.begin(), dek.end(), dek_out.begin());
     auto sealed = key_.seal_with_salt(
@@ -167,7 +168,7 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
   }
 
   [[nodiscard]] result<create_datakey_response> respond(byte_span drawn,
-                                                        const create_datakey_params& params) {
+                                                        const create_datakey_params& params) const {
     const auto dek = drawn.first(params.size().bytes());
     std::array<byte, max_datakey_envelope_size> envelope;
     const auto blob = mutable_byte_span{envelope}.first(envelope_size(dek.size()));
@@ -189,15 +190,23 @@ template <crypto_backend Backend>
   return sealer.create(params);
 }
 
+// With a sealer already made (and its CMK checks passed): also the cached path (key_cache).
 template <crypto_backend Backend>
-[[nodiscard]] result<create_datakey_without_plaintext_response> create_datakey_without_plaintext(
-    Backend& backend, const master_key& cmk, const create_datakey_params& params) {
+[[nodiscard]] result<create_datakey_without_plaintext_response>
+create_datakey_without_plaintext_with(const datakey_sealer<Backend>& sealer,
+                                      const create_datakey_params& params) {
   // The DEK is made and wiped here: it is never hex-encoded, since nobody receives it.
-  KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, cmk));
   secret_bytes dek{params.size().bytes()};
   std::vector<byte> envelope(envelope_size(params.size().bytes()));
   KMSCORE_TRY(sealer.create_into(dek.expose(), params.context(), envelope));
-  return create_datakey_without_plaintext_response{cmk.key_id, hex_encode(envelope)};
+  return create_datakey_without_plaintext_response{sealer.key().key_id(), hex_encode(envelope)};
+}
+
+template <crypto_backend Backend>
+[[nodiscard]] result<create_datakey_without_plaintext_response> create_datakey_without_plaintext(
+    Backend& backend, const master_key& cmk, const create_datakey_params& params) {
+  KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, cmk));
+  return create_datakey_without_plaintext_with(sealer, params);
 }
 
 // count (1..max_datakey_batch) data keys in one call: one key derivation, randomness for
@@ -219,22 +228,32 @@ template <crypto_backend Backend>
 }
 }  // namespace detail
 
+// With a sealer already made (and its CMK checks passed): also the cached path (key_cache).
 template <crypto_backend Backend>
-[[nodiscard]] result<encrypt_datakey_response> encrypt_datakey(
-    Backend& backend, const master_key& cmk, const encrypt_datakey_params& params) {
-  KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, cmk));
+[[nodiscard]] result<encrypt_datakey_response> encrypt_datakey_with(
+    Backend& backend, key_spec spec, const datakey_sealer<Backend>& sealer,
+    const encrypt_datakey_params& params) {
   secret_array<digest_size> digest;
-  KMSCORE_TRY(detail::datakey_digest(backend, cmk.spec, params.dek(), digest.expose()));
+  KMSCORE_TRY(detail::datakey_digest(backend, spec, params.dek(), digest.expose()));
   if (!constant_time_equal(digest.expose(), params.claimed_digest())) {
     return errc::dek_hash_mismatch;
   }
   std::vector<byte> envelope(envelope_size(params.size().bytes()));
   KMSCORE_TRY(sealer.seal_into(params.dek(), params.context(), envelope));
-  return encrypt_datakey_response{cmk.key_id, hex_encode(envelope), params.size()};
+  return encrypt_datakey_response{sealer.key().key_id(), hex_encode(envelope), params.size()};
+}
+
+template <crypto_backend Backend>
+[[nodiscard]] result<encrypt_datakey_response> encrypt_datakey(
+    Backend& backend, const master_key& cmk, const encrypt_datakey_params& params) {
+  KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, cmk));
+  return encrypt_datakey_with(backend, cmk.spec, sealer, params);
 }
 
 // Opens envelopes under one CMK: one key derivation per material version, kept for reuse
-// (decrypt and re-wrap of many envelopes). The CMK checks of api.md come first.
+// (decrypt and re-wrap of many envelopes). The CMK checks of api.md come first. Derived
+// lazily by default; `make_derived` derives every version at once, so that the const `open`
+// can serve threads sharing one opener (key_cache.hpp).
 template <crypto_backend Backend>
 class datakey_opener {
  public:
@@ -244,35 +263,56 @@ class datakey_opener {
     if (!backend.supports(suite)) return errc::kms_error;
     return datakey_opener{backend, cmk};
   }
+  [[nodiscard]] static result<datakey_opener> make_derived(Backend& backend,
+                                                           const master_key& cmk) {
+    KMSCORE_TRY_ASSIGN(auto opener, make(backend, cmk));
+    for (std::uint32_t version = 0; version < cmk.material_versions.size(); ++version) {
+      KMSCORE_TRY(opener.derive(version));
+    }
+    return opener;
+  }
+
+  // Opens with keys already derived (make_derived): safe to share between threads.
+  [[nodiscard]] result<void> open(const envelope_view& view, const encryption_context& context,
+                                  mutable_byte_span dek_out) const {
+    if (!matches_suite(view)) return errc::invalid_cipher_text;
+    const auto cached = keys_.find(view.key_version());
+    if (cached == keys_.end()) {
+      detail::secure_wipe(dek_out.data(), dek_out.size());
+      return errc::decrypt_failed;  // a version the key lacks
+    }
+    return cached->second.open(*backend_, view, context, dek_out);
+  }
 
   // Whether the envelope is of this CMK's suite (else it is not a cipher_text of this key).
   [[nodiscard]] bool matches_suite(const envelope_view& view) const noexcept {
     return view.suite() == spec_policy(cmk_->spec).suite;
   }
 
-  // Opens into dek_out (exactly the envelope's DEK size). KMS.2203 for any authentication
-  // failure, a version the key lacks included; dek_out is then zeroed.
-  [[nodiscard]] result<void> open(const envelope_view& view, const encryption_context& context,
-                                  mutable_byte_span dek_out) {
-    if (!matches_suite(view)) return errc::invalid_cipher_text;
-    const auto version = view.key_version();
-    if (version >= cmk_->material_versions.size()) {
-      detail::secure_wipe(dek_out.data(), dek_out.size());
-      return errc::decrypt_failed;
+  // Opens into dek_out (exactly the envelope's DEK size), deriving the version's key on
+  // first use. KMS.2203 for any authentication failure, a version the key lacks included;
+  // dek_out is then zeroed.
+  [[nodiscard]] result<void> open_deriving(const envelope_view& view,
+                                           const encryption_context& context,
+                                           mutable_byte_span dek_out) {
+    if (matches_suite(view) && view.key_version() < cmk_->material_versions.size() &&
+        !keys_.contains(view.key_version())) {
+      KMSCORE_TRY(derive(view.key_version()));
     }
-    auto cached = keys_.find(version);
-    if (cached == keys_.end()) {
-      KMSCORE_TRY_ASSIGN(auto key,
-                         envelope_key<Backend>::derive(*backend_, spec_policy(cmk_->spec).suite,
-                                                       cmk_->material_versions[version].expose(),
-                                                       cmk_->key_id, version));
-      cached = keys_.emplace(version, std::move(key)).first;
-    }
-    return cached->second.open(*backend_, view, context, dek_out);
+    return open(view, context, dek_out);
   }
 
  private:
   datakey_opener(Backend& backend, const master_key& cmk) : backend_{&backend}, cmk_{&cmk} {}
+
+  [[nodiscard]] result<void> derive(std::uint32_t version) {
+    KMSCORE_TRY_ASSIGN(auto key,
+                       envelope_key<Backend>::derive(*backend_, spec_policy(cmk_->spec).suite,
+                                                     cmk_->material_versions[version].expose(),
+                                                     cmk_->key_id, version));
+    keys_.emplace(version, std::move(key));
+    return {};
+  }
 
   Backend* backend_;
   const master_key* cmk_;  // the caller's, for the opener's lifetime
@@ -281,19 +321,31 @@ class datakey_opener {
 
 // The envelope's framing, key_id and length were checked by validate(); here come the CMK
 // checks, the suite, the minimum decryption version, and the crypto.
-template <crypto_backend Backend>
-[[nodiscard]] result<decrypt_datakey_response> decrypt_datakey(
-    Backend& backend, const master_key& cmk, const decrypt_datakey_params& params) {
+// decrypt-datakey with an opener already made (and its CMK checks passed): the suite, the
+// minimum decryption version, then the crypto.
+template <crypto_backend Backend, class Opener>
+[[nodiscard]] result<decrypt_datakey_response> decrypt_datakey_with(
+    Backend& backend, const master_key& cmk, Opener& opener, const decrypt_datakey_params& params) {
   const auto& view = params.envelope();
-  KMSCORE_TRY_ASSIGN(auto opener, datakey_opener<Backend>::make(backend, cmk));
   if (!opener.matches_suite(view)) return errc::invalid_cipher_text;
   if (view.key_version() < cmk.min_decryption_version) return errc::below_min_decryption_version;
   secret_bytes dek{params.size().bytes()};
-  KMSCORE_TRY(opener.open(view, params.context(), dek.expose()));
+  if constexpr (std::is_const_v<Opener>) {
+    KMSCORE_TRY(opener.open(view, params.context(), dek.expose()));
+  } else {
+    KMSCORE_TRY(opener.open_deriving(view, params.context(), dek.expose()));
+  }
   std::array<byte, digest_size> digest{};
   KMSCORE_TRY(detail::datakey_digest(backend, cmk.spec, dek.expose(), digest));
   return decrypt_datakey_response{secret_hex::encode(dek.expose()), params.size(),
                                   hex_encode(digest)};
+}
+
+template <crypto_backend Backend>
+[[nodiscard]] result<decrypt_datakey_response> decrypt_datakey(
+    Backend& backend, const master_key& cmk, const decrypt_datakey_params& params) {
+  KMSCORE_TRY_ASSIGN(auto opener, datakey_opener<Backend>::make(backend, cmk));
+  return decrypt_datakey_with(backend, cmk, opener, params);
 }
 
 // Re-wraps envelopes of one CMK under the current version of another (or the same) CMK,
@@ -318,7 +370,7 @@ class datakey_rewrapper {  // NOLINT(bugprone-exception-escape): its members mov
                                     const encryption_context& destination_context,
                                     mutable_byte_span out) {
     secret_bytes dek{view.datakey_bytes()};
-    KMSCORE_TRY(opener_.open(view, context, dek.expose()));
+    KMSCORE_TRY(opener_.open_deriving(view, context, dek.expose()));
     return sealer_.seal_into(dek.expose(), destination_context, out);
   }
 

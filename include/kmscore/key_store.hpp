@@ -91,6 +91,10 @@ class key_store {
   // The record with this key_id in the project, or nullopt.
   [[nodiscard]] virtual result<std::optional<key_record>> find(std::string_view project_id,
                                                                const key_id& id) = 0;
+  // The record's current revision, or nullopt if there is no such record: a cheap read that
+  // tells a cache (key_cache.hpp) whether what it derived from the record is still current.
+  [[nodiscard]] virtual result<std::optional<std::uint64_t>> revision_of(
+      std::string_view project_id, const key_id& id) = 0;
   // The record holding this alias in the project, or nullopt.
   [[nodiscard]] virtual result<std::optional<key_record>> find_by_alias(std::string_view project_id,
                                                                         std::string_view alias) = 0;
@@ -138,6 +142,13 @@ class memory_key_store final : public key_store {
     if (found == records_.end()) return std::optional<key_record>{};
     KMSCORE_TRY_ASSIGN(auto copy, clone_record(found->second));
     return std::optional<key_record>{std::move(copy)};
+  }
+  [[nodiscard]] result<std::optional<std::uint64_t>> revision_of(std::string_view project_id,
+                                                                 const key_id& id) override {
+    const std::lock_guard lock{mutex_};
+    const auto found = records_.find({std::string{project_id}, id});
+    if (found == records_.end()) return std::optional<std::uint64_t>{};
+    return std::optional<std::uint64_t>{found->second.revision};
   }
   [[nodiscard]] result<std::optional<key_record>> find_by_alias(std::string_view project_id,
                                                                 std::string_view alias) override {

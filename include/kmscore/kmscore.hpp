@@ -20,6 +20,7 @@
 #include "envelope.hpp"
 #include "error.hpp"
 #include "hex.hpp"
+#include "key_cache.hpp"
 #include "key_id.hpp"
 #include "key_record.hpp"
 #include "key_record_codec.hpp"

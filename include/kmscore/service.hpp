@@ -25,6 +25,7 @@
 
 #include "create_key.hpp"
 #include "datakey.hpp"
+#include "key_cache.hpp"
 #include "key_store.hpp"
 #include "rotation.hpp"
 
@@ -38,14 +39,17 @@ inline constexpr int max_update_attempts = 8;
 template <crypto_backend Backend>
 class kms_service {
  public:
+  // cache: optional (key_cache.hpp); with one, data-key actions reuse the derived state of
+  // each key while its revision is unchanged.
   kms_service(Backend& backend, key_store& store, project tenant,
               datakey_length_policy policy = datakey_length_policy::range,
-              diagnostics_sink diagnostics = {})
+              diagnostics_sink diagnostics = {}, key_cache<Backend>* cache = nullptr)
       : backend_{&backend},
         store_{&store},
         project_{std::move(tenant)},
         policy_{policy},
-        diagnostics_{std::move(diagnostics)} {}
+        diagnostics_{std::move(diagnostics)},
+        cache_{cache} {}
 
   [[nodiscard]] datakey_length_policy policy() const noexcept { return policy_; }
   [[nodiscard]] const project& tenant() const noexcept { return project_; }
@@ -63,6 +67,11 @@ class kms_service {
   [[nodiscard]] result<create_datakey_response> create_datakey(
       const create_datakey_request& request) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(request, policy_));
+    if (cache_ != nullptr) {
+      return with_cached_key(params.key_id(), [&](const cached& key) {
+        return key.sealer ? key.sealer->create(params) : key.sealer.error();
+      });
+    }
     KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
     return kmscore::create_datakey(*backend_, record.key, params);
   }
@@ -70,6 +79,14 @@ class kms_service {
   [[nodiscard]] result<create_datakey_without_plaintext_response> create_datakey_without_plaintext(
       const create_datakey_request& request) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(request, policy_));
+    if (cache_ != nullptr) {
+      return with_cached_key(
+          params.key_id(),
+          [&](const cached& key) -> result<create_datakey_without_plaintext_response> {
+            if (!key.sealer) return key.sealer.error();
+            return kmscore::create_datakey_without_plaintext_with(*key.sealer, params);
+          });
+    }
     KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
     return kmscore::create_datakey_without_plaintext(*backend_, record.key, params);
   }
@@ -77,6 +94,14 @@ class kms_service {
   [[nodiscard]] result<encrypt_datakey_response> encrypt_datakey(
       const encrypt_datakey_request& request) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    if (cache_ != nullptr) {
+      return with_cached_key(params.key_id(),
+                             [&](const cached& key) -> result<encrypt_datakey_response> {
+                               if (!key.sealer) return key.sealer.error();
+                               return kmscore::encrypt_datakey_with(*backend_, key.record.key.spec,
+                                                                    *key.sealer, params);
+                             });
+    }
     KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
     return kmscore::encrypt_datakey(*backend_, record.key, params);
   }
@@ -84,6 +109,13 @@ class kms_service {
   [[nodiscard]] result<decrypt_datakey_response> decrypt_datakey(
       const decrypt_datakey_request& request) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    if (cache_ != nullptr) {
+      return with_cached_key(
+          params.key_id(), [&](const cached& key) -> result<decrypt_datakey_response> {
+            if (!key.opener) return key.opener.error();
+            return kmscore::decrypt_datakey_with(*backend_, key.record.key, *key.opener, params);
+          });
+    }
     KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
     return kmscore::decrypt_datakey(*backend_, record.key, params);
   }
@@ -197,6 +229,21 @@ class kms_service {
   }
 
  private:
+  using cached = typename key_cache<Backend>::entry;
+
+  // Runs use with the key's cached state (KMS.0207 when the project has no such key).
+  template <class Use>
+  [[nodiscard]] auto with_cached_key(const key_id& id, Use&& use)
+      -> decltype(use(std::declval<const cached&>())) {
+    auto found = cache_->get(*store_, project_.id, id);
+    if (!found) {
+      report("key " + id.str() + " of project " + project_.id + " cannot be read");
+      return found.error();
+    }
+    if (!*found) return errc::key_not_found;
+    return use(**found);
+  }
+
   [[nodiscard]] result<key_record> find_existing(const key_id& id) {
     auto found = store_->find(project_.id, id);
     if (!found) {
@@ -237,6 +284,7 @@ class kms_service {
   project project_;
   datakey_length_policy policy_;
   diagnostics_sink diagnostics_;
+  key_cache<Backend>* cache_;
 };
 
 // The maintenance entry point: rotates every due key of every project in the store, with the

@@ -1,0 +1,132 @@
+// kmscore/key_cache.hpp: the one cache of derived per-CMK state, for hosts that serve many
+// requests (the server; the throughput work reuses it for decrypt and re-wrap).
+//
+//   kmscore::key_cache<Backend> cache{backend};              // bounded, LRU
+//   kmscore::kms_service service{backend, store, project, policy, diagnostics, &cache};
+//
+// Unsealing a key record (under the root key) and deriving the envelope keys of every
+// material version costs tens of microseconds; a data-key request should not pay it. An
+// entry holds, for one key of one project: the opened record, a sealer for its current
+// version and an opener with every version derived, all immutable once built and shared
+// read-only between threads. Each use first reads the record's revision from the store
+// (key_store::revision_of, one indexed read): a different revision (a state change,
+// rotation, deletion, or a change made by another host on the same database) rebuilds the
+// entry, so nothing stale is ever used. The cache holds key material: entries live in
+// zeroizing buffers and are wiped when evicted.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "datakey.hpp"
+#include "key_record.hpp"
+#include "key_store.hpp"
+
+namespace kmscore {
+
+template <crypto_backend Backend>
+class key_cache {
+ public:
+  static constexpr std::size_t default_capacity = 4096;
+
+  // What one key's requests share. `sealer` and `opener` hold the CMK checks' outcome: an
+  // error there (a disabled key, an asymmetric one) is answered from the cache as well.
+  struct entry {
+    key_record record;
+    result<datakey_sealer<Backend>> sealer;
+    result<datakey_opener<Backend>> opener;
+  };
+
+  explicit key_cache(Backend& backend, std::size_t capacity = default_capacity)
+      : backend_{&backend}, capacity_{capacity == 0 ? 1 : capacity} {}
+
+  // The current entry for the key, or nullptr when the store has no such key. Store faults
+  // are KMS.0101.
+  [[nodiscard]] result<std::shared_ptr<const entry>> get(key_store& store,
+                                                         std::string_view project_id,
+                                                         const key_id& id) {
+    KMSCORE_TRY_ASSIGN(const auto revision, store.revision_of(project_id, id));
+    const auto where = std::make_pair(std::string{project_id}, id);
+    if (!revision) {
+      forget(where);
+      return std::shared_ptr<const entry>{};
+    }
+    if (auto cached = lookup(where, *revision)) return cached;
+    KMSCORE_TRY_ASSIGN(auto found, store.find(project_id, id));
+    if (!found) {
+      forget(where);
+      return std::shared_ptr<const entry>{};
+    }
+    auto built = build(std::move(*found));
+    remember(where, built);
+    return std::shared_ptr<const entry>{built};
+  }
+
+  [[nodiscard]] std::size_t size() const {
+    const std::lock_guard lock{mutex_};
+    return entries_.size();
+  }
+
+ private:
+  using where_t = std::pair<std::string, key_id>;
+  struct slot {
+    std::shared_ptr<const entry> value;
+    std::list<where_t>::iterator recency;
+  };
+
+  [[nodiscard]] std::shared_ptr<const entry> build(key_record record) {
+    // The entry owns the record; sealer and opener refer to its master key, so the entry is
+    // made first and filled in place.
+    auto made = std::make_shared<entry>(entry{std::move(record),
+                                              result<datakey_sealer<Backend>>{errc::kms_error},
+                                              result<datakey_opener<Backend>>{errc::kms_error}});
+    made->sealer = datakey_sealer<Backend>::make(*backend_, made->record.key);
+    made->opener = datakey_opener<Backend>::make_derived(*backend_, made->record.key);
+    return made;
+  }
+
+  [[nodiscard]] std::shared_ptr<const entry> lookup(const where_t& where, std::uint64_t revision) {
+    const std::lock_guard lock{mutex_};
+    const auto found = entries_.find(where);
+    if (found == entries_.end() || found->second.value->record.revision != revision) return {};
+    recency_.splice(recency_.begin(), recency_, found->second.recency);
+    return found->second.value;
+  }
+
+  void remember(const where_t& where, std::shared_ptr<const entry> value) {
+    const std::lock_guard lock{mutex_};
+    if (const auto found = entries_.find(where); found != entries_.end()) {
+      recency_.erase(found->second.recency);
+      entries_.erase(found);
+    }
+    recency_.push_front(where);
+    entries_.emplace(where, slot{std::move(value), recency_.begin()});
+    while (entries_.size() > capacity_) {
+      entries_.erase(recency_.back());
+      recency_.pop_back();
+    }
+  }
+
+  void forget(const where_t& where) {
+    const std::lock_guard lock{mutex_};
+    if (const auto found = entries_.find(where); found != entries_.end()) {
+      recency_.erase(found->second.recency);
+      entries_.erase(found);
+    }
+  }
+
+  Backend* backend_;
+  std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::map<where_t, slot> entries_;
+  std::list<where_t> recency_;  // front: most recently used
+};
+
+}  // namespace kmscore
