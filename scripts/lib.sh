@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 
 kmscore_packages=(cmake ninja-build g++ clang clang-format clang-tidy llvm libclang-rt-14-dev valgrind meson pkg-config libgtest-dev libbenchmark-dev
-  libsodium-dev libcrypto++-dev nlohmann-json3-dev libssl-dev libsqlite3-dev libpq-dev postgresql-15)
+  libsodium-dev libcrypto++-dev nlohmann-json3-dev libssl-dev libsqlite3-dev libpq-dev postgresql-15
+  libcpp-httplib-dev)
 
 ensure_packages() {
   local missing=()

@@ -559,9 +559,16 @@ async function main() {
     await check('body not JSON (payload hash signed in X-Sdk-Content-Sha256) -> 400 KMS.0202', async () =>
       expectKmsError(await call(kms, 'describe-key', junk,
         { headers: { 'X-Sdk-Content-Sha256': digest('sha256', junk) } }), 400, 'KMS.0202'));
-    await check('body not JSON (X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD) -> 400 KMS.0202', async () =>
-      expectKmsError(await call(kms, 'describe-key', junk,
-        { headers: { 'X-Sdk-Content-Sha256': 'UNSIGNED-PAYLOAD' } }), 400, 'KMS.0202'));
+    // A KMS must not act on a body its signature does not cover: kmscore serve refuses
+    // UNSIGNED-PAYLOAD outright (docs/server.md), before looking at the body.
+    await check('X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD -> 401 APIGW.0301', async () => {
+      const r = await call(kms, 'describe-key', junk,
+        { headers: { 'X-Sdk-Content-Sha256': 'UNSIGNED-PAYLOAD' } });
+      const p = [];
+      is(p, 'HTTP status', r.status, 401);
+      is(p, 'error_code', r.body.error_code, 'APIGW.0301');
+      return p;
+    });
     // The SDK JSON-encodes a string body, so this sends the JSON string "not json": valid JSON,
     // not an object.
     await check('body a JSON string, not an object (SDK-encoded string body) -> 400 KMS.0202', async () =>

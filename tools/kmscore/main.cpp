@@ -2,6 +2,8 @@
 // Reads a request body on stdin, writes the response body on stdout; exit 0 for HTTP 200,
 // 1 otherwise ("HTTP <status>" on stderr), 2 for usage. Its state (root key, key store,
 // default project) is opened by host/store/state.hpp, the same way `serve` opens it.
+// `kmscore serve` answers the same actions over HTTP (host/http/server.hpp, shared spec
+// http.md): one backend and one store for every worker, a kms_service per request.
 #include <kmscore/backend/combined.hpp>
 #include <kmscore/backend/cryptopp.hpp>
 #include <kmscore/backend/sodium.hpp>
@@ -16,12 +18,15 @@
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "credentials.hpp"
 #include "secret_input.hpp"
+#include "server.hpp"
 #include "state.hpp"
 
 namespace {
@@ -32,6 +37,9 @@ std::string usage_text() {
       "usage: kmscore [--state DIR] [--store URL] [--project ID] [--backend auto|sodium|cryptopp]\n"
       "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
       "       kmscore [--state DIR] [--store URL] info | rotate-due-keys\n"
+      "       kmscore serve --credentials FILE [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
+      "               [--workers N] [--state DIR] [--store URL] [--backend ...]\n"
+      "               [--datakey-policy ...]   (POST /v1.0/{project_id}/kms/ACTION)\n"
       "       kmscore inspect HEX\n"
       "       kmscore --help | --version\n"
       "ACTION:";
@@ -48,7 +56,11 @@ std::string usage_text() {
   }
   return text +
          "\n--state defaults to $KMSCORE_STATE, else ./.kmscore; --store to sqlite:STATE/kmscore.db"
-         "\n--project defaults to the store's default project (see info)\n";
+         "\n--project defaults to the store's default project (see info)"
+         "\nserve: --listen defaults to 127.0.0.1:8080 (port 0: any free port); other addresses"
+         "\n       need --tls-cert and --tls-key; --workers defaults to 64; the credentials file"
+         "\n       (mode 0600) is {\"credentials\": [{\"access_key\", \"secret_key\", \"projects\","
+         "\n       \"domain_id\"}]}; SIGTERM or SIGINT stops it\n";
 }
 
 struct options {
@@ -60,6 +72,11 @@ struct options {
   std::string action;
   bool inspect = false;
   std::string inspect_hex;
+  // serve
+  bool serve = false;
+  std::string credentials;
+  kmscore_host::http::server_config server;
+  std::vector<std::string> serve_only;  // serve's options, refused for other actions
 };
 
 int usage_error(std::string_view message) {
@@ -113,6 +130,31 @@ bool write_response(const kmscore::http_response& response) {
   return true;
 }
 
+// One line on stderr in a single write, so that lines of concurrent threads never mix.
+void log_line(std::string_view line) {
+  static std::mutex mutex;
+  std::string text = "kmscore: ";
+  text.append(line).push_back('\n');
+  const std::lock_guard lock{mutex};
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const auto wrote = ::write(STDERR_FILENO, text.data() + done, text.size() - done);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) return;
+    done += static_cast<std::size_t>(wrote);
+  }
+}
+
+// A fresh domain_id (32 lowercase hex) for a project created on first use.
+template <class Backend>
+std::optional<std::string> fresh_domain_id(Backend& backend) {
+  std::array<kmscore::byte, kmscore::domain_id_size / 2> domain{};
+  if (!backend.random_bytes(domain)) return std::nullopt;
+  std::string text = kmscore::hex_encode(domain);
+  for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + ('a' - 'A') : c);
+  return text;
+}
+
 // The state could not be opened: the reason on stderr, a 500 body on stdout.
 int state_failure(const std::string& why) {
   std::cerr << "kmscore: " << why << "\n";
@@ -150,11 +192,9 @@ int run(const options& opts) {
 
   kmscore::project tenant = state->default_project;
   if (!opts.project.empty()) {
-    std::array<kmscore::byte, kmscore::domain_id_size / 2> domain{};
-    if (!backend.random_bytes(domain)) return state_failure("no randomness for a domain_id");
-    std::string fresh = kmscore::hex_encode(domain);
-    for (char& c : fresh) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + ('a' - 'A') : c);
-    auto ensured = state->store->ensure_project(opts.project, fresh);
+    const auto fresh = fresh_domain_id(backend);
+    if (!fresh) return state_failure("no randomness for a domain_id");
+    auto ensured = state->store->ensure_project(opts.project, *fresh);
     if (!ensured) return state_failure("cannot open project " + opts.project);
     tenant = std::move(*ensured);
   }
@@ -176,6 +216,78 @@ int run(const options& opts) {
   const auto response =
       kmscore::handle_json(service, opts.action, kmscore::as_chars(body.expose()), now_ms());
   return write_response(response) ? 0 : 1;
+}
+
+// `kmscore serve`: the state opened once, then HTTP until SIGTERM/SIGINT; 0 after a clean
+// stop, 1 if it cannot start (the reason on stderr).
+template <class Backend>
+int serve(const options& opts) {
+  std::string why;
+  const auto credentials = kmscore_host::http::credential_set::load(opts.credentials, why);
+  if (!credentials) {
+    log_line("refusing to start: " + why);
+    return 1;
+  }
+  Backend backend;  // one instance for every worker: the backends are thread-safe
+  const kmscore_host::random_source random = [&backend](kmscore::mutable_byte_span out) {
+    return backend.random_bytes(out);
+  };
+  const kmscore_host::sealer_factory make_sealer = [&backend](kmscore::master_key root) {
+    return std::make_unique<kmscore::root_key_sealer<Backend>>(backend, std::move(root));
+  };
+  const kmscore::diagnostics_sink diagnostics = [](std::string_view message) { log_line(message); };
+  auto state =
+      kmscore_host::open_state({opts.state, opts.store}, random, make_sealer, diagnostics, why);
+  if (!state) {
+    log_line("refusing to start: " + why);
+    return 1;
+  }
+  kmscore::key_store& store = *state->store;
+  // The derived state of each key, shared by every worker, rebuilt when a key's revision
+  // changes (here or on another host sharing the database).
+  kmscore::key_cache<Backend> cache{backend};
+  const auto policy = opts.policy;
+  const kmscore_host::http::server_hooks hooks{
+      .handle =
+          [&backend, &store, &cache, policy, &diagnostics](const kmscore::project& tenant,
+                                                           std::string_view action,
+                                                           std::string_view body,
+                                                           std::int64_t now) {
+            // Cheap: a kms_service holds references and the project.
+            kmscore::kms_service<Backend> service{backend, store,       tenant,
+                                                  policy,  diagnostics, &cache};
+            return kmscore::handle_json(service, action, body, now);
+          },
+      .resolve_project = [&backend, &store](std::string_view id, std::string_view domain_hint)
+          -> kmscore::result<kmscore::project> {
+        if (!domain_hint.empty()) return store.ensure_project(id, domain_hint);
+        const auto fresh = fresh_domain_id(backend);
+        if (!fresh) return kmscore::errc::kms_error;
+        return store.ensure_project(id, *fresh);
+      },
+      .verify =
+          [&backend](const kmscore::signed_request& request, const kmscore::signature_claim& claim,
+                     kmscore::byte_span secret_key) {
+            return kmscore::verify_request_signature(backend, request, claim, secret_key);
+          },
+      .maintenance =
+          [&backend, &store, &diagnostics](std::int64_t now) {
+            const auto rotated = kmscore::rotate_due_keys(backend, store, now, diagnostics);
+            if (!rotated) {
+              log_line("rotate-due-keys failed: " + std::string{rotated.error().code_string()});
+            } else if (*rotated > 0) {
+              log_line("rotate-due-keys: rotated " + std::to_string(*rotated) + " keys");
+            }
+          },
+      .log = log_line};
+  const int code = kmscore_host::http::serve(opts.server, *credentials, hooks, why);
+  if (code != 0) log_line("refusing to start: " + why);
+  return code;  // the state (and with it the store) closes on return
+}
+
+template <class Backend>
+int dispatch(const options& opts) {
+  return opts.serve ? serve<Backend>(opts) : run<Backend>(opts);
 }
 
 std::optional<options> parse(int argc, char** argv, int& exit_code) {
@@ -228,6 +340,41 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       }
       continue;
     }
+    if (arg == "--listen" || arg == "--credentials" || arg == "--tls-cert" || arg == "--tls-key" ||
+        arg == "--workers") {
+      if (!has_value) {
+        exit_code = usage_error(std::string{arg} + " needs a value");
+        return std::nullopt;
+      }
+      const std::string value{args[++i]};
+      opts.serve_only.emplace_back(arg);
+      if (arg == "--listen") {
+        const auto address = kmscore_host::http::parse_listen_address(value);
+        if (!address) {
+          exit_code = usage_error("--listen takes HOST:PORT (IPv6: [ADDRESS]:PORT): " + value);
+          return std::nullopt;
+        }
+        opts.server.host = address->first;
+        opts.server.port = address->second;
+      } else if (arg == "--credentials") {
+        opts.credentials = value;
+      } else if (arg == "--tls-cert") {
+        opts.server.tls_cert = value;
+      } else if (arg == "--tls-key") {
+        opts.server.tls_key = value;
+      } else {
+        const bool digits = !value.empty() && value.size() <= 4 &&
+                            value.find_first_not_of("0123456789") == std::string::npos;
+        const auto workers = digits ? std::stoul(value) : 0;
+        if (workers == 0 || workers > kmscore_host::http::max_workers) {
+          exit_code = usage_error("--workers takes a number from 1 to " +
+                                  std::to_string(kmscore_host::http::max_workers));
+          return std::nullopt;
+        }
+        opts.server.workers = workers;
+      }
+      continue;
+    }
     if (arg.starts_with("-")) {
       exit_code = usage_error("unknown option: " + std::string{arg});
       return std::nullopt;
@@ -244,6 +391,8 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       }
       opts.inspect = true;
       opts.inspect_hex = std::string{args[++i]};
+    } else if (arg == "serve") {
+      opts.serve = true;
     } else if (arg != "info" && arg != "rotate-due-keys" && !kmscore::is_known_action(arg)) {
       exit_code = usage_error("unknown action: " + std::string{arg});
       return std::nullopt;
@@ -252,6 +401,32 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
   if (opts.action.empty()) {
     exit_code = usage_error("no action given");
     return std::nullopt;
+  }
+  if (!opts.serve && !opts.serve_only.empty()) {
+    exit_code = usage_error(opts.serve_only.front() + " is an option of serve");
+    return std::nullopt;
+  }
+  if (opts.serve) {
+    // The project comes from each request's URL, once its signature proves the caller's right.
+    if (!opts.project.empty()) {
+      exit_code = usage_error("serve takes the project from each request's URL, not --project");
+      return std::nullopt;
+    }
+    if (opts.credentials.empty()) {
+      exit_code = usage_error("serve needs --credentials FILE");
+      return std::nullopt;
+    }
+    if (opts.server.tls_cert.empty() != opts.server.tls_key.empty()) {
+      exit_code = usage_error("--tls-cert and --tls-key go together");
+      return std::nullopt;
+    }
+    if (opts.server.tls_cert.empty() &&
+        !kmscore_host::http::is_loopback_address(opts.server.host)) {
+      exit_code = usage_error("refusing to listen on " + opts.server.host +
+                              " without TLS: plain HTTP is for loopback addresses only "
+                              "(127.0.0.0/8, ::1); give --tls-cert and --tls-key");
+      return std::nullopt;
+    }
   }
   return opts;
 }
@@ -262,9 +437,9 @@ int main(int argc, char** argv) try {
   int exit_code = 0;
   const auto opts = parse(argc, argv, exit_code);
   if (!opts) return exit_code;
-  if (opts->backend == "sodium") return run<kmscore::backend::sodium>(*opts);
-  if (opts->backend == "cryptopp") return run<kmscore::backend::cryptopp>(*opts);
-  return run<kmscore::backend::combined<kmscore::backend::sodium, kmscore::backend::cryptopp>>(
+  if (opts->backend == "sodium") return dispatch<kmscore::backend::sodium>(*opts);
+  if (opts->backend == "cryptopp") return dispatch<kmscore::backend::cryptopp>(*opts);
+  return dispatch<kmscore::backend::combined<kmscore::backend::sodium, kmscore::backend::cryptopp>>(
       *opts);
 } catch (const std::exception& failure) {
   std::cerr << "kmscore: " << failure.what() << "\n";

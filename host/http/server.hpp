@@ -1,0 +1,102 @@
+// host/http/server.hpp: the KMS REST API over HTTP (shared spec http.md), on cpp-httplib.
+//
+//   kmscore_host::http::server_hooks hooks{
+//       .handle = [&](const kmscore::project& tenant, std::string_view action,
+//                     std::string_view body, std::int64_t now_ms) {
+//         kmscore::kms_service service{backend, store, tenant, policy, diagnostics};
+//         return kmscore::handle_json(service, action, body, now_ms);
+//       },
+//       .resolve_project = ..., .verify = ..., .maintenance = ..., .log = ...};
+//   std::string why;
+//   return kmscore_host::http::serve(config, credentials, hooks, why);  // until SIGTERM/SIGINT
+//
+// The server is not a template: the host wraps its backend and store in the hooks.
+// Each request `POST /v1.0/{project_id}/kms/{action}` goes through, in this order (http.md
+// 2.1 and Decisions): method and path (405 KMS.0215, 400 KMS.0201); the body's framing and
+// size, before any of the body is read (400 KMS.0203 over the cap, chunked bodies read up to
+// the cap plus one byte); the AK/SK signature over the whole body (401 APIGW.0301 with the
+// gateway's flat body; 403 KMS.0302 for a token alone; an UNSIGNED-PAYLOAD request is
+// refused, as its body would not be authenticated); the credential's projects (403 KMS.0321);
+// Content-Type (absent: JSON; otherwise application/json, parameters ignored, else 400
+// KMS.0214); then the action. Every answer carries the spec's JSON body,
+// `Content-Type: application/json;charset=UTF-8` and `X-Request-Id` (32 random lowercase hex),
+// is never compressed, and is never cached (`Cache-Control: no-store`: bodies may hold keys).
+// An answer given before the body was read closes the connection, so that unread bytes are
+// never taken for a request.
+//
+// Threads: a pool of `workers` threads serves connections (keep-alive, up to 100000 requests
+// each); one thread runs the maintenance job at start and every `maintenance_interval`; one
+// waits for SIGTERM/SIGINT. serve() blocks those two signals in the process (they are taken
+// with sigwait, never by a handler) and ignores SIGPIPE. On a signal it stops accepting,
+// lets the requests in flight finish, stops the maintenance thread and returns 0.
+#pragma once
+
+#include <kmscore/json.hpp>
+#include <kmscore/key_record.hpp>
+#include <kmscore/request_signature.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "credentials.hpp"
+
+namespace kmscore_host::http {
+
+// Runs one action for a project (the host's kms_service and handle_json); must not throw.
+using action_handler =
+    std::function<kmscore::http_response(const kmscore::project& tenant, std::string_view action,
+                                         std::string_view body, std::int64_t now_ms)>;
+// The project with this id, created with domain_hint (or a fresh domain when it is empty)
+// if the store does not have it yet (the host's key_store::ensure_project).
+using project_resolver = std::function<kmscore::result<kmscore::project>(
+    std::string_view project_id, std::string_view domain_hint)>;
+// kmscore::verify_request_signature with the host's backend.
+using signature_verifier = std::function<kmscore::signature_status(
+    const kmscore::signed_request& request, const kmscore::signature_claim& claim,
+    kmscore::byte_span secret_key)>;
+// The periodic maintenance (rotate_due_keys), never reachable over HTTP.
+using maintenance_job = std::function<void(std::int64_t now_ms)>;
+// One log line, without a newline; called from several threads.
+using log_sink = std::function<void(std::string_view line)>;
+
+struct server_hooks {
+  action_handler handle;
+  project_resolver resolve_project;
+  signature_verifier verify;
+  maintenance_job maintenance;
+  log_sink log;
+};
+
+struct server_config {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (the log line names it)
+  std::string tls_cert;
+  std::string tls_key;
+  std::size_t workers = 64;  // enough for 32 busy keep-alive connections and some slack
+  std::size_t max_body = kmscore::default_max_body_size;
+  std::chrono::seconds read_timeout{5};
+  std::chrono::seconds write_timeout{5};
+  std::chrono::seconds keep_alive_timeout{5};  // an idle connection is closed after this
+  std::chrono::milliseconds maintenance_interval{std::chrono::hours{1}};
+};
+
+inline constexpr std::size_t max_workers = 1024;
+
+// HOST:PORT, with [IPv6]:PORT; nullopt if malformed or the port is not 0-65535.
+[[nodiscard]] std::optional<std::pair<std::string, int>> parse_listen_address(
+    std::string_view text);
+// A numeric loopback address (127.0.0.0/8 or ::1): the only ones served without TLS.
+[[nodiscard]] bool is_loopback_address(std::string_view host);
+
+// Serves until SIGTERM or SIGINT; 0 after a clean stop, 1 with the reason in `why` if it
+// cannot start (TLS files, address in use, a non-loopback address without TLS).
+// Once listening it logs exactly one line "listening on http[s]://HOST:PORT".
+[[nodiscard]] int serve(const server_config& config, const credential_set& credentials,
+                        const server_hooks& hooks, std::string& why);
+
+}  // namespace kmscore_host::http

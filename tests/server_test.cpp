@@ -1,0 +1,888 @@
+// End to end: `kmscore serve` as a process on port 0 (shared spec http.md, cli.md
+// "Additions"), spoken to with httplib's client and, where the bytes on the wire matter
+// (framing, keep-alive, a missing Content-Type), a raw socket. Requests are signed by a small
+// signer built from the public builders of request_signature.hpp.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <kmscore/backend/sodium.hpp>
+#include <kmscore/request_signature.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "credentials.hpp"
+#include "server.hpp"
+
+extern char** environ;  // NOLINT: posix_spawn passes the test's environment on
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr std::string_view project_a = "0123456789abcdef0123456789abcdef";  // domain given
+constexpr std::string_view domain_a = "aaaabbbbccccddddeeeeffff00001111";
+constexpr std::string_view project_b = "fedcba9876543210fedcba9876543210";  // fresh domain
+constexpr std::string_view project_c = "00000000000000000000000000000000";  // other key's
+constexpr std::string_view tester_ak = "tester-ak";
+constexpr std::string_view tester_sk = "tester-secret-key-0123456789";
+constexpr std::string_view other_ak = "other-ak";
+constexpr std::string_view other_sk = "other-secret-key-0123456789";
+constexpr std::size_t body_cap = 64 * 1024;
+
+std::string credentials_json() {
+  return R"({"credentials": [)"
+         R"({"access_key": "tester-ak", "secret_key": "tester-secret-key-0123456789",)"
+         R"( "projects": [")" +
+         std::string{project_a} + R"(", ")" + std::string{project_b} + R"("], "domain_id": ")" +
+         std::string{domain_a} +
+         R"("},)"
+         R"({"access_key": "other-ak", "secret_key": "other-secret-key-0123456789",)"
+         R"( "projects": [")" +
+         std::string{project_c} + R"("]}]})";
+}
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in{path};
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string action_path(std::string_view project, std::string_view action) {
+  return "/v1.0/" + std::string{project} + "/kms/" + std::string{action};
+}
+
+bool is_request_id(const std::string& text) {
+  return std::regex_match(text, std::regex{"[0-9a-f]{32}"});
+}
+
+// `kmscore serve ARGS` with stderr in a file; started() once it has logged its port.
+class server_process {
+ public:
+  server_process(const fs::path& dir, const std::vector<std::string>& args)
+      : log_{dir / ("serve_" + std::to_string(counter_++) + ".log")} {
+    std::vector<std::string> argv_text{KMSCORE_TOOL_PATH, "serve"};
+    argv_text.insert(argv_text.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& arg : argv_text) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    // Wait for "listening on http://HOST:PORT", or for the process to end.
+    const std::regex listening{"kmscore: listening on https?://[^\\n]*:([0-9]+)\\n"};
+    for (int i = 0; i < 1000 && pid_ > 0; ++i) {
+      std::smatch match;
+      const auto text = slurp(log_);
+      if (std::regex_search(text, match, listening)) {
+        port_ = std::stoi(match[1]);
+        return;
+      }
+      if (exited(0ms)) return;
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  server_process(const server_process&) = delete;
+  server_process& operator=(const server_process&) = delete;
+  ~server_process() {
+    if (pid_ > 0 && !status_) {
+      ::kill(pid_, SIGKILL);
+      (void)exited(10s);
+    }
+  }
+
+  [[nodiscard]] bool started() const { return port_ > 0; }
+  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] std::string log() const { return slurp(log_); }
+
+  // True once the process has ended (within `wait`); its exit code in exit_code().
+  bool exited(std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (!status_) {
+      int status = 0;
+      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        status_ = status;
+        break;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
+  }
+  // The exit code, or -1 if it died of a signal.
+  [[nodiscard]] int exit_code() const {
+    return status_ && WIFEXITED(*status_) ? WEXITSTATUS(*status_) : -1;
+  }
+  // Sends the signal and waits for the end; the exit code, or -1.
+  int stop(int signal_number = SIGTERM, std::chrono::milliseconds wait = 15s) {
+    ::kill(pid_, signal_number);
+    return exited(wait) ? exit_code() : -1;
+  }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path log_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::optional<int> status_;
+};
+
+std::string sdk_date(std::time_t when) {
+  std::tm utc{};
+  ::gmtime_r(&when, &utc);
+  std::array<char, 17> text{};
+  std::strftime(text.data(), text.size(), "%Y%m%dT%H%M%SZ", &utc);
+  return text.data();
+}
+
+// One request as the test means it; signed unless told otherwise.
+struct call {
+  std::string method = "POST";
+  std::string path;
+  std::string body = "{}";
+  std::optional<std::string> content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> extra;  // sent, not signed
+  bool sign = true;
+  std::string access_key{tester_ak};
+  std::string secret_key{tester_sk};
+  std::int64_t clock_offset = 0;           // seconds, added to the signed date
+  std::optional<std::string> signed_body;  // sign this instead of `body`
+  bool unsigned_payload = false;           // X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD
+};
+
+// The headers of `c`: Host, Content-Type, X-Sdk-Date and the Authorization the client-side
+// signer computes over them (http.md 5.1-5.4).
+std::vector<std::pair<std::string, std::string>> headers_for(const call& c, int port) {
+  std::vector<std::pair<std::string, std::string>> headers{
+      {"Host", "127.0.0.1:" + std::to_string(port)}};
+  if (c.content_type) headers.emplace_back("Content-Type", *c.content_type);
+  if (c.unsigned_payload) headers.emplace_back("X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD");
+  if (c.sign) {
+    const auto date = sdk_date(std::time(nullptr) + c.clock_offset);
+    headers.emplace_back("X-Sdk-Date", date);
+    std::vector<kmscore::request_header> view;
+    for (const auto& [name, value] : headers) view.push_back({name, value});
+    // SignedHeaders, sorted (x-sdk-content-sha256 sorts before x-sdk-date).
+    const std::string sorted = std::string{c.content_type ? "content-type;" : ""} + "host;" +
+                               (c.unsigned_payload ? "x-sdk-content-sha256;" : "") + "x-sdk-date";
+    const auto& body = c.signed_body ? *c.signed_body : c.body;
+    const kmscore::signed_request request{c.method, c.path, "", view, kmscore::as_bytes(body), 0};
+    kmscore::backend::sodium backend;
+    const auto canonical = kmscore::canonical_request(backend, request, sorted);
+    EXPECT_TRUE(canonical.has_value());
+    const auto to_sign = kmscore::string_to_sign(backend, date, *canonical);
+    const auto signature =
+        kmscore::compute_signature(backend, *to_sign, kmscore::as_bytes(c.secret_key));
+    EXPECT_TRUE(signature.has_value());
+    headers.emplace_back("Authorization",
+                         std::string{kmscore::sdk_hmac_sha256} + " Access=" + c.access_key +
+                             ", SignedHeaders=" + sorted + ", Signature=" +
+                             kmscore::detail::signature::lower_hex(signature->expose()));
+  }
+  for (const auto& header : c.extra) headers.push_back(header);
+  return headers;
+}
+
+struct answer {
+  int status = 0;
+  std::multimap<std::string, std::string, httplib::detail::ci> headers;
+  std::string body;
+
+  [[nodiscard]] json body_json() const {
+    return json::parse(body, nullptr, false);  // discarded (is_discarded) if not JSON
+  }
+  [[nodiscard]] std::string header(const std::string& name) const {
+    const auto found = headers.find(name);
+    return found == headers.end() ? std::string{} : found->second;
+  }
+};
+
+// A raw HTTP/1.1 connection: the test writes the bytes and parses the answers itself.
+class raw_connection {
+ public:
+  explicit raw_connection(int port) : fd_{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)} {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&address),  // NOLINT
+                           sizeof address) == 0;
+  }
+  raw_connection(const raw_connection&) = delete;
+  raw_connection& operator=(const raw_connection&) = delete;
+  ~raw_connection() { ::close(fd_); }
+
+  [[nodiscard]] bool connected() const { return connected_; }
+
+  bool send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const auto sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (sent <= 0) return false;
+      bytes.remove_prefix(static_cast<std::size_t>(sent));
+    }
+    return true;
+  }
+
+  // One answer (Content-Length framed), or nullopt on EOF or timeout.
+  std::optional<answer> read_answer(std::chrono::milliseconds wait = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    std::size_t head_end = 0;
+    while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!fill(deadline)) return std::nullopt;
+    }
+    answer result;
+    std::istringstream head{buffer_.substr(0, head_end)};
+    std::string line;
+    std::getline(head, line);
+    if (line.size() < 12) return std::nullopt;
+    result.status = std::stoi(line.substr(9, 3));
+    while (std::getline(head, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const auto colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      result.headers.emplace(line.substr(0, colon),
+                             line.substr(line.find_first_not_of(' ', colon + 1)));
+    }
+    const auto length =
+        std::stoul(result.header("Content-Length").empty() ? "0" : result.header("Content-Length"));
+    while (buffer_.size() < head_end + 4 + length) {
+      if (!fill(deadline)) return std::nullopt;
+    }
+    result.body = buffer_.substr(head_end + 4, length);
+    buffer_.erase(0, head_end + 4 + length);
+    return result;
+  }
+
+  // True if the peer closes the connection (EOF) within `wait`.
+  bool closed_by_peer(std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (true) {
+      pollfd ready{fd_, POLLIN, 0};
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) <= 0) {
+        return false;
+      }
+      std::array<char, 4096> chunk{};
+      const auto got = ::recv(fd_, chunk.data(), chunk.size(), 0);
+      if (got <= 0) return true;  // EOF, or a reset
+    }
+  }
+
+ private:
+  bool fill(std::chrono::steady_clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd ready{fd_, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) <= 0) {
+      return false;
+    }
+    std::array<char, 16384> chunk{};
+    const auto got = ::recv(fd_, chunk.data(), chunk.size(), 0);
+    if (got <= 0) return false;
+    buffer_.append(chunk.data(), static_cast<std::size_t>(got));
+    return true;
+  }
+
+  int fd_;
+  bool connected_ = false;
+  std::string buffer_;
+};
+
+// The bytes of a request (Content-Length framed) with the headers of `c`.
+std::string wire_request(const call& c, int port) {
+  std::string text = c.method + " " + c.path + " HTTP/1.1\r\n";
+  for (const auto& [name, value] : headers_for(c, port)) text += name + ": " + value + "\r\n";
+  return text + "Content-Length: " + std::to_string(c.body.size()) + "\r\n\r\n" + c.body;
+}
+
+// Every answer of the server, error or not: JSON content type and a request id.
+void expect_common_headers(const answer& a) {
+  EXPECT_EQ(a.header("Content-Type"), "application/json;charset=UTF-8") << a.body;
+  EXPECT_TRUE(is_request_id(a.header("X-Request-Id"))) << a.header("X-Request-Id");
+  EXPECT_EQ(a.header("Content-Encoding"), "");
+}
+
+void expect_kms_error(const answer& a, int status, const std::string& code) {
+  EXPECT_EQ(a.status, status) << a.body;
+  const auto body = a.body_json();
+  ASSERT_TRUE(body.is_object()) << a.body;
+  ASSERT_TRUE(body.contains("error")) << a.body;
+  EXPECT_EQ(body["error"]["error_code"], code) << a.body;
+  EXPECT_TRUE(body["error"]["error_msg"].is_string());
+  expect_common_headers(a);
+}
+
+void expect_gateway_error(const answer& a, const std::string& detail) {
+  EXPECT_EQ(a.status, 401) << a.body;
+  const auto body = a.body_json();
+  ASSERT_TRUE(body.is_object()) << a.body;
+  EXPECT_EQ(body.size(), 3U) << a.body;
+  EXPECT_EQ(body["error_code"], "APIGW.0301");
+  EXPECT_EQ(body["error_msg"], "Incorrect IAM authentication information: " + detail);
+  EXPECT_EQ(body["request_id"], a.header("X-Request-Id"));
+  expect_common_headers(a);
+}
+
+class ServerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        fs::temp_directory_path() / ("kmscore_server_test_" + std::to_string(::getpid()) + "_" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    write_credentials(credentials_json(), 0600);
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void write_credentials(const std::string& text, mode_t mode) {
+    std::ofstream{credentials()} << text;
+    ::chmod(credentials().c_str(), mode);
+  }
+  fs::path credentials() const { return dir_ / "credentials.json"; }
+  fs::path state() const { return dir_ / "state"; }
+
+  std::unique_ptr<server_process> start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"--state",       state().string(),
+                                  "--credentials", credentials().string(),
+                                  "--listen",      "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<server_process>(dir_, args);
+  }
+  // The suite's server, started on first use.
+  server_process& server() {
+    if (!server_) {
+      server_ = start();
+      EXPECT_TRUE(server_->started()) << server_->log();
+    }
+    return *server_;
+  }
+
+  answer send(const call& c) {
+    httplib::Client client{"127.0.0.1", server().port()};
+    return send(client, c);
+  }
+  answer send(httplib::Client& client, const call& c) {
+    httplib::Request request;
+    request.method = c.method;
+    request.path = c.path;
+    request.body = c.body;
+    for (const auto& [name, value] : headers_for(c, server().port())) {
+      request.headers.emplace(name, value);
+    }
+    const auto result = client.send(request);
+    answer a;
+    if (!result) {
+      ADD_FAILURE() << "no answer: " << httplib::to_string(result.error());
+      return a;
+    }
+    a.status = result->status;
+    for (const auto& [name, value] : result->headers) a.headers.emplace(name, value);
+    a.body = result->body;
+    return a;
+  }
+  answer act(std::string_view project, std::string_view action, const std::string& body) {
+    call c;
+    c.path = action_path(project, action);
+    c.body = body;
+    return send(c);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<server_process> server_;
+};
+
+TEST_F(ServerTest, CreateKeyDatakeyAndDecryptRoundTrip) {
+  const auto made = act(project_a, "create-key", R"({"key_alias":"http-round-trip"})");
+  ASSERT_EQ(made.status, 200) << made.body;
+  expect_common_headers(made);
+  EXPECT_EQ(made.header("Cache-Control"), "no-store");
+  const auto key = made.body_json()["key_info"];
+  EXPECT_EQ(key["domain_id"], domain_a);  // the credentials' domain_id for this project
+  const std::string id = R"({"key_id":")" + key["key_id"].get<std::string>() + "\"";
+
+  const auto dek = act(project_a, "create-datakey", id + R"(,"datakey_length":"512"})");
+  ASSERT_EQ(dek.status, 200) << dek.body;
+  expect_common_headers(dek);
+  const auto cipher = dek.body_json()["cipher_text"].get<std::string>();
+  const auto opened =
+      act(project_a, "decrypt-datakey",
+          id + R"(,"cipher_text":")" + cipher + R"(","datakey_cipher_length":"64"})");
+  ASSERT_EQ(opened.status, 200) << opened.body;
+  EXPECT_EQ(opened.body_json()["data_key"], dek.body_json()["plain_text"]);
+
+  // A key of one project is not found through another.
+  const auto elsewhere = act(project_b, "describe-key", id + "}");
+  expect_kms_error(elsewhere, 404, "KMS.0207");
+  // Action errors come from the JSON layer, with the request id added.
+  expect_kms_error(act(project_a, "create-key", "{not json"), 400, "KMS.0202");
+}
+
+TEST_F(ServerTest, ProjectWithoutDomainGetsAFreshOneKeptInTheStore) {
+  // other-ak's entry gives no domain_id; tester-ak's gives domain_a to both its projects.
+  call c;
+  c.path = action_path(project_c, "create-key");
+  c.access_key = other_ak;
+  c.secret_key = other_sk;
+  c.body = R"({"key_alias":"one"})";
+  const auto first = send(c);
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto domain = first.body_json()["key_info"]["domain_id"].get<std::string>();
+  EXPECT_TRUE(std::regex_match(domain, std::regex{"[0-9a-f]{32}"})) << domain;
+  EXPECT_NE(domain, domain_a);
+  c.body = R"({"key_alias":"two"})";
+  EXPECT_EQ(send(c).body_json()["key_info"]["domain_id"], domain);
+  EXPECT_EQ(
+      act(project_b, "create-key", R"({"key_alias":"b"})").body_json()["key_info"]["domain_id"],
+      domain_a);
+}
+
+TEST_F(ServerTest, OtherMethodOnAnActionIs405) {
+  for (const std::string method : {"GET", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    call c;
+    c.method = method;
+    c.path = action_path(project_a, "create-key");
+    const auto a = send(c);
+    expect_kms_error(a, 405, "KMS.0215");
+    EXPECT_EQ(a.body_json()["error"]["error_msg"], "Request method not supported.");
+    EXPECT_EQ(a.header("Allow"), "POST");
+  }
+}
+
+TEST_F(ServerTest, UnknownPathsAndBadProjectIdsAre400InvalidUrl) {
+  const std::vector<std::string> paths{
+      action_path(project_a, "no-such-action"),
+      action_path(project_a, "create-key") + "/",
+      action_path(project_a, "create-key") + "/more",
+      action_path(project_a, ""),
+      "/v1.0/" + std::string{project_a} + "/create-key",
+      "/v2.0/" + std::string{project_a} + "/kms/create-key",
+      "/",
+      "/v1.0",
+      "/v1.0/" + std::string{project_a} + "/kms/create%2Dkey",         // escapes are not routed
+      action_path("0123456789ABCDEF0123456789ABCDEF", "create-key"),   // upper case
+      action_path("0123456789abcdef0123456789abcde", "create-key"),    // 31
+      action_path("0123456789abcdef0123456789abcdef0", "create-key"),  // 33
+      action_path("0123456789abcdef0123456789abcdeg", "create-key"),   // not hex
+      action_path("", "create-key"),
+  };
+  for (const auto& path : paths) {
+    call c;
+    c.path = path;
+    const auto a = send(c);
+    expect_kms_error(a, 400, "KMS.0201");
+    EXPECT_EQ(a.body_json()["error"]["error_msg"], "Invalid request URL.") << path;
+  }
+  call get;
+  get.method = "GET";
+  get.path = "/v1.0/" + std::string{project_a} + "/kms/user-quotas";  // not 405: unknown path
+  expect_kms_error(send(get), 400, "KMS.0201");
+}
+
+TEST_F(ServerTest, OversizedContentLengthIsRefusedBeforeTheBodyIsSent) {
+  raw_connection connection{server().port()};
+  ASSERT_TRUE(connection.connected());
+  // Headers only: the answer must come without a byte of the body.
+  ASSERT_TRUE(connection.send("POST " + action_path(project_a, "create-key") +
+                              " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " +
+                              std::to_string(body_cap + 1) + "\r\n\r\n"));
+  const auto started = std::chrono::steady_clock::now();
+  const auto a = connection.read_answer(3s);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  expect_kms_error(*a, 400, "KMS.0203");
+  EXPECT_EQ(a->header("Connection"), "close");
+  EXPECT_TRUE(connection.closed_by_peer(3s));  // the unread body is never taken for a request
+
+  // A client that waits for 100 Continue is answered at once as well.
+  raw_connection waiting{server().port()};
+  ASSERT_TRUE(waiting.send("POST " + action_path(project_a, "create-key") +
+                           " HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                           "Content-Length: 10000000\r\n\r\n"));
+  const auto refused = waiting.read_answer(3s);
+  ASSERT_TRUE(refused.has_value());
+  expect_kms_error(*refused, 400, "KMS.0203");
+}
+
+TEST_F(ServerTest, BodyAtTheCapIsReadAndAuthenticated) {
+  call c;
+  c.path = action_path(project_a, "create-key");
+  c.body = "{}" + std::string(body_cap - 2, ' ');
+  const auto a = send(c);
+  expect_kms_error(a, 400, "KMS.0204");  // past size and signature: key_alias is missing
+}
+
+TEST_F(ServerTest, OversizedChunkedBodyIsRefused) {
+  raw_connection connection{server().port()};
+  std::string request = "POST " + action_path(project_a, "create-key") +
+                        " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string chunk(8192, ' ');
+  for (std::size_t sent = 0; sent <= body_cap; sent += chunk.size()) {
+    request += "2000\r\n" + chunk + "\r\n";
+  }
+  request += "0\r\n\r\n";
+  ASSERT_TRUE(connection.send(request));
+  const auto a = connection.read_answer();
+  ASSERT_TRUE(a.has_value());
+  expect_kms_error(*a, 400, "KMS.0203");
+  EXPECT_EQ(a->header("Connection"), "close");
+}
+
+TEST_F(ServerTest, ChunkedBodyUnderTheCapIsServed) {
+  call c;
+  c.path = action_path(project_a, "list-keys");
+  const auto signed_request = wire_request(c, server().port());
+  // The same request, its body sent in two chunks instead of with a Content-Length.
+  const auto head = signed_request.substr(0, signed_request.find("Content-Length:"));
+  raw_connection connection{server().port()};
+  ASSERT_TRUE(
+      connection.send(head + "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n1\r\n}\r\n0\r\n\r\n"));
+  const auto a = connection.read_answer();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->status, 200) << a->body;
+}
+
+TEST_F(ServerTest, NoCredentialsIsAGatewayError) {
+  call c;
+  c.path = action_path(project_a, "list-keys");
+  c.sign = false;
+  const auto a = send(c);
+  expect_gateway_error(a, "x-auth-token not found");
+  EXPECT_NE(server().log().find("authentication failed"), std::string::npos);
+}
+
+TEST_F(ServerTest, TokenAloneIs403InvalidToken) {
+  call c;
+  c.path = action_path(project_a, "list-keys");
+  c.sign = false;
+  c.extra = {{"X-Auth-Token", "MIIE-some-iam-token"}};
+  const auto a = send(c);
+  expect_kms_error(a, 403, "KMS.0302");
+  EXPECT_EQ(a.body_json()["error"]["error_msg"], "Invalid X-Auth-Token.");
+}
+
+TEST_F(ServerTest, SignatureWithATokenBesideItIsChecked) {
+  call c;
+  c.path = action_path(project_a, "list-keys");
+  c.extra = {{"X-Auth-Token", "ignored"}};
+  EXPECT_EQ(send(c).status, 200);
+  c.secret_key = "wrong-secret-key-0123456789";
+  expect_gateway_error(send(c), "verify aksk signature fail");
+}
+
+TEST_F(ServerTest, BadSignaturesAreGatewayErrors) {
+  call c;
+  c.path = action_path(project_a, "list-keys");
+
+  call wrong_secret = c;
+  wrong_secret.secret_key = "not-the-secret-key-0123456789";
+  expect_gateway_error(send(wrong_secret), "verify aksk signature fail");
+
+  call unknown = c;
+  unknown.access_key = "nobody";
+  expect_gateway_error(send(unknown), "Get secretKey failed");
+
+  call expired = c;
+  expired.clock_offset = -20 * 60;
+  expect_gateway_error(send(expired), "calc ak sk signature fail:signature expired");
+  call future = c;
+  future.clock_offset = 20 * 60;
+  expect_gateway_error(send(future), "calc ak sk signature fail:signature expired");
+
+  call altered = c;
+  altered.signed_body = R"({"limit":"1"})";
+  altered.body = R"({"limit":"2"})";
+  expect_gateway_error(send(altered), "verify aksk signature fail");
+
+  call unsigned_payload = c;
+  unsigned_payload.unsigned_payload = true;
+  expect_gateway_error(send(unsigned_payload), "verify aksk signature fail");
+
+  // The log names the reason and the access key, never a secret or a signature.
+  const auto log = server().log();
+  EXPECT_NE(log.find("signature mismatch; access_key=tester-ak"), std::string::npos) << log;
+  EXPECT_NE(log.find("unknown access key; access_key=nobody"), std::string::npos) << log;
+  EXPECT_NE(log.find("signature expired"), std::string::npos) << log;
+  EXPECT_NE(log.find("UNSIGNED-PAYLOAD refused"), std::string::npos) << log;
+  EXPECT_EQ(log.find(std::string{tester_sk}), std::string::npos);
+  EXPECT_EQ(log.find("Signature="), std::string::npos);
+}
+
+TEST_F(ServerTest, CredentialOnAnotherProjectIs403) {
+  const auto a = act(project_c, "list-keys", "{}");
+  expect_kms_error(a, 403, "KMS.0321");
+  EXPECT_EQ(a.body_json()["error"]["error_msg"], "URIs in URL and X-Auth-Token do not match.");
+  call other;
+  other.path = action_path(project_c, "list-keys");
+  other.access_key = other_ak;
+  other.secret_key = other_sk;
+  EXPECT_EQ(send(other).status, 200);
+}
+
+TEST_F(ServerTest, ContentTypeMustBeJsonWhenPresent) {
+  call c;
+  c.path = action_path(project_a, "list-keys");
+  for (const std::string type :
+       {"text/plain", "application/xml", "application/jsonx", "multipart/form-data; boundary=x"}) {
+    c.content_type = type;
+    const auto a = send(c);
+    expect_kms_error(a, 400, "KMS.0214");
+    EXPECT_EQ(a.body_json()["error"]["error_msg"], "The request format is invalid.");
+  }
+  for (const std::string type : {"application/json", "application/json;charset=UTF-8",
+                                 "application/json; charset=utf-8", "Application/JSON"}) {
+    c.content_type = type;
+    EXPECT_EQ(send(c).status, 200) << type;
+  }
+  // Absent: treated as JSON (httplib's client would add text/plain, so raw bytes here).
+  c.content_type.reset();
+  raw_connection connection{server().port()};
+  ASSERT_TRUE(connection.send(wire_request(c, server().port())));
+  const auto a = connection.read_answer();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->status, 200) << a->body;
+}
+
+TEST_F(ServerTest, NeitherRangeNorCompressionAltersAnAnswer) {
+  call c;
+  c.path = action_path(project_a, "list-keys");
+  c.extra = {{"Range", "bytes=0-3"}, {"Accept-Encoding", "gzip, br"}};
+  const auto a = send(c);
+  EXPECT_EQ(a.status, 200);
+  EXPECT_TRUE(a.body_json().is_object()) << a.body;
+  EXPECT_EQ(a.header("Content-Range"), "");
+  expect_common_headers(a);
+}
+
+TEST_F(ServerTest, KeepAliveServesTwentyRequestsOnOneConnection) {
+  call c;
+  c.path = action_path(project_a, "list-keys");
+  raw_connection connection{server().port()};
+  ASSERT_TRUE(connection.connected());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(connection.send(wire_request(c, server().port()))) << i;
+    const auto a = connection.read_answer();
+    ASSERT_TRUE(a.has_value()) << "request " << i;
+    EXPECT_EQ(a->status, 200) << a->body;
+    EXPECT_NE(a->header("Connection"), "close") << i;
+    expect_common_headers(*a);
+  }
+  // Errors that leave the stream intact keep it open too.
+  call unsigned_call = c;
+  unsigned_call.sign = false;
+  ASSERT_TRUE(connection.send(wire_request(unsigned_call, server().port())));
+  const auto refused = connection.read_answer();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 401);
+  ASSERT_TRUE(connection.send(wire_request(c, server().port())));
+  const auto again = connection.read_answer();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->status, 200);
+}
+
+TEST_F(ServerTest, ThirtyTwoKeepAliveClientsAtOnce) {
+  call c;
+  c.path = action_path(project_a, "list-keys");
+  const int port = server().port();
+  std::atomic<int> served{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 32; ++i) {
+    clients.emplace_back([&] {
+      raw_connection connection{port};
+      for (int n = 0; n < 10; ++n) {
+        if (!connection.send(wire_request(c, port))) return;
+        const auto a = connection.read_answer(20s);
+        if (!a || a->status != 200) return;
+        ++served;
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(served, 320);
+}
+
+TEST_F(ServerTest, SigtermWhileIdleExitsZeroAndTheKeysStay) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    const auto made =
+        act(project_a, "create-key", R"({"key_alias":"kept-)" + std::to_string(i) + "\"}");
+    ASSERT_EQ(made.status, 200) << made.body;
+    ids.push_back(made.body_json()["key_info"]["key_id"].get<std::string>());
+  }
+  EXPECT_EQ(server().stop(SIGTERM), 0) << server().log();
+  EXPECT_NE(server().log().find("kmscore: stopped"), std::string::npos);
+
+  auto second = start();
+  ASSERT_TRUE(second->started()) << second->log();
+  httplib::Client client{"127.0.0.1", second->port()};
+  call list;
+  list.path = action_path(project_a, "list-keys");
+  httplib::Request request;
+  request.method = "POST";
+  request.path = list.path;
+  request.body = list.body;
+  for (const auto& [name, value] : headers_for(list, second->port())) {
+    request.headers.emplace(name, value);
+  }
+  const auto listed = client.send(request);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  const auto keys = json::parse(listed->body)["keys"];
+  EXPECT_EQ(keys.size(), 3U);
+  for (const auto& id : ids) EXPECT_NE(std::find(keys.begin(), keys.end(), id), keys.end());
+  client.stop();
+  EXPECT_EQ(second->stop(SIGINT), 0) << second->log();
+}
+
+TEST_F(ServerTest, SigtermLetsTheRequestInFlightFinish) {
+  call c;
+  c.path = action_path(project_a, "create-key");
+  c.body = R"({"key_alias":"in-flight"})";
+  const auto request = wire_request(c, server().port());
+  raw_connection connection{server().port()};
+  // Everything but the last byte of the body: the request is being read.
+  ASSERT_TRUE(connection.send(request.substr(0, request.size() - 1)));
+  std::this_thread::sleep_for(200ms);
+  (void)server_->stop(SIGTERM, 0ms);  // signal only; the exit is awaited below
+  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(connection.send(request.substr(request.size() - 1)));
+  const auto a = connection.read_answer();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->status, 200) << a->body;
+  EXPECT_TRUE(server_->exited(10s));
+  EXPECT_EQ(server_->exit_code(), 0) << server_->log();
+}
+
+TEST_F(ServerTest, RefusesAGroupReadableCredentialsFile) {
+  write_credentials(credentials_json(), 0640);
+  auto refused = start();
+  EXPECT_FALSE(refused->started());
+  ASSERT_TRUE(refused->exited(10s));
+  EXPECT_EQ(refused->exit_code(), 1);
+  EXPECT_NE(refused->log().find("has mode 0640"), std::string::npos) << refused->log();
+}
+
+TEST_F(ServerTest, RefusesCredentialsWithAnUnknownField) {
+  write_credentials(R"({"credentials": [{"access_key": "ak", "secret_key": "0123456789abcdef",)"
+                    R"( "projects": [")" +
+                        std::string{project_a} + R"("], "project": "typo"}]})",
+                    0600);
+  auto refused = start();
+  ASSERT_TRUE(refused->exited(10s));
+  EXPECT_EQ(refused->exit_code(), 1);
+  EXPECT_NE(refused->log().find("unknown field \"project\""), std::string::npos) << refused->log();
+}
+
+TEST_F(ServerTest, RefusesAnyAddressWithoutTls) {
+  auto refused = start({"--listen", "0.0.0.0:0"});
+  EXPECT_FALSE(refused->started());
+  ASSERT_TRUE(refused->exited(10s));
+  EXPECT_NE(refused->exit_code(), 0);
+  EXPECT_NE(refused->log().find("without TLS"), std::string::npos) << refused->log();
+}
+
+TEST_F(ServerTest, RefusesAPortInUse) {
+  const auto port = std::to_string(server().port());
+  auto second = start({"--listen", "127.0.0.1:" + port});
+  EXPECT_FALSE(second->started());
+  ASSERT_TRUE(second->exited(10s));
+  EXPECT_EQ(second->exit_code(), 1);
+  EXPECT_NE(second->log().find("cannot listen on 127.0.0.1:" + port), std::string::npos)
+      << second->log();
+}
+
+TEST(ServerPieces, ListenAddresses) {
+  using kmscore_host::http::parse_listen_address;
+  EXPECT_EQ(parse_listen_address("127.0.0.1:8080"),
+            (std::pair<std::string, int>{"127.0.0.1", 8080}));
+  EXPECT_EQ(parse_listen_address("[::1]:0"), (std::pair<std::string, int>{"::1", 0}));
+  EXPECT_FALSE(parse_listen_address("::1:80"));
+  EXPECT_FALSE(parse_listen_address("127.0.0.1"));
+  EXPECT_FALSE(parse_listen_address("127.0.0.1:65536"));
+  EXPECT_FALSE(parse_listen_address(":80"));
+  using kmscore_host::http::is_loopback_address;
+  EXPECT_TRUE(is_loopback_address("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_address("127.1.2.3"));
+  EXPECT_TRUE(is_loopback_address("::1"));
+  EXPECT_FALSE(is_loopback_address("0.0.0.0"));
+  EXPECT_FALSE(is_loopback_address("localhost"));  // a name could resolve anywhere
+  EXPECT_FALSE(is_loopback_address("::ffff:127.0.0.1"));
+}
+
+TEST(ServerPieces, CredentialsAreParsedStrictly) {
+  using kmscore_host::http::credential_set;
+  std::string why;
+  const auto good = credential_set::parse(credentials_json(), why);
+  ASSERT_TRUE(good) << why;
+  ASSERT_NE(good->find("tester-ak"), nullptr);
+  EXPECT_TRUE(good->find("tester-ak")->may_use(project_b));
+  EXPECT_FALSE(good->find("tester-ak")->may_use(project_c));
+  EXPECT_EQ(good->find("nobody"), nullptr);
+  EXPECT_EQ(good->domain_for(project_a), domain_a);
+  EXPECT_EQ(good->domain_for(project_c), "");
+
+  // One entry's members, and a list of entries, as file text.
+  const auto entry = [](const std::string& access_key, const std::string& more) {
+    return R"({"access_key": ")" + access_key +
+           R"(", "secret_key": "0123456789abcdef", "projects": [")" + std::string{project_a} +
+           "\"]" + more + "}";
+  };
+  const auto file = [](const std::string& entries) {
+    return R"({"credentials": [)" + entries + "]}";
+  };
+  const std::vector<std::string> refused{
+      "{}",
+      file(""),
+      file(entry("ak", "")).insert(1, R"("extra": 1, )"),                 // unknown top field
+      file(R"({"access_key": "ak", "secret_key": "0123456789abcdef"})"),  // no projects
+      file(entry("a k", "")),                                             // not unreserved
+      file(entry("ak", R"(, "secret_key": "0123456789abcdef")")),         // duplicate key
+      file(entry("ak", R"(, "domain_id": "x")")),
+      file(R"({"access_key": "ak", "secret_key": "0123456789abcdef", "projects": ["ABC"]})"),
+      file(entry("ak", R"(, "Projects": [])")),  // unknown field (case matters)
+      file(R"({"access_key": "ak", "secret_key": "", "projects": [")" + std::string{project_a} +
+           R"("]})"),
+      file(entry("ak", "") + ", " + entry("ak", "")),  // one access key twice
+      file(entry("a", R"(, "domain_id": "11111111111111111111111111111111")") + ", " +
+           entry("b", R"(, "domain_id": "22222222222222222222222222222222")")),
+  };
+  EXPECT_TRUE(credential_set::parse(file(entry("ak", "")), why)) << why;
+  for (const auto& bad : refused) {
+    EXPECT_FALSE(credential_set::parse(bad, why)) << bad;
+  }
+}
+
+}  // namespace
