@@ -249,10 +249,9 @@ int serve(const options& opts) {
   const auto policy = opts.policy;
   const kmscore_host::http::server_hooks hooks{
       .handle =
-          [&backend, &store, &cache, policy, &diagnostics](const kmscore::project& tenant,
-                                                           std::string_view action,
-                                                           std::string_view body,
-                                                           std::int64_t now) {
+          [&backend, &store, &cache, policy, &diagnostics](
+              const kmscore::project& tenant, std::string_view action, std::string_view body,
+              std::int64_t now) {
             // Cheap: a kms_service holds references and the project.
             kmscore::kms_service<Backend> service{backend, store,       tenant,
                                                   policy,  diagnostics, &cache};
