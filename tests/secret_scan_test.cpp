@@ -7,8 +7,14 @@
 // buffers, documented in json.hpp), and show that in the tool's configuration nothing is left.
 #include <kmscore/json.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <malloc.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -17,10 +23,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <thread>
 
+#include "credentials.hpp"
 #include "secret_input.hpp"
+#include "server.hpp"
 #include "support/backends.hpp"
 #include "support/project.hpp"
+#include "support/signed_call.hpp"
 #include "wipe_on_free.hpp"
 
 namespace {
@@ -199,6 +209,100 @@ TEST_F(SecretScanTest, JsonEncryptAndDecryptInTheToolsConfigurationLeaveNothing)
   }
   stop_scan();
   EXPECT_EQ(scan.found_when_freed, 0U) << "a freed block held the DEK after decrypt-datakey";
+}
+
+// One encrypt-datakey over HTTP, through `kmscore serve`'s server in this process, in the
+// server's configuration (the global wiper on): after the request, and after the server has
+// stopped and freed every connection buffer, no freed block holds the DEK. The client is a
+// child process writing bytes prepared before the scan, so only the server's frees count.
+TEST_F(SecretScanTest, OneHttpEncryptDatakeyInTheServersConfigurationLeavesNothing) {
+  const auto text = plain_text(backend_);
+  char dir[] = "/tmp/kmscore-scan-http-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string credentials = std::string{dir} + "/credentials.json";
+  {
+    const std::string json = R"({"credentials": [{"access_key": "SCANAK", "secret_key": "scan-sk",)"
+                             R"( "projects": [")" +
+                             std::string{kmscore_test::project_id} + R"("]}]})";
+    const int fd = ::open(credentials.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, json.data(), json.size()), static_cast<ssize_t>(json.size()));
+    ::close(fd);
+  }
+  std::string why;
+  const auto creds = kmscore_host::http::credential_set::load(credentials, why);
+  ASSERT_TRUE(creds) << why;
+  std::atomic<int> port{0};
+  const kmscore_host::http::server_hooks hooks{
+      .handle =
+          [this](const kmscore::project& tenant, std::string_view action, std::string_view body,
+                 std::int64_t now) {
+            kmscore::kms_service service{backend_, store_, tenant};
+            return kmscore::handle_json(service, action, body, now);
+          },
+      .resolve_project = [this](std::string_view id, std::string_view /*domain*/)
+          -> kmscore::result<kmscore::project> { return store_.ensure_project(id, domain); },
+      .verify =
+          [this](const kmscore::signed_request& request, const kmscore::signature_claim& claim,
+                 kmscore::byte_span secret) {
+            return kmscore::verify_request_signature(backend_, request, claim, secret);
+          },
+      .maintenance = [](std::int64_t /*now*/) {},
+      .log =
+          [&port](std::string_view line) {
+            const auto at = line.rfind(':');
+            if (line.find("listening on") != std::string_view::npos && at != line.npos) {
+              port = std::atoi(std::string{line.substr(at + 1)}.c_str());
+            }
+          }};
+  kmscore_host::http::server_config config;
+  config.port = 0;
+  config.workers = 2;
+  // serve() takes SIGTERM with sigwait: every thread must have it blocked.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &stop, nullptr), 0);
+  const std::string head = R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f","plain_text":")";
+  const std::string tail = R"(","datakey_plain_length":"64"})";
+  kmscore_test::signature_input request;
+  request.path = "/v1.0/" + std::string{kmscore_test::project_id} + "/kms/encrypt-datakey";
+  request.body = head + std::string{text.data(), text.size()} + tail;
+  request.access_key = "SCANAK";
+  request.secret_key = "scan-sk";
+
+  start_scan(dek_hex, true);
+  std::thread server{[&] { (void)kmscore_host::http::serve(config, *creds, hooks, why); }};
+  for (int i = 0; i < 200 && port == 0; ++i) ::usleep(10'000);
+  ASSERT_NE(port.load(), 0);
+  request.host = "127.0.0.1:" + std::to_string(port.load());
+  const std::string wire = kmscore_test::signed_wire_request(request);
+  request.body.assign(request.body.size(), '\0');  // the test's own copy, wiped
+  const pid_t client = ::fork();
+  if (client == 0) {  // raw syscalls only: connect, send, read the answer, leave
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port.load()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) ::_exit(2);
+    if (::write(fd, wire.data(), wire.size()) != static_cast<ssize_t>(wire.size())) ::_exit(3);
+    char answer[4096];
+    const auto got = ::read(fd, answer, sizeof answer);
+    ::_exit(got > 12 && std::string_view{answer, 12} == "HTTP/1.1 200" ? 0 : 4);
+  }
+  int status = 1;
+  ::waitpid(client, &status, 0);
+  ::kill(::getpid(), SIGTERM);  // the server stops and frees every connection buffer
+  server.join();
+  stop_scan();
+  std::fill(const_cast<char*>(wire.data()), const_cast<char*>(wire.data()) + wire.size(), '\0');
+  ::unlink(credentials.c_str());
+  ::rmdir(dir);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the request did not succeed";
+  std::printf("encrypt-datakey over HTTP: %zu freed blocks held the DEK before the wipe\n",
+              scan.found_when_freed.load());
+  EXPECT_EQ(scan.found_after_wipe, 0U);
 }
 
 // Loading a root key from its file (the tool's path) leaves no copy in freed memory.

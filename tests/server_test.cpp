@@ -32,6 +32,7 @@
 
 #include "credentials.hpp"
 #include "server.hpp"
+#include "support/signed_call.hpp"
 
 extern char** environ;  // NOLINT: posix_spawn passes the test's environment on
 
@@ -155,14 +156,6 @@ class server_process {
   std::optional<int> status_;
 };
 
-std::string sdk_date(std::time_t when) {
-  std::tm utc{};
-  ::gmtime_r(&when, &utc);
-  std::array<char, 17> text{};
-  std::strftime(text.data(), text.size(), "%Y%m%dT%H%M%SZ", &utc);
-  return text.data();
-}
-
 // One request as the test means it; signed unless told otherwise.
 struct call {
   std::string method = "POST";
@@ -178,34 +171,19 @@ struct call {
   bool unsigned_payload = false;           // X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD
 };
 
-// The headers of `c`: Host, Content-Type, X-Sdk-Date and the Authorization the client-side
-// signer computes over them (http.md 5.1-5.4).
+// The headers of `c`: signed by the client-side signer (tests/support/signed_call.hpp), or
+// not signed at all; then the extra ones.
 std::vector<std::pair<std::string, std::string>> headers_for(const call& c, int port) {
-  std::vector<std::pair<std::string, std::string>> headers{
-      {"Host", "127.0.0.1:" + std::to_string(port)}};
-  if (c.content_type) headers.emplace_back("Content-Type", *c.content_type);
-  if (c.unsigned_payload) headers.emplace_back("X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD");
+  const std::string host = "127.0.0.1:" + std::to_string(port);
+  std::vector<std::pair<std::string, std::string>> headers;
   if (c.sign) {
-    const auto date = sdk_date(std::time(nullptr) + c.clock_offset);
-    headers.emplace_back("X-Sdk-Date", date);
-    std::vector<kmscore::request_header> view;
-    for (const auto& [name, value] : headers) view.push_back({name, value});
-    // SignedHeaders, sorted (x-sdk-content-sha256 sorts before x-sdk-date).
-    const std::string sorted = std::string{c.content_type ? "content-type;" : ""} + "host;" +
-                               (c.unsigned_payload ? "x-sdk-content-sha256;" : "") + "x-sdk-date";
-    const auto& body = c.signed_body ? *c.signed_body : c.body;
-    const kmscore::signed_request request{c.method, c.path, "", view, kmscore::as_bytes(body), 0};
-    kmscore::backend::sodium backend;
-    const auto canonical = kmscore::canonical_request(backend, request, sorted);
-    EXPECT_TRUE(canonical.has_value());
-    const auto to_sign = kmscore::string_to_sign(backend, date, *canonical);
-    const auto signature =
-        kmscore::compute_signature(backend, *to_sign, kmscore::as_bytes(c.secret_key));
-    EXPECT_TRUE(signature.has_value());
-    headers.emplace_back("Authorization",
-                         std::string{kmscore::sdk_hmac_sha256} + " Access=" + c.access_key +
-                             ", SignedHeaders=" + sorted + ", Signature=" +
-                             kmscore::detail::signature::lower_hex(signature->expose()));
+    headers = kmscore_test::signed_headers({c.method, c.path, c.signed_body.value_or(c.body), host,
+                                            c.content_type, c.unsigned_payload, c.access_key,
+                                            c.secret_key, c.clock_offset});
+  } else {
+    headers.emplace_back("Host", host);
+    if (c.content_type) headers.emplace_back("Content-Type", *c.content_type);
+    if (c.unsigned_payload) headers.emplace_back("X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD");
   }
   for (const auto& header : c.extra) headers.push_back(header);
   return headers;
