@@ -19,6 +19,7 @@
 
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -32,6 +33,13 @@
 #include "support/project.hpp"
 #include "support/signed_call.hpp"
 #include "wipe_on_free.hpp"
+
+// malloc and free through pointers the static analyzer cannot see through: it would
+// otherwise pair the library's delete[] with the malloc inside the replaced operator new.
+namespace {
+void* (*volatile raw_malloc)(std::size_t) = std::malloc;
+void (*volatile raw_free)(void*) = std::free;
+}  // namespace
 
 namespace {
 
@@ -58,11 +66,11 @@ void release(void* block) noexcept {
     if (scan.wipe.load()) kmscore_host::wipe_freed_block(block);
     if (holds_needle(block)) ++scan.found_after_wipe;
   }
-  std::free(block);
+  raw_free(block);
 }
 
 void* allocate(std::size_t size) {
-  if (void* block = std::malloc(size == 0 ? 1 : size)) return block;
+  if (void* block = raw_malloc(size == 0 ? 1 : size)) return block;
   throw std::bad_alloc{};
 }
 
@@ -251,8 +259,11 @@ TEST_F(SecretScanTest, OneHttpEncryptDatakeyInTheServersConfigurationLeavesNothi
       .log =
           [&port](std::string_view line) {
             const auto at = line.rfind(':');
-            if (line.find("listening on") != std::string_view::npos && at != line.npos) {
-              port = std::atoi(std::string{line.substr(at + 1)}.c_str());
+            if (line.find("listening on") != std::string_view::npos &&
+                at != std::string_view::npos) {
+              int number = 0;
+              (void)std::from_chars(line.data() + at + 1, line.data() + line.size(), number);
+              port = number;
             }
           }};
   kmscore_host::http::server_config config;

@@ -50,7 +50,7 @@ constexpr std::string_view tester_ak = "tester-ak";
 constexpr std::string_view tester_sk = "tester-secret-key-0123456789";
 constexpr std::string_view other_ak = "other-ak";
 constexpr std::string_view other_sk = "other-secret-key-0123456789";
-constexpr std::size_t body_cap = 64 * 1024;
+constexpr std::size_t body_cap = std::size_t{64} * 1024;
 
 std::string credentials_json() {
   return R"({"credentials": [)"
@@ -87,6 +87,7 @@ class server_process {
     std::vector<std::string> argv_text{KMSCORE_TOOL_PATH, "serve"};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
     std::vector<char*> argv;
+    argv.reserve(argv_text.size() + 1);
     for (auto& arg : argv_text) argv.push_back(arg.data());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
@@ -298,7 +299,9 @@ class raw_connection {
 // The bytes of a request (Content-Length framed) with the headers of `c`.
 std::string wire_request(const call& c, int port) {
   std::string text = c.method + " " + c.path + " HTTP/1.1\r\n";
-  for (const auto& [name, value] : headers_for(c, port)) text += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : headers_for(c, port)) {
+    text.append(name).append(": ").append(value).append("\r\n");
+  }
   return text + "Content-Length: " + std::to_string(c.body.size()) + "\r\n\r\n" + c.body;
 }
 
@@ -594,10 +597,10 @@ TEST_F(ServerTest, BadSignaturesAreGatewayErrors) {
   expect_gateway_error(send(unknown), "Get secretKey failed");
 
   call expired = c;
-  expired.clock_offset = -20 * 60;
+  expired.clock_offset = std::int64_t{-20} * 60;
   expect_gateway_error(send(expired), "calc ak sk signature fail:signature expired");
   call future = c;
-  future.clock_offset = 20 * 60;
+  future.clock_offset = std::int64_t{20} * 60;
   expect_gateway_error(send(future), "calc ak sk signature fail:signature expired");
 
   call altered = c;
@@ -697,6 +700,7 @@ TEST_F(ServerTest, ThirtyTwoKeepAliveClientsAtOnce) {
   const int port = server().port();
   std::atomic<int> served{0};
   std::vector<std::thread> clients;
+  clients.reserve(32);
   for (int i = 0; i < 32; ++i) {
     clients.emplace_back([&] {
       raw_connection connection{port};

@@ -147,7 +147,8 @@ TYPED_TEST_SUITE(CrashTest, persistent_kinds);
 
 TYPED_TEST(CrashTest, KilledAtRandomTwoHundredTimesLosesNothingAcknowledged) {
   acknowledged acks;
-  std::mt19937 random{20261123};
+  std::random_device seed;
+  std::mt19937 random{seed()};
   std::uniform_int_distribution<int> delay_us{500, 40'000};
   for (int round = 0; round < kills; ++round) {
     int fds[2];
@@ -213,11 +214,11 @@ TEST_F(SqliteFaultTest, AFullDiskAnswers500AndKeepsEveryAcknowledgedKey) {
   const pid_t child = ::fork();
   if (child == 0) {
     ::close(fds[0]);
-    std::signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead
+    (void)std::signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead
     auto store = subject_.connect();
     if (!store) ::_exit(2);
-    const rlimit limit{static_cast<rlim_t>(info.st_size) + 256 * 1024,
-                       static_cast<rlim_t>(info.st_size) + 256 * 1024};
+    const rlim_t room = static_cast<rlim_t>(info.st_size) + rlim_t{256} * 1024;
+    const rlimit limit{room, room};
     if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(7);
     create_until_failing(*store, fds[1]);
   }

@@ -27,8 +27,6 @@ namespace {
 using kmscore::errc;
 using kmscore::key_state;
 using kmscore::update_outcome;
-using kmscore_test::memory_kind;
-using kmscore_test::postgres_kind;
 using kmscore_test::sqlite_kind;
 namespace fs = std::filesystem;
 
@@ -70,9 +68,9 @@ class StoreTest : public ::testing::Test {
 };
 
 #ifdef KMSCORE_STORE_TEST_POSTGRES
-using store_kinds = ::testing::Types<postgres_kind>;
+using store_kinds = ::testing::Types<kmscore_test::postgres_kind>;
 #else
-using store_kinds = ::testing::Types<memory_kind, sqlite_kind>;
+using store_kinds = ::testing::Types<kmscore_test::memory_kind, sqlite_kind>;
 #endif
 TYPED_TEST_SUITE(StoreTest, store_kinds);
 
@@ -302,6 +300,7 @@ template <class Kind, class Work>
 void in_eight_writers(kmscore_test::store_under_test<Kind>& subject, Work work) {
   if constexpr (Kind::persistent) {
     std::vector<pid_t> children;
+    children.reserve(8);
     for (int writer = 0; writer < 8; ++writer) {
       const pid_t child = ::fork();
       if (child == 0) {
@@ -317,6 +316,7 @@ void in_eight_writers(kmscore_test::store_under_test<Kind>& subject, Work work) 
     }
   } else {
     std::vector<std::thread> threads;
+    threads.reserve(8);
     std::atomic<int> failed{0};
     for (int writer = 0; writer < 8; ++writer) {
       threads.emplace_back([&, writer] {
@@ -408,7 +408,7 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
     lines += "rotations " + std::to_string(rotations) + "\n";
     FILE* out = std::fopen((dir + "/w" + std::to_string(writer)).c_str(), "w");
     const bool written = out != nullptr && std::fputs(lines.c_str(), out) >= 0;
-    if (out != nullptr) std::fclose(out);
+    if (out != nullptr) (void)std::fclose(out);
     return written;
   });
   int rotations = 0;
@@ -420,7 +420,7 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
     char plain[128];
     while (std::fscanf(in, "%511s %127s", cipher, plain) == 2) {
       if (std::string{cipher} == "rotations") {
-        rotations += std::atoi(plain);
+        rotations += std::stoi(plain);
         continue;
       }
       kmscore::decrypt_datakey_request request;
@@ -432,7 +432,7 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
       EXPECT_EQ(opened->data_key.expose_text(), plain);
       ++envelopes;
     }
-    std::fclose(in);
+    (void)std::fclose(in);
   }
   fs::remove_all(dir);
   EXPECT_EQ(envelopes, 40);
@@ -512,7 +512,7 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
 template <class Kind>
 class PersistentStoreTest : public StoreTest<Kind> {};
 #ifdef KMSCORE_STORE_TEST_POSTGRES
-using persistent_kinds = ::testing::Types<postgres_kind>;
+using persistent_kinds = ::testing::Types<kmscore_test::postgres_kind>;
 #else
 using persistent_kinds = ::testing::Types<sqlite_kind>;
 #endif

@@ -37,12 +37,6 @@ std::string printable_name(std::string_view name) {
   return plain ? "\"" + std::string{name} + "\"" : std::string{"(a field name)"};
 }
 
-std::string octal_mode(mode_t mode) {
-  std::array<char, 8> text{};
-  std::snprintf(text.data(), text.size(), "%04o", static_cast<unsigned>(mode & 07777U));
-  return text.data();
-}
-
 // One entry of the "credentials" array; false with the reason in `why`.
 bool read_entry(const wire_json& item, const std::string& where, credential& out,
                 std::string& why) {
@@ -153,7 +147,10 @@ std::optional<credential_set> credential_set::parse(std::string_view text, std::
     for (const auto& project : entry.projects) {
       const auto known = set.domain_for(project);
       if (!entry.domain_id.empty() && !known.empty() && known != entry.domain_id) {
-        why = where + " gives project " + project + " another domain_id than an earlier entry";
+        why = where;
+        why.append(" gives project ")
+            .append(project)
+            .append(" another domain_id than an earlier entry");
         return std::nullopt;
       }
     }

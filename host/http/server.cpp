@@ -32,6 +32,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -277,6 +278,7 @@ int connection_fd(const Request& req) {
   DIR* dir = ::opendir("/proc/self/fd");
   if (dir == nullptr) return -1;
   int found = -1;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): this stream is private to the call
   while (const dirent* entry = ::readdir(dir)) {
     char* end = nullptr;
     const long fd = std::strtol(entry->d_name, &end, 10);
@@ -337,11 +339,9 @@ bool kms_http_server::early_answer(const Request& req, Response& res) {
   const auto where = match_route(target.first);
   const http_error* failure = nullptr;
   bool too_long = false;
-  if (!where.matched) {
-    failure = &invalid_url;
-  } else if (req.method != "POST") {
+  if (where.matched && req.method != "POST") {  // the method first, then the project id
     failure = &method_not_supported;
-  } else if (!kmscore::is_valid_project_id(where.project)) {
+  } else if (!where.matched || !kmscore::is_valid_project_id(where.project)) {
     failure = &invalid_url;
   } else {
     switch (check_framing(req, config_.max_body)) {
@@ -635,16 +635,17 @@ void kms_http_server::configure(httplib::Server& server) {
           return handler_response::Unhandled;
         }
       }});
-  server.set_exception_handler([this](const Request& req, Response& res, std::exception_ptr) {
-    try {
-      res.headers.clear();
-      res.body.clear();
-      close_after_answer(req);
-      answer(res, kmscore::error_response(kmscore::errc::kms_error), new_request_id());
-      log("internal error while serving a request");
-    } catch (...) {  // nothing more can be done for this request
-    }
-  });
+  server.set_exception_handler(
+      [this](const Request& req, Response& res, const std::exception_ptr& /*thrown*/) {
+        try {
+          res.headers.clear();
+          res.body.clear();
+          close_after_answer(req);
+          answer(res, kmscore::error_response(kmscore::errc::kms_error), new_request_id());
+          log("internal error while serving a request");
+        } catch (...) {  // nothing more can be done for this request
+        }
+      });
   server.set_logger([this](const Request& req, const Response&) {
     try {
       retire(req);
@@ -688,8 +689,8 @@ int kms_http_server::run(std::string& why) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);  // a client gone mid-answer must not end the server
+  (void)pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  (void)std::signal(SIGPIPE, SIG_IGN);  // a client gone mid-answer must not end the server
 
   auto server = make_server(config_);
   if (!server->is_valid()) {
@@ -784,7 +785,8 @@ std::optional<std::pair<std::string, int>> parse_listen_address(std::string_view
       port.find_first_not_of("0123456789") != std::string_view::npos) {
     return std::nullopt;
   }
-  const int number = std::atoi(std::string{port}.c_str());
+  int number = 0;
+  (void)std::from_chars(port.data(), port.data() + port.size(), number);  // digits, checked above
   if (number > 65535) return std::nullopt;
   return std::pair{std::string{host}, number};
 }

@@ -28,6 +28,15 @@ kmscore::result<kmscore::secret_bytes> read_secret_fd(int fd, std::size_t max_si
   return kmscore::secret_bytes{buffer.expose().first(used)};
 }
 
+std::string octal_mode(unsigned mode) {
+  std::string text(4, '0');
+  auto bits = mode & 07777U;
+  for (auto digit = text.rbegin(); digit != text.rend(); ++digit, bits >>= 3U) {
+    *digit = static_cast<char>('0' + (bits & 7U));
+  }
+  return text;
+}
+
 kmscore::result<kmscore::secret_bytes> read_secret_file(const char* path, std::size_t max_size) {
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return kmscore::errc::kms_error;

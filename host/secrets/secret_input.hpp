@@ -7,12 +7,17 @@
 #include <kmscore/secret.hpp>
 
 #include <cstddef>
+#include <string>
 
 namespace kmscore_host {
 
 // Everything readable from fd, up to max_size bytes (more is KMS.0203: the request is too
 // long). Growth copies into a new zeroizing buffer and wipes the old one.
 [[nodiscard]] kmscore::result<kmscore::secret_bytes> read_secret_fd(int fd, std::size_t max_size);
+
+// A file mode's permission bits as four octal digits ("0600"), for messages about files that
+// hold secrets (the root key, the credentials).
+[[nodiscard]] std::string octal_mode(unsigned mode);
 
 // A whole file of at most max_size bytes (a root key): KMS.0101 if it cannot be read.
 [[nodiscard]] kmscore::result<kmscore::secret_bytes> read_secret_file(const char* path,

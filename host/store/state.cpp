@@ -26,15 +26,6 @@ constexpr std::string_view default_project_name = "default_project";
 
 std::string errno_text() { return std::error_code{errno, std::generic_category()}.message(); }
 
-std::string octal_mode(mode_t mode) {
-  std::string text(4, '0');
-  auto bits = static_cast<unsigned>(mode & 07777U);
-  for (auto digit = text.rbegin(); digit != text.rend(); ++digit, bits >>= 3U) {
-    *digit = static_cast<char>('0' + (bits & 7U));
-  }
-  return text;
-}
-
 // The state directory: created 0700 (whatever the umask), refused if someone else owns it or
 // group or others may write to it.
 bool prepare_state_dir(const std::string& dir, std::string& why) {

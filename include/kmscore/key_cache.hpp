@@ -39,7 +39,7 @@ class key_cache {
   // What one key's requests share. `sealer` and `opener` hold the CMK checks' outcome: an
   // error there (a disabled key, an asymmetric one) is answered from the cache as well.
   struct entry {
-    key_record record;
+    std::unique_ptr<const key_record> record;  // its own allocation: the opener points into it
     result<datakey_sealer<Backend>> sealer;
     result<datakey_opener<Backend>> opener;
   };
@@ -82,20 +82,17 @@ class key_cache {
   };
 
   [[nodiscard]] std::shared_ptr<const entry> build(key_record record) {
-    // The entry owns the record; sealer and opener refer to its master key, so the entry is
-    // made first and filled in place.
-    auto made = std::make_shared<entry>(entry{std::move(record),
-                                              result<datakey_sealer<Backend>>{errc::kms_error},
-                                              result<datakey_opener<Backend>>{errc::kms_error}});
-    made->sealer = datakey_sealer<Backend>::make(*backend_, made->record.key);
-    made->opener = datakey_opener<Backend>::make_derived(*backend_, made->record.key);
-    return made;
+    auto owned = std::make_unique<const key_record>(std::move(record));
+    auto sealer = datakey_sealer<Backend>::make(*backend_, owned->key);
+    auto opener = datakey_opener<Backend>::make_derived(*backend_, owned->key);
+    return std::make_shared<const entry>(
+        entry{std::move(owned), std::move(sealer), std::move(opener)});
   }
 
   [[nodiscard]] std::shared_ptr<const entry> lookup(const where_t& where, std::uint64_t revision) {
     const std::lock_guard lock{mutex_};
     const auto found = entries_.find(where);
-    if (found == entries_.end() || found->second.value->record.revision != revision) return {};
+    if (found == entries_.end() || found->second.value->record->revision != revision) return {};
     recency_.splice(recency_.begin(), recency_, found->second.recency);
     return found->second.value;
   }

@@ -98,7 +98,7 @@ class kms_service {
       return with_cached_key(params.key_id(),
                              [&](const cached& key) -> result<encrypt_datakey_response> {
                                if (!key.sealer) return key.sealer.error();
-                               return kmscore::encrypt_datakey_with(*backend_, key.record.key.spec,
+                               return kmscore::encrypt_datakey_with(*backend_, key.record->key.spec,
                                                                     *key.sealer, params);
                              });
     }
@@ -113,7 +113,7 @@ class kms_service {
       return with_cached_key(
           params.key_id(), [&](const cached& key) -> result<decrypt_datakey_response> {
             if (!key.opener) return key.opener.error();
-            return kmscore::decrypt_datakey_with(*backend_, key.record.key, *key.opener, params);
+            return kmscore::decrypt_datakey_with(*backend_, key.record->key, *key.opener, params);
           });
     }
     KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
