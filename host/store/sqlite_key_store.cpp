@@ -129,6 +129,19 @@ bool execute(sqlite3* db, const char* sql) {
   return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
 }
 
+// Switching a new database to WAL takes an exclusive lock that the busy handler does not
+// wait for: processes opening it at the same time retry for up to the busy timeout.
+bool set_wal_journal(sqlite3* db) {
+  constexpr int pause_ms = 20;
+  for (int waited = 0; waited <= busy_timeout_ms; waited += pause_ms) {
+    const int code = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (code == SQLITE_OK) return true;
+    if ((code & 0xFF) != SQLITE_BUSY && (code & 0xFF) != SQLITE_LOCKED) return false;
+    ::usleep(pause_ms * 1000);
+  }
+  return false;
+}
+
 std::string pragma_value(sqlite3* db, const char* sql) {
   statement query{db, sql};
   if (!query.ok() || query.step() != SQLITE_ROW) return {};
@@ -177,8 +190,7 @@ std::unique_ptr<sqlite_key_store> sqlite_key_store::open(const std::string& path
   sqlite3_busy_timeout(db->db, busy_timeout_ms);
   sqlite3_extended_result_codes(db->db, 1);
   // Durability and integrity settings: set, then read back; anything else refuses to run.
-  const bool set = execute(db->db, "PRAGMA journal_mode=WAL") &&
-                   execute(db->db, "PRAGMA synchronous=FULL") &&
+  const bool set = set_wal_journal(db->db) && execute(db->db, "PRAGMA synchronous=FULL") &&
                    execute(db->db, "PRAGMA foreign_keys=ON");
   if (!set || pragma_value(db->db, "PRAGMA journal_mode") != "wal" ||
       pragma_value(db->db, "PRAGMA synchronous") != "2" ||
