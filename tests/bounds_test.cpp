@@ -19,6 +19,18 @@ using kmscore::errc;
 
 const kmscore::key_id id = *kmscore::key_id::parse("0d0466b0-e727-4d9c-b35d-f84bb474a37f");
 
+// Frames a well-formed AES-suite envelope of `size` bytes at the start of `blob` (zero body).
+kmscore::byte_span frame_envelope(std::vector<byte>& blob, std::size_t size) {
+  const std::span<byte> out{blob.data(), size};
+  out[0] = 0x10;
+  out[1] = 0;
+  out[2] = static_cast<byte>((size - 36) & 0xFFU);
+  out[3] = static_cast<byte>(((size - 36) >> 8U) & 0xFFU);
+  const auto text = kmscore::as_bytes(id.view());
+  std::copy(text.begin(), text.end(), out.end() - 72);
+  return kmscore::byte_span{out};
+}
+
 kmscore::master_key aes_cmk() {
   kmscore::master_key cmk;
   cmk.key_id = id;
@@ -51,16 +63,7 @@ TEST(BoundsTest, DatakeySizeIsOneTo1024Bytes) {
 
 TEST(BoundsTest, ParseEnvelopeAtTheLargestBlobAndOnePast) {
   std::vector<byte> blob(kmscore::max_envelope_size + 1, 0);
-  auto frame = [&](std::size_t size) {
-    const std::span<byte> out{blob.data(), size};
-    out[0] = 0x10;
-    out[1] = 0;
-    out[2] = static_cast<byte>((size - 36) & 0xFFU);
-    out[3] = static_cast<byte>(((size - 36) >> 8U) & 0xFFU);
-    const auto text = kmscore::as_bytes(id.view());
-    std::copy(text.begin(), text.end(), out.end() - 72);
-    return kmscore::byte_span{out};
-  };
+  auto frame = [&](std::size_t size) { return frame_envelope(blob, size); };
   EXPECT_TRUE(
       kmscore::parse_envelope(frame(kmscore::max_envelope_size), kmscore::max_envelope_payload));
   EXPECT_EQ(
@@ -172,15 +175,7 @@ TEST(BoundsTest, BatchCountIsOneToTheMaximum) {
 TEST(BoundsTest, InspectAtTheLargestBlobAndOnePast) {
   kmscore_test::cryptopp backend;
   std::vector<byte> blob(kmscore::max_datakey_envelope_size + 1, 0);
-  auto frame = [&](std::size_t size) {
-    const std::span<byte> out{blob.data(), size};
-    out[0] = 0x10;
-    out[2] = static_cast<byte>((size - 36) & 0xFFU);
-    out[3] = static_cast<byte>(((size - 36) >> 8U) & 0xFFU);
-    const auto text = kmscore::as_bytes(id.view());
-    std::copy(text.begin(), text.end(), out.end() - 72);
-    return kmscore::byte_span{out};
-  };
+  auto frame = [&](std::size_t size) { return frame_envelope(blob, size); };
   EXPECT_TRUE(kmscore::inspect_envelope(backend, frame(kmscore::max_datakey_envelope_size)));
   EXPECT_FALSE(kmscore::inspect_envelope(backend, frame(kmscore::max_datakey_envelope_size + 1)));
 }

@@ -28,12 +28,10 @@ struct master_key {
   }
 };
 
-// The checks api.md applies to the CMK of every data-key operation, in its order (the host
-// has reported KMS.0207 for a key it does not hold). Then the material: every version of a
-// symmetric key must be exactly its spec's size; anything else is a fault of the store
-// (500 KMS.0101), and nothing is sealed under it.
-[[nodiscard]] inline result<void> check_datakey_master_key(const master_key& cmk) noexcept {
-  switch (cmk.state) {
+// The state rows api.md applies to a key before using it: 3 disabled, 4 scheduled for
+// deletion, 1 or 5 not yet usable (data-key operations and rotation alike).
+[[nodiscard]] inline result<void> check_key_state_usable(key_state state) noexcept {
+  switch (state) {
     case key_state::disabled:
       return errc::key_disabled;
     case key_state::scheduled_deletion:
@@ -44,6 +42,15 @@ struct master_key {
     case key_state::enabled:
       break;
   }
+  return {};
+}
+
+// The checks api.md applies to the CMK of every data-key operation, in its order (the host
+// has reported KMS.0207 for a key it does not hold). Then the material: every version of a
+// symmetric key must be exactly its spec's size; anything else is a fault of the store
+// (500 KMS.0101), and nothing is sealed under it.
+[[nodiscard]] inline result<void> check_datakey_master_key(const master_key& cmk) noexcept {
+  KMSCORE_TRY(check_key_state_usable(cmk.state));
   const auto& policy = spec_policy(cmk.spec);
   if (!policy.is_symmetric()) return errc::asymmetric_not_supported;
   if (cmk.material_versions.empty()) return errc::kms_error;  // enabled but no material

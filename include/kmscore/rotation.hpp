@@ -28,17 +28,7 @@ inline constexpr std::int64_t rotation_day_ms = 86'400'000;
 // The refusals every rotation write action applies, in api-rotation.md's order: the key's
 // state, then its origin, then its spec.
 [[nodiscard]] inline result<void> check_key_can_rotate(const key_record& record) noexcept {
-  switch (record.key.state) {
-    case key_state::disabled:
-      return errc::key_disabled;
-    case key_state::scheduled_deletion:
-      return errc::key_pending_deletion;
-    case key_state::pending_activation:
-    case key_state::pending_import:
-      return errc::key_not_enabled;
-    case key_state::enabled:
-      break;
-  }
+  KMSCORE_TRY(check_key_state_usable(record.key.state));
   if (record.origin == key_origin::external) return errc::external_key_cannot_rotate;
   if (const auto refusal = spec_policy(record.key.spec).rotation_refusal) return *refusal;
   return {};
