@@ -144,19 +144,28 @@ create_outcome create_root_key(const std::string& path, const kmscore::master_ke
   const auto hex = kmscore::secret_hex::encode(root.material_versions[0].expose());
   out = std::copy(hex.expose_text().begin(), hex.expose_text().end(), out);
   *out = '\n';
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  // Written whole to a private temporary name, then linked to `path`: link() never replaces,
+  // so exactly one of several processes starting at once wins, and nobody ever reads a root
+  // key that is still being written.
+  const std::string temporary = path + ".new." + std::to_string(::getpid());
+  ::unlink(temporary.c_str());  // left by a crashed process of the same pid: never linked
+  const int fd =
+      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) return create_outcome::exists;
-    why = "cannot create the root key " + path + ": " + errno_text();
+    why = "cannot create the root key " + temporary + ": " + errno_text();
     return create_outcome::failed;
   }
   const bool written = ::fchmod(fd, 0600) == 0 && write_all(fd, file.expose()) && ::fsync(fd) == 0;
   ::close(fd);
+  const bool linked = written && ::link(temporary.c_str(), path.c_str()) == 0;
+  const int link_errno = errno;
+  ::unlink(temporary.c_str());
+  if (written && !linked && link_errno == EEXIST) return create_outcome::exists;
   const int dir = ::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const bool durable = dir >= 0 && ::fsync(dir) == 0;
+  const bool durable = linked && dir >= 0 && ::fsync(dir) == 0;
   if (dir >= 0) ::close(dir);
-  if (!written || !durable) {
-    ::unlink(path.c_str());
+  if (!durable) {
+    if (linked) ::unlink(path.c_str());
     why = "cannot write the root key " + path + " durably: " + errno_text();
     return create_outcome::failed;
   }
