@@ -4,6 +4,8 @@
 #include <kmscore/datakey.hpp>
 #include <kmscore/hex.hpp>
 
+#include <kmscore/detail/counter_kdf.hpp>
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -243,6 +245,49 @@ TEST(BoundsTest, AeadChecksKeyAndBufferSizesOnEveryBackend) {
   aead_checks_key_and_buffer_sizes<kmscore_test::cryptopp>();
   aead_checks_key_and_buffer_sizes<kmscore_test::combined>();
   aead_checks_key_and_buffer_sizes<kmscore_test::sodium_cryptopp>();
+}
+
+// The raw block cipher (suites 18 and 19) and the counter KDF over it: key sizes, whole
+// blocks only, and the KDF's output size, each at the boundary and one past.
+template <class Backend>
+void block_cipher_checks_sizes() {
+  Backend backend;
+  const std::vector<byte> key(kmscore::aes256_key_size + 1, 7);
+  const auto aes = kmscore::cipher_id::aes256_gcm;
+  EXPECT_FALSE(backend.block_init(aes, key));
+  EXPECT_FALSE(backend.block_init(aes, std::span{key}.first(31)));
+  EXPECT_FALSE(backend.block_init(kmscore::cipher_id::sm4_gcm, std::span{key}.first(17)));
+  const auto expanded = backend.block_init(aes, std::span{key}.first(32));
+  ASSERT_TRUE(expanded);
+  std::vector<byte> in(33, 1);
+  std::vector<byte> out(33, 0);
+  EXPECT_TRUE(backend.encrypt_blocks(*expanded, std::span{in}.first(32), std::span{out}.first(32)));
+  EXPECT_FALSE(backend.encrypt_blocks(*expanded, in, out));  // not whole blocks
+  EXPECT_FALSE(
+      backend.encrypt_blocks(*expanded, std::span{in}.first(32), std::span{out}.first(16)));
+  EXPECT_FALSE(
+      backend.encrypt_blocks(*expanded, std::span{in}.first(16), std::span{out}.first(32)));
+
+  using kdf = kmscore::detail::counter_kdf<Backend>;
+  const std::string_view label = "kmscore/v18/AES-GCM/wrapkey";
+  const auto material = std::span{key}.first(32);
+  EXPECT_TRUE(kdf::make(backend, aes, material, label, 32));
+  EXPECT_FALSE(kdf::make(backend, aes, material, label, 33));
+  EXPECT_FALSE(kdf::make(backend, aes, material, label, 0));
+  EXPECT_FALSE(kdf::make(backend, aes, key, label, 32));
+  EXPECT_FALSE(kdf::make(backend, aes, material, label.substr(1), 32));  // prefix not whole blocks
+  const auto made = kdf::make(backend, aes, material, label, 16);
+  ASSERT_TRUE(made);
+  std::array<byte, 17> derived{};
+  EXPECT_TRUE(made->derive(backend, {}, std::span{derived}.first(16)));
+  EXPECT_FALSE(made->derive(backend, {}, derived));
+  EXPECT_FALSE(made->derive(backend, {}, std::span{derived}.first(15)));
+}
+
+TEST(BoundsTest, BlockCipherAndCounterKdfCheckTheirSizes) {
+  block_cipher_checks_sizes<kmscore_test::cryptopp>();
+  block_cipher_checks_sizes<kmscore_test::combined>();
+  block_cipher_checks_sizes<kmscore_test::sodium_cryptopp>();
 }
 
 }  // namespace

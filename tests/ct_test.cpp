@@ -53,35 +53,41 @@ TEST(ConstantTimeTest, HexOfSecrets) {
   EXPECT_EQ(back, dek);
 }
 
-// Derive, seal and open with the CMK and the DEK marked secret, on every backend and suite:
-// no branch or memory index may depend on them (only the declassified outcome of the tag
-// comparison is public).
+// Derive, seal and open with the CMK and the DEK marked secret, on every backend, suite and
+// envelope version it serves (16-19: HKDF and the CMAC counter KDF): no branch or memory index
+// may depend on them (only the declassified outcome of the tag comparison is public).
 template <class Backend>
 void seal_and_open_with_secret_keys(kmscore::envelope_suite suite) {
   Backend backend;
   ASSERT_TRUE(backend.supports(suite));
-  std::vector<byte> cmk(kmscore::cipher_key_size(kmscore::suite_cipher(suite)), 7);
-  std::array<byte, 64> dek{};
-  dek.fill(9);
-  mark_secret(cmk);
-  mark_secret(dek);
-  const auto context = *kmscore::encryption_context::make({{"k", "v"}});
-  auto key = kmscore::envelope_key<Backend>::derive(backend, suite, cmk,
-                                                    *kmscore::key_id::parse(key_id), 0);
-  ASSERT_TRUE(key);
-  std::vector<byte> blob(kmscore::envelope_size(dek.size()));
-  ASSERT_TRUE(key->seal(backend, dek, context, blob));
-  mark_public(blob);  // the envelope is public by design
-  const auto view = kmscore::parse_envelope(blob);
-  ASSERT_TRUE(view);
-  std::array<byte, 64> opened{};
-  ASSERT_TRUE(key->open(backend, *view, context, opened));
-  // A tampered envelope: the tag check fails without a secret-dependent branch.
-  blob[50] ^= 1;
-  const auto tampered = kmscore::parse_envelope(blob);
-  ASSERT_TRUE(tampered);
-  EXPECT_FALSE(key->open(backend, *tampered, context, opened));
-  mark_public(opened);
+  std::size_t versions = 0;
+  for (const auto& format : kmscore::envelope_formats) {
+    if (format.suite != suite || !kmscore::serves_version(backend, format.version)) continue;
+    ++versions;
+    std::vector<byte> cmk(kmscore::cipher_key_size(kmscore::suite_cipher(suite)), 7);
+    std::array<byte, 64> dek{};
+    dek.fill(9);
+    mark_secret(cmk);
+    mark_secret(dek);
+    const auto context = *kmscore::encryption_context::make({{"k", "v"}});
+    auto key = kmscore::envelope_key<Backend>::derive(backend, format.version, cmk,
+                                                      *kmscore::key_id::parse(key_id), 0);
+    ASSERT_TRUE(key);
+    std::vector<byte> blob(kmscore::envelope_size(dek.size()));
+    ASSERT_TRUE(key->seal(backend, dek, context, blob));
+    mark_public(blob);  // the envelope is public by design
+    const auto view = kmscore::parse_envelope(blob);
+    ASSERT_TRUE(view);
+    std::array<byte, 64> opened{};
+    ASSERT_TRUE(key->open(backend, *view, context, opened));
+    // A tampered envelope: the tag check fails without a secret-dependent branch.
+    blob[50] ^= 1;
+    const auto tampered = kmscore::parse_envelope(blob);
+    ASSERT_TRUE(tampered);
+    EXPECT_FALSE(key->open(backend, *tampered, context, opened));
+    mark_public(opened);
+  }
+  EXPECT_EQ(versions, kmscore::block_cipher_backend<Backend> ? 2U : 1U);
 }
 
 template <class Backend>

@@ -276,6 +276,46 @@ TEST(DataKeyTest, RotationOpensOldEnvelopesWithTheirVersion) {
             "KMS.2203");
 }
 
+// New envelopes use the CMAC-KDF versions (18, 19) where the backend has the block cipher;
+// envelopes of 16 (made by the libsodium backend, or before 18 existed) keep opening through
+// every path: decrypt, a derived (cached) opener, and re-wrap, which moves them to 18.
+TEST(DataKeyTest, NewEnvelopesUseEighteenAndSixteenKeepsOpening) {
+  kmscore_test::sodium sodium;
+  kmscore_test::sodium_cryptopp fast;
+  const auto cmk = make_cmk(key_spec::aes_256, 32);
+  const auto old_blob = kmscore::create_datakey(sodium, cmk, datakey_params());
+  const auto new_blob = kmscore::create_datakey(fast, cmk, datakey_params());
+  const auto version = [](const std::string& hex) {
+    const auto blob = kmscore_test::unhex(hex);
+    return kmscore::parse_envelope(blob)->version();
+  };
+  ASSERT_EQ(version(old_blob->cipher_text), kmscore::envelope_version::aes256_gcm_hmac_sha256);
+  ASSERT_EQ(version(new_blob->cipher_text), kmscore::envelope_version::aes256_gcm_cmac_kdf);
+  const auto old_params = decrypt_params(old_blob->cipher_text);
+  const auto new_params = decrypt_params(new_blob->cipher_text);
+  const auto opened = kmscore::decrypt_datakey(fast, cmk, old_params);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->data_key.expose_text(), old_blob->plain_text.expose_text());
+  const auto opener =
+      kmscore::datakey_opener<kmscore_test::sodium_cryptopp>::make_derived(fast, cmk);
+  ASSERT_TRUE(opener);
+  for (const auto* params : {&old_params, &new_params}) {
+    const auto cached = kmscore::decrypt_datakey_with(fast, cmk, *opener, *params);
+    EXPECT_TRUE(cached) << static_cast<int>(params->envelope().version());
+  }
+  EXPECT_EQ(decrypt_error(sodium, cmk, new_blob->cipher_text), "KMS.0101");  // no block cipher
+  kmscore::re_encrypt_datakey_request moved;
+  moved.key_id = key_id;
+  moved.cipher_text = old_blob->cipher_text;
+  moved.datakey_cipher_length = "64";
+  moved.encryption_context = {{{"Key1", "Value1"}}};
+  const auto moved_params = kmscore::validate(moved);
+  ASSERT_TRUE(moved_params);
+  const auto rewrapped = kmscore::re_encrypt_datakey(fast, cmk, cmk, *moved_params);
+  ASSERT_TRUE(rewrapped);
+  EXPECT_EQ(version(rewrapped->cipher_text), kmscore::envelope_version::aes256_gcm_cmac_kdf);
+}
+
 TEST(DataKeyTest, BatchMakesDistinctOpenableKeys) {
   kmscore_test::combined backend;
   const auto cmk = make_cmk(key_spec::sm4, 16);

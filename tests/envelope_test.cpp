@@ -98,9 +98,16 @@ TEST(EnvelopeTest, RejectsMalformedShapes) {
   auto extended = blob;
   extended.push_back(0);
   EXPECT_EQ(parse_error(extended), errc::invalid_cipher_text);  // trailing byte
-  auto unknown = blob;
-  unknown[0] = 0x12;
-  EXPECT_EQ(parse_error(unknown), errc::invalid_cipher_text);
+  for (const int version : {0x00, 0x01, 0x03, 0x0F, 0x14, 0x15, 0x16, 0xFF}) {
+    auto unknown = blob;
+    unknown[0] = static_cast<byte>(version);
+    EXPECT_EQ(parse_error(unknown), errc::invalid_cipher_text) << version;
+  }
+  for (const int version : {0x10, 0x11, 0x12, 0x13}) {
+    auto known = blob;
+    known[0] = static_cast<byte>(version);
+    EXPECT_TRUE(kmscore::parse_envelope(known)) << version;
+  }
   auto bad_key_id = blob;
   bad_key_id[4 + 112] = 'G';
   EXPECT_EQ(parse_error(bad_key_id), errc::invalid_cipher_text);

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "support/backends.hpp"
@@ -33,15 +34,19 @@ kmscore::encryption_context make_context(const std::map<std::string, std::string
   return *kmscore::encryption_context::make(list);
 }
 
+kmscore::envelope_version version_of(const ref::suite& s) {
+  return static_cast<kmscore::envelope_version>(s.version);
+}
+
 template <class Backend>
-bytes library_seal(Backend& backend, kmscore::envelope_suite suite, const bytes& cmk,
+bytes library_seal(Backend& backend, const ref::suite& s, const bytes& cmk,
                    std::uint32_t key_version, const bytes& salt, const bytes& dek,
                    const std::map<std::string, std::string>& context) {
   // The salt is fixed by scripting the RNG the library draws it from.
   (void)backend;
   kmscore_test::scripted_rng<Backend> scripted{salt};
   auto key = kmscore::envelope_key<kmscore_test::scripted_rng<Backend>>::derive(
-      scripted, suite, cmk, *kmscore::key_id::parse(key_id), key_version);
+      scripted, version_of(s), cmk, *kmscore::key_id::parse(key_id), key_version);
   EXPECT_TRUE(key);
   if (!key) return {};
   bytes out(kmscore::envelope_size(dek.size()));
@@ -51,11 +56,11 @@ bytes library_seal(Backend& backend, kmscore::envelope_suite suite, const bytes&
 }
 
 template <class Backend>
-bytes library_open(Backend& backend, kmscore::envelope_suite suite, const bytes& cmk,
-                   const bytes& blob, const std::map<std::string, std::string>& context) {
+bytes library_open(Backend& backend, const bytes& cmk, const bytes& blob,
+                   const std::map<std::string, std::string>& context) {
   const auto view = kmscore::parse_envelope(blob);
   if (!view) return {};
-  auto key = kmscore::envelope_key<Backend>::derive(backend, suite, cmk, view->key_id(),
+  auto key = kmscore::envelope_key<Backend>::derive(backend, view->version(), cmk, view->key_id(),
                                                     view->key_version());
   if (!key) return {};
   bytes dek(view->datakey_bytes());
@@ -80,36 +85,107 @@ constexpr const char* sm4_known_answer =
     "5C9CFA73F101715D9C2A5C2E0F2253F1CB69633822AE5828C9533C1330643034363662302D653732372D3464"
     "39632D623335642D6638346262343734613337660000000093F7CDA2912A4FBCEBAE692C8048C4CD23B91F2A"
     "002EB44DA0FD3CB9E3C5B940";
+// Versions 18 and 19 (SP 800-108 counter KDF with CMAC), the same inputs, computed with
+// OpenSSL's KBKDF and frozen on 2026-12-02.
+constexpr const char* aes_cmac_known_answer =
+    "12009800808182838485868788898A8B8C8D8E8F909192939495969798999A9B9C9D9E9F998811B7F0BEAF76"
+    "4374A88471393156373EE7A1ECED7E60E33B5043D312EE1D491B2DD53545DEB633F0EA9741C6F9DF97D3B4D7"
+    "2B02A586CFF43755384146DEAFE839C6092DD1113D32150E74175BC330643034363662302D653732372D3464"
+    "39632D623335642D663834626234373461333766000000005F33409787258B5274E22008324686F863C928D7"
+    "186C16A2FF2F5940D183AAF5";
+constexpr const char* sm4_cmac_known_answer =
+    "13009800808182838485868788898A8B8C8D8E8F909192939495969798999A9B9C9D9E9FCE5324EEC144273B"
+    "0E08F6580BF6A4228B3AB85B21166A76BCF8DA0E78F8422D4B779F24C15A80691BC8C9747D9609D4CE500CCB"
+    "9F459826AC7E643B9BC13A00CEF98B4D29EFFC82EDD981F7F24D8D6A30643034363662302D653732372D3464"
+    "39632D623335642D663834626234373461333766000000009B4A89610B70C728BDC2F5BDDDD4BF8B1747A6DE"
+    "3E20A133E64AE1987414D0AF";
 
 TEST(ReferenceTest, OpenSslReproducesFrozenKnownAnswers) {
   const bytes salt = pattern(32, 0x80);
   const bytes dek = pattern(64, 0x40);
-  const bytes aes_blob = ref::seal(ref::aes, pattern(32, 0), key_id, 0, salt, dek, sample_context);
-  const bytes sm4_blob = ref::seal(ref::sm4, pattern(16, 0), key_id, 0, salt, dek, sample_context);
-  EXPECT_EQ(kmscore::hex_encode(aes_blob), aes_known_answer);
-  EXPECT_EQ(kmscore::hex_encode(sm4_blob), sm4_known_answer);
+  const auto seal = [&](const ref::suite& s, std::size_t cmk_size) {
+    return kmscore::hex_encode(
+        ref::seal(s, pattern(cmk_size, 0), key_id, 0, salt, dek, sample_context));
+  };
+  EXPECT_EQ(seal(ref::aes, 32), aes_known_answer);
+  EXPECT_EQ(seal(ref::sm4, 16), sm4_known_answer);
+  EXPECT_EQ(seal(ref::aes_cmac, 32), aes_cmac_known_answer);
+  EXPECT_EQ(seal(ref::sm4_cmac, 16), sm4_cmac_known_answer);
+}
+
+// OpenSSL's KBKDF and CMAC agree with each other (the oracle checks itself), and the
+// library's counter KDF gives the same keys.
+TEST(ReferenceTest, CounterKdfMatchesOpenSslKbkdf) {
+  const bytes salt = pattern(32, 0x80);
+  kmscore_test::cryptopp cryptopp;
+  for (const auto* s : {&ref::aes_cmac, &ref::sm4_cmac}) {
+    const auto cipher = s->cipher == ref::block_cipher::aes_256 ? kmscore::cipher_id::aes256_gcm
+                                                                : kmscore::cipher_id::sm4_gcm;
+    const bytes cmk = pattern(s->key_size, 0);
+    for (const auto& [label, context, size] : {std::tuple{s->wrap_label, salt, s->key_size},
+                                               std::tuple{s->commit_label, bytes{}, 32UL}}) {
+      const bytes expected = ref::kbkdf(*s, cmk, label, context, size);
+      auto kdf = kmscore::detail::counter_kdf<kmscore_test::cryptopp>::make(cryptopp, cipher, cmk,
+                                                                            label, size);
+      ASSERT_TRUE(kdf);
+      bytes derived(size);
+      ASSERT_TRUE(kdf->derive(cryptopp, context, derived));
+      EXPECT_EQ(derived, expected) << label;
+      bytes other(size);
+      ASSERT_TRUE(kdf->derive(cryptopp, pattern(context.size() + 1, 1), other));
+      EXPECT_NE(other, expected) << label;
+    }
+  }
 }
 
 TEST(ReferenceTest, EveryBackendProducesTheFrozenKnownAnswers) {
   const bytes salt = pattern(32, 0x80);
   const bytes dek = pattern(64, 0x40);
-  const auto aes = kmscore::envelope_suite::aes256_gcm_hmac_sha256;
-  const auto sm4 = kmscore::envelope_suite::sm4_gcm_hmac_sm3;
   kmscore_test::sodium sodium;
   kmscore_test::cryptopp cryptopp;
   kmscore_test::combined combined;
-  const auto expected_aes = kmscore_test::unhex(aes_known_answer);
-  const auto expected_sm4 = kmscore_test::unhex(sm4_known_answer);
-  EXPECT_EQ(library_seal(sodium, aes, pattern(32, 0), 0, salt, dek, sample_context), expected_aes);
-  EXPECT_EQ(library_seal(cryptopp, aes, pattern(32, 0), 0, salt, dek, sample_context),
-            expected_aes);
-  EXPECT_EQ(library_seal(combined, aes, pattern(32, 0), 0, salt, dek, sample_context),
-            expected_aes);
-  EXPECT_EQ(library_seal(cryptopp, sm4, pattern(16, 0), 0, salt, dek, sample_context),
-            expected_sm4);
-  EXPECT_EQ(library_seal(combined, sm4, pattern(16, 0), 0, salt, dek, sample_context),
-            expected_sm4);
-  EXPECT_EQ(expected_aes.size(), 188U);
+  kmscore_test::sodium_cryptopp sodium_cryptopp;
+  const auto expect = [&](auto& backend, const ref::suite& s, std::size_t cmk_size,
+                          const char* known) {
+    EXPECT_EQ(library_seal(backend, s, pattern(cmk_size, 0), 0, salt, dek, sample_context),
+              kmscore_test::unhex(known))
+        << std::decay_t<decltype(backend)>::name << " " << s.version;
+    EXPECT_EQ(
+        library_open(backend, pattern(cmk_size, 0), kmscore_test::unhex(known), sample_context),
+        dek);
+  };
+  expect(sodium, ref::aes, 32, aes_known_answer);
+  const auto every_suite = [&](auto& backend) {
+    expect(backend, ref::aes, 32, aes_known_answer);
+    expect(backend, ref::aes_cmac, 32, aes_cmac_known_answer);
+    expect(backend, ref::sm4, 16, sm4_known_answer);
+    expect(backend, ref::sm4_cmac, 16, sm4_cmac_known_answer);
+  };
+  every_suite(cryptopp);
+  every_suite(combined);
+  every_suite(sodium_cryptopp);
+  EXPECT_EQ(kmscore_test::unhex(aes_cmac_known_answer).size(), 188U);
+}
+
+// libsodium has no raw AES block function: its backend seals 16 and cannot derive 18.
+TEST(ReferenceTest, TheSodiumBackendSealsSixteenAndRefusesEighteen) {
+  static_assert(!kmscore::block_cipher_backend<kmscore_test::sodium>);
+  kmscore_test::sodium sodium;
+  const auto id = *kmscore::key_id::parse(key_id);
+  const bytes cmk = pattern(32, 0);
+  const auto newest = kmscore::envelope_key<kmscore_test::sodium>::derive(
+      sodium, kmscore::envelope_suite::aes256_gcm_hmac_sha256, cmk, id, 0);
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(newest->version(), kmscore::envelope_version::aes256_gcm_hmac_sha256);
+  const auto refused = kmscore::envelope_key<kmscore_test::sodium>::derive(
+      sodium, kmscore::envelope_version::aes256_gcm_cmac_kdf, cmk, id, 0);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), kmscore::errc::kms_error);
+  kmscore_test::cryptopp cryptopp;
+  const auto cmac = kmscore::envelope_key<kmscore_test::cryptopp>::derive(
+      cryptopp, kmscore::envelope_suite::aes256_gcm_hmac_sha256, cmk, id, 0);
+  ASSERT_TRUE(cmac);
+  EXPECT_EQ(cmac->version(), kmscore::envelope_version::aes256_gcm_cmac_kdf);
 }
 
 TEST(ReferenceTest, ByteIdenticalForManySizesContextsAndVersions) {
@@ -122,20 +198,20 @@ TEST(ReferenceTest, ByteIdenticalForManySizesContextsAndVersions) {
     for (const auto& context : contexts) {
       const bytes salt = pattern(32, static_cast<byte>(size));
       const bytes dek = pattern(size, static_cast<byte>(3 * size));
-      const bytes cmk = pattern(32, static_cast<byte>(size + 9));
-      const bytes expected = ref::seal(ref::aes, cmk, key_id, version, salt, dek, context);
-      ASSERT_FALSE(expected.empty());
-      const auto aes = kmscore::envelope_suite::aes256_gcm_hmac_sha256;
-      EXPECT_EQ(library_seal(sodium, aes, cmk, version, salt, dek, context), expected) << size;
-      EXPECT_EQ(library_seal(cryptopp, aes, cmk, version, salt, dek, context), expected) << size;
-      EXPECT_EQ(library_open(sodium, aes, cmk, expected, context), dek) << size;
-      EXPECT_EQ(library_open(cryptopp, aes, cmk, expected, context), dek) << size;
-
-      const bytes sm4_cmk = pattern(16, static_cast<byte>(size));
-      const bytes sm4_expected = ref::seal(ref::sm4, sm4_cmk, key_id, version, salt, dek, context);
-      const auto sm4 = kmscore::envelope_suite::sm4_gcm_hmac_sm3;
-      EXPECT_EQ(library_seal(cryptopp, sm4, sm4_cmk, version, salt, dek, context), sm4_expected);
-      EXPECT_EQ(library_open(cryptopp, sm4, sm4_cmk, sm4_expected, context), dek) << size;
+      for (const auto* s : {&ref::aes, &ref::aes_cmac, &ref::sm4, &ref::sm4_cmac}) {
+        const bytes cmk = pattern(s->key_size, static_cast<byte>(size + 9));
+        const bytes expected = ref::seal(*s, cmk, key_id, version, salt, dek, context);
+        ASSERT_FALSE(expected.empty());
+        EXPECT_EQ(library_seal(cryptopp, *s, cmk, version, salt, dek, context), expected)
+            << size << " " << s->version;
+        EXPECT_EQ(library_open(cryptopp, cmk, expected, context), dek) << size;
+        // And the other way round: what the library seals, OpenSSL opens.
+        EXPECT_EQ(ref::open(*s, cmk, expected, context), dek) << size;
+        if (s == &ref::aes) {
+          EXPECT_EQ(library_seal(sodium, *s, cmk, version, salt, dek, context), expected);
+          EXPECT_EQ(library_open(sodium, cmk, expected, context), dek) << size;
+        }
+      }
       ++version;
     }
   }
@@ -198,10 +274,9 @@ TEST(ReferenceTest, InvisibleSalamanderIsRefused) {
 
   kmscore_test::sodium sodium;
   kmscore_test::cryptopp cryptopp;
-  const auto aes = kmscore::envelope_suite::aes256_gcm_hmac_sha256;
-  EXPECT_EQ(library_open(sodium, aes, cmk1, blob, context).size(), 64U);
-  EXPECT_TRUE(library_open(sodium, aes, cmk2, blob, context).empty());
-  EXPECT_TRUE(library_open(cryptopp, aes, cmk2, blob, context).empty());
+  EXPECT_EQ(library_open(sodium, cmk1, blob, context).size(), 64U);
+  EXPECT_TRUE(library_open(sodium, cmk2, blob, context).empty());
+  EXPECT_TRUE(library_open(cryptopp, cmk2, blob, context).empty());
   // Even with a tag recomputed for CMK2 the GCM layer would pass, so the commitment of the
   // tag is what protects: a CMK2 tag over the same bytes is a different tag.
   const bytes tag2 = ref::hmac(ref::aes, ref::commit_key(ref::aes, cmk2), tagged);

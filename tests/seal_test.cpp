@@ -52,8 +52,13 @@ std::optional<errc> try_open(Backend& backend, envelope_suite suite, const std::
                              std::uint32_t key_version = 3, const char* id = key_id_text) {
   const auto view = kmscore::parse_envelope(blob);
   if (!view) return view.error().code();
-  auto key = kmscore::envelope_key<Backend>::derive(backend, suite, cmk,
-                                                    *kmscore::key_id::parse(id), key_version);
+  // The keys of the blob's own version when it is of the suite (an AES CMK opens 16 and 18),
+  // else the suite's newest (a blob of another suite must not open).
+  const auto id_parsed = *kmscore::key_id::parse(id);
+  auto key = view->suite() == suite ? kmscore::envelope_key<Backend>::derive(
+                                          backend, view->version(), cmk, id_parsed, key_version)
+                                    : kmscore::envelope_key<Backend>::derive(
+                                          backend, suite, cmk, id_parsed, key_version);
   if (!key) return key.error().code();
   std::vector<byte> dek(view->datakey_bytes(), 0xEE);
   const auto opened = key->open(backend, *view, context, dek);
@@ -96,13 +101,44 @@ TEST(SealTest, SixtyFourByteDekMakesA188ByteEnvelope) {
 TEST(SealTest, BlobsOpenAcrossBackends) {
   kmscore_test::sodium sodium;
   kmscore_test::cryptopp cryptopp;
+  kmscore_test::sodium_cryptopp sodium_cryptopp;
   const auto aes = envelope_suite::aes256_gcm_hmac_sha256;
-  const auto from_sodium = seal_sample(sodium, aes, 64);
+  const auto from_sodium = seal_sample(sodium, aes, 64);  // version 16
+  EXPECT_EQ(kmscore::parse_envelope(from_sodium.blob)->version(),
+            kmscore::envelope_version::aes256_gcm_hmac_sha256);
   EXPECT_EQ(try_open(cryptopp, aes, from_sodium.cmk, from_sodium.blob, from_sodium.context),
             std::nullopt);
-  const auto from_cryptopp = seal_sample(cryptopp, aes, 64);
-  EXPECT_EQ(try_open(sodium, aes, from_cryptopp.cmk, from_cryptopp.blob, from_cryptopp.context),
+  EXPECT_EQ(try_open(sodium_cryptopp, aes, from_sodium.cmk, from_sodium.blob, from_sodium.context),
             std::nullopt);
+  const auto from_cryptopp = seal_sample(cryptopp, aes, 64);  // version 18
+  EXPECT_EQ(kmscore::parse_envelope(from_cryptopp.blob)->version(),
+            kmscore::envelope_version::aes256_gcm_cmac_kdf);
+  EXPECT_EQ(
+      try_open(sodium_cryptopp, aes, from_cryptopp.cmk, from_cryptopp.blob, from_cryptopp.context),
+      std::nullopt);
+  // libsodium has no raw AES block function: it cannot derive version 18's keys.
+  EXPECT_EQ(try_open(sodium, aes, from_cryptopp.cmk, from_cryptopp.blob, from_cryptopp.context),
+            errc::kms_error);
+  const auto sm4 = envelope_suite::sm4_gcm_hmac_sm3;
+  const auto sm4_blob = seal_sample(cryptopp, sm4, 64);  // version 19
+  EXPECT_EQ(kmscore::parse_envelope(sm4_blob.blob)->version(),
+            kmscore::envelope_version::sm4_gcm_cmac_kdf);
+  EXPECT_EQ(try_open(sodium_cryptopp, sm4, sm4_blob.cmk, sm4_blob.blob, sm4_blob.context),
+            std::nullopt);
+}
+
+// A blob whose version is changed between 16 and 18 (same suite, other KDF) is refused.
+TEST(SealTest, AVersionSwappedForItsTwinIsRefused) {
+  kmscore_test::cryptopp cryptopp;
+  for (const auto suite :
+       {envelope_suite::aes256_gcm_hmac_sha256, envelope_suite::sm4_gcm_hmac_sm3}) {
+    auto sample = seal_sample(cryptopp, suite, 64);
+    ASSERT_EQ(try_open(cryptopp, suite, sample.cmk, sample.blob, sample.context), std::nullopt);
+    sample.blob[0] = static_cast<byte>(sample.blob[0] - 2);  // 18 -> 16, 19 -> 17
+    ASSERT_EQ(kmscore::parse_envelope(sample.blob)->suite(), suite);
+    EXPECT_EQ(try_open(cryptopp, suite, sample.cmk, sample.blob, sample.context),
+              errc::decrypt_failed);
+  }
 }
 
 // Master-key material must be exactly the suite's key size: an empty or short CMK would make
@@ -159,9 +195,14 @@ void every_bit_flip_fails(Backend& backend, envelope_suite suite) {
     tampered[bit / 8] = static_cast<byte>(tampered[bit / 8] ^ (1U << (bit % 8)));
     const auto outcome = try_open(backend, suite, sample.cmk, tampered, sample.context);
     if (outcome.has_value()) ++refused;
-    // Framing damage is caught by the parser (KMS.2201), everything else by the tag.
+    // Framing damage is caught by the parser (KMS.2201), everything else by the tag; a
+    // version turned into one the backend cannot derive (16 into 18 on libsodium) is KMS.0101.
     if (outcome) {
-      EXPECT_TRUE(*outcome == errc::decrypt_failed || *outcome == errc::invalid_cipher_text);
+      const auto view = kmscore::parse_envelope(tampered);
+      const bool unservable = view && !kmscore::serves_version(backend, view->version());
+      EXPECT_TRUE(*outcome == errc::decrypt_failed || *outcome == errc::invalid_cipher_text ||
+                  (unservable && *outcome == errc::kms_error))
+          << "bit " << bit;
     }
   }
   EXPECT_EQ(refused, 1504U);
@@ -171,6 +212,7 @@ TEST(SealTest, EverySingleBitFlipIsRefused) {
   kmscore_test::sodium sodium;
   kmscore_test::cryptopp cryptopp;
   every_bit_flip_fails(sodium, envelope_suite::aes256_gcm_hmac_sha256);
+  every_bit_flip_fails(cryptopp, envelope_suite::aes256_gcm_hmac_sha256);
   every_bit_flip_fails(cryptopp, envelope_suite::sm4_gcm_hmac_sm3);
 }
 

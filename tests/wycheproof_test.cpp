@@ -1,6 +1,8 @@
 // Every backend against every Wycheproof vector of the primitives it implements:
 // AES-256-GCM and SM4-GCM (96-bit nonces, 128-bit tags: the envelope's parameters),
-// HMAC-SHA-256, HMAC-SM3, and HKDF-SHA-256 (the library's HKDF over each backend's HMAC).
+// HMAC-SHA-256, HMAC-SM3, HKDF-SHA-256 (the library's HKDF over each backend's HMAC), and
+// AES-256-CMAC (the library's CMAC over each backend's block cipher).
+#include <kmscore/detail/counter_kdf.hpp>
 #include <kmscore/detail/hkdf.hpp>
 
 #include <gtest/gtest.h>
@@ -11,6 +13,7 @@
 #include <fstream>
 #include <ostream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "support/backends.hpp"
@@ -207,6 +210,60 @@ INSTANTIATE_TEST_SUITE_P(Wycheproof, HkdfSha256Vector,
                                                 {"sodium", "cryptopp", "sodium_cryptopp"},
                                                 [](const auto&) { return true; })),
                          case_name);
+
+// ---- CMAC ------------------------------------------------------------------------------
+// The library's CMAC (detail/counter_kdf.hpp, the PRF of suites 18 and 19) over each backend's
+// raw AES. Only the 256-bit-key groups: the suites use AES-256, and backends take no other
+// AES key size.
+
+class AesCmacVector : public testing::TestWithParam<vector_case> {};
+TEST_P(AesCmacVector, Matches) {
+  with_backend(GetParam().backend, [&](auto& backend) {
+    if constexpr (kmscore::block_cipher_backend<std::decay_t<decltype(backend)>>) {
+      const auto& test = GetParam().test;
+      const auto key = unhex(test.at("key").get<std::string>());
+      const auto msg = unhex(test.at("msg").get<std::string>());
+      const auto expected = unhex(test.at("tag").get<std::string>());
+      ASSERT_EQ(expected.size(), kmscore::cipher_block_size);
+      std::array<byte, kmscore::cipher_block_size> mac{};
+      const std::array<kmscore::byte_span, 1> pieces{msg};
+      ASSERT_TRUE(kmscore::detail::cmac(backend, kmscore::cipher_id::aes256_gcm, key, pieces, mac));
+      EXPECT_EQ(std::equal(expected.begin(), expected.end(), mac.begin()),
+                test.at("result") != "invalid");
+    } else {
+      ADD_FAILURE() << GetParam().backend << " has no block cipher";
+    }
+  });
+}
+INSTANTIATE_TEST_SUITE_P(Wycheproof, AesCmacVector,
+                         testing::ValuesIn(load("aes_cmac_test.json", "aes_cmac",
+                                                {"cryptopp", "sodium_cryptopp"},
+                                                [](const auto& group) {
+                                                  return group.at("keySize") == 256 &&
+                                                         group.at("tagSize") == 128;
+                                                })),
+                         case_name);
+
+// The same CMAC code over a message given in pieces, and a wrong key size refused.
+TEST(CmacTest, PiecesAreTheirConcatenationAndKeySizesAreChecked) {
+  kmscore_test::cryptopp backend;
+  const std::vector<byte> key(32, 0x2B);
+  std::vector<byte> msg(53);
+  for (std::size_t i = 0; i < msg.size(); ++i) msg[i] = static_cast<byte>(i * 7);
+  std::array<byte, 16> whole{};
+  std::array<byte, 16> split{};
+  const std::array<kmscore::byte_span, 1> one{msg};
+  const kmscore::byte_span all{msg};
+  const std::array<kmscore::byte_span, 4> four{all.first(0), all.subspan(0, 17),
+                                               all.subspan(17, 16), all.subspan(33)};
+  ASSERT_TRUE(kmscore::detail::cmac(backend, kmscore::cipher_id::aes256_gcm, key, one, whole));
+  ASSERT_TRUE(kmscore::detail::cmac(backend, kmscore::cipher_id::aes256_gcm, key, four, split));
+  EXPECT_EQ(whole, split);
+  const std::vector<byte> short_key(16, 0x2B);
+  EXPECT_FALSE(
+      kmscore::detail::cmac(backend, kmscore::cipher_id::aes256_gcm, short_key, one, whole));
+  EXPECT_TRUE(kmscore::detail::cmac(backend, kmscore::cipher_id::sm4_gcm, short_key, one, whole));
+}
 
 // ---- what each backend refuses -----------------------------------------------------------
 

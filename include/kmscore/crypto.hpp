@@ -9,8 +9,9 @@
 // the envelope suites, and says at run time (`supports`: e.g. libsodium's AES-GCM needs
 // AES-NI) which suites it serves. HKDF is built once, over the backend's HMAC
 // (detail/hkdf.hpp). Backends report failures as values (KMS.0101), including buffers of
-// the wrong size; no exception escapes them. Operations are templates on the backend, so
-// several backends live in one program. Everything here is vocabulary: detail/ and the
+// the wrong size; no exception escapes them. A backend may also offer the raw block cipher
+// (block_cipher_backend), which the CMAC-based suites need. Operations are templates on the
+// backend, so several backends live in one program. Everything here is vocabulary: detail/ and the
 // backends include it, never the other way round.
 #pragma once
 
@@ -38,6 +39,7 @@ inline constexpr std::size_t digest_size = 32;  // SHA-256 and SM3 alike
 inline constexpr std::size_t aes256_key_size = 32;
 inline constexpr std::size_t sm4_key_size = 16;
 inline constexpr std::size_t max_cipher_key_size = aes256_key_size;
+inline constexpr std::size_t cipher_block_size = 16;  // AES and SM4 alike
 
 [[nodiscard]] constexpr std::size_t cipher_key_size(cipher_id cipher) noexcept {
   return cipher == cipher_id::aes256_gcm ? aes256_key_size : sm4_key_size;
@@ -88,6 +90,20 @@ concept crypto_backend = requires(B& backend, const B& const_backend, envelope_s
   { backend.aead_seal(aead, in, out, tag_out) } -> std::same_as<result<void>>;
   // open: verifies tag_in; on failure `out` is wiped and the error is KMS.2203.
   { backend.aead_open(aead, in, tag_in, out) } -> std::same_as<result<void>>;
+};
+
+// A backend that also has the raw block cipher of the suites (AES-256, SM4), so that keys can
+// be derived with CMAC (suites 18 and 19, detail/counter_kdf.hpp). encrypt_blocks encrypts
+// independent blocks (in and out of the same size, a multiple of 16 bytes, possibly the same
+// buffer; else KMS.0101), several at a time where the library can.
+template <class B>
+concept block_cipher_backend = crypto_backend<B> &&
+    requires(B& backend, cipher_id cipher, byte_span in, mutable_byte_span out) {
+  typename B::block_key;
+  { backend.block_init(cipher, in) } -> std::same_as<result<typename B::block_key>>;
+  {
+    backend.encrypt_blocks(std::declval<const typename B::block_key&>(), in, out)
+    } -> std::same_as<result<void>>;
 };
 
 // HMAC of a message under a key used once (keyed states are the backend's; this is the one

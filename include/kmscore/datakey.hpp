@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "crypto.hpp"
@@ -266,8 +267,13 @@ class datakey_opener {
   [[nodiscard]] static result<datakey_opener> make_derived(Backend& backend,
                                                            const master_key& cmk) {
     KMSCORE_TRY_ASSIGN(auto opener, make(backend, cmk));
-    for (std::uint32_t version = 0; version < cmk.material_versions.size(); ++version) {
-      KMSCORE_TRY(opener.derive(version));
+    for (const auto& format : envelope_formats) {
+      if (format.suite != spec_policy(cmk.spec).suite || !serves_version(backend, format.version)) {
+        continue;
+      }
+      for (std::uint32_t version = 0; version < cmk.material_versions.size(); ++version) {
+        KMSCORE_TRY(opener.derive(version, format.version));
+      }
     }
     return opener;
   }
@@ -276,7 +282,8 @@ class datakey_opener {
   [[nodiscard]] result<void> open(const envelope_view& view, const encryption_context& context,
                                   mutable_byte_span dek_out) const {
     if (!matches_suite(view)) return errc::invalid_cipher_text;
-    const auto cached = keys_.find(view.key_version());
+    if (!serves_version(*backend_, view.version())) return errc::kms_error;
+    const auto cached = keys_.find({view.key_version(), view.version()});
     if (cached == keys_.end()) {
       detail::secure_wipe(dek_out.data(), dek_out.size());
       return errc::decrypt_failed;  // a version the key lacks
@@ -291,13 +298,14 @@ class datakey_opener {
 
   // Opens into dek_out (exactly the envelope's DEK size), deriving the version's key on
   // first use. KMS.2203 for any authentication failure, a version the key lacks included;
-  // dek_out is then zeroed.
+  // dek_out is then zeroed. KMS.0101 for an envelope version the backend cannot serve.
   [[nodiscard]] result<void> open_deriving(const envelope_view& view,
                                            const encryption_context& context,
                                            mutable_byte_span dek_out) {
-    if (matches_suite(view) && view.key_version() < cmk_->material_versions.size() &&
-        !keys_.contains(view.key_version())) {
-      KMSCORE_TRY(derive(view.key_version()));
+    if (matches_suite(view) && serves_version(*backend_, view.version()) &&
+        view.key_version() < cmk_->material_versions.size() &&
+        !keys_.contains({view.key_version(), view.version()})) {
+      KMSCORE_TRY(derive(view.key_version(), view.version()));
     }
     return open(view, context, dek_out);
   }
@@ -305,18 +313,18 @@ class datakey_opener {
  private:
   datakey_opener(Backend& backend, const master_key& cmk) : backend_{&backend}, cmk_{&cmk} {}
 
-  [[nodiscard]] result<void> derive(std::uint32_t version) {
-    KMSCORE_TRY_ASSIGN(auto key,
-                       envelope_key<Backend>::derive(*backend_, spec_policy(cmk_->spec).suite,
-                                                     cmk_->material_versions[version].expose(),
-                                                     cmk_->key_id, version));
-    keys_.emplace(version, std::move(key));
+  [[nodiscard]] result<void> derive(std::uint32_t version, envelope_version format) {
+    KMSCORE_TRY_ASSIGN(auto key, envelope_key<Backend>::derive(
+                                     *backend_, format, cmk_->material_versions[version].expose(),
+                                     cmk_->key_id, version));
+    keys_.emplace(std::make_pair(version, format), std::move(key));
     return {};
   }
 
   Backend* backend_;
   const master_key* cmk_;  // the caller's, for the opener's lifetime
-  std::map<std::uint32_t, envelope_key<Backend>> keys_;
+  // Per CMK material version and envelope version (an AES key opens both 16 and 18).
+  std::map<std::pair<std::uint32_t, envelope_version>, envelope_key<Backend>> keys_;
 };
 
 // The envelope's framing, key_id and length were checked by validate(); here come the CMK

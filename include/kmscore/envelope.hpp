@@ -36,9 +36,14 @@ namespace kmscore {
 // have versions of their own.
 enum class envelope_version : std::uint16_t {
   service_v2 = 2,
-  aes256_gcm_hmac_sha256 = 0x0010,
+  aes256_gcm_hmac_sha256 = 0x0010,  // HKDF-derived keys (wave 1; open forever)
   sm4_gcm_hmac_sm3 = 0x0011,
+  aes256_gcm_cmac_kdf = 0x0012,  // keys from the SP 800-108 counter KDF with CMAC
+  sm4_gcm_cmac_kdf = 0x0013,
 };
+
+// How a suite version derives its keys from the CMK (docs/envelope.md).
+enum class envelope_kdf : std::uint8_t { hkdf, cmac_counter };
 
 inline constexpr std::size_t envelope_header_size = 4;  // version, length
 inline constexpr std::size_t envelope_key_version_size = 4;
@@ -67,24 +72,39 @@ inline constexpr std::size_t max_datakey_envelope_size = envelope_size(max_datak
 static_assert(envelope_size(64) == 188);
 static_assert(max_datakey_envelope_size == 1148);
 
-// The library's suites and their versions: one table, read both ways.
-inline constexpr std::array<std::pair<envelope_suite, envelope_version>, 2> suite_versions{{
-    {envelope_suite::aes256_gcm_hmac_sha256, envelope_version::aes256_gcm_hmac_sha256},
-    {envelope_suite::sm4_gcm_hmac_sm3, envelope_version::sm4_gcm_hmac_sm3},
+// The library's suite versions: one table, read every way.
+struct envelope_format {
+  envelope_version version;
+  envelope_suite suite;
+  envelope_kdf kdf;
+};
+inline constexpr std::array<envelope_format, 4> envelope_formats{{
+    {envelope_version::aes256_gcm_hmac_sha256, envelope_suite::aes256_gcm_hmac_sha256,
+     envelope_kdf::hkdf},
+    {envelope_version::sm4_gcm_hmac_sm3, envelope_suite::sm4_gcm_hmac_sm3, envelope_kdf::hkdf},
+    {envelope_version::aes256_gcm_cmac_kdf, envelope_suite::aes256_gcm_hmac_sha256,
+     envelope_kdf::cmac_counter},
+    {envelope_version::sm4_gcm_cmac_kdf, envelope_suite::sm4_gcm_hmac_sm3,
+     envelope_kdf::cmac_counter},
 }};
 
-[[nodiscard]] constexpr std::optional<envelope_version> suite_version(
-    envelope_suite suite) noexcept {
-  for (const auto& [s, v] : suite_versions) {
-    if (s == suite) return v;
+[[nodiscard]] constexpr std::optional<envelope_format> find_envelope_format(
+    envelope_version version) noexcept {
+  for (const auto& format : envelope_formats) {
+    if (format.version == version) return format;
+  }
+  return std::nullopt;  // the service's version 2, or unknown
+}
+[[nodiscard]] constexpr std::optional<envelope_version> suite_version(envelope_suite suite,
+                                                                      envelope_kdf kdf) noexcept {
+  for (const auto& format : envelope_formats) {
+    if (format.suite == suite && format.kdf == kdf) return format.version;
   }
   return std::nullopt;
 }
 [[nodiscard]] constexpr envelope_suite version_suite(envelope_version version) noexcept {
-  for (const auto& [s, v] : suite_versions) {
-    if (v == version) return s;
-  }
-  return envelope_suite::none;  // the service's version 2, or unknown
+  const auto format = find_envelope_format(version);
+  return format ? format->suite : envelope_suite::none;
 }
 
 namespace detail {
@@ -166,18 +186,12 @@ class envelope_view {
   if (length != blob.size() - envelope_length_offset) return errc::invalid_cipher_text;
   const auto version = static_cast<envelope_version>(raw_version);
   const std::size_t body_size = blob.size() - envelope_overhead;
-  switch (version) {
-    case envelope_version::service_v2:
-      break;
-    case envelope_version::aes256_gcm_hmac_sha256:
-    case envelope_version::sm4_gcm_hmac_sm3:
-      if (body_size < suite_body_overhead + min_datakey_bytes ||
-          body_size > suite_body_overhead + max_payload) {
-        return errc::invalid_cipher_text;
-      }
-      break;
-    default:
+  if (version != envelope_version::service_v2) {
+    if (!find_envelope_format(version)) return errc::invalid_cipher_text;
+    if (body_size < suite_body_overhead + min_datakey_bytes ||
+        body_size > suite_body_overhead + max_payload) {
       return errc::invalid_cipher_text;
+    }
   }
   const std::size_t trailer = envelope_header_size + body_size;
   const auto key_id = key_id::parse(as_chars(blob.subspan(trailer, key_id_size)));

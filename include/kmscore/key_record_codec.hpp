@@ -70,16 +70,28 @@ inline constexpr std::string_view record_versions_name = "material_versions";
   return record;
 }
 
+// The root key's envelope keys: to seal (its current material version), or to open `opening`
+// (the versions it names).
 template <crypto_backend Backend>
 [[nodiscard]] result<envelope_key<Backend>> root_envelope_key(Backend& backend,
                                                               const master_key& root,
-                                                              std::uint32_t version) {
+                                                              const envelope_view* opening) {
   const auto suite = spec_policy(root.spec).suite;
+  const std::uint32_t version =
+      opening != nullptr ? opening->key_version() : root.current_version();
   if (suite == envelope_suite::none || version >= root.material_versions.size()) {
     return errc::kms_error;
   }
-  return envelope_key<Backend>::derive(backend, suite, root.material_versions[version].expose(),
-                                       root.key_id, version);
+  const auto material = root.material_versions[version].expose();
+  if (opening != nullptr) {
+    return envelope_key<Backend>::derive(backend, opening->version(), material, root.key_id,
+                                         version);
+  }
+  // Records and the root-key check are sealed with the HKDF version (16), which every backend
+  // serves, so one store opens under any of them (data-key envelopes use the newest).
+  const auto portable = suite_version(suite, envelope_kdf::hkdf);
+  if (!portable) return errc::kms_error;
+  return envelope_key<Backend>::derive(backend, *portable, material, root.key_id, version);
 }
 }  // namespace detail
 
@@ -105,7 +117,7 @@ template <crypto_backend Backend>
     for (const byte b : material.expose()) out[at++] = b;
   }
 
-  KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(backend, root, root.current_version()));
+  KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(backend, root, nullptr));
   const std::size_t prefix = detail::record_magic.size() + 2 + canonical.size();
   std::vector<byte> stored(prefix + envelope_size(payload_size));
   const auto magic = as_bytes(detail::record_magic);
@@ -155,7 +167,7 @@ template <crypto_backend Backend>
 
   auto view = parse_envelope(parts.envelope, max_envelope_payload);
   if (!view || view->key_id() != root.key_id) return errc::kms_error;
-  KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(backend, root, view->key_version()));
+  KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(backend, root, &*view));
   secret_bytes payload{view->datakey_bytes()};
   if (!key.open(backend, *view, *metadata, payload.expose())) return errc::kms_error;
 
@@ -212,8 +224,7 @@ class root_key_sealer final : public record_sealer {
   }
   [[nodiscard]] result<std::vector<byte>> seal_check() override {
     const auto text = as_bytes(detail::root_check_text);
-    KMSCORE_TRY_ASSIGN(auto key,
-                       detail::root_envelope_key(*backend_, root_, root_.current_version()));
+    KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(*backend_, root_, nullptr));
     std::vector<byte> sealed(envelope_size(text.size()));
     KMSCORE_TRY(key.seal(*backend_, text, check_context(), sealed));
     return sealed;
@@ -221,7 +232,7 @@ class root_key_sealer final : public record_sealer {
   [[nodiscard]] result<void> open_check(byte_span check) override {
     const auto view = parse_envelope(check, max_envelope_payload);
     if (!view || view->key_id() != root_.key_id) return errc::kms_error;
-    KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(*backend_, root_, view->key_version()));
+    KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(*backend_, root_, &*view));
     std::vector<byte> text(view->datakey_bytes());
     if (!key.open(*backend_, *view, check_context(), text) ||
         as_chars(text) != detail::root_check_text) {

@@ -1,13 +1,14 @@
 // kmscore/seal.hpp: the envelope suites' cryptography: derive, seal, open.
 //
 //   auto key = kmscore::envelope_key<Backend>::derive(backend, suite, cmk_material,
-//                                                     key_id, key_version);
+//                                                     key_id, key_version);  // newest version
 //   key->seal(backend, dek, context, out);        // out: envelope_size(dek.size()) bytes
 //   key->open(backend, view, context, dek_out);   // KMS.2203 for any failure, dek_out wiped
 //
-// Per CMK (docs/envelope.md): PRK = HKDF-Extract(label, CMK); commit key = HKDF-Expand(PRK,
-// "commit", 32). Per envelope: wrap key = HKDF-Expand(PRK, "wrap" || salt, key size), with a
-// fresh 256-bit salt, so no per-CMK usage limit. The DEK is sealed with GCM under the wrap key
+// Per CMK version (docs/envelope.md): a commit key, and the state that derives a wrap key per
+// envelope from a fresh 256-bit salt (so no per-CMK usage limit): HKDF-SHA-256 / HKDF-SM3 in
+// versions 16 and 17, the SP 800-108 counter KDF with CMAC-AES / CMAC-SM4 in 18 and 19 (new
+// envelopes, on backends with the raw block cipher). The DEK is sealed with GCM under the wrap key
 // (each wrap key seals exactly one message, so the nonce is fixed), with the header, key_id,
 // key_version and canonical context as associated data. The 32-byte tag is HMAC(commit key,
 // every preceding byte || context): key-committing and context-committing. Opening checks the
@@ -19,10 +20,13 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string_view>
+#include <variant>
 
 #include "context.hpp"
 #include "crypto.hpp"
+#include "detail/counter_kdf.hpp"
 #include "detail/hkdf.hpp"
 #include "envelope.hpp"
 #include "key_id.hpp"
@@ -37,6 +41,33 @@ namespace detail {
 }
 inline constexpr std::string_view commit_label = "commit";
 inline constexpr std::string_view wrap_label = "wrap";
+
+// Suites 18 and 19: the SP 800-108 labels, 27 bytes each so that [i] || label || 0x00 fills
+// two cipher blocks (detail/counter_kdf.hpp).
+struct counter_kdf_labels {
+  std::string_view wrap;
+  std::string_view commit;
+};
+[[nodiscard]] constexpr counter_kdf_labels cmac_kdf_labels(envelope_suite suite) noexcept {
+  return suite == envelope_suite::sm4_gcm_hmac_sm3
+             ? counter_kdf_labels{"kmscore/v19/SM4-GCM/wrapkey", "kmscore/v19/SM4-GCM/tag-key"}
+             : counter_kdf_labels{"kmscore/v18/AES-GCM/wrapkey", "kmscore/v18/AES-GCM/tag-key"};
+}
+static_assert(cmac_kdf_labels(envelope_suite::aes256_gcm_hmac_sha256).wrap.size() == 27 &&
+              cmac_kdf_labels(envelope_suite::aes256_gcm_hmac_sha256).commit.size() == 27 &&
+              cmac_kdf_labels(envelope_suite::sm4_gcm_hmac_sm3).wrap.size() == 27 &&
+              cmac_kdf_labels(envelope_suite::sm4_gcm_hmac_sm3).commit.size() == 27);
+
+// What derives a suite version's per-envelope wrap key: HKDF's keyed PRK, or (backends with a
+// block cipher) the counter KDF made for the wrap label.
+template <class Backend>
+struct wrap_kdf_of {
+  using type = std::monostate;
+};
+template <block_cipher_backend Backend>
+struct wrap_kdf_of<Backend> {
+  using type = counter_kdf<Backend>;
+};
 inline constexpr std::array<byte, gcm_nonce_size> fixed_nonce{};
 
 // The CMK material a suite takes: the key size of its cipher, as key_spec_table says.
@@ -52,38 +83,63 @@ constexpr bool material_sizes_match_suites() noexcept {
 static_assert(material_sizes_match_suites());
 }  // namespace detail
 
+// The version a backend seals new envelopes of a suite with: the CMAC-KDF one (18, 19) when
+// it has the raw block cipher, else the HKDF one (16, 17). nullopt for no suite.
+template <crypto_backend Backend>
+[[nodiscard]] constexpr std::optional<envelope_version> sealing_version(
+    envelope_suite suite) noexcept {
+  return suite_version(
+      suite, block_cipher_backend<Backend> ? envelope_kdf::cmac_counter : envelope_kdf::hkdf);
+}
+
+// Whether a backend can derive the keys of an envelope version (its suite, and for 18 and 19
+// a block cipher).
+template <crypto_backend Backend>
+[[nodiscard]] bool serves_version(const Backend& backend, envelope_version version) noexcept {
+  const auto format = find_envelope_format(version);
+  return format && backend.supports(format->suite) &&
+         (format->kdf == envelope_kdf::hkdf || block_cipher_backend<Backend>);
+}
+
 template <crypto_backend Backend>
 class datakey_sealer;
 
 template <crypto_backend Backend>
 class envelope_key {  // NOLINT(bugprone-exception-escape): its members move without allocating
  public:
-  // KMS.0101 when the backend cannot serve the suite or the material is not exactly the
-  // suite's key size (an empty or short CMK would make the derived keys guessable).
-  [[nodiscard]] static result<envelope_key> derive(Backend& backend, envelope_suite suite,
-                                                   byte_span cmk_material, const key_id& id,
+  // The keys of one envelope version (16..19) for one CMK material version. KMS.0101 when
+  // the backend cannot serve the version or the material is not exactly the suite's key size
+  // (an empty or short CMK would make the derived keys guessable).
+  [[nodiscard]] static result<envelope_key> derive(Backend& backend, envelope_version version,
+                                                   byte_span cmk_material,
+                                                   const kmscore::key_id& id,
                                                    std::uint32_t key_version) {
-    const auto version = suite_version(suite);
-    if (!version || !backend.supports(suite) ||
-        cmk_material.size() != detail::suite_material_size(suite)) {
+    const auto format = find_envelope_format(version);
+    if (!format || !serves_version(backend, version) ||
+        cmk_material.size() != detail::suite_material_size(format->suite)) {
       return errc::kms_error;
     }
-    const hash_id hash = suite_hash(suite);
-    secret_array<digest_size> prk;
-    KMSCORE_TRY(detail::hkdf_extract(backend, hash, as_bytes(detail::suite_label(suite)),
-                                     cmk_material, prk.expose()));
-    auto prk_key = backend.hmac_init(hash, prk.expose());
-    if (!prk_key) return prk_key.error();
-    secret_array<digest_size> commit;
-    const std::array<byte_span, 1> info{as_bytes(detail::commit_label)};
-    KMSCORE_TRY(detail::hkdf_expand(backend, *prk_key, info, commit.expose()));
-    auto commit_key = backend.hmac_init(hash, commit.expose());
-    if (!commit_key) return commit_key.error();
-    envelope_key key{suite, *version, id, key_version, std::move(*prk_key), std::move(*commit_key)};
-    return key;
+    if (format->kdf == envelope_kdf::hkdf) {
+      return derive_hkdf(backend, *format, cmk_material, id, key_version);
+    }
+    if constexpr (block_cipher_backend<Backend>) {
+      return derive_cmac(backend, *format, cmk_material, id, key_version);
+    }
+    return errc::kms_error;
+  }
+
+  // The keys of the version this backend seals the suite's new envelopes with.
+  [[nodiscard]] static result<envelope_key> derive(Backend& backend, envelope_suite suite,
+                                                   byte_span cmk_material,
+                                                   const kmscore::key_id& id,
+                                                   std::uint32_t key_version) {
+    const auto version = sealing_version<Backend>(suite);
+    if (!version) return errc::kms_error;
+    return derive(backend, *version, cmk_material, id, key_version);
   }
 
   [[nodiscard]] envelope_suite suite() const noexcept { return suite_; }
+  [[nodiscard]] envelope_version version() const noexcept { return version_; }
   [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
   [[nodiscard]] std::uint32_t key_version() const noexcept { return key_version_; }
 
@@ -115,14 +171,59 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
   using hmac_key = typename Backend::hmac_key;
   friend class datakey_sealer<Backend>;  // draws DEK and salt in one RNG call
 
-  envelope_key(envelope_suite suite, envelope_version version, const kmscore::key_id& id,
-               std::uint32_t key_version, hmac_key prk, hmac_key commit)
-      : suite_{suite},
-        version_{version},
+  using wrap_kdf = typename detail::wrap_kdf_of<Backend>::type;
+  using wrap_deriver = std::variant<hmac_key, wrap_kdf>;  // HKDF's PRK, or the counter KDF
+
+  envelope_key(const envelope_format& format, const kmscore::key_id& id, std::uint32_t key_version,
+               wrap_deriver wrap, hmac_key commit)
+      : suite_{format.suite},
+        version_{format.version},
         key_id_{id},
         key_version_{key_version},
-        prk_{std::move(prk)},
+        wrap_{std::move(wrap)},
         commit_key_{std::move(commit)} {}
+
+  // Suites 16, 17: PRK = HKDF-Extract(label, CMK); commit key = HKDF-Expand(PRK, "commit").
+  [[nodiscard]] static result<envelope_key> derive_hkdf(Backend& backend,
+                                                        const envelope_format& format,
+                                                        byte_span cmk_material,
+                                                        const kmscore::key_id& id,
+                                                        std::uint32_t key_version) {
+    const hash_id hash = suite_hash(format.suite);
+    secret_array<digest_size> prk;
+    KMSCORE_TRY(detail::hkdf_extract(backend, hash, as_bytes(detail::suite_label(format.suite)),
+                                     cmk_material, prk.expose()));
+    auto prk_key = backend.hmac_init(hash, prk.expose());
+    if (!prk_key) return prk_key.error();
+    secret_array<digest_size> commit;
+    const std::array<byte_span, 1> info{as_bytes(detail::commit_label)};
+    KMSCORE_TRY(detail::hkdf_expand(backend, *prk_key, info, commit.expose()));
+    auto commit_key = backend.hmac_init(hash, commit.expose());
+    if (!commit_key) return commit_key.error();
+    return envelope_key{format, id, key_version,
+                        wrap_deriver{std::in_place_index<0>, std::move(*prk_key)},
+                        std::move(*commit_key)};
+  }
+
+  // Suites 18, 19: commit key = KDF(CMK, commit label, "", 256); the wrap key's KDF is made
+  // once here and run per envelope with the salt as its context.
+  [[nodiscard]] static result<envelope_key> derive_cmac(
+      Backend& backend, const envelope_format& format, byte_span cmk_material,
+      const kmscore::key_id& id, std::uint32_t key_version) requires block_cipher_backend<Backend> {
+    const cipher_id cipher = suite_cipher(format.suite);
+    const auto labels = detail::cmac_kdf_labels(format.suite);
+    KMSCORE_TRY_ASSIGN(const auto commit_kdf,
+                       wrap_kdf::make(backend, cipher, cmk_material, labels.commit, digest_size));
+    secret_array<digest_size> commit;
+    KMSCORE_TRY(commit_kdf.derive(backend, {}, commit.expose()));
+    auto commit_key = backend.hmac_init(suite_hash(format.suite), commit.expose());
+    if (!commit_key) return commit_key.error();
+    KMSCORE_TRY_ASSIGN(auto wrap, wrap_kdf::make(backend, cipher, cmk_material, labels.wrap,
+                                                 cipher_key_size(cipher)));
+    return envelope_key{format, id, key_version,
+                        wrap_deriver{std::in_place_index<1>, std::move(wrap)},
+                        std::move(*commit_key)};
+  }
 
   // salt must be fresh randomness, never reused: the library's callers draw it.
   [[nodiscard]] result<void> seal_with_salt(Backend& backend, byte_span dek,
@@ -148,9 +249,15 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
   [[nodiscard]] result<void> derive_wrap_key(
       Backend& backend, std::span<const byte, envelope_salt_size> salt,
       secret_array<max_cipher_key_size>& wrap_key) const noexcept {
-    const std::array<byte_span, 2> info{as_bytes(detail::wrap_label), salt};
-    return detail::hkdf_expand(backend, prk_, info,
-                               wrap_key.expose().first(cipher_key_size(cipher())));
+    const auto out = wrap_key.expose().first(cipher_key_size(cipher()));
+    if (const auto* prk = std::get_if<0>(&wrap_)) {
+      const std::array<byte_span, 2> info{as_bytes(detail::wrap_label), salt};
+      return detail::hkdf_expand(backend, *prk, info, out);
+    }
+    if constexpr (block_cipher_backend<Backend>) {
+      if (const auto* kdf = std::get_if<1>(&wrap_)) return kdf->derive(backend, salt, out);
+    }
+    return errc::kms_error;
   }
 
   // GCM associated data: header, key_id, key_version and context, given to GCM as one
@@ -217,8 +324,8 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
   envelope_version version_;
   kmscore::key_id key_id_;
   std::uint32_t key_version_;
-  hmac_key prk_;         // keyed HMAC states of PRK and of the commit key: derived once
-  hmac_key commit_key_;  // per CMK version, reused by every envelope
+  wrap_deriver wrap_;    // derived once per CMK version, reused by every envelope:
+  hmac_key commit_key_;  // the wrap key's KDF state and the commit key's HMAC states
 };
 
 }  // namespace kmscore

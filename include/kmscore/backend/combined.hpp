@@ -3,19 +3,47 @@
 //   kmscore::backend::combined<kmscore::backend::sodium, kmscore::backend::cryptopp> both;
 //   // AES_256 keys go to libsodium (when the CPU has AES-NI), SM4 keys to Crypto++.
 //
-// Randomness comes from the first backend. Thread safety: that of the two backends.
+// Randomness comes from the first backend; the raw block cipher (block_cipher_backend) from the
+// first that has one, if either does. Thread safety: that of the two backends.
 #pragma once
 
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
 #include "../crypto.hpp"
 
+namespace kmscore::detail {
+// The backend of a pair that serves the raw block cipher: the first that has one.
+template <class First, class Second>
+struct block_source {
+  using type = void;
+};
+template <class First, class Second>
+requires block_cipher_backend<First>
+struct block_source<First, Second> {
+  using type = First;
+};
+template <class First, class Second>
+requires(!block_cipher_backend<First> &&
+         block_cipher_backend<Second>) struct block_source<First, Second> {
+  using type = Second;
+};
+
+// Gives the pair a block_key type only when one of them has a block cipher.
+template <class Source>
+struct block_key_of {};
+template <class Source>
+requires(!std::is_void_v<Source>) struct block_key_of<Source> {
+  using block_key = typename Source::block_key;
+};
+}  // namespace kmscore::detail
+
 namespace kmscore::backend {
 
 template <crypto_backend First, crypto_backend Second>
-class combined {
+class combined : public detail::block_key_of<typename detail::block_source<First, Second>::type> {
  public:
   static constexpr std::string_view name = "combined";
 
@@ -58,6 +86,19 @@ class combined {
                                        : second_.aead_open(params, ciphertext, tag, plaintext);
   }
 
+  using block_backend = typename detail::block_source<First, Second>::type;
+
+  [[nodiscard]] auto block_init(cipher_id cipher, byte_span key) noexcept
+      requires(!std::is_void_v<block_backend>) {
+    return block_side().block_init(cipher, key);
+  }
+  template <class Key>
+  [[nodiscard]] result<void> encrypt_blocks(const Key& key, byte_span in,
+                                            mutable_byte_span out) noexcept
+      requires(!std::is_void_v<block_backend>) {
+    return block_side().encrypt_blocks(key, in, out);
+  }
+
   // Key pairs from the first backend that can make them (KMS.0101 if neither can).
   [[nodiscard]] result<key_pair> generate_key_pair(key_spec spec) noexcept {
     if constexpr (key_pair_backend<First>) {
@@ -73,6 +114,14 @@ class combined {
   [[nodiscard]] Second& second() noexcept { return second_; }
 
  private:
+  [[nodiscard]] auto& block_side() noexcept {
+    if constexpr (std::is_same_v<block_backend, First>) {
+      return first_;
+    } else {
+      return second_;
+    }
+  }
+
   template <std::size_t Index, class Keyed>
   [[nodiscard]] static result<hmac_key> wrap(result<Keyed>&& keyed) noexcept {
     if (!keyed) return keyed.error();

@@ -4,8 +4,9 @@
 //   auto made = kmscore::create_datakey(cryptopp, sm4_cmk, params);   // SM4 end to end
 //
 // Serves both suites: AES-256-GCM and SM4-GCM (GCM<SM4>), SHA-256 and SM3, HMAC over both,
-// and randomness from a fork-safe per-thread buffer (random_buffer.hpp: ChaCha20 keystream
-// under a seed from the OS, both by Crypto++). Every Crypto++ exception is caught at this boundary
+// the raw AES-256 and SM4 block ciphers (for the CMAC-derived suites 18 and 19), and
+// randomness from a fork-safe per-thread buffer (random_buffer.hpp: ChaCha20 keystream under
+// a seed from the OS, both by Crypto++). Every Crypto++ exception is caught at this boundary
 // and becomes KMS.0101; none escapes. Link with Crypto++ (pkg-config libcrypto++; CMake
 // target kmscore::cryptopp). Thread safety: the RNG is per thread; nothing else is shared.
 #pragma once
@@ -28,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string_view>
 #include <variant>
 
@@ -121,6 +123,35 @@ class cryptopp {
                                         digest_out out) noexcept {
     return guarded(
         [&] { std::visit([&](const auto& pads) { finish_mac(pads, pieces, out); }, key.states_); });
+  }
+
+  // An expanded AES-256 or SM4 key (Crypto++ keeps key schedules in SecBlocks, which wipe
+  // themselves). Blocks go through AdvancedProcessBlocks: AES-NI, several blocks in flight.
+  class block_key {
+    std::unique_ptr<CryptoPP::BlockTransformation> cipher_;
+    friend class cryptopp;
+  };
+
+  [[nodiscard]] result<block_key> block_init(cipher_id cipher, byte_span key) noexcept {
+    if (key.size() != cipher_key_size(cipher)) return errc::kms_error;
+    block_key expanded;
+    auto made = guarded([&] {
+      expanded.cipher_ =
+          cipher == cipher_id::aes256_gcm ? keyed<CryptoPP::AES>(key) : keyed<CryptoPP::SM4>(key);
+    });
+    if (!made) return made.error();
+    return expanded;
+  }
+
+  [[nodiscard]] result<void> encrypt_blocks(const block_key& key, byte_span in,
+                                            mutable_byte_span out) noexcept {
+    if (!key.cipher_ || in.size() != out.size() || in.size() % cipher_block_size != 0) {
+      return errc::kms_error;
+    }
+    return guarded([&] {
+      key.cipher_->AdvancedProcessBlocks(in.data(), nullptr, out.data(), in.size(),
+                                         CryptoPP::BlockTransformation::BT_AllowParallel);
+    });
   }
 
   [[nodiscard]] result<void> aead_seal(const aead_params& params, byte_span plaintext,
@@ -388,6 +419,13 @@ class cryptopp {
   }
 
   template <class Cipher>
+  static std::unique_ptr<CryptoPP::BlockTransformation> keyed(byte_span key) {
+    auto cipher = std::make_unique<typename Cipher::Encryption>();
+    cipher->SetKey(key.data(), key.size());
+    return cipher;
+  }
+
+  template <class Cipher>
   static void seal_with(const aead_params& params, byte_span plaintext,
                         mutable_byte_span ciphertext, std::span<byte, gcm_tag_size> tag) {
     typename CryptoPP::GCM<Cipher>::Encryption gcm;
@@ -411,5 +449,6 @@ class cryptopp {
 };
 
 static_assert(key_pair_backend<cryptopp>);
+static_assert(block_cipher_backend<cryptopp>);
 
 }  // namespace kmscore::backend

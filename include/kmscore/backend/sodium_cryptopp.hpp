@@ -6,9 +6,9 @@
 //
 // AES-256-GCM from libsodium (AES-NI + PCLMUL; Crypto++ when the CPU lacks them), SM4-GCM,
 // SHA-256, SM3 and HMAC from Crypto++ (its SHA-256 uses the SHA extensions; libsodium
-// 1.0.18's does not), key pairs from Crypto++. Random bytes come from libsodium's side of
-// the fork-safe per-thread buffer (random_buffer.hpp). Thread safety: an instance may be
-// shared by threads.
+// 1.0.18's does not), the raw block ciphers and key pairs from Crypto++. Random bytes come from
+// libsodium's side of the fork-safe per-thread buffer (random_buffer.hpp). Thread safety: an
+// instance may be shared by threads.
 #pragma once
 
 #include <string_view>
@@ -56,6 +56,15 @@ class sodium_cryptopp {
                                  : cryptopp_.aead_open(params, ciphertext, tag, plaintext);
   }
 
+  using block_key = cryptopp::block_key;
+  [[nodiscard]] result<block_key> block_init(cipher_id cipher, byte_span key) noexcept {
+    return cryptopp_.block_init(cipher, key);
+  }
+  [[nodiscard]] result<void> encrypt_blocks(const block_key& key, byte_span in,
+                                            mutable_byte_span out) noexcept {
+    return cryptopp_.encrypt_blocks(key, in, out);
+  }
+
   [[nodiscard]] result<key_pair> generate_key_pair(key_spec spec) noexcept {
     return cryptopp_.generate_key_pair(spec);
   }
@@ -71,5 +80,6 @@ class sodium_cryptopp {
 };
 
 static_assert(key_pair_backend<sodium_cryptopp>);
+static_assert(block_cipher_backend<sodium_cryptopp>);
 
 }  // namespace kmscore::backend
