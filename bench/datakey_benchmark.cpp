@@ -4,8 +4,12 @@
 // Every benchmark checks a correct result before timing. scripts/bench prints the table.
 #include <kmscore/backend/combined.hpp>
 #include <kmscore/backend/cryptopp.hpp>
+#ifdef KMSCORE_HAVE_IPSEC_MB
+#include <kmscore/backend/ipsec_mb.hpp>
+#endif
 #include <kmscore/backend/sodium.hpp>
 #include <kmscore/backend/sodium_cryptopp.hpp>
+#include <kmscore/detail/counter_kdf.hpp>
 #include <kmscore/kmscore.hpp>
 
 #include <benchmark/benchmark.h>
@@ -18,6 +22,7 @@
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <string_view>
 #include <vector>
 
 // ---- allocation counter ------------------------------------------------------------------
@@ -52,6 +57,51 @@ kmscore::create_datakey_params params_for(std::size_t bits) {
   request.datakey_length = std::to_string(bits);
   return *kmscore::validate(request);
 }
+
+// sodium_cryptopp without its raw block cipher: the same primitives, sealing version 16
+// (HKDF-derived keys) instead of 18 (CMAC counter KDF), so one run shows what 18 gives.
+class sodium_cryptopp_hkdf {
+ public:
+  static constexpr std::string_view name = "sodium_cryptopp_hkdf";
+  using hmac_key = kmscore::backend::sodium_cryptopp::hmac_key;
+  [[nodiscard]] bool supports(kmscore::envelope_suite suite) const noexcept {
+    return inner_.supports(suite);
+  }
+  [[nodiscard]] bool supports(kmscore::hash_id hash) const noexcept {
+    return inner_.supports(hash);
+  }
+  [[nodiscard]] kmscore::result<void> random_bytes(kmscore::mutable_byte_span out) noexcept {
+    return inner_.random_bytes(out);
+  }
+  [[nodiscard]] kmscore::result<void> digest(kmscore::hash_id hash, kmscore::byte_pieces pieces,
+                                             kmscore::digest_out out) noexcept {
+    return inner_.digest(hash, pieces, out);
+  }
+  [[nodiscard]] kmscore::result<hmac_key> hmac_init(kmscore::hash_id hash,
+                                                    kmscore::byte_span key) noexcept {
+    return inner_.hmac_init(hash, key);
+  }
+  [[nodiscard]] kmscore::result<void> hmac_keyed(const hmac_key& key, kmscore::byte_pieces pieces,
+                                                 kmscore::digest_out out) noexcept {
+    return inner_.hmac_keyed(key, pieces, out);
+  }
+  [[nodiscard]] kmscore::result<void> aead_seal(
+      const kmscore::aead_params& params, kmscore::byte_span in, kmscore::mutable_byte_span out,
+      std::span<byte, kmscore::gcm_tag_size> tag) noexcept {
+    return inner_.aead_seal(params, in, out, tag);
+  }
+  [[nodiscard]] kmscore::result<void> aead_open(const kmscore::aead_params& params,
+                                                kmscore::byte_span in,
+                                                std::span<const byte, kmscore::gcm_tag_size> tag,
+                                                kmscore::mutable_byte_span out) noexcept {
+    return inner_.aead_open(params, in, tag, out);
+  }
+
+ private:
+  kmscore::backend::sodium_cryptopp inner_;
+};
+static_assert(kmscore::crypto_backend<sodium_cryptopp_hkdf> &&
+              !kmscore::block_cipher_backend<sodium_cryptopp_hkdf>);
 
 // The hex a user writes: a 16-entry table (fine for them; kmscore's is table-free).
 void table_hex(kmscore::byte_span in, char* out) {
@@ -113,6 +163,7 @@ BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakey, kmscore::backend::sodium_cryptopp)
     ->Arg(8192)
     ->ThreadRange(1, 2)
     ->UseRealTime();
+BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakey, sodium_cryptopp_hkdf)->Arg(512);
 BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakey, kmscore::backend::sodium)
     ->Arg(128)
     ->Arg(512)
@@ -136,11 +187,12 @@ void BM_KmscoreCreateDatakeyUncached(benchmark::State& state) {
 }
 BENCHMARK(BM_KmscoreCreateDatakeyUncached);
 
+template <class Backend>
 void BM_KmscoreCreateDatakeyBatch(benchmark::State& state) {
-  kmscore::backend::sodium_cryptopp backend;
+  Backend backend;
   const auto cmk = make_cmk();
   const auto params = params_for(512);
-  auto sealer = kmscore::datakey_sealer<kmscore::backend::sodium_cryptopp>::make(backend, cmk);
+  auto sealer = kmscore::datakey_sealer<Backend>::make(backend, cmk);
   const auto count = static_cast<std::size_t>(state.range(0));
   if (!sealer || sealer->create_many(params, count)->size() != count) return fail(state, "batch");
   const allocation_meter meter{state};
@@ -150,7 +202,7 @@ void BM_KmscoreCreateDatakeyBatch(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_KmscoreCreateDatakeyBatch)->Arg(64);
+BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakeyBatch, kmscore::backend::sodium_cryptopp)->Arg(64);
 
 // The caller-buffer path, hex included, counting heap allocations per data key.
 template <class Backend>
@@ -176,12 +228,16 @@ void BM_KmscoreCreateDatakeyInto(benchmark::State& state) {
 BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakeyInto, kmscore::backend::sodium_cryptopp);
 BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakeyInto, kmscore::backend::sodium);
 
-void BM_KmscoreDecryptDatakey(benchmark::State& state) {
+kmscore::decrypt_datakey_request decrypt_request_for(const std::string& cipher_text) {
+  return kmscore::decrypt_datakey_request{key_id, cipher_text, "64", {}, {}};
+}
+
+// decrypt-datakey with its CMK's keys derived on every call (no cache).
+void BM_KmscoreDecryptDatakeyUncached(benchmark::State& state) {
   kmscore::backend::sodium_cryptopp backend;
   const auto cmk = make_cmk();
   const auto made = kmscore::create_datakey(backend, cmk, params_for(512));
-  kmscore::decrypt_datakey_request request{key_id, made->cipher_text, "64", {}, {}};
-  const auto params = *kmscore::validate(request);
+  const auto params = *kmscore::validate(decrypt_request_for(made->cipher_text));
   if (!kmscore::decrypt_datakey(backend, cmk, params)) return fail(state, "decrypt");
   const allocation_meter meter{state};
   for (auto _ : state) {
@@ -190,7 +246,46 @@ void BM_KmscoreDecryptDatakey(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_KmscoreDecryptDatakey);
+BENCHMARK(BM_KmscoreDecryptDatakeyUncached);
+
+// decrypt-datakey as the server runs it with its key_cache: the request validated (hex of the
+// envelope decoded and parsed), opened with the CMK's keys derived once, DEK and its digest
+// returned as hex.
+template <class Backend>
+void BM_KmscoreDecryptDatakey(benchmark::State& state) {
+  using backend_type = Backend;
+  backend_type backend;
+  const auto cmk = make_cmk();
+  const auto made = kmscore::create_datakey(backend, cmk, params_for(512));
+  const auto request = decrypt_request_for(made->cipher_text);
+  const auto opener = kmscore::datakey_opener<backend_type>::make_derived(backend, cmk);
+  if (!opener) return fail(state, "opener");
+  {
+    const auto opened =
+        kmscore::decrypt_datakey_with(backend, cmk, *opener, *kmscore::validate(request));
+    if (!opened || opened->data_key.expose_text() != made->plain_text.expose_text()) {
+      return fail(state, "decrypt");
+    }
+  }
+  const allocation_meter meter{state};
+  for (auto _ : state) {
+    auto params = kmscore::validate(request);
+    auto opened = kmscore::decrypt_datakey_with(backend, cmk, *opener, *params);
+    benchmark::DoNotOptimize(opened);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK_TEMPLATE(BM_KmscoreDecryptDatakey, kmscore::backend::sodium_cryptopp);
+
+#ifdef KMSCORE_HAVE_IPSEC_MB
+// The same paths with AES-256-GCM from Intel's multi-buffer library (backend::ipsec_mb).
+BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakey, kmscore::backend::ipsec_mb)
+    ->Arg(512)
+    ->ThreadRange(1, 2)
+    ->UseRealTime();
+BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakeyBatch, kmscore::backend::ipsec_mb)->Arg(64);
+BENCHMARK_TEMPLATE(BM_KmscoreDecryptDatakey, kmscore::backend::ipsec_mb);
+#endif
 
 void BM_KmscoreCreateKey(benchmark::State& state) {
   kmscore::backend::sodium_cryptopp backend;
@@ -223,6 +318,20 @@ void BM_KmscoreValidateCreateDatakey(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_KmscoreValidateCreateDatakey);
+
+// The validation half of decrypt-datakey: key_id, hex of the envelope decoded and parsed.
+void BM_KmscoreValidateDecryptDatakey(benchmark::State& state) {
+  kmscore::backend::sodium_cryptopp backend;
+  const auto made = kmscore::create_datakey(backend, make_cmk(), params_for(512));
+  const auto request = decrypt_request_for(made->cipher_text);
+  if (!kmscore::validate(request)) return fail(state, "validate");
+  const allocation_meter meter{state};
+  for (auto _ : state) {
+    auto params = kmscore::validate(request);
+    benchmark::DoNotOptimize(params);
+  }
+}
+BENCHMARK(BM_KmscoreValidateDecryptDatakey);
 
 void BM_KmscoreValidateAlias(benchmark::State& state) {
   const std::string alias(255, 'a');
@@ -322,6 +431,52 @@ void BM_NaiveCryptopp(benchmark::State& state) {
 }
 BENCHMARK(BM_NaiveCryptopp);
 
+// The naive open a user writes beside that wrap: hex-decode the blob, GCM-open it under the
+// pre-keyed CMK, hex of the DEK.
+bool naive_unhex(const char* text, std::size_t bytes, byte* out) {
+  const auto nibble = [](char c) {
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;  // a user's decoder: digits, letters
+  };
+  for (std::size_t i = 0; i < bytes; ++i) {
+    const int high = nibble(text[2 * i]);
+    const int low = nibble(text[2 * i + 1]);
+    if (high < 0 || high > 15 || low < 0 || low > 15) return false;
+    out[i] = static_cast<byte>(high * 16 + low);
+  }
+  return true;
+}
+
+void BM_NaiveCryptoppOpen(benchmark::State& state) {
+  CryptoPP::AutoSeededRandomPool rng;
+  const std::array<byte, 32> cmk{0x5A};
+  const std::array<byte, 12> first_iv{};
+  naive_output sealed;
+  rng.GenerateBlock(sealed.dek.data(), sealed.dek.size());
+  rng.GenerateBlock(sealed.blob.data(), 12);
+  CryptoPP::GCM<CryptoPP::AES>::Encryption seal;
+  seal.SetKeyWithIV(cmk.data(), cmk.size(), first_iv.data(), first_iv.size());
+  seal.EncryptAndAuthenticate(sealed.blob.data() + 12, sealed.blob.data() + 76, 16,
+                              sealed.blob.data(), 12, nullptr, 0, sealed.dek.data(), 64);
+  sealed.hex();
+  CryptoPP::GCM<CryptoPP::AES>::Decryption gcm;
+  gcm.SetKeyWithIV(cmk.data(), cmk.size(), first_iv.data(), first_iv.size());
+  naive_output out;
+  auto open = [&] {
+    return naive_unhex(sealed.blob_hex.data(), out.blob.size(), out.blob.data()) &&
+           gcm.DecryptAndVerify(out.dek.data(), out.blob.data() + 76, 16, out.blob.data(), 12,
+                                nullptr, 0, out.blob.data() + 12, 64) &&
+           (table_hex(out.dek, out.dek_hex.data()), true);
+  };
+  if (!open() || out.dek != sealed.dek) return fail(state, "naive open");
+  const allocation_meter meter{state};
+  for (auto _ : state) {
+    if (!open()) return fail(state, "naive open");
+    benchmark::DoNotOptimize(out.dek_hex.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_NaiveCryptoppOpen);
+
 void BM_NaiveOpenssl(benchmark::State& state) {
   const std::array<byte, 32> cmk{0x5A};
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
@@ -361,14 +516,84 @@ void BM_NaiveOpenssl(benchmark::State& state) {
 }
 BENCHMARK(BM_NaiveOpenssl);
 
-// ---- floor: the AES suite's primitives called directly, nothing around them ---------------
+// ---- floor: the AES suite's steps by the library calls performance-facts.md names, nothing
+// around them: RNG from a per-thread buffer (ChaCha20 under an OS seed), the CMAC counter KDF
+// by Crypto++ AES block calls on a pre-expanded key, libsodium's GCM with a fresh key
+// (beforenm + afternm), HMAC from precomputed pads through Crypto++'s SHA-NI Transform, SIMD
+// hex. Version 16's floor has HKDF-Expand (one HMAC of 37 bytes) in place of the CMAC KDF. ---
 
-void BM_FloorAesSuite(benchmark::State& state) {
+constexpr std::string_view wrap_label = "kmscore/v18/AES-GCM/wrapkey";
+
+// The wrap key of version 18 by raw Crypto++ calls: CMAC's subkey and the chaining values
+// after [i] || label || 0x00 are made once; per salt, both output blocks take three AES
+// calls side by side. Checked against kmscore's counter_kdf before use.
+class library_cmac_kdf {
+ public:
+  explicit library_cmac_kdf(kmscore::byte_span cmk) {
+    aes_.SetKey(cmk.data(), cmk.size());
+    std::array<byte, 16> l{};
+    aes_.ProcessBlock(l.data());
+    std::array<byte, 16> k1{};
+    std::array<byte, 16> k2{};
+    const auto dbl = [](const std::array<byte, 16>& in, std::array<byte, 16>& out) {
+      for (std::size_t k = 0; k < 16; ++k) {
+        out[k] = static_cast<byte>((in[k] << 1U) | (k + 1 < 16 ? in[k + 1] >> 7U : 0U));
+      }
+      if ((in[0] & 0x80U) != 0) out[15] ^= 0x87U;
+    };
+    dbl(l, k1);
+    dbl(k1, k2);
+    // [L]_32 = 256 bits, padded 10*, masked with K2: the last block, the same for every salt.
+    final_ = {0x00, 0x00, 0x01, 0x00, 0x80};
+    for (std::size_t k = 0; k < 16; ++k) final_[k] ^= k2[k];
+    for (std::size_t lane = 0; lane < 2; ++lane) {
+      std::array<byte, 32> prefix{};
+      prefix[3] = static_cast<byte>(lane + 1);
+      std::copy(wrap_label.begin(), wrap_label.end(), prefix.begin() + 4);
+      auto* chain = chains_.data() + 16 * lane;
+      for (std::size_t k = 0; k < 16; ++k) chain[k] = prefix[k];
+      aes_.ProcessBlock(chain);
+      for (std::size_t k = 0; k < 16; ++k) chain[k] ^= prefix[16 + k];
+      aes_.ProcessBlock(chain);
+    }
+  }
+  void derive(kmscore::byte_span salt, std::span<byte, 32> out) const {
+    std::array<byte, 32> lanes = chains_;
+    for (std::size_t step = 0; step < 3; ++step) {
+      for (std::size_t k = 0; k < 32; ++k) {
+        lanes[k] ^= step < 2 ? salt[16 * step + k % 16] : final_[k % 16];
+      }
+      aes_.AdvancedProcessBlocks(lanes.data(), nullptr, lanes.data(), lanes.size(),
+                                 CryptoPP::BlockTransformation::BT_AllowParallel);
+    }
+    std::copy(lanes.begin(), lanes.end(), out.begin());
+  }
+
+ private:
+  CryptoPP::AES::Encryption aes_;
+  std::array<byte, 32> chains_{};
+  std::array<byte, 16> final_{};
+};
+
+bool library_kdf_matches_kmscore(const library_cmac_kdf& library, kmscore::byte_span cmk) {
+  kmscore::backend::cryptopp cryptopp;
+  const auto ours = kmscore::detail::counter_kdf<kmscore::backend::cryptopp>::make(
+      cryptopp, kmscore::cipher_id::aes256_gcm, cmk, wrap_label, 32);
+  std::array<byte, 32> salt{};
+  for (std::size_t i = 0; i < salt.size(); ++i) salt[i] = static_cast<byte>(i * 5);
+  std::array<byte, 32> expected{};
+  std::array<byte, 32> derived{};
+  library.derive(salt, derived);
+  return ours && ours->derive(cryptopp, salt, expected) && derived == expected;
+}
+
+// One floor wrap, the wrap key from derive_wrap_key(salt, key): everything but the KDF is the
+// same in versions 16 and 18.
+template <class DeriveWrapKey>
+void floor_wrap(benchmark::State& state, DeriveWrapKey&& derive_wrap_key) {
   kmscore::backend::sodium_cryptopp backend;
   kmscore::backend::cryptopp cryptopp;
-  const std::array<byte, 32> prk{1};
   const std::array<byte, 32> commit{2};
-  auto prk_key = *cryptopp.hmac_init(kmscore::hash_id::sha256, prk);
   auto commit_key = *cryptopp.hmac_init(kmscore::hash_id::sha256, commit);
   std::array<byte, 96> drawn{};
   std::array<byte, 188> blob{};
@@ -376,20 +601,20 @@ void BM_FloorAesSuite(benchmark::State& state) {
   std::array<char, 128> dek_hex{};
   std::array<char, 376> blob_hex{};
   const std::array<byte, 12> nonce{};
-  const std::array<byte, 4> wrap_label{'w', 'r', 'a', 'p'};
-  const std::array<byte, 1> one{1};
   const std::array<byte, 2> empty_context{};
+  crypto_aead_aes256gcm_state gcm;
   const allocation_meter meter{state};
   for (auto _ : state) {
     (void)backend.random_bytes(drawn);  // DEK || salt
-    const std::array<kmscore::byte_span, 3> info{wrap_label, kmscore::byte_span{drawn}.last(32),
-                                                 one};
-    (void)cryptopp.hmac_keyed(prk_key, info, wrap_key);
+    const auto salt = kmscore::byte_span{drawn}.last(32);
+    derive_wrap_key(salt, wrap_key);
+    std::copy(salt.begin(), salt.end(), blob.begin() + 4);
     std::array<byte, 44> aad{};
     std::copy(blob.begin() + 116, blob.begin() + 156, aad.begin() + 4);
-    crypto_aead_aes256gcm_encrypt_detached(blob.data() + 36, blob.data() + 100, nullptr,
-                                           drawn.data(), 64, aad.data(), aad.size(), nullptr,
-                                           nonce.data(), wrap_key.data());
+    crypto_aead_aes256gcm_beforenm(&gcm, wrap_key.data());
+    crypto_aead_aes256gcm_encrypt_detached_afternm(blob.data() + 36, blob.data() + 100, nullptr,
+                                                   drawn.data(), 64, aad.data(), aad.size(),
+                                                   nullptr, nonce.data(), &gcm);
     const std::array<kmscore::byte_span, 2> tagged{kmscore::byte_span{blob}.first(156),
                                                    empty_context};
     (void)cryptopp.hmac_keyed(commit_key, tagged, std::span<byte, 32>{blob.data() + 156, 32});
@@ -399,7 +624,89 @@ void BM_FloorAesSuite(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+
+void BM_FloorAesSuite(benchmark::State& state) {  // version 18: the CMAC counter KDF
+  const std::array<byte, 32> cmk{5};
+  const library_cmac_kdf kdf{cmk};
+  if (!library_kdf_matches_kmscore(kdf, cmk)) return fail(state, "kdf");
+  floor_wrap(state,
+             [&](kmscore::byte_span salt, std::span<byte, 32> key) { kdf.derive(salt, key); });
+}
 BENCHMARK(BM_FloorAesSuite);
+
+void BM_FloorAesSuiteHkdf(benchmark::State& state) {  // version 16: HKDF-Expand
+  kmscore::backend::cryptopp cryptopp;
+  const std::array<byte, 32> prk{1};
+  const auto prk_key = *cryptopp.hmac_init(kmscore::hash_id::sha256, prk);
+  const std::array<byte, 4> hkdf_wrap_label{'w', 'r', 'a', 'p'};
+  const std::array<byte, 1> one{1};
+  floor_wrap(state, [&](kmscore::byte_span salt, std::span<byte, 32> key) {
+    const std::array<kmscore::byte_span, 3> info{hkdf_wrap_label, salt, one};
+    (void)cryptopp.hmac_keyed(prk_key, info, key);
+  });
+}
+BENCHMARK(BM_FloorAesSuiteHkdf);
+
+// The floor of decrypt-datakey (version 18): hex-decode the envelope, recompute and compare
+// the HMAC tag, derive the wrap key, GCM-open (libsodium, fresh key), SHA-256 of the DEK, hex
+// of DEK and digest.
+void BM_FloorAesSuiteOpen(benchmark::State& state) {
+  kmscore::backend::cryptopp cryptopp;
+  const std::array<byte, 32> cmk{5};
+  const library_cmac_kdf kdf{cmk};
+  const std::array<byte, 32> commit{2};
+  auto commit_key = *cryptopp.hmac_init(kmscore::hash_id::sha256, commit);
+  // A sealed blob to open: the floor's own wrap, once.
+  std::array<byte, 188> sealed{};
+  std::array<byte, 64> dek{};
+  dek.fill(0x42);
+  std::array<byte, 32> wrap_key{};
+  const std::array<byte, 12> nonce{};
+  const std::array<byte, 2> empty_context{};
+  std::array<byte, 44> aad{};
+  crypto_aead_aes256gcm_state gcm;
+  for (std::size_t i = 0; i < 32; ++i) sealed[4 + i] = static_cast<byte>(i);
+  kdf.derive(kmscore::byte_span{sealed}.subspan(4, 32), wrap_key);
+  crypto_aead_aes256gcm_beforenm(&gcm, wrap_key.data());
+  crypto_aead_aes256gcm_encrypt_detached_afternm(sealed.data() + 36, sealed.data() + 100, nullptr,
+                                                 dek.data(), 64, aad.data(), aad.size(), nullptr,
+                                                 nonce.data(), &gcm);
+  const std::array<kmscore::byte_span, 2> to_tag{kmscore::byte_span{sealed}.first(156),
+                                                 empty_context};
+  (void)cryptopp.hmac_keyed(commit_key, to_tag, std::span<byte, 32>{sealed.data() + 156, 32});
+  const std::string blob_text = kmscore::hex_encode(sealed);
+  std::array<byte, 188> blob{};
+  std::array<byte, 64> opened{};
+  std::array<byte, 32> tag{};
+  std::array<byte, 32> digest{};
+  std::array<char, 128> dek_hex{};
+  std::array<char, 64> digest_hex{};
+  auto open = [&] {
+    if (!kmscore::hex_decode(blob_text, blob)) return false;
+    const std::array<kmscore::byte_span, 2> tagged{kmscore::byte_span{blob}.first(156),
+                                                   empty_context};
+    (void)cryptopp.hmac_keyed(commit_key, tagged, tag);
+    if (!kmscore::constant_time_equal(tag, kmscore::byte_span{blob}.subspan(156, 32))) return false;
+    kdf.derive(kmscore::byte_span{blob}.subspan(4, 32), wrap_key);
+    crypto_aead_aes256gcm_beforenm(&gcm, wrap_key.data());
+    if (crypto_aead_aes256gcm_decrypt_detached_afternm(opened.data(), nullptr, blob.data() + 36, 64,
+                                                       blob.data() + 100, aad.data(), aad.size(),
+                                                       nonce.data(), &gcm) != 0) {
+      return false;
+    }
+    const std::array<kmscore::byte_span, 1> pieces{opened};
+    (void)cryptopp.digest(kmscore::hash_id::sha256, pieces, digest);
+    return kmscore::hex_encode(opened, dek_hex) && kmscore::hex_encode(digest, digest_hex);
+  };
+  if (!open() || opened != dek) return fail(state, "floor open");
+  const allocation_meter meter{state};
+  for (auto _ : state) {
+    if (!open()) return fail(state, "floor open");
+    benchmark::DoNotOptimize(digest_hex.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_FloorAesSuiteOpen);
 
 // ---- where the time goes: each step of the AES suite alone (fast backend's choices) ------
 
@@ -433,6 +740,37 @@ void BM_PartHmacKeyed(benchmark::State& state) {  // 37: wrap-key HKDF-Expand; 1
 BENCHMARK_TEMPLATE(BM_PartHmacKeyed, 37);
 BENCHMARK_TEMPLATE(BM_PartHmacKeyed, 158);
 
+// Version 18's wrap key: kmscore's counter_kdf over the backend, and the same by raw Crypto++.
+void BM_PartCounterKdf(benchmark::State& state) {
+  kmscore::backend::sodium_cryptopp backend;
+  const std::array<byte, 32> cmk{5};
+  const auto kdf = kmscore::detail::counter_kdf<kmscore::backend::sodium_cryptopp>::make(
+      backend, kmscore::cipher_id::aes256_gcm, cmk, wrap_label, 32);
+  if (!kdf) return fail(state, "kdf");
+  const std::array<byte, 32> salt{9};
+  std::array<byte, 32> key{};
+  const allocation_meter meter{state};
+  for (auto _ : state) {
+    (void)kdf->derive(backend, salt, key);
+    benchmark::DoNotOptimize(key.data());
+  }
+}
+BENCHMARK(BM_PartCounterKdf);
+
+void BM_PartCounterKdfLibrary(benchmark::State& state) {
+  const std::array<byte, 32> cmk{5};
+  const library_cmac_kdf kdf{cmk};
+  if (!library_kdf_matches_kmscore(kdf, cmk)) return fail(state, "kdf");
+  const std::array<byte, 32> salt{9};
+  std::array<byte, 32> key{};
+  const allocation_meter meter{state};
+  for (auto _ : state) {
+    kdf.derive(salt, key);
+    benchmark::DoNotOptimize(key.data());
+  }
+}
+BENCHMARK(BM_PartCounterKdfLibrary);
+
 void BM_PartGcmFreshKey(benchmark::State& state) {  // libsodium, new key each message
   kmscore::backend::sodium sodium;
   if (!sodium.supports(kmscore::envelope_suite::aes256_gcm_hmac_sha256)) return fail(state, "aes");
@@ -461,6 +799,18 @@ void BM_PartHex252(benchmark::State& state) {  // DEK (64) + envelope (188), tab
   }
 }
 BENCHMARK(BM_PartHex252);
+
+void BM_PartHexDecode188(benchmark::State& state) {  // the envelope of a decrypt request
+  const std::string text(376, 'A');
+  std::array<byte, 188> bytes{};
+  if (!kmscore::hex_decode(text, bytes)) return fail(state, "hex");
+  const allocation_meter meter{state};
+  for (auto _ : state) {
+    (void)kmscore::hex_decode(text, bytes);
+    benchmark::DoNotOptimize(bytes.data());
+  }
+}
+BENCHMARK(BM_PartHexDecode188);
 
 }  // namespace
 

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -40,6 +43,54 @@ TEST(HexTest, EncodesEveryByteValue) {
   for (std::size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(hex[2 * i], digits[i >> 4U]);
     EXPECT_EQ(hex[2 * i + 1], digits[i & 15U]);
+  }
+}
+
+// Every length around the 16-byte blocks of the vector path and every offset of each byte
+// value, against snprintf's %02X (an independent encoder).
+TEST(HexTest, EveryLengthAndPositionMatchesPrintf) {
+  std::vector<byte> data(300);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<byte>(i * 151 + 7);
+  for (std::size_t size = 0; size <= data.size(); ++size) {
+    const kmscore::byte_span in{data.data(), size};
+    std::string expected;
+    for (const byte b : in) {
+      std::array<char, 3> two{};
+      std::snprintf(two.data(), two.size(), "%02X", b);
+      expected.append(two.data(), 2);
+    }
+    ASSERT_EQ(hex_encode(in), expected) << size;
+    std::vector<char> out(2 * size + 1, '#');
+    EXPECT_FALSE(hex_encode(in, out));  // one past: nothing written
+    EXPECT_TRUE(std::all_of(out.begin(), out.end(), [](char c) { return c == '#'; }));
+  }
+}
+
+// Decoding round-trips at every length around the vector path's 32-character blocks, in
+// either case, and one bad character anywhere (inside a block or in the tail) fails the
+// whole decode and zeroes the output.
+TEST(HexTest, DecodeEveryLengthAndABadCharacterAnywhere) {
+  std::vector<byte> data(100);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<byte>(i * 97 + 3);
+  for (std::size_t size = 0; size <= data.size(); ++size) {
+    const kmscore::byte_span in{data.data(), size};
+    std::string text = hex_encode(in);
+    std::vector<byte> back(size, 0xEE);
+    ASSERT_TRUE(hex_decode(text, back)) << size;
+    EXPECT_TRUE(std::equal(back.begin(), back.end(), in.begin())) << size;
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    ASSERT_TRUE(hex_decode(text, back)) << size;
+    EXPECT_TRUE(std::equal(back.begin(), back.end(), in.begin())) << size;
+  }
+  const std::string good = hex_encode(kmscore::byte_span{data.data(), 40});
+  for (std::size_t at = 0; at < good.size(); ++at) {
+    for (const char bad : {'g', 'G', '/', ':', '@', '`', ' ', '\0', '\x80', '\xB0', '\xFF'}) {
+      std::string text = good;
+      text[at] = bad;
+      std::vector<byte> out(40, 0xEE);
+      EXPECT_FALSE(hex_decode(text, out)) << at << " " << int{bad};
+      EXPECT_TRUE(std::all_of(out.begin(), out.end(), [](byte b) { return b == 0; }));
+    }
   }
 }
 

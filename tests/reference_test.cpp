@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <tuple>
@@ -135,6 +136,26 @@ TEST(ReferenceTest, CounterKdfMatchesOpenSslKbkdf) {
       ASSERT_TRUE(kdf->derive(cryptopp, pattern(context.size() + 1, 1), other));
       EXPECT_NE(other, expected) << label;
     }
+    // Many salts in one call (more than one backend call's worth): each as OpenSSL derives it.
+    const std::size_t count =
+        2 * kmscore::detail::counter_kdf<kmscore_test::cryptopp>::max_batch_derivations + 3;
+    bytes salts(32 * count);
+    for (std::size_t i = 0; i < salts.size(); ++i) salts[i] = static_cast<byte>(i * 13 + 1);
+    auto wrap = kmscore::detail::counter_kdf<kmscore_test::cryptopp>::make(
+        cryptopp, cipher, cmk, s->wrap_label, s->key_size);
+    ASSERT_TRUE(wrap);
+    bytes many(s->key_size * count);
+    ASSERT_TRUE(wrap->derive_many(cryptopp, salts, 32, many));
+    for (std::size_t i = 0; i < count; ++i) {
+      const bytes salt_i(salts.begin() + static_cast<long>(32 * i),
+                         salts.begin() + static_cast<long>(32 * (i + 1)));
+      const bytes expected = ref::kbkdf(*s, cmk, s->wrap_label, salt_i, s->key_size);
+      EXPECT_TRUE(std::equal(expected.begin(), expected.end(),
+                             many.begin() + static_cast<long>(s->key_size * i)))
+          << i;
+    }
+    bytes short_out(many.size() - 1);
+    EXPECT_FALSE(wrap->derive_many(cryptopp, salts, 32, short_out));
   }
 }
 
@@ -164,6 +185,10 @@ TEST(ReferenceTest, EveryBackendProducesTheFrozenKnownAnswers) {
   every_suite(cryptopp);
   every_suite(combined);
   every_suite(sodium_cryptopp);
+#ifdef KMSCORE_HAVE_IPSEC_MB
+  kmscore_test::ipsec_mb ipsec_mb;
+  every_suite(ipsec_mb);
+#endif
   EXPECT_EQ(kmscore_test::unhex(aes_cmac_known_answer).size(), 188U);
 }
 

@@ -107,29 +107,41 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
     const auto drawn =
         mutable_byte_span{draw.bytes}.first(params.size().bytes() + envelope_salt_size);
     auto made = backend_->random_bytes(drawn);
-    auto response = made ? respond(drawn, params) : result<create_datakey_response>{made.error()};
+    const auto dek = drawn.first(params.size().bytes());
+    const auto salt = drawn.subspan(dek.size()).template first<envelope_salt_size>();
+    auto response =
+        made ? respond(dek, salt, {}, params) : result<create_datakey_response>{made.error()};
     detail::secure_wipe(drawn.data(), drawn.size());
     return response;
   }
 
-  // count (1..max_datakey_batch) responses; randomness for many keys is drawn in one call
-  // (up to 4 KiB at a time).
+  // count (1..max_datakey_batch) responses. Per chunk of keys, one RNG call draws every DEK
+  // and salt (up to 4 KiB), and one batched KDF call derives every wrap key (suites 18 and
+  // 19 encrypt all their CMAC blocks side by side).
   [[nodiscard]] result<std::vector<create_datakey_response>> create_many(
       const create_datakey_params& params, std::size_t count) const {
     if (count == 0 || count > max_datakey_batch) return errc::kms_error;
     constexpr std::size_t chunk_bytes = 4096;
     static_assert(chunk_bytes >= detail::datakey_draw::capacity);
-    const std::size_t per_key = params.size().bytes() + envelope_salt_size;
-    const std::size_t per_draw = chunk_bytes / per_key;
-    std::array<byte, chunk_bytes> draw;
+    const std::size_t dek_size = params.size().bytes();
+    const std::size_t key_size = cipher_key_size(suite_cipher(key_.suite()));
+    const std::size_t per_draw = chunk_bytes / (dek_size + envelope_salt_size);
+    std::array<byte, chunk_bytes> draw;       // the DEKs, then their salts
+    std::array<byte, chunk_bytes> wrap_keys;  // at most one per salt, each no larger
     std::vector<create_datakey_response> made;
     made.reserve(count);
     while (made.size() < count) {
       const std::size_t keys = std::min(count - made.size(), per_draw);
-      const auto drawn = mutable_byte_span{draw}.first(keys * per_key);
+      const auto drawn = mutable_byte_span{draw}.first(keys * (dek_size + envelope_salt_size));
+      const auto salts = drawn.subspan(keys * dek_size);
+      const auto derived = mutable_byte_span{wrap_keys}.first(keys * key_size);
       auto ok = backend_->random_bytes(drawn);
+      if (ok) ok = key_.derive_wrap_keys(*backend_, salts, derived);
       for (std::size_t k = 0; ok && k < keys; ++k) {
-        auto response = respond(drawn.subspan(k * per_key, per_key), params);
+        auto response =
+            respond(drawn.subspan(k * dek_size, dek_size),
+                    salts.subspan(k * envelope_salt_size).template first<envelope_salt_size>(),
+                    derived.subspan(k * key_size, key_size), params);
         if (!response) {
           ok = response.error();
         } else {
@@ -137,6 +149,7 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
         }
       }
       detail::secure_wipe(drawn.data(), drawn.size());
+      detail::secure_wipe(derived.data(), derived.size());
       if (!ok) return ok.error();
     }
     return made;
@@ -168,14 +181,16 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
     return sealed;
   }
 
-  [[nodiscard]] result<create_datakey_response> respond(byte_span drawn,
-                                                        const create_datakey_params& params) const {
-    const auto dek = drawn.first(params.size().bytes());
+  // The response for one drawn DEK and salt: sealed under `wrap_key` when a batch derived it,
+  // else (empty) deriving it here.
+  [[nodiscard]] result<create_datakey_response> respond(
+      byte_span dek, std::span<const byte, envelope_salt_size> salt, byte_span wrap_key,
+      const create_datakey_params& params) const {
     std::array<byte, max_datakey_envelope_size> envelope;
     const auto blob = mutable_byte_span{envelope}.first(envelope_size(dek.size()));
-    KMSCORE_TRY(key_.seal_with_salt(*backend_, dek,
-                                    drawn.subspan(dek.size()).template first<envelope_salt_size>(),
-                                    params.context(), blob));
+    KMSCORE_TRY(wrap_key.empty() ? key_.seal_with_salt(*backend_, dek, salt, params.context(), blob)
+                                 : key_.seal_with_wrap_key(*backend_, dek, salt, wrap_key,
+                                                           params.context(), blob));
     return create_datakey_response{key_.key_id(), secret_hex::encode(dek), hex_encode(blob)};
   }
 

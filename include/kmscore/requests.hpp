@@ -274,16 +274,18 @@ class decrypt_datakey_params {
   if (!request.cipher_text) return error{errc::missing_parameter, "cipher_text"};
   const std::string_view hex = *request.cipher_text;
   // Nothing longer than the largest data-key envelope can be one: refused before allocating.
-  if (hex.empty() || hex.size() > hex_encoded_size(max_datakey_envelope_size) || !hex_valid(hex)) {
+  if (hex.empty() || hex.size() > hex_encoded_size(max_datakey_envelope_size) ||
+      hex.size() % 2 != 0) {
     return errc::invalid_cipher_text;
   }
+  std::vector<byte> blob(hex.size() / 2);
+  if (!hex_decode(hex, blob)) return errc::invalid_cipher_text;  // one pass checks and decodes
   if (!request.datakey_cipher_length) {
     return error{errc::missing_parameter, "datakey_cipher_length"};
   }
   KMSCORE_TRY_ASSIGN(const auto size, parse_datakey_bytes(*request.datakey_cipher_length,
                                                           errc::invalid_datakey_cipher_length));
-  decrypt_datakey_params params{id, size, std::vector<byte>(hex.size() / 2)};
-  if (!hex_decode(hex, params.blob_)) return errc::invalid_cipher_text;
+  decrypt_datakey_params params{id, size, std::move(blob)};
   KMSCORE_TRY_ASSIGN(params.context_, detail::check_optional_context(request.encryption_context));
   KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
   params.sequence_ = request.sequence;

@@ -230,14 +230,32 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
                                             std::span<const byte, envelope_salt_size> salt,
                                             const encryption_context& context,
                                             mutable_byte_span out) const noexcept {
+    secret_array<max_cipher_key_size> wrap_key;
+    const auto key = wrap_key.expose().first(cipher_key_size(cipher()));
+    auto sealed = derive_wrap_keys(backend, salt, key);
+    if (sealed) sealed = seal_with_wrap_key(backend, dek, salt, key, context, out);
+    if (!sealed) detail::secure_wipe(out.data(), out.size());
+    return sealed;
+  }
+
+  // The envelope of dek under a wrap key already derived from salt (derive_wrap_keys).
+  [[nodiscard]] result<void> seal_with_wrap_key(Backend& backend, byte_span dek,
+                                                std::span<const byte, envelope_salt_size> salt,
+                                                byte_span wrap_key,
+                                                const encryption_context& context,
+                                                mutable_byte_span out) const noexcept {
     if (dek.size() < min_datakey_bytes || dek.size() > max_envelope_payload ||
-        out.size() != envelope_size(dek.size())) {
+        out.size() != envelope_size(dek.size()) || wrap_key.size() != cipher_key_size(cipher())) {
       return errc::kms_error;
     }
     const auto authenticated = detail::write_envelope_frame(version_, key_id_, key_version_, out);
     const auto body = out.subspan(envelope_header_size, out.size() - envelope_overhead);
     for (std::size_t i = 0; i < salt.size(); ++i) body[i] = salt[i];
-    auto sealed = seal_body(backend, salt, dek, context, out, body);
+    auto sealed = with_aad(out, context, [&](byte_span aad) {
+      const aead_params params{cipher(), wrap_key, detail::fixed_nonce, aad};
+      return backend.aead_seal(params, dek, body.subspan(envelope_salt_size, dek.size()),
+                               body.last<envelope_gcm_tag_size>());
+    });
     if (sealed) sealed = tag(backend, authenticated, context, out.last<envelope_tag_size>());
     if (!sealed) detail::secure_wipe(out.data(), out.size());
     return sealed;
@@ -246,16 +264,28 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
   [[nodiscard]] cipher_id cipher() const noexcept { return suite_cipher(suite_); }
   [[nodiscard]] hash_id hash() const noexcept { return suite_hash(suite_); }
 
-  [[nodiscard]] result<void> derive_wrap_key(
-      Backend& backend, std::span<const byte, envelope_salt_size> salt,
-      secret_array<max_cipher_key_size>& wrap_key) const noexcept {
-    const auto out = wrap_key.expose().first(cipher_key_size(cipher()));
+  // The wrap keys of salts given back to back (32 bytes each) into keys (the cipher's key
+  // size each). Suites 18 and 19 run the KDF blocks of many salts side by side.
+  [[nodiscard]] result<void> derive_wrap_keys(Backend& backend, byte_span salts,
+                                              mutable_byte_span keys) const noexcept {
+    const std::size_t key_size = cipher_key_size(cipher());
+    const std::size_t count = salts.size() / envelope_salt_size;
+    if (salts.size() != count * envelope_salt_size || keys.size() != count * key_size) {
+      return errc::kms_error;
+    }
     if (const auto* prk = std::get_if<0>(&wrap_)) {
-      const std::array<byte_span, 2> info{as_bytes(detail::wrap_label), salt};
-      return detail::hkdf_expand(backend, *prk, info, out);
+      for (std::size_t i = 0; i < count; ++i) {
+        const std::array<byte_span, 2> info{
+            as_bytes(detail::wrap_label),
+            salts.subspan(i * envelope_salt_size, envelope_salt_size)};
+        KMSCORE_TRY(detail::hkdf_expand(backend, *prk, info, keys.subspan(i * key_size, key_size)));
+      }
+      return {};
     }
     if constexpr (block_cipher_backend<Backend>) {
-      if (const auto* kdf = std::get_if<1>(&wrap_)) return kdf->derive(backend, salt, out);
+      if (const auto* kdf = std::get_if<1>(&wrap_)) {
+        return kdf->derive_many(backend, salts, envelope_salt_size, keys);
+      }
     }
     return errc::kms_error;
   }
@@ -273,20 +303,6 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
     for (std::size_t i = 0; i < id_and_version; ++i) aad[size++] = blob[trailer + i];
     for (const byte b : context.canonical()) aad[size++] = b;
     return use(byte_span{aad.data(), size});
-  }
-
-  [[nodiscard]] result<void> seal_body(Backend& backend,
-                                       std::span<const byte, envelope_salt_size> salt,
-                                       byte_span dek, const encryption_context& context,
-                                       byte_span blob, mutable_byte_span body) const noexcept {
-    secret_array<max_cipher_key_size> wrap_key;
-    KMSCORE_TRY(derive_wrap_key(backend, salt, wrap_key));
-    return with_aad(blob, context, [&](byte_span aad) {
-      const aead_params params{cipher(), wrap_key.expose().first(cipher_key_size(cipher())),
-                               detail::fixed_nonce, aad};
-      return backend.aead_seal(params, dek, body.subspan(envelope_salt_size, dek.size()),
-                               body.last<envelope_gcm_tag_size>());
-    });
   }
 
   [[nodiscard]] result<void> tag(Backend& backend, byte_span authenticated,
@@ -309,12 +325,12 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
     const auto body = view.body();
     const auto salt = body.first<envelope_salt_size>();
     secret_array<max_cipher_key_size> wrap_key;
-    KMSCORE_TRY(derive_wrap_key(backend, salt, wrap_key));
+    const auto key = wrap_key.expose().first(cipher_key_size(cipher()));
+    KMSCORE_TRY(derive_wrap_keys(backend, salt, key));
     const byte_span blob{view.authenticated().data(),
                          view.authenticated().size() + envelope_tag_size};
     return with_aad(blob, context, [&](byte_span aad) {
-      const aead_params params{cipher(), wrap_key.expose().first(cipher_key_size(cipher())),
-                               detail::fixed_nonce, aad};
+      const aead_params params{cipher(), key, detail::fixed_nonce, aad};
       return backend.aead_open(params, body.subspan(envelope_salt_size, dek_out.size()),
                                body.last<envelope_gcm_tag_size>(), dek_out);
     });

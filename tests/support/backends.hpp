@@ -5,6 +5,9 @@
 #include <kmscore/backend/cryptopp.hpp>
 #include <kmscore/backend/sodium.hpp>
 #include <kmscore/backend/sodium_cryptopp.hpp>
+#ifdef KMSCORE_HAVE_IPSEC_MB
+#include <kmscore/backend/ipsec_mb.hpp>
+#endif
 
 #include <gtest/gtest.h>
 
@@ -18,12 +21,22 @@ using sodium = kmscore::backend::sodium;
 using cryptopp = kmscore::backend::cryptopp;
 using combined = kmscore::backend::combined<sodium, cryptopp>;
 using sodium_cryptopp = kmscore::backend::sodium_cryptopp;
+#ifdef KMSCORE_HAVE_IPSEC_MB
+using ipsec_mb = kmscore::backend::ipsec_mb;
+#endif
 
 // Every backend: the fork, secret-scan and constant-time tests run over this list, so a new
-// backend joins them by one line here.
-using all_backends = ::testing::Types<sodium, cryptopp, combined, sodium_cryptopp>;
-// The backends that serve the SM4 suite (libsodium has no SM algorithms).
-using sm4_backends = ::testing::Types<cryptopp, combined, sodium_cryptopp>;
+// backend joins them by one line here (ipsec_mb only where libipsec-mb was found).
+#ifdef KMSCORE_HAVE_IPSEC_MB
+#define KMSCORE_TEST_TYPES_AND_OPTIONAL(...) ::testing::Types<__VA_ARGS__, ipsec_mb>
+#else
+#define KMSCORE_TEST_TYPES_AND_OPTIONAL(...) ::testing::Types<__VA_ARGS__>
+#endif
+using all_backends = KMSCORE_TEST_TYPES_AND_OPTIONAL(sodium, cryptopp, combined, sodium_cryptopp);
+// The backends that serve the SM4 suite (libsodium has no SM algorithms; ipsec_mb serves it
+// through its inner sodium_cryptopp).
+using sm4_backends = KMSCORE_TEST_TYPES_AND_OPTIONAL(cryptopp, combined, sodium_cryptopp);
+#undef KMSCORE_TEST_TYPES_AND_OPTIONAL
 
 // Wraps a backend and replaces its RNG with a counter-mode byte stream of a seed, so that
 // whole operations (create_datakey) become reproducible in tests. Lives in tests/ only.

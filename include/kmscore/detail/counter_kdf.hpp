@@ -11,9 +11,11 @@
 // encrypted side by side, one backend call per step.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <utility>
 
@@ -44,6 +46,19 @@ class cmac_key {  // NOLINT(bugprone-exception-escape): its members move without
     return made;
   }
 
+  // chains = E(chains): one CBC step of every lane, the data already added in.
+  [[nodiscard]] result<void> encrypt(Backend& backend, mutable_byte_span chains) const noexcept {
+    return backend.encrypt_blocks(key_, chains, chains);
+  }
+
+  // The last block: a complete one is masked with K1; a partial one is padded 10* and
+  // masked with K2.
+  void mask_last(std::array<byte, cipher_block_size>& block, std::size_t used) const noexcept {
+    if (used < cipher_block_size) block[used] = 0x80;
+    const auto mask = used == cipher_block_size ? k1_.expose() : k2_.expose();
+    for (std::size_t k = 0; k < cipher_block_size; ++k) block[k] ^= mask[k];
+  }
+
   // One CBC step with different data per lane: chains ^= blocks; chains = E(chains). For
   // message blocks that are known not to be the last.
   [[nodiscard]] result<void> absorb(Backend& backend, mutable_byte_span chains,
@@ -52,7 +67,7 @@ class cmac_key {  // NOLINT(bugprone-exception-escape): its members move without
       return errc::kms_error;
     }
     for (std::size_t i = 0; i < chains.size(); ++i) chains[i] ^= blocks[i];
-    return backend.encrypt_blocks(key_, chains, chains);
+    return encrypt(backend, chains);
   }
 
   // The rest of the message, the same bytes for every lane (the concatenation of `pieces`),
@@ -63,30 +78,47 @@ class cmac_key {  // NOLINT(bugprone-exception-escape): its members move without
     if (chains.empty() || chains.size() % cipher_block_size != 0) return errc::kms_error;
     std::size_t total = 0;
     for (const auto piece : pieces) total += piece.size();
-    std::size_t piece = 0;
-    std::size_t in_piece = 0;
+    piece_reader message{pieces};
+    std::array<byte, cipher_block_size> block{};
     auto done = result<void>{};
     for (std::size_t at = 0; done && (at < total || at == 0); at += cipher_block_size) {
-      std::array<byte, cipher_block_size> block{};
       const std::size_t used = total - at < cipher_block_size ? total - at : cipher_block_size;
-      for (std::size_t k = 0; k < used; ++k) {
-        while (in_piece == pieces[piece].size()) {
-          ++piece;
-          in_piece = 0;
-        }
-        block[k] = pieces[piece][in_piece++];
-      }
+      block = {};
+      message.read(block.data(), used);
       if (at + cipher_block_size >= total) mask_last(block, used);
-      for (std::size_t i = 0; i < chains.size(); ++i) chains[i] ^= block[i % cipher_block_size];
-      done = backend.encrypt_blocks(key_, chains, chains);
-      secure_wipe(block.data(), block.size());  // the last one holds a subkey
+      for (std::size_t lane = 0; lane < chains.size(); lane += cipher_block_size) {
+        for (std::size_t k = 0; k < cipher_block_size; ++k) chains[lane + k] ^= block[k];
+      }
+      done = encrypt(backend, chains);
     }
+    secure_wipe(block.data(), block.size());  // the last one holds a subkey
     return done;
   }
 
  private:
   using block_key = typename Backend::block_key;
   explicit cmac_key(block_key key) noexcept : key_{std::move(key)} {}
+
+  // Reads a message given in pieces as one run of bytes.
+  struct piece_reader {
+    byte_pieces pieces;
+    std::size_t piece = 0;
+    std::size_t offset = 0;
+    void read(byte* out, std::size_t count) noexcept {
+      while (count > 0) {
+        const auto current = pieces[piece];
+        const std::size_t take = count < current.size() - offset ? count : current.size() - offset;
+        if (take != 0) std::memcpy(out, current.data() + offset, take);
+        out += take;
+        count -= take;
+        offset += take;
+        if (offset == current.size()) {
+          ++piece;
+          offset = 0;
+        }
+      }
+    }
+  };
 
   // dbl: shift left by one bit; when the bit shifted out is set, add 0x87 (no branch on it).
   static void double_block(std::span<const byte, cipher_block_size> in,
@@ -97,14 +129,6 @@ class cmac_key {  // NOLINT(bugprone-exception-escape): its members move without
     }
     out[cipher_block_size - 1] =
         static_cast<byte>((in[cipher_block_size - 1] << 1U) ^ (carry & 0x87U));
-  }
-
-  // The last block: a complete one is masked with K1; a partial one is padded 10* and
-  // masked with K2.
-  void mask_last(std::array<byte, cipher_block_size>& block, std::size_t used) const noexcept {
-    if (used < cipher_block_size) block[used] = 0x80;
-    const auto mask = used == cipher_block_size ? k1_.expose() : k2_.expose();
-    for (std::size_t k = 0; k < cipher_block_size; ++k) block[k] ^= mask[k];
   }
 
   block_key key_;
@@ -148,20 +172,63 @@ class counter_kdf {  // NOLINT(bugprone-exception-escape): its members move with
   // out (exactly the size made for) = KDF(K, label, context, 8 * out.size()).
   [[nodiscard]] result<void> derive(Backend& backend, byte_span context,
                                     mutable_byte_span out) const noexcept {
-    if (out.size() != out_size_) return errc::kms_error;
-    std::array<byte, counter_kdf_max_output> chains;
-    const auto running = mutable_byte_span{chains}.first(lanes() * cipher_block_size);
-    const auto start = prefix_chains_.expose();
-    for (std::size_t i = 0; i < running.size(); ++i) running[i] = start[i];
+    return derive_many(backend, context, context.size(), out);
+  }
+
+  // Many derivations with contexts of one size: contexts holds them back to back, and out
+  // receives each output in turn (out_size bytes each). The blocks of up to
+  // max_batch_derivations derivations go to the backend in one call.
+  [[nodiscard]] result<void> derive_many(Backend& backend, byte_span contexts,
+                                         std::size_t context_size,
+                                         mutable_byte_span out) const noexcept {
+    const std::size_t count = context_size == 0 ? 1 : contexts.size() / context_size;
+    if (contexts.size() != count * context_size || out.size() != count * out_size_) {
+      return errc::kms_error;
+    }
+    const std::size_t lane_bytes = lanes() * cipher_block_size;
     const auto length_bits = be32(static_cast<std::uint32_t>(8 * out_size_));
-    const std::array<byte_span, 2> tail{context, length_bits};
-    auto derived = key_.finish(backend, running, tail);
-    if (derived) {
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] = running[i];
+    const std::size_t tail = context_size + counter_size;
+    std::array<byte, max_batch_derivations * counter_kdf_max_output> chains;
+    std::array<byte, cipher_block_size> block{};
+    auto derived = result<void>{};
+    for (std::size_t first = 0; derived && first < count; first += max_batch_derivations) {
+      const std::size_t group = std::min(max_batch_derivations, count - first);
+      const auto running = mutable_byte_span{chains}.first(group * lane_bytes);
+      for (std::size_t g = 0; g < group; ++g) {
+        std::memcpy(running.data() + g * lane_bytes, prefix_chains_.expose().data(), lane_bytes);
+      }
+      // Context || [L]_32 of each derivation, block by block, its last block masked.
+      for (std::size_t at = 0; derived && at < tail; at += cipher_block_size) {
+        const std::size_t used = std::min(cipher_block_size, tail - at);
+        for (std::size_t g = 0; g < group; ++g) {
+          const byte* context = contexts.data() + (first + g) * context_size;
+          const std::size_t from_context =
+              at < context_size ? std::min(used, context_size - at) : 0;
+          block = {};
+          if (from_context != 0) std::memcpy(block.data(), context + at, from_context);
+          if (used > from_context) {
+            std::memcpy(block.data() + from_context,
+                        length_bits.data() + (at + from_context - context_size),
+                        used - from_context);
+          }
+          if (at + cipher_block_size >= tail) key_.mask_last(block, used);
+          byte* lanes_of = running.data() + g * lane_bytes;
+          for (std::size_t k = 0; k < lane_bytes; ++k) lanes_of[k] ^= block[k % cipher_block_size];
+        }
+        derived = key_.encrypt(backend, running);
+      }
+      for (std::size_t g = 0; derived && g < group; ++g) {
+        std::memcpy(out.data() + (first + g) * out_size_, running.data() + g * lane_bytes,
+                    out_size_);
+      }
     }
     secure_wipe(chains.data(), chains.size());
+    secure_wipe(block.data(), block.size());
+    if (!derived) secure_wipe(out.data(), out.size());
     return derived;
   }
+
+  static constexpr std::size_t max_batch_derivations = 32;
 
  private:
   static constexpr std::size_t counter_size = 4;
