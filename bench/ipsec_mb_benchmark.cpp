@@ -147,8 +147,8 @@ void precompute_pads(IMB_MGR* mgr, hmac_batch& h) {
 }
 
 // A hash-only job (no cipher) over one message, its tag written to `tag`.
-void fill_hash_job(IMB_JOB& job, IMB_HASH_ALG algorithm, const u8* message, std::size_t size,
-                   u8* tag, std::size_t tag_size) {
+void fill_hash_job(IMB_JOB& job, IMB_HASH_ALG algorithm, const u8* message,
+                   std::size_t message_size, u8* tag, std::size_t tag_size) {
   job.cipher_mode = IMB_CIPHER_NULL;
   job.cipher_direction = IMB_DIR_ENCRYPT;
   job.chain_order = IMB_ORDER_HASH_CIPHER;
@@ -157,7 +157,7 @@ void fill_hash_job(IMB_JOB& job, IMB_HASH_ALG algorithm, const u8* message, std:
   job.dst = nullptr;
   job.msg_len_to_cipher_in_bytes = 0;
   job.hash_start_src_offset_in_bytes = 0;
-  job.msg_len_to_hash_in_bytes = size;
+  job.msg_len_to_hash_in_bytes = message_size;
   job.auth_tag_output = tag;
   job.auth_tag_output_len_in_bytes = tag_size;
 }
@@ -288,8 +288,8 @@ BENCHMARK(BM_IpsecMbGcmFreshKeyBatch64);
 
 struct cmac_batch {
   std::array<u8, 32> key{};
-  alignas(16) std::array<u8, 16 * 15> encrypt_keys{};  // 14 rounds + 1
-  alignas(16) std::array<u8, 16 * 15> decrypt_keys{};  // keyexp writes both; CMAC needs none
+  alignas(16) std::array<u8, std::size_t{16} * 15> encrypt_keys{};  // 14 rounds + 1
+  alignas(16) std::array<u8, std::size_t{16} * 15> decrypt_keys{};  // keyexp writes both
   alignas(16) std::array<u8, 16> subkey1{};
   alignas(16) std::array<u8, 16> subkey2{};
   std::array<std::array<u8, kdf_message_size>, batch> messages{};

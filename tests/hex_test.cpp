@@ -56,7 +56,7 @@ TEST(HexTest, EveryLengthAndPositionMatchesPrintf) {
     std::string expected;
     for (const byte b : in) {
       std::array<char, 3> two{};
-      std::snprintf(two.data(), two.size(), "%02X", b);
+      (void)std::snprintf(two.data(), two.size(), "%02X", b);
       expected.append(two.data(), 2);
     }
     ASSERT_EQ(hex_encode(in), expected) << size;

@@ -2,6 +2,7 @@
 // the minimum decryption version, every error row through the JSON layer, and when rotation
 // is due.
 #include <kmscore/json.hpp>
+#include <kmscore/key_cache.hpp>
 
 #include <gtest/gtest.h>
 
@@ -18,7 +19,8 @@ using nlohmann::json;
 constexpr std::int64_t day = 86'400'000;
 constexpr std::int64_t t0 = 1'700'000'000'000;
 
-class RotationTest : public testing::Test {
+// Every test runs twice: without a key cache (the tool) and with one (the server).
+class RotationTest : public testing::TestWithParam<bool> {
  protected:
   struct reply {
     int status;
@@ -26,7 +28,12 @@ class RotationTest : public testing::Test {
     std::string text;  // as sent: field order included
   };
   reply call(const std::string& action, const json& body, std::int64_t now = t0) {
-    kmscore::kms_service service{backend_, store_, kmscore_test::test_project(store_)};
+    kmscore::kms_service service{backend_,
+                                 store_,
+                                 kmscore_test::test_project(store_),
+                                 kmscore::datakey_length_policy::range,
+                                 {},
+                                 GetParam() ? &cache_ : nullptr};
     const auto response = kmscore::handle_json(service, action, body.dump(), now);
     return {response.status, json::parse(response.text()), std::string{response.text()}};
   }
@@ -65,9 +72,10 @@ class RotationTest : public testing::Test {
 
   kmscore_test::combined backend_;
   kmscore::memory_key_store store_;
+  kmscore::key_cache<kmscore_test::combined> cache_{backend_};
 };
 
-TEST_F(RotationTest, RotatingThreeTimesKeepsFourVersionsThatAllDecrypt) {
+TEST_P(RotationTest, RotatingThreeTimesKeepsFourVersionsThatAllDecrypt) {
   for (const char* spec : {"AES_256", "SM4"}) {
     const auto id = create_key({{"key_alias", std::string{"r-"} + spec}, {"key_spec", spec}});
     std::vector<std::pair<std::string, std::string>> made{datakey(id)};
@@ -89,7 +97,7 @@ TEST_F(RotationTest, RotatingThreeTimesKeepsFourVersionsThatAllDecrypt) {
   }
 }
 
-TEST_F(RotationTest, ReWrapMovesADekToTheCurrentVersionWithoutShowingIt) {
+TEST_P(RotationTest, ReWrapMovesADekToTheCurrentVersionWithoutShowingIt) {
   const auto id = create_key({{"key_alias", "rewrap"}});
   const json context = {{"bucket", "photos"}};
   const auto [old_cipher, plain] = datakey(id, context);
@@ -124,7 +132,7 @@ TEST_F(RotationTest, ReWrapMovesADekToTheCurrentVersionWithoutShowingIt) {
   EXPECT_EQ(decrypt(other, r.body["cipher_text"], context), "error KMS.2203");
 }
 
-TEST_F(RotationTest, ReWrapChecksSourceFieldsThenDestinationFieldsThenKeys) {
+TEST_P(RotationTest, ReWrapChecksSourceFieldsThenDestinationFieldsThenKeys) {
   const auto id = create_key({{"key_alias", "order"}});
   const auto [cipher, plain] = datakey(id);
   json body = {{"key_id", id},
@@ -160,7 +168,7 @@ TEST_F(RotationTest, ReWrapChecksSourceFieldsThenDestinationFieldsThenKeys) {
   EXPECT_EQ(code("re-encrypt-datakey", body), "200");
 }
 
-TEST_F(RotationTest, MinimumDecryptionVersionRefusesOldEnvelopesButReWrapOpensThem) {
+TEST_P(RotationTest, MinimumDecryptionVersionRefusesOldEnvelopesButReWrapOpensThem) {
   const auto id = create_key({{"key_alias", "retire"}});
   const auto [old_cipher, plain] = datakey(id);
   ASSERT_EQ(code("rotate-key", key(id)), "200");
@@ -190,7 +198,7 @@ TEST_F(RotationTest, MinimumDecryptionVersionRefusesOldEnvelopesButReWrapOpensTh
             "KMS.0325");
 }
 
-TEST_F(RotationTest, EnableDisableIntervalAndStatusWithEveryErrorRow) {
+TEST_P(RotationTest, EnableDisableIntervalAndStatusWithEveryErrorRow) {
   const auto id = create_key({{"key_alias", "auto"}});
   auto status = call("get-key-rotation-status", key(id));
   ASSERT_EQ(status.status, 200);
@@ -280,7 +288,7 @@ TEST(RotationRulesTest, RotationIsDueAtTheBoundaryInstantNotBefore) {
   EXPECT_FALSE(kmscore::rotation_due(record, t0 + 1000 * day));
 }
 
-TEST_F(RotationTest, RotateDueKeysRotatesEachDueKeyOnceAndMovesItsBase) {
+TEST_P(RotationTest, RotateDueKeysRotatesEachDueKeyOnceAndMovesItsBase) {
   const auto due = create_key({{"key_alias", "due"}});
   const auto later = create_key({{"key_alias", "later"}});
   const auto off = create_key({{"key_alias", "off"}});
@@ -303,5 +311,10 @@ TEST_F(RotationTest, RotateDueKeysRotatesEachDueKeyOnceAndMovesItsBase) {
   const auto [cipher, plain] = datakey(due);
   EXPECT_EQ(version_of(cipher), 2U);
 }
+
+INSTANTIATE_TEST_SUITE_P(WithAndWithoutKeyCache, RotationTest, testing::Bool(),
+                         [](const testing::TestParamInfo<bool>& param) {
+                           return param.param ? "cached" : "uncached";
+                         });
 
 }  // namespace

@@ -346,6 +346,31 @@ class datakey_opener {
 // checks, the suite, the minimum decryption version, and the crypto.
 // decrypt-datakey with an opener already made (and its CMK checks passed): the suite, the
 // minimum decryption version, then the crypto.
+namespace detail {
+// Opens with a shared (const) opener's derived keys, or derives a version on first use.
+template <class Opener>
+[[nodiscard]] result<void> open_with(Opener& opener, const envelope_view& view,
+                                     const encryption_context& context, mutable_byte_span dek_out) {
+  if constexpr (std::is_const_v<Opener>) {
+    return opener.open(view, context, dek_out);
+  } else {
+    return opener.open_deriving(view, context, dek_out);
+  }
+}
+
+// Opens an envelope and seals its DEK under sealer into out; in between the DEK lives only in
+// a wiping buffer.
+template <crypto_backend Backend, class Opener>
+[[nodiscard]] result<void> rewrap_into(Opener& opener, const datakey_sealer<Backend>& sealer,
+                                       const envelope_view& view, const encryption_context& context,
+                                       const encryption_context& destination_context,
+                                       mutable_byte_span out) {
+  secret_bytes dek{view.datakey_bytes()};
+  KMSCORE_TRY(open_with(opener, view, context, dek.expose()));
+  return sealer.seal_into(dek.expose(), destination_context, out);
+}
+}  // namespace detail
+
 template <crypto_backend Backend, class Opener>
 [[nodiscard]] result<decrypt_datakey_response> decrypt_datakey_with(
     Backend& backend, const master_key& cmk, Opener& opener, const decrypt_datakey_params& params) {
@@ -353,11 +378,7 @@ template <crypto_backend Backend, class Opener>
   if (!opener.matches_suite(view)) return errc::invalid_cipher_text;
   if (view.key_version() < cmk.min_decryption_version) return errc::below_min_decryption_version;
   secret_bytes dek{params.size().bytes()};
-  if constexpr (std::is_const_v<Opener>) {
-    KMSCORE_TRY(opener.open(view, params.context(), dek.expose()));
-  } else {
-    KMSCORE_TRY(opener.open_deriving(view, params.context(), dek.expose()));
-  }
+  KMSCORE_TRY(detail::open_with(opener, view, params.context(), dek.expose()));
   std::array<byte, digest_size> digest{};
   KMSCORE_TRY(detail::datakey_digest(backend, cmk.spec, dek.expose(), digest));
   return decrypt_datakey_response{secret_hex::encode(dek.expose()), params.size(),
@@ -392,9 +413,7 @@ class datakey_rewrapper {  // NOLINT(bugprone-exception-escape): its members mov
   [[nodiscard]] result<void> rewrap(const envelope_view& view, const encryption_context& context,
                                     const encryption_context& destination_context,
                                     mutable_byte_span out) {
-    secret_bytes dek{view.datakey_bytes()};
-    KMSCORE_TRY(opener_.open_deriving(view, context, dek.expose()));
-    return sealer_.seal_into(dek.expose(), destination_context, out);
+    return detail::rewrap_into(opener_, sealer_, view, context, destination_context, out);
   }
 
  private:
@@ -416,6 +435,19 @@ template <crypto_backend Backend>
   KMSCORE_TRY(
       rewrapper.rewrap(from.envelope(), from.context(), params.destination_context(), envelope));
   return encrypt_datakey_response{destination.key_id, hex_encode(envelope), from.size()};
+}
+
+// re-encrypt-datakey with an opener (keys derived: make_derived) and a sealer already made,
+// their CMK checks passed: the cached path (key_cache), safe for threads sharing them.
+template <crypto_backend Backend>
+[[nodiscard]] result<encrypt_datakey_response> re_encrypt_datakey_with(
+    const datakey_opener<Backend>& opener, const datakey_sealer<Backend>& sealer,
+    const re_encrypt_datakey_params& params) {
+  const auto& from = params.source();
+  std::vector<byte> envelope(envelope_size(from.size().bytes()));
+  KMSCORE_TRY(detail::rewrap_into(opener, sealer, from.envelope(), from.context(),
+                                  params.destination_context(), envelope));
+  return encrypt_datakey_response{sealer.key().key_id(), hex_encode(envelope), from.size()};
 }
 
 // The batch form: every envelope (parsed, with its context) re-wrapped; the first failure

@@ -6,16 +6,14 @@
 //   auto shown = kmscore::secret_hex::encode(dek.expose());   // hex of a secret, wiped
 //
 // Security: both directions are branch-free and table-free in the data (arithmetic on
-// nibbles, the technique of libsodium's sodium_bin2hex; done 16 bytes at a time with SSE2 on
-// x86-64), so hex of secrets leaks nothing through timing or
+// nibbles, the technique of libsodium's sodium_bin2hex; done 16 bytes at a time in vector
+// registers), so hex of secrets leaks nothing through timing or
 // cache. Only lengths are public. A failed decode zeroes its output.
 #pragma once
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <span>
 #include <string>
@@ -57,74 +55,81 @@ struct hex_nibble {
   return {static_cast<unsigned>(value) & 0xFU, static_cast<unsigned>(digit_mask | letter_mask)};
 }
 
-#if defined(__SSE2__)
-// The same arithmetic on 16 bytes at a time (SSE2, in every x86-64 CPU): a nibble n becomes
-// n + '0', plus 7 where n > 9 by a compare mask; no table, no branch on the data. Returns how
-// many input bytes it encoded (a multiple of 16); the caller does the rest.
+// The same arithmetic on 16 bytes at a time, in the compilers' portable vector types (GCC and
+// Clang; SSE2 on x86-64, NEON on ARM): compares give all-ones masks, so no lane branches.
+using byte_vector = unsigned char __attribute__((vector_size(16)));
+using word_vector = unsigned short __attribute__((vector_size(16)));
+inline constexpr std::size_t vector_bytes = 16;
+
+[[nodiscard]] inline byte_vector load_vector(const void* from) noexcept {
+  byte_vector v;
+  std::memcpy(&v, from, sizeof v);
+  return v;
+}
+inline void store_vector(void* to, const byte_vector& v) noexcept { std::memcpy(to, &v, sizeof v); }
+// A comparison's lanes (-1 or 0, in the compiler's signed mask type) as 0xFF / 0x00 bytes.
+template <class LaneMask>
+[[nodiscard]] inline byte_vector mask_of(LaneMask lanes) noexcept {
+  return __builtin_convertvector(lanes, byte_vector);
+}
+
+// Nibbles 0..15 to '0'..'9', 'A'..'F': n + '0', plus 7 where n > 9. Returns how many input
+// bytes it encoded (a multiple of 16); the caller does the rest.
 inline std::size_t hex_encode_blocks(byte_span in, std::span<char> out) noexcept {
-  const __m128i low_nibble = _mm_set1_epi8(0x0F);
-  const __m128i nine = _mm_set1_epi8(9);
-  const __m128i zero_char = _mm_set1_epi8('0');
-  const __m128i letter_gap = _mm_set1_epi8('A' - '0' - 10);
-  const auto digits = [&](__m128i nibbles) {
-    const __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(nibbles, nine), letter_gap);
-    return _mm_add_epi8(_mm_add_epi8(nibbles, zero_char), letters);
+  const auto digits = [](byte_vector nibbles) {
+    return nibbles + static_cast<unsigned char>('0') +
+           (mask_of(nibbles > 9) & static_cast<unsigned char>('A' - '0' - 10));
   };
   std::size_t done = 0;
-  for (; done + 16 <= in.size(); done += 16) {
-    __m128i bytes;
-    std::memcpy(&bytes, in.data() + done, sizeof bytes);
-    const __m128i high = digits(_mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibble));
-    const __m128i low = digits(_mm_and_si128(bytes, low_nibble));
-    const __m128i first = _mm_unpacklo_epi8(high, low);
-    const __m128i second = _mm_unpackhi_epi8(high, low);
-    std::memcpy(out.data() + 2 * done, &first, sizeof first);
-    std::memcpy(out.data() + 2 * done + 16, &second, sizeof second);
+  for (; done + vector_bytes <= in.size(); done += vector_bytes) {
+    const byte_vector bytes = load_vector(in.data() + done);
+    const byte_vector high = digits(bytes >> 4);
+    const byte_vector low = digits(bytes & 0x0F);
+    store_vector(out.data() + 2 * done, __builtin_shufflevector(high, low, 0, 16, 1, 17, 2, 18, 3,
+                                                                19, 4, 20, 5, 21, 6, 22, 7, 23));
+    store_vector(out.data() + 2 * done + vector_bytes,
+                 __builtin_shufflevector(high, low, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29,
+                                         14, 30, 15, 31));
   }
   return done;
 }
 
-// Decoding 32 characters into 16 bytes at a time, with the scalar decoder's arithmetic: a
-// character is a digit when c - '0' is 0..9 and a letter when (c | 0x20) - 'a' is 0..5
-// (8-bit wrap-around maps each range one to one). Returns the bytes written; `valid` keeps
-// all ones only while every character seen was a hex digit.
+// 32 characters into 16 bytes at a time, with the scalar decoder's arithmetic: a character is
+// a digit when c - '0' is 0..9 and a letter when (c | 0x20) - 'a' is 0..5 (unsigned
+// wrap-around maps each range one to one). Returns the bytes written; `valid` keeps all ones
+// only while every character seen was a hex digit.
 inline std::size_t hex_decode_blocks(std::string_view hex, mutable_byte_span out,
                                      unsigned& valid) noexcept {
-  const __m128i below_zero = _mm_set1_epi8(-1);
-  const auto in_range = [&](__m128i x, int limit) {
-    return _mm_and_si128(_mm_cmpgt_epi8(x, below_zero),
-                         _mm_cmplt_epi8(x, _mm_set1_epi8(static_cast<char>(limit))));
+  byte_vector ok = ~byte_vector{};
+  const auto nibbles = [&ok](byte_vector chars) {
+    const byte_vector digit = chars - static_cast<unsigned char>('0');
+    const byte_vector letter = (chars | 0x20) - static_cast<unsigned char>('a');
+    const byte_vector is_digit = mask_of(digit < 10);
+    const byte_vector is_letter = mask_of(letter < 6);
+    ok &= is_digit | is_letter;
+    return (digit & is_digit) | ((letter + 10) & is_letter);
   };
-  const auto nibbles = [&](__m128i chars, __m128i& ok) {
-    const __m128i digit = _mm_sub_epi8(chars, _mm_set1_epi8('0'));
-    const __m128i letter =
-        _mm_sub_epi8(_mm_or_si128(chars, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
-    const __m128i is_digit = in_range(digit, 10);
-    const __m128i is_letter = in_range(letter, 6);
-    ok = _mm_and_si128(ok, _mm_or_si128(is_digit, is_letter));
-    return _mm_or_si128(_mm_and_si128(is_digit, digit),
-                        _mm_and_si128(is_letter, _mm_add_epi8(letter, _mm_set1_epi8(10))));
+  // Each 16-bit lane holds one pair, the first character in its low byte: the pair's byte.
+  const auto pairs = [](byte_vector values) {
+    word_vector words;
+    std::memcpy(&words, &values, sizeof words);
+    const word_vector paired = ((words << 4) & 0x00F0) | (words >> 8);
+    byte_vector bytes;
+    std::memcpy(&bytes, &paired, sizeof bytes);
+    return bytes;
   };
-  // Each 16-bit lane holds one pair: the first character in its low byte.
-  const auto pairs = [](__m128i values) {
-    const __m128i high = _mm_and_si128(_mm_slli_epi16(values, 4), _mm_set1_epi16(0x00F0));
-    return _mm_or_si128(high, _mm_srli_epi16(values, 8));
-  };
-  __m128i ok = below_zero;
   std::size_t done = 0;
-  for (; done + 16 <= out.size(); done += 16) {
-    __m128i first;
-    __m128i second;
-    std::memcpy(&first, hex.data() + 2 * done, sizeof first);
-    std::memcpy(&second, hex.data() + 2 * done + 16, sizeof second);
-    const __m128i bytes = _mm_packus_epi16(pairs(nibbles(first, ok)), pairs(nibbles(second, ok)));
-    std::memcpy(out.data() + done, &bytes, sizeof bytes);
+  for (; done + vector_bytes <= out.size(); done += vector_bytes) {
+    const byte_vector first = pairs(nibbles(load_vector(hex.data() + 2 * done)));
+    const byte_vector second = pairs(nibbles(load_vector(hex.data() + 2 * done + vector_bytes)));
+    store_vector(out.data() + done, __builtin_shufflevector(first, second, 0, 2, 4, 6, 8, 10, 12,
+                                                            14, 16, 18, 20, 22, 24, 26, 28, 30));
   }
-  const auto all_ok = static_cast<unsigned>(_mm_movemask_epi8(ok));  // 0xFFFF when every lane
-  valid &= 0U - static_cast<unsigned>(all_ok == 0xFFFFU);
+  std::array<std::uint64_t, 2> halves{};
+  std::memcpy(halves.data(), &ok, sizeof ok);
+  valid &= 0U - static_cast<unsigned>((halves[0] & halves[1]) == ~std::uint64_t{0});
   return done;
 }
-#endif
 }  // namespace detail
 
 // Writes 2 * in.size() uppercase hex characters to out. Returns false, writing nothing,
@@ -132,9 +137,7 @@ inline std::size_t hex_decode_blocks(std::string_view hex, mutable_byte_span out
 [[nodiscard]] constexpr bool hex_encode(byte_span in, std::span<char> out) noexcept {
   if (out.size() != hex_encoded_size(in.size())) return false;
   std::size_t i = 0;
-#if defined(__SSE2__)
   if (!std::is_constant_evaluated()) i = detail::hex_encode_blocks(in, out);
-#endif
   for (; i < in.size(); ++i) {
     out[2 * i] = detail::hex_digit_upper(static_cast<unsigned>(in[i] >> 4U));
     out[2 * i + 1] = detail::hex_digit_upper(static_cast<unsigned>(in[i] & 0xFU));
@@ -182,9 +185,7 @@ class secret_hex {
   }
   unsigned all_valid = ~0U;
   std::size_t i = 0;
-#if defined(__SSE2__)
   if (!std::is_constant_evaluated()) i = detail::hex_decode_blocks(hex, out, all_valid);
-#endif
   for (; i < out.size(); ++i) {
     const auto high = detail::decode_hex_digit(hex[2 * i]);
     const auto low = detail::decode_hex_digit(hex[2 * i + 1]);

@@ -189,6 +189,18 @@ class kms_service {
   [[nodiscard]] result<encrypt_datakey_response> re_encrypt_datakey(
       const re_encrypt_datakey_request& request) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    if (cache_ != nullptr) {
+      using response = result<encrypt_datakey_response>;
+      return with_cached_key(params.source().key_id(), [&](const cached& source) -> response {
+        if (!source.opener) return source.opener.error();
+        const auto rewrap = [&](const cached& destination) -> response {
+          if (!destination.sealer) return destination.sealer.error();
+          return kmscore::re_encrypt_datakey_with(*source.opener, *destination.sealer, params);
+        };
+        if (params.destination_key_id() == source.record->key.key_id) return rewrap(source);
+        return with_cached_key(params.destination_key_id(), rewrap);
+      });
+    }
     KMSCORE_TRY_ASSIGN(const auto source, find_existing(params.source().key_id()));
     KMSCORE_TRY(datakey_opener<Backend>::make(*backend_, source.key));
     if (params.destination_key_id() == source.key.key_id) {

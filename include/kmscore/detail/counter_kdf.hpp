@@ -30,7 +30,7 @@ inline constexpr std::size_t counter_kdf_max_output = 2 * cipher_block_size;
 // A CMAC key: the expanded block-cipher key and the subkeys K1, K2. CBC-MAC runs over one or
 // more lanes at once, each lane a 16-byte chaining value in `chains`.
 template <block_cipher_backend Backend>
-class cmac_key {  // NOLINT(bugprone-exception-escape): its members move without allocating
+class cmac_key {
  public:
   [[nodiscard]] static result<cmac_key> make(Backend& backend, cipher_id cipher,
                                              byte_span key) noexcept {
@@ -150,7 +150,7 @@ template <block_cipher_backend Backend>
 }
 
 template <block_cipher_backend Backend>
-class counter_kdf {  // NOLINT(bugprone-exception-escape): its members move without allocating
+class counter_kdf {
  public:
   // KMS.0101 unless key fits the cipher, out_size is 1..32 bytes and [i] || label || 0x00
   // fills whole blocks.
@@ -222,7 +222,8 @@ class counter_kdf {  // NOLINT(bugprone-exception-escape): its members move with
                     out_size_);
       }
     }
-    secure_wipe(chains.data(), chains.size());
+    // Only what was used: the first (largest) group's lanes.
+    secure_wipe(chains.data(), std::min(count, max_batch_derivations) * lane_bytes);
     secure_wipe(block.data(), block.size());
     if (!derived) secure_wipe(out.data(), out.size());
     return derived;
