@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -24,7 +25,9 @@ constexpr std::size_t root_key_file_size =
 constexpr std::string_view root_check_name = "root_key_check";
 constexpr std::string_view default_project_name = "default_project";
 
-std::string errno_text() { return std::error_code{errno, std::generic_category()}.message(); }
+std::string errno_text(int code = errno) {
+  return std::error_code{code, std::generic_category()}.message();
+}
 
 // The state directory: created 0700 (whatever the umask), refused if someone else owns it or
 // group or others may write to it.
@@ -144,29 +147,38 @@ create_outcome create_root_key(const std::string& path, const kmscore::master_ke
   const auto hex = kmscore::secret_hex::encode(root.material_versions[0].expose());
   out = std::copy(hex.expose_text().begin(), hex.expose_text().end(), out);
   *out = '\n';
-  // Written whole to a private temporary name, then linked to `path`: link() never replaces,
-  // so exactly one of several processes starting at once wins, and nobody ever reads a root
-  // key that is still being written.
-  const std::string temporary = path + ".new." + std::to_string(::getpid());
-  ::unlink(temporary.c_str());  // left by a crashed process of the same pid: never linked
-  const int fd =
-      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  // Written whole to a temporary file of a random name (mkostemp: O_EXCL, mode 0600), then
+  // linked to `path`: link() never replaces, so exactly one of several processes starting at
+  // once wins (whatever their pid namespaces), and nobody reads a half-written root key. Once
+  // linked it is never removed: another process may already be using it.
+  std::string temporary = path + ".new.XXXXXX";
+  const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
   if (fd < 0) {
-    why = "cannot create the root key " + temporary + ": " + errno_text();
+    why = "cannot create a temporary root key beside " + path + ": " + errno_text();
     return create_outcome::failed;
   }
   const bool written = ::fchmod(fd, 0600) == 0 && write_all(fd, file.expose()) && ::fsync(fd) == 0;
+  const int write_errno = errno;
   ::close(fd);
   const bool linked = written && ::link(temporary.c_str(), path.c_str()) == 0;
   const int link_errno = errno;
   ::unlink(temporary.c_str());
-  if (written && !linked && link_errno == EEXIST) return create_outcome::exists;
+  if (!written) {
+    why = "cannot write the root key " + temporary + ": " + errno_text(write_errno);
+    return create_outcome::failed;
+  }
+  if (!linked) {
+    if (link_errno == EEXIST) return create_outcome::exists;
+    why = "cannot create the root key " + path + ": " + errno_text(link_errno);
+    return create_outcome::failed;
+  }
   const int dir = ::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const bool durable = linked && dir >= 0 && ::fsync(dir) == 0;
+  const bool durable = dir >= 0 && ::fsync(dir) == 0;
+  const int sync_errno = errno;
   if (dir >= 0) ::close(dir);
   if (!durable) {
-    if (linked) ::unlink(path.c_str());
-    why = "cannot write the root key " + path + " durably: " + errno_text();
+    why = "the root key " + path +
+          " was written but its directory could not be synced: " + errno_text(sync_errno);
     return create_outcome::failed;
   }
   return create_outcome::created;
@@ -184,7 +196,8 @@ std::optional<opened_state> open_state(const state_options& options, const rando
   state.root_key_path = options.state_dir + "/" + root_key_file;
 
   // Three rounds at most: a root key created by another process at the same time is loaded.
-  for (int round = 0; round < 3; ++round) {
+  bool settled = false;
+  for (int round = 0; round < 3 && !settled; ++round) {
     std::string missing;
     auto root = load_root_key(state.root_key_path, missing);
     const bool exists = root.has_value();
@@ -248,9 +261,9 @@ std::optional<opened_state> open_state(const state_options& options, const rando
             " (its keys were sealed under another root key)";
       return std::nullopt;
     }
-    break;
+    settled = true;
   }
-  if (!state.store) {
+  if (!settled) {
     why = "the root key could not be settled";
     return std::nullopt;
   }

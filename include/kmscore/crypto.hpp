@@ -95,11 +95,15 @@ concept crypto_backend = requires(B& backend, const B& const_backend, envelope_s
 // A backend that also has the raw block cipher of the suites (AES-256, SM4), so that keys can
 // be derived with CMAC (suites 18 and 19, detail/counter_kdf.hpp). encrypt_blocks encrypts
 // independent blocks (in and out of the same size, a multiple of 16 bytes, possibly the same
-// buffer; else KMS.0101), several at a time where the library can.
+// buffer; else KMS.0101), several at a time where the library can. block_constant_time says
+// whether the cipher runs in hardware here (AES-NI): only then are the CMAC suites sealed,
+// since their KDF keys the block cipher with the CMK itself.
 template <class B>
 concept block_cipher_backend = crypto_backend<B> &&
-    requires(B& backend, cipher_id cipher, byte_span in, mutable_byte_span out) {
+    requires(B& backend, const B& const_backend, cipher_id cipher, byte_span in,
+             mutable_byte_span out) {
   typename B::block_key;
+  { const_backend.block_constant_time(cipher) } -> std::same_as<bool>;
   { backend.block_init(cipher, in) } -> std::same_as<result<typename B::block_key>>;
   {
     backend.encrypt_blocks(std::declval<const typename B::block_key&>(), in, out)

@@ -58,7 +58,6 @@ struct hex_nibble {
 // The same arithmetic on 16 bytes at a time, in the compilers' portable vector types (GCC and
 // Clang; SSE2 on x86-64, NEON on ARM): compares give all-ones masks, so no lane branches.
 using byte_vector = unsigned char __attribute__((vector_size(16)));
-using word_vector = unsigned short __attribute__((vector_size(16)));
 inline constexpr std::size_t vector_bytes = 16;
 
 [[nodiscard]] inline byte_vector load_vector(const void* from) noexcept {
@@ -109,21 +108,17 @@ inline std::size_t hex_decode_blocks(std::string_view hex, mutable_byte_span out
     ok &= is_digit | is_letter;
     return (digit & is_digit) | ((letter + 10) & is_letter);
   };
-  // Each 16-bit lane holds one pair, the first character in its low byte: the pair's byte.
-  const auto pairs = [](byte_vector values) {
-    word_vector words;
-    std::memcpy(&words, &values, sizeof words);
-    const word_vector paired = ((words << 4) & 0x00F0) | (words >> 8);
-    byte_vector bytes;
-    std::memcpy(&bytes, &paired, sizeof bytes);
-    return bytes;
-  };
+  // The even characters are the high nibbles, the odd ones the low: split by shuffles (no
+  // assumption about the byte order of wider lanes), then joined byte by byte.
   std::size_t done = 0;
   for (; done + vector_bytes <= out.size(); done += vector_bytes) {
-    const byte_vector first = pairs(nibbles(load_vector(hex.data() + 2 * done)));
-    const byte_vector second = pairs(nibbles(load_vector(hex.data() + 2 * done + vector_bytes)));
-    store_vector(out.data() + done, __builtin_shufflevector(first, second, 0, 2, 4, 6, 8, 10, 12,
-                                                            14, 16, 18, 20, 22, 24, 26, 28, 30));
+    const byte_vector first = nibbles(load_vector(hex.data() + 2 * done));
+    const byte_vector second = nibbles(load_vector(hex.data() + 2 * done + vector_bytes));
+    const byte_vector high = __builtin_shufflevector(first, second, 0, 2, 4, 6, 8, 10, 12, 14, 16,
+                                                     18, 20, 22, 24, 26, 28, 30);
+    const byte_vector low = __builtin_shufflevector(first, second, 1, 3, 5, 7, 9, 11, 13, 15, 17,
+                                                    19, 21, 23, 25, 27, 29, 31);
+    store_vector(out.data() + done, (high << 4) | low);
   }
   std::array<std::uint64_t, 2> halves{};
   std::memcpy(halves.data(), &ok, sizeof ok);

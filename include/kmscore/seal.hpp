@@ -83,13 +83,18 @@ constexpr bool material_sizes_match_suites() noexcept {
 static_assert(material_sizes_match_suites());
 }  // namespace detail
 
-// The version a backend seals new envelopes of a suite with: the CMAC-KDF one (18, 19) when
-// it has the raw block cipher, else the HKDF one (16, 17). nullopt for no suite.
+// The version a backend seals new envelopes of a suite with: the CMAC-KDF one (18, 19) when its
+// raw block cipher runs in constant time here (AES-NI: the KDF keys it with the CMK itself),
+// else the HKDF one (16, 17). nullopt for no suite.
 template <crypto_backend Backend>
-[[nodiscard]] constexpr std::optional<envelope_version> sealing_version(
-    envelope_suite suite) noexcept {
-  return suite_version(
-      suite, block_cipher_backend<Backend> ? envelope_kdf::cmac_counter : envelope_kdf::hkdf);
+[[nodiscard]] std::optional<envelope_version> sealing_version(const Backend& backend,
+                                                              envelope_suite suite) noexcept {
+  bool constant_time_blocks = false;
+  if constexpr (block_cipher_backend<Backend>) {
+    constant_time_blocks = backend.block_constant_time(suite_cipher(suite));
+  }
+  return suite_version(suite,
+                       constant_time_blocks ? envelope_kdf::cmac_counter : envelope_kdf::hkdf);
 }
 
 // Whether a backend can derive the keys of an envelope version (its suite, and for 18 and 19
@@ -133,7 +138,7 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
                                                    byte_span cmk_material,
                                                    const kmscore::key_id& id,
                                                    std::uint32_t key_version) {
-    const auto version = sealing_version<Backend>(suite);
+    const auto version = sealing_version(backend, suite);
     if (!version) return errc::kms_error;
     return derive(backend, *version, cmk_material, id, key_version);
   }

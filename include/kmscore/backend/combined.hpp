@@ -88,6 +88,14 @@ class combined : public detail::block_key_of<typename detail::block_source<First
 
   using block_backend = typename detail::block_source<First, Second>::type;
 
+  [[nodiscard]] bool block_constant_time(cipher_id cipher) const noexcept
+      requires(!std::is_void_v<block_backend>) {
+    if constexpr (std::is_same_v<block_backend, First>) {
+      return first_.block_constant_time(cipher);
+    } else {
+      return second_.block_constant_time(cipher);
+    }
+  }
   [[nodiscard]] auto block_init(cipher_id cipher, byte_span key) noexcept
       requires(!std::is_void_v<block_backend>) {
     return block_side().block_init(cipher, key);

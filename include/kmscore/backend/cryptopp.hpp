@@ -13,6 +13,7 @@
 
 #include <cryptopp/aes.h>
 #include <cryptopp/chacha.h>
+#include <cryptopp/cpu.h>
 #include <cryptopp/eccrypto.h>
 #include <cryptopp/ecp.h>
 #include <cryptopp/gcm.h>
@@ -31,6 +32,7 @@
 #include <exception>
 #include <memory>
 #include <string_view>
+#include <typeinfo>
 #include <variant>
 
 #include "../crypto.hpp"
@@ -127,10 +129,19 @@ class cryptopp {
 
   // An expanded AES-256 or SM4 key (Crypto++ keeps key schedules in SecBlocks, which wipe
   // themselves). Blocks go through AdvancedProcessBlocks: AES-NI, several blocks in flight.
+  // Crypto++'s software paths write scratch space inside the cipher object, so there each call
+  // works on a copy (a block_key may be shared by threads, as key_cache shares sealers).
   class block_key {
-    std::unique_ptr<CryptoPP::BlockTransformation> cipher_;
+    std::unique_ptr<CryptoPP::BlockCipher> cipher_;
+    bool hardware_ = false;
     friend class cryptopp;
   };
+
+  // AES with AES-NI only: Crypto++'s SM4 key schedule indexes S-box tables with key bytes
+  // whatever the CPU, and its AES without AES-NI uses T-tables.
+  [[nodiscard]] bool block_constant_time(cipher_id cipher) const noexcept {
+    return cipher == cipher_id::aes256_gcm && aes_in_hardware();
+  }
 
   [[nodiscard]] result<block_key> block_init(cipher_id cipher, byte_span key) noexcept {
     if (key.size() != cipher_key_size(cipher)) return errc::kms_error;
@@ -140,6 +151,7 @@ class cryptopp {
           cipher == cipher_id::aes256_gcm ? keyed<CryptoPP::AES>(key) : keyed<CryptoPP::SM4>(key);
     });
     if (!made) return made.error();
+    expanded.hardware_ = aes_in_hardware();  // both ciphers' AES-NI paths only read the key
     return expanded;
   }
 
@@ -149,8 +161,15 @@ class cryptopp {
       return errc::kms_error;
     }
     return guarded([&] {
-      key.cipher_->AdvancedProcessBlocks(in.data(), nullptr, out.data(), in.size(),
-                                         CryptoPP::BlockTransformation::BT_AllowParallel);
+      constexpr auto parallel = CryptoPP::BlockTransformation::BT_AllowParallel;
+      if (key.hardware_) {
+        key.cipher_->AdvancedProcessBlocks(in.data(), nullptr, out.data(), in.size(), parallel);
+      } else {
+        const std::unique_ptr<CryptoPP::Clonable> copy{key.cipher_->Clone()};
+        auto* own = dynamic_cast<CryptoPP::BlockTransformation*>(copy.get());
+        if (own == nullptr) throw std::bad_cast{};  // becomes KMS.0101 below
+        own->AdvancedProcessBlocks(in.data(), nullptr, out.data(), in.size(), parallel);
+      }
     });
   }
 
@@ -188,6 +207,15 @@ class cryptopp {
   }
 
  private:
+  // Whether Crypto++ runs AES (and SM4's multi-block path) on AES-NI here.
+  [[nodiscard]] static bool aes_in_hardware() noexcept {
+#if CRYPTOPP_BOOL_X86 || CRYPTOPP_BOOL_X32 || CRYPTOPP_BOOL_X64
+    return CryptoPP::HasAESNI();
+#else
+    return false;  // elsewhere, treated as software: the CMAC suites are not sealed
+#endif
+  }
+
   // The one place Crypto++ exceptions are caught: they become KMS.0101.
   template <class Body>
   [[nodiscard]] static result<void> guarded(Body&& body) noexcept {
@@ -419,7 +447,7 @@ class cryptopp {
   }
 
   template <class Cipher>
-  static std::unique_ptr<CryptoPP::BlockTransformation> keyed(byte_span key) {
+  static std::unique_ptr<CryptoPP::BlockCipher> keyed(byte_span key) {
     auto cipher = std::make_unique<typename Cipher::Encryption>();
     cipher->SetKey(key.data(), key.size());
     return cipher;

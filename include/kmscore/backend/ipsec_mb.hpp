@@ -70,7 +70,8 @@ class ipsec_mb : public sodium_cryptopp {
     if (!sizes_ok(params, ciphertext, plaintext)) return errc::kms_error;
     gcm_secrets secrets;
     byte empty = 0;
-    std::array<byte, gcm_tag_size> expected{};
+    std::array<byte, gcm_tag_size> expected{};  // ~tag: a call ipsec-mb refused cannot match
+    for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = static_cast<byte>(~tag[i]);
     IMB_AES256_GCM_PRE(manager_.get(), params.key.data(), &secrets.key);
     IMB_AES256_GCM_DEC(manager_.get(), &secrets.key, &secrets.context, non_null(plaintext, empty),
                        non_null(ciphertext, empty), ciphertext.size(), params.nonce.data(),

@@ -57,6 +57,9 @@ class sodium_cryptopp {
   }
 
   using block_key = cryptopp::block_key;
+  [[nodiscard]] bool block_constant_time(cipher_id cipher) const noexcept {
+    return cryptopp_.block_constant_time(cipher);
+  }
   [[nodiscard]] result<block_key> block_init(cipher_id cipher, byte_span key) noexcept {
     return cryptopp_.block_init(cipher, key);
   }
