@@ -554,9 +554,10 @@ class library_cmac_kdf {
     std::array<byte, 16> k2{};
     const auto dbl = [](const std::array<byte, 16>& in, std::array<byte, 16>& out) {
       for (std::size_t k = 0; k < 16; ++k) {
-        out[k] = static_cast<byte>((in[k] << 1U) | (k + 1 < 16 ? in[k + 1] >> 7U : 0U));
+        out[k] = static_cast<byte>((unsigned{in[k]} << 1U) |
+                                   (k + 1 < 16 ? unsigned{in[k + 1]} >> 7U : 0U));
       }
-      if ((in[0] & 0x80U) != 0) out[15] ^= 0x87U;
+      if ((unsigned{in[0]} & 0x80U) != 0) out[15] = static_cast<byte>(out[15] ^ 0x87U);
     };
     dbl(l, k1);
     dbl(k1, k2);

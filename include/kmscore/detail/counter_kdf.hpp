@@ -123,12 +123,12 @@ class cmac_key {
   // dbl: shift left by one bit; when the bit shifted out is set, add 0x87 (no branch on it).
   static void double_block(std::span<const byte, cipher_block_size> in,
                            std::span<byte, cipher_block_size> out) noexcept {
-    const auto carry = static_cast<byte>(0U - static_cast<unsigned>(in[0] >> 7U));
+    const unsigned carry = 0U - (unsigned{in[0]} >> 7U);
     for (std::size_t k = 0; k + 1 < cipher_block_size; ++k) {
-      out[k] = static_cast<byte>((in[k] << 1U) | (in[k + 1] >> 7U));
+      out[k] = static_cast<byte>((unsigned{in[k]} << 1U) | (unsigned{in[k + 1]} >> 7U));
     }
     out[cipher_block_size - 1] =
-        static_cast<byte>((in[cipher_block_size - 1] << 1U) ^ (carry & 0x87U));
+        static_cast<byte>((unsigned{in[cipher_block_size - 1]} << 1U) ^ (carry & 0x87U));
   }
 
   block_key key_;
