@@ -59,7 +59,8 @@ bytes library_seal(Backend& backend, const ref::suite& s, const bytes& cmk,
 template <class Backend>
 bytes library_open(Backend& backend, const bytes& cmk, const bytes& blob,
                    const std::map<std::string, std::string>& context) {
-  const auto view = kmscore::parse_envelope(blob);
+  auto view = kmscore::parse_envelope(blob);
+  if (!view) view = kmscore::parse_data_envelope(blob);  // encrypt-data's 20, 21
   if (!view) return {};
   auto key = kmscore::envelope_key<Backend>::derive(backend, view->version(), cmk, view->key_id(),
                                                     view->key_version());

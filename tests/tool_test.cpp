@@ -122,7 +122,7 @@ TEST_F(ToolTest, ErrorsExitOneWithStatusOnStderrAndBodyOnStdout) {
 }
 
 TEST_F(ToolTest, UsageErrorsExitTwo) {
-  for (const char* args : {"", "frobnicate", "--bogus create-key", "--backend openssl create-key",
+  for (const char* args : {"", "frobnicate", "--bogus create-key", "--backend botan create-key",
                            "--datakey-policy loose create-key", "--state", "create-key extra",
                            "inspect", "inspect AA BB"}) {
     const auto r = run(args);

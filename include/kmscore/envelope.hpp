@@ -40,10 +40,19 @@ enum class envelope_version : std::uint16_t {
   sm4_gcm_hmac_sm3 = 0x0011,
   aes256_gcm_cmac_kdf = 0x0012,  // keys from the SP 800-108 counter KDF with CMAC
   sm4_gcm_cmac_kdf = 0x0013,
+  aes256_gcm_data = 0x0014,  // encrypt-data payloads (HKDF with labels of their own)
+  sm4_gcm_data = 0x0015,
 };
 
 // How a suite version derives its keys from the CMK (docs/envelope.md).
 enum class envelope_kdf : std::uint8_t { hkdf, cmac_counter };
+
+// What a version carries: data keys (and key records), or encrypt-data's payloads. The two
+// never open through each other's actions (distinct versions and KDF labels).
+enum class envelope_purpose : std::uint8_t { data_key, data };
+
+// encrypt-data takes plaintexts of 1..4096 bytes (api-asymmetric.md section 5).
+inline constexpr std::size_t max_data_plaintext_bytes = 4096;
 
 inline constexpr std::size_t envelope_header_size = 4;  // version, length
 inline constexpr std::size_t envelope_key_version_size = 4;
@@ -77,8 +86,9 @@ struct envelope_format {
   envelope_version version;
   envelope_suite suite;
   envelope_kdf kdf;
+  envelope_purpose purpose = envelope_purpose::data_key;
 };
-inline constexpr std::array<envelope_format, 4> envelope_formats{{
+inline constexpr std::array<envelope_format, 6> envelope_formats{{
     {envelope_version::aes256_gcm_hmac_sha256, envelope_suite::aes256_gcm_hmac_sha256,
      envelope_kdf::hkdf},
     {envelope_version::sm4_gcm_hmac_sm3, envelope_suite::sm4_gcm_hmac_sm3, envelope_kdf::hkdf},
@@ -86,6 +96,10 @@ inline constexpr std::array<envelope_format, 4> envelope_formats{{
      envelope_kdf::cmac_counter},
     {envelope_version::sm4_gcm_cmac_kdf, envelope_suite::sm4_gcm_hmac_sm3,
      envelope_kdf::cmac_counter},
+    {envelope_version::aes256_gcm_data, envelope_suite::aes256_gcm_hmac_sha256, envelope_kdf::hkdf,
+     envelope_purpose::data},
+    {envelope_version::sm4_gcm_data, envelope_suite::sm4_gcm_hmac_sm3, envelope_kdf::hkdf,
+     envelope_purpose::data},
 }};
 
 [[nodiscard]] constexpr std::optional<envelope_format> find_envelope_format(
@@ -95,12 +109,20 @@ inline constexpr std::array<envelope_format, 4> envelope_formats{{
   }
   return std::nullopt;  // the service's version 2, or unknown
 }
-[[nodiscard]] constexpr std::optional<envelope_version> suite_version(envelope_suite suite,
-                                                                      envelope_kdf kdf) noexcept {
+[[nodiscard]] constexpr std::optional<envelope_version> suite_version(
+    envelope_suite suite, envelope_kdf kdf,
+    envelope_purpose purpose = envelope_purpose::data_key) noexcept {
   for (const auto& format : envelope_formats) {
-    if (format.suite == suite && format.kdf == kdf) return format.version;
+    if (format.suite == suite && format.kdf == kdf && format.purpose == purpose) {
+      return format.version;
+    }
   }
   return std::nullopt;
+}
+// The version encrypt-data seals a suite's payloads with (20 or 21).
+[[nodiscard]] constexpr std::optional<envelope_version> data_envelope_version(
+    envelope_suite suite) noexcept {
+  return suite_version(suite, envelope_kdf::hkdf, envelope_purpose::data);
 }
 [[nodiscard]] constexpr envelope_suite version_suite(envelope_version version) noexcept {
   const auto format = find_envelope_format(version);
@@ -127,8 +149,9 @@ constexpr void store_u32(mutable_byte_span bytes, std::size_t at, std::uint32_t 
 }  // namespace detail
 
 class envelope_view;
-[[nodiscard]] inline result<envelope_view> parse_envelope(byte_span blob,
-                                                          std::size_t max_payload) noexcept;
+[[nodiscard]] inline result<envelope_view> parse_envelope(
+    byte_span blob, std::size_t max_payload,
+    envelope_purpose purpose = envelope_purpose::data_key) noexcept;
 
 // A parsed envelope: views into the caller's blob. Only parse_envelope makes one, so every
 // span in it has been checked against the version's layout.
@@ -149,7 +172,8 @@ class envelope_view {
   }
 
  private:
-  friend result<envelope_view> parse_envelope(byte_span blob, std::size_t max_payload) noexcept;
+  friend result<envelope_view> parse_envelope(byte_span blob, std::size_t max_payload,
+                                              envelope_purpose purpose) noexcept;
   envelope_view(envelope_version version, std::uint16_t length, byte_span body,
                 const kmscore::key_id& id, std::uint32_t key_version, byte_span blob) noexcept
       : version_{version},
@@ -170,13 +194,17 @@ class envelope_view {
 };
 
 // Splits a blob into its fields; KMS.2201 (Invalid cipher_text.) for anything malformed,
-// including a suite payload outside 1..max_payload bytes.
+// including a suite payload outside 1..max_payload bytes or a version of the other purpose.
 // max_payload: the largest suite payload accepted (data keys: 1024 bytes; key records more).
 [[nodiscard]] inline result<envelope_view> parse_envelope(byte_span blob) noexcept {
   return parse_envelope(blob, max_datakey_bytes);
 }
-[[nodiscard]] inline result<envelope_view> parse_envelope(byte_span blob,
-                                                          std::size_t max_payload) noexcept {
+// encrypt-data's blobs (versions 20, 21; payloads of 1..4096 bytes).
+[[nodiscard]] inline result<envelope_view> parse_data_envelope(byte_span blob) noexcept {
+  return parse_envelope(blob, max_data_plaintext_bytes, envelope_purpose::data);
+}
+[[nodiscard]] inline result<envelope_view> parse_envelope(byte_span blob, std::size_t max_payload,
+                                                          envelope_purpose purpose) noexcept {
   if (max_payload > max_envelope_payload) return errc::kms_error;
   if (blob.size() < envelope_overhead || blob.size() > max_envelope_size) {
     return errc::invalid_cipher_text;
@@ -186,8 +214,11 @@ class envelope_view {
   if (length != blob.size() - envelope_length_offset) return errc::invalid_cipher_text;
   const auto version = static_cast<envelope_version>(raw_version);
   const std::size_t body_size = blob.size() - envelope_overhead;
-  if (version != envelope_version::service_v2) {
-    if (!find_envelope_format(version)) return errc::invalid_cipher_text;
+  if (version == envelope_version::service_v2) {
+    if (purpose != envelope_purpose::data_key) return errc::invalid_cipher_text;
+  } else {
+    const auto format = find_envelope_format(version);
+    if (!format || format->purpose != purpose) return errc::invalid_cipher_text;
     if (body_size < suite_body_overhead + min_datakey_bytes ||
         body_size > suite_body_overhead + max_payload) {
       return errc::invalid_cipher_text;
@@ -235,6 +266,7 @@ struct envelope_info {
 template <crypto_backend Backend>
 [[nodiscard]] result<envelope_info> inspect_envelope(Backend& backend, byte_span blob) {
   auto view = parse_envelope(blob);
+  if (!view) view = parse_data_envelope(blob);  // an encrypt-data blob (20, 21)
   if (!view) return view.error();
   envelope_info info;
   info.version = static_cast<std::uint16_t>(view->version());

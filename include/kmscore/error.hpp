@@ -56,6 +56,20 @@ enum class errc : std::uint8_t {
   invalid_rotation_interval,       // 400 KMS.3001
   below_min_decryption_version,    // 400 KMS.2210 (extension)
   invalid_min_decryption_version,  // 400 KMS.3011 (extension)
+  // Keys you use directly (api-asymmetric.md).
+  rsa_decrypt_failed,                 // 400 KMS.0311
+  digest_length_mismatch,             // 400 KMS.0329
+  symmetric_key_not_supported,        // 400 KMS.0331 (get-publickey)
+  signing_algorithm_not_supported,    // 400 KMS.0332
+  key_for_encryption,                 // 400 KMS.0334 (sign/verify with an ENCRYPT_DECRYPT key)
+  key_for_signing,                    // 400 KMS.0335 (encrypt/decrypt-data with a SIGN_VERIFY key)
+  ec_key_cannot_encrypt,              // 400 KMS.1114
+  symmetric_key_cannot_sign,          // 400 KMS.1115
+  random_length_not_512,              // 400 KMS.1801
+  random_length_not_multiple,         // 400 KMS.1802
+  symmetric_algorithm_not_supported,  // 400 KMS.2105
+  rsa_algorithm_not_supported,        // 400 KMS.2106
+  rsa_plain_text_too_long,            // 400 KMS.2108
 };
 
 struct error_info {
@@ -65,13 +79,13 @@ struct error_info {
   std::string_view message;  // empty for KMS.0308, whose message names the field
 };
 
-inline constexpr std::array<error_info, 41> error_table{{
+inline constexpr std::array<error_info, 54> error_table{{
     {errc::kms_error, "KMS.0101", 500, "KMS error."},
     {errc::invalid_request, "KMS.0202", 400, "Invalid request."},
     {errc::request_too_long, "KMS.0203", 400, "The request message is too long."},
-    {errc::missing_parameter, "KMS.0204", 400, "Missing request parameters."},
+    {errc::missing_parameter, "KMS.0204", 400, "Parameters missing in the request message."},
     {errc::invalid_key_id, "KMS.0205", 400, "Invalid key ID."},
-    {errc::invalid_sequence, "KMS.0206", 400, "Invalid sequence."},
+    {errc::invalid_sequence, "KMS.0206", 400, "Invalid sequence number."},
     {errc::key_not_found, "KMS.0207", 404, "The key does not exist."},
     {errc::invalid_encryption_context, "KMS.0208", 400,
      "Invalid value of value encryption_context."},
@@ -116,6 +130,28 @@ inline constexpr std::array<error_info, 41> error_table{{
     {errc::below_min_decryption_version, "KMS.2210", 400,
      "The cipher_text was made with a key version below the key's minimum decryption version."},
     {errc::invalid_min_decryption_version, "KMS.3011", 400, "Invalid min_decryption_version."},
+    {errc::rsa_decrypt_failed, "KMS.0311", 400,
+     "Failed to decrypt data using the RSA private key."},
+    {errc::digest_length_mismatch, "KMS.0329", 400,
+     "Hash algorithm does not match the digest length."},
+    {errc::symmetric_key_not_supported, "KMS.0331", 400,
+     "The symmetric key is not support this operation."},
+    {errc::signing_algorithm_not_supported, "KMS.0332", 400,
+     "This key is not support the signing algorithm."},
+    {errc::key_for_encryption, "KMS.0334", 400, "The cmk is used to encrypt and decrypt."},
+    {errc::key_for_signing, "KMS.0335", 400, "The cmk is used to sign and verify."},
+    {errc::ec_key_cannot_encrypt, "KMS.1114", 400, "EC keys do not support to encrypt/decrypt."},
+    {errc::symmetric_key_cannot_sign, "KMS.1115", 400,
+     "Symmetric keys do not support to sign/verify."},
+    {errc::random_length_not_512, "KMS.1801", 400, "random_data_length must be 512 bits."},
+    {errc::random_length_not_multiple, "KMS.1802", 400,
+     "random_data_length must be a multiple of 8."},
+    {errc::symmetric_algorithm_not_supported, "KMS.2105", 400,
+     "The symmetric key not support this encryption algorithm."},
+    {errc::rsa_algorithm_not_supported, "KMS.2106", 400,
+     "The rsa key not support this encryption algorithm."},
+    {errc::rsa_plain_text_too_long, "KMS.2108", 400,
+     "The rsa encryption plain_text is over length."},
 }};
 
 [[nodiscard]] constexpr const error_info& info(errc code) noexcept {

@@ -248,6 +248,95 @@ static_assert(needs_escape('\x7F') == 1 && needs_escape('A') == 0 && needs_escap
   return {200, std::move(body)};
 }
 
+// Appends text as the inside of a JSON string: '"', '\\' and controls escaped as nlohmann
+// does, ill-formed UTF-8 replaced by U+FFFD byte by byte (decrypt-data's plain_text may hold
+// bytes made outside the service). With out empty, only counts: the caller sizes a zeroizing
+// buffer first, so the secret never passes through a growing string.
+inline std::size_t put_json_string_text(byte_span text, mutable_byte_span out) noexcept {
+  constexpr std::string_view replacement = "\xEF\xBF\xBD";
+  const std::string_view chars = as_chars(text);
+  std::size_t size = 0;
+  auto put = [&](std::string_view piece) {
+    if (!out.empty()) {
+      for (const char c : piece) out[size++] = static_cast<byte>(c);
+    } else {
+      size += piece.size();
+    }
+  };
+  for (std::size_t i = 0; i < chars.size();) {
+    const std::size_t length = utf8_sequence_at(chars, i);
+    if (length == 0) {
+      put(replacement);
+      ++i;
+      continue;
+    }
+    const char c = chars[i];
+    const auto u = static_cast<unsigned>(static_cast<unsigned char>(c));
+    if (length == 1 && (u < 0x20U || c == '"' || c == '\\')) {
+      switch (c) {
+        case '"':
+          put("\\\"");
+          break;
+        case '\\':
+          put("\\\\");
+          break;
+        case '\b':
+          put("\\b");
+          break;
+        case '\f':
+          put("\\f");
+          break;
+        case '\n':
+          put("\\n");
+          break;
+        case '\r':
+          put("\\r");
+          break;
+        case '\t':
+          put("\\t");
+          break;
+        default: {
+          const std::array<char, 6> escaped{
+              '\\', 'u', '0', '0', hex_digit_upper(u >> 4U), hex_digit_upper(u & 0xFU)};
+          put(std::string_view{escaped.data(), escaped.size()});
+        }
+      }
+    } else {
+      put(chars.substr(i, length));
+    }
+    i += length;
+  }
+  return size;
+}
+
+// decrypt-data's answer, rendered straight into zeroizing memory.
+[[nodiscard]] inline http_response render_decrypted_data(std::string_view id, byte_span plain) {
+  const std::size_t text_size = put_json_string_text(plain, {});
+  const std::size_t base64_size = base64_encoded_size(plain.size());
+  constexpr std::string_view opening = "{\"key_id\":\"";
+  constexpr std::string_view text_name = "\",\"plain_text\":\"";
+  constexpr std::string_view base64_name = "\",\"plain_text_base64\":\"";
+  constexpr std::string_view closing = "\"}";
+  secret_bytes body{opening.size() + id.size() + text_name.size() + text_size + base64_name.size() +
+                    base64_size + closing.size()};
+  const auto out = body.expose();
+  std::size_t at = 0;
+  auto put = [&](std::string_view text) {
+    for (const char c : text) out[at++] = static_cast<byte>(c);
+  };
+  put(opening);
+  put(id);
+  put(text_name);
+  at += put_json_string_text(plain, out.subspan(at, text_size));
+  put(base64_name);
+  if (!base64_encode(plain, as_writable_chars(out.subspan(at, base64_size)))) {
+    return error_response(errc::kms_error);
+  }
+  at += base64_size;
+  put(closing);
+  return {200, std::move(body)};
+}
+
 // key_info: the fields key_record_fields marks for it, in its order.
 [[nodiscard]] inline nlohmann::ordered_json key_info(const key_record& record) {
   nlohmann::ordered_json info = nlohmann::ordered_json::object();
@@ -323,6 +412,33 @@ static_assert(needs_escape('\x7F') == 1 && needs_escape('A') == 0 && needs_escap
           string_field(body, "key_spec"),
           string_field(body, "enterprise_project_id"),
           string_field(body, "sequence")};
+}
+[[nodiscard]] inline sign_request parse_sign(const wire_json& body) {
+  using detail::string_field;
+  return {string_field(body, "key_id"), string_field(body, "message"),
+          string_field(body, "signing_algorithm"), string_field(body, "message_type"),
+          string_field(body, "sequence")};
+}
+[[nodiscard]] inline verify_request parse_verify(const wire_json& body) {
+  using detail::string_field;
+  return {string_field(body, "key_id"),       string_field(body, "message"),
+          string_field(body, "signature"),    string_field(body, "signing_algorithm"),
+          string_field(body, "message_type"), string_field(body, "sequence")};
+}
+[[nodiscard]] inline encrypt_data_request parse_encrypt_data(const wire_json& body) {
+  using detail::string_field;
+  return {string_field(body, "key_id"), detail::context_of(body),
+          detail::secret_field(body, "plain_text"), string_field(body, "encryption_algorithm"),
+          string_field(body, "sequence")};
+}
+[[nodiscard]] inline decrypt_data_request parse_decrypt_data(const wire_json& body) {
+  using detail::string_field;
+  return {string_field(body, "cipher_text"), string_field(body, "encryption_algorithm"),
+          string_field(body, "key_id"), detail::context_of(body), string_field(body, "sequence")};
+}
+[[nodiscard]] inline gen_random_request parse_gen_random(const wire_json& body) {
+  using detail::string_field;
+  return {string_field(body, "random_data_length"), string_field(body, "sequence")};
 }
 [[nodiscard]] inline schedule_key_deletion_request parse_schedule(const wire_json& body) {
   using detail::string_field;
@@ -566,6 +682,79 @@ struct action_re_encrypt_datakey {  // extension (docs/rotation.md)
   }
 };
 
+// Keys used directly (api-asymmetric.md).
+struct action_get_publickey {
+  static constexpr std::string_view name = "get-publickey";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t /*now_ms*/) {
+    auto made = service.get_public_key(parse_key_id(body));
+    if (!made) return error_response(made.error());
+    return respond(
+        nlohmann::ordered_json{{"key_id", made->key_id.view()}, {"public_key", made->public_key}});
+  }
+};
+
+struct action_sign {
+  static constexpr std::string_view name = "sign";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t /*now_ms*/) {
+    auto made = service.sign(parse_sign(body));
+    if (!made) return error_response(made.error());
+    return respond(nlohmann::ordered_json{{"key_id", made->key_id.view()},
+                                          {"signature", base64_encode(made->signature)}});
+  }
+};
+
+struct action_verify {
+  static constexpr std::string_view name = "verify";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t /*now_ms*/) {
+    auto made = service.verify(parse_verify(body));
+    if (!made) return error_response(made.error());
+    // A string, "true" or "false", as documented.
+    return respond(
+        nlohmann::ordered_json{{"key_id", made->key_id.view()},
+                               {"signature_valid", made->signature_valid ? "true" : "false"}});
+  }
+};
+
+struct action_encrypt_data {
+  static constexpr std::string_view name = "encrypt-data";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t /*now_ms*/) {
+    auto made = service.encrypt_data(parse_encrypt_data(body));
+    if (!made) return error_response(made.error());
+    return render_plain_object(
+        {{"key_id", made->key_id.view()}, {"cipher_text", made->cipher_text}});
+  }
+};
+
+struct action_decrypt_data {
+  static constexpr std::string_view name = "decrypt-data";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t /*now_ms*/) {
+    auto made = service.decrypt_data(parse_decrypt_data(body));
+    if (!made) return error_response(made.error());
+    return render_decrypted_data(made->key_id.view(), made->plain_text.expose());
+  }
+};
+
+struct action_gen_random {
+  static constexpr std::string_view name = "gen-random";
+  template <class Backend>
+  static http_response run(kms_service<Backend>& service, const wire_json& body,
+                           std::int64_t /*now_ms*/) {
+    auto made = service.gen_random(parse_gen_random(body));
+    if (!made) return error_response(made.error());
+    return render_plain_object({{"random_data", made->expose_text()}});
+  }
+};
+
 template <class... Actions>
 struct action_list {
   static constexpr std::array<std::string_view, sizeof...(Actions)> names{Actions::name...};
@@ -580,11 +769,13 @@ using actions = action_list<
     action_enable_key, action_disable_key, action_schedule_key_deletion, action_cancel_key_deletion,
     action_enable_key_rotation, action_disable_key_rotation, action_update_key_rotation_interval,
     action_get_key_rotation_status, action_rotate_key, action_update_key_min_decryption_version,
-    action_re_encrypt_datakey>;
+    action_re_encrypt_datakey, action_get_publickey, action_sign, action_verify,
+    action_encrypt_data, action_decrypt_data, action_gen_random>;
 
 }  // namespace detail
 
-// The names of every action: api.md's, then api-rotation.md's and this project's extensions.
+// The names of every action: api.md's, then api-rotation.md's and this project's extensions,
+// then api-asymmetric.md's.
 inline constexpr auto action_names = detail::actions::names;
 
 [[nodiscard]] constexpr bool is_known_action(std::string_view action) noexcept {

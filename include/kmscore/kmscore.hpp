@@ -12,13 +12,17 @@
 //   kmscore/backend/sodium_cryptopp.hpp  libsodium and Crypto++
 #pragma once
 
+#include "asymmetric.hpp"
+#include "base64.hpp"
 #include "bytes.hpp"
 #include "context.hpp"
 #include "create_key.hpp"
 #include "crypto.hpp"
 #include "datakey.hpp"
+#include "encrypt_data.hpp"
 #include "envelope.hpp"
 #include "error.hpp"
+#include "gen_random.hpp"
 #include "hex.hpp"
 #include "key_cache.hpp"
 #include "key_id.hpp"
@@ -34,6 +38,7 @@
 #include "seal.hpp"
 #include "secret.hpp"
 #include "service.hpp"
+#include "sign.hpp"
 #include "uuid.hpp"
 #include "validate.hpp"
 #include "version.hpp"

@@ -35,9 +35,14 @@
 namespace kmscore {
 
 namespace detail {
-[[nodiscard]] constexpr std::string_view suite_label(envelope_suite suite) noexcept {
-  return suite == envelope_suite::sm4_gcm_hmac_sm3 ? "kmscore/v1/SM4-GCM/HMAC-SM3"
-                                                   : "kmscore/v1/AES-256-GCM/HMAC-SHA-256";
+// HKDF-Extract's salt: one per suite and purpose, so data keys and encrypt-data payloads
+// (versions 20, 21) are sealed under unrelated keys of the same CMK.
+[[nodiscard]] constexpr std::string_view hkdf_label(const envelope_format& format) noexcept {
+  const bool sm4 = format.suite == envelope_suite::sm4_gcm_hmac_sm3;
+  if (format.purpose == envelope_purpose::data) {
+    return sm4 ? "kmscore/v21/SM4-GCM/HMAC-SM3/data" : "kmscore/v20/AES-256-GCM/HMAC-SHA-256/data";
+  }
+  return sm4 ? "kmscore/v1/SM4-GCM/HMAC-SM3" : "kmscore/v1/AES-256-GCM/HMAC-SHA-256";
 }
 inline constexpr std::string_view commit_label = "commit";
 inline constexpr std::string_view wrap_label = "wrap";
@@ -196,7 +201,7 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
                                                         std::uint32_t key_version) {
     const hash_id hash = suite_hash(format.suite);
     secret_array<digest_size> prk;
-    KMSCORE_TRY(detail::hkdf_extract(backend, hash, as_bytes(detail::suite_label(format.suite)),
+    KMSCORE_TRY(detail::hkdf_extract(backend, hash, as_bytes(detail::hkdf_label(format)),
                                      cmk_material, prk.expose()));
     auto prk_key = backend.hmac_init(hash, prk.expose());
     if (!prk_key) return prk_key.error();

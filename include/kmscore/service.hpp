@@ -25,11 +25,23 @@
 
 #include "create_key.hpp"
 #include "datakey.hpp"
+#include "encrypt_data.hpp"
+#include "gen_random.hpp"
 #include "key_cache.hpp"
 #include "key_store.hpp"
 #include "rotation.hpp"
+#include "sign.hpp"
 
 namespace kmscore {
+
+struct public_key_response {
+  kmscore::key_id key_id;
+  std::string public_key;  // PEM
+};
+struct verify_response {
+  kmscore::key_id key_id;
+  bool signature_valid = false;
+};
 
 // Where the service reports what only an operator can act on (persistent conflicts).
 using diagnostics_sink = std::function<void(std::string_view message)>;
@@ -146,6 +158,40 @@ class kms_service {
     return change_key(params.key_id(), [&](key_record& record) {
       return kmscore::schedule_key_deletion(record, params.pending_days(), now_ms);
     });
+  }
+
+  // ---- keys used directly (api-asymmetric.md) -------------------------------------------
+
+  [[nodiscard]] result<public_key_response> get_public_key(const key_id_request& request) {
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
+    KMSCORE_TRY_ASSIGN(auto pem, kmscore::get_public_key(record));
+    return public_key_response{record.key.key_id, std::move(pem)};
+  }
+  [[nodiscard]] result<sign_response> sign(const sign_request& request) {
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
+    return kmscore::sign(*backend_, record, params);
+  }
+  [[nodiscard]] result<verify_response> verify(const verify_request& request) {
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
+    KMSCORE_TRY_ASSIGN(const bool valid, kmscore::verify(*backend_, record, params));
+    return verify_response{record.key.key_id, valid};
+  }
+  [[nodiscard]] result<encrypt_data_response> encrypt_data(const encrypt_data_request& request) {
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
+    return kmscore::encrypt_data(*backend_, record, params);
+  }
+  [[nodiscard]] result<decrypt_data_response> decrypt_data(const decrypt_data_request& request) {
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+    KMSCORE_TRY_ASSIGN(const auto record, find_existing(params.key_id()));
+    return kmscore::decrypt_data(*backend_, record, params);
+  }
+  [[nodiscard]] result<secret_hex> gen_random(const gen_random_request& request) {
+    KMSCORE_TRY_ASSIGN(const auto params, validate(request, policy_));
+    return kmscore::gen_random(*backend_, params);
   }
 
   // ---- rotation (api-rotation.md) and its extensions (docs/rotation.md) -----------------

@@ -2,8 +2,9 @@
 // Drives `kmscore serve` with Huawei Cloud's own Node.js SDK core as the client: every request
 // below is built, signed (SDK-HMAC-SHA256) and sent by @huaweicloud/huaweicloud-sdk-core
 // (ClientBuilder -> HcClient.sendRequest), with the request options the SDK's generated
-// KmsClient uses. Only documented response fields are asserted (spec api.md, api-rotation.md;
-// docs/rotation.md for rotate-key and re-encrypt-datakey).
+// KmsClient uses. Only documented response fields are asserted (spec api.md, api-rotation.md,
+// api-asymmetric.md; docs/rotation.md for rotate-key and re-encrypt-datakey). Signatures,
+// public keys and RSA-OAEP ciphertexts are checked with Node's own crypto.
 //
 // Usage: node drive.js http://127.0.0.1:PORT AK SK PROJECT_ID OTHER_PROJECT_ID
 // Prints one line per check ("ok - ..." / "FAIL - ..."); exit 0 only if every check passed,
@@ -525,6 +526,133 @@ async function main() {
   });
   await check('disable-key-rotation again -> 400 KMS.0313', async () =>
     expectKmsError(await call(kms, 'disable-key-rotation', { key_id: aes.id }), 400, 'KMS.0313'));
+
+  // ---- keys used directly (api-asymmetric.md): the client checks with Node's own crypto
+  async function createKeyWith(name, spec, usage) {
+    const alias = `sdk-${name}-${RUN}`;
+    let keyId;
+    await check(`create-key ${spec} ${usage} (${name})`, async () => {
+      const p = [];
+      const r = await call(kms, 'create-key', { key_alias: alias, key_spec: spec, key_usage: usage });
+      if (!expect200(r, p)) return p;
+      keyId = (r.body.key_info || {}).key_id;
+      matches(p, 'key_info.key_id', keyId, UUID_RE);
+      return p;
+    });
+    return keyId;
+  }
+  async function publicKey(keyId) {
+    const r = await call(kms, 'get-publickey', { key_id: keyId });
+    if (r.status !== 200) throw new Error(`get-publickey HTTP ${r.status} ${show(r.body)}`);
+    return r.body.public_key;
+  }
+  const B64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
+  const ec = await createKeyWith('ec', 'EC_P256', 'SIGN_VERIFY');
+  await check('get-publickey EC_P256: PEM of a P-256 SubjectPublicKeyInfo, CRLF lines', async () => {
+    const p = [];
+    const r = await call(kms, 'get-publickey', { key_id: ec });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_id', r.body.key_id, ec);
+    const pem = r.body.public_key;
+    if (!/^-----BEGIN PUBLIC KEY-----\r\n([A-Za-z0-9+/=]{1,64}\r\n)+-----END PUBLIC KEY-----\r\n$/.test(pem)) {
+      p.push(`public_key is not CRLF PEM: ${show(pem)}`);
+    }
+    const key = crypto.createPublicKey(pem);
+    is(p, 'asymmetricKeyType', key.asymmetricKeyType, 'ec');
+    is(p, 'namedCurve', key.asymmetricKeyDetails.namedCurve, 'prime256v1');
+    return p;
+  });
+  await check('sign ECDSA_SHA_256 RAW; Node verifies the DER signature; verify says "true"/"false"', async () => {
+    const p = [];
+    const message = Buffer.from(`message of ${RUN}`);
+    const r = await call(kms, 'sign', { key_id: ec, message: message.toString('base64'),
+      signing_algorithm: 'ECDSA_SHA_256', message_type: 'RAW' });
+    if (!expect200(r, p)) return p;
+    matches(p, 'signature', r.body.signature, B64_RE);
+    const signature = Buffer.from(r.body.signature, 'base64');
+    const key = crypto.createPublicKey(await publicKey(ec));
+    if (!crypto.verify('sha256', message, { key, dsaEncoding: 'der' }, signature)) p.push('Node: signature invalid');
+    if (crypto.verify('sha256', Buffer.concat([message, Buffer.from('x')]), { key, dsaEncoding: 'der' }, signature)) {
+      p.push('Node: signature valid for another message');
+    }
+    const v = await call(kms, 'verify', { key_id: ec, message: message.toString('base64'),
+      signature: r.body.signature, signing_algorithm: 'ECDSA_SHA_256', message_type: 'RAW' });
+    if (expect200(v, p)) is(p, 'signature_valid', v.body.signature_valid, 'true');
+    const digestOfOther = crypto.createHash('sha256').update('another message').digest('base64');
+    const f = await call(kms, 'verify', { key_id: ec, message: digestOfOther,
+      signature: r.body.signature, signing_algorithm: 'ECDSA_SHA_256' });
+    if (expect200(f, p)) is(p, 'signature_valid (other digest)', f.body.signature_valid, 'false');
+    return p;
+  });
+  await check('sign with ECDSA_SHA_384 on EC_P256 -> 400 KMS.0332', async () =>
+    expectKmsError(await call(kms, 'sign', { key_id: ec,
+      message: crypto.createHash('sha384').update('x').digest('base64'),
+      signing_algorithm: 'ECDSA_SHA_384' }), 400, 'KMS.0332'));
+  const rsaSign = await createKeyWith('rsa-sign', 'RSA_2048', 'SIGN_VERIFY');
+  await check('sign RSASSA_PSS_SHA_256 DIGEST; Node verifies (MGF1-SHA-256, salt 32)', async () => {
+    const p = [];
+    const message = Buffer.from(`pss of ${RUN}`);
+    const digestB64 = crypto.createHash('sha256').update(message).digest('base64');
+    const r = await call(kms, 'sign', { key_id: rsaSign, message: digestB64,
+      signing_algorithm: 'RSASSA_PSS_SHA_256', message_type: 'DIGEST' });
+    if (!expect200(r, p)) return p;
+    const signature = Buffer.from(r.body.signature, 'base64');
+    is(p, 'signature bytes', signature.length, 256);
+    const key = crypto.createPublicKey(await publicKey(rsaSign));
+    const ok = crypto.verify('sha256', message, { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: 32 }, signature);
+    if (!ok) p.push('Node: PSS signature invalid');
+    return p;
+  });
+  await check('sign DIGEST of the wrong length -> 400 KMS.0329', async () =>
+    expectKmsError(await call(kms, 'sign', { key_id: rsaSign, message: Buffer.alloc(31, 1).toString('base64'),
+      signing_algorithm: 'RSASSA_PKCS1_V1_5_SHA_256' }), 400, 'KMS.0329'));
+  await check('sign with a symmetric key -> 400 KMS.1115', async () =>
+    expectKmsError(await call(kms, 'sign', { key_id: aes.id, message: Buffer.alloc(32, 1).toString('base64'),
+      signing_algorithm: 'RSASSA_PSS_SHA_256' }), 400, 'KMS.1115'));
+  const rsaEnc = await createKeyWith('rsa-enc', 'RSA_2048', 'ENCRYPT_DECRYPT');
+  await check('RSAES_OAEP_SHA_256: Node encrypts to get-publickey, decrypt-data answers the text', async () => {
+    const p = [];
+    const text = `secret of ${RUN}`;
+    const key = crypto.createPublicKey(await publicKey(rsaEnc));
+    const sealed = crypto.publicEncrypt({ key, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING,
+      oaepHash: 'sha256' }, Buffer.from(text));
+    const r = await call(kms, 'decrypt-data', { key_id: rsaEnc, cipher_text: sealed.toString('base64'),
+      encryption_algorithm: 'RSAES_OAEP_SHA_256' });
+    if (!expect200(r, p)) return p;
+    is(p, 'plain_text', r.body.plain_text, text);
+    is(p, 'plain_text_base64', r.body.plain_text_base64, Buffer.from(text).toString('base64'));
+    const e = await call(kms, 'encrypt-data', { key_id: rsaEnc, plain_text: text,
+      encryption_algorithm: 'RSAES_OAEP_SHA_256' });
+    if (expect200(e, p)) is(p, 'cipher_text bytes', Buffer.from(e.body.cipher_text, 'base64').length, 256);
+    return p;
+  });
+  await check('encrypt-data RSA with the default algorithm -> 400 KMS.2106', async () =>
+    expectKmsError(await call(kms, 'encrypt-data', { key_id: rsaEnc, plain_text: 'x' }), 400, 'KMS.2106'));
+  await check('encrypt-data + decrypt-data AES_256 with a context (version 20 blob)', async () => {
+    const p = [];
+    const text = `small secret "quoted" \u00e9 ${RUN}`;
+    const e = await call(kms, 'encrypt-data', { key_id: aes.id, plain_text: text, encryption_context: ctx });
+    if (!expect200(e, p)) return p;
+    const blob = Buffer.from(e.body.cipher_text, 'base64');
+    is(p, 'blob version', blob.readUInt16LE(0), 20);
+    const d = await call(kms, 'decrypt-data', { cipher_text: e.body.cipher_text, encryption_context: ctx });
+    if (!expect200(d, p)) return p;
+    is(p, 'key_id', d.body.key_id, aes.id);
+    is(p, 'plain_text', d.body.plain_text, text);
+    const wrong = await call(kms, 'decrypt-data', { cipher_text: e.body.cipher_text });
+    p.push(...expectKmsError(wrong, 400, 'KMS.2201'));
+    return p;
+  });
+  await check('gen-random 512 bits: 128 upper-case hex characters', async () => {
+    const p = [];
+    const r = await call(kms, 'gen-random', { random_data_length: '512' });
+    if (!expect200(r, p)) return p;
+    matches(p, 'random_data', r.body.random_data, /^[0-9A-F]{128}$/);
+    return p;
+  });
+  await check('gen-random 12 bits -> 400 KMS.1802', async () =>
+    expectKmsError(await call(kms, 'gen-random', { random_data_length: '12' }), 400, 'KMS.1802'));
 
   // ---- error rows
   await check('wrong secret key -> 401 APIGW.0301 (gateway-shaped body)', async () => {

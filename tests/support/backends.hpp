@@ -3,6 +3,7 @@
 
 #include <kmscore/backend/combined.hpp>
 #include <kmscore/backend/cryptopp.hpp>
+#include <kmscore/backend/openssl.hpp>
 #include <kmscore/backend/sodium.hpp>
 #include <kmscore/backend/sodium_cryptopp.hpp>
 #ifdef KMSCORE_HAVE_IPSEC_MB
@@ -21,6 +22,10 @@ using sodium = kmscore::backend::sodium;
 using cryptopp = kmscore::backend::cryptopp;
 using combined = kmscore::backend::combined<sodium, cryptopp>;
 using sodium_cryptopp = kmscore::backend::sodium_cryptopp;
+using openssl = kmscore::backend::openssl;
+// The tool's default backend: AES_256 to libsodium, SM4 to Crypto++, key pairs from Crypto++,
+// the asymmetric algorithms (RSA, EC, SM2) to OpenSSL.
+using with_openssl = kmscore::backend::combined<combined, openssl>;
 #ifdef KMSCORE_HAVE_IPSEC_MB
 using ipsec_mb = kmscore::backend::ipsec_mb;
 #endif
@@ -37,6 +42,9 @@ using all_backends = KMSCORE_TEST_TYPES_AND_OPTIONAL(sodium, cryptopp, combined,
 // through its inner sodium_cryptopp).
 using sm4_backends = KMSCORE_TEST_TYPES_AND_OPTIONAL(cryptopp, combined, sodium_cryptopp);
 #undef KMSCORE_TEST_TYPES_AND_OPTIONAL
+// The backends that sign, verify, encrypt and decrypt with the asymmetric specs
+// (kmscore::asymmetric_backend): asymmetric_backend_test runs over this list.
+using asymmetric_backends = ::testing::Types<openssl>;
 
 // Wraps a backend and replaces its RNG with a counter-mode byte stream of a seed, so that
 // whole operations (create_datakey) become reproducible in tests. Lives in tests/ only.

@@ -63,6 +63,20 @@ inline const suite sm4_cmac{.version = 0x0013,
                             .kdf = kdf_kind::kbkdf_cmac,
                             .commit_label = "kmscore/v19/SM4-GCM/tag-key",
                             .wrap_label = "kmscore/v19/SM4-GCM/wrapkey"};
+// Versions 20 and 21: encrypt-data's payloads, framed and sealed as 16 and 17 under HKDF labels
+// of their own (domain separation from data keys).
+inline const suite aes_data{.version = 0x0014,
+                            .label = "kmscore/v20/AES-256-GCM/HMAC-SHA-256/data",
+                            .digest = "SHA256",
+                            .key_size = 32,
+                            .cipher = block_cipher::aes_256,
+                            .kdf = kdf_kind::hkdf};
+inline const suite sm4_data{.version = 0x0015,
+                            .label = "kmscore/v21/SM4-GCM/HMAC-SM3/data",
+                            .digest = "SM3",
+                            .key_size = 16,
+                            .cipher = block_cipher::sm4,
+                            .kdf = kdf_kind::hkdf};
 
 // OpenSSL's name of E in CBC mode, the form its CMAC (and so KBKDF) takes.
 inline const char* cbc_cipher_name(block_cipher cipher) {
@@ -325,8 +339,10 @@ inline bool is_key_id(std::span<const std::uint8_t> id) {
 inline bytes open(const suite& s, const bytes& cmk, const bytes& blob,
                   const std::map<std::string, std::string>& context) {
   const std::size_t total = blob.size();
-  // 76 bytes of framing and 48 of salt and GCM tag around a DEK of 1..1024 bytes.
-  if (total < 76 + 48 + 1 || total > 76 + 48 + 1024) return {};
+  // 76 bytes of framing and 48 of salt and GCM tag around a DEK of 1..1024 bytes (data keys)
+  // or a payload of 1..4096 bytes (encrypt-data's versions 20 and 21).
+  const std::size_t max_payload = s.version >= 0x0014 ? 4096 : 1024;
+  if (total < 76 + 48 + 1 || total > 76 + 48 + max_payload) return {};
   const auto u16 = [&](std::size_t at) { return blob[at] | (blob[at + 1] << 8); };
   if (u16(0) != s.version || static_cast<std::size_t>(u16(2)) != total - 36) return {};
   const std::size_t n = total - 76 - 48;

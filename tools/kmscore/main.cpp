@@ -6,6 +6,7 @@
 // http.md): one backend and one store for every worker, a kms_service per request.
 #include <kmscore/backend/combined.hpp>
 #include <kmscore/backend/cryptopp.hpp>
+#include <kmscore/backend/openssl.hpp>
 #include <kmscore/backend/sodium.hpp>
 #include <kmscore/json.hpp>
 #include <kmscore/version.hpp>
@@ -34,7 +35,8 @@ namespace {
 // The usage text; its list of actions comes from the JSON layer's action table.
 std::string usage_text() {
   std::string text =
-      "usage: kmscore [--state DIR] [--store URL] [--project ID] [--backend auto|sodium|cryptopp]\n"
+      "usage: kmscore [--state DIR] [--store URL] [--project ID] [--backend "
+      "auto|sodium|cryptopp|openssl]\n"
       "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
       "       kmscore [--state DIR] [--store URL] info | rotate-due-keys\n"
       "       kmscore serve --credentials FILE [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
@@ -325,7 +327,7 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
         }
         opts.project = value;
       } else if (arg == "--backend") {
-        if (value != "auto" && value != "sodium" && value != "cryptopp") {
+        if (value != "auto" && value != "sodium" && value != "cryptopp" && value != "openssl") {
           exit_code = usage_error("unknown backend: " + value);
           return std::nullopt;
         }
@@ -438,8 +440,11 @@ int main(int argc, char** argv) try {
   if (!opts) return exit_code;
   if (opts->backend == "sodium") return dispatch<kmscore::backend::sodium>(*opts);
   if (opts->backend == "cryptopp") return dispatch<kmscore::backend::cryptopp>(*opts);
-  return dispatch<kmscore::backend::combined<kmscore::backend::sodium, kmscore::backend::cryptopp>>(
-      *opts);
+  if (opts->backend == "openssl") return dispatch<kmscore::backend::openssl>(*opts);
+  // auto: libsodium's AES-GCM, Crypto++'s SM4 and hashes, OpenSSL's asymmetric algorithms.
+  using symmetric =
+      kmscore::backend::combined<kmscore::backend::sodium, kmscore::backend::cryptopp>;
+  return dispatch<kmscore::backend::combined<symmetric, kmscore::backend::openssl>>(*opts);
 } catch (const std::exception& failure) {
   std::cerr << "kmscore: " << failure.what() << "\n";
   return 1;

@@ -4,7 +4,9 @@
 //   // AES_256 keys go to libsodium (when the CPU has AES-NI), SM4 keys to Crypto++.
 //
 // Randomness comes from the first backend; the raw block cipher (block_cipher_backend) from the
-// first that has one, if either does. Thread safety: that of the two backends.
+// first that has one, if either does; the asymmetric algorithms (asymmetric_backend) per key
+// spec from the first that serves it, if either has them. Thread safety: that of the two
+// backends.
 #pragma once
 
 #include <string_view>
@@ -12,6 +14,7 @@
 #include <utility>
 #include <variant>
 
+#include "../asymmetric.hpp"
 #include "../crypto.hpp"
 
 namespace kmscore::detail {
@@ -118,6 +121,48 @@ class combined : public detail::block_key_of<typename detail::block_source<First
     }
   }
 
+  // ---- asymmetric_backend, when either side is one -------------------------------------
+
+  static constexpr bool has_asymmetric = asymmetric_backend<First> || asymmetric_backend<Second>;
+
+  [[nodiscard]] bool serves(key_spec spec) const noexcept requires has_asymmetric {
+    return side_serving(first_, spec) || side_serving(second_, spec);
+  }
+  // The hashes of RAW messages: from the side that has them (both have all four).
+  [[nodiscard]] result<void> hash(signature_hash hash, byte_span message,
+                                  mutable_byte_span out) noexcept requires has_asymmetric {
+    if constexpr (asymmetric_backend<First>) {
+      return first_.hash(hash, message, out);
+    } else {
+      return second_.hash(hash, message, out);
+    }
+  }
+  [[nodiscard]] result<std::vector<byte>> sign(key_spec spec, byte_span private_key,
+                                               signing_algorithm algorithm,
+                                               byte_span digest) noexcept requires has_asymmetric {
+    return with_side(spec,
+                     [&](auto& side) { return side.sign(spec, private_key, algorithm, digest); });
+  }
+  [[nodiscard]] result<bool> verify(key_spec spec, byte_span public_key,
+                                    signing_algorithm algorithm, byte_span digest,
+                                    byte_span signature) noexcept requires has_asymmetric {
+    return with_side(spec, [&](auto& side) {
+      return side.verify(spec, public_key, algorithm, digest, signature);
+    });
+  }
+  [[nodiscard]] result<std::vector<byte>> encrypt(
+      key_spec spec, byte_span public_key, data_encryption_algorithm algorithm,
+      byte_span plaintext) noexcept requires has_asymmetric {
+    return with_side(
+        spec, [&](auto& side) { return side.encrypt(spec, public_key, algorithm, plaintext); });
+  }
+  [[nodiscard]] result<secret_bytes> decrypt(
+      key_spec spec, byte_span private_key, data_encryption_algorithm algorithm,
+      byte_span ciphertext) noexcept requires has_asymmetric {
+    return with_side(
+        spec, [&](auto& side) { return side.decrypt(spec, private_key, algorithm, ciphertext); });
+  }
+
   [[nodiscard]] First& first() noexcept { return first_; }
   [[nodiscard]] Second& second() noexcept { return second_; }
 
@@ -128,6 +173,27 @@ class combined : public detail::block_key_of<typename detail::block_source<First
     } else {
       return second_;
     }
+  }
+
+  template <class Side>
+  [[nodiscard]] static bool side_serving(const Side& side, key_spec spec) noexcept {
+    if constexpr (asymmetric_backend<Side>) {
+      return side.serves(spec);
+    } else {
+      return false;
+    }
+  }
+  // Runs use on the first side that serves spec; KMS.0101 if neither does.
+  template <class Use>
+  [[nodiscard]] auto with_side(key_spec spec, Use&& use) noexcept -> decltype(use(
+      std::declval<std::conditional_t<asymmetric_backend<First>, First, Second>&>())) {
+    if constexpr (asymmetric_backend<First>) {
+      if (first_.serves(spec)) return use(first_);
+    }
+    if constexpr (asymmetric_backend<Second>) {
+      if (second_.serves(spec)) return use(second_);
+    }
+    return errc::kms_error;
   }
 
   template <std::size_t Index, class Keyed>

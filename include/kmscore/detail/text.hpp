@@ -8,41 +8,47 @@
 
 namespace kmscore::detail {
 
-// Counts the code points of well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates,
-// nothing above U+10FFFF, no truncated or stray sequences). nullopt if ill-formed.
+// The length of the well-formed UTF-8 sequence starting at text[at] (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF, not truncated); 0 if there is none.
+[[nodiscard]] constexpr std::size_t utf8_sequence_at(std::string_view text,
+                                                     std::size_t at) noexcept {
+  const auto lead = static_cast<unsigned char>(text[at]);
+  std::size_t length = 0;
+  unsigned char low = 0x80;  // bounds of the second byte (Unicode Table 3-7)
+  unsigned char high = 0xBF;
+  if (lead < 0x80) {
+    length = 1;
+  } else if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // overlong
+    if (lead == 0xED) high = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // overlong
+    if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;  // continuation byte, C0/C1 (overlong), F5..FF
+  }
+  if (text.size() - at < length) return 0;  // truncated
+  for (std::size_t k = 1; k < length; ++k) {
+    const auto next = static_cast<unsigned char>(text[at + k]);
+    const unsigned char lo = k == 1 ? low : 0x80;
+    const unsigned char hi = k == 1 ? high : 0xBF;
+    if (next < lo || next > hi) return 0;
+  }
+  return length;
+}
+
+// Counts the code points of well-formed UTF-8; nullopt if ill-formed anywhere.
 [[nodiscard]] constexpr std::optional<std::size_t> utf8_code_points(
     std::string_view text) noexcept {
   std::size_t count = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    std::size_t length = 0;
-    unsigned char low = 0x80;  // bounds of the second byte (Unicode Table 3-7)
-    unsigned char high = 0xBF;
-    if (lead < 0x80) {
-      length = 1;
-    } else if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      if (lead == 0xE0) low = 0xA0;   // overlong
-      if (lead == 0xED) high = 0x9F;  // surrogates
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      if (lead == 0xF0) low = 0x90;   // overlong
-      if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
-    } else {
-      return std::nullopt;  // continuation byte, C0/C1 (overlong), F5..FF
-    }
-    if (text.size() - i < length) return std::nullopt;  // truncated
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      const unsigned char lo = k == 1 ? low : 0x80;
-      const unsigned char hi = k == 1 ? high : 0xBF;
-      if (next < lo || next > hi) return std::nullopt;
-    }
+  for (std::size_t i = 0; i < text.size(); ++count) {
+    const std::size_t length = utf8_sequence_at(text, i);
+    if (length == 0) return std::nullopt;
     i += length;
-    ++count;
   }
   return count;
 }
