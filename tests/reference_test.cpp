@@ -102,6 +102,21 @@ constexpr const char* sm4_cmac_known_answer =
     "39632D623335642D663834626234373461333766000000009B4A89610B70C728BDC2F5BDDDD4BF8B1747A6DE"
     "3E20A133E64AE1987414D0AF";
 
+// Versions 20 and 21 (encrypt-data: HKDF labels of their own), the same inputs with the 64
+// bytes as the payload, computed with the OpenSSL implementation and frozen on 2026-12-03.
+constexpr const char* aes_data_known_answer =
+    "14009800808182838485868788898A8B8C8D8E8F909192939495969798999A9B9C9D9E9F22845E2B8076D13B"
+    "9A1DBC1793CF5FABD9EAC986CBAF572DE6284B65D14B76727B2C2619B7E3806D93FA9ABA4D8F6D62A1B72A92"
+    "7A02C3DC5A803A2D944767B645D35F01BBB1B4BD5F8BA497ACFD516730643034363662302D653732372D3464"
+    "39632D623335642D663834626234373461333766000000006F48215A3BEE09FC380717A15D107BE42E35782F"
+    "FAB69DC3ACFF7A18423C4A85";
+constexpr const char* sm4_data_known_answer =
+    "15009800808182838485868788898A8B8C8D8E8F909192939495969798999A9B9C9D9E9FCC340395BEB0F864"
+    "F2544E0E4E4B09AEB67DDE1C7601BE36C01B710A9CF819EA5D8CF600113A5AF12DAA26B3C062A4C309239EA3"
+    "45858E34D883B1B1C535CBDBA5024519FFE6B6BB2C6B626D27280E4F30643034363662302D653732372D3464"
+    "39632D623335642D66383462623437346133376600000000F267EDCA7510CEB9D1D21BC186468D13DDF1C6E6"
+    "C7D8AABDB0C5653C116ADF85";
+
 TEST(ReferenceTest, OpenSslReproducesFrozenKnownAnswers) {
   const bytes salt = pattern(32, 0x80);
   const bytes dek = pattern(64, 0x40);
@@ -113,6 +128,8 @@ TEST(ReferenceTest, OpenSslReproducesFrozenKnownAnswers) {
   EXPECT_EQ(seal(ref::sm4, 16), sm4_known_answer);
   EXPECT_EQ(seal(ref::aes_cmac, 32), aes_cmac_known_answer);
   EXPECT_EQ(seal(ref::sm4_cmac, 16), sm4_cmac_known_answer);
+  EXPECT_EQ(seal(ref::aes_data, 32), aes_data_known_answer);
+  EXPECT_EQ(seal(ref::sm4_data, 16), sm4_data_known_answer);
 }
 
 // OpenSSL's KBKDF and CMAC agree with each other (the oracle checks itself), and the
@@ -167,6 +184,8 @@ TEST(ReferenceTest, EveryBackendProducesTheFrozenKnownAnswers) {
   kmscore_test::cryptopp cryptopp;
   kmscore_test::combined combined;
   kmscore_test::sodium_cryptopp sodium_cryptopp;
+  kmscore_test::openssl openssl;
+  kmscore_test::with_openssl with_openssl;
   const auto expect = [&](auto& backend, const ref::suite& s, std::size_t cmk_size,
                           const char* known) {
     EXPECT_EQ(library_seal(backend, s, pattern(cmk_size, 0), 0, salt, dek, sample_context),
@@ -177,15 +196,23 @@ TEST(ReferenceTest, EveryBackendProducesTheFrozenKnownAnswers) {
         dek);
   };
   expect(sodium, ref::aes, 32, aes_known_answer);
-  const auto every_suite = [&](auto& backend) {
+  expect(sodium, ref::aes_data, 32, aes_data_known_answer);
+  const auto aes_suites = [&](auto& backend) {
     expect(backend, ref::aes, 32, aes_known_answer);
     expect(backend, ref::aes_cmac, 32, aes_cmac_known_answer);
+    expect(backend, ref::aes_data, 32, aes_data_known_answer);
+  };
+  const auto every_suite = [&](auto& backend) {
+    aes_suites(backend);
     expect(backend, ref::sm4, 16, sm4_known_answer);
     expect(backend, ref::sm4_cmac, 16, sm4_cmac_known_answer);
+    expect(backend, ref::sm4_data, 16, sm4_data_known_answer);
   };
   every_suite(cryptopp);
   every_suite(combined);
   every_suite(sodium_cryptopp);
+  every_suite(with_openssl);
+  aes_suites(openssl);  // OpenSSL 3.0 has no SM4-GCM
 #ifdef KMSCORE_HAVE_IPSEC_MB
   kmscore_test::ipsec_mb ipsec_mb;
   every_suite(ipsec_mb);

@@ -1,10 +1,11 @@
 // Secrets on the request path leave nothing in freed memory. This binary replaces the global
-// operator new / delete: each block freed while a scan is on is searched for a known secret
-// (the hex of a DEK, the hex of a root key) at the moment it is freed, then optionally wiped
-// the way the tool and server's global allocator wipes it (host/secrets/wipe_on_free.hpp),
-// and searched again. So the tests can tell apart what the library wipes itself (nothing
-// found even before the global wiper) from what only the host's wiper reaches (third-party
-// buffers, documented in json.hpp), and show that in the tool's configuration nothing is left.
+// operator new / delete and OpenSSL's allocator: each block freed while a scan is on is
+// searched for a known secret (the hex of a DEK or of a root key, a private key's number) at
+// the moment it is freed, then optionally wiped the way the tool and server wipe it
+// (host/secrets/wipe_on_free.hpp, openssl_wiping_free.hpp), and searched again. So the tests
+// can tell apart what the library wipes itself (nothing found even before the host's wiper)
+// from what only the host's wiper reaches (third-party buffers, documented in json.hpp and
+// backend/openssl.hpp), and show that in the tool's configuration nothing is left.
 #include <kmscore/json.hpp>
 
 #include <arpa/inet.h>
@@ -12,11 +13,17 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -24,9 +31,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "credentials.hpp"
+#include "openssl_wiping_free.hpp"
 #include "secret_input.hpp"
 #include "server.hpp"
 #include "support/backends.hpp"
@@ -83,6 +94,30 @@ void operator delete[](void* block) noexcept { release(block); }
 void operator delete(void* block, std::size_t /*size*/) noexcept { release(block); }
 void operator delete[](void* block, std::size_t /*size*/) noexcept { release(block); }
 
+// OpenSSL's allocator in this binary: the same scan on every block it frees; with scan.wipe
+// on, each block is wiped first as the tool's (openssl_wiping_free.hpp) wipes it, and
+// reallocation copies as the tool's does.
+namespace {
+void* scanned_openssl_malloc(std::size_t size, const char* /*file*/, int /*line*/) noexcept {
+  return size == 0 ? nullptr : raw_malloc(size);
+}
+void* scanned_openssl_realloc(void* block, std::size_t size, const char* /*file*/,
+                              int /*line*/) noexcept {
+  return kmscore_host::reallocate_by_copy(block, size, release);
+}
+void scanned_openssl_free(void* block, const char* /*file*/, int /*line*/) noexcept {
+  release(block);
+}
+bool openssl_scanned = false;
+// From .preinit_array, as the tool's wipe_on_free.cpp: before any library constructor.
+void install_scanned_openssl(int /*argc*/, char** /*argv*/, char** /*envp*/) noexcept {
+  openssl_scanned = ::CRYPTO_set_mem_functions(scanned_openssl_malloc, scanned_openssl_realloc,
+                                               scanned_openssl_free) == 1;
+}
+[[gnu::section(".preinit_array"),
+  gnu::used]] void (*const preinit_entry)(int, char**, char**) = install_scanned_openssl;
+}  // namespace
+
 namespace {
 
 constexpr const char* key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
@@ -99,6 +134,15 @@ void start_scan(const char* secret, bool wipe) {
   const char* needle = secret + (length > 64 ? length - 64 : 0);
   scan.needle_size = std::strlen(needle);
   std::memcpy(scan.needle.data(), needle, scan.needle_size);
+  scan.found_when_freed = 0;
+  scan.found_after_wipe = 0;
+  scan.wipe = wipe;
+  scan.on = true;
+}
+void start_scan(kmscore::byte_span secret, bool wipe) {
+  scan.needle_size = std::min(secret.size(), scan.needle.size());
+  std::memcpy(scan.needle.data(), secret.data() + (secret.size() - scan.needle_size),
+              scan.needle_size);
   scan.found_when_freed = 0;
   scan.found_after_wipe = 0;
   scan.wipe = wipe;
@@ -335,6 +379,65 @@ TEST_F(SecretScanTest, LoadingARootKeyLeavesNothing) {
   stop_scan();
   ::unlink(path);
   EXPECT_EQ(scan.found_when_freed, 0U) << "a freed block held the root key";
+}
+
+// The private half of a PKCS#8 key, as big-endian bytes: what a DER copy of it holds.
+std::vector<kmscore::byte> private_number(kmscore::key_spec spec, kmscore::byte_span pkcs8) {
+  const unsigned char* in = pkcs8.data();
+  EVP_PKEY* key = d2i_AutoPrivateKey(nullptr, &in, static_cast<long>(pkcs8.size()));
+  EXPECT_NE(key, nullptr);
+  BIGNUM* number = nullptr;
+  const char* name =
+      spec == kmscore::key_spec::rsa_2048 ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY;
+  EXPECT_EQ(EVP_PKEY_get_bn_param(key, name, &number), 1);
+  std::vector<kmscore::byte> bytes(static_cast<std::size_t>(BN_num_bytes(number)));
+  BN_bn2bin(number, bytes.data());
+  BN_clear_free(number);
+  EVP_PKEY_free(key);
+  return bytes;
+}
+
+// The OpenSSL backend's private-key paths (sign; decrypt for RSA and SM2) in the tool's
+// configuration: OpenSSL 3.0 frees intermediate DER copies of the key without clearing (the
+// count printed), and the host's wiping free leaves no freed block holding the key.
+TEST_F(SecretScanTest, OpenSslPrivateKeyPathsLeaveNothingWithTheHostsWipingFree) {
+  ASSERT_TRUE(openssl_scanned) << "OpenSSL allocated before the preinit function";
+  kmscore::backend::openssl openssl;
+  using kmscore::data_encryption_algorithm;
+  using kmscore::key_spec;
+  using kmscore::signing_algorithm;
+  const std::array<kmscore::byte, 32> digest{1, 2, 3};
+  const std::array<kmscore::byte, 16> message{4, 5, 6};
+  for (const auto& [spec, signing, encryption] :
+       {std::tuple{key_spec::ec_p256, signing_algorithm::ecdsa_sha256,
+                   std::optional<data_encryption_algorithm>{}},
+        std::tuple{key_spec::sm2, signing_algorithm::sm2dsa_sm3,
+                   std::optional{data_encryption_algorithm::sm2_encrypt}},
+        std::tuple{key_spec::rsa_2048, signing_algorithm::rsassa_pss_sha256,
+                   std::optional{data_encryption_algorithm::rsaes_oaep_sha256}}}) {
+    const auto pair = openssl.generate_key_pair(spec);
+    ASSERT_TRUE(pair);
+    const auto secret = private_number(spec, pair->private_key.expose());
+    std::vector<kmscore::byte> ciphertext;
+    if (encryption) {
+      auto sealed = openssl.encrypt(spec, pair->public_key, *encryption, message);
+      ASSERT_TRUE(sealed);
+      ciphertext = std::move(*sealed);
+    }
+    start_scan(secret, true);
+    EXPECT_TRUE(openssl.sign(spec, pair->private_key.expose(), signing, digest));
+    if (encryption) {
+      const auto opened =
+          openssl.decrypt(spec, pair->private_key.expose(), *encryption, ciphertext);
+      ASSERT_TRUE(opened);
+      EXPECT_TRUE(std::equal(message.begin(), message.end(), opened->expose().begin(),
+                             opened->expose().end()));
+    }
+    stop_scan();
+    std::printf("%s: %zu freed blocks held the private key before the wipe\n",
+                std::string{kmscore::to_string(spec)}.c_str(), scan.found_when_freed.load());
+    EXPECT_EQ(scan.found_after_wipe, 0U) << kmscore::to_string(spec);
+  }
 }
 
 }  // namespace

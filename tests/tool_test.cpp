@@ -109,6 +109,68 @@ TEST_F(ToolTest, EveryActionSucceedsWithExitZero) {
   EXPECT_EQ(act("cancel-key-deletion", id + "}").body()["key_state"], "3");
 }
 
+// The asymmetric actions through the tool's default backend (OpenSSL for RSA, EC and SM2):
+// a signing key signs and verifies, an encryption key and a symmetric key round-trip
+// encrypt-data, gen-random answers hex; each refusal exits 1 with its documented code.
+TEST_F(ToolTest, AsymmetricActionsThroughTheDefaultBackend) {
+  const auto ec =
+      create_key(R"({"key_alias":"ec","key_spec":"EC_P256","key_usage":"SIGN_VERIFY"})");
+  const std::string ec_id = R"({"key_id":")" + ec + "\"";
+  const auto pem = act("get-publickey", ec_id + "}");
+  ASSERT_EQ(pem.exit_code, 0) << pem.out;
+  EXPECT_EQ(pem.body()["public_key"].get<std::string>().rfind("-----BEGIN PUBLIC KEY-----", 0), 0U);
+  const std::string message = R"(,"message":"aGVsbG8=","message_type":"RAW")";
+  const auto signed_ = act("sign", ec_id + message + R"(,"signing_algorithm":"ECDSA_SHA_256"})");
+  ASSERT_EQ(signed_.exit_code, 0) << signed_.out;
+  const auto signature = signed_.body()["signature"].get<std::string>();
+  const auto verified = act("verify", ec_id + message + R"(,"signature":")" + signature +
+                                          R"(","signing_algorithm":"ECDSA_SHA_256"})");
+  ASSERT_EQ(verified.exit_code, 0) << verified.out;
+  EXPECT_EQ(verified.body()["signature_valid"], "true");
+  const auto other =
+      act("verify", ec_id + R"(,"message":"aGVsbG8h","message_type":"RAW")" + R"(,"signature":")" +
+                        signature + R"(","signing_algorithm":"ECDSA_SHA_256"})");
+  ASSERT_EQ(other.exit_code, 0) << other.out;
+  EXPECT_EQ(other.body()["signature_valid"], "false");
+  const auto pss = act("sign", ec_id + message + R"(,"signing_algorithm":"RSASSA_PSS_SHA_256"})");
+  EXPECT_EQ(pss.exit_code, 1);
+  EXPECT_EQ(pss.body()["error"]["error_code"], "KMS.0332");
+
+  const auto rsa =
+      create_key(R"({"key_alias":"rsa","key_spec":"RSA_2048","key_usage":"ENCRYPT_DECRYPT"})");
+  const auto aes = create_key(R"({"key_alias":"aes"})");
+  for (const auto& [id, algorithm] : {std::pair{rsa, std::string{"RSAES_OAEP_SHA_256"}},
+                                      std::pair{aes, std::string{"SYMMETRIC_DEFAULT"}}}) {
+    const std::string key =
+        R"({"key_id":")" + id + R"(","encryption_algorithm":")" + algorithm + "\"";
+    const auto sealed = act("encrypt-data", key + R"(,"plain_text":"a password"})");
+    ASSERT_EQ(sealed.exit_code, 0) << sealed.out;
+    const auto opened =
+        act("decrypt-data",
+            key + R"(,"cipher_text":")" + sealed.body()["cipher_text"].get<std::string>() + "\"}");
+    ASSERT_EQ(opened.exit_code, 0) << opened.out;
+    EXPECT_EQ(opened.body()["plain_text"], "a password") << algorithm;
+  }
+  const auto on_signing_key = act(
+      "encrypt-data", ec_id + R"(,"plain_text":"x","encryption_algorithm":"SYMMETRIC_DEFAULT"})");
+  EXPECT_EQ(on_signing_key.exit_code, 1);
+  EXPECT_EQ(on_signing_key.body()["error"]["error_code"], "KMS.1114");
+
+  const auto random = act("gen-random", R"({"random_data_length":"512"})");
+  ASSERT_EQ(random.exit_code, 0) << random.out;
+  EXPECT_EQ(random.body()["random_data"].get<std::string>().size(), 128U);
+  const auto odd = act("gen-random", R"({"random_data_length":"12"})");
+  EXPECT_EQ(odd.exit_code, 1);
+  EXPECT_EQ(odd.body()["error"]["error_code"], "KMS.1802");
+  const auto too_short = act("gen-random", R"({"random_data_length":"7"})");
+  EXPECT_EQ(too_short.body()["error"]["error_code"], "KMS.1801");
+  // The Crypto++ backend signs nothing (asymmetric operations are OpenSSL's): KMS.0101, 500.
+  const auto without = act("sign", ec_id + message + R"(,"signing_algorithm":"ECDSA_SHA_256"})",
+                           "--backend cryptopp");
+  EXPECT_EQ(without.exit_code, 1);
+  EXPECT_EQ(without.err.substr(0, 8), "HTTP 500");
+}
+
 TEST_F(ToolTest, ErrorsExitOneWithStatusOnStderrAndBodyOnStdout) {
   const auto r = act("create-datakey",
                      R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f","datakey_length":"512"})");

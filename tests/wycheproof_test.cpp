@@ -89,9 +89,14 @@ void with_backend(const std::string& name, Fn&& fn) {
     kmscore_test::ipsec_mb backend;
     fn(backend);
 #endif
-  } else {
+  } else if (name == "openssl") {
+    kmscore_test::openssl backend;
+    fn(backend);
+  } else if (name == "cryptopp") {
     kmscore_test::cryptopp backend;
     fn(backend);
+  } else {
+    ADD_FAILURE() << "no backend named " << name;
   }
 }
 
@@ -146,7 +151,7 @@ TEST_P(AesGcmVector, Matches) {
 INSTANTIATE_TEST_SUITE_P(Wycheproof, AesGcmVector,
                          testing::ValuesIn(load("aes_gcm_test.json", "aes_gcm",
                                                 and_optional({"sodium", "cryptopp",
-                                                              "sodium_cryptopp"}),
+                                                              "sodium_cryptopp", "openssl"}),
                                                 [](const auto& g) { return gcm_group(g, 256); })),
                          case_name);
 
@@ -186,17 +191,19 @@ TEST_P(HmacSha256Vector, Matches) {
 INSTANTIATE_TEST_SUITE_P(Wycheproof, HmacSha256Vector,
                          testing::ValuesIn(load("hmac_sha256_test.json", "hmac_sha256",
                                                 and_optional({"sodium", "cryptopp",
-                                                              "sodium_cryptopp"}),
+                                                              "sodium_cryptopp", "openssl"}),
                                                 [](const auto&) { return true; })),
                          case_name);
 
 class HmacSm3Vector : public testing::TestWithParam<vector_case> {};
 TEST_P(HmacSm3Vector, Matches) {
-  kmscore_test::cryptopp backend;
-  check_hmac(backend, kmscore::hash_id::sm3, GetParam().group, GetParam().test);
+  with_backend(GetParam().backend, [&](auto& backend) {
+    check_hmac(backend, kmscore::hash_id::sm3, GetParam().group, GetParam().test);
+  });
 }
 INSTANTIATE_TEST_SUITE_P(Wycheproof, HmacSm3Vector,
-                         testing::ValuesIn(load("hmac_sm3_test.json", "hmac_sm3", {"cryptopp"},
+                         testing::ValuesIn(load("hmac_sm3_test.json", "hmac_sm3",
+                                                {"cryptopp", "openssl"},
                                                 [](const auto&) { return true; })),
                          case_name);
 
@@ -228,7 +235,7 @@ TEST_P(HkdfSha256Vector, Matches) {
 INSTANTIATE_TEST_SUITE_P(Wycheproof, HkdfSha256Vector,
                          testing::ValuesIn(load("hkdf_sha256_test.json", "hkdf_sha256",
                                                 and_optional({"sodium", "cryptopp",
-                                                              "sodium_cryptopp"}),
+                                                              "sodium_cryptopp", "openssl"}),
                                                 [](const auto&) { return true; })),
                          case_name);
 
@@ -256,14 +263,14 @@ TEST_P(AesCmacVector, Matches) {
     }
   });
 }
-INSTANTIATE_TEST_SUITE_P(Wycheproof, AesCmacVector,
-                         testing::ValuesIn(load("aes_cmac_test.json", "aes_cmac",
-                                                and_optional({"cryptopp", "sodium_cryptopp"}),
-                                                [](const auto& group) {
-                                                  return group.at("keySize") == 256 &&
-                                                         group.at("tagSize") == 128;
-                                                })),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(
+    Wycheproof, AesCmacVector,
+    testing::ValuesIn(load("aes_cmac_test.json", "aes_cmac",
+                           and_optional({"cryptopp", "sodium_cryptopp", "openssl"}),
+                           [](const auto& group) {
+                             return group.at("keySize") == 256 && group.at("tagSize") == 128;
+                           })),
+    case_name);
 
 // The same CMAC code over a message given in pieces, and a wrong key size refused.
 TEST(CmacTest, PiecesAreTheirConcatenationAndKeySizesAreChecked) {

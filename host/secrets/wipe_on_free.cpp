@@ -1,7 +1,10 @@
 // The host processes' global allocator: operator new on malloc, operator delete wiping each
 // block before free (wipe_on_free.hpp says why). Both sides are replaced together, so every
-// block is allocated and freed by the same pair (as sanitizers require).
+// block is allocated and freed by the same pair (as sanitizers require). OpenSSL's allocator
+// wipes too (openssl_wiping_free.hpp), installed before any library's constructor runs.
 #include "wipe_on_free.hpp"
+
+#include "openssl_wiping_free.hpp"
 
 #include <cstdlib>
 #include <new>
@@ -27,7 +30,19 @@ void release(void* block) noexcept {
   std::free(block);
 }
 
+bool openssl_installed = false;
+
+// An ELF preinit function: the dynamic loader calls it before every shared library's
+// constructor (executables only, which is what links this file).
+void install_before_libraries(int /*argc*/, char** /*argv*/, char** /*envp*/) noexcept {
+  openssl_installed = kmscore_host::install_openssl_wiping_free();
+}
+[[gnu::section(".preinit_array"),
+  gnu::used]] void (*const preinit_entry)(int, char**, char**) = install_before_libraries;
+
 }  // namespace
+
+bool kmscore_host::openssl_frees_are_wiped() noexcept { return openssl_installed; }
 
 void* operator new(std::size_t size) { return allocate(size); }
 void* operator new[](std::size_t size) { return allocate(size); }

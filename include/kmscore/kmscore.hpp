@@ -10,6 +10,8 @@
 //   kmscore/backend/cryptopp.hpp    Crypto++ (link kmscore::cryptopp)
 //   kmscore/backend/combined.hpp    nothing itself: two backends as one
 //   kmscore/backend/sodium_cryptopp.hpp  libsodium and Crypto++
+//   kmscore/backend/openssl.hpp     OpenSSL 3 libcrypto (link kmscore::openssl): AES-GCM, SHA-256,
+//                                   SM3, and the asymmetric algorithms (RSA, ECDSA, SM2)
 #pragma once
 
 #include "asymmetric.hpp"

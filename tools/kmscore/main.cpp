@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "credentials.hpp"
+#include "openssl_wiping_free.hpp"
 #include "secret_input.hpp"
 #include "server.hpp"
 #include "state.hpp"
@@ -435,13 +436,19 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  // OpenSSL's frees wipe (openssl_wiping_free.hpp says why); refuse to run if they do not.
+  if (!kmscore_host::openssl_frees_are_wiped()) {
+    std::cerr << "kmscore: OpenSSL allocated before its wiping free could be installed\n";
+    return 1;
+  }
   int exit_code = 0;
   const auto opts = parse(argc, argv, exit_code);
   if (!opts) return exit_code;
   if (opts->backend == "sodium") return dispatch<kmscore::backend::sodium>(*opts);
   if (opts->backend == "cryptopp") return dispatch<kmscore::backend::cryptopp>(*opts);
   if (opts->backend == "openssl") return dispatch<kmscore::backend::openssl>(*opts);
-  // auto: libsodium's AES-GCM, Crypto++'s SM4 and hashes, OpenSSL's asymmetric algorithms.
+  // auto: each operation to the first backend that serves it: libsodium (AES-GCM with AES-NI,
+  // SHA-256), Crypto++ (SM4, SM3, raw blocks, key pairs), OpenSSL (signatures, RSA-OAEP, SM2).
   using symmetric =
       kmscore::backend::combined<kmscore::backend::sodium, kmscore::backend::cryptopp>;
   return dispatch<kmscore::backend::combined<symmetric, kmscore::backend::openssl>>(*opts);
