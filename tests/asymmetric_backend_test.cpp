@@ -88,8 +88,10 @@ std::string code_of(const kmscore::error& failure) { return std::string{failure.
 // Crypto++ keys read from DER (SubjectPublicKeyInfo, PKCS#8 PrivateKeyInfo).
 template <class Key>
 void load_key(Key& key, byte_span der) {
-  CryptoPP::ArraySource source{der.data(), der.size(), true};
-  key.BERDecode(source);
+  CryptoPP::ByteQueue queue;
+  queue.Put(der.data(), der.size());
+  queue.MessageEnd();
+  key.BERDecode(queue);
 }
 
 template <class Hash>

@@ -413,7 +413,7 @@ class AsymmetricJsonTest : public testing::Test {
     auto& keys = shared().keys;
     const auto found = keys.find(spec + "/" + usage);
     if (found != keys.end()) return found->second;
-    const auto made = new_key(spec, usage);
+    auto made = new_key(spec, usage);
     keys.emplace(spec + "/" + usage, made);
     return made;
   }
@@ -512,7 +512,7 @@ class AsymmetricJsonTest : public testing::Test {
     EXPECT_EQ(r.body.size(), 3U) << r.text;
     EXPECT_TRUE(r.text.starts_with("{\"key_id\":\"")) << r.text;
     EXPECT_LT(r.text.find("\"plain_text\""), r.text.find("\"plain_text_base64\"")) << r.text;
-    const auto plain = r.body.at("plain_text").get<std::string>();
+    auto plain = r.body.at("plain_text").get<std::string>();
     const auto exact = unb64(r.body.at("plain_text_base64").get<std::string>());
     EXPECT_EQ(exact, of(plain)) << r.text;  // the callers' plaintexts are UTF-8 text
     if (body.contains("key_id")) {
@@ -1295,7 +1295,7 @@ TEST_F(AsymmetricJsonTest, GenRandomOutput) {
     const auto r = call("gen-random", {{"random_data_length", bits}});
     EXPECT_EQ(r.status, 200) << r.text;
     EXPECT_EQ(r.body.size(), 1U) << r.text;
-    const auto text = r.body.at("random_data").get<std::string>();
+    auto text = r.body.at("random_data").get<std::string>();
     EXPECT_TRUE(std::all_of(text.begin(), text.end(), [](char c) {
       return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
     })) << text;
@@ -1412,14 +1412,14 @@ TEST_F(AsymmetricJsonTest, SignaturesVerifyHereAndWithOpenSsl) {
     EXPECT_NE(openssl_verify_digest(key.key.get(), row, hash, other_signature), 1);
     if (row.kind == scheme::sm2) continue;  // SM2 signs digests only
     // RAW: the service hashes with the algorithm's hash.
-    const bytes by_message = signature_of(sign_body(id, name, message, "RAW"));
-    EXPECT_EQ(verdict(verify_body(id, name, message, by_message, "RAW")), "true");
-    EXPECT_EQ(openssl_verify_message(key.key.get(), row, message, by_message), 1);
-    EXPECT_EQ(openssl_verify_digest(key.key.get(), row, hash, by_message), 1);
-    bytes other_message = message;
-    other_message.back() ^= 0x01;
-    EXPECT_EQ(verdict(verify_body(id, name, other_message, by_message, "RAW")), "false");
-    EXPECT_EQ(openssl_verify_message(key.key.get(), row, other_message, by_message), 0);
+    const bytes raw_signature = signature_of(sign_body(id, name, message, "RAW"));
+    EXPECT_EQ(verdict(verify_body(id, name, message, raw_signature, "RAW")), "true");
+    EXPECT_EQ(openssl_verify_message(key.key.get(), row, message, raw_signature), 1);
+    EXPECT_EQ(openssl_verify_digest(key.key.get(), row, hash, raw_signature), 1);
+    bytes tampered = message;
+    tampered.back() ^= 0x01;
+    EXPECT_EQ(verdict(verify_body(id, name, tampered, raw_signature, "RAW")), "false");
+    EXPECT_EQ(openssl_verify_message(key.key.get(), row, tampered, raw_signature), 0);
   }
 }
 

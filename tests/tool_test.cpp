@@ -141,8 +141,11 @@ TEST_F(ToolTest, AsymmetricActionsThroughTheDefaultBackend) {
   const auto aes = create_key(R"({"key_alias":"aes"})");
   for (const auto& [id, algorithm] : {std::pair{rsa, std::string{"RSAES_OAEP_SHA_256"}},
                                       std::pair{aes, std::string{"SYMMETRIC_DEFAULT"}}}) {
-    const std::string key =
-        R"({"key_id":")" + id + R"(","encryption_algorithm":")" + algorithm + "\"";
+    std::string key = R"({"key_id":")";
+    key += id;
+    key += R"(","encryption_algorithm":")";
+    key += algorithm;
+    key += '"';
     const auto sealed = act("encrypt-data", key + R"(,"plain_text":"a password"})");
     ASSERT_EQ(sealed.exit_code, 0) << sealed.out;
     const auto opened =
