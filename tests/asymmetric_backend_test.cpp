@@ -1383,4 +1383,75 @@ TYPED_TEST(AsymmetricBackendTest, HashesAsPublished) {
   }
 }
 
+// The backend's own digest (crypto_backend: SHA-256 for HMAC and HKDF, SM3), over pieces: the
+// same published answers, one piece at a time.
+TYPED_TEST(AsymmetricBackendTest, DigestsOverPiecesAsPublished) {
+  const std::array<byte_span, 2> abc{kmscore::as_bytes(std::string_view{"a"}),
+                                     kmscore::as_bytes(std::string_view{"bc"})};
+  for (const auto& [hash, expected] :
+       {std::pair{
+            kmscore::hash_id::sha256,
+            std::string_view{"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}},
+        std::pair{kmscore::hash_id::sm3,
+                  std::string_view{
+                      "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"}}}) {
+    ASSERT_TRUE(this->backend.supports(hash));
+    std::array<byte, 32> out{};
+    ASSERT_TRUE(this->backend.digest(hash, abc, out));
+    EXPECT_EQ(bytes(out.begin(), out.end()), unhex(expected));
+    const std::array<byte_span, 1> other{kmscore::as_bytes(std::string_view{"abd"})};
+    ASSERT_TRUE(this->backend.digest(hash, other, out));
+    EXPECT_NE(bytes(out.begin(), out.end()), unhex(expected));
+  }
+}
+
+// Keys that cannot be read, keys of another spec, and calls outside a spec's algorithms are
+// refused (KMS.0101: a correct caller never makes them); ciphertexts of the wrong shape do not
+// decrypt.
+TYPED_TEST(AsymmetricBackendTest, UnreadableKeysAndMisfitCallsAreRefused) {
+  auto& subject = this->backend;
+  EXPECT_FALSE(subject.serves(key_spec::aes_256));
+  EXPECT_FALSE(subject.generate_key_pair(key_spec::aes_256));
+  const bytes garbage = random_bytes(120);
+  const bytes digest = random_bytes(32);
+  const auto expect_kms_error = [](const auto& made) {
+    ASSERT_FALSE(made);
+    EXPECT_EQ(made.error().code(), errc::kms_error);
+  };
+  constexpr auto ecdsa = signing_algorithm::ecdsa_sha256;
+  constexpr auto oaep = data_encryption_algorithm::rsaes_oaep_sha256;
+  expect_kms_error(subject.sign(key_spec::ec_p256, garbage, ecdsa, digest));
+  expect_kms_error(subject.verify(key_spec::ec_p256, garbage, ecdsa, digest, garbage));
+  expect_kms_error(subject.encrypt(key_spec::rsa_2048, garbage, oaep, digest));
+  expect_kms_error(subject.decrypt(key_spec::rsa_2048, garbage, oaep, garbage));
+  // A P-384 key passed as P-256, an RSA-2048 key passed as RSA-3072: not the spec's key.
+  const auto& p384 = key_for<TypeParam>(key_spec::ec_p384, key_maker::backend);
+  expect_kms_error(subject.sign(key_spec::ec_p256, p384.private_key.expose(), ecdsa, digest));
+  expect_kms_error(subject.verify(key_spec::ec_p256, p384.public_key, ecdsa, digest, garbage));
+  const auto& rsa = key_for<TypeParam>(key_spec::rsa_2048, key_maker::backend);
+  expect_kms_error(subject.encrypt(key_spec::rsa_3072, rsa.public_key, oaep, digest));
+  expect_kms_error(subject.decrypt(key_spec::rsa_3072, rsa.private_key.expose(), oaep, garbage));
+  // Algorithms of another spec or usage; an empty or too long OAEP plaintext.
+  expect_kms_error(subject.sign(key_spec::rsa_2048, rsa.private_key.expose(), ecdsa, digest));
+  expect_kms_error(subject.encrypt(key_spec::rsa_2048, rsa.public_key,
+                                   data_encryption_algorithm::sm2_encrypt, digest));
+  expect_kms_error(subject.encrypt(key_spec::ec_p384, p384.public_key, oaep, digest));
+  expect_kms_error(subject.encrypt(key_spec::rsa_2048, rsa.public_key, oaep, byte_span{}));
+  const std::size_t most = kmscore::rsa_oaep_sha256_max_plaintext(key_spec::rsa_2048);
+  EXPECT_TRUE(subject.encrypt(key_spec::rsa_2048, rsa.public_key, oaep, random_bytes(most)));
+  expect_kms_error(
+      subject.encrypt(key_spec::rsa_2048, rsa.public_key, oaep, random_bytes(most + 1)));
+  // An RSA ciphertext one byte short of the modulus does not decrypt.
+  const auto sealed = subject.encrypt(key_spec::rsa_2048, rsa.public_key, oaep, digest);
+  ASSERT_TRUE(sealed);
+  const byte_span short_ciphertext = byte_span{*sealed}.first(sealed->size() - 1);
+  const auto opened =
+      subject.decrypt(key_spec::rsa_2048, rsa.private_key.expose(), oaep, short_ciphertext);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code(), errc::decrypt_failed);
+  const auto whole = subject.decrypt(key_spec::rsa_2048, rsa.private_key.expose(), oaep, *sealed);
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(bytes(whole->expose().begin(), whole->expose().end()), digest);
+}
+
 }  // namespace

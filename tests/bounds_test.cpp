@@ -123,6 +123,7 @@ TEST(BoundsTest, SealAndOpenCheckTheirBuffersOnEveryBackend) {
   seal_and_open_check_their_buffers<kmscore_test::cryptopp>();
   seal_and_open_check_their_buffers<kmscore_test::combined>();
   seal_and_open_check_their_buffers<kmscore_test::sodium_cryptopp>();
+  seal_and_open_check_their_buffers<kmscore_test::openssl>();
 }
 
 template <class Backend>
@@ -154,6 +155,7 @@ TEST(BoundsTest, SealerChecksItsBuffersOnEveryBackend) {
   sealer_checks_its_buffers<kmscore_test::sodium>();
   sealer_checks_its_buffers<kmscore_test::cryptopp>();
   sealer_checks_its_buffers<kmscore_test::sodium_cryptopp>();
+  sealer_checks_its_buffers<kmscore_test::openssl>();
 }
 
 TEST(BoundsTest, BatchCountIsOneToTheMaximum) {
@@ -245,6 +247,7 @@ TEST(BoundsTest, AeadChecksKeyAndBufferSizesOnEveryBackend) {
   aead_checks_key_and_buffer_sizes<kmscore_test::cryptopp>();
   aead_checks_key_and_buffer_sizes<kmscore_test::combined>();
   aead_checks_key_and_buffer_sizes<kmscore_test::sodium_cryptopp>();
+  aead_checks_key_and_buffer_sizes<kmscore_test::openssl>();
 }
 
 // The raw block cipher (suites 18 and 19) and the counter KDF over it: key sizes, whole
@@ -288,6 +291,7 @@ TEST(BoundsTest, BlockCipherAndCounterKdfCheckTheirSizes) {
   block_cipher_checks_sizes<kmscore_test::cryptopp>();
   block_cipher_checks_sizes<kmscore_test::combined>();
   block_cipher_checks_sizes<kmscore_test::sodium_cryptopp>();
+  block_cipher_checks_sizes<kmscore_test::openssl>();
 }
 
 }  // namespace
