@@ -1708,6 +1708,29 @@ TEST_F(AsymmetricJsonTest, Rsa4096OneKey) {
   EXPECT_EQ(decrypt(decrypt_body(b64(made), "RSAES_OAEP_SHA_256", id)), "from openssl");
 }
 
+// RSA_3072: OAEP takes 384 - 66 = 318 bytes, not 319.
+TEST_F(AsymmetricJsonTest, Rsa3072PlaintextLimit) {
+  const auto id = new_key("RSA_3072", "ENCRYPT_DECRYPT");
+  EXPECT_EQ(code("encrypt-data", encrypt_body(id, std::string(319, 'x'), "RSAES_OAEP_SHA_256")),
+            "KMS.2108");
+  const std::string plain(318, 'x');
+  const auto cipher = encrypt(encrypt_body(id, plain, "RSAES_OAEP_SHA_256"));
+  EXPECT_EQ(unb64(cipher)->size(), 384U);
+  EXPECT_EQ(decrypt(decrypt_body(cipher, "RSAES_OAEP_SHA_256", id)), plain);
+}
+
+// decrypt-data without encryption_algorithm reads cipher_text as a symmetric blob (spec §6), so
+// an RSA key_id with the default algorithm is a key_id that does not match the blob: KMS.2201,
+// before the key is looked at (§0.3's KMS.2106 is encrypt-data's row for that pairing).
+TEST_F(AsymmetricJsonTest, DecryptDataWithAnRsaKeyAndTheDefaultAlgorithm) {
+  const auto rsa = rsa_encrypt();
+  const auto rsa_cipher = encrypt(encrypt_body(rsa, "text", "RSAES_OAEP_SHA_256"));
+  EXPECT_EQ(decrypt(decrypt_body(rsa_cipher, nullptr, rsa)), "KMS.2201");
+  const auto aes_cipher = encrypt(encrypt_body(aes(), "text"));
+  EXPECT_EQ(decrypt(decrypt_body(aes_cipher, nullptr, rsa)), "KMS.2201");
+  EXPECT_EQ(decrypt(decrypt_body(aes_cipher, "RSAES_OAEP_SHA_256", rsa)), "KMS.0311");
+}
+
 // ---- domain separation (envelope.md: both refusals) -----------------------------------------
 
 TEST_F(AsymmetricJsonTest, DataKeyEnvelopesDoNotOpenThroughDecryptData) {

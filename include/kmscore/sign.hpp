@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,19 +71,22 @@ class signing_params {
 };
 
 namespace detail {
-[[nodiscard]] inline result<std::vector<byte>> decode_base64_field(const optional_field& text,
-                                                                   std::string_view name) {
+// A Base64 field's bytes; the field's invalid error for bad Base64 or more than max_bytes
+// (checked before anything is allocated).
+[[nodiscard]] inline result<std::vector<byte>> decode_base64_field(
+    const optional_field& text, std::string_view name,
+    std::size_t max_bytes = std::numeric_limits<std::size_t>::max()) {
   if (!text) return error{errc::missing_parameter, name};
   const auto size = base64_decoded_size(*text);
-  if (!size) return error{errc::invalid_parameter, name};
+  if (!size || *size > max_bytes) return error{errc::invalid_parameter, name};
   std::vector<byte> bytes(*size);
   if (!base64_decode(*text, bytes)) return error{errc::invalid_parameter, name};
   return bytes;
 }
 
 [[nodiscard]] inline result<std::vector<byte>> check_sign_message(const optional_field& text) {
-  KMSCORE_TRY_ASSIGN(auto message, decode_base64_field(text, "message"));
-  if (message.empty() || message.size() > max_sign_message_bytes) {
+  KMSCORE_TRY_ASSIGN(auto message, decode_base64_field(text, "message", max_sign_message_bytes));
+  if (message.empty()) {
     return error{errc::invalid_parameter, "message"};
   }
   return message;
