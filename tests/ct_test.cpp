@@ -102,11 +102,57 @@ TYPED_TEST(ConstantTimeAesTest, SealAndOpenWithSecretKeys) {
   seal_and_open_with_secret_keys<TypeParam>(kmscore::envelope_suite::aes256_gcm_hmac_sha256);
 }
 
+// The batch path (create_datakeys: one RNG call per chunk, batched KDF, envelopes sealed
+// then tagged together, through ipsec_mb's multi-buffer HMAC where it serves) with the CMK
+// and everything the RNG draws (DEKs, salts) marked secret.
+template <class Backend>
+class secret_rng : public Backend {
+ public:
+  [[nodiscard]] kmscore::result<void> random_bytes(kmscore::mutable_byte_span out) noexcept {
+    auto drawn = Backend::random_bytes(out);
+    mark_secret(out);
+    return drawn;
+  }
+};
+
+template <class Backend>
+void batch_with_secret_keys(kmscore::key_spec spec, std::size_t material_size) {
+  secret_rng<Backend> backend;
+  kmscore::master_key cmk;
+  cmk.key_id = *kmscore::key_id::parse(key_id);
+  cmk.spec = spec;
+  cmk.state = kmscore::key_state::enabled;
+  cmk.material_versions.emplace_back(std::vector<byte>(material_size, 7));
+  auto material = cmk.material_versions.back().expose();
+  mark_secret(material);
+  kmscore::create_datakey_request request;
+  request.key_id = key_id;
+  request.datakey_length = "512";
+  request.encryption_context = {{{"k", "v"}}};
+  const auto params = kmscore::validate(request);
+  ASSERT_TRUE(params);
+  const auto batch = kmscore::create_datakeys(backend, cmk, *params, 17);
+  ASSERT_TRUE(batch);
+  for (const auto& made : *batch) {
+    mark_public(made.plain_text.expose_text());
+    mark_public(made.cipher_text);
+    EXPECT_EQ(made.plain_text.expose_text().size(), 128U);
+    EXPECT_EQ(made.cipher_text.size(), 2 * kmscore::envelope_size(64));
+  }
+}
+
+TYPED_TEST(ConstantTimeAesTest, BatchWithSecretKeys) {
+  batch_with_secret_keys<TypeParam>(kmscore::key_spec::aes_256, 32);
+}
+
 template <class Backend>
 class ConstantTimeSm4Test : public ::testing::Test {};
 TYPED_TEST_SUITE(ConstantTimeSm4Test, kmscore_test::sm4_backends);
 TYPED_TEST(ConstantTimeSm4Test, SealAndOpenWithSecretKeys) {
   seal_and_open_with_secret_keys<TypeParam>(kmscore::envelope_suite::sm4_gcm_hmac_sm3);
+}
+TYPED_TEST(ConstantTimeSm4Test, BatchWithSecretKeys) {
+  batch_with_secret_keys<TypeParam>(kmscore::key_spec::sm4, 16);
 }
 
 // Proves the harness detects a secret-dependent branch: scripts/sanitize runs this test

@@ -7,12 +7,15 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <map>
 #include <new>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "support/backends.hpp"
 #include "support/hex.hpp"
+#include "support/openssl_envelope.hpp"
 #include "support/seed.hpp"
 
 // Counts heap allocations, to prove the caller-buffer path makes none.
@@ -330,6 +333,64 @@ TEST(DataKeyTest, BatchMakesDistinctOpenableKeys) {
     ASSERT_TRUE(opened);
     EXPECT_EQ(opened->data_key.expose_text(), made.plain_text.expose_text());
   }
+}
+
+// The batch seals its chunk's envelopes first and tags them together (the backend's
+// multi-buffer HMAC where it has one: ipsec_mb), gathering each envelope with the context when
+// there is one, in groups that a large context makes smaller. Every envelope of every batch,
+// on every backend, must open under OpenSSL's re-implementation of the suite with the DEK the
+// batch returned; the same envelope with one bit of its tag flipped must not.
+template <class Backend>
+void batch_opens_under_openssl(key_spec spec, std::size_t material_size) {
+  Backend backend;
+  const auto cmk = make_cmk(spec, material_size, 0x5a);
+  const kmscore_test::openssl_ref::bytes material(material_size, 0x5a);
+  const std::string large(6000, 'x');  // 6 KiB of context: 2 envelopes per gathered group
+  const std::vector<std::map<std::string, std::string>> contexts{
+      {}, {{"Key1", "Value1"}}, {{"big", large}, {"k", "v"}}};
+  for (const auto& context : contexts) {
+    for (const char* bits : {"8", "512", "8192"}) {
+      for (const std::size_t count : {std::size_t{1}, std::size_t{17}, std::size_t{64}}) {
+        kmscore::create_datakey_request request;
+        request.key_id = key_id;
+        request.datakey_length = bits;
+        request.encryption_context = std::vector<kmscore::encryption_context::pair>{};
+        for (const auto& [k, v] : context) request.encryption_context->push_back({k, v});
+        const auto params = kmscore::validate(request);
+        ASSERT_TRUE(params);
+        const auto batch = kmscore::create_datakeys(backend, cmk, *params, count);
+        ASSERT_TRUE(batch) << batch.error().message();
+        ASSERT_EQ(batch->size(), count);
+        for (const auto& made : *batch) {
+          auto blob = kmscore_test::unhex(made.cipher_text);
+          const auto version = static_cast<std::uint16_t>(blob[0] | (blob[1] << 8));
+          const auto& suite = version == 0x10   ? kmscore_test::openssl_ref::aes
+                              : version == 0x11 ? kmscore_test::openssl_ref::sm4
+                              : version == 0x12 ? kmscore_test::openssl_ref::aes_cmac
+                                                : kmscore_test::openssl_ref::sm4_cmac;
+          ASSERT_TRUE(version >= 0x10 && version <= 0x13) << version;
+          const auto dek = kmscore_test::openssl_ref::open(suite, material, blob, context);
+          ASSERT_EQ(dek, kmscore_test::unhex(made.plain_text.expose_text()))
+              << Backend::name << " bits " << bits << " count " << count;
+          blob[blob.size() - 1 - (count % 32)] ^= 0x01;
+          EXPECT_TRUE(kmscore_test::openssl_ref::open(suite, material, blob, context).empty());
+        }
+      }
+    }
+  }
+}
+
+template <class Backend>
+class BatchAesTest : public ::testing::Test {};
+TYPED_TEST_SUITE(BatchAesTest, kmscore_test::all_backends);
+TYPED_TEST(BatchAesTest, EveryEnvelopeOpensUnderOpenSsl) {
+  batch_opens_under_openssl<TypeParam>(key_spec::aes_256, 32);
+}
+template <class Backend>
+class BatchSm4Test : public ::testing::Test {};
+TYPED_TEST_SUITE(BatchSm4Test, kmscore_test::sm4_backends);
+TYPED_TEST(BatchSm4Test, EveryEnvelopeOpensUnderOpenSsl) {
+  batch_opens_under_openssl<TypeParam>(key_spec::sm4, 16);
 }
 
 template <class Backend>

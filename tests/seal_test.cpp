@@ -2,6 +2,7 @@
 #include <kmscore/seal.hpp>
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <vector>
@@ -293,6 +294,50 @@ TEST(SealTest, TruncationAndExtensionAreRefused) {
   reframed.erase(reframed.begin() + 4 + 32 + 63);
   reframed[2] = static_cast<byte>(reframed.size() - 36);
   EXPECT_EQ(try_open(backend, aes, sample.cmk, reframed, sample.context), errc::decrypt_failed);
+}
+
+// hmac_keyed_many against OpenSSL's HMAC, on every backend: batches of 0..65 messages of
+// lengths around the block boundaries (0, 55, 56, 63, 64, 65, ... 300), under a short key and
+// a key longer than the block (hashed first). A tags buffer of the wrong size is KMS.0101.
+template <class Backend>
+class HmacManyTest : public ::testing::Test {};
+TYPED_TEST_SUITE(HmacManyTest, kmscore_test::all_backends);
+TYPED_TEST(HmacManyTest, MatchesOpenSslForEveryBatchAndLength) {
+  TypeParam backend;
+  for (const std::size_t key_size : {std::size_t{32}, std::size_t{100}}) {
+    std::vector<byte> key(key_size);
+    for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<byte>(i * 29 + key_size);
+    const auto keyed = backend.hmac_init(kmscore::hash_id::sha256, key);
+    ASSERT_TRUE(keyed);
+    for (const std::size_t count : {0, 1, 2, 7, 16, 17, 65}) {
+      std::vector<std::vector<byte>> messages(count);
+      std::vector<kmscore::byte_span> views;
+      for (std::size_t m = 0; m < count; ++m) {
+        const std::size_t lengths[] = {0, 55, 56, 63, 64, 65, 119, 120, 158, 300};
+        messages[m].resize(lengths[m % std::size(lengths)] + m / std::size(lengths));
+        for (std::size_t i = 0; i < messages[m].size(); ++i) {
+          messages[m][i] = static_cast<byte>(m * 7 + i);
+        }
+        views.emplace_back(messages[m]);
+      }
+      std::vector<byte> tags(count * 32, 0xee);
+      ASSERT_TRUE(kmscore::hmac_keyed_many(backend, *keyed, views, tags));
+      for (std::size_t m = 0; m < count; ++m) {
+        std::array<byte, 32> expected{};
+        std::size_t size = 0;
+        ASSERT_NE(EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
+                            messages[m].data(), messages[m].size(), expected.data(),
+                            expected.size(), &size),
+                  nullptr);
+        EXPECT_TRUE(std::equal(expected.begin(), expected.end(), tags.begin() + 32 * m))
+            << "message " << m << " of " << count << ", key of " << key_size;
+      }
+      std::vector<byte> short_tags(count * 32 + 1);
+      const auto refused = kmscore::hmac_keyed_many(backend, *keyed, views, short_tags);
+      ASSERT_FALSE(refused);
+      EXPECT_EQ(refused.error().code(), errc::kms_error);
+    }
+  }
 }
 
 }  // namespace

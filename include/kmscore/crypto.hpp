@@ -15,6 +15,7 @@
 // backends include it, never the other way round.
 #pragma once
 
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -109,6 +110,50 @@ concept block_cipher_backend = crypto_backend<B> &&
     backend.encrypt_blocks(std::declval<const typename B::block_key&>(), in, out)
     } -> std::same_as<result<void>>;
 };
+
+// A backend that can also tag many messages under one HMAC key in one call (multi-buffer
+// code running several messages in the lanes of one set of registers): tags_out holds
+// digest_size bytes per message, in order. The batch path of data keys uses it where present
+// (hmac_keyed_many below); the result is the same as one hmac_keyed call per message.
+template <class B>
+concept batch_hmac_backend = crypto_backend<B> &&
+    requires(B& backend, std::span<const byte_span> messages, mutable_byte_span tags_out) {
+  {
+    backend.hmac_keyed_many(std::declval<const typename B::hmac_key&>(), messages, tags_out)
+    } -> std::same_as<result<void>>;
+};
+
+namespace detail {
+// One hmac_keyed call for each message that `pick` selects, its tag at the message's place in
+// tags_out (digest_size bytes per message): what a batch entry computes, and its fallback.
+template <class Backend, class Key, class Pick>
+[[nodiscard]] result<void> hmac_keyed_each(Backend& backend, const Key& key,
+                                           std::span<const byte_span> messages,
+                                           mutable_byte_span tags_out, Pick pick) noexcept {
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (!pick(messages[i])) continue;
+    const std::array<byte_span, 1> pieces{messages[i]};
+    KMSCORE_TRY(backend.hmac_keyed(
+        key, pieces, tags_out.subspan(i * digest_size).template first<digest_size>()));
+  }
+  return {};
+}
+}  // namespace detail
+
+// HMAC tags of many messages under one keyed state: the backend's batch entry, or one call
+// each. tags_out must hold exactly digest_size bytes per message (else KMS.0101).
+template <crypto_backend Backend>
+[[nodiscard]] result<void> hmac_keyed_many(Backend& backend, const typename Backend::hmac_key& key,
+                                           std::span<const byte_span> messages,
+                                           mutable_byte_span tags_out) noexcept {
+  if (tags_out.size() != messages.size() * digest_size) return errc::kms_error;
+  if constexpr (batch_hmac_backend<Backend>) {
+    return backend.hmac_keyed_many(key, messages, tags_out);
+  } else {
+    return detail::hmac_keyed_each(backend, key, messages, tags_out,
+                                   [](byte_span) { return true; });
+  }
+}
 
 // HMAC of a message under a key used once (keyed states are the backend's; this is the one
 // place that strings init and use together).

@@ -106,18 +106,16 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
     detail::datakey_draw draw;
     const auto drawn =
         mutable_byte_span{draw.bytes}.first(params.size().bytes() + envelope_salt_size);
-    auto made = backend_->random_bytes(drawn);
+    const detail::wipe_on_exit wipe_drawn{drawn.data(), drawn.size()};
+    KMSCORE_TRY(backend_->random_bytes(drawn));
     const auto dek = drawn.first(params.size().bytes());
-    const auto salt = drawn.subspan(dek.size()).template first<envelope_salt_size>();
-    auto response =
-        made ? respond(dek, salt, {}, params) : result<create_datakey_response>{made.error()};
-    detail::secure_wipe(drawn.data(), drawn.size());
-    return response;
+    return respond(dek, drawn.subspan(dek.size()).template first<envelope_salt_size>(), params);
   }
 
   // count (1..max_datakey_batch) responses. Per chunk of keys, one RNG call draws every DEK
-  // and salt (up to 4 KiB), and one batched KDF call derives every wrap key (suites 18 and
-  // 19 encrypt all their CMAC blocks side by side).
+  // and salt (up to 4 KiB), one batched KDF call derives every wrap key (suites 18 and 19
+  // encrypt all their CMAC blocks side by side), and the commit tags go through the backend's
+  // multi-buffer HMAC where it has one (seal_many_with_wrap_keys).
   [[nodiscard]] result<std::vector<create_datakey_response>> create_many(
       const create_datakey_params& params, std::size_t count) const {
     if (count == 0 || count > max_datakey_batch) return errc::kms_error;
@@ -125,31 +123,33 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
     static_assert(chunk_bytes >= detail::datakey_draw::capacity);
     const std::size_t dek_size = params.size().bytes();
     const std::size_t key_size = cipher_key_size(suite_cipher(key_.suite()));
-    const std::size_t per_draw = chunk_bytes / (dek_size + envelope_salt_size);
+    const std::size_t blob_size = envelope_size(dek_size);
+    const std::size_t per_draw = std::min(count, chunk_bytes / (dek_size + envelope_salt_size));
     std::array<byte, chunk_bytes> draw;       // the DEKs, then their salts
     std::array<byte, chunk_bytes> wrap_keys;  // at most one per salt, each no larger
+    const detail::wipe_on_exit wipe_draw{draw.data(), draw.size()};
+    const detail::wipe_on_exit wipe_wrap_keys{wrap_keys.data(), wrap_keys.size()};
+    std::vector<byte> blobs(per_draw * blob_size);  // the chunk's envelopes (public)
     std::vector<create_datakey_response> made;
     made.reserve(count);
     while (made.size() < count) {
       const std::size_t keys = std::min(count - made.size(), per_draw);
       const auto drawn = mutable_byte_span{draw}.first(keys * (dek_size + envelope_salt_size));
+      const auto deks = drawn.first(keys * dek_size);
       const auto salts = drawn.subspan(keys * dek_size);
       const auto derived = mutable_byte_span{wrap_keys}.first(keys * key_size);
+      const auto sealed = mutable_byte_span{blobs}.first(keys * blob_size);
       auto ok = backend_->random_bytes(drawn);
       if (ok) ok = key_.derive_wrap_keys(*backend_, salts, derived);
-      for (std::size_t k = 0; ok && k < keys; ++k) {
-        auto response =
-            respond(drawn.subspan(k * dek_size, dek_size),
-                    salts.subspan(k * envelope_salt_size).template first<envelope_salt_size>(),
-                    derived.subspan(k * key_size, key_size), params);
-        if (!response) {
-          ok = response.error();
-        } else {
-          made.push_back(std::move(*response));
-        }
+      if (ok) {
+        ok = key_.seal_many_with_wrap_keys(*backend_, deks, dek_size, salts, derived,
+                                           params.context(), sealed);
       }
-      detail::secure_wipe(drawn.data(), drawn.size());
-      detail::secure_wipe(derived.data(), derived.size());
+      for (std::size_t k = 0; ok && k < keys; ++k) {
+        made.push_back(create_datakey_response{
+            key_.key_id(), secret_hex::encode(deks.subspan(k * dek_size, dek_size)),
+            hex_encode(sealed.subspan(k * blob_size, blob_size))});
+      }
       if (!ok) return ok.error();
     }
     return made;
@@ -181,16 +181,13 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
     return sealed;
   }
 
-  // The response for one drawn DEK and salt: sealed under `wrap_key` when a batch derived it,
-  // else (empty) deriving it here.
+  // The response for one drawn DEK and salt.
   [[nodiscard]] result<create_datakey_response> respond(
-      byte_span dek, std::span<const byte, envelope_salt_size> salt, byte_span wrap_key,
+      byte_span dek, std::span<const byte, envelope_salt_size> salt,
       const create_datakey_params& params) const {
     std::array<byte, max_datakey_envelope_size> envelope;
     const auto blob = mutable_byte_span{envelope}.first(envelope_size(dek.size()));
-    KMSCORE_TRY(wrap_key.empty() ? key_.seal_with_salt(*backend_, dek, salt, params.context(), blob)
-                                 : key_.seal_with_wrap_key(*backend_, dek, salt, wrap_key,
-                                                           params.context(), blob));
+    KMSCORE_TRY(key_.seal_with_salt(*backend_, dek, salt, params.context(), blob));
     return create_datakey_response{key_.key_id(), secret_hex::encode(dek), hex_encode(blob)};
   }
 
@@ -377,12 +374,14 @@ template <crypto_backend Backend, class Opener>
   const auto& view = params.envelope();
   if (!opener.matches_suite(view)) return errc::invalid_cipher_text;
   if (view.key_version() < cmk.min_decryption_version) return errc::below_min_decryption_version;
-  secret_bytes dek{params.size().bytes()};
-  KMSCORE_TRY(detail::open_with(opener, view, params.context(), dek.expose()));
+  // The DEK on the stack (no allocation per call), wiped whatever the path.
+  std::array<byte, max_datakey_bytes> opened;
+  const auto dek = mutable_byte_span{opened}.first(params.size().bytes());
+  const detail::wipe_on_exit wipe_dek{dek.data(), dek.size()};
+  KMSCORE_TRY(detail::open_with(opener, view, params.context(), dek));
   std::array<byte, digest_size> digest{};
-  KMSCORE_TRY(detail::datakey_digest(backend, cmk.spec, dek.expose(), digest));
-  return decrypt_datakey_response{secret_hex::encode(dek.expose()), params.size(),
-                                  hex_encode(digest)};
+  KMSCORE_TRY(detail::datakey_digest(backend, cmk.spec, dek, digest));
+  return decrypt_datakey_response{secret_hex::encode(dek), params.size(), hex_encode(digest)};
 }
 
 template <crypto_backend Backend>

@@ -102,12 +102,25 @@ inline constexpr std::array<envelope_format, 6> envelope_formats{{
      envelope_purpose::data},
 }};
 
+// The table holds versions 16, 17, ... in order, so a version is its own index (every
+// envelope opened looks its format up several times).
+constexpr bool envelope_formats_are_indexed_by_version() noexcept {
+  for (std::size_t i = 0; i < envelope_formats.size(); ++i) {
+    if (static_cast<std::size_t>(envelope_formats[i].version) !=
+        static_cast<std::size_t>(envelope_formats[0].version) + i) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(envelope_formats_are_indexed_by_version());
+
 [[nodiscard]] constexpr std::optional<envelope_format> find_envelope_format(
     envelope_version version) noexcept {
-  for (const auto& format : envelope_formats) {
-    if (format.version == version) return format;
-  }
-  return std::nullopt;  // the service's version 2, or unknown
+  const auto first = static_cast<std::size_t>(envelope_formats[0].version);
+  const auto index = static_cast<std::size_t>(version) - first;  // wraps below the first
+  if (index >= envelope_formats.size()) return std::nullopt;  // the service's version 2, unknown
+  return envelope_formats[index];
 }
 [[nodiscard]] constexpr std::optional<envelope_version> suite_version(
     envelope_suite suite, envelope_kdf kdf,

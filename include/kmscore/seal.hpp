@@ -18,6 +18,7 @@
 // envelopes and shared read-only between threads (the backend decides the rest).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -254,21 +255,107 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
                                                 byte_span wrap_key,
                                                 const encryption_context& context,
                                                 mutable_byte_span out) const noexcept {
+    auto sealed = seal_untagged(backend, dek, salt, wrap_key, context, out);
+    if (sealed) {
+      sealed = tag(backend, out.first(out.size() - envelope_tag_size), context,
+                   out.last<envelope_tag_size>());
+    }
+    if (!sealed) detail::secure_wipe(out.data(), out.size());
+    return sealed;
+  }
+
+  // The envelopes of DEKs of dek_size bytes (1..max_datakey_bytes) given back to back, into
+  // outs (envelope_size(dek_size) each, back to back), under their salts and wrap keys
+  // (derive_wrap_keys); the commit tags in batches (hmac_keyed_many: the backend's multi-buffer
+  // HMAC where it has one). Sizes that do not add up are KMS.0101; on failure outs is wiped.
+  [[nodiscard]] result<void> seal_many_with_wrap_keys(Backend& backend, byte_span deks,
+                                                      std::size_t dek_size, byte_span salts,
+                                                      byte_span wrap_keys,
+                                                      const encryption_context& context,
+                                                      mutable_byte_span outs) const noexcept {
+    if (dek_size < min_datakey_bytes || dek_size > max_datakey_bytes) return errc::kms_error;
+    const std::size_t key_size = cipher_key_size(cipher());
+    const std::size_t blob_size = envelope_size(dek_size);
+    const std::size_t count = deks.size() / dek_size;
+    if (deks.size() != count * dek_size || salts.size() != count * envelope_salt_size ||
+        wrap_keys.size() != count * key_size || outs.size() != count * blob_size) {
+      return errc::kms_error;
+    }
+    result<void> sealed;
+    for (std::size_t k = 0; sealed && k < count; ++k) {
+      sealed =
+          seal_untagged(backend, deks.subspan(k * dek_size, dek_size),
+                        salts.subspan(k * envelope_salt_size).template first<envelope_salt_size>(),
+                        wrap_keys.subspan(k * key_size, key_size), context,
+                        outs.subspan(k * blob_size, blob_size));
+    }
+    if (sealed) sealed = tag_many(backend, outs, blob_size, context);
+    if (!sealed) detail::secure_wipe(outs.data(), outs.size());
+    return sealed;
+  }
+
+  // Everything of the envelope but its commit tag: the frame, the salt and the GCM-sealed DEK.
+  [[nodiscard]] result<void> seal_untagged(Backend& backend, byte_span dek,
+                                           std::span<const byte, envelope_salt_size> salt,
+                                           byte_span wrap_key, const encryption_context& context,
+                                           mutable_byte_span out) const noexcept {
     if (dek.size() < min_datakey_bytes || dek.size() > max_envelope_payload ||
         out.size() != envelope_size(dek.size()) || wrap_key.size() != cipher_key_size(cipher())) {
       return errc::kms_error;
     }
-    const auto authenticated = detail::write_envelope_frame(version_, key_id_, key_version_, out);
+    (void)detail::write_envelope_frame(version_, key_id_, key_version_, out);
     const auto body = out.subspan(envelope_header_size, out.size() - envelope_overhead);
     for (std::size_t i = 0; i < salt.size(); ++i) body[i] = salt[i];
-    auto sealed = with_aad(out, context, [&](byte_span aad) {
+    return with_aad(out, context, [&](byte_span aad) {
       const aead_params params{cipher(), wrap_key, detail::fixed_nonce, aad};
       return backend.aead_seal(params, dek, body.subspan(envelope_salt_size, dek.size()),
                                body.last<envelope_gcm_tag_size>());
     });
-    if (sealed) sealed = tag(backend, authenticated, context, out.last<envelope_tag_size>());
-    if (!sealed) detail::secure_wipe(out.data(), out.size());
-    return sealed;
+  }
+
+  // The commit tags of whole envelopes (blob_size bytes each, back to back, all but their tags
+  // written), into their places. Up to tag_batch at a time; each tagged message is the
+  // envelope's bytes before its tag, gathered with the context when there is one.
+  static constexpr std::size_t tag_batch = 16;
+  static constexpr std::size_t gather_capacity = 16384;
+  static_assert(max_datakey_envelope_size - envelope_tag_size + max_encryption_context_size <=
+                gather_capacity);
+  [[nodiscard]] result<void> tag_many(Backend& backend, mutable_byte_span blobs,
+                                      std::size_t blob_size,
+                                      const encryption_context& context) const noexcept {
+    const auto canonical = context.canonical();
+    const std::size_t message_size = blob_size - envelope_tag_size + canonical.size();
+    const std::size_t per_batch =
+        canonical.empty() ? tag_batch : std::min(tag_batch, gather_capacity / message_size);
+    const std::size_t count = blobs.size() / blob_size;
+    std::array<byte_span, tag_batch> messages;
+    std::array<byte, tag_batch * envelope_tag_size> tags;
+    std::array<byte, gather_capacity> gathered;  // only with a context
+    for (std::size_t first = 0; first < count; first += per_batch) {
+      const std::size_t batch = std::min(per_batch, count - first);
+      for (std::size_t k = 0; k < batch; ++k) {
+        const auto tagged = blobs.subspan((first + k) * blob_size, blob_size - envelope_tag_size);
+        if (canonical.empty()) {
+          messages[k] = tagged;
+          continue;
+        }
+        const auto message = mutable_byte_span{gathered}.subspan(k * message_size, message_size);
+        std::copy(tagged.begin(), tagged.end(), message.begin());
+        std::copy(canonical.begin(), canonical.end(),
+                  message.begin() + static_cast<std::ptrdiff_t>(tagged.size()));
+        messages[k] = message;
+      }
+      const auto batch_tags = mutable_byte_span{tags}.first(batch * envelope_tag_size);
+      KMSCORE_TRY(
+          hmac_keyed_many(backend, commit_key_, std::span{messages}.first(batch), batch_tags));
+      for (std::size_t k = 0; k < batch; ++k) {
+        const auto tag_out =
+            blobs.subspan((first + k + 1) * blob_size - envelope_tag_size, envelope_tag_size);
+        const auto made = batch_tags.subspan(k * envelope_tag_size, envelope_tag_size);
+        std::copy(made.begin(), made.end(), tag_out.begin());
+      }
+    }
+    return {};
   }
 
   [[nodiscard]] cipher_id cipher() const noexcept { return suite_cipher(suite_); }

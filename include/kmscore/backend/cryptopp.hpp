@@ -75,7 +75,11 @@ class cryptopp {
   [[nodiscard]] result<void> digest(hash_id hash, byte_pieces pieces, digest_out out) noexcept {
     return guarded([&] {
       if (hash == hash_id::sha256) {
-        hash_pieces<CryptoPP::SHA256>(pieces, out);
+        // The raw chaining value, as HMAC-SHA-256 below: no hash object per message.
+        std::array<CryptoPP::word32, 8> state{};
+        CryptoPP::SHA256::InitState(state.data());
+        sha256_finish(state, 0, pieces, out);
+        detail::secure_wipe(state.data(), sizeof state);
       } else {
         hash_pieces<CryptoPP::SM3>(pieces, out);
       }

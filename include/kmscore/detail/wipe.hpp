@@ -20,6 +20,20 @@ inline void secure_wipe(void* data, std::size_t size) noexcept {
   __asm__ __volatile__("" : : "r"(data) : "memory");
 }
 
+// Wipes a buffer when the scope ends, whatever the path (an exception from an allocation
+// included): for secrets on the stack that outlive several calls.
+class wipe_on_exit {
+ public:
+  wipe_on_exit(void* data, std::size_t size) noexcept : data_{data}, size_{size} {}
+  wipe_on_exit(const wipe_on_exit&) = delete;
+  wipe_on_exit& operator=(const wipe_on_exit&) = delete;
+  ~wipe_on_exit() { secure_wipe(data_, size_); }
+
+ private:
+  void* data_;
+  std::size_t size_;
+};
+
 // Hides a value from the optimiser so that branch-free code stays branch-free.
 template <class T>
 [[nodiscard]] inline T value_barrier(T value) noexcept {
