@@ -309,7 +309,7 @@ TYPED_TEST(HmacManyTest, MatchesOpenSslForEveryBatchAndLength) {
     for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<byte>(i * 29 + key_size);
     const auto keyed = backend.hmac_init(kmscore::hash_id::sha256, key);
     ASSERT_TRUE(keyed);
-    for (const std::size_t count : {0, 1, 2, 7, 16, 17, 65}) {
+    for (const std::size_t count : {0U, 1U, 2U, 7U, 16U, 17U, 65U}) {
       std::vector<std::vector<byte>> messages(count);
       std::vector<kmscore::byte_span> views;
       for (std::size_t m = 0; m < count; ++m) {
@@ -329,7 +329,8 @@ TYPED_TEST(HmacManyTest, MatchesOpenSslForEveryBatchAndLength) {
                             messages[m].data(), messages[m].size(), expected.data(),
                             expected.size(), &size),
                   nullptr);
-        EXPECT_TRUE(std::equal(expected.begin(), expected.end(), tags.begin() + 32 * m))
+        EXPECT_TRUE(std::equal(expected.begin(), expected.end(),
+                               tags.begin() + static_cast<std::ptrdiff_t>(32 * m)))
             << "message " << m << " of " << count << ", key of " << key_size;
       }
       std::vector<byte> short_tags(count * 32 + 1);
