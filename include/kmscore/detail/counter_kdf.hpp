@@ -213,7 +213,9 @@ class counter_kdf {
           }
           if (at + cipher_block_size >= tail) key_.mask_last(block, used);
           byte* lanes_of = running.data() + g * lane_bytes;
-          for (std::size_t k = 0; k < lane_bytes; ++k) lanes_of[k] ^= block[k % cipher_block_size];
+          for (std::size_t lane = 0; lane < lane_bytes; lane += cipher_block_size) {
+            for (std::size_t k = 0; k < cipher_block_size; ++k) lanes_of[lane + k] ^= block[k];
+          }
         }
         derived = key_.encrypt(backend, running);
       }
