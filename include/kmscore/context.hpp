@@ -12,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -32,8 +33,8 @@ class encryption_context {
  public:
   using pair = std::pair<std::string, std::string>;
 
-  // The empty context (what an absent encryption_context means).
-  encryption_context() : canonical_(2, byte{0}) {}
+  // The empty context (what an absent encryption_context means); nothing allocated.
+  encryption_context() noexcept = default;
 
   [[nodiscard]] static result<encryption_context> make(std::vector<pair> pairs) {
     for (const auto& [key, value] : pairs) {
@@ -47,6 +48,7 @@ class encryption_context {
         std::adjacent_find(pairs.begin(), pairs.end(),
                            [](const pair& a, const pair& b) { return a.first == b.first; });
     if (duplicate != pairs.end()) return errc::invalid_encryption_context;
+    if (pairs.empty()) return encryption_context{};
 
     std::size_t size = 2;
     for (const auto& [key, value] : pairs) {
@@ -95,8 +97,8 @@ class encryption_context {
     }
     if (at != bytes.size()) return errc::invalid_encryption_context;
     auto context = make(std::move(pairs));
-    if (!context || !std::equal(context->canonical_.begin(), context->canonical_.end(),
-                                bytes.begin(), bytes.end())) {
+    const auto canonical = context ? context->canonical() : byte_span{};
+    if (!context || !std::equal(canonical.begin(), canonical.end(), bytes.begin(), bytes.end())) {
       return errc::invalid_encryption_context;
     }
     return context;
@@ -105,10 +107,16 @@ class encryption_context {
   // The pairs, sorted by key.
   [[nodiscard]] const std::vector<pair>& pairs() const noexcept { return pairs_; }
   [[nodiscard]] bool empty() const noexcept { return pairs_.empty(); }
-  [[nodiscard]] byte_span canonical() const noexcept { return canonical_; }
+  // The canonical form: the empty context's is its count alone, two zero bytes.
+  [[nodiscard]] byte_span canonical() const noexcept {
+    static constexpr std::array<byte, 2> empty_canonical{};
+    return canonical_.empty() ? byte_span{empty_canonical} : byte_span{canonical_};
+  }
 
   friend bool operator==(const encryption_context& a, const encryption_context& b) noexcept {
-    return a.canonical_ == b.canonical_;
+    const auto left = a.canonical();
+    const auto right = b.canonical();
+    return std::equal(left.begin(), left.end(), right.begin(), right.end());
   }
 
  private:

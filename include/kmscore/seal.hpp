@@ -314,8 +314,10 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
   }
 
   // The commit tags of whole envelopes (blob_size bytes each, back to back, all but their tags
-  // written), into their places. Up to tag_batch at a time; each tagged message is the
-  // envelope's bytes before its tag, gathered with the context when there is one.
+  // written), into their places. Up to tag_batch at a time. Each tagged message is the
+  // envelope's bytes before its tag followed by the canonical context: a context that fits
+  // is written into the tag's own (still free) place, so the message is read in place; a
+  // larger one is gathered with a copy of the envelope.
   static constexpr std::size_t tag_batch = 16;
   static constexpr std::size_t gather_capacity = 16384;
   static_assert(max_datakey_envelope_size - envelope_tag_size + max_encryption_context_size <=
@@ -324,25 +326,25 @@ class envelope_key {  // NOLINT(bugprone-exception-escape): its members move wit
                                       std::size_t blob_size,
                                       const encryption_context& context) const noexcept {
     const auto canonical = context.canonical();
-    const std::size_t message_size = blob_size - envelope_tag_size + canonical.size();
+    const std::size_t tagged_size = blob_size - envelope_tag_size;
+    const std::size_t message_size = tagged_size + canonical.size();
+    const bool in_place = canonical.size() <= envelope_tag_size;
     const std::size_t per_batch =
-        canonical.empty() ? tag_batch : std::min(tag_batch, gather_capacity / message_size);
+        in_place ? tag_batch : std::min(tag_batch, gather_capacity / message_size);
     const std::size_t count = blobs.size() / blob_size;
     std::array<byte_span, tag_batch> messages;
     std::array<byte, tag_batch * envelope_tag_size> tags;
-    std::array<byte, gather_capacity> gathered;  // only with a context
+    std::array<byte, gather_capacity> gathered;  // only for a context larger than a tag
     for (std::size_t first = 0; first < count; first += per_batch) {
       const std::size_t batch = std::min(per_batch, count - first);
       for (std::size_t k = 0; k < batch; ++k) {
-        const auto tagged = blobs.subspan((first + k) * blob_size, blob_size - envelope_tag_size);
-        if (canonical.empty()) {
-          messages[k] = tagged;
-          continue;
-        }
-        const auto message = mutable_byte_span{gathered}.subspan(k * message_size, message_size);
-        std::copy(tagged.begin(), tagged.end(), message.begin());
+        const auto blob = blobs.subspan((first + k) * blob_size, blob_size);
+        const auto message =
+            in_place ? blob.first(message_size)
+                     : mutable_byte_span{gathered}.subspan(k * message_size, message_size);
+        if (!in_place) std::copy_n(blob.begin(), tagged_size, message.begin());
         std::copy(canonical.begin(), canonical.end(),
-                  message.begin() + static_cast<std::ptrdiff_t>(tagged.size()));
+                  message.begin() + static_cast<std::ptrdiff_t>(tagged_size));
         messages[k] = message;
       }
       const auto batch_tags = mutable_byte_span{tags}.first(batch * envelope_tag_size);
