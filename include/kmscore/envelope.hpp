@@ -119,7 +119,7 @@ static_assert(envelope_formats_are_indexed_by_version());
     envelope_version version) noexcept {
   const auto first = static_cast<std::size_t>(envelope_formats[0].version);
   const auto index = static_cast<std::size_t>(version) - first;  // wraps below the first
-  if (index >= envelope_formats.size()) return std::nullopt;  // the service's version 2, unknown
+  if (index >= envelope_formats.size()) return std::nullopt;     // the service's version 2, unknown
   return envelope_formats[index];
 }
 [[nodiscard]] constexpr std::optional<envelope_version> suite_version(
