@@ -144,7 +144,7 @@ void BM_KmscoreCreateDatakey(benchmark::State& state) {
   auto sealer = kmscore::datakey_sealer<Backend>::make(backend, cmk);
   if (!sealer) return fail(state, "sealer");
   {  // correct before timed: the data key opens again
-    const auto made = sealer->create(params);
+    const auto made = sealer->create(params.size(), params.context());
     kmscore::decrypt_datakey_request request{
         key_id, made->cipher_text, std::to_string(params.size().bytes()), {}, {}};
     const auto opened = kmscore::decrypt_datakey(backend, cmk, *kmscore::validate(request));
@@ -154,7 +154,7 @@ void BM_KmscoreCreateDatakey(benchmark::State& state) {
   }
   const allocation_meter meter{state};
   for (auto _ : state) {
-    auto made = sealer->create(params);
+    auto made = sealer->create(params.size(), params.context());
     benchmark::DoNotOptimize(made);
   }
   state.SetItemsProcessed(state.iterations());
@@ -182,10 +182,10 @@ void BM_KmscoreCreateDatakeySm4(benchmark::State& state) {
   const auto cmk = make_cmk(kmscore::key_spec::sm4);
   const auto params = params_for(512);
   auto sealer = kmscore::datakey_sealer<Backend>::make(backend, cmk);
-  if (!sealer || !sealer->create(params)) return fail(state, "sealer");
+  if (!sealer || !sealer->create(params.size(), params.context())) return fail(state, "sealer");
   const allocation_meter meter{state};
   for (auto _ : state) {
-    auto made = sealer->create(params);
+    auto made = sealer->create(params.size(), params.context());
     benchmark::DoNotOptimize(made);
   }
   state.SetItemsProcessed(state.iterations());
@@ -213,10 +213,11 @@ void BM_KmscoreCreateDatakeyBatch(benchmark::State& state) {
   const auto params = params_for(512);
   auto sealer = kmscore::datakey_sealer<Backend>::make(backend, cmk);
   const auto count = static_cast<std::size_t>(state.range(0));
-  if (!sealer || sealer->create_many(params, count)->size() != count) return fail(state, "batch");
+  if (!sealer || sealer->create_many(params.size(), params.context(), count)->size() != count)
+    return fail(state, "batch");
   const allocation_meter meter{state};
   for (auto _ : state) {
-    auto made = sealer->create_many(params, count);
+    auto made = sealer->create_many(params.size(), params.context(), count);
     benchmark::DoNotOptimize(made);
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));

@@ -1,7 +1,7 @@
 // Every public entry that takes a size or a span checks it before touching memory: each is
 // called at its maximum and one past it (and at the minimum and one below, where there is
 // one). scripts/sanitize runs this under ASan, so an unchecked write would be reported.
-#include <kmscore/datakey.hpp>
+#include <kmscore/actions.hpp>
 #include <kmscore/hex.hpp>
 
 #include <kmscore/detail/counter_kdf.hpp>

@@ -29,7 +29,7 @@ TEST(ConcurrencyTest, ThreadsShareBackendStoreAndService) {
         kmscore::create_key_request create;
         create.key_alias = "t" + std::to_string(t) + "-" + std::to_string(i);
         create.key_spec = i % 2 == 0 ? "AES_256" : "SM4";
-        const auto record = service.create_key(create, i);
+        const auto record = service.run<kmscore::actions::create_key>(create, i);
         if (!record) {
           ++failures;
           continue;
@@ -37,21 +37,23 @@ TEST(ConcurrencyTest, ThreadsShareBackendStoreAndService) {
         kmscore::create_datakey_request request;
         request.key_id = record->key.key_id.str();
         request.datakey_length = "512";
-        const auto made = service.create_datakey(request);
+        const auto made = service.run<kmscore::actions::create_datakey>(request);
         kmscore::decrypt_datakey_request decrypt;
         decrypt.key_id = record->key.key_id.str();
         decrypt.cipher_text = made ? made->cipher_text : "";
         decrypt.datakey_cipher_length = "64";
-        const auto opened = service.decrypt_datakey(decrypt);
+        const auto opened = service.run<kmscore::actions::decrypt_datakey>(decrypt);
         if (!made || !opened || opened->data_key.expose_text() != made->plain_text.expose_text()) {
           ++failures;
         }
         kmscore::key_id_request id{record->key.key_id.str(), std::nullopt};
-        if (!service.disable_key(id) || !service.enable_key(id)) ++failures;
+        if (!service.run<kmscore::actions::disable_key>(id) ||
+            !service.run<kmscore::actions::enable_key>(id))
+          ++failures;
         // Everyone races for one shared alias too: exactly one wins overall.
         kmscore::create_key_request shared;
         shared.key_alias = "shared";
-        (void)service.create_key(shared, 0);
+        (void)service.run<kmscore::actions::create_key>(shared, 0);
       }
     });
   }

@@ -1,6 +1,6 @@
 // create-key: key records, material for every spec judged by OpenSSL, key_ids, lifecycle,
 // and stored records.
-#include <kmscore/create_key.hpp>
+#include <kmscore/actions.hpp>
 #include <kmscore/key_record_codec.hpp>
 
 #include <gtest/gtest.h>

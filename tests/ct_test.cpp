@@ -3,7 +3,7 @@
 // branch or memory index that depends on them is reported as a use of an uninitialised
 // value. Outside valgrind the client requests do nothing and these are ordinary tests.
 #include <valgrind/memcheck.h>
-#include <kmscore/datakey.hpp>
+#include <kmscore/actions.hpp>
 
 #include <gtest/gtest.h>
 

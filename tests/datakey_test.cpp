@@ -1,6 +1,6 @@
 // Data-key operations: CMK checks in documented order, round trips, digests, batch, and the
 // allocation-free hot path.
-#include <kmscore/datakey.hpp>
+#include <kmscore/actions.hpp>
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>

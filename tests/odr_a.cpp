@@ -1,9 +1,9 @@
 // Two translation units include every header; a missing `inline` fails to link.
+#include <kmscore/actions.hpp>
 #include <kmscore/backend/combined.hpp>
 #include <kmscore/backend/cryptopp.hpp>
 #include <kmscore/backend/sodium.hpp>
 #include <kmscore/backend/sodium_cryptopp.hpp>
-#include <kmscore/datakey.hpp>
 #include <kmscore/json.hpp>
 #include <kmscore/kmscore.hpp>
 

@@ -1,8 +1,8 @@
+#include <kmscore/actions.hpp>
 #include <kmscore/backend/combined.hpp>
 #include <kmscore/backend/cryptopp.hpp>
 #include <kmscore/backend/sodium.hpp>
 #include <kmscore/backend/sodium_cryptopp.hpp>
-#include <kmscore/datakey.hpp>
 #include <kmscore/json.hpp>
 #include <kmscore/kmscore.hpp>
 

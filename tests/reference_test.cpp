@@ -1,6 +1,6 @@
 // The library against an independent OpenSSL implementation of docs/envelope.md: identical
 // blobs, mutual opening, frozen known answers, and the key-commitment property.
-#include <kmscore/datakey.hpp>
+#include <kmscore/actions.hpp>
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>

@@ -1,5 +1,5 @@
 // Validation of whole requests: field order, defaults, and the seeds' sample requests.
-#include <kmscore/requests.hpp>
+#include <kmscore/actions.hpp>
 
 #include <gtest/gtest.h>
 

@@ -8,8 +8,8 @@
 // durability settings are read back by store_test. Faults: SQLite on a file size limit that
 // fills up, SQLite opened by a user who may not write it, PostgreSQL stopped abruptly and
 // restarted; each answers 500 KMS.0101 while failing, and nothing acknowledged is lost.
+#include <kmscore/actions.hpp>
 #include <kmscore/backend/cryptopp.hpp>
-#include <kmscore/service.hpp>
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -55,19 +55,19 @@ void work_until_killed(kmscore::key_store& store, int fd, int round) {
   for (int n = 0;; ++n) {
     kmscore::create_key_request create;
     create.key_alias = "r" + std::to_string(round) + "-" + std::to_string(n);
-    const auto made = service.create_key(create, n);
+    const auto made = service.template run<kmscore::actions::create_key>(create, n);
     if (!made) continue;
     const auto id = made->key.key_id.str();
     say("K " + id);
     kmscore::create_datakey_request datakey;
     datakey.key_id = id;
     datakey.datakey_length = "256";
-    const auto dek = service.create_datakey(datakey);
+    const auto dek = service.template run<kmscore::actions::create_datakey>(datakey);
     if (dek)
       say("D " + id + " " + dek->cipher_text + " " + std::string{dek->plain_text.expose_text()});
     const kmscore::key_id_request key{id, std::nullopt};
-    if (service.disable_key(key)) say("S " + id);
-    if (service.enable_key(key)) say("S " + id);
+    if (service.template run<kmscore::actions::disable_key>(key)) say("S " + id);
+    if (service.template run<kmscore::actions::enable_key>(key)) say("S " + id);
   }
 }
 
@@ -100,20 +100,20 @@ void verify(kmscore_test::store_under_test<Kind>& subject, const acknowledged& a
   kmscore::backend::cryptopp backend;
   kmscore::kms_service service{backend, *store, **store->find_project(project_id)};
   for (const auto& [id, deks] : acks.keys) {
-    const auto described = service.describe_key({id, std::nullopt});
+    const auto described = service.template run<kmscore::actions::describe_key>({id, std::nullopt});
     ASSERT_TRUE(described) << "lost key " << id;
     // A kill between an acknowledged disable and its enable leaves the key disabled.
     const auto state = described->key.state;
     ASSERT_TRUE(state == kmscore::key_state::enabled || state == kmscore::key_state::disabled);
     if (state == kmscore::key_state::disabled) {
-      ASSERT_TRUE(service.enable_key({id, std::nullopt}));
+      ASSERT_TRUE(service.template run<kmscore::actions::enable_key>({id, std::nullopt}));
     }
     for (const auto& [cipher, plain] : deks) {
       kmscore::decrypt_datakey_request request;
       request.key_id = id;
       request.cipher_text = cipher;
       request.datakey_cipher_length = "32";
-      const auto opened = service.decrypt_datakey(request);
+      const auto opened = service.template run<kmscore::actions::decrypt_datakey>(request);
       ASSERT_TRUE(opened) << "a data key of " << id
                           << " no longer decrypts: " << opened.error().code_string();
       EXPECT_EQ(opened->data_key.expose_text(), plain);
@@ -191,7 +191,7 @@ void create_until_failing(kmscore::key_store& store, int fd) {
   for (int n = 0; n < 5000 && failures < 20; ++n) {
     kmscore::create_key_request create;
     create.key_alias = "fill-" + std::to_string(n);
-    const auto made = service.create_key(create, n);
+    const auto made = service.template run<kmscore::actions::create_key>(create, n);
     if (made) {
       const std::string line = "K " + made->key.key_id.str() + "\n";
       if (::write(fd, line.data(), line.size()) < 0) ::_exit(4);
@@ -238,7 +238,7 @@ TEST_F(SqliteFaultTest, AFullDiskAnswers500AndKeepsEveryAcknowledgedKey) {
   kmscore::kms_service service{backend, *record, **record->find_project(project_id)};
   kmscore::create_key_request create;
   create.key_alias = "after-the-fault";
-  EXPECT_TRUE(service.create_key(create, 1));
+  EXPECT_TRUE(service.template run<kmscore::actions::create_key>(create, 1));
 }
 
 TEST_F(SqliteFaultTest, AUserWhoMayNotWriteGetsAClearErrorAndChangesNothing) {
@@ -247,7 +247,7 @@ TEST_F(SqliteFaultTest, AUserWhoMayNotWriteGetsAClearErrorAndChangesNothing) {
                                **subject_.store().find_project(project_id)};
   kmscore::create_key_request create;
   create.key_alias = "before";
-  const auto before = service.create_key(create, 1);
+  const auto before = service.template run<kmscore::actions::create_key>(create, 1);
   ASSERT_TRUE(before);
   const std::string path = subject_.url().substr(7);
   const std::string dir = path.substr(0, path.rfind('/'));
@@ -266,7 +266,7 @@ TEST_F(SqliteFaultTest, AUserWhoMayNotWriteGetsAClearErrorAndChangesNothing) {
     kmscore::kms_service refused{backend, *store, kmscore::project{project_id, domain_id}};
     kmscore::create_key_request denied;
     denied.key_alias = "denied";
-    const auto made = refused.create_key(denied, 2);
+    const auto made = refused.template run<kmscore::actions::create_key>(denied, 2);
     ::_exit(!made && made.error().code_string() == "KMS.0101" ? 0 : 1);
   }
   int status = 0;
@@ -275,10 +275,11 @@ TEST_F(SqliteFaultTest, AUserWhoMayNotWriteGetsAClearErrorAndChangesNothing) {
   ::chmod(path.c_str(), 0600);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  const auto listed = service.list_keys({});
+  const auto listed = service.template run<kmscore::actions::list_keys>({});
   ASSERT_TRUE(listed);
   EXPECT_EQ(listed->total, 1U);
-  EXPECT_TRUE(service.describe_key({before->key.key_id.str(), std::nullopt}));
+  EXPECT_TRUE(service.template run<kmscore::actions::describe_key>(
+      {before->key.key_id.str(), std::nullopt}));
 }
 
 class PostgresFaultTest : public CrashTest<postgres_kind> {};
@@ -291,7 +292,7 @@ TEST_F(PostgresFaultTest, AServerStoppedAbruptlyAnswers500ThenRecovers) {
   auto create = [&](int n) {
     kmscore::create_key_request request;
     request.key_alias = "pg-" + std::to_string(n);
-    return service.create_key(request, n);
+    return service.template run<kmscore::actions::create_key>(request, n);
   };
   for (int n = 0; n < 20; ++n) {
     const auto made = create(n);

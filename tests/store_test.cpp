@@ -2,9 +2,9 @@
 // its own binary, store_postgres_test, which starts a real PostgreSQL 15 server). Every
 // operation, paging edges, aliases at their limits, project isolation, revision conflicts,
 // processes racing, and corrupt rows for the stores that persist bytes.
+#include <kmscore/actions.hpp>
 #include <kmscore/backend/cryptopp.hpp>
 #include <kmscore/key_cache.hpp>
-#include <kmscore/service.hpp>
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -228,7 +228,7 @@ TYPED_TEST(StoreTest, ServiceRetriesConflictsAndReportsPersistentOnes) {
                                [&](std::string_view line) { reported.emplace_back(line); }};
   kmscore::create_key_request create;
   create.key_alias = "contended";
-  const auto made = service.create_key(create, 1);
+  const auto made = service.template run<kmscore::actions::create_key>(create, 1);
   ASSERT_TRUE(made);
   const kmscore::key_id_request id{made->key.key_id.str(), std::nullopt};
   // A store that lets another writer in before each of our updates, `interferences` times.
@@ -281,14 +281,14 @@ TYPED_TEST(StoreTest, ServiceRetriesConflictsAndReportsPersistentOnes) {
   };
   interfering twice{store, 2};
   kmscore::kms_service retrying{backend, twice, *project};
-  const auto disabled = retrying.disable_key(id);
+  const auto disabled = retrying.template run<kmscore::actions::disable_key>(id);
   ASSERT_TRUE(disabled);
   EXPECT_EQ(disabled->key.state, key_state::disabled);
   EXPECT_EQ(disabled->key_description, "another writer");  // built on the other write
   interfering always{store, 1000};
   kmscore::kms_service failing{backend, always, *project, kmscore::datakey_length_policy::range,
                                [&](std::string_view line) { reported.emplace_back(line); }};
-  const auto refused = failing.enable_key(id);
+  const auto refused = failing.template run<kmscore::actions::enable_key>(id);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code_string(), "KMS.0101");
   ASSERT_EQ(reported.size(), 1U);
@@ -339,7 +339,7 @@ TYPED_TEST(StoreTest, EightWritersTimesFiftyCreateKeysLoseNothing) {
     for (int i = 0; i < 50; ++i) {
       kmscore::create_key_request create;
       create.key_alias = "w" + std::to_string(writer) + "-" + std::to_string(i);
-      if (!service.create_key(create, i)) return false;
+      if (!service.template run<kmscore::actions::create_key>(create, i)) return false;
     }
     return true;
   });
@@ -356,7 +356,8 @@ TYPED_TEST(StoreTest, EightWritersTimesFiftyCreateKeysLoseNothing) {
     kmscore::create_datakey_request request;
     request.key_id = listed.key.key_id.str();
     request.datakey_length = "256";
-    EXPECT_TRUE(service.create_datakey(request)) << listed.key_alias;
+    EXPECT_TRUE(service.template run<kmscore::actions::create_datakey>(request))
+        << listed.key_alias;
   }
   EXPECT_EQ(aliases.size(), 400U);
 }
@@ -388,7 +389,7 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
   kmscore::kms_service service{backend, this->store(), *project};
   kmscore::create_key_request create;
   create.key_alias = "rotating";
-  const auto made = service.create_key(create, 1);
+  const auto made = service.template run<kmscore::actions::create_key>(create, 1);
   ASSERT_TRUE(made);
   const std::string id = made->key.key_id.str();
   char pattern[] = "/tmp/kmscore-rotation-XXXXXX";
@@ -399,11 +400,11 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
     std::string lines;
     int rotations = 0;
     for (int i = 0; i < 5; ++i) {
-      if (mine.rotate_key({id, std::nullopt}, i)) ++rotations;
+      if (mine.template run<kmscore::actions::rotate_key>({id, std::nullopt}, i)) ++rotations;
       kmscore::create_datakey_request request;
       request.key_id = id;
       request.datakey_length = "256";
-      const auto dek = mine.create_datakey(request);
+      const auto dek = mine.template run<kmscore::actions::create_datakey>(request);
       if (!dek) return false;
       lines += dek->cipher_text + " " + std::string{dek->plain_text.expose_text()} + "\n";
     }
@@ -429,7 +430,7 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
       request.key_id = id;
       request.cipher_text = cipher;
       request.datakey_cipher_length = "32";
-      const auto opened = service.decrypt_datakey(request);
+      const auto opened = service.template run<kmscore::actions::decrypt_datakey>(request);
       ASSERT_TRUE(opened) << opened.error().code_string();
       EXPECT_EQ(opened->data_key.expose_text(), plain);
       ++envelopes;
@@ -455,13 +456,13 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
       backend, this->store(), *project, kmscore::datakey_length_policy::range, {}, &cache};
   kmscore::create_key_request create;
   create.key_alias = "cached";
-  const auto made = cached_service.create_key(create, 1);
+  const auto made = cached_service.template run<kmscore::actions::create_key>(create, 1);
   ASSERT_TRUE(made);
   const std::string id = made->key.key_id.str();
   kmscore::create_datakey_request request;
   request.key_id = id;
   request.datakey_length = "256";
-  const auto first = cached_service.create_datakey(request);
+  const auto first = cached_service.template run<kmscore::actions::create_datakey>(request);
   ASSERT_TRUE(first);
   const auto entry = cache.get(this->store(), project_a, made->key.key_id);
   ASSERT_TRUE(entry && *entry);
@@ -471,7 +472,7 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
   decrypt.key_id = id;
   decrypt.cipher_text = first->cipher_text;
   decrypt.datakey_cipher_length = "32";
-  const auto opened = cached_service.decrypt_datakey(decrypt);
+  const auto opened = cached_service.template run<kmscore::actions::decrypt_datakey>(decrypt);
   ASSERT_TRUE(opened);
   EXPECT_EQ(opened->data_key.expose_text(), first->plain_text.expose_text());
 
@@ -483,30 +484,35 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
     other = other_connection.get();
   }
   kmscore::kms_service other_host{backend, *other, *project};
-  ASSERT_TRUE(other_host.disable_key({id, std::nullopt}));
-  EXPECT_EQ(cached_service.create_datakey(request).error().code_string(), "KMS.0209");
-  ASSERT_TRUE(other_host.enable_key({id, std::nullopt}));
-  ASSERT_TRUE(other_host.rotate_key({id, std::nullopt}, 2));
-  const auto after = cached_service.create_datakey(request);
+  ASSERT_TRUE(other_host.template run<kmscore::actions::disable_key>({id, std::nullopt}));
+  EXPECT_EQ(
+      cached_service.template run<kmscore::actions::create_datakey>(request).error().code_string(),
+      "KMS.0209");
+  ASSERT_TRUE(other_host.template run<kmscore::actions::enable_key>({id, std::nullopt}));
+  ASSERT_TRUE(other_host.template run<kmscore::actions::rotate_key>({id, std::nullopt}, 2));
+  const auto after = cached_service.template run<kmscore::actions::create_datakey>(request);
   ASSERT_TRUE(after);
   std::vector<kmscore::byte> blob(after->cipher_text.size() / 2);
   ASSERT_TRUE(kmscore::hex_decode(after->cipher_text, blob));
   EXPECT_EQ(kmscore::parse_envelope(blob)->key_version(), 1U);  // the new version at once
-  EXPECT_TRUE(cached_service.decrypt_datakey(decrypt));         // the old one still opens
+  EXPECT_TRUE(cached_service.template run<kmscore::actions::decrypt_datakey>(
+      decrypt));  // the old one still opens
   // Bounded: two keys fit, a third evicts the least recently used.
   for (const char* alias : {"second", "third"}) {
     kmscore::create_key_request more;
     more.key_alias = alias;
-    const auto key = cached_service.create_key(more, 1);
+    const auto key = cached_service.template run<kmscore::actions::create_key>(more, 1);
     ASSERT_TRUE(key);
     request.key_id = key->key.key_id.str();
-    ASSERT_TRUE(cached_service.create_datakey(request));
+    ASSERT_TRUE(cached_service.template run<kmscore::actions::create_datakey>(request));
   }
   EXPECT_EQ(cache.size(), 2U);
   // A key that is gone is not served from the cache.
   kmscore::key_id_request unknown{"00000000-0000-4000-8000-000000000000", std::nullopt};
   request.key_id = unknown.key_id;
-  EXPECT_EQ(cached_service.create_datakey(request).error().code_string(), "KMS.0207");
+  EXPECT_EQ(
+      cached_service.template run<kmscore::actions::create_datakey>(request).error().code_string(),
+      "KMS.0207");
 }
 
 // ---- what only a store that persists bytes can show -------------------------------------
@@ -558,25 +564,26 @@ TYPED_TEST(PersistentStoreTest, ACorruptRowIsReportedAndTheRestKeepsWorking) {
   for (const char* alias : {"sound", "tag-damaged", "metadata-damaged"}) {
     kmscore::create_key_request create;
     create.key_alias = alias;
-    const auto made = service.create_key(create, 1);
+    const auto made = service.template run<kmscore::actions::create_key>(create, 1);
     ASSERT_TRUE(made);
     ids.push_back(made->key.key_id.str());
   }
   this->subject_.flip_record_byte(*kmscore::key_id::parse(ids[1]), -1);  // the sealing tag
   this->subject_.flip_record_byte(*kmscore::key_id::parse(ids[2]), 12);  // inside the metadata
   for (const std::size_t damaged : {std::size_t{1}, std::size_t{2}}) {
-    const auto described = service.describe_key({ids[damaged], std::nullopt});
+    const auto described =
+        service.template run<kmscore::actions::describe_key>({ids[damaged], std::nullopt});
     ASSERT_FALSE(described);
     EXPECT_EQ(described.error().code_string(), "KMS.0101");
     EXPECT_EQ(described.error().http_status(), 500);
     EXPECT_TRUE(this->subject_.log.mentions(ids[damaged])) << ids[damaged];
   }
-  EXPECT_TRUE(service.describe_key({ids[0], std::nullopt}));
+  EXPECT_TRUE(service.template run<kmscore::actions::describe_key>({ids[0], std::nullopt}));
   kmscore::create_datakey_request datakey;
   datakey.key_id = ids[0];
   datakey.datakey_length = "512";
-  EXPECT_TRUE(service.create_datakey(datakey));
-  const auto listed = service.list_keys({});
+  EXPECT_TRUE(service.template run<kmscore::actions::create_datakey>(datakey));
+  const auto listed = service.template run<kmscore::actions::list_keys>({});
   ASSERT_TRUE(listed);
   std::set<std::string> shown;
   for (const auto& record : listed->records) shown.insert(record.key.key_id.str());

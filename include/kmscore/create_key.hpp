@@ -21,8 +21,8 @@
 #include "crypto.hpp"
 #include "key_record.hpp"
 #include "master_key.hpp"
-#include "requests.hpp"
 #include "uuid.hpp"
+#include "validate.hpp"
 
 namespace kmscore {
 
@@ -54,29 +54,6 @@ template <crypto_backend Backend>
   } else {
     return errc::kms_error;  // this backend makes no key pairs
   }
-}
-
-template <crypto_backend Backend>
-[[nodiscard]] result<key_record> create_key(Backend& backend, const create_key_params& params,
-                                            std::string_view domain_id, std::int64_t now_ms) {
-  if (!is_valid_domain_id(domain_id)) return errc::kms_error;  // the host's mistake
-  key_record record;
-  KMSCORE_TRY_ASSIGN(record.key.key_id, new_key_id(backend));
-  record.key.spec = params.spec();
-  record.domain_id = std::string{domain_id};
-  record.key_alias = params.key_alias();
-  record.key_description = params.key_description();
-  record.usage = params.usage();
-  record.origin = params.origin();
-  record.enterprise_project_id = params.enterprise_project_id();
-  record.creation_date_ms = now_ms;
-  if (params.origin() == key_origin::external) {
-    record.key.state = key_state::pending_import;
-    return record;
-  }
-  KMSCORE_TRY(make_key_material(backend, record));
-  record.key.state = key_state::enabled;
-  return record;
 }
 
 // ---- lifecycle: pure transitions with the documented errors ------------------------------

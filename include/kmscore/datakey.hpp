@@ -25,11 +25,13 @@
 #include <utility>
 #include <vector>
 
+#include "context.hpp"
 #include "crypto.hpp"
 #include "hex.hpp"
+#include "key_id.hpp"
 #include "master_key.hpp"
-#include "requests.hpp"
 #include "seal.hpp"
+#include "validate.hpp"
 
 namespace kmscore {
 
@@ -102,14 +104,14 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
 
   // The response of create-datakey: DEK and envelope as uppercase hex. The DEK and its
   // envelope are made on the stack; only the three response strings are allocated.
-  [[nodiscard]] result<create_datakey_response> create(const create_datakey_params& params) const {
+  [[nodiscard]] result<create_datakey_response> create(datakey_size size,
+                                                       const encryption_context& context) const {
     detail::datakey_draw draw;
-    const auto drawn =
-        mutable_byte_span{draw.bytes}.first(params.size().bytes() + envelope_salt_size);
+    const auto drawn = mutable_byte_span{draw.bytes}.first(size.bytes() + envelope_salt_size);
     const detail::wipe_on_exit wipe_drawn{drawn.data(), drawn.size()};
     KMSCORE_TRY(backend_->random_bytes(drawn));
-    const auto dek = drawn.first(params.size().bytes());
-    return respond(dek, drawn.subspan(dek.size()).template first<envelope_salt_size>(), params);
+    const auto dek = drawn.first(size.bytes());
+    return respond(dek, drawn.subspan(dek.size()).template first<envelope_salt_size>(), context);
   }
 
   // count (1..max_datakey_batch) responses. Per chunk of keys, one RNG call draws every DEK
@@ -117,11 +119,11 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
   // encrypt all their CMAC blocks side by side), and the commit tags go through the backend's
   // multi-buffer HMAC where it has one (seal_many_with_wrap_keys).
   [[nodiscard]] result<std::vector<create_datakey_response>> create_many(
-      const create_datakey_params& params, std::size_t count) const {
+      datakey_size size, const encryption_context& context, std::size_t count) const {
     if (count == 0 || count > max_datakey_batch) return errc::kms_error;
     constexpr std::size_t chunk_bytes = 4096;
     static_assert(chunk_bytes >= detail::datakey_draw::capacity);
-    const std::size_t dek_size = params.size().bytes();
+    const std::size_t dek_size = size.bytes();
     const std::size_t key_size = cipher_key_size(suite_cipher(key_.suite()));
     const std::size_t blob_size = envelope_size(dek_size);
     const std::size_t per_draw = std::min(count, chunk_bytes / (dek_size + envelope_salt_size));
@@ -142,8 +144,8 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
       auto ok = backend_->random_bytes(drawn);
       if (ok) ok = key_.derive_wrap_keys(*backend_, salts, derived);
       if (ok) {
-        ok = key_.seal_many_with_wrap_keys(*backend_, deks, dek_size, salts, derived,
-                                           params.context(), sealed);
+        ok = key_.seal_many_with_wrap_keys(*backend_, deks, dek_size, salts, derived, context,
+                                           sealed);
       }
       for (std::size_t k = 0; ok && k < keys; ++k) {
         made.push_back(create_datakey_response{
@@ -184,53 +186,16 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
   // The response for one drawn DEK and salt.
   [[nodiscard]] result<create_datakey_response> respond(
       byte_span dek, std::span<const byte, envelope_salt_size> salt,
-      const create_datakey_params& params) const {
+      const encryption_context& context) const {
     std::array<byte, max_datakey_envelope_size> envelope;
     const auto blob = mutable_byte_span{envelope}.first(envelope_size(dek.size()));
-    KMSCORE_TRY(key_.seal_with_salt(*backend_, dek, salt, params.context(), blob));
+    KMSCORE_TRY(key_.seal_with_salt(*backend_, dek, salt, context, blob));
     return create_datakey_response{key_.key_id(), secret_hex::encode(dek), hex_encode(blob)};
   }
 
   Backend* backend_;
   envelope_key<Backend> key_;
 };
-
-template <crypto_backend Backend>
-[[nodiscard]] result<create_datakey_response> create_datakey(Backend& backend,
-                                                             const master_key& cmk,
-                                                             const create_datakey_params& params) {
-  KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, cmk));
-  return sealer.create(params);
-}
-
-// With a sealer already made (and its CMK checks passed): also the cached path (key_cache).
-template <crypto_backend Backend>
-[[nodiscard]] result<create_datakey_without_plaintext_response>
-create_datakey_without_plaintext_with(const datakey_sealer<Backend>& sealer,
-                                      const create_datakey_params& params) {
-  // The DEK is made and wiped here: it is never hex-encoded, since nobody receives it.
-  secret_bytes dek{params.size().bytes()};
-  std::vector<byte> envelope(envelope_size(params.size().bytes()));
-  KMSCORE_TRY(sealer.create_into(dek.expose(), params.context(), envelope));
-  return create_datakey_without_plaintext_response{sealer.key().key_id(), hex_encode(envelope)};
-}
-
-template <crypto_backend Backend>
-[[nodiscard]] result<create_datakey_without_plaintext_response> create_datakey_without_plaintext(
-    Backend& backend, const master_key& cmk, const create_datakey_params& params) {
-  KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, cmk));
-  return create_datakey_without_plaintext_with(sealer, params);
-}
-
-// count (1..max_datakey_batch) data keys in one call: one key derivation, randomness for
-// many keys per RNG call.
-template <crypto_backend Backend>
-[[nodiscard]] result<std::vector<create_datakey_response>> create_datakeys(
-    Backend& backend, const master_key& cmk, const create_datakey_params& params,
-    std::size_t count) {
-  KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, cmk));
-  return sealer.create_many(params, count);
-}
 
 namespace detail {
 template <crypto_backend Backend>
@@ -240,28 +205,6 @@ template <crypto_backend Backend>
   return backend.digest(suite_hash(spec_policy(spec).suite), pieces, out);
 }
 }  // namespace detail
-
-// With a sealer already made (and its CMK checks passed): also the cached path (key_cache).
-template <crypto_backend Backend>
-[[nodiscard]] result<encrypt_datakey_response> encrypt_datakey_with(
-    Backend& backend, key_spec spec, const datakey_sealer<Backend>& sealer,
-    const encrypt_datakey_params& params) {
-  secret_array<digest_size> digest;
-  KMSCORE_TRY(detail::datakey_digest(backend, spec, params.dek(), digest.expose()));
-  if (!constant_time_equal(digest.expose(), params.claimed_digest())) {
-    return errc::dek_hash_mismatch;
-  }
-  std::vector<byte> envelope(envelope_size(params.size().bytes()));
-  KMSCORE_TRY(sealer.seal_into(params.dek(), params.context(), envelope));
-  return encrypt_datakey_response{sealer.key().key_id(), hex_encode(envelope), params.size()};
-}
-
-template <crypto_backend Backend>
-[[nodiscard]] result<encrypt_datakey_response> encrypt_datakey(
-    Backend& backend, const master_key& cmk, const encrypt_datakey_params& params) {
-  KMSCORE_TRY_ASSIGN(auto sealer, datakey_sealer<Backend>::make(backend, cmk));
-  return encrypt_datakey_with(backend, cmk.spec, sealer, params);
-}
 
 // Opens envelopes under one CMK: one key derivation per material version, kept for reuse
 // (decrypt and re-wrap of many envelopes). The CMK checks of api.md come first. Derived
@@ -368,29 +311,6 @@ template <crypto_backend Backend, class Opener>
 }
 }  // namespace detail
 
-template <crypto_backend Backend, class Opener>
-[[nodiscard]] result<decrypt_datakey_response> decrypt_datakey_with(
-    Backend& backend, const master_key& cmk, Opener& opener, const decrypt_datakey_params& params) {
-  const auto& view = params.envelope();
-  if (!opener.matches_suite(view)) return errc::invalid_cipher_text;
-  if (view.key_version() < cmk.min_decryption_version) return errc::below_min_decryption_version;
-  // The DEK on the stack (no allocation per call), wiped whatever the path.
-  std::array<byte, max_datakey_bytes> opened;
-  const auto dek = mutable_byte_span{opened}.first(params.size().bytes());
-  const detail::wipe_on_exit wipe_dek{dek.data(), dek.size()};
-  KMSCORE_TRY(detail::open_with(opener, view, params.context(), dek));
-  std::array<byte, digest_size> digest{};
-  KMSCORE_TRY(detail::datakey_digest(backend, cmk.spec, dek, digest));
-  return decrypt_datakey_response{secret_hex::encode(dek), params.size(), hex_encode(digest)};
-}
-
-template <crypto_backend Backend>
-[[nodiscard]] result<decrypt_datakey_response> decrypt_datakey(
-    Backend& backend, const master_key& cmk, const decrypt_datakey_params& params) {
-  KMSCORE_TRY_ASSIGN(auto opener, datakey_opener<Backend>::make(backend, cmk));
-  return decrypt_datakey_with(backend, cmk, opener, params);
-}
-
 // Re-wraps envelopes of one CMK under the current version of another (or the same) CMK,
 // inside the library: each DEK lives only in a zeroizing buffer between open and seal, and
 // never leaves. One derivation per source version and one for the destination, for any
@@ -422,32 +342,6 @@ class datakey_rewrapper {  // NOLINT(bugprone-exception-escape): its members mov
   datakey_opener<Backend> opener_;
   datakey_sealer<Backend> sealer_;
 };
-
-template <crypto_backend Backend>
-[[nodiscard]] result<encrypt_datakey_response> re_encrypt_datakey(
-    Backend& backend, const master_key& source, const master_key& destination,
-    const re_encrypt_datakey_params& params) {
-  KMSCORE_TRY_ASSIGN(auto rewrapper,
-                     datakey_rewrapper<Backend>::make(backend, source, destination));
-  const auto& from = params.source();
-  std::vector<byte> envelope(envelope_size(from.size().bytes()));
-  KMSCORE_TRY(
-      rewrapper.rewrap(from.envelope(), from.context(), params.destination_context(), envelope));
-  return encrypt_datakey_response{destination.key_id, hex_encode(envelope), from.size()};
-}
-
-// re-encrypt-datakey with an opener (keys derived: make_derived) and a sealer already made,
-// their CMK checks passed: the cached path (key_cache), safe for threads sharing them.
-template <crypto_backend Backend>
-[[nodiscard]] result<encrypt_datakey_response> re_encrypt_datakey_with(
-    const datakey_opener<Backend>& opener, const datakey_sealer<Backend>& sealer,
-    const re_encrypt_datakey_params& params) {
-  const auto& from = params.source();
-  std::vector<byte> envelope(envelope_size(from.size().bytes()));
-  KMSCORE_TRY(detail::rewrap_into(opener, sealer, from.envelope(), from.context(),
-                                  params.destination_context(), envelope));
-  return encrypt_datakey_response{sealer.key().key_id(), hex_encode(envelope), from.size()};
-}
 
 // The batch form: every envelope (parsed, with its context) re-wrapped; the first failure
 // stops the batch. out[i] is the new envelope of envelopes[i].

@@ -4,6 +4,10 @@
 //   kmscore::key_cache<Backend> cache{backend};              // bounded, LRU
 //   kmscore::kms_service service{backend, store, project, policy, diagnostics, &cache};
 //
+// Every kms_service has one: a service given none makes its own of capacity 0, which keeps
+// nothing (each use reads the record and builds the entry for that use alone), so the
+// actions have one path whether or not the host caches.
+//
 // Unsealing a key record (under the root key) and deriving the envelope keys of every
 // material version costs tens of microseconds; a data-key request should not pay it. An
 // entry holds, for one key of one project: the opened record, a sealer for its current
@@ -45,13 +49,18 @@ class key_cache {
   };
 
   explicit key_cache(Backend& backend, std::size_t capacity = default_capacity)
-      : backend_{&backend}, capacity_{capacity == 0 ? 1 : capacity} {}
+      : backend_{&backend}, capacity_{capacity} {}
 
   // The current entry for the key, or nullptr when the store has no such key. Store faults
   // are KMS.0101.
   [[nodiscard]] result<std::shared_ptr<const entry>> get(key_store& store,
                                                          std::string_view project_id,
                                                          const key_id& id) {
+    if (capacity_ == 0) {  // nothing kept: no revision to compare, one read
+      KMSCORE_TRY_ASSIGN(auto found, store.find(project_id, id));
+      if (!found) return std::shared_ptr<const entry>{};
+      return std::shared_ptr<const entry>{build(std::move(*found))};
+    }
     KMSCORE_TRY_ASSIGN(const auto revision, store.revision_of(project_id, id));
     const auto where = std::make_pair(std::string{project_id}, id);
     if (!revision) {
@@ -68,6 +77,8 @@ class key_cache {
     remember(where, built);
     return std::shared_ptr<const entry>{built};
   }
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
   [[nodiscard]] std::size_t size() const {
     const std::lock_guard lock{mutex_};

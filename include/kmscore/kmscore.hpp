@@ -14,6 +14,7 @@
 //                                   SM3, and the asymmetric algorithms (RSA, ECDSA, SM2)
 #pragma once
 
+#include "actions.hpp"
 #include "asymmetric.hpp"
 #include "base64.hpp"
 #include "bytes.hpp"
@@ -24,7 +25,7 @@
 #include "encrypt_data.hpp"
 #include "envelope.hpp"
 #include "error.hpp"
-#include "gen_random.hpp"
+#include "fields.hpp"
 #include "hex.hpp"
 #include "key_cache.hpp"
 #include "key_id.hpp"
@@ -34,7 +35,7 @@
 #include "key_store.hpp"
 #include "master_key.hpp"
 #include "request_signature.hpp"
-#include "requests.hpp"
+#include "response.hpp"
 #include "result.hpp"
 #include "rotation.hpp"
 #include "seal.hpp"

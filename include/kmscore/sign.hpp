@@ -23,31 +23,14 @@
 
 #include "asymmetric.hpp"
 #include "base64.hpp"
+#include "fields.hpp"
 #include "key_record.hpp"
 #include "master_key.hpp"
-#include "requests.hpp"
 
 namespace kmscore {
 
 // "less than 4096 bytes" (section 3): decoded messages of 1..4095 bytes.
 inline constexpr std::size_t max_sign_message_bytes = 4095;
-
-struct sign_request {
-  optional_field key_id;
-  optional_field message;
-  optional_field signing_algorithm;
-  optional_field message_type;
-  optional_field sequence;
-};
-
-struct verify_request {
-  optional_field key_id;
-  optional_field message;
-  optional_field signature;
-  optional_field signing_algorithm;
-  optional_field message_type;
-  optional_field sequence;
-};
 
 // What sign and verify share once validated: the key, the message and how to read it.
 class signing_params {
@@ -137,38 +120,6 @@ result<void> signing_params::read_fields(const Request& request, AfterMessage&& 
   return {};
 }
 
-class sign_params : public signing_params {
- private:
-  friend result<sign_params> validate(const sign_request& request);
-  sign_params() = default;
-};
-
-class verify_params : public signing_params {
- public:
-  [[nodiscard]] byte_span signature() const noexcept { return signature_; }
-
- private:
-  friend result<verify_params> validate(const verify_request& request);
-  verify_params() = default;
-  std::vector<byte> signature_;
-};
-
-[[nodiscard]] inline result<sign_params> validate(const sign_request& request) {
-  sign_params params;
-  KMSCORE_TRY(params.read_fields(request, [] { return result<void>{}; }));
-  return params;
-}
-
-[[nodiscard]] inline result<verify_params> validate(const verify_request& request) {
-  verify_params params;
-  KMSCORE_TRY(params.read_fields(request, [&]() -> result<void> {
-    KMSCORE_TRY_ASSIGN(params.signature_,
-                       detail::decode_base64_field(request.signature, "signature"));
-    return {};
-  }));
-  return params;
-}
-
 // ---- key checks -------------------------------------------------------------------------
 
 // Section 1's state rows, then sign's key-kind rows, in the spec's order.
@@ -214,11 +165,6 @@ inline constexpr std::size_t pem_line_chars = 64;
 
 // ---- sign and verify --------------------------------------------------------------------
 
-struct sign_response {
-  kmscore::key_id key_id;
-  std::vector<byte> signature;
-};
-
 namespace detail {
 // The digest a signature covers: the message itself (DIGEST) or its hash (RAW).
 template <crypto_backend Backend>
@@ -249,28 +195,5 @@ template <class Response, crypto_backend Backend, class Operation>
   }
 }
 }  // namespace detail
-
-template <crypto_backend Backend>
-[[nodiscard]] result<sign_response> sign(Backend& backend, const key_record& record,
-                                         const sign_params& params) {
-  return detail::on_signed_digest<sign_response>(
-      backend, record, params, [&](auto& asymmetric, byte_span digest) -> result<sign_response> {
-        KMSCORE_TRY_ASSIGN(
-            auto signature,
-            asymmetric.sign(record.key.spec, record.key.material_versions.back().expose(),
-                            params.algorithm(), digest));
-        return sign_response{record.key.key_id, std::move(signature)};
-      });
-}
-
-template <crypto_backend Backend>
-[[nodiscard]] result<bool> verify(Backend& backend, const key_record& record,
-                                  const verify_params& params) {
-  return detail::on_signed_digest<bool>(
-      backend, record, params, [&](auto& asymmetric, byte_span digest) -> result<bool> {
-        return asymmetric.verify(record.key.spec, record.public_key, params.algorithm(), digest,
-                                 params.signature());
-      });
-}
 
 }  // namespace kmscore

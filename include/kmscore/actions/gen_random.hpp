@@ -1,4 +1,4 @@
-// kmscore/gen_random.hpp: gen-random (api-asymmetric.md section 7).
+// kmscore/actions/gen_random.hpp: gen-random (api-asymmetric.md section 7).
 //
 //   auto params = kmscore::validate(request, datakey_length_policy::range);
 //   auto made = kmscore::gen_random(backend, *params);   // made->random_data: upper-case hex
@@ -10,15 +10,24 @@
 
 #include <cstddef>
 
-#include "crypto.hpp"
-#include "hex.hpp"
-#include "requests.hpp"
+#include <cstdint>
+#include <string_view>
+
+#include "../crypto.hpp"
+#include "../hex.hpp"
+#include "common.hpp"
 
 namespace kmscore {
 
 struct gen_random_request {
   optional_field random_data_length;
   optional_field sequence;
+
+  static constexpr auto fields() {
+    using r = gen_random_request;
+    return field_table(field{"random_data_length", &r::random_data_length},
+                       field{"sequence", &r::sequence});
+  }
 };
 
 class gen_random_params {
@@ -62,5 +71,24 @@ template <crypto_backend Backend>
   KMSCORE_TRY(backend.random_bytes(random.expose()));
   return secret_hex::encode(random.expose());
 }
+
+namespace actions {
+struct gen_random {
+  static constexpr std::string_view name = "gen-random";
+  using request = gen_random_request;
+
+  template <crypto_backend Backend>
+  [[nodiscard]] static result<secret_hex> run(kms_service<Backend>& service, const request& r,
+                                              std::int64_t /*now_ms*/) {
+    KMSCORE_TRY_ASSIGN(const auto params, validate(r, service.policy()));
+    return kmscore::gen_random(service.backend(), params);
+  }
+
+  template <class Json>
+  [[nodiscard]] static http_response render(const secret_hex& made) {
+    return detail::render_plain_object({{"random_data", made.expose_text()}});
+  }
+};
+}  // namespace actions
 
 }  // namespace kmscore

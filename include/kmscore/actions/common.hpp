@@ -1,0 +1,105 @@
+// kmscore/actions/common.hpp: what the action files share: the key_id request that ten
+// actions take, key_info, and the JSON renderers' glue.
+//
+// Each action is one file in this folder: its request with its field table (fields.hpp), its
+// validation (the only way to a `*_params`), its operation on a kms_service, and its
+// response's rendering. An action file names the action in a struct of namespace
+// kmscore::actions:
+//
+//   struct describe_key {
+//     static constexpr std::string_view name = "describe-key";   // the API's name
+//     using request = key_id_request;                             // what the JSON layer fills
+//     template <crypto_backend Backend>                           // the operation
+//     static result<key_record> run(kms_service<Backend>&, const request&, std::int64_t now_ms);
+//     template <class Json>                                       // the answer's body
+//     static http_response render(const key_record& made);
+//   };
+//
+// `render` is a template on the JSON type (json.hpp passes nlohmann::ordered_json), so the
+// core needs no JSON library; answers that hold a secret are rendered without one
+// (response.hpp). actions.hpp lists every action.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "../fields.hpp"
+#include "../key_record.hpp"
+#include "../response.hpp"
+#include "../service.hpp"
+
+namespace kmscore {
+
+// describe-key, enable-key, disable-key, cancel-key-deletion, the rotation switches and
+// status, rotate-key, get-publickey: a key_id and a sequence.
+struct key_id_request {
+  optional_field key_id;
+  optional_field sequence;
+
+  static constexpr auto fields() {
+    return field_table(field{"key_id", &key_id_request::key_id},
+                       field{"sequence", &key_id_request::sequence});
+  }
+};
+
+class key_id_params {
+ public:
+  [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
+  [[nodiscard]] const optional_field& sequence() const noexcept { return sequence_; }
+
+ private:
+  friend result<key_id_params> validate(const key_id_request& request);
+  key_id_params(const kmscore::key_id& id, optional_field sequence)
+      : key_id_{id}, sequence_{std::move(sequence)} {}
+
+  kmscore::key_id key_id_;
+  optional_field sequence_;
+};
+
+[[nodiscard]] inline result<key_id_params> validate(const key_id_request& request) {
+  KMSCORE_TRY_ASSIGN(const auto id, detail::parse_required_key_id(request.key_id));
+  KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
+  return key_id_params{id, request.sequence};
+}
+
+namespace detail {
+
+// A body rendered by the JSON library.
+template <class Json>
+[[nodiscard]] http_response respond_json(const Json& body) {
+  return respond(200, body.dump());
+}
+
+// key_info: the fields key_record_fields marks for it, in its order.
+template <class Json>
+[[nodiscard]] Json key_info(const key_record& record) {
+  Json info = Json::object();
+  for (const auto& field : key_record_fields) {
+    if (field.in_key_info) info[std::string{field.name}] = field.render(record);
+  }
+  return info;
+}
+
+[[nodiscard]] inline std::string state_text(const key_record& record) {
+  return std::to_string(static_cast<int>(record.key.state));
+}
+
+// Validates a key_id request and changes the key by compare-and-set (service.hpp).
+template <crypto_backend Backend, class Change>
+[[nodiscard]] result<key_record> change_named_key(kms_service<Backend>& service,
+                                                  const key_id_request& request, Change&& change) {
+  KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+  return service.change_key(params.key_id(), std::forward<Change>(change));
+}
+
+// The answer of the actions that answer {}.
+template <class Json>
+[[nodiscard]] http_response respond_empty() {
+  return respond_json(Json::object());
+}
+
+}  // namespace detail
+
+}  // namespace kmscore
