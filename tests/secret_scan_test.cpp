@@ -287,7 +287,7 @@ TEST_F(SecretScanTest, OneHttpEncryptDatakeyInTheServersConfigurationLeavesNothi
   std::atomic<int> port{0};
   const kmscore_host::http::server_hooks hooks{
       .handle =
-          [this](const kmscore::project& tenant, std::string_view action, std::string_view body,
+          [this](const kmscore::project& tenant, kmscore::action_id action, std::string_view body,
                  std::int64_t now) {
             kmscore::kms_service service{backend_, store_, tenant};
             return kmscore::handle_json(service, action, body, now);

@@ -68,19 +68,6 @@ constexpr std::size_t max_linger_bytes = std::size_t{1} << 20;
 constexpr std::chrono::milliseconds linger_time{1000};
 constexpr std::size_t keep_alive_max_requests = 100000;
 
-// The KMS codes of http.md that api.md's table (kmscore::errc) does not have.
-struct http_error {
-  int status;
-  std::string_view code;
-  std::string_view message;
-};
-constexpr http_error invalid_url{400, "KMS.0201", "Invalid request URL."};
-constexpr http_error invalid_format{400, "KMS.0214", "The request format is invalid."};
-constexpr http_error method_not_supported{405, "KMS.0215", "Request method not supported."};
-constexpr http_error invalid_token{403, "KMS.0302", "Invalid X-Auth-Token."};
-constexpr http_error project_mismatch{403, "KMS.0321",
-                                      "URIs in URL and X-Auth-Token do not match."};
-
 // The gateway's messages (http.md 3 and 5.6), after "Incorrect IAM authentication information: ".
 constexpr std::string_view gateway_prefix = "Incorrect IAM authentication information: ";
 constexpr std::string_view gateway_no_credentials = "x-auth-token not found";
@@ -147,7 +134,7 @@ std::pair<std::string_view, std::string_view> split_target(const std::string& ta
 struct route {
   bool matched = false;
   std::string_view project;
-  std::string_view action;
+  std::optional<kmscore::action_id> action;  // the one lookup of the action's name
 };
 route match_route(std::string_view path) {
   constexpr std::string_view prefix = "/v1.0/";
@@ -160,8 +147,9 @@ route match_route(std::string_view path) {
   path.remove_prefix(slash + 1);
   if (!path.starts_with(service)) return {};
   path.remove_prefix(service.size());
-  if (!kmscore::is_known_action(path)) return {};
-  return {true, project, path};
+  const auto action = kmscore::action_id::find(path);
+  if (!action) return {};
+  return {true, project, action};
 }
 
 // httplib hands handlers a const Request, but the object is its own non-const local, so
@@ -198,11 +186,9 @@ void answer(Response& res, const kmscore::http_response& response, const std::st
   answer(res, response.status, response.text(), request_id);
 }
 
-void answer(Response& res, const http_error& failure, const std::string& request_id) {
-  const nlohmann::ordered_json body = {
-      {"error", {{"error_code", failure.code}, {"error_msg", failure.message}}}};
-  answer(res, failure.status, body.dump(), request_id);
-  if (failure.status == 405) res.set_header("Allow", "POST");
+void answer(Response& res, kmscore::errc failure, const std::string& request_id) {
+  answer(res, kmscore::error_response(failure), request_id);
+  if (failure == kmscore::errc::method_not_supported) res.set_header("Allow", "POST");
 }
 
 void answer_gateway(Response& res, std::string_view detail, const std::string& request_id) {
@@ -337,31 +323,25 @@ bool kms_http_server::early_answer(const Request& req, Response& res) {
   ignore_ranges(req);
   const auto target = split_target(req.target);
   const auto where = match_route(target.first);
-  const http_error* failure = nullptr;
-  bool too_long = false;
+  auto failure = kmscore::errc::request_too_long;
   if (where.matched && req.method != "POST") {  // the method first, then the project id
-    failure = &method_not_supported;
+    failure = kmscore::errc::method_not_supported;
   } else if (!where.matched || !kmscore::is_valid_project_id(where.project)) {
-    failure = &invalid_url;
+    failure = kmscore::errc::invalid_url;
   } else {
     switch (check_framing(req, config_.max_body)) {
       case framing::fine:
         return false;
       case framing::too_long:
-        too_long = true;
-        break;
+        break;  // request_too_long
       case framing::invalid:
-        failure = &invalid_format;
+        failure = kmscore::errc::invalid_format;
         break;
     }
   }
   if (may_have_unread_body(req)) close_after_answer(req);
   const auto id = new_request_id();
-  if (too_long) {
-    answer(res, kmscore::error_response(kmscore::errc::request_too_long), id);
-  } else {
-    answer(res, *failure, id);
-  }
+  answer(res, failure, id);
   return true;
 }
 
@@ -428,7 +408,7 @@ const credential* kms_http_server::authenticate(const Request& req,
   if (!req.has_header("Authorization")) {
     if (req.has_header("X-Auth-Token")) {
       refuse(req, "X-Auth-Token without a signature (tokens are not accepted)", {}, request_id);
-      answer(res, invalid_token, request_id);
+      answer(res, kmscore::errc::invalid_token, request_id);
     } else {
       refuse(req, "no Authorization and no X-Auth-Token", {}, request_id);
       answer_gateway(res, gateway_no_credentials, request_id);
@@ -502,7 +482,7 @@ void kms_http_server::serve_action(const Request& req, Response& res,
   const auto where = match_route(split_target(req.target).first);
   if (!where.matched) {  // early_answer runs first and answers these; kept as a guard
     close_after_answer(req);
-    answer(res, invalid_url, id);
+    answer(res, kmscore::errc::invalid_url, id);
     return;
   }
   kmscore::secret_bytes body;
@@ -515,7 +495,7 @@ void kms_http_server::serve_action(const Request& req, Response& res,
       return;
     case body_read::broken:
       close_after_answer(req);
-      answer(res, invalid_format, id);
+      answer(res, kmscore::errc::invalid_format, id);
       return;
   }
   const credential* caller = authenticate(req, body, id, res);
@@ -523,11 +503,11 @@ void kms_http_server::serve_action(const Request& req, Response& res,
   if (!caller->may_use(where.project)) {
     refuse(req, "project " + std::string{where.project} + " not granted to this access key",
            caller->access_key, id, "access denied");
-    answer(res, project_mismatch, id);
+    answer(res, kmscore::errc::project_mismatch, id);
     return;
   }
   if (!content_type_acceptable(req)) {
-    answer(res, invalid_format, id);
+    answer(res, kmscore::errc::invalid_format, id);
     return;
   }
   const auto tenant = project_for(where.project);
@@ -535,7 +515,7 @@ void kms_http_server::serve_action(const Request& req, Response& res,
     answer(res, kmscore::error_response(tenant.error()), id);
     return;
   }
-  answer(res, hooks_.handle(*tenant, where.action, kmscore::as_chars(body.expose()), now_ms()), id);
+  answer(res, hooks_.handle(*tenant, *where.action, kmscore::as_chars(body.expose()), now_ms()), id);
 }
 
 // An error status set by the library itself (or an answer of ours passing through).
@@ -551,13 +531,13 @@ handler_response kms_http_server::library_error(const Request& req, Response& re
   if (status == 413) {
     answer(res, kmscore::error_response(kmscore::errc::request_too_long), id);
   } else if (!where.matched) {
-    answer(res, invalid_url, id);
+    answer(res, kmscore::errc::invalid_url, id);
   } else if (req.method != "POST") {
-    answer(res, method_not_supported, id);
+    answer(res, kmscore::errc::method_not_supported, id);
   } else if (status >= 500) {
     answer(res, kmscore::error_response(kmscore::errc::kms_error), id);
   } else {
-    answer(res, invalid_format, id);
+    answer(res, kmscore::errc::invalid_format, id);
   }
   close_after_answer(req);  // the stream's state is unknown
   return handler_response::Handled;

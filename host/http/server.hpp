@@ -1,7 +1,7 @@
 // host/http/server.hpp: the KMS REST API over HTTP (shared spec http.md), on cpp-httplib.
 //
 //   kmscore_host::http::server_hooks hooks{
-//       .handle = [&](const kmscore::project& tenant, std::string_view action,
+//       .handle = [&](const kmscore::project& tenant, kmscore::action_id action,
 //                     std::string_view body, std::int64_t now_ms) {
 //         kmscore::kms_service service{backend, store, tenant, policy, diagnostics};
 //         return kmscore::handle_json(service, action, body, now_ms);
@@ -49,7 +49,7 @@ namespace kmscore_host::http {
 
 // Runs one action for a project (the host's kms_service and handle_json); must not throw.
 using action_handler =
-    std::function<kmscore::http_response(const kmscore::project& tenant, std::string_view action,
+    std::function<kmscore::http_response(const kmscore::project& tenant, kmscore::action_id action,
                                          std::string_view body, std::int64_t now_ms)>;
 // The project with this id, created with domain_hint (or a fresh domain when it is empty)
 // if the store does not have it yet (the host's key_store::ensure_project).

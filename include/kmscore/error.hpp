@@ -70,6 +70,12 @@ enum class errc : std::uint8_t {
   symmetric_algorithm_not_supported,  // 400 KMS.2105
   rsa_algorithm_not_supported,        // 400 KMS.2106
   rsa_plain_text_too_long,            // 400 KMS.2108
+  // The REST front's own refusals (http.md), answered by hosts before an action runs.
+  invalid_url,           // 400 KMS.0201
+  invalid_format,        // 400 KMS.0214 (Content-Type)
+  method_not_supported,  // 405 KMS.0215
+  invalid_token,         // 403 KMS.0302 (a token alone)
+  project_mismatch,      // 403 KMS.0321 (a project not granted to the access key)
 };
 
 struct error_info {
@@ -79,7 +85,7 @@ struct error_info {
   std::string_view message;  // empty for KMS.0308, whose message names the field
 };
 
-inline constexpr std::array<error_info, 54> error_table{{
+inline constexpr std::array<error_info, 59> error_table{{
     {errc::kms_error, "KMS.0101", 500, "KMS error."},
     {errc::invalid_request, "KMS.0202", 400, "Invalid request."},
     {errc::request_too_long, "KMS.0203", 400, "The request message is too long."},
@@ -152,6 +158,11 @@ inline constexpr std::array<error_info, 54> error_table{{
      "The rsa key not support this encryption algorithm."},
     {errc::rsa_plain_text_too_long, "KMS.2108", 400,
      "The rsa encryption plain_text is over length."},
+    {errc::invalid_url, "KMS.0201", 400, "Invalid request URL."},
+    {errc::invalid_format, "KMS.0214", 400, "The request format is invalid."},
+    {errc::method_not_supported, "KMS.0215", 405, "Request method not supported."},
+    {errc::invalid_token, "KMS.0302", 403, "Invalid X-Auth-Token."},
+    {errc::project_mismatch, "KMS.0321", 403, "URIs in URL and X-Auth-Token do not match."},
 }};
 
 [[nodiscard]] constexpr const error_info& info(errc code) noexcept {

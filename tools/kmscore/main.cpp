@@ -253,7 +253,7 @@ int serve(const options& opts) {
   const kmscore_host::http::server_hooks hooks{
       .handle =
           [&backend, &store, &cache, policy, &diagnostics](
-              const kmscore::project& tenant, std::string_view action, std::string_view body,
+              const kmscore::project& tenant, kmscore::action_id action, std::string_view body,
               std::int64_t now) {
             // Cheap: a kms_service holds references and the project.
             kmscore::kms_service<Backend> service{backend, store,       tenant,
