@@ -1,6 +1,6 @@
 // kmscore/create_key.hpp: create-key, key records, and the key lifecycle.
 //
-//   auto params = kmscore::validate(request);                 // requests.hpp
+//   auto params = kmscore::validate(request);                 // actions/create_key.hpp
 //   auto record = kmscore::create_key(backend, *params, domain_id, now_ms);
 //   record->key.key_id;                                         // random v4 UUID, lowercase
 //   kmscore::disable_key(*record);                              // pure state transitions

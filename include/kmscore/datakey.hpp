@@ -1,8 +1,8 @@
 // kmscore/datakey.hpp: create / encrypt / decrypt data keys (DEKs) under a master key.
 //
 //   kmscore::backend::cryptopp backend;
-//   auto params = kmscore::validate(request);                  // requests.hpp
-//   auto made = kmscore::create_datakey(backend, cmk, *params); // cmk: const master_key&
+//   auto params = kmscore::validate(request);                  // actions/create_datakey.hpp
+//   auto made = kmscore::create_datakey(backend, cmk, *params); // the same file
 //   made->plain_text.expose_text();   // uppercase hex of the DEK (secret)
 //   made->cipher_text;                // uppercase hex of its envelope
 //
@@ -282,10 +282,6 @@ class datakey_opener {
   std::map<std::pair<std::uint32_t, envelope_version>, envelope_key<Backend>> keys_;
 };
 
-// The envelope's framing, key_id and length were checked by validate(); here come the CMK
-// checks, the suite, the minimum decryption version, and the crypto.
-// decrypt-datakey with an opener already made (and its CMK checks passed): the suite, the
-// minimum decryption version, then the crypto.
 namespace detail {
 // Opens with a shared (const) opener's derived keys, or derives a version on first use.
 template <class Opener>

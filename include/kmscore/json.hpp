@@ -16,7 +16,7 @@
 // out) and where each lives:
 //   - the parse tree is a `wire_json`: its strings, objects and arrays use wiping_allocator,
 //     so every block they free is wiped; plain_text is copied from it into the request's
-//     secret_string, then into the params' secret_bytes (requests.hpp);
+//     secret_string, then into the params' secret_bytes (the action files);
 //   - response bodies holding secrets are rendered straight into zeroizing secret_bytes,
 //     never through nlohmann's strings;
 //   - third-party buffers no allocator of ours reaches: nlohmann 3.11's lexer keeps the raw

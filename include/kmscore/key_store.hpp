@@ -33,7 +33,7 @@ namespace kmscore {
 
 inline constexpr std::size_t max_list_limit = 2000;
 
-// What list-keys asks for (requests.hpp validates it from the wire).
+// What list-keys asks for (actions/list_keys.hpp validates it from the wire).
 struct key_list_query {
   std::size_t offset = 0;  // 0-based position in the ordered list (list-keys' marker)
   std::size_t limit = max_list_limit;
