@@ -15,7 +15,7 @@
 
 #include <kmscore/key_record_codec.hpp>
 #include <kmscore/key_store.hpp>
-#include <kmscore/service.hpp>
+#include <kmscore/diagnostics.hpp>
 
 #include <cstddef>
 #include <memory>

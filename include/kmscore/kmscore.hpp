@@ -22,6 +22,7 @@
 #include "create_key.hpp"
 #include "crypto.hpp"
 #include "datakey.hpp"
+#include "diagnostics.hpp"
 #include "encrypt_data.hpp"
 #include "envelope.hpp"
 #include "error.hpp"

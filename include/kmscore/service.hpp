@@ -25,15 +25,13 @@
 #include <utility>
 #include <vector>
 
+#include "diagnostics.hpp"
 #include "key_cache.hpp"
 #include "key_store.hpp"
 #include "rotation.hpp"
 #include "validate.hpp"
 
 namespace kmscore {
-
-// Where the service reports what only an operator can act on (persistent conflicts).
-using diagnostics_sink = std::function<void(std::string_view message)>;
 
 inline constexpr int max_update_attempts = 8;
 
