@@ -515,7 +515,8 @@ void kms_http_server::serve_action(const Request& req, Response& res,
     answer(res, kmscore::error_response(tenant.error()), id);
     return;
   }
-  answer(res, hooks_.handle(*tenant, *where.action, kmscore::as_chars(body.expose()), now_ms()), id);
+  answer(res, hooks_.handle(*tenant, *where.action, kmscore::as_chars(body.expose()), now_ms()),
+         id);
 }
 
 // An error status set by the library itself (or an answer of ours passing through).

@@ -13,9 +13,9 @@
 // diagnostics sink.
 #pragma once
 
+#include <kmscore/diagnostics.hpp>
 #include <kmscore/key_record_codec.hpp>
 #include <kmscore/key_store.hpp>
-#include <kmscore/diagnostics.hpp>
 
 #include <cstddef>
 #include <memory>
