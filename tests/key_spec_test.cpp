@@ -1,9 +1,12 @@
+#include <kmscore/asymmetric.hpp>
 #include <kmscore/key_spec.hpp>
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace {
 
@@ -97,6 +100,69 @@ TEST(KeySpecTest, KeyStatesAreNumberedOneToFive) {
   EXPECT_FALSE(kmscore::is_valid_key_state(6));
   EXPECT_EQ(static_cast<int>(kmscore::key_state::enabled), 2);
   EXPECT_EQ(static_cast<int>(kmscore::key_state::pending_import), 5);
+}
+
+// The curves, written out from their standards (RFC 5480 section 2.1.1.1 for P-256 and
+// P-384, GB/T 33560 for sm2p256v1: 1.2.156.10197.1.301), independently of the library's table.
+struct documented_curve {
+  const char* spec;
+  std::vector<std::uint8_t> oid;  // DER content bytes
+  std::size_t field_bytes;
+  const char* openssl_group;
+};
+const documented_curve documented_curves[] = {
+    {"EC_P256", {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07}, 32, "prime256v1"},
+    {"EC_P384", {0x2B, 0x81, 0x04, 0x00, 0x22}, 48, "secp384r1"},
+    {"SM2", {0x2A, 0x81, 0x1C, 0xCF, 0x55, 0x01, 0x82, 0x2D}, 32, "SM2"},
+};
+
+TEST(KeySpecTest, EveryCurveSpecCarriesItsCurve) {
+  for (const auto& row : documented_curves) {
+    SCOPED_TRACE(row.spec);
+    const auto spec = kmscore::parse_key_spec(row.spec);
+    ASSERT_TRUE(spec);
+    const auto& curve = kmscore::curve_info(*spec);
+    EXPECT_NE(curve.curve, kmscore::ec_curve::none);
+    EXPECT_EQ(std::vector<std::uint8_t>(curve.oid.begin(), curve.oid.end()), row.oid);
+    EXPECT_EQ(curve.field_bytes, row.field_bytes);
+    EXPECT_EQ(curve.openssl_group, row.openssl_group);
+  }
+  // Its twin: the specs without a curve have none, so no backend can make a key of them.
+  for (const char* name : {"AES_256", "SM4", "RSA_2048", "RSA_3072", "RSA_4096"}) {
+    SCOPED_TRACE(name);
+    const auto& curve = kmscore::curve_info(*kmscore::parse_key_spec(name));
+    EXPECT_EQ(curve.curve, kmscore::ec_curve::none);
+    EXPECT_TRUE(curve.oid.empty());
+    EXPECT_TRUE(curve.openssl_group.empty());
+  }
+}
+
+// api-asymmetric.md section 0.3's pairs, written out: every RSA size with the six RSASSA
+// names, EC_P256 with ECDSA_SHA_256 only, EC_P384 with ECDSA_SHA_384 only, SM2 with
+// SM2DSA_SM3; a symmetric key with none.
+TEST(KeySpecTest, SigningPairsAreThoseOfTheSpec) {
+  const std::set<std::string> rsa{"RSASSA_PSS_SHA_256",        "RSASSA_PSS_SHA_384",
+                                  "RSASSA_PSS_SHA_512",        "RSASSA_PKCS1_V1_5_SHA_256",
+                                  "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512"};
+  const std::vector<std::pair<const char*, std::set<std::string>>> allowed{
+      {"AES_256", {}},
+      {"SM4", {}},
+      {"RSA_2048", rsa},
+      {"RSA_3072", rsa},
+      {"RSA_4096", rsa},
+      {"EC_P256", {"ECDSA_SHA_256"}},
+      {"EC_P384", {"ECDSA_SHA_384"}},
+      {"SM2", {"SM2DSA_SM3"}},
+  };
+  for (const auto& [name, names] : allowed) {
+    const auto spec = kmscore::parse_key_spec(name);
+    ASSERT_TRUE(spec) << name;
+    std::set<std::string> seen;
+    for (const auto& algorithm : kmscore::signing_algorithms) {
+      if (kmscore::signing_allowed(*spec, algorithm.id)) seen.insert(std::string{algorithm.name});
+    }
+    EXPECT_EQ(seen, names) << name;
+  }
 }
 
 }  // namespace

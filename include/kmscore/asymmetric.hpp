@@ -108,9 +108,9 @@ inline constexpr std::array<signing_algorithm_info, 10> signing_algorithms{{
     case key_family::rsa:
       return row.scheme == signature_scheme::rsa_pss ||
              row.scheme == signature_scheme::rsa_pkcs1_v1_5;
-    case key_family::ec:
-      return (spec == key_spec::ec_p256 && algorithm == signing_algorithm::ecdsa_sha256) ||
-             (spec == key_spec::ec_p384 && algorithm == signing_algorithm::ecdsa_sha384);
+    case key_family::ec:  // ECDSA with the hash the curve's row pairs with it
+      return row.scheme == signature_scheme::ecdsa &&
+             signature_hash_size(row.hash) * 8 == curve_info(spec).ecdsa_hash_bits;
     case key_family::sm2:
       return algorithm == signing_algorithm::sm2dsa_sm3;
     case key_family::symmetric:

@@ -5,14 +5,20 @@
 //   policy.allows(key_usage::sign_verify);  // false
 //   policy.suite;                       // envelope_suite::sm4_gcm_hmac_sm3
 //
-// Nothing else in the library names a spec's properties: sizes, usages, origins and the
-// envelope suite all come from `key_spec_table`.
+// Nothing else in the library names a spec's properties: sizes, usages, origins, the
+// envelope suite and, for EC and SM2 specs, the curve (its OID, OpenSSL's name for it, its
+// field size and the hash the API pairs with it) all come from `key_spec_table` and
+// `ec_curve_table`. A backend serves the curves it has a case for: each switches over
+// `ec_curve` without a default, so a curve added here fails to compile (-Wswitch, warnings
+// are errors) until every backend has a case for it, and a curve a backend cannot make is
+// an error (KMS.0101), never another curve.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "error.hpp"
@@ -48,6 +54,36 @@ enum class envelope_suite : std::uint8_t { none, aes256_gcm_hmac_sha256, sm4_gcm
 // The spec of a data key (create-datakey's own key_spec field).
 enum class datakey_spec : std::uint8_t { aes_128, aes_256 };
 
+// The elliptic curves of the EC and SM2 specs (none for the others).
+enum class ec_curve : std::uint8_t { none, p256, p384, sm2p256v1 };
+
+namespace detail {
+// DER content bytes of the curves' OIDs.
+inline constexpr std::uint8_t oid_secp256r1[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
+inline constexpr std::uint8_t oid_secp384r1[] = {0x2B, 0x81, 0x04, 0x00, 0x22};
+inline constexpr std::uint8_t oid_sm2p256v1[] = {0x2A, 0x81, 0x1C, 0xCF, 0x55, 0x01, 0x82, 0x2D};
+}  // namespace detail
+
+struct ec_curve_info {
+  ec_curve curve;
+  std::span<const std::uint8_t> oid;  // DER content bytes of the namedCurve OID
+  std::string_view openssl_group;     // OpenSSL's group name
+  std::size_t field_bytes;            // size of one coordinate (and of the private scalar)
+  std::size_t ecdsa_hash_bits;        // the hash ECDSA pairs with the curve; 0 for SM2 (SM3)
+};
+
+// Ordered like ec_curve.
+inline constexpr std::array<ec_curve_info, 4> ec_curve_table{{
+    {ec_curve::none, {}, {}, 0, 0},
+    {ec_curve::p256, detail::oid_secp256r1, "prime256v1", 32, 256},
+    {ec_curve::p384, detail::oid_secp384r1, "secp384r1", 48, 384},
+    {ec_curve::sm2p256v1, detail::oid_sm2p256v1, "SM2", 32, 0},
+}};
+
+[[nodiscard]] constexpr const ec_curve_info& curve_info(ec_curve curve) noexcept {
+  return ec_curve_table[static_cast<std::size_t>(curve)];
+}
+
 namespace detail {
 constexpr std::uint8_t bit(key_usage usage) noexcept {
   return static_cast<std::uint8_t>(1U << static_cast<unsigned>(usage));
@@ -70,6 +106,7 @@ struct key_spec_policy {
   // Key rotation (api-rotation.md section 1): nullopt when keys of the spec rotate, else the
   // documented refusal. (Keys of origin external never rotate: KMS.0312, checked first.)
   std::optional<errc> rotation_refusal;
+  ec_curve curve = ec_curve::none;  // EC and SM2 specs: their curve (ec_curve_table)
 
   [[nodiscard]] constexpr bool rotates() const noexcept { return !rotation_refusal; }
   [[nodiscard]] constexpr bool allows(key_usage usage) const noexcept {
@@ -108,16 +145,21 @@ inline constexpr std::array<key_spec_policy, 8> key_spec_table{{
      detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none,
      errc::rsa_key_cannot_rotate},
     {key_spec::ec_p256, "EC_P256", key_family::ec, 256, 0, key_usage::sign_verify, detail::sign,
-     detail::kms_only, envelope_suite::none, errc::asymmetric_not_supported},
+     detail::kms_only, envelope_suite::none, errc::asymmetric_not_supported, ec_curve::p256},
     {key_spec::ec_p384, "EC_P384", key_family::ec, 384, 0, key_usage::sign_verify, detail::sign,
-     detail::kms_only, envelope_suite::none, errc::asymmetric_not_supported},
+     detail::kms_only, envelope_suite::none, errc::asymmetric_not_supported, ec_curve::p384},
     {key_spec::sm2, "SM2", key_family::sm2, 256, 0, key_usage::sign_verify,
      detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none,
-     errc::asymmetric_not_supported},
+     errc::asymmetric_not_supported, ec_curve::sm2p256v1},
 }};
 
 [[nodiscard]] constexpr const key_spec_policy& spec_policy(key_spec spec) noexcept {
   return key_spec_table[static_cast<std::size_t>(spec)];
+}
+
+// The curve of an EC or SM2 spec (ec_curve::none's row for the others).
+[[nodiscard]] constexpr const ec_curve_info& curve_info(key_spec spec) noexcept {
+  return curve_info(spec_policy(spec).curve);
 }
 
 namespace detail {
@@ -129,12 +171,23 @@ constexpr bool key_spec_table_is_ordered() noexcept {
       return false;
     }
     if (key_spec_table[i].rotates() != key_spec_table[i].is_symmetric()) return false;
+    const bool has_curve =
+        key_spec_table[i].family == key_family::ec || key_spec_table[i].family == key_family::sm2;
+    if ((key_spec_table[i].curve != ec_curve::none) != has_curve) return false;
+    if (has_curve && curve_info(key_spec_table[i].curve).field_bytes !=
+                         (key_spec_table[i].strength_bits + 7) / 8) {
+      return false;
+    }
+  }
+  for (std::size_t i = 0; i < ec_curve_table.size(); ++i) {
+    if (static_cast<std::size_t>(ec_curve_table[i].curve) != i) return false;
   }
   return true;
 }
 static_assert(key_spec_table_is_ordered(),
-              "key_spec_table must follow key_spec, allow its default usage, and give a suite "
-              "and rotation exactly to the symmetric specs");
+              "key_spec_table must follow key_spec, allow its default usage, give a suite and "
+              "rotation exactly to the symmetric specs and a curve (of its strength) exactly to "
+              "the EC and SM2 specs; ec_curve_table must follow ec_curve");
 }  // namespace detail
 
 // Wire names. Parsing is exact (case-sensitive), as the API documents the enumerations.

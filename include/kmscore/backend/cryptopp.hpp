@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <typeinfo>
 #include <variant>
@@ -283,36 +284,46 @@ class cryptopp {
     public_der.Get(made.public_key.data(), made.public_key.size());
   }
 
-  static CryptoPP::DL_GroupParameters_EC<CryptoPP::ECP> curve_of(key_spec spec) {
+  // The spec's curve (key_spec.hpp's ec_curve_table). A curve without a case here fails to
+  // compile (-Wswitch); none has no group and makes no key.
+  static std::optional<CryptoPP::DL_GroupParameters_EC<CryptoPP::ECP>> curve_of(key_spec spec) {
     using CryptoPP::Integer;
     CryptoPP::DL_GroupParameters_EC<CryptoPP::ECP> group;
-    if (spec == key_spec::ec_p256) {
-      group.Initialize(CryptoPP::ASN1::secp256r1());
-    } else if (spec == key_spec::ec_p384) {
-      group.Initialize(CryptoPP::ASN1::secp384r1());
-    } else {
-      // sm2p256v1, GB/T 32918.5-2017 (Crypto++ knows its OID but not its parameters).
-      const CryptoPP::ECP curve{
-          Integer{"0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF"},
-          Integer{"0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC"},
-          Integer{"0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93"}};
-      const CryptoPP::ECP::Point base{
-          Integer{"0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7"},
-          Integer{"0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0"}};
-      group.Initialize(
-          curve, base,
-          Integer{"0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123"},
-          Integer::One());
+    switch (spec_policy(spec).curve) {
+      case ec_curve::p256:
+        group.Initialize(CryptoPP::ASN1::secp256r1());
+        return group;
+      case ec_curve::p384:
+        group.Initialize(CryptoPP::ASN1::secp384r1());
+        return group;
+      case ec_curve::sm2p256v1: {
+        // GB/T 32918.5-2017 (Crypto++ knows its OID but not its parameters).
+        const CryptoPP::ECP curve{
+            Integer{"0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF"},
+            Integer{"0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC"},
+            Integer{"0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93"}};
+        const CryptoPP::ECP::Point base{
+            Integer{"0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7"},
+            Integer{"0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0"}};
+        group.Initialize(
+            curve, base,
+            Integer{"0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123"},
+            Integer::One());
+        return group;
+      }
+      case ec_curve::none:
+        break;
     }
-    return group;
+    return std::nullopt;
   }
 
+  // Leaves made empty for a spec without a curve (answered KMS.0101 by the caller).
   static void make_ec(key_spec spec, key_pair& made) {
-    const auto group = curve_of(spec);
-    const byte_span oid = spec == key_spec::ec_p256   ? byte_span{detail::oid_secp256r1}
-                          : spec == key_spec::ec_p384 ? byte_span{detail::oid_secp384r1}
-                                                      : byte_span{detail::oid_sm2p256v1};
-    const std::size_t field = spec_policy(spec).strength_bits / 8;
+    const auto curve = curve_of(spec);
+    if (!curve) return;
+    const auto& group = *curve;
+    const byte_span oid = curve_info(spec).oid;
+    const std::size_t field = curve_info(spec).field_bytes;
     const CryptoPP::Integer scalar{rng(), CryptoPP::Integer::One(),
                                    group.GetSubgroupOrder() - CryptoPP::Integer::One()};
     const auto point = group.ExponentiateBase(scalar);

@@ -627,11 +627,10 @@ class openssl {
     }
     return "EC";
   }
-  // The group names OpenSSL reports (and takes) for the curves.
+  // The group name OpenSSL reports (and takes) for the spec's curve (key_spec.hpp's
+  // ec_curve_table); empty for a spec without one, which then matches and makes no key.
   [[nodiscard]] static std::string_view curve(key_spec spec) noexcept {
-    return spec == key_spec::ec_p256   ? "prime256v1"
-           : spec == key_spec::ec_p384 ? "secp384r1"
-                                       : "SM2";
+    return curve_info(spec).openssl_group;
   }
 
   // Whether a key is of the spec: its type (an SM2-curve key is "SM2", not "EC"), RSA modulus
@@ -644,7 +643,8 @@ class openssl {
     }
     std::array<char, 32> group{};
     std::size_t length = 0;
-    return EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(),
+    return !curve(spec).empty() &&
+           EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(),
                                           group.size(), &length) == 1 &&
            std::string_view{group.data(), length} == curve(spec);
   }
@@ -670,6 +670,9 @@ class openssl {
 
   [[nodiscard]] detail::evp_pkey_ptr generate(key_spec spec) const noexcept {
     const auto& policy = spec_policy(spec);
+    // The table's group names are literals: NUL-terminated.
+    const char* group = curve(spec).empty() ? "" : curve(spec).data();
+    if (policy.family != key_family::rsa && *group == '\0') return nullptr;
     const detail::evp_pkey_ctx_ptr ctx{
         EVP_PKEY_CTX_new_from_name(nullptr, key_type(spec), nullptr)};
     if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1) return nullptr;
@@ -679,7 +682,7 @@ class openssl {
         OSSL_PARAM_construct_size_t(OSSL_PKEY_PARAM_RSA_BITS, &bits),
         OSSL_PARAM_construct_uint(OSSL_PKEY_PARAM_RSA_E, &exponent), OSSL_PARAM_construct_end()};
     const std::array<OSSL_PARAM, 4> ec{
-        text_param(OSSL_PKEY_PARAM_GROUP_NAME, curve(spec).data()),
+        text_param(OSSL_PKEY_PARAM_GROUP_NAME, group),
         text_param(OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "uncompressed"),
         text_param(OSSL_PKEY_PARAM_EC_ENCODING, "named_curve"), OSSL_PARAM_construct_end()};
     EVP_PKEY* made = nullptr;
