@@ -2,8 +2,8 @@
 // refusal next to a request that is accepted. SHA-256 and HMAC of the vectors are also
 // checked with OpenSSL, and the test signer below hashes and MACs with OpenSSL, so the
 // verifier is not only checked against itself.
+#include "request_signature.hpp"
 #include <kmscore/backend/cryptopp.hpp>
-#include <kmscore/request_signature.hpp>
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -22,7 +22,7 @@
 
 namespace {
 
-using kmscore::signature_status;
+using kmscore_host::http::signature_status;
 
 constexpr std::string_view v1_access_key = "QTWAOYTTINDUT2QVKYUC";
 constexpr std::string_view v1_secret_key = "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc";
@@ -91,9 +91,9 @@ struct test_request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::int64_t now = 0;
-  std::vector<kmscore::request_header> header_views;
+  std::vector<kmscore_host::http::request_header> header_views;
 
-  kmscore::signed_request view() {
+  kmscore_host::http::signed_request view() {
     header_views.clear();
     for (const auto& [name, value] : headers) header_views.push_back({name, value});
     return {method, path, query, header_views, kmscore::as_bytes(body), now};
@@ -179,24 +179,27 @@ class RequestSignatureTest : public ::testing::Test {
   void sign(test_request& request, std::string_view signed_headers = v1_signed_headers,
             std::string_view secret_key = v1_secret_key) {
     request.remove("Authorization");
-    const auto canonical = kmscore::canonical_request(backend, request.view(), signed_headers);
-    ASSERT_TRUE(canonical) << kmscore::describe(canonical.status());
+    const auto canonical =
+        kmscore_host::http::canonical_request(backend, request.view(), signed_headers);
+    ASSERT_TRUE(canonical) << kmscore_host::http::describe(canonical.status());
     sign_canonical(request, *canonical, signed_headers, secret_key);
   }
 
   signature_status verify(test_request& request, std::string_view secret_key = v1_secret_key) {
     const auto view = request.view();
-    const auto claim = kmscore::read_request_signature(view);
+    const auto claim = kmscore_host::http::read_request_signature(view);
     if (!claim) return claim.status();
     EXPECT_EQ(claim->access_key(),
               request.get("Authorization").find("Access=AccessKey") != std::string::npos
                   ? "AccessKey"
                   : v1_access_key);
-    return kmscore::verify_request_signature(backend, view, *claim, kmscore::as_bytes(secret_key));
+    return kmscore_host::http::verify_request_signature(backend, view, *claim,
+                                                        kmscore::as_bytes(secret_key));
   }
 
   std::string signature_hex(std::string_view to_sign, std::string_view secret_key) {
-    const auto mac = kmscore::compute_signature(backend, to_sign, kmscore::as_bytes(secret_key));
+    const auto mac =
+        kmscore_host::http::compute_signature(backend, to_sign, kmscore::as_bytes(secret_key));
     EXPECT_TRUE(mac);
     if (!mac) return {};
     return lower_hex(mac->expose().data(), mac->expose().size());
@@ -207,7 +210,8 @@ class RequestSignatureTest : public ::testing::Test {
 
 TEST_F(RequestSignatureTest, V1CanonicalRequestHashAndSignature) {
   auto request = v1_request();
-  const auto canonical = kmscore::canonical_request(backend, request.view(), v1_signed_headers);
+  const auto canonical =
+      kmscore_host::http::canonical_request(backend, request.view(), v1_signed_headers);
   ASSERT_TRUE(canonical);
   EXPECT_EQ(*canonical, v1_canonical);
 
@@ -217,7 +221,7 @@ TEST_F(RequestSignatureTest, V1CanonicalRequestHashAndSignature) {
       "SDK-HMAC-SHA256\n20191115T033655Z\n" + std::string{v1_canonical_hash};
   EXPECT_EQ(openssl_hmac_sha256_hex(v1_secret_key, expected_to_sign), v1_signature);
 
-  const auto to_sign = kmscore::string_to_sign(backend, v1_date, *canonical);
+  const auto to_sign = kmscore_host::http::string_to_sign(backend, v1_date, *canonical);
   ASSERT_TRUE(to_sign);
   EXPECT_EQ(*to_sign, expected_to_sign);
   EXPECT_EQ(signature_hex(*to_sign, v1_secret_key), v1_signature);
@@ -227,16 +231,16 @@ TEST_F(RequestSignatureTest, V1PublishedAuthorizationVerifies) {
   auto request = v1_request();
   request.add("Authorization", v1_authorization());
   const auto view = request.view();
-  const auto claim = kmscore::read_request_signature(view);
-  ASSERT_TRUE(claim) << kmscore::describe(claim.status());
+  const auto claim = kmscore_host::http::read_request_signature(view);
+  ASSERT_TRUE(claim) << kmscore_host::http::describe(claim.status());
   EXPECT_EQ(claim->access_key(), v1_access_key);
   EXPECT_EQ(claim->signed_headers(), v1_signed_headers);
   EXPECT_EQ(claim->date(), v1_date);
   EXPECT_EQ(claim->date_seconds(), v1_time);
   EXPECT_TRUE(claim->payload_signed());
-  EXPECT_EQ(
-      kmscore::verify_request_signature(backend, view, *claim, kmscore::as_bytes(v1_secret_key)),
-      signature_status::ok);
+  EXPECT_EQ(kmscore_host::http::verify_request_signature(backend, view, *claim,
+                                                         kmscore::as_bytes(v1_secret_key)),
+            signature_status::ok);
 }
 
 TEST_F(RequestSignatureTest, V2GoSdkGetSignature) {
@@ -246,9 +250,10 @@ TEST_F(RequestSignatureTest, V2GoSdkGetSignature) {
               "Signature=5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624");
   EXPECT_EQ(verify(request, "SecretKey"), signature_status::ok);
 
-  const auto canonical = kmscore::canonical_request(backend, request.view(), "x-sdk-date");
+  const auto canonical =
+      kmscore_host::http::canonical_request(backend, request.view(), "x-sdk-date");
   ASSERT_TRUE(canonical);
-  const auto to_sign = kmscore::string_to_sign(backend, go_date, *canonical);
+  const auto to_sign = kmscore_host::http::string_to_sign(backend, go_date, *canonical);
   ASSERT_TRUE(to_sign);
   EXPECT_EQ(signature_hex(*to_sign, "SecretKey"),
             "5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624");
@@ -262,9 +267,10 @@ TEST_F(RequestSignatureTest, V3GoSdkPostSignature) {
               "Signature=cecc2af119b18ab70b4d094c0750f3b42c02f254903179a0fc2cc72fc9db4f59");
   EXPECT_EQ(verify(request, "SecretKey"), signature_status::ok);
 
-  const auto canonical = kmscore::canonical_request(backend, request.view(), "x-sdk-date");
+  const auto canonical =
+      kmscore_host::http::canonical_request(backend, request.view(), "x-sdk-date");
   ASSERT_TRUE(canonical);
-  const auto to_sign = kmscore::string_to_sign(backend, go_date, *canonical);
+  const auto to_sign = kmscore_host::http::string_to_sign(backend, go_date, *canonical);
   ASSERT_TRUE(to_sign);
   EXPECT_EQ(signature_hex(*to_sign, "SecretKey"),
             "cecc2af119b18ab70b4d094c0750f3b42c02f254903179a0fc2cc72fc9db4f59");
@@ -275,15 +281,16 @@ TEST_F(RequestSignatureTest, V3GoSdkPostSignature) {
 
 TEST_F(RequestSignatureTest, V4KmsDescribeKey) {
   auto request = v4_request();
-  const auto uri = kmscore::canonical_uri(request.path);
+  const auto uri = kmscore_host::http::canonical_uri(request.path);
   ASSERT_TRUE(uri);
   EXPECT_EQ(*uri, "/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/describe-key/");
-  const auto payload = kmscore::payload_hash(backend, request.view());
+  const auto payload = kmscore_host::http::payload_hash(backend, request.view());
   ASSERT_TRUE(payload);
   EXPECT_EQ(*payload, "f8d5a27350e9ce44d727865b6957f78d96b7446a119a222f20c5461a3eaf27f0");
   EXPECT_EQ(openssl_sha256_hex(request.body), *payload);
 
-  const auto canonical = kmscore::canonical_request(backend, request.view(), v1_signed_headers);
+  const auto canonical =
+      kmscore_host::http::canonical_request(backend, request.view(), v1_signed_headers);
   ASSERT_TRUE(canonical);
   EXPECT_EQ(*canonical,
             "POST\n/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/describe-key/\n\n"
@@ -292,7 +299,7 @@ TEST_F(RequestSignatureTest, V4KmsDescribeKey) {
                 *payload);
   EXPECT_EQ(openssl_sha256_hex(*canonical),
             "c2e49a1697a48159a03dac149a0d219f1a2e0f9b827eb4716c7821bd0ae27809");
-  const auto to_sign = kmscore::string_to_sign(backend, v1_date, *canonical);
+  const auto to_sign = kmscore_host::http::string_to_sign(backend, v1_date, *canonical);
   ASSERT_TRUE(to_sign);
   constexpr std::string_view v4_signature =
       "e83564e952cec5904811a511d0c3602406e5d4a6210366f27c1a1002a812ac2c";
@@ -332,11 +339,11 @@ TEST_F(RequestSignatureTest, ClockSkewWindowIsFifteenMinutesEitherWay) {
 }
 
 TEST_F(RequestSignatureTest, ParsesSdkDateStrictly) {
-  EXPECT_EQ(kmscore::parse_sdk_date("19700101T000000Z"), 0);
-  EXPECT_EQ(kmscore::parse_sdk_date("20191115T033655Z"), v1_time);
-  EXPECT_EQ(kmscore::parse_sdk_date("20060102T150405Z"), go_time);
-  EXPECT_EQ(kmscore::parse_sdk_date("20240229T235959Z"), 1709251199);
-  EXPECT_EQ(kmscore::parse_sdk_date("20001231T000000Z"), 978220800);
+  EXPECT_EQ(kmscore_host::http::parse_sdk_date("19700101T000000Z"), 0);
+  EXPECT_EQ(kmscore_host::http::parse_sdk_date("20191115T033655Z"), v1_time);
+  EXPECT_EQ(kmscore_host::http::parse_sdk_date("20060102T150405Z"), go_time);
+  EXPECT_EQ(kmscore_host::http::parse_sdk_date("20240229T235959Z"), 1709251199);
+  EXPECT_EQ(kmscore_host::http::parse_sdk_date("20001231T000000Z"), 978220800);
   for (const std::string_view bad : {
            "20191315T033655Z",   // month 13
            "20190015T033655Z",   // month 0
@@ -355,7 +362,7 @@ TEST_F(RequestSignatureTest, ParsesSdkDateStrictly) {
            "20191115 033655Z",   // space for T
            "2019-11-15T03:36:55Z", "+0191115T033655Z", "2019111aT033655Z", "",
        }) {
-    EXPECT_FALSE(kmscore::parse_sdk_date(bad).has_value()) << bad;
+    EXPECT_FALSE(kmscore_host::http::parse_sdk_date(bad).has_value()) << bad;
   }
 }
 
@@ -427,14 +434,15 @@ TEST_F(RequestSignatureTest, DateMustBeSigned) {
 }
 
 TEST_F(RequestSignatureTest, RepeatedHeadersOneLinePerSortedValue) {
-  const std::array<kmscore::request_header, 4> headers{{{"X-Custom", "b"},
-                                                        {"x-sdk-date", "20191115T033655Z"},
-                                                        {"x-custom", "  a "},
-                                                        {"Other", "z"}}};
-  const auto canonical = kmscore::canonical_headers(headers, "x-custom;x-sdk-date");
+  const std::array<kmscore_host::http::request_header, 4> headers{
+      {{"X-Custom", "b"},
+       {"x-sdk-date", "20191115T033655Z"},
+       {"x-custom", "  a "},
+       {"Other", "z"}}};
+  const auto canonical = kmscore_host::http::canonical_headers(headers, "x-custom;x-sdk-date");
   ASSERT_TRUE(canonical);
   EXPECT_EQ(*canonical, "x-custom:a\nx-custom:b\nx-sdk-date:20191115T033655Z\n");
-  EXPECT_EQ(kmscore::canonical_headers(headers, "absent;x-sdk-date").status(),
+  EXPECT_EQ(kmscore_host::http::canonical_headers(headers, "absent;x-sdk-date").status(),
             signature_status::signed_header_missing);
 
   auto request = v4_request();
@@ -499,12 +507,13 @@ TEST_F(RequestSignatureTest, CanonicalUri) {
       {"/(x)*!", "/%28x%29%2A%21/"},
   };
   for (const auto& [raw, canonical] : cases) {
-    const auto uri = kmscore::canonical_uri(raw);
+    const auto uri = kmscore_host::http::canonical_uri(raw);
     ASSERT_TRUE(uri) << raw;
     EXPECT_EQ(*uri, canonical) << raw;
   }
   for (const std::string_view bad : {"", "a/b", "/%", "/%4", "/%G0", "/a%"}) {
-    EXPECT_EQ(kmscore::canonical_uri(bad).status(), signature_status::malformed_request) << bad;
+    EXPECT_EQ(kmscore_host::http::canonical_uri(bad).status(), signature_status::malformed_request)
+        << bad;
   }
 }
 
@@ -546,7 +555,7 @@ TEST_F(RequestSignatureTest, QueryPercentEncodingCanonicalisation) {
            // minimally encoded, as RFC 3986 allows in a query; raw UTF-8
            "path=/tmp/123&test=\xe4\xb8\x80%20(%26%3D?!%23%25.*)",
        }) {
-    const auto canonical = kmscore::canonical_query_string(raw);
+    const auto canonical = kmscore_host::http::canonical_query_string(raw);
     ASSERT_TRUE(canonical) << raw;
     EXPECT_EQ(*canonical, expected) << raw;
   }
@@ -562,12 +571,13 @@ TEST_F(RequestSignatureTest, QueryPercentEncodingCanonicalisation) {
       {"~a=-_.", "~a=-_."},
   };
   for (const auto& [raw, canonical] : cases) {
-    const auto got = kmscore::canonical_query_string(raw);
+    const auto got = kmscore_host::http::canonical_query_string(raw);
     ASSERT_TRUE(got) << raw;
     EXPECT_EQ(*got, canonical) << raw;
   }
   for (const std::string_view bad : {"a=%", "a=%G1", "%=1", "a=1&b=%4"}) {
-    EXPECT_EQ(kmscore::canonical_query_string(bad).status(), signature_status::malformed_request)
+    EXPECT_EQ(kmscore_host::http::canonical_query_string(bad).status(),
+              signature_status::malformed_request)
         << bad;
   }
 }
@@ -575,7 +585,8 @@ TEST_F(RequestSignatureTest, QueryPercentEncodingCanonicalisation) {
 TEST_F(RequestSignatureTest, MethodIsUpperCased) {
   auto request = v1_request();
   request.method = "get";
-  const auto canonical = kmscore::canonical_request(backend, request.view(), v1_signed_headers);
+  const auto canonical =
+      kmscore_host::http::canonical_request(backend, request.view(), v1_signed_headers);
   ASSERT_TRUE(canonical);
   EXPECT_EQ(*canonical, v1_canonical);
   request.add("Authorization", v1_authorization());
@@ -678,7 +689,7 @@ TEST_F(RequestSignatureTest, AuthorizationParts) {
     auto request = v1_request();
     request.add("Authorization", value);
     EXPECT_EQ(verify(request), signature_status::malformed_authorization) << value;
-    EXPECT_EQ(kmscore::parse_authorization(value).status(),
+    EXPECT_EQ(kmscore_host::http::parse_authorization(value).status(),
               signature_status::malformed_authorization)
         << value;
   }
@@ -714,7 +725,7 @@ TEST_F(RequestSignatureTest, AuthorizationParts) {
 
 TEST_F(RequestSignatureTest, ParseAuthorizationFields) {
   const std::string value = v1_authorization();  // the fields are views into it
-  const auto fields = kmscore::parse_authorization(value);
+  const auto fields = kmscore_host::http::parse_authorization(value);
   ASSERT_TRUE(fields);
   EXPECT_EQ(fields->access_key, v1_access_key);
   EXPECT_EQ(fields->signed_headers, v1_signed_headers);
@@ -725,13 +736,13 @@ TEST_F(RequestSignatureTest, UnsignedPayloadSignedHeader) {
   auto request = v4_request();
   request.add("X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD");
   sign(request, "content-type;host;x-sdk-content-sha256;x-sdk-date");
-  const auto canonical = kmscore::canonical_request(
+  const auto canonical = kmscore_host::http::canonical_request(
       backend, request.view(), "content-type;host;x-sdk-content-sha256;x-sdk-date");
   ASSERT_TRUE(canonical);
   EXPECT_TRUE(canonical->ends_with("\nUNSIGNED-PAYLOAD"));
   EXPECT_EQ(verify(request), signature_status::ok);
   const auto view = request.view();
-  const auto claim = kmscore::read_request_signature(view);
+  const auto claim = kmscore_host::http::read_request_signature(view);
   ASSERT_TRUE(claim);
   EXPECT_FALSE(claim->payload_signed());  // the host may refuse such requests
   request.body = "anything";              // the body is not covered: that is the client's choice
@@ -781,7 +792,8 @@ TEST_F(RequestSignatureTest, OtherPayloadHeaderValuesRefused) {
     request.add("X-Sdk-Content-Sha256", value);
     test_request plain = request;
     plain.remove("X-Sdk-Content-Sha256");
-    auto canonical = kmscore::canonical_request(backend, plain.view(), v1_signed_headers);
+    auto canonical =
+        kmscore_host::http::canonical_request(backend, plain.view(), v1_signed_headers);
     ASSERT_TRUE(canonical);
     canonical->replace(canonical->rfind('\n') + 1, std::string::npos, value);
     sign_canonical(request, *canonical, v1_signed_headers, v1_secret_key);
@@ -797,7 +809,7 @@ TEST_F(RequestSignatureTest, OtherPayloadHeaderValuesRefused) {
 TEST_F(RequestSignatureTest, DescribeNamesEveryStatus) {
   std::set<std::string_view> seen;
   for (int i = 0; i <= static_cast<int>(signature_status::backend_failure); ++i) {
-    const auto text = kmscore::describe(static_cast<signature_status>(i));
+    const auto text = kmscore_host::http::describe(static_cast<signature_status>(i));
     EXPECT_FALSE(text.empty());
     EXPECT_NE(text, "unknown");
     seen.insert(text);
@@ -845,15 +857,16 @@ TEST_F(SdkVectorTest, EverySdkSignedRequestVerifies) {
     if (request.get("Authorization").empty()) {
       request.add("Authorization", vector.at("authorization"));
     }
-    const auto date = kmscore::parse_sdk_date(vector.at("x_sdk_date").get<std::string>());
+    const auto date =
+        kmscore_host::http::parse_sdk_date(vector.at("x_sdk_date").get<std::string>());
     ASSERT_TRUE(date) << name;
     request.now = *date;
     const std::string secret = vector.at("sk");
     EXPECT_EQ(verify(request, secret), signature_status::ok) << name;
-    const auto claim = kmscore::read_request_signature(request.view());
+    const auto claim = kmscore_host::http::read_request_signature(request.view());
     ASSERT_TRUE(claim) << name;
     const auto canonical =
-        kmscore::canonical_request(backend, request.view(), claim->signed_headers());
+        kmscore_host::http::canonical_request(backend, request.view(), claim->signed_headers());
     ASSERT_TRUE(canonical) << name;
     EXPECT_EQ(*canonical, vector.at("canonical_request").get<std::string>()) << name;
     if (!request.body.empty() && claim->payload_signed()) {

@@ -295,9 +295,9 @@ TEST_F(SecretScanTest, OneHttpEncryptDatakeyInTheServersConfigurationLeavesNothi
       .resolve_project = [this](std::string_view id, std::string_view /*domain*/)
           -> kmscore::result<kmscore::project> { return store_.ensure_project(id, domain); },
       .verify =
-          [this](const kmscore::signed_request& request, const kmscore::signature_claim& claim,
-                 kmscore::byte_span secret) {
-            return kmscore::verify_request_signature(backend_, request, claim, secret);
+          [this](const kmscore_host::http::signed_request& request,
+                 const kmscore_host::http::signature_claim& claim, kmscore::byte_span secret) {
+            return kmscore_host::http::verify_request_signature(backend_, request, claim, secret);
           },
       .maintenance = [](std::int64_t /*now*/) {},
       .log =

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include <kmscore/backend/sodium.hpp>
-#include <kmscore/request_signature.hpp>
 #include <nlohmann/json.hpp>
+#include "request_signature.hpp"
 
 #include <atomic>
 #include <chrono>

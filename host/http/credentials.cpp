@@ -6,7 +6,7 @@
 
 #include <kmscore/json.hpp>
 #include <kmscore/key_record.hpp>
-#include <kmscore/request_signature.hpp>
+#include "request_signature.hpp"
 
 #include <algorithm>
 #include <array>
@@ -58,8 +58,8 @@ bool read_entry(const wire_json& item, const std::string& where, credential& out
       const auto text = view(value.get_ref<const kmscore::secret_string&>());
       // The Authorization grammar only carries unreserved characters (http.md 5.4): any other
       // access key could never be presented.
-      if (text.empty() || text.size() > kmscore::max_access_key_size ||
-          !std::all_of(text.begin(), text.end(), kmscore::detail::signature::is_unreserved)) {
+      if (text.empty() || text.size() > kmscore_host::http::max_access_key_size ||
+          !std::all_of(text.begin(), text.end(), kmscore_host::http::sig::is_unreserved)) {
         why = where + ".access_key must be 1-128 characters of A-Z a-z 0-9 - _ . ~";
         return false;
       }
@@ -117,7 +117,7 @@ bool credential::may_use(std::string_view project_id) const noexcept {
 }
 
 std::optional<credential_set> credential_set::parse(std::string_view text, std::string& why) {
-  auto parsed = kmscore::detail::parse_body(text, max_credentials_file_size);
+  auto parsed = kmscore::parse_json_object(text, max_credentials_file_size);
   if (!parsed) {
     why = "not a JSON object, or a key is repeated";
     return std::nullopt;

@@ -111,7 +111,7 @@ std::string new_request_id() {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return kmscore::detail::signature::iequals(a, b);
+  return kmscore_host::http::sig::iequals(a, b);
 }
 
 std::string_view trim(std::string_view text) {
@@ -199,9 +199,9 @@ void answer_gateway(Response& res, std::string_view detail, const std::string& r
   answer(res, 401, body.dump(), request_id);
 }
 
-std::string_view gateway_detail(kmscore::signature_status status) {
-  return status == kmscore::signature_status::request_expired ||
-                 status == kmscore::signature_status::request_from_future
+std::string_view gateway_detail(kmscore_host::http::signature_status status) {
+  return status == kmscore_host::http::signature_status::request_expired ||
+                 status == kmscore_host::http::signature_status::request_from_future
              ? gateway_expired
              : gateway_bad_signature;
 }
@@ -415,7 +415,7 @@ const credential* kms_http_server::authenticate(const Request& req,
     }
     return nullptr;
   }
-  std::vector<kmscore::request_header> headers;
+  std::vector<kmscore_host::http::request_header> headers;
   headers.reserve(req.headers.size());
   for (const auto& header : req.headers) {  // not a structured binding: clang 14 cannot capture one
     const bool library =
@@ -425,11 +425,11 @@ const credential* kms_http_server::authenticate(const Request& req,
   }
   const auto target = split_target(req.target);
   const auto seconds = now_ms() / 1000;
-  const kmscore::signed_request request{req.method, target.first,  target.second,
-                                        headers,    body.expose(), seconds};
-  const auto claim = kmscore::read_request_signature(request);
+  const kmscore_host::http::signed_request request{req.method, target.first,  target.second,
+                                                   headers,    body.expose(), seconds};
+  const auto claim = kmscore_host::http::read_request_signature(request);
   if (!claim) {
-    refuse(req, kmscore::describe(claim.status()), {}, request_id);
+    refuse(req, kmscore_host::http::describe(claim.status()), {}, request_id);
     answer_gateway(res, gateway_detail(claim.status()), request_id);
     return nullptr;
   }
@@ -445,13 +445,13 @@ const credential* kms_http_server::authenticate(const Request& req,
     return nullptr;
   }
   const auto status = hooks_.verify(request, *claim, entry->secret_key.expose());
-  if (status == kmscore::signature_status::backend_failure) {
-    refuse(req, kmscore::describe(status), claim->access_key(), request_id);
+  if (status == kmscore_host::http::signature_status::backend_failure) {
+    refuse(req, kmscore_host::http::describe(status), claim->access_key(), request_id);
     answer(res, kmscore::error_response(kmscore::errc::kms_error), request_id);
     return nullptr;
   }
-  if (status != kmscore::signature_status::ok) {
-    refuse(req, kmscore::describe(status), claim->access_key(), request_id);
+  if (status != kmscore_host::http::signature_status::ok) {
+    refuse(req, kmscore_host::http::describe(status), claim->access_key(), request_id);
     answer_gateway(res, gateway_detail(status), request_id);
     return nullptr;
   }

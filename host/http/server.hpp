@@ -33,7 +33,7 @@
 
 #include <kmscore/json.hpp>
 #include <kmscore/key_record.hpp>
-#include <kmscore/request_signature.hpp>
+#include "request_signature.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -55,10 +55,10 @@ using action_handler =
 // if the store does not have it yet (the host's key_store::ensure_project).
 using project_resolver = std::function<kmscore::result<kmscore::project>(
     std::string_view project_id, std::string_view domain_hint)>;
-// kmscore::verify_request_signature with the host's backend.
-using signature_verifier = std::function<kmscore::signature_status(
-    const kmscore::signed_request& request, const kmscore::signature_claim& claim,
-    kmscore::byte_span secret_key)>;
+// kmscore_host::http::verify_request_signature with the host's backend.
+using signature_verifier = std::function<kmscore_host::http::signature_status(
+    const kmscore_host::http::signed_request& request,
+    const kmscore_host::http::signature_claim& claim, kmscore::byte_span secret_key)>;
 // The periodic maintenance (rotate_due_keys), never reachable over HTTP.
 using maintenance_job = std::function<void(std::int64_t now_ms)>;
 // One log line, without a newline; called from several threads.

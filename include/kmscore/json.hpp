@@ -112,10 +112,17 @@ class strict_dom_parser : public nlohmann::json_sax<wire_json> {
   wire_json* next_ = nullptr;
 };
 
-[[nodiscard]] inline result<wire_json> parse_body(std::string_view body, std::size_t max_body) {
+}  // namespace detail
+
+// A JSON object under api.md's general rules: over max_body bytes is KMS.0203; invalid JSON,
+// a non-object or a duplicate key at any depth is KMS.0202. Every string, object and array
+// of the tree is in wiping memory. (Hosts read other JSON they trust no more, such as the
+// credentials file, with it too.)
+[[nodiscard]] inline result<wire_json> parse_json_object(std::string_view body,
+                                                         std::size_t max_body) {
   if (body.size() > max_body) return errc::request_too_long;
   wire_json root;
-  strict_dom_parser parser{root};
+  detail::strict_dom_parser parser{root};
   bool parsed = false;
   try {
     // nlohmann's JSON parser itself: basic_json::sax_parse would also instantiate its binary
@@ -131,6 +138,8 @@ class strict_dom_parser : public nlohmann::json_sax<wire_json> {
   if (!parsed || !root.is_object()) return errc::invalid_request;
   return root;
 }
+
+namespace detail {
 
 // A field of the wrong JSON type is given a value that every field rule rejects with the
 // field's own error (a lone 0xFF byte: never valid UTF-8, hex, digits or a name; a parsed
@@ -237,7 +246,7 @@ template <crypto_backend Backend>
                                         std::string_view body, std::int64_t now_ms,
                                         std::size_t max_body = default_max_body_size) {
   try {
-    auto parsed = detail::parse_body(body, max_body);
+    auto parsed = parse_json_object(body, max_body);
     if (!parsed) return error_response(parsed.error());
     return detail::action_handlers<Backend, all_actions>::table[action.index()](service, *parsed,
                                                                                 now_ms);

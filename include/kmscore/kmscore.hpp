@@ -35,7 +35,6 @@
 #include "key_spec.hpp"
 #include "key_store.hpp"
 #include "master_key.hpp"
-#include "request_signature.hpp"
 #include "response.hpp"
 #include "result.hpp"
 #include "rotation.hpp"

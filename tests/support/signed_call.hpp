@@ -3,7 +3,7 @@
 #pragma once
 
 #include <kmscore/backend/sodium.hpp>
-#include <kmscore/request_signature.hpp>
+#include "request_signature.hpp"
 
 #include <gtest/gtest.h>
 
@@ -44,24 +44,25 @@ inline std::vector<std::pair<std::string, std::string>> signed_headers(const sig
   if (in.unsigned_payload) headers.emplace_back("X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD");
   const auto date = sdk_date(std::time(nullptr) + in.clock_offset);
   headers.emplace_back("X-Sdk-Date", date);
-  std::vector<kmscore::request_header> view;
+  std::vector<kmscore_host::http::request_header> view;
   for (const auto& [name, value] : headers) view.push_back({name, value});
   // SignedHeaders, sorted (x-sdk-content-sha256 sorts before x-sdk-date).
   const std::string sorted = std::string{in.content_type ? "content-type;" : ""} + "host;" +
                              (in.unsigned_payload ? "x-sdk-content-sha256;" : "") + "x-sdk-date";
-  const kmscore::signed_request request{in.method, in.path, "", view, kmscore::as_bytes(in.body),
-                                        0};
+  const kmscore_host::http::signed_request request{
+      in.method, in.path, "", view, kmscore::as_bytes(in.body), 0};
   kmscore::backend::sodium backend;
-  const auto canonical = kmscore::canonical_request(backend, request, sorted);
+  const auto canonical = kmscore_host::http::canonical_request(backend, request, sorted);
   EXPECT_TRUE(canonical.has_value());
-  const auto to_sign = kmscore::string_to_sign(backend, date, *canonical);
+  const auto to_sign = kmscore_host::http::string_to_sign(backend, date, *canonical);
   const auto signature =
-      kmscore::compute_signature(backend, *to_sign, kmscore::as_bytes(in.secret_key));
+      kmscore_host::http::compute_signature(backend, *to_sign, kmscore::as_bytes(in.secret_key));
   EXPECT_TRUE(signature.has_value());
-  headers.emplace_back("Authorization",
-                       std::string{kmscore::sdk_hmac_sha256} + " Access=" + in.access_key +
-                           ", SignedHeaders=" + sorted + ", Signature=" +
-                           kmscore::detail::signature::lower_hex(signature->expose()));
+  headers.emplace_back(
+      "Authorization",
+      std::string{kmscore_host::http::sdk_hmac_sha256} + " Access=" + in.access_key +
+          ", SignedHeaders=" + sorted +
+          ", Signature=" + kmscore_host::http::sig::lower_hex(signature->expose()));
   return headers;
 }
 

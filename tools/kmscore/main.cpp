@@ -268,9 +268,11 @@ int serve(const options& opts) {
         return store.ensure_project(id, *fresh);
       },
       .verify =
-          [&backend](const kmscore::signed_request& request, const kmscore::signature_claim& claim,
+          [&backend](const kmscore_host::http::signed_request& request,
+                     const kmscore_host::http::signature_claim& claim,
                      kmscore::byte_span secret_key) {
-            return kmscore::verify_request_signature(backend, request, claim, secret_key);
+            return kmscore_host::http::verify_request_signature(backend, request, claim,
+                                                                secret_key);
           },
       .maintenance =
           [&backend, &store, &diagnostics](std::int64_t now) {

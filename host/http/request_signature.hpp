@@ -1,16 +1,16 @@
-// kmscore/request_signature.hpp: verifier of the API-gateway AK/SK request signature
+// host/http/request_signature.hpp: verifier of the API-gateway AK/SK request signature
 // `SDK-HMAC-SHA256` (shared spec http.md §5).
 //
-//   std::array<kmscore::request_header, 3> headers{{{"Host", host},
+//   std::array<kmscore_host::http::request_header, 3> headers{{{"Host", host},
 //                                                   {"X-Sdk-Date", date},
 //                                                   {"Authorization", authorization}}};
-//   kmscore::signed_request request{"POST", raw_path, raw_query, headers,
+//   kmscore_host::http::signed_request request{"POST", raw_path, raw_query, headers,
 //                                   kmscore::as_bytes(body), now_seconds};
-//   auto claim = kmscore::read_request_signature(request);   // no secret, no crypto yet
+//   auto claim = kmscore_host::http::read_request_signature(request);   // no secret, no crypto yet
 //   if (!claim) return deny(claim.status());                 // 401 APIGW.0301
 //   const kmscore::secret_bytes& sk = lookup(claim->access_key());  // the host's AK -> SK
-//   auto status = kmscore::verify_request_signature(backend, request, *claim, sk.expose());
-//   if (status != kmscore::signature_status::ok) return deny(status);
+//   auto status = kmscore_host::http::verify_request_signature(backend, request, *claim,
+//   sk.expose()); if (status != kmscore_host::http::signature_status::ok) return deny(status);
 //
 // Two steps, so that the host looks the secret key up only for a request that is well
 // formed and inside the clock window, and learns the access key (hence the projects it may
@@ -53,12 +53,22 @@
 #include <utility>
 #include <vector>
 
-#include "bytes.hpp"
-#include "crypto.hpp"
-#include "hex.hpp"
-#include "secret.hpp"
+#include <kmscore/bytes.hpp>
+#include <kmscore/crypto.hpp>
+#include <kmscore/hex.hpp>
+#include <kmscore/secret.hpp>
 
-namespace kmscore {
+namespace kmscore_host::http {
+
+using kmscore::as_bytes;
+using kmscore::byte;
+using kmscore::byte_span;
+using kmscore::constant_time_equal;
+using kmscore::crypto_backend;
+using kmscore::digest_size;
+using kmscore::hash_id;
+using kmscore::hex_decode;
+using kmscore::secret_array;
 
 inline constexpr std::string_view sdk_hmac_sha256 = "SDK-HMAC-SHA256";
 inline constexpr std::string_view unsigned_payload = "UNSIGNED-PAYLOAD";
@@ -169,7 +179,7 @@ struct signed_request {
   std::int64_t now = 0;  // the host's clock, seconds since the Unix epoch
 };
 
-namespace detail::signature {
+namespace sig {
 
 [[nodiscard]] constexpr char lower(char c) noexcept {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
@@ -246,8 +256,9 @@ inline void append_encoded(std::string& out, std::string_view bytes) {
     } else {
       const auto b = static_cast<unsigned char>(c);
       out.push_back('%');
-      out.push_back(hex_digit_upper(b >> 4U));
-      out.push_back(hex_digit_upper(b & 0xFU));
+      constexpr std::string_view digits = "0123456789ABCDEF";  // the path is public
+      out.push_back(digits[b >> 4U]);
+      out.push_back(digits[b & 0xFU]);
     }
   }
 }
@@ -331,7 +342,7 @@ template <crypto_backend Backend>
   return lower_hex(digest);
 }
 
-}  // namespace detail::signature
+}  // namespace sig
 
 // Days from 1970-01-01 to the proleptic Gregorian date y-m-d (H. Hinnant's
 // days_from_civil), so the verifier needs no libc time function or time zone.
@@ -349,12 +360,12 @@ template <crypto_backend Backend>
 // second), to seconds since the epoch.
 [[nodiscard]] constexpr std::optional<std::int64_t> parse_sdk_date(std::string_view text) noexcept {
   if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z') return std::nullopt;
-  const auto year = detail::signature::digits(text.substr(0, 4));
-  const auto month = detail::signature::digits(text.substr(4, 2));
-  const auto day = detail::signature::digits(text.substr(6, 2));
-  const auto hour = detail::signature::digits(text.substr(9, 2));
-  const auto minute = detail::signature::digits(text.substr(11, 2));
-  const auto second = detail::signature::digits(text.substr(13, 2));
+  const auto year = sig::digits(text.substr(0, 4));
+  const auto month = sig::digits(text.substr(4, 2));
+  const auto day = sig::digits(text.substr(6, 2));
+  const auto hour = sig::digits(text.substr(9, 2));
+  const auto minute = sig::digits(text.substr(11, 2));
+  const auto second = sig::digits(text.substr(13, 2));
   if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
   if (*month < 1 || *month > 12 || *day < 1 || *hour > 23 || *minute > 59 || *second > 59) {
     return std::nullopt;
@@ -380,10 +391,10 @@ struct authorization_fields {
 // around the whole value (HTTP's OWS) is ignored. AK: 1..128 unreserved characters.
 [[nodiscard]] constexpr signature_result<authorization_fields> parse_authorization(
     std::string_view value) noexcept {
-  using detail::signature::is_unreserved;
-  value = detail::signature::trim(value);
+  using sig::is_unreserved;
+  value = sig::trim(value);
   std::size_t at = 0;
-  while (at < value.size() && detail::signature::is_tchar(value[at])) ++at;
+  while (at < value.size() && sig::is_tchar(value[at])) ++at;
   if (at == 0) return signature_status::malformed_authorization;
   if (value.substr(0, at) != sdk_hmac_sha256) return signature_status::unknown_algorithm;
   if (at == value.size() || value[at] != ' ') return signature_status::malformed_authorization;
@@ -423,9 +434,8 @@ struct authorization_fields {
   for (const char c : fields.access_key) {
     if (!is_unreserved(c)) return signature_status::malformed_authorization;
   }
-  if (!detail::signature::signed_headers_valid(fields.signed_headers) ||
-      fields.signature.size() != 2 * signature_size ||
-      !detail::signature::is_lower_hex(fields.signature)) {
+  if (!sig::signed_headers_valid(fields.signed_headers) ||
+      fields.signature.size() != 2 * signature_size || !sig::is_lower_hex(fields.signature)) {
     return signature_status::malformed_authorization;
   }
   return fields;
@@ -461,17 +471,17 @@ class signature_claim {
 // signed header present, the date and its clock window, the X-Sdk-Content-Sha256 form.
 [[nodiscard]] inline signature_result<signature_claim> read_request_signature(
     const signed_request& request) noexcept {
-  using detail::signature::find_header;
+  using sig::find_header;
   const auto authorization = find_header(request.headers, "authorization");
   if (authorization.count == 0) return signature_status::missing_authorization;
   if (authorization.count > 1) return signature_status::malformed_authorization;
   const auto fields = parse_authorization(authorization.first);
   if (!fields) return fields.status();
-  if (!detail::signature::lists_name(fields->signed_headers, "x-sdk-date")) {
+  if (!sig::lists_name(fields->signed_headers, "x-sdk-date")) {
     return signature_status::date_not_signed;
   }
   bool all_present = true;
-  detail::signature::for_each_name(fields->signed_headers, [&](std::string_view name) {
+  sig::for_each_name(fields->signed_headers, [&](std::string_view name) {
     all_present = all_present && find_header(request.headers, name).count > 0;
   });
   if (!all_present) return signature_status::signed_header_missing;
@@ -491,8 +501,8 @@ class signature_claim {
   if (payload.count > 1) return signature_status::bad_payload_header;
   if (payload.count == 1) {
     claim.payload_signed_ = payload.first != unsigned_payload;
-    if (claim.payload_signed_ && (payload.first.size() != 2 * digest_size ||
-                                  !detail::signature::is_lower_hex(payload.first))) {
+    if (claim.payload_signed_ &&
+        (payload.first.size() != 2 * digest_size || !sig::is_lower_hex(payload.first))) {
       return signature_status::bad_payload_header;
     }
   }
@@ -509,7 +519,7 @@ class signature_claim {
   if (raw_path.empty() || raw_path.front() != '/') return signature_status::malformed_request;
   std::string decoded;
   decoded.reserve(raw_path.size());
-  if (!detail::signature::append_decoded(decoded, raw_path)) {
+  if (!sig::append_decoded(decoded, raw_path)) {
     return signature_status::malformed_request;
   }
   // RFC 3986 §5.2.4 by segments: the output is "/seg/seg...", a '..' drops the last
@@ -530,7 +540,7 @@ class signature_claim {
       if (last) out.push_back('/');
     } else {
       out.push_back('/');
-      detail::signature::append_encoded(out, segment);
+      sig::append_encoded(out, segment);
     }
     if (last) break;
     rest.remove_prefix(slash + 1);
@@ -551,9 +561,8 @@ class signature_claim {
     if (item.empty()) continue;
     const auto equals = std::min(item.find('='), item.size());
     auto& pair = pairs.emplace_back();
-    if (!detail::signature::append_decoded(pair.first, item.substr(0, equals)) ||
-        !detail::signature::append_decoded(pair.second,
-                                           item.substr(std::min(equals + 1, item.size())))) {
+    if (!sig::append_decoded(pair.first, item.substr(0, equals)) ||
+        !sig::append_decoded(pair.second, item.substr(std::min(equals + 1, item.size())))) {
       return signature_status::malformed_request;
     }
   }
@@ -561,9 +570,9 @@ class signature_claim {
   std::string out;
   for (const auto& [name, value] : pairs) {
     if (!out.empty()) out.push_back('&');
-    detail::signature::append_encoded(out, name);
+    sig::append_encoded(out, name);
     out.push_back('=');
-    detail::signature::append_encoded(out, value);
+    sig::append_encoded(out, value);
   }
   return out;
 }
@@ -575,11 +584,11 @@ class signature_claim {
   std::string out;
   std::vector<std::string_view> values;
   bool all_present = true;
-  detail::signature::for_each_name(signed_headers, [&](std::string_view name) {
+  sig::for_each_name(signed_headers, [&](std::string_view name) {
     values.clear();
     for (const auto& header : headers) {
-      if (detail::signature::iequals(header.name, name)) {
-        values.push_back(detail::signature::trim(header.value));
+      if (sig::iequals(header.name, name)) {
+        values.push_back(sig::trim(header.value));
       }
     }
     all_present = all_present && !values.empty();
@@ -600,10 +609,10 @@ class signature_claim {
 template <crypto_backend Backend>
 [[nodiscard]] signature_result<std::string> payload_hash(Backend& backend,
                                                          const signed_request& request) {
-  const auto header = detail::signature::find_header(request.headers, "x-sdk-content-sha256");
+  const auto header = sig::find_header(request.headers, "x-sdk-content-sha256");
   if (header.count > 1) return signature_status::bad_payload_header;
   if (header.count == 1 && header.first == unsigned_payload) return std::string{unsigned_payload};
-  auto hash = detail::signature::sha256_hex(backend, request.body);
+  auto hash = sig::sha256_hex(backend, request.body);
   if (!hash) return signature_status::backend_failure;
   if (header.count == 1 && header.first != *hash) return signature_status::bad_payload_header;
   return std::move(*hash);
@@ -616,9 +625,9 @@ template <crypto_backend Backend>
                                                               std::string_view signed_headers) {
   if (request.method.empty()) return signature_status::malformed_request;
   for (const char c : request.method) {
-    if (!detail::signature::is_tchar(c)) return signature_status::malformed_request;
+    if (!sig::is_tchar(c)) return signature_status::malformed_request;
   }
-  if (!detail::signature::signed_headers_valid(signed_headers)) {
+  if (!sig::signed_headers_valid(signed_headers)) {
     return signature_status::malformed_authorization;
   }
   auto uri = canonical_uri(request.path);
@@ -646,7 +655,7 @@ template <crypto_backend Backend>
 template <crypto_backend Backend>
 [[nodiscard]] signature_result<std::string> string_to_sign(Backend& backend, std::string_view date,
                                                            std::string_view canonical) {
-  auto hash = detail::signature::sha256_hex(backend, as_bytes(canonical));
+  auto hash = sig::sha256_hex(backend, as_bytes(canonical));
   if (!hash) return signature_status::backend_failure;
   std::string text;
   text.reserve(sdk_hmac_sha256.size() + date.size() + hash->size() + 2);
@@ -705,4 +714,4 @@ static_assert(parse_authorization("SDK-HMAC-SHA256 Access=AK, SignedHeaders=x-sd
 static_assert(parse_authorization("AWS4-HMAC-SHA256 Credential=x").status() ==
               signature_status::unknown_algorithm);
 
-}  // namespace kmscore
+}  // namespace kmscore_host::http
