@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "crypto.hpp"
+#include "hex.hpp"
 #include "key_record.hpp"
 #include "master_key.hpp"
 #include "uuid.hpp"
@@ -34,6 +35,16 @@ template <crypto_backend Backend>
   std::array<byte, uuid::byte_size> random{};
   KMSCORE_TRY(backend.random_bytes(random));
   return key_id::from_uuid(uuid::version4(random));
+}
+
+// A fresh random domain_id (32 lowercase hex), for a project a host creates on first use.
+template <crypto_backend Backend>
+[[nodiscard]] result<std::string> new_domain_id(Backend& backend) {
+  std::array<byte, domain_id_size / 2> random{};
+  KMSCORE_TRY(backend.random_bytes(random));
+  std::string text = hex_encode(random);
+  for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + ('a' - 'A') : c);
+  return text;
 }
 
 template <crypto_backend Backend>

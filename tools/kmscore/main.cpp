@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "credentials.hpp"
+#include "kms_server.hpp"
 #include "openssl_wiping_free.hpp"
 #include "secret_input.hpp"
 #include "server.hpp"
@@ -148,16 +149,6 @@ void log_line(std::string_view line) {
   }
 }
 
-// A fresh domain_id (32 lowercase hex) for a project created on first use.
-template <class Backend>
-std::optional<std::string> fresh_domain_id(Backend& backend) {
-  std::array<kmscore::byte, kmscore::domain_id_size / 2> domain{};
-  if (!backend.random_bytes(domain)) return std::nullopt;
-  std::string text = kmscore::hex_encode(domain);
-  for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + ('a' - 'A') : c);
-  return text;
-}
-
 // The state could not be opened: the reason on stderr, a 500 body on stdout.
 int state_failure(const std::string& why) {
   std::cerr << "kmscore: " << why << "\n";
@@ -195,7 +186,7 @@ int run(const options& opts) {
 
   kmscore::project tenant = state->default_project;
   if (!opts.project.empty()) {
-    const auto fresh = fresh_domain_id(backend);
+    const auto fresh = kmscore::new_domain_id(backend);
     if (!fresh) return state_failure("no randomness for a domain_id");
     auto ensured = state->store->ensure_project(opts.project, *fresh);
     if (!ensured) return state_failure("cannot open project " + opts.project);
@@ -221,72 +212,12 @@ int run(const options& opts) {
   return write_response(response) ? 0 : 1;
 }
 
-// `kmscore serve`: the state opened once, then HTTP until SIGTERM/SIGINT; 0 after a clean
-// stop, 1 if it cannot start (the reason on stderr).
+// `kmscore serve` (host/http/kms_server.hpp): 0 after a clean stop, 1 if it cannot start
+// (the reason on stderr).
 template <class Backend>
 int serve(const options& opts) {
-  std::string why;
-  const auto credentials = kmscore_host::http::credential_set::load(opts.credentials, why);
-  if (!credentials) {
-    log_line("refusing to start: " + why);
-    return 1;
-  }
-  Backend backend;  // one instance for every worker: the backends are thread-safe
-  const kmscore_host::random_source random = [&backend](kmscore::mutable_byte_span out) {
-    return backend.random_bytes(out);
-  };
-  const kmscore_host::sealer_factory make_sealer = [&backend](kmscore::master_key root) {
-    return std::make_unique<kmscore::root_key_sealer<Backend>>(backend, std::move(root));
-  };
-  const kmscore::diagnostics_sink diagnostics = [](std::string_view message) { log_line(message); };
-  auto state =
-      kmscore_host::open_state({opts.state, opts.store}, random, make_sealer, diagnostics, why);
-  if (!state) {
-    log_line("refusing to start: " + why);
-    return 1;
-  }
-  kmscore::key_store& store = *state->store;
-  // The derived state of each key, shared by every worker, rebuilt when a key's revision
-  // changes (here or on another host sharing the database).
-  kmscore::key_cache<Backend> cache{backend};
-  const auto policy = opts.policy;
-  const kmscore_host::http::server_hooks hooks{
-      .handle =
-          [&backend, &store, &cache, policy, &diagnostics](
-              const kmscore::project& tenant, kmscore::action_id action, std::string_view body,
-              std::int64_t now) {
-            // Cheap: a kms_service holds references and the project.
-            kmscore::kms_service<Backend> service{backend, store,       tenant,
-                                                  policy,  diagnostics, &cache};
-            return kmscore::handle_json(service, action, body, now);
-          },
-      .resolve_project = [&backend, &store](std::string_view id, std::string_view domain_hint)
-          -> kmscore::result<kmscore::project> {
-        if (!domain_hint.empty()) return store.ensure_project(id, domain_hint);
-        const auto fresh = fresh_domain_id(backend);
-        if (!fresh) return kmscore::errc::kms_error;
-        return store.ensure_project(id, *fresh);
-      },
-      .verify =
-          [&backend](const kmscore_host::http::signed_request& request,
-                     const kmscore_host::http::signature_claim& claim,
-                     kmscore::byte_span secret_key) {
-            return kmscore_host::http::verify_request_signature(backend, request, claim,
-                                                                secret_key);
-          },
-      .maintenance =
-          [&backend, &store, &diagnostics](std::int64_t now) {
-            const auto rotated = kmscore::rotate_due_keys(backend, store, now, diagnostics);
-            if (!rotated) {
-              log_line("rotate-due-keys failed: " + std::string{rotated.error().code_string()});
-            } else if (*rotated > 0) {
-              log_line("rotate-due-keys: rotated " + std::to_string(*rotated) + " keys");
-            }
-          },
-      .log = log_line};
-  const int code = kmscore_host::http::serve(opts.server, *credentials, hooks, why);
-  if (code != 0) log_line("refusing to start: " + why);
-  return code;  // the state (and with it the store) closes on return
+  return kmscore_host::http::serve_kms<Backend>(
+      {{opts.state, opts.store}, opts.credentials, opts.policy, opts.server}, log_line);
 }
 
 template <class Backend>

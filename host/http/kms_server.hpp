@@ -1,0 +1,107 @@
+// host/http/kms_server.hpp: `kmscore serve` whole: the state opened once, the credentials
+// read, the key cache shared by every worker, and the KMS REST API served until SIGTERM or
+// SIGINT.
+//
+//   kmscore_host::http::kms_server_options options;
+//   options.state_dir = "/var/lib/kmscore";
+//   options.credentials = "/etc/kmscore/credentials.json";
+//   return kmscore_host::http::serve_kms<Backend>(options, log);  // 0 after a clean stop
+//
+// The host's wiring of server.hpp's hooks, in one place, for the tool and any embedder:
+// each request runs its action (resolved once, by the server) on a kms_service of its
+// project over the shared store and cache; projects are created on first use (with the
+// credential's domain_id, else a fresh one); signatures are verified with the backend's
+// HMAC; the maintenance job rotates every due key. Returns 1, with the reason logged, if it
+// cannot start.
+#pragma once
+
+#include <kmscore/crypto.hpp>
+#include <kmscore/create_key.hpp>
+#include <kmscore/json.hpp>
+#include <kmscore/key_cache.hpp>
+#include <kmscore/key_record_codec.hpp>
+#include <kmscore/service.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "credentials.hpp"
+#include "request_signature.hpp"
+#include "server.hpp"
+#include "state.hpp"
+
+namespace kmscore_host::http {
+
+struct kms_server_options {
+  state_options state;      // the state directory and store URL (host/store/state.hpp)
+  std::string credentials;  // the credentials file (credentials.hpp)
+  kmscore::datakey_length_policy policy = kmscore::datakey_length_policy::range;
+  server_config server;
+};
+
+template <kmscore::crypto_backend Backend>
+[[nodiscard]] int serve_kms(const kms_server_options& options, const log_sink& log) {
+  std::string why;
+  const auto credentials = credential_set::load(options.credentials, why);
+  if (!credentials) {
+    log("refusing to start: " + why);
+    return 1;
+  }
+  Backend backend;  // one instance for every worker: the backends are thread-safe
+  const random_source random = [&backend](kmscore::mutable_byte_span out) {
+    return backend.random_bytes(out);
+  };
+  const sealer_factory make_sealer = [&backend](kmscore::master_key root) {
+    return std::make_unique<kmscore::root_key_sealer<Backend>>(backend, std::move(root));
+  };
+  const kmscore::diagnostics_sink diagnostics = [&log](std::string_view message) { log(message); };
+  auto state = open_state(options.state, random, make_sealer, diagnostics, why);
+  if (!state) {
+    log("refusing to start: " + why);
+    return 1;
+  }
+  kmscore::key_store& store = *state->store;
+  // The derived state of each key, shared by every worker, rebuilt when a key's revision
+  // changes (here or on another host sharing the database).
+  kmscore::key_cache<Backend> cache{backend};
+  const auto policy = options.policy;
+  const server_hooks hooks{
+      .handle =
+          [&backend, &store, &cache, policy, &diagnostics](
+              const kmscore::project& tenant, kmscore::action_id action, std::string_view body,
+              std::int64_t now) {
+            // Cheap: a kms_service holds references and the project.
+            kmscore::kms_service<Backend> service{backend, store,       tenant,
+                                                  policy,  diagnostics, &cache};
+            return kmscore::handle_json(service, action, body, now);
+          },
+      .resolve_project = [&backend, &store](std::string_view id, std::string_view domain_hint)
+          -> kmscore::result<kmscore::project> {
+        if (!domain_hint.empty()) return store.ensure_project(id, domain_hint);
+        KMSCORE_TRY_ASSIGN(const auto fresh, kmscore::new_domain_id(backend));
+        return store.ensure_project(id, fresh);
+      },
+      .verify =
+          [&backend](const signed_request& request, const signature_claim& claim,
+                     kmscore::byte_span secret_key) {
+            return verify_request_signature(backend, request, claim, secret_key);
+          },
+      .maintenance =
+          [&backend, &store, &diagnostics, &log](std::int64_t now) {
+            const auto rotated = kmscore::rotate_due_keys(backend, store, now, diagnostics);
+            if (!rotated) {
+              log("rotate-due-keys failed: " + std::string{rotated.error().code_string()});
+            } else if (*rotated > 0) {
+              log("rotate-due-keys: rotated " + std::to_string(*rotated) + " keys");
+            }
+          },
+      .log = log};
+  const int code = serve(options.server, *credentials, hooks, why);
+  if (code != 0) log("refusing to start: " + why);
+  return code;  // the state (and with it the store) closes on return
+}
+
+}  // namespace kmscore_host::http
