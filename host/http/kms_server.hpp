@@ -15,8 +15,8 @@
 // cannot start.
 #pragma once
 
-#include <kmscore/crypto.hpp>
 #include <kmscore/create_key.hpp>
+#include <kmscore/crypto.hpp>
 #include <kmscore/json.hpp>
 #include <kmscore/key_cache.hpp>
 #include <kmscore/key_record_codec.hpp>

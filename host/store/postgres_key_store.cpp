@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "durable_key_store.hpp"
+#include "key_table.hpp"
 
 namespace kmscore_host {
 
@@ -53,6 +54,16 @@ constexpr int schema_version = 1;
 constexpr const char* migration_lock = "SELECT pg_advisory_xact_lock(7740970205428475185)";
 constexpr const char* default_connect_timeout = "10";  // seconds
 constexpr std::string_view prefix = "postgresql store: ";
+
+// The key statements, built once from the table's description (key_table.hpp).
+struct key_statements {
+  std::string insert = key_table::insert_sql(key_table::postgresql);
+  std::string update = key_table::update_sql(key_table::postgresql);
+};
+const key_statements& key_table_statements() {
+  static const key_statements statements;
+  return statements;
+}
 
 // Each entry migrates the schema from version i to i + 1, in one transaction. Ordered and
 // compared columns use the "C" collation, so that list order is byte order (list_order)
@@ -272,7 +283,13 @@ class postgres_key_store final : public durable_key_store {
   [[nodiscard]] kmscore::errc fault_detail(std::string_view what, std::string_view detail);
   [[nodiscard]] bool migrate(std::string& why);
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
-      std::string_view project_id, const kmscore::key_id& id, kmscore::byte_span stored);
+      std::string_view project_id, const kmscore::key_id& id, kmscore::byte_span stored) {
+    return key_table::open_row(*sealer_, project_id, id, stored, noter());
+  }
+  // The diagnostics sink with this store's prefix, for key_table's notes.
+  [[nodiscard]] kmscore::diagnostics_sink noter() const {
+    return [this](std::string_view message) { note(message); };
+  }
 
   PGconn* conn_ = nullptr;
   bool reset_next_ = false;   // the server ended the session: reconnect before the next call
@@ -593,17 +610,6 @@ kmscore::result<std::vector<kmscore::project>> postgres_key_store::list_projects
       });
 }
 
-kmscore::result<std::optional<kmscore::key_record>> postgres_key_store::open_row(
-    std::string_view project_id, const kmscore::key_id& id, kmscore::byte_span stored) {
-  auto record = sealer_->open(stored);
-  if (!record || record->project_id != project_id || record->key.key_id != id) {
-    note("the record of key " + id.str() + " in project " + std::string{project_id} +
-         " does not open (corrupt, moved or foreign)");
-    return kmscore::errc::kms_error;
-  }
-  return std::optional<kmscore::key_record>{std::move(*record)};
-}
-
 kmscore::result<std::optional<kmscore::key_record>> postgres_key_store::find(
     std::string_view project_id, const kmscore::key_id& id) {
   return shielded<std::optional<kmscore::key_record>>(
@@ -677,19 +683,15 @@ kmscore::result<void> postgres_key_store::insert(kmscore::key_record& record) {
     const std::lock_guard lock{mutex_};
     std::string detail;
     if (!ready(detail)) return fault_detail("insert", detail);
-    const auto row =
-        run("INSERT INTO keys (project_id, key_id, key_alias, key_state, key_spec, "
-            "enterprise_project_id, creation_date, revision, record) "
-            "VALUES ($1, $2, $3, $4::integer, $5, $6, $7::bigint, 1, $8::bytea)",
-            params{}
-                .text(record.project_id)
-                .text(record.key.key_id.view())
-                .text(record.key_alias)
-                .integer(static_cast<int>(record.key.state))
-                .text(to_string(record.key.spec))
-                .text(record.enterprise_project_id)
-                .integer(record.creation_date_ms)
-                .bytes(*sealed));
+    const auto row = run(key_table_statements().insert.c_str(), [&] {
+      params values;
+      values.text(record.project_id).text(record.key.key_id.view());
+      key_table::bind_indexed(
+          record, [&](const std::string& text) { values.text(text); },
+          [&](std::int64_t value) { values.integer(value); });
+      values.bytes(*sealed);
+      return values;
+    }());
     if (succeeded(row)) return {};
     if (error_field(row.get(), PG_DIAG_SQLSTATE) == "23505") {
       // Which constraint: the alias (the documented KMS.1104), or the key id (a fault). A
@@ -723,22 +725,18 @@ kmscore::result<kmscore::update_outcome> postgres_key_store::update(kmscore::key
         std::string detail;
         if (!ready(detail)) return fault_detail("update", detail);
         // One statement: the WHERE on revision is the compare-and-set.
-        const auto changed =
-            run("UPDATE keys SET key_alias = $1, key_state = $2::integer, key_spec = $3, "
-                "enterprise_project_id = $4, creation_date = $5::bigint, revision = $6::bigint, "
-                "record = $7::bytea "
-                "WHERE project_id = $8 AND key_id = $9 AND revision = $10::bigint",
-                params{}
-                    .text(record.key_alias)
-                    .integer(static_cast<int>(record.key.state))
-                    .text(to_string(record.key.spec))
-                    .text(record.enterprise_project_id)
-                    .integer(record.creation_date_ms)
-                    .integer(static_cast<std::int64_t>(expected + 1))
-                    .bytes(*sealed)
-                    .text(record.project_id)
-                    .text(record.key.key_id.view())
-                    .integer(static_cast<std::int64_t>(expected)));
+        const auto changed = run(key_table_statements().update.c_str(), [&] {
+          params values;
+          key_table::bind_indexed(
+              record, [&](const std::string& text) { values.text(text); },
+              [&](std::int64_t value) { values.integer(value); });
+          values.integer(static_cast<std::int64_t>(expected + 1))
+              .bytes(*sealed)
+              .text(record.project_id)
+              .text(record.key.key_id.view())
+              .integer(static_cast<std::int64_t>(expected));
+          return values;
+        }());
         if (!succeeded(changed)) return fault("update", changed.get());
         if (std::string_view{PQcmdTuples(changed.get())} == "1") {
           record.revision = expected + 1;
@@ -803,8 +801,8 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
       if (!total || *total < 0) return fault_detail("list: count", "not a count");
       page.total = static_cast<std::size_t>(*total);
       const auto found =
-          run(("SELECT key_id, record" + filter +
-               " ORDER BY creation_date DESC, key_id ASC LIMIT $5::bigint OFFSET $6::bigint")
+          run(("SELECT key_id, record" + filter + " ORDER BY " +
+               std::string{key_table::list_order} + " LIMIT $5::bigint OFFSET $6::bigint")
                   .c_str(),
               page_filters, binary_results);
       if (!succeeded(found)) return fault("list: rows", found.get());
@@ -817,13 +815,8 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
       if (!committed) return fault("list: commit", done.get());
     }
     for (auto& [key_id, stored] : rows) {
-      auto record = kmscore::read_key_record_metadata(stored);
-      if (!record || record->project_id != project_id || record->key.key_id != key_id) {
-        note("list-keys leaves out key " + key_id + " of project " + std::string{project_id} +
-             ": its metadata is unreadable");
-        continue;
-      }
-      page.records.push_back(std::move(*record));
+      auto record = key_table::list_row(project_id, key_id, stored, noter());
+      if (record) page.records.push_back(std::move(*record));
     }
     return page;
   });

@@ -5,6 +5,7 @@
 // queue on the database lock; busy_timeout waits for it), uniqueness is the database's
 // (primary and unique keys), updates are compare-and-set on the revision column.
 #include "sqlite_key_store.hpp"
+#include "key_table.hpp"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -269,15 +270,13 @@ kmscore::result<std::vector<kmscore::project>> sqlite_key_store::list_projects()
 
 kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::open_row(
     std::string_view project_id, const kmscore::key_id& id, kmscore::byte_span stored) {
-  auto record = sealer_->open(stored);
-  if (!record || record->project_id != project_id || record->key.key_id != id) {
-    if (diagnostics_) {
-      diagnostics_("sqlite store: the record of key " + id.str() + " in project " +
-                   std::string{project_id} + " does not open (corrupt, moved or foreign)");
-    }
-    return kmscore::errc::kms_error;
-  }
-  return std::optional<kmscore::key_record>{std::move(*record)};
+  return key_table::open_row(*sealer_, project_id, id, stored, noter());
+}
+
+kmscore::diagnostics_sink sqlite_key_store::noter() const {
+  if (!diagnostics_) return {};
+  return
+      [this](std::string_view message) { diagnostics_("sqlite store: " + std::string{message}); };
 }
 
 kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::find(
@@ -334,18 +333,14 @@ kmscore::result<void> sqlite_key_store::insert(kmscore::key_record& record) {
   const std::lock_guard lock{db_->mutex};
   write_transaction transaction{db_->db};
   if (!transaction.began()) return fault("insert: begin");
-  statement insert{db_->db,
-                   "INSERT INTO keys (project_id, key_id, key_alias, key_state, key_spec, "
-                   "enterprise_project_id, creation_date, revision, record) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)"};
-  insert.text(1, record.project_id)
-      .text(2, record.key.key_id.view())
-      .text(3, record.key_alias)
-      .integer(4, static_cast<int>(record.key.state))
-      .text(5, to_string(record.key.spec))
-      .text(6, record.enterprise_project_id)
-      .integer(7, record.creation_date_ms)
-      .blob(8, *sealed);
+  static const std::string insert_statement = key_table::insert_sql(key_table::sqlite);
+  statement insert{db_->db, insert_statement.c_str()};
+  insert.text(1, record.project_id).text(2, record.key.key_id.view());
+  int n = 3;
+  key_table::bind_indexed(
+      record, [&](const std::string& text) { insert.text(n++, text); },
+      [&](std::int64_t value) { insert.integer(n++, value); });
+  insert.blob(n, *sealed);
   const int step = insert.step();
   if (step == SQLITE_CONSTRAINT_UNIQUE) {
     // Which constraint: the alias (the documented KMS.1104), or the key id (a fault).
@@ -371,20 +366,17 @@ kmscore::result<kmscore::update_outcome> sqlite_key_store::update(kmscore::key_r
   const std::lock_guard lock{db_->mutex};
   write_transaction transaction{db_->db};
   if (!transaction.began()) return fault("update: begin");
-  statement update{db_->db,
-                   "UPDATE keys SET key_alias = ?, key_state = ?, key_spec = ?, "
-                   "enterprise_project_id = ?, creation_date = ?, revision = ?, record = ? "
-                   "WHERE project_id = ? AND key_id = ? AND revision = ?"};
-  update.text(1, record.key_alias)
-      .integer(2, static_cast<int>(record.key.state))
-      .text(3, to_string(record.key.spec))
-      .text(4, record.enterprise_project_id)
-      .integer(5, record.creation_date_ms)
-      .integer(6, static_cast<std::int64_t>(expected + 1))
-      .blob(7, *sealed)
-      .text(8, record.project_id)
-      .text(9, record.key.key_id.view())
-      .integer(10, static_cast<std::int64_t>(expected));
+  static const std::string update_statement = key_table::update_sql(key_table::sqlite);
+  statement update{db_->db, update_statement.c_str()};
+  int n = 1;
+  key_table::bind_indexed(
+      record, [&](const std::string& text) { update.text(n++, text); },
+      [&](std::int64_t value) { update.integer(n++, value); });
+  update.integer(n, static_cast<std::int64_t>(expected + 1))
+      .blob(n + 1, *sealed)
+      .text(n + 2, record.project_id)
+      .text(n + 3, record.key.key_id.view())
+      .integer(n + 4, static_cast<std::int64_t>(expected));
   if (update.step() != SQLITE_DONE) return fault("update");
   if (sqlite3_changes(db_->db) == 1) {
     if (!transaction.commit()) return fault("update: commit");
@@ -424,8 +416,8 @@ kmscore::result<kmscore::key_list_page> sqlite_key_store::list(
       return fault("list: count");
     }
     page.total = static_cast<std::size_t>(count.column_integer(0));
-    statement rows_query{db_->db, (std::string{"SELECT key_id, record"} + filter +
-                                   " ORDER BY creation_date DESC, key_id ASC LIMIT ?5 OFFSET ?6")
+    statement rows_query{db_->db, (std::string{"SELECT key_id, record"} + filter + " ORDER BY " +
+                                   std::string{key_table::list_order} + " LIMIT ?5 OFFSET ?6")
                                       .c_str()};
     bind(rows_query);
     rows_query.integer(5, static_cast<std::int64_t>(query.limit))
@@ -438,15 +430,8 @@ kmscore::result<kmscore::key_list_page> sqlite_key_store::list(
     if (step != SQLITE_DONE) return fault("list: rows");
   }
   for (auto& [key_id, stored] : rows) {
-    auto record = kmscore::read_key_record_metadata(stored);
-    if (!record || record->project_id != project_id || record->key.key_id != key_id) {
-      if (diagnostics_) {
-        diagnostics_("sqlite store: list-keys leaves out key " + key_id + " of project " +
-                     std::string{project_id} + ": its metadata is unreadable");
-      }
-      continue;
-    }
-    page.records.push_back(std::move(*record));
+    auto record = key_table::list_row(project_id, key_id, stored, noter());
+    if (record) page.records.push_back(std::move(*record));
   }
   return page;
 }

@@ -52,6 +52,8 @@ class sqlite_key_store final : public durable_key_store {
   sqlite_key_store(std::unique_ptr<connection> db, kmscore::record_sealer& sealer,
                    kmscore::diagnostics_sink diagnostics);
   [[nodiscard]] kmscore::errc fault(std::string_view what) const;
+  // The diagnostics sink with this store's prefix, for key_table's notes.
+  [[nodiscard]] kmscore::diagnostics_sink noter() const;
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
       std::string_view project_id, const kmscore::key_id& id, kmscore::byte_span stored);
 

@@ -1,0 +1,99 @@
+// host/store/key_table.cpp: the `keys` table's description and row decoding (key_table.hpp).
+#include "key_table.hpp"
+
+#include <utility>
+
+namespace kmscore_host::key_table {
+
+const std::array<indexed_column, 5> indexed_columns{{
+    {"key_alias", sql_type::text, [](const kmscore::key_record& r) { return r.key_alias; },
+     nullptr},
+    {"key_state", sql_type::integer, nullptr,
+     [](const kmscore::key_record& r) { return std::int64_t{static_cast<int>(r.key.state)}; }},
+    {"key_spec", sql_type::text,
+     [](const kmscore::key_record& r) { return std::string{to_string(r.key.spec)}; }, nullptr},
+    {"enterprise_project_id", sql_type::text,
+     [](const kmscore::key_record& r) { return r.enterprise_project_id; }, nullptr},
+    {"creation_date", sql_type::bigint, nullptr,
+     [](const kmscore::key_record& r) { return r.creation_date_ms; }},
+}};
+
+namespace {
+std::string question_mark(int n, sql_type /*type*/) { return "?" + std::to_string(n); }
+std::string dollar(int n, sql_type type) {
+  std::string text = "$" + std::to_string(n);
+  switch (type) {
+    case sql_type::text:
+      break;
+    case sql_type::integer:
+      text += "::integer";
+      break;
+    case sql_type::bigint:
+      text += "::bigint";
+      break;
+    case sql_type::bytes:
+      text += "::bytea";
+      break;
+  }
+  return text;
+}
+}  // namespace
+
+const dialect sqlite{&question_mark};
+const dialect postgresql{&dollar};
+
+std::string insert_sql(const dialect& d) {
+  std::string names = "project_id, key_id";
+  std::string values = d.placeholder(1, sql_type::text) + ", " + d.placeholder(2, sql_type::text);
+  int n = 3;
+  for (const auto& column : indexed_columns) {
+    names.append(", ").append(column.name);
+    values.append(", ").append(d.placeholder(n++, column.type));
+  }
+  return "INSERT INTO keys (" + names + ", revision, record) VALUES (" + values + ", 1, " +
+         d.placeholder(n, sql_type::bytes) + ")";
+}
+
+std::string update_sql(const dialect& d) {
+  std::string sql = "UPDATE keys SET ";
+  int n = 1;
+  for (const auto& column : indexed_columns) {
+    sql.append(column.name).append(" = ").append(d.placeholder(n++, column.type)).append(", ");
+  }
+  sql += "revision = " + d.placeholder(n, sql_type::bigint) + ", ";
+  sql += "record = " + d.placeholder(n + 1, sql_type::bytes);
+  sql += " WHERE project_id = " + d.placeholder(n + 2, sql_type::text);
+  sql += " AND key_id = " + d.placeholder(n + 3, sql_type::text);
+  sql += " AND revision = " + d.placeholder(n + 4, sql_type::bigint);
+  return sql;
+}
+
+kmscore::result<std::optional<kmscore::key_record>> open_row(
+    kmscore::record_sealer& sealer, std::string_view project_id, const kmscore::key_id& id,
+    kmscore::byte_span stored, const kmscore::diagnostics_sink& note) {
+  auto record = sealer.open(stored);
+  if (!record || record->project_id != project_id || record->key.key_id != id) {
+    if (note) {
+      note("the record of key " + id.str() + " in project " + std::string{project_id} +
+           " does not open (corrupt, moved or foreign)");
+    }
+    return kmscore::errc::kms_error;
+  }
+  return std::optional<kmscore::key_record>{std::move(*record)};
+}
+
+std::optional<kmscore::key_record> list_row(std::string_view project_id, std::string_view key_id,
+                                            kmscore::byte_span stored,
+                                            const kmscore::diagnostics_sink& note) {
+  auto record = kmscore::read_key_record_metadata(stored);
+  if (!record || record->project_id != project_id || record->key.key_id != key_id) {
+    if (note) {
+      note("list-keys leaves out key " + std::string{key_id} + " of project " +
+           std::string{project_id} + ": its metadata is unreadable");
+    }
+    return std::nullopt;
+  }
+  return std::move(*record);
+}
+
+}  // namespace kmscore_host::key_table

@@ -1,0 +1,85 @@
+// host/store/key_table.hpp: the `keys` table of the database stores, described once.
+//
+// A key is one row: its project and key_id (the primary key), the sealed record (the only
+// source of truth, key_record_codec.hpp), its revision (the compare-and-set), and the
+// indexed columns that let the database find, list and keep aliases unique without opening
+// records. Both stores (sqlite_key_store.cpp, postgres_key_store.cpp) build their key
+// statements from `indexed_columns` and `list_order`, bind the columns' values from the
+// record through it, and decode rows with `open_row` / `list_row`; only the placeholder
+// syntax (`?N` or `$N::type`) differs, given by a `dialect`. The CREATE TABLE statements of
+// each store's migrations are history (a migration never changes once released): a new
+// indexed column is a new migration in both stores and a new row here.
+#pragma once
+
+#include <kmscore/diagnostics.hpp>
+#include <kmscore/key_id.hpp>
+#include <kmscore/key_record.hpp>
+#include <kmscore/key_record_codec.hpp>
+#include <kmscore/result.hpp>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kmscore_host::key_table {
+
+// The column types the statements bind.
+enum class sql_type : unsigned char { text, integer, bigint, bytes };
+
+// An indexed column: its name, type and value in a record (text or integer, by type).
+struct indexed_column {
+  std::string_view name;
+  sql_type type;
+  std::string (*text)(const kmscore::key_record& record);      // for sql_type::text
+  std::int64_t (*integer)(const kmscore::key_record& record);  // for integer and bigint
+};
+
+// In the order of the tables' declarations.
+extern const std::array<indexed_column, 5> indexed_columns;
+
+// list-keys' order: newest first, then by key_id (a total order, so pages never overlap).
+inline constexpr std::string_view list_order = "creation_date DESC, key_id ASC";
+
+// How a database writes the placeholder of the n-th (1-based) parameter of a type.
+struct dialect {
+  std::string (*placeholder)(int n, sql_type type);
+};
+extern const dialect sqlite;      // ?N
+extern const dialect postgresql;  // $N, with a cast for non-text types
+
+// INSERT of a new row at revision 1. Parameters: project_id, key_id, every indexed column
+// in order, the sealed record.
+[[nodiscard]] std::string insert_sql(const dialect& d);
+// The compare-and-set UPDATE. Parameters: every indexed column in order, the new revision,
+// the sealed record, project_id, key_id, the expected revision.
+[[nodiscard]] std::string update_sql(const dialect& d);
+
+// Binds every indexed column of record through bind_text(value) / bind_integer(value), in
+// order.
+template <class Text, class Integer>
+void bind_indexed(const kmscore::key_record& record, Text&& bind_text, Integer&& bind_integer) {
+  for (const auto& column : indexed_columns) {
+    if (column.type == sql_type::text) {
+      bind_text(column.text(record));
+    } else {
+      bind_integer(column.integer(record));
+    }
+  }
+}
+
+// A row's sealed record, opened and checked to be the key asked for (a record moved to
+// another row or project, corrupt or sealed under another root key is a fault, noted).
+[[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
+    kmscore::record_sealer& sealer, std::string_view project_id, const kmscore::key_id& id,
+    kmscore::byte_span stored, const kmscore::diagnostics_sink& note);
+
+// A list-keys row's metadata (the material stays sealed); nullopt, noted, when it is
+// unreadable or not the row's key (such a key is left out of the page).
+[[nodiscard]] std::optional<kmscore::key_record> list_row(std::string_view project_id,
+                                                          std::string_view key_id,
+                                                          kmscore::byte_span stored,
+                                                          const kmscore::diagnostics_sink& note);
+
+}  // namespace kmscore_host::key_table
