@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "key_table.hpp"
 #include "state.hpp"
 #include "support/stores.hpp"
 
@@ -74,6 +75,43 @@ using store_kinds = ::testing::Types<kmscore_test::postgres_kind>;
 #else
 using store_kinds = ::testing::Types<kmscore_test::memory_kind, sqlite_kind>;
 #endif
+// The key statements both stores run, built from the table's one description: written out
+// here as each database must receive them (the columns the migrations create, in order).
+TEST(KeyTableTest, StatementsNameEveryIndexedColumnInBothDialects) {
+  using namespace kmscore_host::key_table;
+  EXPECT_EQ(insert_sql(sqlite),
+            "INSERT INTO keys (project_id, key_id, key_alias, key_state, key_spec, "
+            "enterprise_project_id, creation_date, revision, record) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)");
+  EXPECT_EQ(insert_sql(postgresql),
+            "INSERT INTO keys (project_id, key_id, key_alias, key_state, key_spec, "
+            "enterprise_project_id, creation_date, revision, record) "
+            "VALUES ($1, $2, $3, $4::integer, $5, $6, $7::bigint, 1, $8::bytea)");
+  EXPECT_EQ(update_sql(sqlite),
+            "UPDATE keys SET key_alias = ?1, key_state = ?2, key_spec = ?3, "
+            "enterprise_project_id = ?4, creation_date = ?5, revision = ?6, record = ?7 "
+            "WHERE project_id = ?8 AND key_id = ?9 AND revision = ?10");
+  EXPECT_EQ(update_sql(postgresql),
+            "UPDATE keys SET key_alias = $1, key_state = $2::integer, key_spec = $3, "
+            "enterprise_project_id = $4, creation_date = $5::bigint, revision = $6::bigint, "
+            "record = $7::bytea WHERE project_id = $8 AND key_id = $9 AND revision = $10::bigint");
+}
+
+TEST(KeyTableTest, IndexedValuesComeFromTheRecord) {
+  kmscore::key_record record;
+  record.key_alias = "alias-1";
+  record.key.state = kmscore::key_state::disabled;
+  record.key.spec = kmscore::key_spec::sm4;
+  record.enterprise_project_id = "0";
+  record.creation_date_ms = 1'700'000'000'123;
+  std::vector<std::string> bound;
+  kmscore_host::key_table::bind_indexed(
+      record, [&](const std::string& text) { bound.push_back("text:" + text); },
+      [&](std::int64_t value) { bound.push_back("int:" + std::to_string(value)); });
+  EXPECT_EQ(bound, (std::vector<std::string>{"text:alias-1", "int:3", "text:SM4", "text:0",
+                                             "int:1700000000123"}));
+}
+
 TYPED_TEST_SUITE(StoreTest, store_kinds);
 
 TYPED_TEST(StoreTest, ProjectsAreMadeOnceAndListed) {

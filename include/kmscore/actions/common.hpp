@@ -86,6 +86,14 @@ template <class Json>
   return std::to_string(static_cast<int>(record.key.state));
 }
 
+// Validates a key_id request and reads the key (KMS.0207 when the project has none).
+template <crypto_backend Backend>
+[[nodiscard]] result<key_record> find_named_key(kms_service<Backend>& service,
+                                                const key_id_request& request) {
+  KMSCORE_TRY_ASSIGN(const auto params, validate(request));
+  return service.find_existing(params.key_id());
+}
+
 // Validates a key_id request and changes the key by compare-and-set (service.hpp).
 template <crypto_backend Backend, class Change>
 [[nodiscard]] result<key_record> change_named_key(kms_service<Backend>& service,

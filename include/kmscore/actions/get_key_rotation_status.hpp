@@ -17,8 +17,7 @@ struct get_key_rotation_status {
   template <crypto_backend Backend>
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
                                               std::int64_t /*now_ms*/) {
-    KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    return service.find_existing(params.key_id());
+    return detail::find_named_key(service, r);
   }
 
   template <class Json>
