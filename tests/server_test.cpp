@@ -122,6 +122,7 @@ class server_process {
 
   [[nodiscard]] bool started() const { return port_ > 0; }
   [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] std::string log() const { return slurp(log_); }
 
   // True once the process has ended (within `wait`); its exit code in exit_code().
@@ -429,6 +430,19 @@ TEST_F(ServerTest, CreateKeyDatakeyAndDecryptRoundTrip) {
   expect_kms_error(elsewhere, 404, "KMS.0207");
   // Action errors come from the JSON layer, with the request id added.
   expect_kms_error(act(project_a, "create-key", "{not json"), 400, "KMS.0202");
+}
+
+// Issue 23, finding 8: a crash must not write the credentials' secret keys or the root key
+// into a core file. The server turns core files off (soft and hard limit 0) and marks itself
+// non-dumpable before it reads any secret. (0f70773's server kept the shell's limit.)
+TEST_F(ServerTest, CoreFilesAreOffForTheServer) {
+  ASSERT_TRUE(server().started());
+  const auto limits = slurp("/proc/" + std::to_string(server().pid()) + "/limits");
+  const std::regex core{"Max core file size +0 +0 +bytes"};
+  EXPECT_TRUE(std::regex_search(limits, core)) << limits;
+  // Its twin: this test process keeps core files as configured (the check reads a real row).
+  const auto own = slurp("/proc/self/limits");
+  EXPECT_NE(own.find("Max core file size"), std::string::npos) << own;
 }
 
 TEST_F(ServerTest, ProjectWithoutDomainGetsAFreshOneKeptInTheStore) {

@@ -97,6 +97,25 @@ TEST(KeyTableTest, StatementsNameEveryIndexedColumnInBothDialects) {
             "record = $7::bytea WHERE project_id = $8 AND key_id = $9 AND revision = $10::bigint");
 }
 
+// A store URL as printed: every password replaced, everything else as given.
+TEST(StoreUrlTest, PasswordsAreMaskedAndNothingElseChanges) {
+  using kmscore_host::printable_store_url;
+  EXPECT_EQ(printable_store_url("postgresql://kms:S3cr3t@db.example:5432/kms?sslmode=require"),
+            "postgresql://kms:***@db.example:5432/kms?sslmode=require");
+  EXPECT_EQ(printable_store_url("postgres://kms@db/kms?password=S3cr3t&sslmode=disable"),
+            "postgres://kms@db/kms?password=***&sslmode=disable");
+  EXPECT_EQ(printable_store_url("postgresql://db/kms?sslmode=disable&password=S3cr3t"),
+            "postgresql://db/kms?sslmode=disable&password=***");
+  EXPECT_EQ(printable_store_url("postgresql://kms:p@ss@db/kms"), "postgresql://kms:***@db/kms");
+  EXPECT_EQ(printable_store_url("mysql://u:S3cr3t@h/d"), "mysql://u:***@h/d");
+  // Its twins: URLs without a password are unchanged.
+  for (const char* url : {"postgresql://kms@db:5432/kms?sslmode=require", "postgresql://db/kms",
+                          "postgresql:///kms?host=/run/postgresql", "sqlite:/var/lib/kms/k.db",
+                          "sqlite:relative.db", "postgres://kms@db/kms?passwordless=1"}) {
+    EXPECT_EQ(printable_store_url(url), url);
+  }
+}
+
 TEST(KeyTableTest, IndexedValuesComeFromTheRecord) {
   kmscore::key_record record;
   record.key_alias = "alias-1";

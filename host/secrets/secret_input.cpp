@@ -1,10 +1,13 @@
 #include "secret_input.hpp"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace kmscore_host {
 
@@ -44,6 +47,19 @@ kmscore::result<kmscore::secret_bytes> read_secret_file(const char* path, std::s
   ::close(fd);
   if (!contents) return kmscore::errc::kms_error;
   return contents;
+}
+
+bool forbid_core_dumps(std::string& why) {
+  const rlimit none{0, 0};
+  if (::setrlimit(RLIMIT_CORE, &none) != 0) {
+    why = std::string{"cannot turn core files off: "} + std::strerror(errno);
+    return false;
+  }
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    why = std::string{"cannot mark the process non-dumpable: "} + std::strerror(errno);
+    return false;
+  }
+  return true;
 }
 
 }  // namespace kmscore_host

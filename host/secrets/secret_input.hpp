@@ -23,4 +23,10 @@ namespace kmscore_host {
 [[nodiscard]] kmscore::result<kmscore::secret_bytes> read_secret_file(const char* path,
                                                                       std::size_t max_size);
 
+// Keeps the process's memory (keys, credentials, the root key) out of core files: no core
+// file (RLIMIT_CORE 0, hard limit too) and not dumpable (PR_SET_DUMPABLE 0: no core, no
+// ptrace attach by other processes of the same user). False, with the reason in why, if the
+// kernel refused either; a host that holds keys should then refuse to start.
+[[nodiscard]] bool forbid_core_dumps(std::string& why);
+
 }  // namespace kmscore_host

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -184,6 +185,47 @@ create_outcome create_root_key(const std::string& path, const kmscore::master_ke
   return create_outcome::created;
 }
 
+std::string printable_store_url(std::string_view url) {
+  // Any scheme://authority URL (PostgreSQL's, or a mistyped one in an error message).
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::string{url};  // sqlite:PATH
+  std::string_view rest = url.substr(scheme_end + 3);
+  std::string shown{url.substr(0, scheme_end + 3)};
+  // user:password@ in the authority (before the first '/', '?' or '#'; its last '@').
+  const auto authority_end = std::min(rest.find_first_of("/?#"), rest.size());
+  const auto authority = rest.substr(0, authority_end);
+  const auto at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    const auto userinfo = authority.substr(0, at);
+    const auto colon = userinfo.find(':');
+    shown.append(colon == std::string_view::npos ? userinfo : userinfo.substr(0, colon + 1));
+    if (colon != std::string_view::npos) shown.append("***");
+    shown.append(authority.substr(at));
+  } else {
+    shown.append(authority);
+  }
+  // password=... among the parameters.
+  std::string_view tail = rest.substr(authority_end);
+  const auto query = tail.find('?');
+  shown.append(tail.substr(0, query == std::string_view::npos ? tail.size() : query));
+  if (query == std::string_view::npos) return shown;
+  tail.remove_prefix(query);
+  while (!tail.empty()) {
+    const auto next = tail.find('&', 1);
+    const auto item = tail.substr(0, next);  // starts with '?' or '&'
+    const auto name = item.substr(
+        1, item.find('=') == std::string_view::npos ? std::string_view::npos : item.find('=') - 1);
+    if (name == "password") {
+      shown.append(item.substr(0, 1)).append("password=***");
+    } else {
+      shown.append(item);
+    }
+    if (next == std::string_view::npos) break;
+    tail.remove_prefix(next);
+  }
+  return shown;
+}
+
 std::optional<opened_state> open_state(const state_options& options, const random_source& random,
                                        const sealer_factory& make_sealer,
                                        const kmscore::diagnostics_sink& diagnostics,
@@ -227,13 +269,13 @@ std::optional<opened_state> open_state(const state_options& options, const rando
 
     auto check = state.store->meta_get(root_check_name);
     if (!check) {
-      why = "cannot read the store " + state.store_url;
+      why = "cannot read the store " + printable_store_url(state.store_url);
       return std::nullopt;
     }
     if (!exists) {
       const auto keys = state.store->count_keys();
       if (!keys) {
-        why = "cannot read the store " + state.store_url;
+        why = "cannot read the store " + printable_store_url(state.store_url);
         return std::nullopt;
       }
       if ((*keys > 0 || *check) && ::access(state.root_key_path.c_str(), F_OK) == 0) {
@@ -241,7 +283,7 @@ std::optional<opened_state> open_state(const state_options& options, const rando
       }
       if (*keys > 0 || *check) {
         why = "the root key " + state.root_key_path + " is missing, but the store " +
-              state.store_url + " was set up with one" +
+              printable_store_url(state.store_url) + " was set up with one" +
               (*keys > 0 ? " and holds " + std::to_string(*keys) + " keys" : std::string{}) +
               ": restore that root key (a new one could open none of them)";
         return std::nullopt;
@@ -257,8 +299,8 @@ std::optional<opened_state> open_state(const state_options& options, const rando
     }
     const auto stored = state.store->meta_put_if_absent(root_check_name, *candidate_check);
     if (!stored || !state.sealer->open_check(*stored)) {
-      why = "the root key " + state.root_key_path + " does not match the store " + state.store_url +
-            " (its keys were sealed under another root key)";
+      why = "the root key " + state.root_key_path + " does not match the store " +
+            printable_store_url(state.store_url) + " (its keys were sealed under another root key)";
       return std::nullopt;
     }
     settled = true;
@@ -271,7 +313,7 @@ std::optional<opened_state> open_state(const state_options& options, const rando
   // The default project: made once, with a random id and domain, and kept in the store.
   auto named = state.store->meta_get(default_project_name);
   if (!named) {
-    why = "cannot read the store " + state.store_url;
+    why = "cannot read the store " + printable_store_url(state.store_url);
     return std::nullopt;
   }
   if (!*named) {
@@ -280,19 +322,20 @@ std::optional<opened_state> open_state(const state_options& options, const rando
     const auto id = random_hex_id(random, ok_id);
     const auto domain = random_hex_id(random, ok_domain);
     if (!ok_id || !ok_domain || !state.store->ensure_project(id, domain)) {
-      why = "cannot create the default project in " + state.store_url;
+      why = "cannot create the default project in " + printable_store_url(state.store_url);
       return std::nullopt;
     }
     auto recorded = state.store->meta_put_if_absent(default_project_name, kmscore::as_bytes(id));
     if (!recorded) {
-      why = "cannot record the default project in " + state.store_url;
+      why = "cannot record the default project in " + printable_store_url(state.store_url);
       return std::nullopt;
     }
     named = std::optional<std::vector<kmscore::byte>>{std::move(*recorded)};
   }
   const auto project = state.store->find_project(kmscore::as_chars(**named));
   if (!project || !*project) {
-    why = "the store " + state.store_url + " names a default project it does not hold";
+    why = "the store " + printable_store_url(state.store_url) +
+          " names a default project it does not hold";
     return std::nullopt;
   }
   state.default_project = **project;
@@ -315,7 +358,7 @@ std::unique_ptr<durable_key_store> open_key_store(std::string_view url,
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     return open_postgres_key_store(url, sealer, std::move(diagnostics), why);
   }
-  why = "unknown store URL " + std::string{url} + " (sqlite:PATH or postgresql://...)";
+  why = "unknown store URL " + printable_store_url(url) + " (sqlite:PATH or postgresql://...)";
   return nullptr;
 }
 

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "durable_key_store.hpp"
 
@@ -44,6 +45,13 @@ struct opened_state {
   std::string store_url;
   std::string root_key_path;
 };
+
+// A store URL as it may be printed or logged: a PostgreSQL URL's password (in its user
+// information or a password= parameter) replaced by "***", as in any scheme://… URL;
+// sqlite:PATH is returned as it is. Every message of this library and the tool that names a store
+// URL goes through it; docs/storage.md says how to keep passwords out of URLs altogether (.pgpass,
+// PGPASSFILE).
+[[nodiscard]] std::string printable_store_url(std::string_view url);
 
 // nullopt, with the reason in `why`, if anything above does not hold.
 [[nodiscard]] std::optional<opened_state> open_state(const state_options& options,

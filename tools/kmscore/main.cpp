@@ -193,10 +193,11 @@ int run(const options& opts) {
     tenant = std::move(*ensured);
   }
   if (info) {
-    const nlohmann::ordered_json out = {{"store", state->store_url},
-                                        {"root_key", state->root_key_path},
-                                        {"project", tenant.id},
-                                        {"domain_id", tenant.domain_id}};
+    const nlohmann::ordered_json out = {
+        {"store", kmscore_host::printable_store_url(state->store_url)},
+        {"root_key", state->root_key_path},
+        {"project", tenant.id},
+        {"domain_id", tenant.domain_id}};
     std::cout << out.dump(2) << "\n";
     return 0;
   }
@@ -372,6 +373,12 @@ int main(int argc, char** argv) try {
   // OpenSSL's frees wipe (openssl_wiping_free.hpp says why); refuse to run if they do not.
   if (!kmscore_host::openssl_frees_are_wiped()) {
     std::cerr << "kmscore: OpenSSL allocated before its wiping free could be installed\n";
+    return 1;
+  }
+  // No core file ever holds a key, the root key or a credential (checked before any is read).
+  std::string why;
+  if (!kmscore_host::forbid_core_dumps(why)) {
+    std::cerr << "kmscore: " << why << "\n";
     return 1;
   }
   int exit_code = 0;
