@@ -7,7 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 namespace kmscore_host {
 
@@ -52,11 +52,11 @@ kmscore::result<kmscore::secret_bytes> read_secret_file(const char* path, std::s
 bool forbid_core_dumps(std::string& why) {
   const rlimit none{0, 0};
   if (::setrlimit(RLIMIT_CORE, &none) != 0) {
-    why = std::string{"cannot turn core files off: "} + std::strerror(errno);
+    why = "cannot turn core files off: " + std::generic_category().message(errno);
     return false;
   }
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-    why = std::string{"cannot mark the process non-dumpable: "} + std::strerror(errno);
+    why = "cannot mark the process non-dumpable: " + std::generic_category().message(errno);
     return false;
   }
   return true;
