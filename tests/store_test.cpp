@@ -108,10 +108,21 @@ TEST(StoreUrlTest, PasswordsAreMaskedAndNothingElseChanges) {
             "postgresql://db/kms?sslmode=disable&password=***");
   EXPECT_EQ(printable_store_url("postgresql://kms:p@ss@db/kms"), "postgresql://kms:***@db/kms");
   EXPECT_EQ(printable_store_url("mysql://u:S3cr3t@h/d"), "mysql://u:***@h/d");
+  // As libpq reads them: '?' and '#' inside a password, the key's passphrase, encoded names.
+  EXPECT_EQ(printable_store_url("postgresql://kms:pa?ss#w@db/kms"), "postgresql://kms:***@db/kms");
+  EXPECT_EQ(printable_store_url("postgresql://db/kms?sslpassword=S3cr3t"),
+            "postgresql://db/kms?sslpassword=***");
+  EXPECT_EQ(printable_store_url("postgresql://db/kms?passwor%64=S3cr3t"),
+            "postgresql://db/kms?passwor%64=***");
+  EXPECT_EQ(printable_store_url("postgresql://db/kms?PASSWORD=S3cr3t"),
+            "postgresql://db/kms?PASSWORD=***");
+  // Not a scheme://… URL (libpq's key=value form, a typo): only a plain scheme is shown.
+  EXPECT_EQ(printable_store_url("host=db password=S3cr3t"), "***");
+  EXPECT_EQ(printable_store_url("postgresql:kms:S3cr3t@db"), "postgresql:***");
   // Its twins: URLs without a password are unchanged.
   for (const char* url : {"postgresql://kms@db:5432/kms?sslmode=require", "postgresql://db/kms",
                           "postgresql:///kms?host=/run/postgresql", "sqlite:/var/lib/kms/k.db",
-                          "sqlite:relative.db", "postgres://kms@db/kms?passwordless=1"}) {
+                          "sqlite:relative.db", "postgres://kms@db/kms?application_name=k"}) {
     EXPECT_EQ(printable_store_url(url), url);
   }
 }

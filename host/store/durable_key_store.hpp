@@ -45,6 +45,9 @@ class durable_key_store : public kmscore::key_store {
 };
 
 // Opens the store a URL names: `sqlite:PATH` or `postgresql://...` (libpq's URI form).
+// Defined in state.cpp (kmscore::host_store, which links both database clients); an
+// embedder that links only kmscore::host_sqlite opens sqlite_key_store.hpp's store directly,
+// and one that links only kmscore::host_postgres calls open_postgres_key_store.
 // nullptr, with the reason in `why`, if the URL is malformed, the database cannot be
 // reached, its schema is newer than this build, or its settings are not durable.
 [[nodiscard]] std::unique_ptr<durable_key_store> open_key_store(

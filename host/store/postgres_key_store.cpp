@@ -510,8 +510,19 @@ bool postgres_key_store::start(std::string_view url, std::string& why) {
   char* parse_error = nullptr;
   PQconninfoOption* options = PQconninfoParse(std::string{url}.c_str(), &parse_error);
   if (options == nullptr) {
-    why = "malformed PostgreSQL URL: " +
-          (parse_error != nullptr ? trimmed(parse_error) : std::string{"out of memory"});
+    // libpq's message quotes the token it could not read, which may be the password: every
+    // quoted part is shown as "***".
+    std::string detail = parse_error != nullptr ? trimmed(parse_error) : "out of memory";
+    for (std::size_t open = detail.find('"'); open != std::string::npos;
+         open = detail.find('"', open + 5)) {
+      const auto close = detail.find('"', open + 1);
+      if (close == std::string::npos) {
+        detail.replace(open + 1, std::string::npos, "***\"");
+        break;
+      }
+      detail.replace(open + 1, close - open - 1, "***");
+    }
+    why = "malformed PostgreSQL URL: " + detail;
     PQfreemem(parse_error);
     return false;
   }

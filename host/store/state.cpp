@@ -185,43 +185,77 @@ create_outcome create_root_key(const std::string& path, const kmscore::master_ke
   return create_outcome::created;
 }
 
+namespace {
+// A parameter name as libpq reads it: %XX decoded, compared without case.
+std::string decoded_lower(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%' && i + 2 < text.size()) {
+      const auto hex = [](char h) {
+        return h >= '0' && h <= '9'   ? h - '0'
+               : h >= 'a' && h <= 'f' ? h - 'a' + 10
+               : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                      : -1;
+      };
+      const int high = hex(text[i + 1]);
+      const int low = hex(text[i + 2]);
+      if (high >= 0 && low >= 0) {
+        c = static_cast<char>(high * 16 + low);
+        i += 2;
+      }
+    }
+    out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c));
+  }
+  return out;
+}
+}  // namespace
+
 std::string printable_store_url(std::string_view url) {
-  // Any scheme://authority URL (PostgreSQL's, or a mistyped one in an error message).
+  if (url.starts_with("sqlite:")) return std::string{url};  // a path: nothing secret
+  // Anything else that is not a scheme://… URL (libpq's key=value form, a typo) may hold a
+  // password anywhere: only its scheme, if it has one, is shown.
   const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::string{url};  // sqlite:PATH
+  if (scheme_end == std::string_view::npos) {
+    const auto colon = url.find(':');
+    const auto scheme = url.substr(0, colon == std::string_view::npos ? 0 : colon);
+    const bool plain = !scheme.empty() && std::all_of(scheme.begin(), scheme.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    });
+    return plain ? std::string{scheme} + ":***" : std::string{"***"};
+  }
   std::string_view rest = url.substr(scheme_end + 3);
   std::string shown{url.substr(0, scheme_end + 3)};
-  // user:password@ in the authority (before the first '/', '?' or '#'; its last '@').
-  const auto authority_end = std::min(rest.find_first_of("/?#"), rest.size());
-  const auto authority = rest.substr(0, authority_end);
-  const auto at = authority.rfind('@');
+  // The login part: libpq reads it up to the first '@' before the first '/'; everything
+  // after the user name up to the last such '@' is shown as *** ('?' and '#' may be in it).
+  const auto path_start = std::min(rest.find('/'), rest.size());
+  const auto at = rest.substr(0, path_start).rfind('@');
   if (at != std::string_view::npos) {
-    const auto userinfo = authority.substr(0, at);
-    const auto colon = userinfo.find(':');
-    shown.append(colon == std::string_view::npos ? userinfo : userinfo.substr(0, colon + 1));
+    const auto login = rest.substr(0, at);
+    const auto colon = login.find(':');
+    shown.append(colon == std::string_view::npos ? login : login.substr(0, colon + 1));
     if (colon != std::string_view::npos) shown.append("***");
-    shown.append(authority.substr(at));
-  } else {
-    shown.append(authority);
+    rest.remove_prefix(at);
   }
-  // password=... among the parameters.
-  std::string_view tail = rest.substr(authority_end);
-  const auto query = tail.find('?');
-  shown.append(tail.substr(0, query == std::string_view::npos ? tail.size() : query));
+  // The parameters: the value of any whose name (decoded) holds "pass" (password,
+  // sslpassword) is shown as ***.
+  const auto query = rest.find('?');
+  shown.append(rest.substr(0, query == std::string_view::npos ? rest.size() : query));
   if (query == std::string_view::npos) return shown;
-  tail.remove_prefix(query);
-  while (!tail.empty()) {
-    const auto next = tail.find('&', 1);
-    const auto item = tail.substr(0, next);  // starts with '?' or '&'
-    const auto name = item.substr(
-        1, item.find('=') == std::string_view::npos ? std::string_view::npos : item.find('=') - 1);
-    if (name == "password") {
-      shown.append(item.substr(0, 1)).append("password=***");
+  rest.remove_prefix(query);
+  while (!rest.empty()) {
+    const auto next = rest.find('&', 1);
+    const auto item = rest.substr(0, next);  // starts with '?' or '&'
+    const auto equals = item.find('=');
+    const auto name =
+        item.substr(1, equals == std::string_view::npos ? std::string_view::npos : equals - 1);
+    if (equals != std::string_view::npos && decoded_lower(name).find("pass") != std::string::npos) {
+      shown.append(item.substr(0, equals + 1)).append("***");
     } else {
       shown.append(item);
     }
     if (next == std::string_view::npos) break;
-    tail.remove_prefix(next);
+    rest.remove_prefix(next);
   }
   return shown;
 }

@@ -40,6 +40,10 @@ class key_cache {
  public:
   static constexpr std::size_t default_capacity = 4096;
 
+  // What a use needs of an entry. A cache of capacity 0 builds only that (the other member
+  // is then KMS.0101, never read); a cache that keeps entries builds both, to share them.
+  enum class needs : unsigned char { sealer = 1, opener = 2, both = 3 };
+
   // What one key's requests share. `sealer` and `opener` hold the CMK checks' outcome: an
   // error there (a disabled key, an asymmetric one) is answered from the cache as well.
   struct entry {
@@ -55,11 +59,12 @@ class key_cache {
   // are KMS.0101.
   [[nodiscard]] result<std::shared_ptr<const entry>> get(key_store& store,
                                                          std::string_view project_id,
-                                                         const key_id& id) {
+                                                         const key_id& id,
+                                                         needs need = needs::both) {
     if (capacity_ == 0) {  // nothing kept: no revision to compare, one read
       KMSCORE_TRY_ASSIGN(auto found, store.find(project_id, id));
       if (!found) return std::shared_ptr<const entry>{};
-      return std::shared_ptr<const entry>{build(std::move(*found))};
+      return std::shared_ptr<const entry>{build(std::move(*found), need)};
     }
     KMSCORE_TRY_ASSIGN(const auto revision, store.revision_of(project_id, id));
     const auto where = std::make_pair(std::string{project_id}, id);
@@ -92,10 +97,16 @@ class key_cache {
     std::list<where_t>::iterator recency;
   };
 
-  [[nodiscard]] std::shared_ptr<const entry> build(key_record record) {
+  [[nodiscard]] std::shared_ptr<const entry> build(key_record record, needs need = needs::both) {
+    const auto wants = [need](needs part) {
+      return (static_cast<unsigned>(need) & static_cast<unsigned>(part)) != 0;
+    };
     auto owned = std::make_unique<const key_record>(std::move(record));
-    auto sealer = datakey_sealer<Backend>::make(*backend_, owned->key);
-    auto opener = datakey_opener<Backend>::make_derived(*backend_, owned->key);
+    auto sealer = wants(needs::sealer) ? datakey_sealer<Backend>::make(*backend_, owned->key)
+                                       : result<datakey_sealer<Backend>>{errc::kms_error};
+    auto opener = wants(needs::opener)
+                      ? datakey_opener<Backend>::make_derived(*backend_, owned->key)
+                      : result<datakey_opener<Backend>>{errc::kms_error};
     return std::make_shared<const entry>(
         entry{std::move(owned), std::move(sealer), std::move(opener)});
   }

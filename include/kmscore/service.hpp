@@ -60,10 +60,18 @@ class kms_service {
   [[nodiscard]] datakey_length_policy policy() const noexcept { return policy_; }
   [[nodiscard]] const project& tenant() const noexcept { return project_; }
 
-  // Runs one action (actions.hpp) on a request of its type.
+  // Runs one action (actions.hpp) on a request of its type, at the host's clock now_ms
+  // (milliseconds since the epoch).
   template <class Action>
-  [[nodiscard]] auto run(const typename Action::request& request, std::int64_t now_ms = 0) {
+  [[nodiscard]] auto run(const typename Action::request& request, std::int64_t now_ms) {
     return Action::run(*this, request, now_ms);
+  }
+  // The same for an action that reads no clock; one that does (it declares `uses_clock`:
+  // create-key, schedule-key-deletion, enable-key-rotation, rotate-key) must be given it.
+  template <class Action>
+  requires(!requires { requires Action::uses_clock; })
+      [[nodiscard]] auto run(const typename Action::request& request) {
+    return Action::run(*this, request, 0);
   }
 
   // The key's record (KMS.0207 when the project has no such key).
@@ -77,12 +85,14 @@ class kms_service {
     return std::move(**found);
   }
 
+  using key_needs = typename key_cache<Backend>::needs;
+
   // Runs use with the key's data-key state from the cache (KMS.0207 when the project has no
-  // such key).
+  // such key); need says which of its sealer and opener use reads.
   template <class Use>
-  [[nodiscard]] auto with_key(const key_id& id, Use&& use)
+  [[nodiscard]] auto with_key(const key_id& id, key_needs need, Use&& use)
       -> decltype(use(std::declval<const key_entry&>())) {
-    auto found = cache_->get(*store_, project_.id, id);
+    auto found = cache_->get(*store_, project_.id, id, need);
     if (!found) {
       report_unreadable(id);
       return found.error();

@@ -29,6 +29,10 @@ int main() {
   std::vector<kmscore::byte> dek(64);
   std::vector<kmscore::byte> out(kmscore::envelope_size(dek.size()));
   if (key) (void)key->seal(backend, dek, params->context(), out);
+  kmscore::memory_key_store store;
+  kmscore::kms_service service{backend, store, kmscore::project{"p", "d"}};
+  (void)service.run<kmscore::actions::describe_key>(kmscore::key_id_request{});  // no clock read
+  (void)service.run<kmscore::actions::create_key>(kmscore::create_key_request{}, 1);
 
 #if KMSCORE_MISUSE == 1  // a params value made outside validate()
   kmscore::create_datakey_params forged;
@@ -57,6 +61,8 @@ int main() {
   kmscore::decrypt_datakey_request decrypt;
   auto parsed = kmscore::validate(decrypt);
   kmscore::decrypt_datakey_params forged = *parsed;
+#elif KMSCORE_MISUSE == 13  // an action that reads the clock, run without one (1970)
+  auto forged = service.run<kmscore::actions::create_key>(kmscore::create_key_request{});
 #elif KMSCORE_MISUSE != 0
 #error "unknown misuse"
 #endif

@@ -8,6 +8,7 @@
 //
 //   struct describe_key {
 //     static constexpr std::string_view name = "describe-key";   // the API's name
+//     // (an action that reads now_ms also declares: static constexpr bool uses_clock = true;)
 //     using request = key_id_request;                             // what the JSON layer fills
 //     template <crypto_backend Backend>                           // the operation
 //     static result<key_record> run(kms_service<Backend>&, const request&, std::int64_t now_ms);

@@ -108,9 +108,11 @@ struct create_datakey {
                                                            const request& r,
                                                            std::int64_t /*now_ms*/) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r, service.policy()));
-    return service.with_key(params.key_id(), [&](const auto& key) {
-      return key.sealer ? key.sealer->create(params.size(), params.context()) : key.sealer.error();
-    });
+    return service.with_key(
+        params.key_id(), kms_service<Backend>::key_needs::sealer, [&](const auto& key) {
+          return key.sealer ? key.sealer->create(params.size(), params.context())
+                            : key.sealer.error();
+        });
   }
 
   template <class Json>

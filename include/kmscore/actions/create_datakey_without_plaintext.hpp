@@ -39,7 +39,8 @@ struct create_datakey_without_plaintext {
       kms_service<Backend>& service, const request& r, std::int64_t /*now_ms*/) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r, service.policy()));
     return service.with_key(
-        params.key_id(), [&](const auto& key) -> result<create_datakey_without_plaintext_response> {
+        params.key_id(), kms_service<Backend>::key_needs::sealer,
+        [&](const auto& key) -> result<create_datakey_without_plaintext_response> {
           if (!key.sealer) return key.sealer.error();
           return kmscore::create_datakey_without_plaintext_with(*key.sealer, params);
         });

@@ -116,6 +116,7 @@ template <crypto_backend Backend>
 namespace actions {
 struct create_key {
   static constexpr std::string_view name = "create-key";
+  static constexpr bool uses_clock = true;  // run() reads now_ms
   using request = create_key_request;
 
   template <crypto_backend Backend>

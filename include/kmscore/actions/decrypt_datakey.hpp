@@ -128,7 +128,7 @@ struct decrypt_datakey {
                                                             const request& r,
                                                             std::int64_t /*now_ms*/) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    return service.with_key(params.key_id(),
+    return service.with_key(params.key_id(), kms_service<Backend>::key_needs::opener,
                             [&](const auto& key) -> result<decrypt_datakey_response> {
                               if (!key.opener) return key.opener.error();
                               return kmscore::decrypt_datakey_with(

@@ -111,7 +111,7 @@ struct encrypt_datakey {
                                                             const request& r,
                                                             std::int64_t /*now_ms*/) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    return service.with_key(params.key_id(),
+    return service.with_key(params.key_id(), kms_service<Backend>::key_needs::sealer,
                             [&](const auto& key) -> result<encrypt_datakey_response> {
                               if (!key.sealer) return key.sealer.error();
                               return kmscore::encrypt_datakey_with(

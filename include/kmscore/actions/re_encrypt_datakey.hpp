@@ -117,15 +117,19 @@ struct re_encrypt_datakey {
                                                             std::int64_t /*now_ms*/) {
     using response = result<encrypt_datakey_response>;
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    return service.with_key(params.source().key_id(), [&](const auto& source) -> response {
-      if (!source.opener) return source.opener.error();
-      const auto rewrap = [&](const auto& destination) -> response {
-        if (!destination.sealer) return destination.sealer.error();
-        return kmscore::re_encrypt_datakey_with(*source.opener, *destination.sealer, params);
-      };
-      if (params.destination_key_id() == source.record->key.key_id) return rewrap(source);
-      return service.with_key(params.destination_key_id(), rewrap);
-    });
+    using needs = typename kms_service<Backend>::key_needs;
+    const bool same_key = params.destination_key_id() == params.source().key_id();
+    return service.with_key(
+        params.source().key_id(), same_key ? needs::both : needs::opener,
+        [&](const auto& source) -> response {
+          if (!source.opener) return source.opener.error();
+          const auto rewrap = [&](const auto& destination) -> response {
+            if (!destination.sealer) return destination.sealer.error();
+            return kmscore::re_encrypt_datakey_with(*source.opener, *destination.sealer, params);
+          };
+          if (same_key) return rewrap(source);
+          return service.with_key(params.destination_key_id(), needs::sealer, rewrap);
+        });
   }
 
   template <class Json>

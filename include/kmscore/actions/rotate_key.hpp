@@ -12,6 +12,7 @@ namespace kmscore::actions {
 
 struct rotate_key {
   static constexpr std::string_view name = "rotate-key";
+  static constexpr bool uses_clock = true;  // run() reads now_ms
   using request = key_id_request;
 
   template <crypto_backend Backend>

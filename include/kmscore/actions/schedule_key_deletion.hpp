@@ -54,6 +54,7 @@ class schedule_key_deletion_params {
 namespace actions {
 struct schedule_key_deletion {
   static constexpr std::string_view name = "schedule-key-deletion";
+  static constexpr bool uses_clock = true;  // run() reads now_ms
   using request = schedule_key_deletion_request;
 
   template <crypto_backend Backend>
