@@ -39,7 +39,7 @@ inline void* reallocate_by_copy(void* block, std::size_t size, void (*release)(v
   return fresh;
 }
 
-namespace detail {
+namespace wiping {  // what install_openssl_wiping_free installs
 inline void wipe_and_free(void* block) noexcept {
   wipe_freed_block(block);
   std::free(block);
@@ -54,12 +54,12 @@ inline void* openssl_realloc(void* block, std::size_t size, const char* /*file*/
 inline void openssl_free(void* block, const char* /*file*/, int /*line*/) noexcept {
   wipe_and_free(block);
 }
-}  // namespace detail
+}  // namespace wiping
 
 // Installs the wiping allocator; false if OpenSSL had already allocated.
 [[nodiscard]] inline bool install_openssl_wiping_free() noexcept {
-  return ::CRYPTO_set_mem_functions(detail::openssl_malloc, detail::openssl_realloc,
-                                    detail::openssl_free) == 1;
+  return ::CRYPTO_set_mem_functions(wiping::openssl_malloc, wiping::openssl_realloc,
+                                    wiping::openssl_free) == 1;
 }
 
 // Whether wipe_on_free.cpp's early installation took (defined there: link it to ask).
