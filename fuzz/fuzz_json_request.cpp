@@ -16,7 +16,8 @@ struct fixture {
   backend_t backend;
   kmscore::memory_key_store store;
   kmscore::project tenant =
-      *store.ensure_project("5f1be2a1c0d94e7a8b3c6d9e0f1a2b3c", "b168fe00ff56492495a7d22974df2d0b");
+      *store.ensure_project(*kmscore::project_id::parse("5f1be2a1c0d94e7a8b3c6d9e0f1a2b3c"),
+                            "b168fe00ff56492495a7d22974df2d0b");
   kmscore::kms_service<backend_t> service{backend, store, tenant};
   fixture() {
     // A key with the id the corpus uses, so requests reach the crypto.

@@ -3,6 +3,7 @@
 // one). scripts/sanitize runs this under ASan, so an unchecked write would be reported.
 #include <kmscore/actions.hpp>
 #include <kmscore/hex.hpp>
+#include <kmscore/project_id.hpp>
 
 #include <kmscore/detail/counter_kdf.hpp>
 
@@ -295,3 +296,33 @@ TEST(BoundsTest, BlockCipherAndCounterKdfCheckTheirSizes) {
 }
 
 }  // namespace
+
+// A project id: exactly 32 lowercase hex characters, both sides of each rule; what is not
+// one is the URL's error (KMS.0201), and the store only ever sees the parsed type.
+TEST(BoundsTest, ProjectIdIsExactly32LowercaseHex) {
+  const std::string good = "5f1be2a1c0d94e7a8b3c6d9e0f1a2b3c";
+  const auto parsed = kmscore::project_id::parse(good);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->view(), good);
+  EXPECT_EQ(parsed->str(), good);
+  EXPECT_TRUE(kmscore::project_id::parse("0123456789abcdef0123456789abcdef"));
+  const std::vector<std::string> refused_texts{good.substr(0, 31),
+                                               good + "0",
+                                               std::string{},
+                                               "5F1BE2A1C0D94E7A8B3C6D9E0F1A2B3C",
+                                               good.substr(0, 31) + "g",
+                                               good.substr(0, 31) + "/",
+                                               good.substr(0, 31) + "-"};
+  for (const auto& bad : refused_texts) {
+    const auto refused = kmscore::project_id::parse(bad);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().code_string(), "KMS.0201") << bad;
+  }
+  // Ordered and compared by their text (stores and caches key maps by it).
+  const auto a = *kmscore::project_id::parse("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+  const auto b = *kmscore::project_id::parse("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+  EXPECT_LT(a, b);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a, *kmscore::project_id::parse(a.view()));
+  EXPECT_EQ(kmscore::project_id{}.view(), "00000000000000000000000000000000");
+}

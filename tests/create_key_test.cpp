@@ -82,7 +82,8 @@ kmscore::key_record make(const char* spec) {
   kmscore_test::combined backend;
   auto record = kmscore::create_key(backend, params_for(spec), domain_id, now_ms);
   EXPECT_TRUE(record) << spec;
-  record->project_id = "0123456789abcdef0123456789abcdef";  // a stored record has a project
+  record->project_id = *kmscore::project_id::parse(
+      "0123456789abcdef0123456789abcdef");  // a stored record has a project
   return std::move(*record);
 }
 
@@ -291,13 +292,13 @@ void expect_same(const kmscore::key_record& a, const kmscore::key_record& b) {
   EXPECT_EQ(a.public_key, b.public_key);
 }
 
-// Only what reads back is sealed: a record without a project (or any field its own rules
+// Only what reads back is sealed: a record without a domain (or any field its own rules
 // refuse) is a 500 at sealing time, not a record that can never be opened.
 TEST(KeyRecordStoreTest, ARecordThatWouldNotReadBackIsNotSealed) {
   kmscore_test::combined backend;
   auto record = make("AES_256");
   ASSERT_TRUE(kmscore::seal_key_record(backend, root_key(), record));
-  record.project_id.clear();
+  record.domain_id.clear();
   EXPECT_EQ(kmscore::seal_key_record(backend, root_key(), record).error().code_string(),
             "KMS.0101");
 }

@@ -380,39 +380,40 @@ TEST_F(JsonTest, LifecycleRowsAndShapes) {
 // dump() throws type_error.316 inside the layer, which answers 500 KMS.0101 instead.
 class corrupt_store final : public kmscore::key_store {
  public:
-  kmscore::result<std::optional<kmscore::project>> find_project(std::string_view id) override {
-    return std::optional<kmscore::project>{kmscore::project{std::string{id}, domain}};
+  kmscore::result<std::optional<kmscore::project>> find_project(
+      const kmscore::project_id& id) override {
+    return std::optional<kmscore::project>{kmscore::project{id, domain}};
   }
-  kmscore::result<kmscore::project> ensure_project(std::string_view id,
+  kmscore::result<kmscore::project> ensure_project(const kmscore::project_id& id,
                                                    std::string_view domain_id) override {
-    return kmscore::project{std::string{id}, std::string{domain_id}};
+    return kmscore::project{id, std::string{domain_id}};
   }
   kmscore::result<std::vector<kmscore::project>> list_projects() override {
     return std::vector<kmscore::project>{};
   }
-  kmscore::result<std::optional<kmscore::key_record>> find(std::string_view project_id,
+  kmscore::result<std::optional<kmscore::key_record>> find(const kmscore::project_id& project_id,
                                                            const kmscore::key_id& id) override {
     kmscore::key_record record;
     record.key.key_id = id;
-    record.project_id = std::string{project_id};
+    record.project_id = project_id;
     record.domain_id = domain;
     record.key_alias = "corrupt";
     record.key_description = "\xC3\x28";  // an invalid two-byte sequence
     return std::optional<kmscore::key_record>{std::move(record)};
   }
   kmscore::result<std::optional<std::uint64_t>> revision_of(
-      std::string_view /*project_id*/, const kmscore::key_id& /*id*/) override {
+      const kmscore::project_id& /*project_id*/, const kmscore::key_id& /*id*/) override {
     return std::optional<std::uint64_t>{1};
   }
   kmscore::result<std::optional<kmscore::key_record>> find_by_alias(
-      std::string_view /*project_id*/, std::string_view /*alias*/) override {
+      const kmscore::project_id& /*project_id*/, std::string_view /*alias*/) override {
     return std::optional<kmscore::key_record>{};
   }
   kmscore::result<void> insert(kmscore::key_record& /*record*/) override { return {}; }
   kmscore::result<kmscore::update_outcome> update(kmscore::key_record& /*record*/) override {
     return kmscore::update_outcome::updated;
   }
-  kmscore::result<kmscore::key_list_page> list(std::string_view project_id,
+  kmscore::result<kmscore::key_list_page> list(const kmscore::project_id& project_id,
                                                const kmscore::key_list_query& /*query*/) override {
     kmscore::key_list_page page;
     auto one = find(project_id, *kmscore::key_id::parse(seed_key_id));

@@ -275,7 +275,7 @@ TEST_F(SecretScanTest, OneHttpEncryptDatakeyInTheServersConfigurationLeavesNothi
   {
     const std::string json = R"({"credentials": [{"access_key": "SCANAK", "secret_key": "scan-sk",)"
                              R"( "projects": [")" +
-                             std::string{kmscore_test::project_id} + R"("]}]})";
+                             kmscore_test::project_id.str() + R"("]}]})";
     const int fd = ::open(credentials.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::write(fd, json.data(), json.size()), static_cast<ssize_t>(json.size()));
@@ -292,7 +292,7 @@ TEST_F(SecretScanTest, OneHttpEncryptDatakeyInTheServersConfigurationLeavesNothi
             kmscore::kms_service service{backend_, store_, tenant};
             return kmscore::handle_json(service, action, body, now);
           },
-      .resolve_project = [this](std::string_view id, std::string_view /*domain*/)
+      .resolve_project = [this](const kmscore::project_id& id, std::string_view /*domain*/)
           -> kmscore::result<kmscore::project> { return store_.ensure_project(id, domain); },
       .verify =
           [this](const kmscore_host::http::signed_request& request,
@@ -321,7 +321,7 @@ TEST_F(SecretScanTest, OneHttpEncryptDatakeyInTheServersConfigurationLeavesNothi
   const std::string head = R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f","plain_text":")";
   const std::string tail = R"(","datakey_plain_length":"64"})";
   kmscore_test::signature_input request;
-  request.path = "/v1.0/" + std::string{kmscore_test::project_id} + "/kms/encrypt-datakey";
+  request.path = "/v1.0/" + kmscore_test::project_id.str() + "/kms/encrypt-datakey";
   request.body = head + std::string{text.data(), text.size()} + tail;
   request.access_key = "SCANAK";
   request.secret_key = "scan-sk";

@@ -844,11 +844,12 @@ TEST(ServerPieces, CredentialsAreParsedStrictly) {
   const auto good = credential_set::parse(credentials_json(), why);
   ASSERT_TRUE(good) << why;
   ASSERT_NE(good->find("tester-ak"), nullptr);
-  EXPECT_TRUE(good->find("tester-ak")->may_use(project_b));
-  EXPECT_FALSE(good->find("tester-ak")->may_use(project_c));
+  const auto id = [](std::string_view text) { return *kmscore::project_id::parse(text); };
+  EXPECT_TRUE(good->find("tester-ak")->may_use(id(project_b)));
+  EXPECT_FALSE(good->find("tester-ak")->may_use(id(project_c)));
   EXPECT_EQ(good->find("nobody"), nullptr);
-  EXPECT_EQ(good->domain_for(project_a), domain_a);
-  EXPECT_EQ(good->domain_for(project_c), "");
+  EXPECT_EQ(good->domain_for(id(project_a)), domain_a);
+  EXPECT_EQ(good->domain_for(id(project_c)), "");
 
   // One entry's members, and a list of entries, as file text.
   const auto entry = [](const std::string& access_key, const std::string& more) {

@@ -32,7 +32,8 @@ namespace {
 using kmscore_test::postgres_kind;
 using kmscore_test::sqlite_kind;
 
-constexpr const char* project_id = "cccccccccccccccccccccccccccccccc";
+constexpr kmscore::project_id project_id =
+    *kmscore::project_id::parse("cccccccccccccccccccccccccccccccc");
 constexpr const char* domain_id = "0123456789abcdef0123456789abcdef";
 constexpr int kills = 200;
 

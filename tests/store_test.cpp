@@ -33,13 +33,15 @@ using kmscore::update_outcome;
 using kmscore_test::sqlite_kind;
 namespace fs = std::filesystem;
 
-constexpr const char* project_a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-constexpr const char* project_b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+constexpr kmscore::project_id project_a =
+    *kmscore::project_id::parse("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+constexpr kmscore::project_id project_b =
+    *kmscore::project_id::parse("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 constexpr const char* domain_a = "0123456789abcdef0123456789abcdef";
 constexpr const char* domain_b = "fedcba9876543210fedcba9876543210";
 
 // A fresh record as create-key makes it (material from the backend), in a project.
-kmscore::key_record make_record(const std::string& project, const std::string& alias,
+kmscore::key_record make_record(const kmscore::project_id& project, const std::string& alias,
                                 std::int64_t created, const char* spec = "AES_256") {
   kmscore::backend::cryptopp backend;
   kmscore::create_key_request request;
@@ -152,11 +154,15 @@ TYPED_TEST(StoreTest, ProjectsAreMadeOnceAndListed) {
   const auto found = store.find_project(project_b);
   ASSERT_TRUE(found && *found);
   EXPECT_EQ((*found)->domain_id, domain_b);
-  EXPECT_FALSE(*store.find_project("cccccccccccccccccccccccccccccccc"));
+  EXPECT_FALSE(
+      *store.find_project(*kmscore::project_id::parse("cccccccccccccccccccccccccccccccc")));
   const auto all = store.list_projects();
   ASSERT_TRUE(all);
   EXPECT_EQ(all->size(), 2U);
-  EXPECT_FALSE(store.ensure_project("not-a-project", domain_a));
+  EXPECT_FALSE(store.ensure_project(*kmscore::project_id::parse("cccccccccccccccccccccccccccccccc"),
+                                    "not-a-domain"));
+  EXPECT_FALSE(
+      *store.find_project(*kmscore::project_id::parse("cccccccccccccccccccccccccccccccc")));
 }
 
 TYPED_TEST(StoreTest, InsertFindUpdateAndTheirRefusals) {
@@ -304,26 +310,27 @@ TYPED_TEST(StoreTest, ServiceRetriesConflictsAndReportsPersistentOnes) {
    public:
     interfering(kmscore::key_store& inner, int interferences)
         : inner_{&inner}, left_{interferences} {}
-    kmscore::result<std::optional<kmscore::project>> find_project(std::string_view id) override {
+    kmscore::result<std::optional<kmscore::project>> find_project(
+        const kmscore::project_id& id) override {
       return inner_->find_project(id);
     }
-    kmscore::result<kmscore::project> ensure_project(std::string_view id,
+    kmscore::result<kmscore::project> ensure_project(const kmscore::project_id& id,
                                                      std::string_view domain) override {
       return inner_->ensure_project(id, domain);
     }
     kmscore::result<std::vector<kmscore::project>> list_projects() override {
       return inner_->list_projects();
     }
-    kmscore::result<std::optional<kmscore::key_record>> find(std::string_view project,
+    kmscore::result<std::optional<kmscore::key_record>> find(const kmscore::project_id& project,
                                                              const kmscore::key_id& key) override {
       return inner_->find(project, key);
     }
-    kmscore::result<std::optional<std::uint64_t>> revision_of(std::string_view project,
+    kmscore::result<std::optional<std::uint64_t>> revision_of(const kmscore::project_id& project,
                                                               const kmscore::key_id& key) override {
       return inner_->revision_of(project, key);
     }
     kmscore::result<std::optional<kmscore::key_record>> find_by_alias(
-        std::string_view project, std::string_view alias) override {
+        const kmscore::project_id& project, std::string_view alias) override {
       return inner_->find_by_alias(project, alias);
     }
     kmscore::result<void> insert(kmscore::key_record& record) override {
@@ -338,7 +345,7 @@ TYPED_TEST(StoreTest, ServiceRetriesConflictsAndReportsPersistentOnes) {
       }
       return inner_->update(record);
     }
-    kmscore::result<kmscore::key_list_page> list(std::string_view project,
+    kmscore::result<kmscore::key_list_page> list(const kmscore::project_id& project,
                                                  const kmscore::key_list_query& query) override {
       return inner_->list(project, query);
     }

@@ -83,12 +83,15 @@ bool read_entry(const wire_json& item, const std::string& where, credential& out
         return false;
       }
       for (const auto& project : value) {
-        if (!project.is_string() ||
-            !kmscore::is_valid_project_id(view(project.get_ref<const kmscore::secret_string&>()))) {
+        const auto id =
+            project.is_string()
+                ? kmscore::project_id::parse(view(project.get_ref<const kmscore::secret_string&>()))
+                : kmscore::result<kmscore::project_id>{kmscore::errc::invalid_url};
+        if (!id) {
           why = where + ".projects holds a value that is not a project id (32 lowercase hex)";
           return false;
         }
-        out.projects.emplace_back(view(project.get_ref<const kmscore::secret_string&>()));
+        out.projects.push_back(*id);
       }
       has_projects = true;
     } else if (name == "domain_id") {
@@ -112,8 +115,8 @@ bool read_entry(const wire_json& item, const std::string& where, credential& out
 
 }  // namespace
 
-bool credential::may_use(std::string_view project_id) const noexcept {
-  return std::find(projects.begin(), projects.end(), project_id) != projects.end();
+bool credential::may_use(const kmscore::project_id& project) const noexcept {
+  return std::find(projects.begin(), projects.end(), project) != projects.end();
 }
 
 std::optional<credential_set> credential_set::parse(std::string_view text, std::string& why) {
@@ -149,7 +152,7 @@ std::optional<credential_set> credential_set::parse(std::string_view text, std::
       if (!entry.domain_id.empty() && !known.empty() && known != entry.domain_id) {
         why = where;
         why.append(" gives project ")
-            .append(project)
+            .append(project.view())
             .append(" another domain_id than an earlier entry");
         return std::nullopt;
       }
@@ -205,9 +208,9 @@ const credential* credential_set::find(std::string_view access_key) const noexce
   return nullptr;
 }
 
-std::string_view credential_set::domain_for(std::string_view project_id) const noexcept {
+std::string_view credential_set::domain_for(const kmscore::project_id& project) const noexcept {
   for (const auto& entry : entries_) {
-    if (!entry.domain_id.empty() && entry.may_use(project_id)) return entry.domain_id;
+    if (!entry.domain_id.empty() && entry.may_use(project)) return entry.domain_id;
   }
   return {};
 }

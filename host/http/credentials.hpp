@@ -19,6 +19,7 @@
 // of its projects.
 #pragma once
 
+#include <kmscore/project_id.hpp>
 #include <kmscore/secret.hpp>
 
 #include <optional>
@@ -31,12 +32,12 @@ namespace kmscore_host::http {
 inline constexpr std::size_t max_credentials_file_size = std::size_t{1} << 20;
 
 struct credential {
-  std::string access_key;             // public: it travels in every request
-  kmscore::secret_bytes secret_key;   // the HMAC key, as given
-  std::vector<std::string> projects;  // the project ids this key may act for
-  std::string domain_id;              // for its projects' creation; empty: a fresh one
+  std::string access_key;                     // public: it travels in every request
+  kmscore::secret_bytes secret_key;           // the HMAC key, as given
+  std::vector<kmscore::project_id> projects;  // the projects this key may act for
+  std::string domain_id;                      // for its projects' creation; empty: a fresh one
 
-  [[nodiscard]] bool may_use(std::string_view project_id) const noexcept;
+  [[nodiscard]] bool may_use(const kmscore::project_id& project) const noexcept;
 };
 
 class credential_set {
@@ -50,7 +51,7 @@ class credential_set {
   // The entry of this access key, or nullptr.
   [[nodiscard]] const credential* find(std::string_view access_key) const noexcept;
   // The domain_id an entry gives this project, or "" (the store then makes a fresh one).
-  [[nodiscard]] std::string_view domain_for(std::string_view project_id) const noexcept;
+  [[nodiscard]] std::string_view domain_for(const kmscore::project_id& project) const noexcept;
   [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
 
  private:

@@ -78,8 +78,9 @@ template <kmscore::crypto_backend Backend>
                                                   policy,  diagnostics, &cache};
             return kmscore::handle_json(service, action, body, now);
           },
-      .resolve_project = [&backend, &store](std::string_view id, std::string_view domain_hint)
-          -> kmscore::result<kmscore::project> {
+      .resolve_project = [&backend, &store](
+                             const kmscore::project_id& id,
+                             std::string_view domain_hint) -> kmscore::result<kmscore::project> {
         if (!domain_hint.empty()) return store.ensure_project(id, domain_hint);
         KMSCORE_TRY_ASSIGN(const auto fresh, kmscore::new_domain_id(backend));
         return store.ensure_project(id, fresh);

@@ -133,8 +133,8 @@ std::pair<std::string_view, std::string_view> split_target(const std::string& ta
 // route and the signature (which decodes and normalises) always see the same text.
 struct route {
   bool matched = false;
-  std::string_view project;
-  std::optional<kmscore::action_id> action;  // the one lookup of the action's name
+  std::optional<kmscore::project_id> project;  // nullopt: not a project id (KMS.0201)
+  std::optional<kmscore::action_id> action;    // the one lookup of the action's name
 };
 route match_route(std::string_view path) {
   constexpr std::string_view prefix = "/v1.0/";
@@ -149,7 +149,8 @@ route match_route(std::string_view path) {
   path.remove_prefix(service.size());
   const auto action = kmscore::action_id::find(path);
   if (!action) return {};
-  return {true, project, action};
+  const auto id = kmscore::project_id::parse(project);
+  return {true, id ? std::optional{*id} : std::nullopt, action};
 }
 
 // httplib hands handlers a const Request, but the object is its own non-const local, so
@@ -305,7 +306,7 @@ class kms_http_server {
                                  const std::string& request_id, Response& res);
   void refuse(const Request& req, std::string_view reason, std::string_view access_key,
               const std::string& request_id, std::string_view what = "authentication failed");
-  kmscore::result<kmscore::project> project_for(std::string_view id);
+  kmscore::result<kmscore::project> project_for(const kmscore::project_id& id);
   handler_response library_error(const Request& req, Response& res);
   void retire(const Request& req) const;
 
@@ -315,7 +316,7 @@ class kms_http_server {
   int dead_fd_ = -1;  // /dev/null: put in place of a retired connection's socket
   std::atomic<std::uint64_t> failures_{0};
   std::mutex projects_mutex_;
-  std::map<std::string, kmscore::project, std::less<>> projects_;  // resolved once each
+  std::map<kmscore::project_id, kmscore::project> projects_;  // resolved once each
 };
 
 // Method, path, project id, then the body's framing and size: all before reading the body.
@@ -326,7 +327,7 @@ bool kms_http_server::early_answer(const Request& req, Response& res) {
   auto failure = kmscore::errc::request_too_long;
   if (where.matched && req.method != "POST") {  // the method first, then the project id
     failure = kmscore::errc::method_not_supported;
-  } else if (!where.matched || !kmscore::is_valid_project_id(where.project)) {
+  } else if (!where.matched || !where.project) {
     failure = kmscore::errc::invalid_url;
   } else {
     switch (check_framing(req, config_.max_body)) {
@@ -458,7 +459,7 @@ const credential* kms_http_server::authenticate(const Request& req,
   return entry;
 }
 
-kmscore::result<kmscore::project> kms_http_server::project_for(std::string_view id) {
+kmscore::result<kmscore::project> kms_http_server::project_for(const kmscore::project_id& id) {
   {
     const std::lock_guard lock{projects_mutex_};
     const auto found = projects_.find(id);
@@ -468,11 +469,11 @@ kmscore::result<kmscore::project> kms_http_server::project_for(std::string_view 
   auto made = hooks_.resolve_project(id, hint);
   if (!made) return made;
   if (!hint.empty() && made->domain_id != hint) {
-    log("project " + std::string{id} +
+    log("project " + id.str() +
         " keeps the domain_id it has in the store; the credentials file gives another");
   }
   const std::lock_guard lock{projects_mutex_};
-  projects_.emplace(std::string{id}, *made);
+  projects_.emplace(id, *made);
   return made;
 }
 
@@ -500,8 +501,8 @@ void kms_http_server::serve_action(const Request& req, Response& res,
   }
   const credential* caller = authenticate(req, body, id, res);
   if (caller == nullptr) return;
-  if (!caller->may_use(where.project)) {
-    refuse(req, "project " + std::string{where.project} + " not granted to this access key",
+  if (!caller->may_use(*where.project)) {
+    refuse(req, "project " + where.project->str() + " not granted to this access key",
            caller->access_key, id, "access denied");
     answer(res, kmscore::errc::project_mismatch, id);
     return;
@@ -510,7 +511,7 @@ void kms_http_server::serve_action(const Request& req, Response& res,
     answer(res, kmscore::errc::invalid_format, id);
     return;
   }
-  const auto tenant = project_for(where.project);
+  const auto tenant = project_for(*where.project);
   if (!tenant) {
     answer(res, kmscore::error_response(tenant.error()), id);
     return;

@@ -54,7 +54,7 @@ using action_handler =
 // The project with this id, created with domain_hint (or a fresh domain when it is empty)
 // if the store does not have it yet (the host's key_store::ensure_project).
 using project_resolver = std::function<kmscore::result<kmscore::project>(
-    std::string_view project_id, std::string_view domain_hint)>;
+    const kmscore::project_id& id, std::string_view domain_hint)>;
 // kmscore_host::http::verify_request_signature with the host's backend.
 using signature_verifier = std::function<kmscore_host::http::signature_status(
     const kmscore_host::http::signed_request& request,

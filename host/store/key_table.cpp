@@ -69,12 +69,12 @@ std::string update_sql(const dialect& d) {
 }
 
 kmscore::result<std::optional<kmscore::key_record>> open_row(
-    kmscore::record_sealer& sealer, std::string_view project_id, const kmscore::key_id& id,
+    kmscore::record_sealer& sealer, const kmscore::project_id& tenant, const kmscore::key_id& id,
     kmscore::byte_span stored, const kmscore::diagnostics_sink& note) {
   auto record = sealer.open(stored);
-  if (!record || record->project_id != project_id || record->key.key_id != id) {
+  if (!record || record->project_id != tenant || record->key.key_id != id) {
     if (note) {
-      note("the record of key " + id.str() + " in project " + std::string{project_id} +
+      note("the record of key " + id.str() + " in project " + tenant.str() +
            " does not open (corrupt, moved or foreign)");
     }
     return kmscore::errc::kms_error;
@@ -82,14 +82,14 @@ kmscore::result<std::optional<kmscore::key_record>> open_row(
   return std::optional<kmscore::key_record>{std::move(*record)};
 }
 
-std::optional<kmscore::key_record> list_row(std::string_view project_id, std::string_view key_id,
-                                            kmscore::byte_span stored,
+std::optional<kmscore::key_record> list_row(const kmscore::project_id& tenant,
+                                            std::string_view key_id, kmscore::byte_span stored,
                                             const kmscore::diagnostics_sink& note) {
   auto record = kmscore::read_key_record_metadata(stored);
-  if (!record || record->project_id != project_id || record->key.key_id != key_id) {
+  if (!record || record->project_id != tenant || record->key.key_id != key_id) {
     if (note) {
-      note("list-keys leaves out key " + std::string{key_id} + " of project " +
-           std::string{project_id} + ": its metadata is unreadable");
+      note("list-keys leaves out key " + std::string{key_id} + " of project " + tenant.str() +
+           ": its metadata is unreadable");
     }
     return std::nullopt;
   }

@@ -72,12 +72,12 @@ void bind_indexed(const kmscore::key_record& record, Text&& bind_text, Integer&&
 // A row's sealed record, opened and checked to be the key asked for (a record moved to
 // another row or project, corrupt or sealed under another root key is a fault, noted).
 [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
-    kmscore::record_sealer& sealer, std::string_view project_id, const kmscore::key_id& id,
+    kmscore::record_sealer& sealer, const kmscore::project_id& tenant, const kmscore::key_id& id,
     kmscore::byte_span stored, const kmscore::diagnostics_sink& note);
 
 // A list-keys row's metadata (the material stays sealed); nullopt, noted, when it is
 // unreadable or not the row's key (such a key is left out of the page).
-[[nodiscard]] std::optional<kmscore::key_record> list_row(std::string_view project_id,
+[[nodiscard]] std::optional<kmscore::key_record> list_row(const kmscore::project_id& tenant,
                                                           std::string_view key_id,
                                                           kmscore::byte_span stored,
                                                           const kmscore::diagnostics_sink& note);

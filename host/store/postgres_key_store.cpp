@@ -238,21 +238,21 @@ class postgres_key_store final : public durable_key_store {
   [[nodiscard]] bool start(std::string_view url, std::string& why);
 
   [[nodiscard]] kmscore::result<std::optional<kmscore::project>> find_project(
-      std::string_view id) override;
+      const kmscore::project_id& id) override;
   [[nodiscard]] kmscore::result<kmscore::project> ensure_project(
-      std::string_view id, std::string_view domain_id) override;
+      const kmscore::project_id& id, std::string_view domain_id) override;
   [[nodiscard]] kmscore::result<std::vector<kmscore::project>> list_projects() override;
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> find(
-      std::string_view project_id, const kmscore::key_id& id) override;
+      const kmscore::project_id& tenant, const kmscore::key_id& id) override;
   [[nodiscard]] kmscore::result<std::optional<std::uint64_t>> revision_of(
-      std::string_view project_id, const kmscore::key_id& id) override;
+      const kmscore::project_id& tenant, const kmscore::key_id& id) override;
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> find_by_alias(
-      std::string_view project_id, std::string_view alias) override;
+      const kmscore::project_id& tenant, std::string_view alias) override;
   [[nodiscard]] kmscore::result<void> insert(kmscore::key_record& record) override;
   [[nodiscard]] kmscore::result<kmscore::update_outcome> update(
       kmscore::key_record& record) override;
   [[nodiscard]] kmscore::result<kmscore::key_list_page> list(
-      std::string_view project_id, const kmscore::key_list_query& query) override;
+      const kmscore::project_id& tenant, const kmscore::key_list_query& query) override;
   [[nodiscard]] kmscore::result<std::size_t> count_keys() override;
   [[nodiscard]] kmscore::result<std::optional<std::vector<kmscore::byte>>> meta_get(
       std::string_view name) override;
@@ -283,8 +283,8 @@ class postgres_key_store final : public durable_key_store {
   [[nodiscard]] kmscore::errc fault_detail(std::string_view what, std::string_view detail);
   [[nodiscard]] bool migrate(std::string& why);
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
-      std::string_view project_id, const kmscore::key_id& id, kmscore::byte_span stored) {
-    return key_table::open_row(*sealer_, project_id, id, stored, noter());
+      const kmscore::project_id& tenant, const kmscore::key_id& id, kmscore::byte_span stored) {
+    return key_table::open_row(*sealer_, tenant, id, stored, noter());
   }
   // The diagnostics sink with this store's prefix, for key_table's notes.
   [[nodiscard]] kmscore::diagnostics_sink noter() const {
@@ -564,24 +564,23 @@ bool postgres_key_store::start(std::string_view url, std::string& why) {
 }
 
 kmscore::result<std::optional<kmscore::project>> postgres_key_store::find_project(
-    std::string_view id) {
-  return shielded<std::optional<kmscore::project>>(
-      "find_project", [&]() -> kmscore::result<std::optional<kmscore::project>> {
-        const std::lock_guard lock{mutex_};
-        std::string detail;
-        if (!ready(detail)) return fault_detail("find_project", detail);
-        const auto found =
-            run("SELECT domain_id FROM projects WHERE project_id = $1", params{}.text(id));
-        if (!succeeded(found)) return fault("find_project", found.get());
-        if (PQntuples(found.get()) == 0) return std::optional<kmscore::project>{};
-        return std::optional<kmscore::project>{
-            kmscore::project{std::string{id}, column_text(found.get(), 0, 0)}};
-      });
+    const kmscore::project_id& id) {
+  return shielded<std::optional<
+      kmscore::project>>("find_project", [&]() -> kmscore::result<std::optional<kmscore::project>> {
+    const std::lock_guard lock{mutex_};
+    std::string detail;
+    if (!ready(detail)) return fault_detail("find_project", detail);
+    const auto found =
+        run("SELECT domain_id FROM projects WHERE project_id = $1", params{}.text(id.view()));
+    if (!succeeded(found)) return fault("find_project", found.get());
+    if (PQntuples(found.get()) == 0) return std::optional<kmscore::project>{};
+    return std::optional<kmscore::project>{kmscore::project{id, column_text(found.get(), 0, 0)}};
+  });
 }
 
-kmscore::result<kmscore::project> postgres_key_store::ensure_project(std::string_view id,
+kmscore::result<kmscore::project> postgres_key_store::ensure_project(const kmscore::project_id& id,
                                                                      std::string_view domain_id) {
-  if (!kmscore::is_valid_project_id(id) || !kmscore::is_valid_domain_id(domain_id)) {
+  if (!kmscore::is_valid_domain_id(domain_id)) {
     return kmscore::errc::kms_error;
   }
   return shielded<kmscore::project>("ensure_project", [&]() -> kmscore::result<kmscore::project> {
@@ -592,7 +591,7 @@ kmscore::result<kmscore::project> postgres_key_store::ensure_project(std::string
       const auto inserted =
           run("INSERT INTO projects (project_id, domain_id) VALUES ($1, $2) "
               "ON CONFLICT (project_id) DO NOTHING",
-              params{}.text(id).text(domain_id));
+              params{}.text(id.view()).text(domain_id));
       if (!succeeded(inserted)) return fault("ensure_project", inserted.get());
     }
     KMSCORE_TRY_ASSIGN(const auto found, find_project(id));
@@ -615,14 +614,16 @@ kmscore::result<std::vector<kmscore::project>> postgres_key_store::list_projects
         std::vector<kmscore::project> all;
         all.reserve(static_cast<std::size_t>(PQntuples(rows.get())));
         for (int row = 0; row < PQntuples(rows.get()); ++row) {
-          all.push_back({column_text(rows.get(), row, 0), column_text(rows.get(), row, 1)});
+          const auto id = kmscore::project_id::parse(column_text(rows.get(), row, 0));
+          if (!id) return fault_detail("list_projects", "a malformed project_id column");
+          all.push_back({*id, column_text(rows.get(), row, 1)});
         }
         return all;
       });
 }
 
 kmscore::result<std::optional<kmscore::key_record>> postgres_key_store::find(
-    std::string_view project_id, const kmscore::key_id& id) {
+    const kmscore::project_id& tenant, const kmscore::key_id& id) {
   return shielded<std::optional<kmscore::key_record>>(
       "find", [&]() -> kmscore::result<std::optional<kmscore::key_record>> {
         std::vector<kmscore::byte> stored;
@@ -631,24 +632,24 @@ kmscore::result<std::optional<kmscore::key_record>> postgres_key_store::find(
           std::string detail;
           if (!ready(detail)) return fault_detail("find", detail);
           const auto found = run("SELECT record FROM keys WHERE project_id = $1 AND key_id = $2",
-                                 params{}.text(project_id).text(id.view()), binary_results);
+                                 params{}.text(tenant.view()).text(id.view()), binary_results);
           if (!succeeded(found)) return fault("find", found.get());
           if (PQntuples(found.get()) == 0) return std::optional<kmscore::key_record>{};
           stored = column_bytes(found.get(), 0, 0);
         }
-        return open_row(project_id, id, stored);
+        return open_row(tenant, id, stored);
       });
 }
 
 kmscore::result<std::optional<std::uint64_t>> postgres_key_store::revision_of(
-    std::string_view project_id, const kmscore::key_id& id) {
+    const kmscore::project_id& tenant, const kmscore::key_id& id) {
   return shielded<std::optional<std::uint64_t>>(
       "revision_of", [&]() -> kmscore::result<std::optional<std::uint64_t>> {
         const std::lock_guard lock{mutex_};
         std::string detail;
         if (!ready(detail)) return fault_detail("revision_of", detail);
         const auto found = run("SELECT revision FROM keys WHERE project_id = $1 AND key_id = $2",
-                               params{}.text(project_id).text(id.view()));
+                               params{}.text(tenant.view()).text(id.view()));
         if (!succeeded(found)) return fault("revision_of", found.get());
         if (PQntuples(found.get()) == 0) return std::optional<std::uint64_t>{};
         const auto revision = column_integer(found.get(), 0, 0);
@@ -658,7 +659,7 @@ kmscore::result<std::optional<std::uint64_t>> postgres_key_store::revision_of(
 }
 
 kmscore::result<std::optional<kmscore::key_record>> postgres_key_store::find_by_alias(
-    std::string_view project_id, std::string_view alias) {
+    const kmscore::project_id& tenant, std::string_view alias) {
   return shielded<std::optional<kmscore::key_record>>(
       "find_by_alias", [&]() -> kmscore::result<std::optional<kmscore::key_record>> {
         std::string key_id;
@@ -670,7 +671,7 @@ kmscore::result<std::optional<kmscore::key_record>> postgres_key_store::find_by_
           // Key id and record in one statement (binary: text columns come as their bytes).
           const auto found =
               run("SELECT key_id, record FROM keys WHERE project_id = $1 AND key_alias = $2",
-                  params{}.text(project_id).text(alias), binary_results);
+                  params{}.text(tenant.view()).text(alias), binary_results);
           if (!succeeded(found)) return fault("find_by_alias", found.get());
           if (PQntuples(found.get()) == 0) return std::optional<kmscore::key_record>{};
           key_id = column_text(found.get(), 0, 0);
@@ -681,7 +682,7 @@ kmscore::result<std::optional<kmscore::key_record>> postgres_key_store::find_by_
           const std::lock_guard lock{mutex_};
           return fault_detail("find_by_alias", "a malformed key_id column");
         }
-        return open_row(project_id, *id, stored);
+        return open_row(tenant, *id, stored);
       });
 }
 
@@ -696,7 +697,7 @@ kmscore::result<void> postgres_key_store::insert(kmscore::key_record& record) {
     if (!ready(detail)) return fault_detail("insert", detail);
     const auto row = run(key_table_statements().insert.c_str(), [&] {
       params values;
-      values.text(record.project_id).text(record.key.key_id.view());
+      values.text(record.project_id.view()).text(record.key.key_id.view());
       key_table::bind_indexed(
           record, [&](const std::string& text) { values.text(text); },
           [&](std::int64_t value) { values.integer(value); });
@@ -711,7 +712,7 @@ kmscore::result<void> postgres_key_store::insert(kmscore::key_record& record) {
         return kmscore::errc::duplicate_key_alias;
       }
       const auto alias = run("SELECT 1 FROM keys WHERE project_id = $1 AND key_alias = $2",
-                             params{}.text(record.project_id).text(record.key_alias));
+                             params{}.text(record.project_id.view()).text(record.key_alias));
       if (succeeded(alias) && PQntuples(alias.get()) == 1) {
         return kmscore::errc::duplicate_key_alias;
       }
@@ -743,7 +744,7 @@ kmscore::result<kmscore::update_outcome> postgres_key_store::update(kmscore::key
               [&](std::int64_t value) { values.integer(value); });
           values.integer(static_cast<std::int64_t>(expected + 1))
               .bytes(*sealed)
-              .text(record.project_id)
+              .text(record.project_id.view())
               .text(record.key.key_id.view())
               .integer(static_cast<std::int64_t>(expected));
           return values;
@@ -755,8 +756,9 @@ kmscore::result<kmscore::update_outcome> postgres_key_store::update(kmscore::key
         }
         // No row matched: absent, or another update came first (rows are never deleted, so
         // a row seen now existed when the UPDATE ran).
-        const auto exists = run("SELECT 1 FROM keys WHERE project_id = $1 AND key_id = $2",
-                                params{}.text(record.project_id).text(record.key.key_id.view()));
+        const auto exists =
+            run("SELECT 1 FROM keys WHERE project_id = $1 AND key_id = $2",
+                params{}.text(record.project_id.view()).text(record.key.key_id.view()));
         if (!succeeded(exists)) return fault("update: check", exists.get());
         if (PQntuples(exists.get()) == 0) return kmscore::errc::key_not_found;
         return kmscore::update_outcome::conflict;
@@ -766,7 +768,7 @@ kmscore::result<kmscore::update_outcome> postgres_key_store::update(kmscore::key
 }
 
 kmscore::result<kmscore::key_list_page> postgres_key_store::list(
-    std::string_view project_id, const kmscore::key_list_query& query) {
+    const kmscore::project_id& tenant, const kmscore::key_list_query& query) {
   return shielded<kmscore::key_list_page>("list", [&]() -> kmscore::result<kmscore::key_list_page> {
     // Filters as parameters: NULL matches everything.
     const std::string filter =
@@ -774,7 +776,7 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
         "AND ($3::text IS NULL OR key_spec = $3) "
         "AND ($4::text IS NULL OR enterprise_project_id = $4)";
     params filters;
-    filters.text(project_id);
+    filters.text(tenant.view());
     if (query.state) {
       filters.integer(static_cast<int>(*query.state));
     } else {
@@ -826,7 +828,7 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
       if (!committed) return fault("list: commit", done.get());
     }
     for (auto& [key_id, stored] : rows) {
-      auto record = key_table::list_row(project_id, key_id, stored, noter());
+      auto record = key_table::list_row(tenant, key_id, stored, noter());
       if (record) page.records.push_back(std::move(*record));
     }
     return page;

@@ -229,19 +229,19 @@ std::unique_ptr<sqlite_key_store> sqlite_key_store::open(const std::string& path
 }
 
 kmscore::result<std::optional<kmscore::project>> sqlite_key_store::find_project(
-    std::string_view id) {
+    const kmscore::project_id& id) {
   const std::lock_guard lock{db_->mutex};
   statement query{db_->db, "SELECT domain_id FROM projects WHERE project_id = ?"};
-  query.text(1, id);
+  query.text(1, id.view());
   const int step = query.step();
   if (step == SQLITE_DONE) return std::optional<kmscore::project>{};
   if (step != SQLITE_ROW) return fault("find_project");
-  return std::optional<kmscore::project>{kmscore::project{std::string{id}, query.column_text(0)}};
+  return std::optional<kmscore::project>{kmscore::project{id, query.column_text(0)}};
 }
 
-kmscore::result<kmscore::project> sqlite_key_store::ensure_project(std::string_view id,
+kmscore::result<kmscore::project> sqlite_key_store::ensure_project(const kmscore::project_id& id,
                                                                    std::string_view domain_id) {
-  if (!kmscore::is_valid_project_id(id) || !kmscore::is_valid_domain_id(domain_id)) {
+  if (!kmscore::is_valid_domain_id(domain_id)) {
     return kmscore::errc::kms_error;
   }
   {
@@ -249,7 +249,7 @@ kmscore::result<kmscore::project> sqlite_key_store::ensure_project(std::string_v
     statement insert{db_->db,
                      "INSERT INTO projects (project_id, domain_id) VALUES (?, ?) "
                      "ON CONFLICT (project_id) DO NOTHING"};
-    insert.text(1, id).text(2, domain_id);
+    insert.text(1, id.view()).text(2, domain_id);
     if (insert.step() != SQLITE_DONE) return fault("ensure_project");
   }
   KMSCORE_TRY_ASSIGN(const auto found, find_project(id));
@@ -263,14 +263,16 @@ kmscore::result<std::vector<kmscore::project>> sqlite_key_store::list_projects()
   std::vector<kmscore::project> all;
   for (int step = query.step(); step != SQLITE_DONE; step = query.step()) {
     if (step != SQLITE_ROW) return fault("list_projects");
-    all.push_back({query.column_text(0), query.column_text(1)});
+    const auto id = kmscore::project_id::parse(query.column_text(0));
+    if (!id) return fault("list_projects: a malformed project_id column");
+    all.push_back({*id, query.column_text(1)});
   }
   return all;
 }
 
 kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::open_row(
-    std::string_view project_id, const kmscore::key_id& id, kmscore::byte_span stored) {
-  return key_table::open_row(*sealer_, project_id, id, stored, noter());
+    const kmscore::project_id& tenant, const kmscore::key_id& id, kmscore::byte_span stored) {
+  return key_table::open_row(*sealer_, tenant, id, stored, noter());
 }
 
 kmscore::diagnostics_sink sqlite_key_store::noter() const {
@@ -280,25 +282,25 @@ kmscore::diagnostics_sink sqlite_key_store::noter() const {
 }
 
 kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::find(
-    std::string_view project_id, const kmscore::key_id& id) {
+    const kmscore::project_id& tenant, const kmscore::key_id& id) {
   std::vector<kmscore::byte> stored;
   {
     const std::lock_guard lock{db_->mutex};
     statement query{db_->db, "SELECT record FROM keys WHERE project_id = ? AND key_id = ?"};
-    query.text(1, project_id).text(2, id.view());
+    query.text(1, tenant.view()).text(2, id.view());
     const int step = query.step();
     if (step == SQLITE_DONE) return std::optional<kmscore::key_record>{};
     if (step != SQLITE_ROW) return fault("find");
     stored = query.column_blob(0);
   }
-  return open_row(project_id, id, stored);
+  return open_row(tenant, id, stored);
 }
 
 kmscore::result<std::optional<std::uint64_t>> sqlite_key_store::revision_of(
-    std::string_view project_id, const kmscore::key_id& id) {
+    const kmscore::project_id& tenant, const kmscore::key_id& id) {
   const std::lock_guard lock{db_->mutex};
   statement query{db_->db, "SELECT revision FROM keys WHERE project_id = ? AND key_id = ?"};
-  query.text(1, project_id).text(2, id.view());
+  query.text(1, tenant.view()).text(2, id.view());
   const int step = query.step();
   if (step == SQLITE_DONE) return std::optional<std::uint64_t>{};
   if (step != SQLITE_ROW) return fault("revision_of");
@@ -306,12 +308,12 @@ kmscore::result<std::optional<std::uint64_t>> sqlite_key_store::revision_of(
 }
 
 kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::find_by_alias(
-    std::string_view project_id, std::string_view alias) {
+    const kmscore::project_id& tenant, std::string_view alias) {
   std::string key_id;
   {
     const std::lock_guard lock{db_->mutex};
     statement query{db_->db, "SELECT key_id FROM keys WHERE project_id = ? AND key_alias = ?"};
-    query.text(1, project_id).text(2, alias);
+    query.text(1, tenant.view()).text(2, alias);
     const int step = query.step();
     if (step == SQLITE_DONE) return std::optional<kmscore::key_record>{};
     if (step != SQLITE_ROW) return fault("find_by_alias");
@@ -319,7 +321,7 @@ kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::find_by_al
   }
   const auto id = kmscore::key_id::parse(key_id);
   if (!id) return fault("find_by_alias: a malformed key_id column");
-  return find(project_id, *id);
+  return find(tenant, *id);
 }
 
 kmscore::result<void> sqlite_key_store::insert(kmscore::key_record& record) {
@@ -335,7 +337,7 @@ kmscore::result<void> sqlite_key_store::insert(kmscore::key_record& record) {
   if (!transaction.began()) return fault("insert: begin");
   static const std::string insert_statement = key_table::insert_sql(key_table::sqlite);
   statement insert{db_->db, insert_statement.c_str()};
-  insert.text(1, record.project_id).text(2, record.key.key_id.view());
+  insert.text(1, record.project_id.view()).text(2, record.key.key_id.view());
   int n = 3;
   key_table::bind_indexed(
       record, [&](const std::string& text) { insert.text(n++, text); },
@@ -345,7 +347,7 @@ kmscore::result<void> sqlite_key_store::insert(kmscore::key_record& record) {
   if (step == SQLITE_CONSTRAINT_UNIQUE) {
     // Which constraint: the alias (the documented KMS.1104), or the key id (a fault).
     statement alias{db_->db, "SELECT 1 FROM keys WHERE project_id = ? AND key_alias = ?"};
-    alias.text(1, record.project_id).text(2, record.key_alias);
+    alias.text(1, record.project_id.view()).text(2, record.key_alias);
     record.revision = previous;
     if (alias.step() == SQLITE_ROW) return kmscore::errc::duplicate_key_alias;
     return fault("insert: a key with this key_id exists");
@@ -374,7 +376,7 @@ kmscore::result<kmscore::update_outcome> sqlite_key_store::update(kmscore::key_r
       [&](std::int64_t value) { update.integer(n++, value); });
   update.integer(n, static_cast<std::int64_t>(expected + 1))
       .blob(n + 1, *sealed)
-      .text(n + 2, record.project_id)
+      .text(n + 2, record.project_id.view())
       .text(n + 3, record.key.key_id.view())
       .integer(n + 4, static_cast<std::int64_t>(expected));
   if (update.step() != SQLITE_DONE) return fault("update");
@@ -384,7 +386,7 @@ kmscore::result<kmscore::update_outcome> sqlite_key_store::update(kmscore::key_r
     return kmscore::update_outcome::updated;
   }
   statement exists{db_->db, "SELECT 1 FROM keys WHERE project_id = ? AND key_id = ?"};
-  exists.text(1, record.project_id).text(2, record.key.key_id.view());
+  exists.text(1, record.project_id.view()).text(2, record.key.key_id.view());
   const int step = exists.step();
   if (step == SQLITE_DONE) return kmscore::errc::key_not_found;
   if (step != SQLITE_ROW) return fault("update: check");
@@ -392,13 +394,13 @@ kmscore::result<kmscore::update_outcome> sqlite_key_store::update(kmscore::key_r
 }
 
 kmscore::result<kmscore::key_list_page> sqlite_key_store::list(
-    std::string_view project_id, const kmscore::key_list_query& query) {
+    const kmscore::project_id& tenant, const kmscore::key_list_query& query) {
   // Filters as bound parameters: NULL matches everything.
   const char* filter =
       " FROM keys WHERE project_id = ?1 AND (?2 IS NULL OR key_state = ?2) "
       "AND (?3 IS NULL OR key_spec = ?3) AND (?4 IS NULL OR enterprise_project_id = ?4)";
   auto bind = [&](statement& s) {
-    s.text(1, project_id);
+    s.text(1, tenant.view());
     if (query.state) s.integer(2, static_cast<int>(*query.state));
     if (query.spec) s.text(3, to_string(*query.spec));
     if (query.enterprise_project_id) s.text(4, *query.enterprise_project_id);
@@ -430,7 +432,7 @@ kmscore::result<kmscore::key_list_page> sqlite_key_store::list(
     if (step != SQLITE_DONE) return fault("list: rows");
   }
   for (auto& [key_id, stored] : rows) {
-    auto record = key_table::list_row(project_id, key_id, stored, noter());
+    auto record = key_table::list_row(tenant, key_id, stored, noter());
     if (record) page.records.push_back(std::move(*record));
   }
   return page;

@@ -25,21 +25,21 @@ class sqlite_key_store final : public durable_key_store {
   sqlite_key_store& operator=(sqlite_key_store&&) = delete;
 
   [[nodiscard]] kmscore::result<std::optional<kmscore::project>> find_project(
-      std::string_view id) override;
+      const kmscore::project_id& id) override;
   [[nodiscard]] kmscore::result<kmscore::project> ensure_project(
-      std::string_view id, std::string_view domain_id) override;
+      const kmscore::project_id& id, std::string_view domain_id) override;
   [[nodiscard]] kmscore::result<std::vector<kmscore::project>> list_projects() override;
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> find(
-      std::string_view project_id, const kmscore::key_id& id) override;
+      const kmscore::project_id& tenant, const kmscore::key_id& id) override;
   [[nodiscard]] kmscore::result<std::optional<std::uint64_t>> revision_of(
-      std::string_view project_id, const kmscore::key_id& id) override;
+      const kmscore::project_id& tenant, const kmscore::key_id& id) override;
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> find_by_alias(
-      std::string_view project_id, std::string_view alias) override;
+      const kmscore::project_id& tenant, std::string_view alias) override;
   [[nodiscard]] kmscore::result<void> insert(kmscore::key_record& record) override;
   [[nodiscard]] kmscore::result<kmscore::update_outcome> update(
       kmscore::key_record& record) override;
   [[nodiscard]] kmscore::result<kmscore::key_list_page> list(
-      std::string_view project_id, const kmscore::key_list_query& query) override;
+      const kmscore::project_id& tenant, const kmscore::key_list_query& query) override;
   [[nodiscard]] kmscore::result<std::size_t> count_keys() override;
   [[nodiscard]] kmscore::result<std::optional<std::vector<kmscore::byte>>> meta_get(
       std::string_view name) override;
@@ -55,7 +55,7 @@ class sqlite_key_store final : public durable_key_store {
   // The diagnostics sink with this store's prefix, for key_table's notes.
   [[nodiscard]] kmscore::diagnostics_sink noter() const;
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
-      std::string_view project_id, const kmscore::key_id& id, kmscore::byte_span stored);
+      const kmscore::project_id& tenant, const kmscore::key_id& id, kmscore::byte_span stored);
 
   std::unique_ptr<connection> db_;
   kmscore::record_sealer* sealer_;

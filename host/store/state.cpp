@@ -353,20 +353,24 @@ std::optional<opened_state> open_state(const state_options& options, const rando
   if (!*named) {
     bool ok_id = false;
     bool ok_domain = false;
-    const auto id = random_hex_id(random, ok_id);
+    const auto id = kmscore::project_id::parse(random_hex_id(random, ok_id));
     const auto domain = random_hex_id(random, ok_domain);
-    if (!ok_id || !ok_domain || !state.store->ensure_project(id, domain)) {
+    if (!ok_id || !ok_domain || !id || !state.store->ensure_project(*id, domain)) {
       why = "cannot create the default project in " + printable_store_url(state.store_url);
       return std::nullopt;
     }
-    auto recorded = state.store->meta_put_if_absent(default_project_name, kmscore::as_bytes(id));
+    auto recorded =
+        state.store->meta_put_if_absent(default_project_name, kmscore::as_bytes(id->view()));
     if (!recorded) {
       why = "cannot record the default project in " + printable_store_url(state.store_url);
       return std::nullopt;
     }
     named = std::optional<std::vector<kmscore::byte>>{std::move(*recorded)};
   }
-  const auto project = state.store->find_project(kmscore::as_chars(**named));
+  const auto named_id = kmscore::project_id::parse(kmscore::as_chars(**named));
+  const auto project =
+      named_id ? state.store->find_project(*named_id)
+               : kmscore::result<std::optional<kmscore::project>>{kmscore::errc::kms_error};
   if (!project || !*project) {
     why = "the store " + printable_store_url(state.store_url) +
           " names a default project it does not hold";

@@ -57,23 +57,22 @@ class key_cache {
 
   // The current entry for the key, or nullptr when the store has no such key. Store faults
   // are KMS.0101.
-  [[nodiscard]] result<std::shared_ptr<const entry>> get(key_store& store,
-                                                         std::string_view project_id,
+  [[nodiscard]] result<std::shared_ptr<const entry>> get(key_store& store, const project_id& tenant,
                                                          const key_id& id,
                                                          needs need = needs::both) {
     if (capacity_ == 0) {  // nothing kept: no revision to compare, one read
-      KMSCORE_TRY_ASSIGN(auto found, store.find(project_id, id));
+      KMSCORE_TRY_ASSIGN(auto found, store.find(tenant, id));
       if (!found) return std::shared_ptr<const entry>{};
       return std::shared_ptr<const entry>{build(std::move(*found), need)};
     }
-    KMSCORE_TRY_ASSIGN(const auto revision, store.revision_of(project_id, id));
-    const auto where = std::make_pair(std::string{project_id}, id);
+    KMSCORE_TRY_ASSIGN(const auto revision, store.revision_of(tenant, id));
+    const auto where = std::make_pair(tenant, id);
     if (!revision) {
       forget(where);
       return std::shared_ptr<const entry>{};
     }
     if (auto cached = lookup(where, *revision)) return cached;
-    KMSCORE_TRY_ASSIGN(auto found, store.find(project_id, id));
+    KMSCORE_TRY_ASSIGN(auto found, store.find(tenant, id));
     if (!found) {
       forget(where);
       return std::shared_ptr<const entry>{};
@@ -91,7 +90,7 @@ class key_cache {
   }
 
  private:
-  using where_t = std::pair<std::string, key_id>;
+  using where_t = std::pair<project_id, key_id>;
   struct slot {
     std::shared_ptr<const entry> value;
     std::list<where_t>::iterator recency;

@@ -22,6 +22,7 @@
 #include "key_id.hpp"
 #include "key_spec.hpp"
 #include "master_key.hpp"
+#include "project_id.hpp"
 #include "result.hpp"
 #include "validate.hpp"
 
@@ -33,9 +34,9 @@ inline constexpr std::uint32_t max_rotation_interval_days = 365;
 inline constexpr std::uint32_t max_material_versions = 36525;
 
 struct key_record {
-  master_key key;              // key_id, spec, state, material by version: what the operations use
-  std::string project_id;      // the tenant the key belongs to (32 lowercase hex)
-  std::uint64_t revision = 0;  // set by the store: 1 on insert, +1 per update (compare-and-set)
+  master_key key;  // key_id, spec, state, material by version: what the operations use
+  kmscore::project_id project_id;  // the tenant the key belongs to
+  std::uint64_t revision = 0;      // set by the store: 1 on insert, +1 per update (compare-and-set)
   std::string domain_id;
   std::string key_alias;
   std::string key_description;
@@ -53,26 +54,9 @@ struct key_record {
   std::uint32_t number_of_rotations = 0;
 };
 
-inline constexpr std::size_t domain_id_size = 32;
-inline constexpr std::size_t project_id_size = 32;
-
-// A domain_id is 32 lowercase hex characters (the host's account id).
-[[nodiscard]] constexpr bool is_valid_domain_id(std::string_view domain_id) noexcept {
-  if (domain_id.size() != domain_id_size) return false;
-  for (const char c : domain_id) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-// A project id (the tenant of a key, {project_id} in the REST path): the same form.
-[[nodiscard]] constexpr bool is_valid_project_id(std::string_view project_id) noexcept {
-  return project_id.size() == project_id_size && is_valid_domain_id(project_id);
-}
-
 // A project and the domain (account) create-key answers for it.
 struct project {
-  std::string id;
+  project_id id;
   std::string domain_id;
 };
 
@@ -179,9 +163,11 @@ inline constexpr std::array<key_record_field, 21> key_record_fields{{
        r.rotation_enabled = t == "true";
        return t == "true" || t == "false";
      }},
-    {"project_id", false, [](const key_record& r) { return r.project_id; },
+    {"project_id", false, [](const key_record& r) { return r.project_id.str(); },
      [](std::string_view t, key_record& r) {
-       return detail::assign_if_valid(is_valid_project_id(t), t, r.project_id);
+       const auto id = project_id::parse(t);
+       if (id) r.project_id = *id;
+       return id.has_value();
      }},
     {"revision", false, [](const key_record& r) { return std::to_string(r.revision); },
      [](std::string_view t, key_record& r) {

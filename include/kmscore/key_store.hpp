@@ -80,23 +80,23 @@ class key_store {
   // Errors are store faults (500 KMS.0101) unless stated.
 
   // The project, or nullopt.
-  [[nodiscard]] virtual result<std::optional<project>> find_project(std::string_view id) = 0;
+  [[nodiscard]] virtual result<std::optional<project>> find_project(const project_id& id) = 0;
   // The project with this id, created with domain_id if it did not exist (atomically: of
   // two hosts creating it at once, both get the one stored).
-  [[nodiscard]] virtual result<project> ensure_project(std::string_view id,
+  [[nodiscard]] virtual result<project> ensure_project(const project_id& id,
                                                        std::string_view domain_id) = 0;
   // Every project, for maintenance across tenants (rotate-due-keys).
   [[nodiscard]] virtual result<std::vector<project>> list_projects() = 0;
 
   // The record with this key_id in the project, or nullopt.
-  [[nodiscard]] virtual result<std::optional<key_record>> find(std::string_view project_id,
+  [[nodiscard]] virtual result<std::optional<key_record>> find(const project_id& tenant,
                                                                const key_id& id) = 0;
   // The record's current revision, or nullopt if there is no such record: a cheap read that
   // tells a cache (key_cache.hpp) whether what it derived from the record is still current.
-  [[nodiscard]] virtual result<std::optional<std::uint64_t>> revision_of(
-      std::string_view project_id, const key_id& id) = 0;
+  [[nodiscard]] virtual result<std::optional<std::uint64_t>> revision_of(const project_id& tenant,
+                                                                         const key_id& id) = 0;
   // The record holding this alias in the project, or nullopt.
-  [[nodiscard]] virtual result<std::optional<key_record>> find_by_alias(std::string_view project_id,
+  [[nodiscard]] virtual result<std::optional<key_record>> find_by_alias(const project_id& tenant,
                                                                         std::string_view alias) = 0;
   // Adds a new record to record.project_id (which must exist), its alias unique in the
   // project in the same atomic step: KMS.1104 if taken. Sets record.revision to 1.
@@ -106,25 +106,24 @@ class key_store {
   // first; KMS.0207 if there is no such record.
   [[nodiscard]] virtual result<update_outcome> update(key_record& record) = 0;
   // A page of the project's records in list order (list_order), metadata only.
-  [[nodiscard]] virtual result<key_list_page> list(std::string_view project_id,
+  [[nodiscard]] virtual result<key_list_page> list(const project_id& tenant,
                                                    const key_list_query& query) = 0;
 };
 
 // A thread-safe store in memory, for tests, tools and single-process hosts.
 class memory_key_store final : public key_store {
  public:
-  [[nodiscard]] result<std::optional<project>> find_project(std::string_view id) override {
+  [[nodiscard]] result<std::optional<project>> find_project(const project_id& id) override {
     const std::lock_guard lock{mutex_};
-    const auto found = projects_.find(std::string{id});
+    const auto found = projects_.find(id);
     if (found == projects_.end()) return std::optional<project>{};
     return std::optional<project>{found->second};
   }
-  [[nodiscard]] result<project> ensure_project(std::string_view id,
+  [[nodiscard]] result<project> ensure_project(const project_id& id,
                                                std::string_view domain_id) override {
-    if (!is_valid_project_id(id) || !is_valid_domain_id(domain_id)) return errc::kms_error;
+    if (!is_valid_domain_id(domain_id)) return errc::kms_error;
     const std::lock_guard lock{mutex_};
-    const auto [at, inserted] =
-        projects_.try_emplace(std::string{id}, project{std::string{id}, std::string{domain_id}});
+    const auto [at, inserted] = projects_.try_emplace(id, project{id, std::string{domain_id}});
     (void)inserted;
     return at->second;
   }
@@ -135,25 +134,25 @@ class memory_key_store final : public key_store {
     return all;
   }
 
-  [[nodiscard]] result<std::optional<key_record>> find(std::string_view project_id,
+  [[nodiscard]] result<std::optional<key_record>> find(const project_id& tenant,
                                                        const key_id& id) override {
     const std::lock_guard lock{mutex_};
-    const auto found = records_.find({std::string{project_id}, id});
+    const auto found = records_.find({tenant, id});
     if (found == records_.end()) return std::optional<key_record>{};
     KMSCORE_TRY_ASSIGN(auto copy, clone_record(found->second));
     return std::optional<key_record>{std::move(copy)};
   }
-  [[nodiscard]] result<std::optional<std::uint64_t>> revision_of(std::string_view project_id,
+  [[nodiscard]] result<std::optional<std::uint64_t>> revision_of(const project_id& tenant,
                                                                  const key_id& id) override {
     const std::lock_guard lock{mutex_};
-    const auto found = records_.find({std::string{project_id}, id});
+    const auto found = records_.find({tenant, id});
     if (found == records_.end()) return std::optional<std::uint64_t>{};
     return std::optional<std::uint64_t>{found->second.revision};
   }
-  [[nodiscard]] result<std::optional<key_record>> find_by_alias(std::string_view project_id,
+  [[nodiscard]] result<std::optional<key_record>> find_by_alias(const project_id& tenant,
                                                                 std::string_view alias) override {
     const std::lock_guard lock{mutex_};
-    const auto found = aliases_.find({std::string{project_id}, std::string{alias}});
+    const auto found = aliases_.find({tenant, std::string{alias}});
     if (found == aliases_.end()) return std::optional<key_record>{};
     KMSCORE_TRY_ASSIGN(auto copy, clone_record(records_.at({found->first.first, found->second})));
     return std::optional<key_record>{std::move(copy)};
@@ -161,7 +160,7 @@ class memory_key_store final : public key_store {
   [[nodiscard]] result<void> insert(key_record& record) override {
     const std::lock_guard lock{mutex_};
     if (!projects_.contains(record.project_id)) return errc::kms_error;
-    const std::pair<std::string, key_id> where{record.project_id, record.key.key_id};
+    const std::pair<project_id, key_id> where{record.project_id, record.key.key_id};
     if (records_.contains(where)) return errc::kms_error;
     if (aliases_.contains({record.project_id, record.key_alias})) {
       return errc::duplicate_key_alias;
@@ -181,12 +180,12 @@ class memory_key_store final : public key_store {
     KMSCORE_TRY_ASSIGN(found->second, clone_record(record));
     return update_outcome::updated;
   }
-  [[nodiscard]] result<key_list_page> list(std::string_view project_id,
+  [[nodiscard]] result<key_list_page> list(const project_id& tenant,
                                            const key_list_query& query) override {
     const std::lock_guard lock{mutex_};
     std::vector<const key_record*> matching;
     for (const auto& [where, record] : records_) {
-      if (where.first == project_id && matches(query, record)) matching.push_back(&record);
+      if (where.first == tenant && matches(query, record)) matching.push_back(&record);
     }
     std::sort(matching.begin(), matching.end(),
               [](const key_record* a, const key_record* b) { return list_order(*a, *b); });
@@ -204,9 +203,9 @@ class memory_key_store final : public key_store {
 
  private:
   std::mutex mutex_;
-  std::map<std::string, project> projects_;
-  std::map<std::pair<std::string, key_id>, key_record> records_;
-  std::map<std::pair<std::string, std::string>, key_id> aliases_;
+  std::map<project_id, project> projects_;
+  std::map<std::pair<project_id, key_id>, key_record> records_;
+  std::map<std::pair<project_id, std::string>, key_id> aliases_;
 };
 
 }  // namespace kmscore

@@ -35,6 +35,7 @@
 #include "key_spec.hpp"
 #include "key_store.hpp"
 #include "master_key.hpp"
+#include "project_id.hpp"
 #include "response.hpp"
 #include "result.hpp"
 #include "rotation.hpp"

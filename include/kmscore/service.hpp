@@ -111,8 +111,8 @@ class kms_service {
       KMSCORE_TRY_ASSIGN(const auto outcome, store_->update(record));
       if (outcome == update_outcome::updated) return record;
     }
-    report("key " + id.str() + " of project " + project_.id + ": update still conflicting after " +
-           std::to_string(max_update_attempts) + " attempts");
+    report("key " + id.str() + " of project " + project_.id.str() +
+           ": update still conflicting after " + std::to_string(max_update_attempts) + " attempts");
     return errc::kms_error;
   }
 
@@ -144,7 +144,7 @@ class kms_service {
         return {};
       });
       if (!changed) {
-        report("key " + id.str() + " of project " + project_.id + " was due but not rotated");
+        report("key " + id.str() + " of project " + project_.id.str() + " was due but not rotated");
       } else if (still_due) {
         ++rotated;
       }
@@ -154,7 +154,7 @@ class kms_service {
 
  private:
   void report_unreadable(const key_id& id) const {
-    report("key " + id.str() + " of project " + project_.id + " cannot be read");
+    report("key " + id.str() + " of project " + project_.id.str() + " cannot be read");
   }
 
   Backend* backend_;

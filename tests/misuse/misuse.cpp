@@ -30,7 +30,10 @@ int main() {
   std::vector<kmscore::byte> out(kmscore::envelope_size(dek.size()));
   if (key) (void)key->seal(backend, dek, params->context(), out);
   kmscore::memory_key_store store;
-  kmscore::kms_service service{backend, store, kmscore::project{"p", "d"}};
+  const auto tenant = kmscore::project_id::parse("5f1be2a1c0d94e7a8b3c6d9e0f1a2b3c");
+  if (!tenant) return 1;
+  kmscore::kms_service service{backend, store, kmscore::project{*tenant, "d"}};
+  (void)store.find(*tenant, params->key_id());
   (void)service.run<kmscore::actions::describe_key>(kmscore::key_id_request{});  // no clock read
   (void)service.run<kmscore::actions::create_key>(kmscore::create_key_request{}, 1);
 
@@ -63,6 +66,8 @@ int main() {
   kmscore::decrypt_datakey_params forged = *parsed;
 #elif KMSCORE_MISUSE == 13  // an action that reads the clock, run without one (1970)
   auto forged = service.run<kmscore::actions::create_key>(kmscore::create_key_request{});
+#elif KMSCORE_MISUSE == 14  // a project's id as unchecked text, where a store wants the type
+  auto forged = store.find("5f1be2a1c0d94e7a8b3c6d9e0f1a2b3c", params->key_id());
 #elif KMSCORE_MISUSE != 0
 #error "unknown misuse"
 #endif

@@ -5,7 +5,8 @@
 
 namespace kmscore_test {
 
-inline constexpr const char* project_id = "5f1be2a1c0d94e7a8b3c6d9e0f1a2b3c";
+inline constexpr kmscore::project_id project_id =
+    *kmscore::project_id::parse("5f1be2a1c0d94e7a8b3c6d9e0f1a2b3c");
 inline constexpr const char* domain_id = "b168fe00ff56492495a7d22974df2d0b";
 
 // The test project, created in the store if it is not there yet.

@@ -70,7 +70,7 @@ std::string usage_text() {
 struct options {
   std::string state;
   std::string store;
-  std::string project;
+  std::optional<kmscore::project_id> project;
   std::string backend = "auto";
   kmscore::datakey_length_policy policy = kmscore::datakey_length_policy::range;
   std::string action;
@@ -185,18 +185,18 @@ int run(const options& opts) {
   if (!state) return state_failure(why);
 
   kmscore::project tenant = state->default_project;
-  if (!opts.project.empty()) {
+  if (opts.project) {
     const auto fresh = kmscore::new_domain_id(backend);
     if (!fresh) return state_failure("no randomness for a domain_id");
-    auto ensured = state->store->ensure_project(opts.project, *fresh);
-    if (!ensured) return state_failure("cannot open project " + opts.project);
+    auto ensured = state->store->ensure_project(*opts.project, *fresh);
+    if (!ensured) return state_failure("cannot open project " + opts.project->str());
     tenant = std::move(*ensured);
   }
   if (info) {
     const nlohmann::ordered_json out = {
         {"store", kmscore_host::printable_store_url(state->store_url)},
         {"root_key", state->root_key_path},
-        {"project", tenant.id},
+        {"project", tenant.id.str()},
         {"domain_id", tenant.domain_id}};
     std::cout << out.dump(2) << "\n";
     return 0;
@@ -256,11 +256,12 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       } else if (arg == "--store") {
         opts.store = value;
       } else if (arg == "--project") {
-        if (!kmscore::is_valid_project_id(value)) {
+        const auto id = kmscore::project_id::parse(value);
+        if (!id) {
           exit_code = usage_error("a project id is 32 lowercase hex characters: " + value);
           return std::nullopt;
         }
-        opts.project = value;
+        opts.project = *id;
       } else if (arg == "--backend") {
         if (value != "auto" && value != "sodium" && value != "cryptopp" && value != "openssl") {
           exit_code = usage_error("unknown backend: " + value);
@@ -344,7 +345,7 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
   }
   if (opts.serve) {
     // The project comes from each request's URL, once its signature proves the caller's right.
-    if (!opts.project.empty()) {
+    if (opts.project) {
       exit_code = usage_error("serve takes the project from each request's URL, not --project");
       return std::nullopt;
     }
