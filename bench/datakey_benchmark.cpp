@@ -146,9 +146,9 @@ void BM_KmscoreCreateDatakey(benchmark::State& state) {
   {  // correct before timed: the data key opens again
     const auto made = sealer->create(params.size(), params.context());
     kmscore::decrypt_datakey_request request{
-        key_id, made->cipher_text, std::to_string(params.size().bytes()), {}, {}};
+        key_id, std::string{made->cipher_text()}, std::to_string(params.size().bytes()), {}, {}};
     const auto opened = kmscore::decrypt_datakey(backend, cmk, *kmscore::validate(request));
-    if (!opened || opened->data_key.expose_text() != made->plain_text.expose_text()) {
+    if (!opened || opened->expose_data_key() != made->expose_plain_text()) {
       return fail(state, "round trip");
     }
   }
@@ -248,8 +248,8 @@ void BM_KmscoreCreateDatakeyInto(benchmark::State& state) {
 BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakeyInto, kmscore::backend::sodium_cryptopp);
 BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakeyInto, kmscore::backend::sodium);
 
-kmscore::decrypt_datakey_request decrypt_request_for(const std::string& cipher_text) {
-  return kmscore::decrypt_datakey_request{key_id, cipher_text, "64", {}, {}};
+kmscore::decrypt_datakey_request decrypt_request_for(std::string_view cipher_text) {
+  return kmscore::decrypt_datakey_request{key_id, std::string{cipher_text}, "64", {}, {}};
 }
 
 // decrypt-datakey with its CMK's keys derived on every call (no cache).
@@ -257,7 +257,7 @@ void BM_KmscoreDecryptDatakeyUncached(benchmark::State& state) {
   kmscore::backend::sodium_cryptopp backend;
   const auto cmk = make_cmk();
   const auto made = kmscore::create_datakey(backend, cmk, params_for(512));
-  const auto params = *kmscore::validate(decrypt_request_for(made->cipher_text));
+  const auto params = *kmscore::validate(decrypt_request_for(made->cipher_text()));
   if (!kmscore::decrypt_datakey(backend, cmk, params)) return fail(state, "decrypt");
   const allocation_meter meter{state};
   for (auto _ : state) {
@@ -277,13 +277,13 @@ void BM_KmscoreDecryptDatakey(benchmark::State& state) {
   backend_type backend;
   const auto cmk = make_cmk();
   const auto made = kmscore::create_datakey(backend, cmk, params_for(512));
-  const auto request = decrypt_request_for(made->cipher_text);
+  const auto request = decrypt_request_for(made->cipher_text());
   const auto opener = kmscore::datakey_opener<backend_type>::make_derived(backend, cmk);
   if (!opener) return fail(state, "opener");
   {
     const auto opened =
         kmscore::decrypt_datakey_with(backend, cmk, *opener, *kmscore::validate(request));
-    if (!opened || opened->data_key.expose_text() != made->plain_text.expose_text()) {
+    if (!opened || opened->expose_data_key() != made->expose_plain_text()) {
       return fail(state, "decrypt");
     }
   }
@@ -343,7 +343,7 @@ BENCHMARK(BM_KmscoreValidateCreateDatakey);
 void BM_KmscoreValidateDecryptDatakey(benchmark::State& state) {
   kmscore::backend::sodium_cryptopp backend;
   const auto made = kmscore::create_datakey(backend, make_cmk(), params_for(512));
-  const auto request = decrypt_request_for(made->cipher_text);
+  const auto request = decrypt_request_for(made->cipher_text());
   if (!kmscore::validate(request)) return fail(state, "validate");
   const allocation_meter meter{state};
   for (auto _ : state) {
@@ -366,7 +366,7 @@ void BM_KmscoreEnvelopeParse(benchmark::State& state) {
   const auto cmk = make_cmk();
   const auto made = kmscore::create_datakey(backend, cmk, params_for(512));
   std::vector<byte> blob(188);
-  if (!kmscore::hex_decode(made->cipher_text, blob) || !kmscore::parse_envelope(blob)) {
+  if (!kmscore::hex_decode(made->cipher_text(), blob) || !kmscore::parse_envelope(blob)) {
     return fail(state, "parse");
   }
   const allocation_meter meter{state};

@@ -40,10 +40,10 @@ TEST(ConcurrencyTest, ThreadsShareBackendStoreAndService) {
         const auto made = service.run<kmscore::actions::create_datakey>(request);
         kmscore::decrypt_datakey_request decrypt;
         decrypt.key_id = record->key.key_id.str();
-        decrypt.cipher_text = made ? made->cipher_text : "";
+        decrypt.cipher_text = made ? std::string{made->cipher_text()} : "";
         decrypt.datakey_cipher_length = "64";
         const auto opened = service.run<kmscore::actions::decrypt_datakey>(decrypt);
-        if (!made || !opened || opened->data_key.expose_text() != made->plain_text.expose_text()) {
+        if (!made || !opened || opened->expose_data_key() != made->expose_plain_text()) {
           ++failures;
         }
         kmscore::key_id_request id{record->key.key_id.str(), std::nullopt};

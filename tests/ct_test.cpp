@@ -134,10 +134,10 @@ void batch_with_secret_keys(kmscore::key_spec spec, std::size_t material_size) {
   const auto batch = kmscore::create_datakeys(backend, cmk, *params, 17);
   ASSERT_TRUE(batch);
   for (const auto& made : *batch) {
-    mark_public(made.plain_text.expose_text());
-    mark_public(made.cipher_text);
-    EXPECT_EQ(made.plain_text.expose_text().size(), 128U);
-    EXPECT_EQ(made.cipher_text.size(), 2 * kmscore::envelope_size(64));
+    mark_public(made.expose_plain_text());
+    mark_public(made.cipher_text());
+    EXPECT_EQ(made.expose_plain_text().size(), 128U);
+    EXPECT_EQ(made.cipher_text().size(), 2 * kmscore::envelope_size(64));
   }
 }
 

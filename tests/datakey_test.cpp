@@ -61,17 +61,17 @@ kmscore::create_datakey_params datakey_params(const char* bits = "512") {
   return *kmscore::validate(request);
 }
 
-kmscore::decrypt_datakey_request decrypt_request(const std::string& cipher_text,
+kmscore::decrypt_datakey_request decrypt_request(std::string_view cipher_text,
                                                  const char* length = "64") {
   kmscore::decrypt_datakey_request request;
   request.key_id = key_id;
-  request.cipher_text = cipher_text;
+  request.cipher_text = std::string{cipher_text};
   request.datakey_cipher_length = length;
   request.encryption_context = {{{"Key1", "Value1"}}};
   return request;
 }
 
-kmscore::decrypt_datakey_params decrypt_params(const std::string& cipher_text,
+kmscore::decrypt_datakey_params decrypt_params(std::string_view cipher_text,
                                                const char* length = "64") {
   return *kmscore::validate(decrypt_request(cipher_text, length));
 }
@@ -79,7 +79,7 @@ kmscore::decrypt_datakey_params decrypt_params(const std::string& cipher_text,
 // The first failure of decrypt-datakey as the service runs it: validation, then the CMK.
 template <class Backend>
 std::string decrypt_error(Backend& backend, const kmscore::master_key& cmk,
-                          const std::string& cipher_text, const char* length = "64") {
+                          std::string_view cipher_text, const char* length = "64") {
   const auto params = kmscore::validate(decrypt_request(cipher_text, length));
   if (!params) return std::string{params.error().code_string()};
   const auto opened = kmscore::decrypt_datakey(backend, cmk, *params);
@@ -156,17 +156,17 @@ void create_then_decrypt(Backend& backend, key_spec spec, std::size_t material,
     const auto made = kmscore::create_datakey(backend, cmk, datakey_params(bits));
     ASSERT_TRUE(made) << bits;
     const std::size_t bytes = std::stoul(bits) / 8;
-    EXPECT_EQ(made->key_id, key_id);
-    EXPECT_EQ(made->plain_text.expose_text().size(), 2 * bytes);
-    EXPECT_EQ(made->cipher_text.size(), 2 * kmscore::envelope_size(bytes));
-    for (const char c : made->cipher_text) EXPECT_FALSE(c >= 'a' && c <= 'f');  // uppercase
+    EXPECT_EQ(made->key_id(), key_id);
+    EXPECT_EQ(made->expose_plain_text().size(), 2 * bytes);
+    EXPECT_EQ(made->cipher_text().size(), 2 * kmscore::envelope_size(bytes));
+    for (const char c : made->cipher_text()) EXPECT_FALSE(c >= 'a' && c <= 'f');  // uppercase
     const auto opened = kmscore::decrypt_datakey(
-        backend, cmk, decrypt_params(made->cipher_text, std::to_string(bytes).c_str()));
+        backend, cmk, decrypt_params(made->cipher_text(), std::to_string(bytes).c_str()));
     ASSERT_TRUE(opened) << opened.error().message();
-    EXPECT_EQ(opened->data_key.expose_text(), made->plain_text.expose_text());
-    EXPECT_EQ(opened->size.bytes(), bytes);
-    const auto dek = kmscore_test::unhex(made->plain_text.expose_text());
-    EXPECT_EQ(opened->datakey_dgst, openssl_digest_hex(digest, dek));
+    EXPECT_EQ(opened->expose_data_key(), made->expose_plain_text());
+    EXPECT_EQ(opened->size().bytes(), bytes);
+    const auto dek = kmscore_test::unhex(made->expose_plain_text());
+    EXPECT_EQ(opened->datakey_dgst(), openssl_digest_hex(digest, dek));
   }
 }
 
@@ -188,8 +188,37 @@ TEST(DataKeyTest, DataKeysAreFreshEachTime) {
   const auto cmk = make_cmk(key_spec::aes_256, 32);
   const auto a = kmscore::create_datakey(backend, cmk, datakey_params());
   const auto b = kmscore::create_datakey(backend, cmk, datakey_params());
-  EXPECT_NE(a->plain_text.expose_text(), b->plain_text.expose_text());
-  EXPECT_NE(a->cipher_text, b->cipher_text);
+  EXPECT_NE(a->expose_plain_text(), b->expose_plain_text());
+  EXPECT_NE(a->cipher_text(), b->cipher_text());
+}
+
+// decrypt-datakey's params hold the envelope's bytes themselves: moved out of the place
+// they were validated in (that place then gone, its bytes overwritten), they still open.
+TEST(DataKeyTest, DecryptParamsOpenAfterBeingMoved) {
+  kmscore_test::cryptopp backend;
+  const auto cmk = make_cmk(key_spec::aes_256, 32);
+  const auto made = kmscore::create_datakey(backend, cmk, datakey_params());
+  ASSERT_TRUE(made);
+  std::vector<kmscore::decrypt_datakey_params> kept;
+  {
+    auto validated = kmscore::validate(decrypt_request(made->cipher_text()));
+    ASSERT_TRUE(validated);
+    kept.push_back(std::move(*validated));
+    // The moved-from params' bytes are no longer what the kept ones read.
+    kept.push_back(std::move(kept.front()));  // the vector reallocates: a second move
+  }
+  const auto& params = kept.back();
+  EXPECT_EQ(params.envelope().key_id(), params.key_id());
+  const auto opened = kmscore::decrypt_datakey(backend, cmk, params);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->expose_data_key(), made->expose_plain_text());
+  // The twin: the same bytes, one of them changed after validation, do not open.
+  std::string tampered{made->cipher_text()};
+  tampered[2 * 40] = tampered[2 * 40] == 'A' ? 'B' : 'A';
+  auto changed = kmscore::validate(decrypt_request(tampered));
+  ASSERT_TRUE(changed);
+  kept.push_back(std::move(*changed));
+  EXPECT_EQ(kmscore::decrypt_datakey(backend, cmk, kept.back()).error().code_string(), "KMS.2203");
 }
 
 TEST(DataKeyTest, WithoutPlaintextOpensToo) {
@@ -223,7 +252,7 @@ TEST(DataKeyTest, EncryptDatakeyChecksTheDigest) {
     EXPECT_EQ(sealed->size.bytes(), 64U);
     const auto opened = kmscore::decrypt_datakey(backend, cmk, decrypt_params(sealed->cipher_text));
     ASSERT_TRUE(opened);
-    EXPECT_EQ(opened->data_key.expose_text(), kmscore::hex_encode(dek));
+    EXPECT_EQ(opened->expose_data_key(), kmscore::hex_encode(dek));
     // The other hash, or a corrupted digest, is refused.
     const char* other = std::string{digest} == "SHA256" ? "SM3" : "SHA256";
     EXPECT_EQ(
@@ -239,19 +268,19 @@ TEST(DataKeyTest, DecryptDatakeyFieldErrors) {
   const auto cmk = make_cmk(key_spec::aes_256, 32);
   const auto made = kmscore::create_datakey(backend, cmk, datakey_params());
   ASSERT_TRUE(made);
-  EXPECT_EQ(decrypt_error(backend, cmk, made->cipher_text), "ok");
-  EXPECT_EQ(decrypt_error(backend, cmk, made->cipher_text, "32"), "KMS.2204");
-  auto other_id = made->cipher_text;  // the key_id inside differs from the request's
-  other_id[2 * (4 + 112) + 1] = '3';  // '0' (30) becomes '3' (33)
+  EXPECT_EQ(decrypt_error(backend, cmk, made->cipher_text()), "ok");
+  EXPECT_EQ(decrypt_error(backend, cmk, made->cipher_text(), "32"), "KMS.2204");
+  std::string other_id{made->cipher_text()};  // the key_id inside differs from the request's
+  other_id[2 * (4 + 112) + 1] = '3';          // '0' (30) becomes '3' (33)
   EXPECT_EQ(decrypt_error(backend, cmk, other_id), "KMS.2201");
-  EXPECT_EQ(decrypt_error(backend, cmk, made->cipher_text + "00"), "KMS.2201");
-  auto tampered = made->cipher_text;
+  EXPECT_EQ(decrypt_error(backend, cmk, std::string{made->cipher_text()} + "00"), "KMS.2201");
+  std::string tampered{made->cipher_text()};
   tampered[40] = tampered[40] == 'A' ? 'B' : 'A';
   EXPECT_EQ(decrypt_error(backend, cmk, tampered), "KMS.2203");
   const auto wrong_cmk = make_cmk(key_spec::aes_256, 32, 10);
-  EXPECT_EQ(decrypt_error(backend, wrong_cmk, made->cipher_text), "KMS.2203");
+  EXPECT_EQ(decrypt_error(backend, wrong_cmk, made->cipher_text()), "KMS.2203");
   const auto sm4_cmk = make_cmk(key_spec::sm4, 16);  // an AES envelope under an SM4 key
-  EXPECT_EQ(decrypt_error(backend, sm4_cmk, made->cipher_text), "KMS.2201");
+  EXPECT_EQ(decrypt_error(backend, sm4_cmk, made->cipher_text()), "KMS.2201");
 }
 
 TEST(DataKeyTest, ServiceVersion2BlobIsRecognisedButNotDecrypted) {
@@ -266,14 +295,14 @@ TEST(DataKeyTest, RotationOpensOldEnvelopesWithTheirVersion) {
   const auto old_blob = kmscore::create_datakey(backend, cmk, datakey_params());
   cmk.material_versions.emplace_back(std::vector<kmscore::byte>(32, 2));  // rotate
   const auto new_blob = kmscore::create_datakey(backend, cmk, datakey_params());
-  const auto old_view = kmscore_test::unhex(old_blob->cipher_text);
-  const auto new_view = kmscore_test::unhex(new_blob->cipher_text);
+  const auto old_view = kmscore_test::unhex(old_blob->cipher_text());
+  const auto new_view = kmscore_test::unhex(new_blob->cipher_text());
   EXPECT_EQ(kmscore::parse_envelope(old_view)->key_version(), 0U);
   EXPECT_EQ(kmscore::parse_envelope(new_view)->key_version(), 1U);
-  EXPECT_TRUE(kmscore::decrypt_datakey(backend, cmk, decrypt_params(old_blob->cipher_text)));
-  EXPECT_TRUE(kmscore::decrypt_datakey(backend, cmk, decrypt_params(new_blob->cipher_text)));
+  EXPECT_TRUE(kmscore::decrypt_datakey(backend, cmk, decrypt_params(old_blob->cipher_text())));
+  EXPECT_TRUE(kmscore::decrypt_datakey(backend, cmk, decrypt_params(new_blob->cipher_text())));
   cmk.material_versions.pop_back();  // an envelope naming a version the key lacks
-  EXPECT_EQ(kmscore::decrypt_datakey(backend, cmk, decrypt_params(new_blob->cipher_text))
+  EXPECT_EQ(kmscore::decrypt_datakey(backend, cmk, decrypt_params(new_blob->cipher_text()))
                 .error()
                 .code_string(),
             "KMS.2203");
@@ -288,17 +317,17 @@ TEST(DataKeyTest, NewEnvelopesUseEighteenAndSixteenKeepsOpening) {
   const auto cmk = make_cmk(key_spec::aes_256, 32);
   const auto old_blob = kmscore::create_datakey(sodium, cmk, datakey_params());
   const auto new_blob = kmscore::create_datakey(fast, cmk, datakey_params());
-  const auto version = [](const std::string& hex) {
+  const auto version = [](std::string_view hex) {
     const auto blob = kmscore_test::unhex(hex);
     return kmscore::parse_envelope(blob)->version();
   };
-  ASSERT_EQ(version(old_blob->cipher_text), kmscore::envelope_version::aes256_gcm_hmac_sha256);
-  ASSERT_EQ(version(new_blob->cipher_text), kmscore::envelope_version::aes256_gcm_cmac_kdf);
-  const auto old_params = decrypt_params(old_blob->cipher_text);
-  const auto new_params = decrypt_params(new_blob->cipher_text);
+  ASSERT_EQ(version(old_blob->cipher_text()), kmscore::envelope_version::aes256_gcm_hmac_sha256);
+  ASSERT_EQ(version(new_blob->cipher_text()), kmscore::envelope_version::aes256_gcm_cmac_kdf);
+  const auto old_params = decrypt_params(old_blob->cipher_text());
+  const auto new_params = decrypt_params(new_blob->cipher_text());
   const auto opened = kmscore::decrypt_datakey(fast, cmk, old_params);
   ASSERT_TRUE(opened);
-  EXPECT_EQ(opened->data_key.expose_text(), old_blob->plain_text.expose_text());
+  EXPECT_EQ(opened->expose_data_key(), old_blob->expose_plain_text());
   const auto opener =
       kmscore::datakey_opener<kmscore_test::sodium_cryptopp>::make_derived(fast, cmk);
   ASSERT_TRUE(opener);
@@ -306,10 +335,10 @@ TEST(DataKeyTest, NewEnvelopesUseEighteenAndSixteenKeepsOpening) {
     const auto cached = kmscore::decrypt_datakey_with(fast, cmk, *opener, *params);
     EXPECT_TRUE(cached) << static_cast<int>(params->envelope().version());
   }
-  EXPECT_EQ(decrypt_error(sodium, cmk, new_blob->cipher_text), "KMS.0101");  // no block cipher
+  EXPECT_EQ(decrypt_error(sodium, cmk, new_blob->cipher_text()), "KMS.0101");  // no block cipher
   kmscore::re_encrypt_datakey_request moved;
   moved.key_id = key_id;
-  moved.cipher_text = old_blob->cipher_text;
+  moved.cipher_text = std::string{old_blob->cipher_text()};
   moved.datakey_cipher_length = "64";
   moved.encryption_context = {{{"Key1", "Value1"}}};
   const auto moved_params = kmscore::validate(moved);
@@ -327,11 +356,11 @@ TEST(DataKeyTest, BatchMakesDistinctOpenableKeys) {
   ASSERT_EQ(batch->size(), 50U);
   std::set<std::string> seen;
   for (const auto& made : *batch) {
-    EXPECT_TRUE(seen.insert(std::string{made.plain_text.expose_text()}).second);
+    EXPECT_TRUE(seen.insert(std::string{made.expose_plain_text()}).second);
     const auto opened =
-        kmscore::decrypt_datakey(backend, cmk, decrypt_params(made.cipher_text, "32"));
+        kmscore::decrypt_datakey(backend, cmk, decrypt_params(made.cipher_text(), "32"));
     ASSERT_TRUE(opened);
-    EXPECT_EQ(opened->data_key.expose_text(), made.plain_text.expose_text());
+    EXPECT_EQ(opened->expose_data_key(), made.expose_plain_text());
   }
 }
 
@@ -362,7 +391,7 @@ void batch_opens_under_openssl(key_spec spec, std::size_t material_size) {
         ASSERT_TRUE(batch) << batch.error().message();
         ASSERT_EQ(batch->size(), count);
         for (const auto& made : *batch) {
-          auto blob = kmscore_test::unhex(made.cipher_text);
+          auto blob = kmscore_test::unhex(made.cipher_text());
           const auto version = static_cast<std::uint16_t>(blob[0] | (blob[1] << 8));
           const auto& suite = version == 0x10   ? kmscore_test::openssl_ref::aes
                               : version == 0x11 ? kmscore_test::openssl_ref::sm4
@@ -370,7 +399,7 @@ void batch_opens_under_openssl(key_spec spec, std::size_t material_size) {
                                                 : kmscore_test::openssl_ref::sm4_cmac;
           ASSERT_TRUE(version >= 0x10 && version <= 0x13) << version;
           const auto dek = kmscore_test::openssl_ref::open(suite, material, blob, context);
-          ASSERT_EQ(dek, kmscore_test::unhex(made.plain_text.expose_text()))
+          ASSERT_EQ(dek, kmscore_test::unhex(made.expose_plain_text()))
               << Backend::name << " bits " << bits << " count " << count;
           blob[blob.size() - 1 - (count % 32)] ^= 0x01;
           EXPECT_TRUE(kmscore_test::openssl_ref::open(suite, material, blob, context).empty());
@@ -435,9 +464,9 @@ TEST(DataKeyTest, FixedRngMakesCreateDatakeyReproducible) {
   const auto a = kmscore::create_datakey(first, cmk, datakey_params());
   const auto b = kmscore::create_datakey(second, cmk, datakey_params());
   ASSERT_TRUE(a && b);
-  EXPECT_EQ(a->cipher_text, b->cipher_text);
+  EXPECT_EQ(a->cipher_text(), b->cipher_text());
   // The DEK is the first 64 bytes the RNG gave: 05 06 07 ...
-  EXPECT_EQ(a->plain_text.expose_text().substr(0, 6), "050607");
+  EXPECT_EQ(a->expose_plain_text().substr(0, 6), "050607");
 }
 
 }  // namespace

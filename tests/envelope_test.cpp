@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <string>
 #include <vector>
 
@@ -30,6 +32,28 @@ TEST(EnvelopeTest, SeedSampleParses) {
   EXPECT_EQ(view->key_id(), "0d0466b0-e727-4d9c-b35d-f84bb474a37f");
   EXPECT_EQ(view->key_version(), 0U);
   EXPECT_EQ(view->suite(), kmscore::envelope_suite::none);
+}
+
+// A view moved to a copy of its blob reads the copy (the bytes, not the old addresses); a
+// copy of another size is refused.
+TEST(EnvelopeTest, RebasedViewReadsTheCopy) {
+  const auto blob = unhex(seed_cipher_text);
+  const auto view = kmscore::parse_envelope(blob);
+  ASSERT_TRUE(view);
+  const std::vector<kmscore::byte> copy = blob;
+  const auto moved = view->rebased(copy);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->body().data(), copy.data() + (view->body().data() - blob.data()));
+  EXPECT_TRUE(std::equal(moved->body().begin(), moved->body().end(), view->body().begin(),
+                         view->body().end()));
+  EXPECT_EQ(moved->authenticated().data(), copy.data());
+  EXPECT_EQ(moved->authenticated().size(), view->authenticated().size());
+  EXPECT_EQ(moved->tag().data(), copy.data() + copy.size() - kmscore::envelope_tag_size);
+  EXPECT_EQ(moved->key_id(), view->key_id());
+  EXPECT_EQ(moved->length(), view->length());
+  EXPECT_FALSE(view->rebased(kmscore::byte_span{copy}.first(copy.size() - 1)));
+  const std::vector<kmscore::byte> longer(copy.size() + 1);
+  EXPECT_FALSE(view->rebased(longer));
 }
 
 TEST(EnvelopeTest, SeedSampleInspectsWithValidDigestOnEveryBackend) {

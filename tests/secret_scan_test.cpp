@@ -214,7 +214,7 @@ TEST_F(SecretScanTest, TypedEncryptDatakeyLeavesNothingEvenWithoutTheGlobalWiper
     back.datakey_cipher_length = "64";
     const auto opened = service.run<kmscore::actions::decrypt_datakey>(back);
     ASSERT_TRUE(opened);
-    EXPECT_EQ(opened->data_key.expose_text(), std::string_view{dek_hex});
+    EXPECT_EQ(opened->expose_data_key(), std::string_view{dek_hex});
   }
   stop_scan();
   EXPECT_EQ(scan.found_when_freed, 0U) << "a block the library freed held the DEK";

@@ -65,7 +65,8 @@ void work_until_killed(kmscore::key_store& store, int fd, int round) {
     datakey.datakey_length = "256";
     const auto dek = service.template run<kmscore::actions::create_datakey>(datakey);
     if (dek)
-      say("D " + id + " " + dek->cipher_text + " " + std::string{dek->plain_text.expose_text()});
+      say("D " + id + " " + std::string{dek->cipher_text()} + " " +
+          std::string{dek->expose_plain_text()});
     const kmscore::key_id_request key{id, std::nullopt};
     if (service.template run<kmscore::actions::disable_key>(key)) say("S " + id);
     if (service.template run<kmscore::actions::enable_key>(key)) say("S " + id);
@@ -117,7 +118,7 @@ void verify(kmscore_test::store_under_test<Kind>& subject, const acknowledged& a
       const auto opened = service.template run<kmscore::actions::decrypt_datakey>(request);
       ASSERT_TRUE(opened) << "a data key of " << id
                           << " no longer decrypts: " << opened.error().code_string();
-      EXPECT_EQ(opened->data_key.expose_text(), plain);
+      EXPECT_EQ(opened->expose_data_key(), plain);
     }
   }
   kmscore::key_list_query every;

@@ -481,7 +481,7 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
       request.datakey_length = "256";
       const auto dek = mine.template run<kmscore::actions::create_datakey>(request);
       if (!dek) return false;
-      lines += dek->cipher_text + " " + std::string{dek->plain_text.expose_text()} + "\n";
+      lines += std::string{dek->cipher_text()} + " " + std::string{dek->expose_plain_text()} + "\n";
     }
     lines += "rotations " + std::to_string(rotations) + "\n";
     FILE* out = std::fopen((dir + "/w" + std::to_string(writer)).c_str(), "w");
@@ -507,7 +507,7 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
       request.datakey_cipher_length = "32";
       const auto opened = service.template run<kmscore::actions::decrypt_datakey>(request);
       ASSERT_TRUE(opened) << opened.error().code_string();
-      EXPECT_EQ(opened->data_key.expose_text(), plain);
+      EXPECT_EQ(opened->expose_data_key(), plain);
       ++envelopes;
     }
     (void)std::fclose(in);
@@ -545,11 +545,11 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
   EXPECT_EQ(entry->get(), again->get());  // the same derived state, not rebuilt
   kmscore::decrypt_datakey_request decrypt;
   decrypt.key_id = id;
-  decrypt.cipher_text = first->cipher_text;
+  decrypt.cipher_text = std::string{first->cipher_text()};
   decrypt.datakey_cipher_length = "32";
   const auto opened = cached_service.template run<kmscore::actions::decrypt_datakey>(decrypt);
   ASSERT_TRUE(opened);
-  EXPECT_EQ(opened->data_key.expose_text(), first->plain_text.expose_text());
+  EXPECT_EQ(opened->expose_data_key(), first->expose_plain_text());
 
   // Another host (another connection, no cache) disables the key, then rotates it.
   std::unique_ptr<kmscore_host::durable_key_store> other_connection;
@@ -567,8 +567,8 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
   ASSERT_TRUE(other_host.template run<kmscore::actions::rotate_key>({id, std::nullopt}, 2));
   const auto after = cached_service.template run<kmscore::actions::create_datakey>(request);
   ASSERT_TRUE(after);
-  std::vector<kmscore::byte> blob(after->cipher_text.size() / 2);
-  ASSERT_TRUE(kmscore::hex_decode(after->cipher_text, blob));
+  std::vector<kmscore::byte> blob(after->cipher_text().size() / 2);
+  ASSERT_TRUE(kmscore::hex_decode(after->cipher_text(), blob));
   EXPECT_EQ(kmscore::parse_envelope(blob)->key_version(), 1U);  // the new version at once
   EXPECT_TRUE(cached_service.template run<kmscore::actions::decrypt_datakey>(
       decrypt));  // the old one still opens

@@ -3,8 +3,8 @@
 //   kmscore::backend::cryptopp backend;
 //   auto params = kmscore::validate(request);                  // actions/create_datakey.hpp
 //   auto made = kmscore::create_datakey(backend, cmk, *params); // the same file
-//   made->plain_text.expose_text();   // uppercase hex of the DEK (secret)
-//   made->cipher_text;                // uppercase hex of its envelope
+//   made->expose_plain_text();        // uppercase hex of the DEK (secret)
+//   made->cipher_text();              // uppercase hex of its envelope
 //
 // The host finds the CMK (KMS.0207 when it has none); each operation then applies the CMK
 // checks of api.md in their order (KMS.0209, 0210, 1301, 0325) and the material check, then
@@ -38,10 +38,19 @@ namespace kmscore {
 // The most data keys one create_datakeys call makes.
 inline constexpr std::size_t max_datakey_batch = 4096;
 
-struct create_datakey_response {
-  kmscore::key_id key_id;
-  secret_hex plain_text;    // DEK, uppercase hex
-  std::string cipher_text;  // envelope, uppercase hex
+// create-datakey's answer: the DEK's hex (secret) and its envelope's hex, uppercase, in one
+// zeroizing buffer.
+class create_datakey_response {
+ public:
+  create_datakey_response(const kmscore::key_id& id, byte_span dek, byte_span envelope)
+      : key_id_{id}, texts_{detail::hex_pair::encode(dek, envelope)} {}
+  [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
+  [[nodiscard]] std::string_view expose_plain_text() const noexcept { return texts_.first(); }
+  [[nodiscard]] std::string_view cipher_text() const noexcept { return texts_.second(); }
+
+ private:
+  kmscore::key_id key_id_;
+  detail::hex_pair texts_;
 };
 
 struct create_datakey_without_plaintext_response {
@@ -55,10 +64,20 @@ struct encrypt_datakey_response {
   datakey_size size;
 };
 
-struct decrypt_datakey_response {
-  secret_hex data_key;
-  datakey_size size;
-  std::string datakey_dgst;  // SHA-256 (SM3 for SM4 CMKs) of the DEK, uppercase hex
+// decrypt-datakey's answer: the DEK's hex (secret) and the hex of its digest (SHA-256, SM3
+// for SM4 CMKs), uppercase, in one zeroizing buffer.
+class decrypt_datakey_response {
+ public:
+  // dek: size.bytes() bytes.
+  decrypt_datakey_response(byte_span dek, datakey_size size, byte_span digest)
+      : size_{size}, texts_{detail::hex_pair::encode(dek, digest)} {}
+  [[nodiscard]] std::string_view expose_data_key() const noexcept { return texts_.first(); }
+  [[nodiscard]] datakey_size size() const noexcept { return size_; }
+  [[nodiscard]] std::string_view datakey_dgst() const noexcept { return texts_.second(); }
+
+ private:
+  datakey_size size_;
+  detail::hex_pair texts_;
 };
 
 namespace detail {
@@ -103,7 +122,7 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
   }
 
   // The response of create-datakey: DEK and envelope as uppercase hex. The DEK and its
-  // envelope are made on the stack; only the three response strings are allocated.
+  // envelope are made on the stack; only the response's one buffer is allocated.
   [[nodiscard]] result<create_datakey_response> create(datakey_size size,
                                                        const encryption_context& context) const {
     detail::datakey_draw draw;
@@ -148,9 +167,8 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
                                            sealed);
       }
       for (std::size_t k = 0; ok && k < keys; ++k) {
-        made.push_back(create_datakey_response{
-            key_.key_id(), secret_hex::encode(deks.subspan(k * dek_size, dek_size)),
-            hex_encode(sealed.subspan(k * blob_size, blob_size))});
+        made.emplace_back(key_.key_id(), deks.subspan(k * dek_size, dek_size),
+                          sealed.subspan(k * blob_size, blob_size));
       }
       if (!ok) return ok.error();
     }
@@ -190,7 +208,7 @@ class datakey_sealer {  // NOLINT(bugprone-exception-escape): its members move w
     std::array<byte, max_datakey_envelope_size> envelope;
     const auto blob = mutable_byte_span{envelope}.first(envelope_size(dek.size()));
     KMSCORE_TRY(key_.seal_with_salt(*backend_, dek, salt, context, blob));
-    return create_datakey_response{key_.key_id(), secret_hex::encode(dek), hex_encode(blob)};
+    return create_datakey_response{key_.key_id(), dek, blob};
   }
 
   Backend* backend_;

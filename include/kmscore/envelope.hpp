@@ -178,7 +178,17 @@ class envelope_view {
   [[nodiscard]] std::span<const byte, envelope_tag_size> tag() const noexcept { return tag_; }
   [[nodiscard]] byte_span authenticated() const noexcept { return authenticated_; }  // pre-tag
 
-  [[nodiscard]] envelope_suite suite() const noexcept { return version_suite(version_); }
+  [[nodiscard]] envelope_suite suite() const noexcept { return suite_; }
+
+  // This view over `copy`, a byte-for-byte copy of the blob it was parsed from: for a holder
+  // that moves the blob (no second parse). A copy of another size is refused (nullopt).
+  [[nodiscard]] std::optional<envelope_view> rebased(byte_span copy) const noexcept {
+    if (copy.size() != authenticated_.size() + envelope_tag_size) return std::nullopt;
+    const auto offset = static_cast<std::size_t>(body_.data() - authenticated_.data());
+    return envelope_view{version_, suite_,       length_, copy.subspan(offset, body_.size()),
+                         key_id_,  key_version_, copy};
+  }
+
   // DEK bytes carried by a library suite's body (0 for the service's version 2).
   [[nodiscard]] std::size_t datakey_bytes() const noexcept {
     return suite() == envelope_suite::none ? 0 : body_.size() - suite_body_overhead;
@@ -187,9 +197,11 @@ class envelope_view {
  private:
   friend result<envelope_view> parse_envelope(byte_span blob, std::size_t max_payload,
                                               envelope_purpose purpose) noexcept;
-  envelope_view(envelope_version version, std::uint16_t length, byte_span body,
-                const kmscore::key_id& id, std::uint32_t key_version, byte_span blob) noexcept
+  envelope_view(envelope_version version, envelope_suite suite, std::uint16_t length,
+                byte_span body, const kmscore::key_id& id, std::uint32_t key_version,
+                byte_span blob) noexcept
       : version_{version},
+        suite_{suite},
         length_{length},
         body_{body},
         key_id_{id},
@@ -198,6 +210,7 @@ class envelope_view {
         authenticated_{blob.first(blob.size() - envelope_tag_size)} {}
 
   envelope_version version_;
+  envelope_suite suite_;  // version_'s, looked up once by parse_envelope
   std::uint16_t length_;
   byte_span body_;
   kmscore::key_id key_id_;
@@ -227,11 +240,13 @@ class envelope_view {
   if (length != blob.size() - envelope_length_offset) return errc::invalid_cipher_text;
   const auto version = static_cast<envelope_version>(raw_version);
   const std::size_t body_size = blob.size() - envelope_overhead;
+  auto suite = envelope_suite::none;
   if (version == envelope_version::service_v2) {
     if (purpose != envelope_purpose::data_key) return errc::invalid_cipher_text;
   } else {
     const auto format = find_envelope_format(version);
     if (!format || format->purpose != purpose) return errc::invalid_cipher_text;
+    suite = format->suite;
     if (body_size < suite_body_overhead + min_datakey_bytes ||
         body_size > suite_body_overhead + max_payload) {
       return errc::invalid_cipher_text;
@@ -240,11 +255,9 @@ class envelope_view {
   const std::size_t trailer = envelope_header_size + body_size;
   const auto key_id = key_id::parse(as_chars(blob.subspan(trailer, key_id_size)));
   if (!key_id) return errc::invalid_cipher_text;
-  return envelope_view{version,
-                       length,
-                       blob.subspan(envelope_header_size, body_size),
-                       *key_id,
-                       detail::load_u32(blob, trailer + key_id_size),
+  return envelope_view{version, suite,
+                       length,  blob.subspan(envelope_header_size, body_size),
+                       *key_id, detail::load_u32(blob, trailer + key_id_size),
                        blob};
 }
 

@@ -161,6 +161,32 @@ class secret_hex {
   secret_bytes chars_;
 };
 
+namespace detail {
+// Two uppercase hex texts in one zeroizing buffer: one allocation and one wipe for a
+// response that carries a secret's hex and a public value's (a data key and its envelope
+// or digest).
+class hex_pair {
+ public:
+  [[nodiscard]] static hex_pair encode(byte_span first, byte_span second) {
+    const std::size_t split = hex_encoded_size(first.size());
+    hex_pair made{secret_bytes{split + hex_encoded_size(second.size())}, split};
+    const auto out = as_writable_chars(made.chars_.expose());
+    (void)hex_encode(first, out.first(split));  // sized above
+    (void)hex_encode(second, out.subspan(split));
+    return made;
+  }
+  [[nodiscard]] std::string_view first() const noexcept { return all().substr(0, split_); }
+  [[nodiscard]] std::string_view second() const noexcept { return all().substr(split_); }
+
+ private:
+  hex_pair(secret_bytes chars, std::size_t split) noexcept
+      : chars_{std::move(chars)}, split_{split} {}
+  [[nodiscard]] std::string_view all() const noexcept { return as_chars(chars_.expose()); }
+  secret_bytes chars_;
+  std::size_t split_;
+};
+}  // namespace detail
+
 // True when text is an even number of hex digits (either case). Branch-free in the
 // characters, so it may scan secrets; nothing is written or allocated.
 [[nodiscard]] constexpr bool hex_valid(std::string_view hex) noexcept {

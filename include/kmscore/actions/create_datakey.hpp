@@ -2,8 +2,8 @@
 //
 //   auto params = kmscore::validate(request, policy);           // result<create_datakey_params>
 //   auto made = kmscore::create_datakey(backend, cmk, *params); // cmk: const master_key&
-//   made->plain_text.expose_text();   // uppercase hex of the DEK (secret)
-//   made->cipher_text;                // uppercase hex of its envelope
+//   made->expose_plain_text();        // uppercase hex of the DEK (secret)
+//   made->cipher_text();              // uppercase hex of its envelope
 //
 // The data-key machinery (sealer, opener) is datakey.hpp's; this file is the action.
 #pragma once
@@ -117,9 +117,9 @@ struct create_datakey {
 
   template <class Json>
   [[nodiscard]] static http_response render(const create_datakey_response& made) {
-    return detail::render_plain_object({{"key_id", made.key_id.view()},
-                                        {"plain_text", made.plain_text.expose_text()},
-                                        {"cipher_text", made.cipher_text}});
+    return detail::render_plain_object({{"key_id", made.key_id().view()},
+                                        {"plain_text", made.expose_plain_text()},
+                                        {"cipher_text", made.cipher_text()}});
   }
 };
 }  // namespace actions

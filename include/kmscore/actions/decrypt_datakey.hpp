@@ -5,13 +5,13 @@
 // the suite, the minimum decryption version, and the crypto.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include "../datakey.hpp"
 #include "common.hpp"
@@ -35,14 +35,35 @@ struct decrypt_datakey_request {
 };
 
 // The decoded envelope, parsed: its framing, its key_id (the request's) and its DEK length
-// (the request's) are checked. Move-only: the parsed view points into the decoded bytes.
+// (the request's) are checked. The envelope's bytes live in the params (no heap); moving
+// copies them and points the parsed view at the copy.
 class decrypt_datakey_params {
  public:
   decrypt_datakey_params(const decrypt_datakey_params&) = delete;
   decrypt_datakey_params& operator=(const decrypt_datakey_params&) = delete;
-  decrypt_datakey_params(decrypt_datakey_params&&) noexcept = default;
-  decrypt_datakey_params& operator=(decrypt_datakey_params&&) noexcept = default;
+  decrypt_datakey_params(decrypt_datakey_params&& other) noexcept
+      : key_id_{other.key_id_},
+        size_{other.size_},
+        blob_size_{other.blob_size_},
+        context_{std::move(other.context_)},
+        sequence_{std::move(other.sequence_)} {
+    std::copy_n(other.blob_.begin(), blob_size_, blob_.begin());
+    if (other.view_) view_ = other.view_->rebased(blob());
+  }
+  decrypt_datakey_params& operator=(decrypt_datakey_params&&) = delete;
   ~decrypt_datakey_params() = default;
+
+  // Only validate() holds the key to this constructor.
+  class made_by_validate {
+    explicit made_by_validate() = default;
+    friend result<decrypt_datakey_params> validate(const decrypt_datakey_request& request);
+  };
+  // blob: at most max_datakey_envelope_size bytes (validate checks it first).
+  decrypt_datakey_params(made_by_validate /*key*/, const kmscore::key_id& id, datakey_size size,
+                         byte_span blob) noexcept
+      : key_id_{id}, size_{size}, blob_size_{blob.size()} {
+    std::copy(blob.begin(), blob.end(), blob_.begin());
+  }
 
   [[nodiscard]] const kmscore::key_id& key_id() const noexcept { return key_id_; }
   [[nodiscard]] datakey_size size() const noexcept { return size_; }
@@ -52,12 +73,13 @@ class decrypt_datakey_params {
 
  private:
   friend result<decrypt_datakey_params> validate(const decrypt_datakey_request& request);
-  decrypt_datakey_params(const kmscore::key_id& id, datakey_size size, std::vector<byte> blob)
-      : key_id_{id}, size_{size}, blob_{std::move(blob)} {}
+  [[nodiscard]] byte_span blob() const noexcept { return byte_span{blob_}.first(blob_size_); }
 
   kmscore::key_id key_id_;
   datakey_size size_;
-  std::vector<byte> blob_;  // moving a vector keeps its buffer, so view_ stays valid
+  std::size_t blob_size_;
+  // Only the first blob_size_ bytes are ever read, each written first: left uninitialised.
+  std::array<byte, max_datakey_envelope_size> blob_;  // NOLINT(*-member-init)
   std::optional<envelope_view> view_;
   encryption_context context_;
   optional_field sequence_;
@@ -68,29 +90,33 @@ class decrypt_datakey_params {
   KMSCORE_TRY_ASSIGN(const auto id, detail::parse_required_key_id(request.key_id));
   if (!request.cipher_text) return error{errc::missing_parameter, "cipher_text"};
   const std::string_view hex = *request.cipher_text;
-  // Nothing longer than the largest data-key envelope can be one: refused before allocating.
+  // Nothing longer than the largest data-key envelope can be one: refused before decoding.
   if (hex.empty() || hex.size() > hex_encoded_size(max_datakey_envelope_size) ||
       hex.size() % 2 != 0) {
     return errc::invalid_cipher_text;
   }
-  std::vector<byte> blob(hex.size() / 2);
+  std::array<byte, max_datakey_envelope_size> decoded;  // NOLINT(*-member-init): written next
+  const auto blob = mutable_byte_span{decoded}.first(hex.size() / 2);
   if (!hex_decode(hex, blob)) return errc::invalid_cipher_text;  // one pass checks and decodes
   if (!request.datakey_cipher_length) {
     return error{errc::missing_parameter, "datakey_cipher_length"};
   }
   KMSCORE_TRY_ASSIGN(const auto size, parse_datakey_bytes(*request.datakey_cipher_length,
                                                           errc::invalid_datakey_cipher_length));
-  decrypt_datakey_params params{id, size, std::move(blob)};
+  // Made in place in the result: the envelope's bytes are copied once.
+  result<decrypt_datakey_params> made{std::in_place, decrypt_datakey_params::made_by_validate{}, id,
+                                      size, blob};
+  auto& params = *made;
   KMSCORE_TRY_ASSIGN(params.context_, detail::check_optional_context(request.encryption_context));
   KMSCORE_TRY(detail::check_optional_sequence(request.sequence));
   params.sequence_ = request.sequence;
   // The envelope's own checks close the field checks (api.md: fields, then key, then crypto).
-  KMSCORE_TRY_ASSIGN(params.view_, parse_envelope(params.blob_));
+  KMSCORE_TRY_ASSIGN(params.view_, parse_envelope(params.blob()));
   if (params.view_->suite() == envelope_suite::none || params.view_->key_id() != id) {
     return errc::invalid_cipher_text;  // the service's version 2 cannot be decrypted here
   }
   if (params.view_->datakey_bytes() != size.bytes()) return errc::cipher_text_length_mismatch;
-  return params;
+  return made;
 }
 
 // decrypt-datakey with an opener already made (and its CMK checks passed): the suite, the
@@ -108,7 +134,7 @@ template <crypto_backend Backend, class Opener>
   KMSCORE_TRY(detail::open_with(opener, view, params.context(), dek));
   std::array<byte, digest_size> digest{};
   KMSCORE_TRY(detail::datakey_digest(backend, cmk.spec, dek, digest));
-  return decrypt_datakey_response{secret_hex::encode(dek), params.size(), hex_encode(digest)};
+  return decrypt_datakey_response{dek, params.size(), digest};
 }
 
 template <crypto_backend Backend>
@@ -138,10 +164,10 @@ struct decrypt_datakey {
 
   template <class Json>
   [[nodiscard]] static http_response render(const decrypt_datakey_response& made) {
-    const auto length = std::to_string(made.size.bytes());
-    return detail::render_plain_object({{"data_key", made.data_key.expose_text()},
+    const auto length = std::to_string(made.size().bytes());
+    return detail::render_plain_object({{"data_key", made.expose_data_key()},
                                         {"datakey_length", length},
-                                        {"datakey_dgst", made.datakey_dgst}});
+                                        {"datakey_dgst", made.datakey_dgst()}});
   }
 };
 }  // namespace actions
