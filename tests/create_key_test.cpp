@@ -303,6 +303,39 @@ TEST(KeyRecordStoreTest, ARecordThatWouldNotReadBackIsNotSealed) {
             "KMS.0101");
 }
 
+// A key rotates until its record is full, and no further: rotate-key at the cap is a 400
+// (KMS.3012) with the record unchanged, and the full record still seals and opens. (The
+// review of 0f70773 found rotate-key answering 500 KMS.0101 at 1,922 rotations: rotation went
+// past what a record holds.) The caps are computed from envelope.md's sizes: a payload of at
+// most 65,535 - 76 (framing) - 48 (salt and GCM tag) bytes, 1 marker byte, then 2 + 32 (AES)
+// or 2 + 16 (SM4) bytes per version.
+TEST(KeyRecordStoreTest, RotationStopsWhereTheRecordIsFull) {
+  kmscore_test::combined backend;
+  const auto root = root_key();
+  for (const auto& [spec, cap] : {std::pair{"AES_256", 1923U}, std::pair{"SM4", 3633U}}) {
+    auto record = make(spec);
+    EXPECT_EQ(kmscore::max_versions_of(record.key.spec), cap) << spec;
+    while (record.key.material_versions.size() < cap) {
+      ASSERT_TRUE(kmscore::rotate_key(backend, record, now_ms)) << spec;
+    }
+    const auto full = kmscore::seal_key_record(backend, root, record);
+    ASSERT_TRUE(full) << spec;
+    const auto back = kmscore::open_key_record(backend, root, *full);
+    ASSERT_TRUE(back) << spec;
+    EXPECT_EQ(back->key.material_versions.size(), cap);
+    EXPECT_EQ(back->number_of_rotations, cap - 1);
+    const auto refused = kmscore::rotate_key(backend, record, now_ms + 1);
+    ASSERT_FALSE(refused) << spec;
+    EXPECT_EQ(refused.error().code_string(), "KMS.3012");
+    EXPECT_EQ(refused.error().http_status(), 400);
+    EXPECT_EQ(record.key.material_versions.size(), cap);  // nothing changed
+    EXPECT_EQ(record.last_rotation_ms, now_ms);
+    // The twin: one version more does not fit a record at all.
+    record.key.material_versions.push_back(record.key.material_versions.back().clone());
+    EXPECT_FALSE(kmscore::seal_key_record(backend, root, record)) << spec;
+  }
+}
+
 TEST(KeyRecordStoreTest, RoundTripsEverySpec) {
   kmscore_test::combined backend;
   const auto root = root_key();

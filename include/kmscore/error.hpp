@@ -56,6 +56,7 @@ enum class errc : std::uint8_t {
   invalid_rotation_interval,       // 400 KMS.3001
   below_min_decryption_version,    // 400 KMS.2210 (extension)
   invalid_min_decryption_version,  // 400 KMS.3011 (extension)
+  rotation_limit_reached,          // 400 KMS.3012 (extension: a record's version capacity)
   // Keys you use directly (api-asymmetric.md).
   rsa_decrypt_failed,                 // 400 KMS.0311
   digest_length_mismatch,             // 400 KMS.0329
@@ -85,7 +86,7 @@ struct error_info {
   std::string_view message;  // empty for KMS.0308, whose message names the field
 };
 
-inline constexpr std::array<error_info, 59> error_table{{
+inline constexpr std::array<error_info, 60> error_table{{
     {errc::kms_error, "KMS.0101", 500, "KMS error."},
     {errc::invalid_request, "KMS.0202", 400, "Invalid request."},
     {errc::request_too_long, "KMS.0203", 400, "The request message is too long."},
@@ -136,6 +137,8 @@ inline constexpr std::array<error_info, 59> error_table{{
     {errc::below_min_decryption_version, "KMS.2210", 400,
      "The cipher_text was made with a key version below the key's minimum decryption version."},
     {errc::invalid_min_decryption_version, "KMS.3011", 400, "Invalid min_decryption_version."},
+    {errc::rotation_limit_reached, "KMS.3012", 400,
+     "The key has reached its maximum number of versions and cannot be rotated."},
     {errc::rsa_decrypt_failed, "KMS.0311", 400,
      "Failed to decrypt data using the RSA private key."},
     {errc::digest_length_mismatch, "KMS.0329", 400,

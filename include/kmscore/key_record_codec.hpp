@@ -95,6 +95,26 @@ template <crypto_backend Backend>
 }
 }  // namespace detail
 
+// A sealed record's payload: a marker byte, then per material version its 2-byte length and
+// its bytes, in one envelope (so at most max_envelope_payload bytes).
+inline constexpr std::size_t record_version_prefix = 2;
+[[nodiscard]] constexpr std::size_t record_payload_size(std::size_t versions,
+                                                        std::size_t material_size) noexcept {
+  return 1 + versions * (record_version_prefix + material_size);
+}
+
+// The most material versions a key of this spec can have: what one sealed record holds, and
+// never more than max_material_versions. rotate-key answers KMS.3012 at this count.
+[[nodiscard]] constexpr std::uint32_t max_versions_of(key_spec spec) noexcept {
+  const std::size_t fit = (max_envelope_payload - record_payload_size(0, 0)) /
+                          (record_version_prefix + spec_policy(spec).material_size);
+  return static_cast<std::uint32_t>(std::min<std::size_t>(fit, max_material_versions));
+}
+static_assert(record_payload_size(max_versions_of(key_spec::aes_256), 32) <= max_envelope_payload);
+static_assert(record_payload_size(max_versions_of(key_spec::aes_256) + 1, 32) >
+              max_envelope_payload);
+static_assert(record_payload_size(max_versions_of(key_spec::sm4) + 1, 16) > max_envelope_payload);
+
 // Seals a record under the root key's current material version.
 template <crypto_backend Backend>
 [[nodiscard]] result<std::vector<byte>> seal_key_record(Backend& backend, const master_key& root,
@@ -104,8 +124,10 @@ template <crypto_backend Backend>
   if (!metadata || !detail::record_from_metadata(*metadata)) return errc::kms_error;
   const auto canonical = metadata->canonical();
 
-  std::size_t payload_size = 1;
-  for (const auto& material : record.key.material_versions) payload_size += 2 + material.size();
+  std::size_t payload_size = record_payload_size(0, 0);
+  for (const auto& material : record.key.material_versions) {
+    payload_size += record_version_prefix + material.size();
+  }
   if (payload_size > max_envelope_payload) return errc::kms_error;
   secret_bytes payload{payload_size};
   const auto out = payload.expose();
@@ -113,7 +135,7 @@ template <crypto_backend Backend>
   out[at++] = detail::record_payload_marker;
   for (const auto& material : record.key.material_versions) {
     detail::store_u16(out, at, static_cast<std::uint16_t>(material.size()));
-    at += 2;
+    at += record_version_prefix;
     for (const byte b : material.expose()) out[at++] = b;
   }
 
@@ -177,7 +199,7 @@ template <crypto_backend Backend>
   while (at < in.size()) {
     if (in.size() - at < 2) return errc::kms_error;
     const std::size_t size = detail::load_u16(in, at);
-    at += 2;
+    at += record_version_prefix;
     if (in.size() - at < size) return errc::kms_error;
     record.key.material_versions.emplace_back(in.subspan(at, size));
     at += size;

@@ -19,6 +19,7 @@
 
 #include "crypto.hpp"
 #include "key_record.hpp"
+#include "key_record_codec.hpp"
 
 namespace kmscore {
 
@@ -81,7 +82,9 @@ template <crypto_backend Backend>
 [[nodiscard]] result<std::uint32_t> rotate_key(Backend& backend, key_record& record,
                                                std::int64_t now_ms) {
   KMSCORE_TRY(check_key_can_rotate(record));
-  if (record.key.material_versions.size() >= max_material_versions) return errc::kms_error;
+  if (record.key.material_versions.size() >= max_versions_of(record.key.spec)) {
+    return errc::rotation_limit_reached;  // checked before anything changes
+  }
   secret_bytes material{spec_policy(record.key.spec).material_size};
   KMSCORE_TRY(backend.random_bytes(material.expose()));
   record.key.material_versions.push_back(std::move(material));

@@ -144,7 +144,9 @@ class kms_service {
         return {};
       });
       if (!changed) {
-        report("key " + id.str() + " of project " + project_.id.str() + " was due but not rotated");
+        report("key " + id.str() + " of project " + project_.id.str() +
+               " was due but not rotated: " + std::string{changed.error().code_string()} + " " +
+               std::string{changed.error().message()});
       } else if (still_due) {
         ++rotated;
       }
