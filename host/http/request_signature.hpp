@@ -72,6 +72,12 @@ using kmscore::secret_array;
 
 inline constexpr std::string_view sdk_hmac_sha256 = "SDK-HMAC-SHA256";
 inline constexpr std::string_view unsigned_payload = "UNSIGNED-PAYLOAD";
+// The most names a SignedHeaders list may hold (http.md sets none; the SDKs sign three to
+// six headers, one Go signer every header it sets). More is refused as a malformed
+// Authorization, so a request's signature check costs at most this many names, each found
+// in one pass over the headers.
+inline constexpr std::size_t max_signed_headers = 32;
+
 inline constexpr std::int64_t max_signature_clock_skew =
     std::int64_t{15} * 60;                         // seconds, both ways
 inline constexpr std::size_t signature_size = 32;  // HMAC-SHA256
@@ -290,12 +296,12 @@ struct header_lookup {
   return found;
 }
 
-// SignedHeaders: non-empty lower-case names joined by ';', strictly ascending (so sorted
-// and without duplicates).
+// SignedHeaders: 1..max_signed_headers non-empty lower-case names joined by ';', strictly
+// ascending (so sorted and without duplicates).
 [[nodiscard]] constexpr bool signed_headers_valid(std::string_view list) noexcept {
   std::string_view previous;
   std::size_t start = 0;
-  while (true) {
+  for (std::size_t count = 1; count <= max_signed_headers; ++count) {
     const auto end = std::min(list.find(';', start), list.size());
     const auto name = list.substr(start, end - start);
     if (name.empty()) return false;
@@ -307,22 +313,56 @@ struct header_lookup {
     if (end == list.size()) return true;
     start = end + 1;
   }
+  return false;  // more names than max_signed_headers
 }
 
-template <class Visit>
-constexpr void for_each_name(std::string_view list, Visit&& visit) {
+// A header's name (any case) against a lower-case listed name, as strings compare.
+[[nodiscard]] constexpr int compare_lowered(std::string_view any_case,
+                                            std::string_view lower) noexcept {
+  const std::size_t common = std::min(any_case.size(), lower.size());
+  for (std::size_t i = 0; i < common; ++i) {
+    const char c = any_case[i];
+    const char a = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+    if (a != lower[i]) return a < lower[i] ? -1 : 1;
+  }
+  if (any_case.size() == lower.size()) return 0;
+  return any_case.size() < lower.size() ? -1 : 1;
+}
+
+// The names of a valid SignedHeaders list, in their (ascending) order.
+struct signed_names {
+  std::array<std::string_view, max_signed_headers> names{};
+  std::size_t count = 0;
+
+  // Where a header's name (any case) is listed, or `count` if it is not: a binary search,
+  // so one pass over the headers finds every signed one.
+  [[nodiscard]] constexpr std::size_t position(std::string_view header_name) const noexcept {
+    std::size_t low = 0;
+    std::size_t high = count;
+    while (low < high) {
+      const std::size_t middle = low + (high - low) / 2;
+      const int order = compare_lowered(header_name, names[middle]);
+      if (order == 0) return middle;
+      if (order < 0) {
+        high = middle;
+      } else {
+        low = middle + 1;
+      }
+    }
+    return count;
+  }
+};
+
+// list: signed_headers_valid.
+[[nodiscard]] constexpr signed_names split_names(std::string_view list) noexcept {
+  signed_names split;
   std::size_t start = 0;
-  while (start <= list.size()) {
+  while (start <= list.size() && split.count < max_signed_headers) {
     const auto end = std::min(list.find(';', start), list.size());
-    visit(list.substr(start, end - start));
+    split.names[split.count++] = list.substr(start, end - start);
     start = end + 1;
   }
-}
-
-[[nodiscard]] constexpr bool lists_name(std::string_view list, std::string_view name) noexcept {
-  bool found = false;
-  for_each_name(list, [&](std::string_view listed) { found = found || listed == name; });
-  return found;
+  return split;
 }
 
 [[nodiscard]] constexpr std::optional<unsigned> digits(std::string_view text) noexcept {
@@ -477,14 +517,16 @@ class signature_claim {
   if (authorization.count > 1) return signature_status::malformed_authorization;
   const auto fields = parse_authorization(authorization.first);
   if (!fields) return fields.status();
-  if (!sig::lists_name(fields->signed_headers, "x-sdk-date")) {
-    return signature_status::date_not_signed;
+  const auto names = sig::split_names(fields->signed_headers);
+  if (names.position("x-sdk-date") == names.count) return signature_status::date_not_signed;
+  std::array<bool, max_signed_headers> present{};
+  for (const auto& header : request.headers) {  // one pass, whatever the number of names
+    const auto at = names.position(header.name);
+    if (at < names.count) present[at] = true;
   }
-  bool all_present = true;
-  sig::for_each_name(fields->signed_headers, [&](std::string_view name) {
-    all_present = all_present && find_header(request.headers, name).count > 0;
-  });
-  if (!all_present) return signature_status::signed_header_missing;
+  for (std::size_t i = 0; i < names.count; ++i) {
+    if (!present[i]) return signature_status::signed_header_missing;
+  }
 
   const auto date_header = find_header(request.headers, "x-sdk-date");
   if (date_header.count != 1) return signature_status::bad_date;  // one RequestDateTime
@@ -577,30 +619,33 @@ class signature_claim {
   return out;
 }
 
-// §5.1 CanonicalHeaders for a valid SignedHeaders list: "name:value\n" per signed header,
-// one line per value of a repeated header, values sorted.
+// §5.1 CanonicalHeaders for a SignedHeaders list: "name:value\n" per signed header, one line
+// per value of a repeated header, values sorted. One pass over the headers.
 [[nodiscard]] inline signature_result<std::string> canonical_headers(
     std::span<const request_header> headers, std::string_view signed_headers) {
+  if (!sig::signed_headers_valid(signed_headers)) {
+    return signature_status::malformed_authorization;
+  }
+  const auto names = sig::split_names(signed_headers);
+  std::vector<std::pair<std::size_t, std::string_view>> lines;  // (name's position, value)
+  std::array<bool, max_signed_headers> present{};
+  for (const auto& header : headers) {
+    const auto at = names.position(header.name);
+    if (at == names.count) continue;
+    present[at] = true;
+    lines.emplace_back(at, sig::trim(header.value));
+  }
+  for (std::size_t i = 0; i < names.count; ++i) {
+    if (!present[i]) return signature_status::signed_header_missing;
+  }
+  std::sort(lines.begin(), lines.end());  // by name (the list is sorted), then by value
   std::string out;
-  std::vector<std::string_view> values;
-  bool all_present = true;
-  sig::for_each_name(signed_headers, [&](std::string_view name) {
-    values.clear();
-    for (const auto& header : headers) {
-      if (sig::iequals(header.name, name)) {
-        values.push_back(sig::trim(header.value));
-      }
-    }
-    all_present = all_present && !values.empty();
-    std::sort(values.begin(), values.end());
-    for (const auto value : values) {
-      out.append(name);
-      out.push_back(':');
-      out.append(value);
-      out.push_back('\n');
-    }
-  });
-  if (!all_present) return signature_status::signed_header_missing;
+  for (const auto& [at, value] : lines) {
+    out.append(names.names[at]);
+    out.push_back(':');
+    out.append(value);
+    out.push_back('\n');
+  }
   return out;
 }
 
