@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "support/backends.hpp"
+#include "support/cached_service.hpp"
 #include "support/project.hpp"
 
 namespace {
@@ -64,6 +65,56 @@ TEST(ConcurrencyTest, ThreadsShareBackendStoreAndService) {
   const auto all = store.list(kmscore_test::project_id, every);
   ASSERT_TRUE(all);
   EXPECT_EQ(all->total, static_cast<std::size_t>(threads * rounds + 1));
+}
+
+// Threads sharing one key cache open envelopes of many versions of one key at once: the
+// entry's opener derives each version on first use under its lock, and every thread gets
+// every data key back (under ThreadSanitizer: no race between finding and adding keys).
+TEST(ConcurrencyTest, ThreadsShareOneCachedOpenerThatDerivesOnFirstUse) {
+  kmscore_test::cached_service setup;
+  auto& backend = setup.backend;
+  auto& store = setup.store;
+  const auto& tenant = setup.tenant;
+  auto& cache = setup.cache;
+  auto& service = setup.service;
+  const auto key = setup.make_key("shared", 1);
+  const auto id = key.str();
+  kmscore::create_datakey_request request;
+  request.key_id = id;
+  request.datakey_length = "256";
+  std::vector<std::pair<std::string, std::string>> envelopes;  // (cipher, plain), one a version
+  for (int version = 0; version < 12; ++version) {
+    const auto dek = service.run<kmscore::actions::create_datakey>(request);
+    ASSERT_TRUE(dek);
+    envelopes.emplace_back(dek->cipher_text(), dek->expose_plain_text());
+    ASSERT_TRUE(
+        service.run<kmscore::actions::rotate_key>(kmscore::key_id_request{id, {}}, 2 + version));
+  }
+  constexpr int threads = 4;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  workers.reserve(threads);
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      kmscore::kms_service mine{backend, store, tenant, kmscore::datakey_length_policy::range,
+                                {},      &cache};
+      for (std::size_t i = 0; i < envelopes.size(); ++i) {
+        const auto& [cipher, plain] =
+            envelopes[(i + static_cast<std::size_t>(t) * 3) % envelopes.size()];
+        kmscore::decrypt_datakey_request decrypt;
+        decrypt.key_id = id;
+        decrypt.cipher_text = cipher;
+        decrypt.datakey_cipher_length = "32";
+        const auto opened = mine.run<kmscore::actions::decrypt_datakey>(decrypt);
+        if (!opened || opened->expose_data_key() != plain) ++failures;
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  EXPECT_EQ(failures.load(), 0);
+  const auto entry = cache.get(store, tenant.id, key);
+  ASSERT_TRUE(entry && *entry && (*entry)->opener);
+  EXPECT_EQ((*entry)->opener->derived_count(), envelopes.size());  // each version once
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "support/backends.hpp"
+#include "support/cached_service.hpp"
 #include "support/project.hpp"
 
 namespace {
@@ -268,6 +269,79 @@ TEST(RotationRulesTest, ExternalKeysRefuseWith0312) {
   EXPECT_EQ(kmscore::check_key_can_rotate(record).error().code_string(), "KMS.0312");
   record.origin = kmscore::key_origin::kms;
   EXPECT_TRUE(kmscore::check_key_can_rotate(record));
+}
+
+// The key cache derives a material version's keys only when an envelope of that version is
+// opened, and stays within its byte budget by evicting the least recently used keys. (The
+// review of 0f70773 found every version derived in both formats up front: 14 MiB per key
+// rotated to its limit, and about 56 GiB reachable with 4,096 entries.)
+TEST(KeyCacheTest, DerivesOnlyTheVersionsInUseAndStaysWithinItsByteBudget) {
+  kmscore_test::cached_service setup;
+  auto& backend = setup.backend;
+  auto& store = setup.store;
+  const auto& tenant = setup.tenant;
+  auto& cache = setup.cache;
+  auto& service = setup.service;
+  const auto id = setup.make_key("rotated", t0);
+  kmscore::create_datakey_request request;
+  request.key_id = id.str();
+  request.datakey_length = "256";
+  std::vector<std::string> envelopes;  // of versions 0, 20 and 40
+  for (int version = 0; version <= 40; ++version) {
+    if (version % 20 == 0) {
+      const auto dek = service.run<kmscore::actions::create_datakey>(request);
+      ASSERT_TRUE(dek);
+      envelopes.emplace_back(dek->cipher_text());
+    }
+    ASSERT_TRUE(service.run<kmscore::actions::rotate_key>(kmscore::key_id_request{id.str(), {}},
+                                                          t0 + version));
+  }
+  const auto entry = cache.get(store, tenant.id, id);
+  ASSERT_TRUE(entry && *entry && (*entry)->opener);
+  const auto& opener = *(*entry)->opener;
+  EXPECT_EQ((*entry)->record->key.material_versions.size(), 42U);
+  EXPECT_EQ(opener.derived_count(), 0U);  // making data keys derives nothing to open with
+  const auto before = cache.bytes();
+  const auto open = [&](const std::string& envelope) {
+    kmscore::decrypt_datakey_request decrypt;
+    decrypt.key_id = id.str();
+    decrypt.cipher_text = envelope;
+    decrypt.datakey_cipher_length = "32";
+    return service.run<kmscore::actions::decrypt_datakey>(decrypt).has_value();
+  };
+  EXPECT_TRUE(open(envelopes[0]));
+  EXPECT_EQ(opener.derived_count(), 1U);
+  EXPECT_TRUE(open(envelopes[2]));
+  EXPECT_TRUE(open(envelopes[0]));
+  EXPECT_EQ(opener.derived_count(), 2U);  // versions 0 and 40, each once
+  EXPECT_EQ(cache.bytes(),
+            before + 2 * kmscore::datakey_opener<kmscore_test::combined>::derived_key_bytes);
+  // The twin: deriving everything up front is 42 versions in each of the suite's two formats.
+  const auto eager =
+      kmscore::datakey_opener<kmscore_test::combined>::make_derived(backend, (*entry)->record->key);
+  ASSERT_TRUE(eager);
+  EXPECT_EQ(eager->derived_count(), 84U);
+
+  // A budget for about two such keys: using a third evicts the least recently used.
+  kmscore::key_cache<kmscore_test::combined> small{backend, 4096, before * 5 / 2};
+  kmscore::kms_service bounded{backend, store, tenant, kmscore::datakey_length_policy::range,
+                               {},      &small};
+  std::vector<kmscore::key_id> keys{id};
+  for (const char* alias : {"second", "third"}) {
+    const auto another = setup.make_key(alias, t0);
+    for (int i = 0; i < 40; ++i) {
+      ASSERT_TRUE(bounded.run<kmscore::actions::rotate_key>(
+          kmscore::key_id_request{another.str(), {}}, t0 + i));
+    }
+    keys.push_back(another);
+  }
+  for (const auto& key : keys) {
+    ASSERT_TRUE(small.get(store, tenant.id, key));
+    EXPECT_LE(small.bytes(), small.byte_budget());
+  }
+  EXPECT_EQ(small.size(), 2U);
+  const auto newest = small.get(store, tenant.id, keys.back());
+  ASSERT_TRUE(newest && *newest);  // the most recent one stayed
 }
 
 TEST(RotationRulesTest, RotationIsDueAtTheBoundaryInstantNotBefore) {

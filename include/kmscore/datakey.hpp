@@ -16,9 +16,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -224,44 +227,83 @@ template <crypto_backend Backend>
 }
 }  // namespace detail
 
-// Opens envelopes under one CMK: one key derivation per material version, kept for reuse
-// (decrypt and re-wrap of many envelopes). The CMK checks of api.md come first. Derived
-// lazily by default; `make_derived` derives every version at once, so that the const `open`
-// can serve threads sharing one opener (key_cache.hpp).
+// What derived state costs in memory, in bytes, where a host bounds it (key_cache.hpp): an
+// estimate (the objects and their map nodes), shared by every opener and entry of a cache.
+using memory_usage = std::shared_ptr<std::atomic<std::size_t>>;
+
+namespace detail {
+// Charges `bytes` to a usage counter for the holder's lifetime (none: no counter).
+class usage_charge {
+ public:
+  usage_charge() noexcept = default;
+  usage_charge(memory_usage usage, std::size_t bytes) noexcept
+      : usage_{std::move(usage)}, bytes_{bytes} {
+    if (usage_) usage_->fetch_add(bytes_);
+  }
+  usage_charge(usage_charge&& other) noexcept
+      : usage_{std::move(other.usage_)}, bytes_{std::exchange(other.bytes_, 0)} {}
+  usage_charge& operator=(usage_charge&&) = delete;
+  usage_charge(const usage_charge&) = delete;
+  usage_charge& operator=(const usage_charge&) = delete;
+  ~usage_charge() {
+    if (usage_) usage_->fetch_sub(bytes_);
+  }
+  void add(std::size_t bytes) noexcept {
+    bytes_ += bytes;
+    if (usage_) usage_->fetch_add(bytes);
+  }
+
+ private:
+  memory_usage usage_;
+  std::size_t bytes_ = 0;
+};
+}  // namespace detail
+
+// Opens envelopes under one CMK. A material version's keys are derived when an envelope of
+// that version is first opened, and kept for reuse (decrypt and re-wrap of many envelopes):
+// a key rotated a thousand times costs only the versions its envelopes use. `open` is const
+// and safe for threads sharing one opener (key_cache.hpp): the derived keys are found and
+// added under the opener's lock, and used after it, since a map's nodes never move. The CMK
+// checks of api.md come first. `make_derived` derives every version at once.
 template <crypto_backend Backend>
 class datakey_opener {
  public:
-  [[nodiscard]] static result<datakey_opener> make(Backend& backend, const master_key& cmk) {
+  // usage: where the derived keys' bytes are counted (key_cache.hpp), or none.
+  [[nodiscard]] static result<datakey_opener> make(Backend& backend, const master_key& cmk,
+                                                   memory_usage usage = {}) {
     KMSCORE_TRY(check_datakey_master_key(cmk));
     const auto suite = spec_policy(cmk.spec).suite;
     if (!backend.supports(suite)) return errc::kms_error;
-    return datakey_opener{backend, cmk};
+    return datakey_opener{backend, cmk, std::move(usage)};
   }
   [[nodiscard]] static result<datakey_opener> make_derived(Backend& backend,
                                                            const master_key& cmk) {
     KMSCORE_TRY_ASSIGN(auto opener, make(backend, cmk));
     for (const auto& format : envelope_formats) {
-      if (format.suite != spec_policy(cmk.spec).suite || !serves_version(backend, format.version)) {
-        continue;
+      if (format.purpose != envelope_purpose::data_key ||
+          format.suite != spec_policy(cmk.spec).suite || !serves_version(backend, format.version)) {
+        continue;  // only the data-key envelopes this CMK's suite seals
       }
       for (std::uint32_t version = 0; version < cmk.material_versions.size(); ++version) {
-        KMSCORE_TRY(opener.derive(version, format.version));
+        KMSCORE_TRY(opener.key_for(version, format.version));
       }
     }
     return opener;
   }
 
-  // Opens with keys already derived (make_derived): safe to share between threads.
+  // Opens into dek_out (exactly the envelope's DEK size), deriving the version's key on
+  // first use. KMS.2203 for any authentication failure, a version the key lacks included;
+  // dek_out is then zeroed. KMS.0101 for an envelope version the backend cannot serve.
   [[nodiscard]] result<void> open(const envelope_view& view, const encryption_context& context,
                                   mutable_byte_span dek_out) const {
     if (!matches_suite(view)) return errc::invalid_cipher_text;
     if (!serves_version(*backend_, view.version())) return errc::kms_error;
-    const auto cached = keys_.find({view.key_version(), view.version()});
-    if (cached == keys_.end()) {
+    KMSCORE_TRY_ASSIGN(const auto* key, key_for(view.key_version(), view.version()));
+    if (key == nullptr) {
       detail::secure_wipe(dek_out.data(), dek_out.size());
       return errc::decrypt_failed;  // a version the key lacks
     }
-    return cached->second.open(*backend_, view, context, dek_out);
+    return key->open(*backend_, view, context, dek_out);
   }
 
   // Whether the envelope is of this CMK's suite (else it is not a cipher_text of this key).
@@ -269,47 +311,52 @@ class datakey_opener {
     return view.suite() == spec_policy(cmk_->spec).suite;
   }
 
-  // Opens into dek_out (exactly the envelope's DEK size), deriving the version's key on
-  // first use. KMS.2203 for any authentication failure, a version the key lacks included;
-  // dek_out is then zeroed. KMS.0101 for an envelope version the backend cannot serve.
-  [[nodiscard]] result<void> open_deriving(const envelope_view& view,
-                                           const encryption_context& context,
-                                           mutable_byte_span dek_out) {
-    if (matches_suite(view) && serves_version(*backend_, view.version()) &&
-        view.key_version() < cmk_->material_versions.size() &&
-        !keys_.contains({view.key_version(), view.version()})) {
-      KMSCORE_TRY(derive(view.key_version(), view.version()));
-    }
-    return open(view, context, dek_out);
+  // How many (material version, envelope version) keys are derived so far.
+  [[nodiscard]] std::size_t derived_count() const {
+    const std::lock_guard lock{*mutex_};
+    return keys_.size();
   }
 
- private:
-  datakey_opener(Backend& backend, const master_key& cmk) : backend_{&backend}, cmk_{&cmk} {}
+  // What one derived key is counted as: the object and its map node (an estimate).
+  static constexpr std::size_t derived_key_bytes = sizeof(envelope_key<Backend>) + 64;
 
-  [[nodiscard]] result<void> derive(std::uint32_t version, envelope_version format) {
+ private:
+  datakey_opener(Backend& backend, const master_key& cmk, memory_usage usage)
+      : backend_{&backend},
+        cmk_{&cmk},
+        mutex_{std::make_unique<std::mutex>()},
+        charge_{std::move(usage), 0} {}
+
+  // The key of a material version for an envelope version, derived on first use; nullptr
+  // when the CMK has no such version.
+  [[nodiscard]] result<const envelope_key<Backend>*> key_for(std::uint32_t version,
+                                                             envelope_version format) const {
+    if (version >= cmk_->material_versions.size()) return nullptr;
+    const std::lock_guard lock{*mutex_};
+    const auto where = std::make_pair(version, format);
+    if (const auto found = keys_.find(where); found != keys_.end()) return &found->second;
     KMSCORE_TRY_ASSIGN(auto key, envelope_key<Backend>::derive(
                                      *backend_, format, cmk_->material_versions[version].expose(),
                                      cmk_->key_id, version));
-    keys_.emplace(std::make_pair(version, format), std::move(key));
-    return {};
+    const auto [at, inserted] = keys_.emplace(where, std::move(key));
+    if (inserted) charge_.add(derived_key_bytes);
+    return &at->second;
   }
 
   Backend* backend_;
-  const master_key* cmk_;  // the caller's, for the opener's lifetime
+  const master_key* cmk_;              // the caller's, for the opener's lifetime
+  std::unique_ptr<std::mutex> mutex_;  // a pointer, so that the opener moves
   // Per CMK material version and envelope version (an AES key opens both 16 and 18).
-  std::map<std::pair<std::uint32_t, envelope_version>, envelope_key<Backend>> keys_;
+  mutable std::map<std::pair<std::uint32_t, envelope_version>, envelope_key<Backend>> keys_;
+  mutable detail::usage_charge charge_;
 };
 
 namespace detail {
-// Opens with a shared (const) opener's derived keys, or derives a version on first use.
+// Opens with an opener (const or not: either derives a version on first use).
 template <class Opener>
 [[nodiscard]] result<void> open_with(Opener& opener, const envelope_view& view,
                                      const encryption_context& context, mutable_byte_span dek_out) {
-  if constexpr (std::is_const_v<Opener>) {
-    return opener.open(view, context, dek_out);
-  } else {
-    return opener.open_deriving(view, context, dek_out);
-  }
+  return opener.open(view, context, dek_out);
 }
 
 // Opens an envelope and seals its DEK under sealer into out; in between the DEK lives only in

@@ -8,15 +8,17 @@
 // nothing (each use reads the record and builds the entry for that use alone), so the
 // actions have one path whether or not the host caches.
 //
-// Unsealing a key record (under the root key) and deriving the envelope keys of every
-// material version costs tens of microseconds; a data-key request should not pay it. An
-// entry holds, for one key of one project: the opened record, a sealer for its current
-// version and an opener with every version derived, all immutable once built and shared
-// read-only between threads. Each use first reads the record's revision from the store
-// (key_store::revision_of, one indexed read): a different revision (a state change,
-// rotation, deletion, or a change made by another host on the same database) rebuilds the
-// entry, so nothing stale is ever used. The cache holds key material: entries live in
-// zeroizing buffers and are wiped when evicted.
+// Unsealing a key record (under the root key) and deriving envelope keys costs tens of
+// microseconds; a data-key request should not pay it. An entry holds, for one key of one
+// project: the opened record, a sealer for its current version and an opener that derives a
+// material version's keys when an envelope of that version is first opened (so a key
+// rotated a thousand times costs only the versions in use), shared between threads. The
+// cache is bounded twice: by entries (LRU) and by the bytes its records and derived keys
+// take (an estimate, `bytes()`); past the byte budget the least recently used entries go. Each use
+// first reads the record's revision from the store (key_store::revision_of, one indexed read): a
+// different revision (a state change, rotation, deletion, or a change made by another host on the
+// same database) rebuilds the entry, so nothing stale is ever used. The cache holds key material:
+// entries live in zeroizing buffers and are wiped when evicted.
 #pragma once
 
 #include <cstddef>
@@ -39,6 +41,7 @@ template <crypto_backend Backend>
 class key_cache {
  public:
   static constexpr std::size_t default_capacity = 4096;
+  static constexpr std::size_t default_byte_budget = std::size_t{64} << 20U;  // 64 MiB
 
   // What a use needs of an entry. A cache of capacity 0 builds only that (the other member
   // is then KMS.0101, never read); a cache that keeps entries builds both, to share them.
@@ -50,10 +53,12 @@ class key_cache {
     std::unique_ptr<const key_record> record;  // its own allocation: the opener points into it
     result<datakey_sealer<Backend>> sealer;
     result<datakey_opener<Backend>> opener;
+    detail::usage_charge charge;  // the record's and the sealer's bytes, while the entry lives
   };
 
-  explicit key_cache(Backend& backend, std::size_t capacity = default_capacity)
-      : backend_{&backend}, capacity_{capacity} {}
+  explicit key_cache(Backend& backend, std::size_t capacity = default_capacity,
+                     std::size_t byte_budget = default_byte_budget)
+      : backend_{&backend}, capacity_{capacity}, byte_budget_{byte_budget} {}
 
   // The current entry for the key, or nullptr when the store has no such key. Store faults
   // are KMS.0101.
@@ -71,7 +76,10 @@ class key_cache {
       forget(where);
       return std::shared_ptr<const entry>{};
     }
-    if (auto cached = lookup(where, *revision)) return cached;
+    if (auto cached = lookup(where, *revision)) {
+      keep_within_budget();  // its opener may have grown since
+      return cached;
+    }
     KMSCORE_TRY_ASSIGN(auto found, store.find(tenant, id));
     if (!found) {
       forget(where);
@@ -79,8 +87,14 @@ class key_cache {
     }
     auto built = build(std::move(*found));
     remember(where, built);
+    keep_within_budget();
     return std::shared_ptr<const entry>{built};
   }
+
+  // What the entries take, estimated: their records (material and public key), sealers and
+  // derived keys, including entries evicted but still in use by a request.
+  [[nodiscard]] std::size_t bytes() const noexcept { return usage_->load(); }
+  [[nodiscard]] std::size_t byte_budget() const noexcept { return byte_budget_; }
 
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
@@ -104,10 +118,23 @@ class key_cache {
     auto sealer = wants(needs::sealer) ? datakey_sealer<Backend>::make(*backend_, owned->key)
                                        : result<datakey_sealer<Backend>>{errc::kms_error};
     auto opener = wants(needs::opener)
-                      ? datakey_opener<Backend>::make_derived(*backend_, owned->key)
+                      ? datakey_opener<Backend>::make(*backend_, owned->key, usage_)
                       : result<datakey_opener<Backend>>{errc::kms_error};
-    return std::make_shared<const entry>(
-        entry{std::move(owned), std::move(sealer), std::move(opener)});
+    std::size_t bytes = sizeof(entry) + sizeof(key_record) + owned->public_key.size();
+    for (const auto& material : owned->key.material_versions) bytes += material.size();
+    return std::make_shared<const entry>(entry{std::move(owned), std::move(sealer),
+                                               std::move(opener),
+                                               detail::usage_charge{usage_, bytes}});
+  }
+
+  // Evicts the least recently used entries while the cache is over its byte budget; the
+  // most recent one stays (a request is using it).
+  void keep_within_budget() {
+    const std::lock_guard lock{mutex_};
+    while (usage_->load() > byte_budget_ && entries_.size() > 1) {
+      entries_.erase(recency_.back());
+      recency_.pop_back();
+    }
   }
 
   [[nodiscard]] std::shared_ptr<const entry> lookup(const where_t& where, std::uint64_t revision) {
@@ -142,6 +169,8 @@ class key_cache {
 
   Backend* backend_;
   std::size_t capacity_;
+  std::size_t byte_budget_;
+  memory_usage usage_ = std::make_shared<std::atomic<std::size_t>>(0);
   mutable std::mutex mutex_;
   std::map<where_t, slot> entries_;
   std::list<where_t> recency_;  // front: most recently used

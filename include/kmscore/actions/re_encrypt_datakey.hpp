@@ -91,8 +91,8 @@ template <crypto_backend Backend>
   return encrypt_datakey_response{destination.key_id, hex_encode(envelope), from.size()};
 }
 
-// re-encrypt-datakey with an opener (keys derived: make_derived) and a sealer already made,
-// their CMK checks passed: the cached path (key_cache), safe for threads sharing them.
+// re-encrypt-datakey with an opener (a version's keys derived on first use) and a sealer already
+// made, their CMK checks passed: the cached path (key_cache), safe for threads sharing them.
 template <crypto_backend Backend>
 [[nodiscard]] result<encrypt_datakey_response> re_encrypt_datakey_with(
     const datakey_opener<Backend>& opener, const datakey_sealer<Backend>& sealer,
