@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -313,7 +314,7 @@ class datakey_opener {
 
   // How many (material version, envelope version) keys are derived so far.
   [[nodiscard]] std::size_t derived_count() const {
-    const std::lock_guard lock{*mutex_};
+    const std::shared_lock lock{*mutex_};
     return keys_.size();
   }
 
@@ -324,7 +325,7 @@ class datakey_opener {
   datakey_opener(Backend& backend, const master_key& cmk, memory_usage usage)
       : backend_{&backend},
         cmk_{&cmk},
-        mutex_{std::make_unique<std::mutex>()},
+        mutex_{std::make_unique<std::shared_mutex>()},
         charge_{std::move(usage), 0} {}
 
   // The key of a material version for an envelope version, derived on first use; nullptr
@@ -332,8 +333,12 @@ class datakey_opener {
   [[nodiscard]] result<const envelope_key<Backend>*> key_for(std::uint32_t version,
                                                              envelope_version format) const {
     if (version >= cmk_->material_versions.size()) return nullptr;
-    const std::lock_guard lock{*mutex_};
     const auto where = std::make_pair(version, format);
+    {  // the common case: derived already, found under a shared lock
+      const std::shared_lock lock{*mutex_};
+      if (const auto found = keys_.find(where); found != keys_.end()) return &found->second;
+    }
+    const std::lock_guard lock{*mutex_};
     if (const auto found = keys_.find(where); found != keys_.end()) return &found->second;
     KMSCORE_TRY_ASSIGN(auto key, envelope_key<Backend>::derive(
                                      *backend_, format, cmk_->material_versions[version].expose(),
@@ -345,7 +350,7 @@ class datakey_opener {
 
   Backend* backend_;
   const master_key* cmk_;              // the caller's, for the opener's lifetime
-  std::unique_ptr<std::mutex> mutex_;  // a pointer, so that the opener moves
+  std::unique_ptr<std::shared_mutex> mutex_;  // a pointer, so that the opener moves
   // Per CMK material version and envelope version (an AES key opens both 16 and 18).
   mutable std::map<std::pair<std::uint32_t, envelope_version>, envelope_key<Backend>> keys_;
   mutable detail::usage_charge charge_;
