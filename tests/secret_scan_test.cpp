@@ -309,7 +309,8 @@ TEST_F(SecretScanTest, OneHttpEncryptDatakeyInTheServersConfigurationLeavesNothi
               (void)std::from_chars(line.data() + at + 1, line.data() + line.size(), number);
               port = number;
             }
-          }};
+          },
+      .ready = {}};
   kmscore_host::http::server_config config;
   config.port = 0;
   config.workers = 2;

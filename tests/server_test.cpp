@@ -23,6 +23,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -504,6 +505,78 @@ TEST_F(ServerTest, UnknownPathsAndBadProjectIdsAre400InvalidUrl) {
   get.method = "GET";
   get.path = "/v1.0/" + std::string{project_a} + "/kms/user-quotas";  // not 405: unknown path
   expect_kms_error(send(get), 400, "KMS.0201");
+}
+
+// The unauthenticated probes (cli.md, Additions 2026-12-06): GET /health and GET /ready
+// answer without a signature; anything else on those paths is an unknown URL.
+TEST_F(ServerTest, HealthAndReadyAnswerUnauthenticatedGets) {
+  for (const char* path : {"/health", "/ready", "/ready?verbose=1"}) {
+    call probe;
+    probe.method = "GET";
+    probe.path = path;
+    probe.sign = false;
+    probe.body.clear();
+    const auto a = send(probe);
+    EXPECT_EQ(a.status, 200) << path;
+    EXPECT_EQ(a.body, R"({"status":"ok"})") << path;
+    expect_common_headers(a);
+  }
+  for (const auto& [method, path] : {std::pair{"POST", "/health"}, std::pair{"GET", "/healthz"},
+                                     std::pair{"GET", "/ready/"}, std::pair{"PUT", "/ready"}}) {
+    call other;
+    other.method = method;
+    other.path = path;
+    other.sign = false;
+    expect_kms_error(send(other), 400, "KMS.0201");
+  }
+}
+
+// One access line per request, a JSON object: the request id, the access key and project
+// (when well-formed), the action, the status and the duration; never a secret or signature.
+TEST_F(ServerTest, EveryRequestHasOneAccessLine) {
+  const auto made = act(project_a, "create-key", R"({"key_alias":"logged"})");
+  ASSERT_EQ(made.status, 200) << made.body;
+  call stranger;
+  stranger.path = action_path(project_a, "describe-key");
+  stranger.access_key = "nobody";
+  const auto refused = send(stranger);
+  ASSERT_EQ(refused.status, 401);
+  call probe;
+  probe.method = "GET";
+  probe.path = "/health";
+  probe.sign = false;
+  ASSERT_EQ(send(probe).status, 200);
+
+  std::map<std::string, json> lines;  // by request id
+  std::istringstream log{server().log()};
+  for (std::string line; std::getline(log, line);) {
+    const auto at = line.find("{\"access\"");
+    if (at == std::string::npos) continue;
+    const auto parsed = json::parse(line.substr(at), nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << line;
+    lines[parsed["access"].get<std::string>()] = parsed;
+  }
+  const auto& ok = lines[made.header("X-Request-Id")];
+  EXPECT_EQ(ok["access_key"], tester_ak);
+  EXPECT_EQ(ok["project"], project_a);
+  EXPECT_EQ(ok["action"], "create-key");
+  EXPECT_EQ(ok["status"], 200);
+  EXPECT_TRUE(ok["duration_ms"].is_number() && ok["duration_ms"].get<double>() >= 0);
+  const auto& denied = lines[refused.header("X-Request-Id")];
+  EXPECT_EQ(denied["access_key"], "nobody");
+  EXPECT_EQ(denied["action"], "describe-key");
+  EXPECT_EQ(denied["status"], 401);
+  EXPECT_EQ(lines.size(), 3U);  // the probe's too
+  for (const auto& [id, line] : lines) {
+    if (id != made.header("X-Request-Id") && id != refused.header("X-Request-Id")) {
+      EXPECT_TRUE(line["access_key"].is_null() && line["project"].is_null() &&
+                  line["action"].is_null());
+      EXPECT_EQ(line["status"], 200);
+    }
+  }
+  const auto text = server().log();
+  EXPECT_EQ(text.find(std::string{tester_sk}), std::string::npos);
+  EXPECT_EQ(text.find("Signature="), std::string::npos);
 }
 
 TEST_F(ServerTest, OversizedContentLengthIsRefusedBeforeTheBodyIsSent) {

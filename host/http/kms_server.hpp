@@ -42,6 +42,11 @@ struct kms_server_options {
   server_config server;
 };
 
+// GET /ready: whether the store answers a read now (one indexed lookup of a project).
+[[nodiscard]] inline bool store_answers(kmscore::key_store& store) {
+  return store.find_project(kmscore::project_id{}).has_value();
+}
+
 template <kmscore::crypto_backend Backend>
 [[nodiscard]] int serve_kms(const kms_server_options& options, const log_sink& log) {
   std::string why;
@@ -99,7 +104,8 @@ template <kmscore::crypto_backend Backend>
               log("rotate-due-keys: rotated " + std::to_string(*rotated) + " keys");
             }
           },
-      .log = log};
+      .log = log,
+      .ready = [&store] { return store_answers(store); }};
   const int code = serve(options.server, *credentials, hooks, why);
   if (code != 0) log("refusing to start: " + why);
   return code;  // the state (and with it the store) closes on return

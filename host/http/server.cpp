@@ -64,6 +64,10 @@ constexpr const char* close_marker = "X-Kmscore-Close-Connection";
 constexpr std::array<std::string_view, 4> library_headers{"REMOTE_ADDR", "REMOTE_PORT",
                                                           "LOCAL_ADDR", "LOCAL_PORT"};
 
+// When the request this worker thread is serving arrived (set before routing, read by the
+// access line after the answer: one thread serves a request from routing to logging).
+thread_local std::chrono::steady_clock::time_point request_started;
+
 constexpr std::size_t max_linger_bytes = std::size_t{1} << 20;
 constexpr std::chrono::milliseconds linger_time{1000};
 constexpr std::size_t keep_alive_max_requests = 100000;
@@ -309,6 +313,8 @@ class kms_http_server {
   kmscore::result<kmscore::project> project_for(const kmscore::project_id& id);
   handler_response library_error(const Request& req, Response& res);
   void retire(const Request& req) const;
+  void answer_probe(Response& res, bool readiness) const;
+  void access_log(const Request& req, const Response& res) const;
 
   const server_config& config_;
   const credential_set& credentials_;
@@ -323,6 +329,10 @@ class kms_http_server {
 bool kms_http_server::early_answer(const Request& req, Response& res) {
   ignore_ranges(req);
   const auto target = split_target(req.target);
+  if (req.method == "GET" && (target.first == "/health" || target.first == "/ready")) {
+    answer_probe(res, target.first == "/ready");
+    return true;
+  }
   const auto where = match_route(target.first);
   auto failure = kmscore::errc::request_too_long;
   if (where.matched && req.method != "POST") {  // the method first, then the project id
@@ -384,6 +394,37 @@ kms_http_server::body_read kms_http_server::read_body(const Request& req,
   body = used == buffer.size() ? std::move(buffer)
                                : kmscore::secret_bytes{buffer.expose().first(used)};
   return body_read::ok;
+}
+
+// GET /health and GET /ready (server.hpp).
+void kms_http_server::answer_probe(Response& res, bool readiness) const {
+  const bool ok = !readiness || !hooks_.ready || hooks_.ready();
+  answer(res, ok ? 200 : 503, ok ? R"({"status":"ok"})" : R"({"status":"unavailable"})",
+         new_request_id());
+}
+
+// The access line (server.hpp). The logger runs on the worker that served the request, after
+// the answer, so request_started is this request's.
+void kms_http_server::access_log(const Request& req, const Response& res) const {
+  const auto elapsed = std::chrono::steady_clock::now() - request_started;
+  const auto where = match_route(split_target(req.target).first);
+  nlohmann::ordered_json line;
+  line["access"] = res.get_header_value(request_id_header);
+  line["access_key"] = nullptr;
+  const auto authorization = req.get_header_value("Authorization");
+  if (req.get_header_value_count("Authorization") == 1) {
+    const auto fields = kmscore_host::http::parse_authorization(authorization);
+    if (fields) line["access_key"] = std::string{fields->access_key};
+  }
+  line["project"] = where.matched && where.project ? nlohmann::ordered_json(where.project->str())
+                                                   : nlohmann::ordered_json(nullptr);
+  line["action"] = where.matched ? nlohmann::ordered_json(std::string{where.action->name()})
+                                 : nlohmann::ordered_json(nullptr);
+  line["status"] = res.status;
+  line["duration_ms"] =
+      static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) /
+      1000.0;
+  log(line.dump());
 }
 
 // One log line per refused request, with a running count (the server's failure metric).
@@ -593,6 +634,7 @@ void kms_http_server::configure(httplib::Server& server) {
 
   server.set_pre_routing_handler(
       httplib::Server::HandlerWithResponse{[this](const Request& req, Response& res) {
+        request_started = std::chrono::steady_clock::now();  // this worker's request
         return early_answer(req, res) ? handler_response::Handled : handler_response::Unhandled;
       }});
   // A client that waits for 100 Continue is answered without it when the headers already
@@ -628,7 +670,11 @@ void kms_http_server::configure(httplib::Server& server) {
         } catch (...) {  // nothing more can be done for this request
         }
       });
-  server.set_logger([this](const Request& req, const Response&) {
+  server.set_logger([this](const Request& req, const Response& res) {
+    try {
+      access_log(req, res);
+    } catch (...) {  // a lost log line must not stop the request's connection handling
+    }
     try {
       retire(req);
     } catch (...) {  // the connection then closes the library's way

@@ -24,6 +24,14 @@
 // An answer given before the body was read closes the connection, so that unread bytes are
 // never taken for a request.
 //
+// Unauthenticated probes (cli.md, Additions 2026-12-06): `GET /health` answers 200
+// {"status":"ok"} while the process is up; `GET /ready` answers 200 {"status":"ok"} when the
+// `ready` hook says the store answers, else 503 {"status":"unavailable"}. Every request, a
+// probe or a refusal included, is logged in one access line, a JSON object: {"access":
+// request id, "access_key" (only one that passed the Authorization grammar, else null),
+// "project" and "action" (only from a well-formed route, else null), "status",
+// "duration_ms"}; never a secret, a signature or a body.
+//
 // Threads: a pool of `workers` threads serves connections (keep-alive, up to 100000 requests
 // each); one thread runs the maintenance job at start and every `maintenance_interval`; one
 // waits for SIGTERM/SIGINT. serve() blocks those two signals in the process (they are taken
@@ -63,6 +71,8 @@ using signature_verifier = std::function<kmscore_host::http::signature_status(
 using maintenance_job = std::function<void(std::int64_t now_ms)>;
 // One log line, without a newline; called from several threads.
 using log_sink = std::function<void(std::string_view line)>;
+// Whether the service can answer actions now (its store answers): GET /ready.
+using readiness_check = std::function<bool()>;
 
 struct server_hooks {
   action_handler handle;
@@ -70,6 +80,7 @@ struct server_hooks {
   signature_verifier verify;
   maintenance_job maintenance;
   log_sink log;
+  readiness_check ready;  // none: ready whenever the process is up
 };
 
 struct server_config {
