@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "credentials.hpp"
+#include "kms_server.hpp"
 #include "server.hpp"
 #include "support/signed_call.hpp"
 
@@ -909,6 +910,49 @@ TEST(ServerPieces, ListenAddresses) {
   EXPECT_FALSE(is_loopback_address("0.0.0.0"));
   EXPECT_FALSE(is_loopback_address("localhost"));  // a name could resolve anywhere
   EXPECT_FALSE(is_loopback_address("::ffff:127.0.0.1"));
+}
+
+// GET /ready's check: a store that answers a read is ready, one that fails is not (503).
+TEST(ServerPieces, ReadinessIsWhetherTheStoreAnswers) {
+  kmscore::memory_key_store answering;
+  EXPECT_TRUE(kmscore_host::http::store_answers(answering));
+  class failing final : public kmscore::key_store {  // every read a store fault
+   public:
+    kmscore::result<std::optional<kmscore::project>> find_project(
+        const kmscore::project_id& /*id*/) override {
+      return kmscore::errc::kms_error;
+    }
+    kmscore::result<kmscore::project> ensure_project(const kmscore::project_id& /*id*/,
+                                                     std::string_view /*domain*/) override {
+      return kmscore::errc::kms_error;
+    }
+    kmscore::result<std::vector<kmscore::project>> list_projects() override {
+      return kmscore::errc::kms_error;
+    }
+    kmscore::result<std::optional<kmscore::key_record>> find(
+        const kmscore::project_id& /*tenant*/, const kmscore::key_id& /*id*/) override {
+      return kmscore::errc::kms_error;
+    }
+    kmscore::result<std::optional<std::uint64_t>> revision_of(
+        const kmscore::project_id& /*tenant*/, const kmscore::key_id& /*id*/) override {
+      return kmscore::errc::kms_error;
+    }
+    kmscore::result<std::optional<kmscore::key_record>> find_by_alias(
+        const kmscore::project_id& /*tenant*/, std::string_view /*alias*/) override {
+      return kmscore::errc::kms_error;
+    }
+    kmscore::result<void> insert(kmscore::key_record& /*record*/) override {
+      return kmscore::errc::kms_error;
+    }
+    kmscore::result<kmscore::update_outcome> update(kmscore::key_record& /*record*/) override {
+      return kmscore::errc::kms_error;
+    }
+    kmscore::result<kmscore::key_list_page> list(const kmscore::project_id& /*tenant*/,
+                                                 const kmscore::key_list_query& /*q*/) override {
+      return kmscore::errc::kms_error;
+    }
+  } broken;
+  EXPECT_FALSE(kmscore_host::http::store_answers(broken));
 }
 
 TEST(ServerPieces, CredentialsAreParsedStrictly) {
