@@ -310,7 +310,8 @@ TEST_F(SecretScanTest, OneHttpEncryptDatakeyInTheServersConfigurationLeavesNothi
               port = number;
             }
           },
-      .ready = {}};
+      .ready = {},
+      .gauges = {}};
   kmscore_host::http::server_config config;
   config.port = 0;
   config.workers = 2;

@@ -876,6 +876,66 @@ TEST_F(ServerTest, RefusesCredentialsWithAnUnknownField) {
   EXPECT_NE(refused->log().find("unknown field \"project\""), std::string::npos) << refused->log();
 }
 
+// GET /metrics on --metrics-listen: Prometheus text with labels from fixed sets only (the
+// action, the status class, the refusal reason); never an access key, a project or a path.
+TEST_F(ServerTest, MetricsCountRequestsAndRefusalsWithFixedLabels) {
+  server_ = start({"--metrics-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(server_->started()) << server_->log();
+  int metrics_port = 0;
+  const std::regex metrics_line{"metrics on http://127\\.0\\.0\\.1:([0-9]+)/metrics"};
+  for (int i = 0; i < 500 && metrics_port == 0; ++i) {
+    std::smatch match;
+    const auto text = server_->log();
+    if (std::regex_search(text, match, metrics_line)) {
+      metrics_port = std::stoi(match[1]);
+    } else {
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  ASSERT_GT(metrics_port, 0) << server_->log();
+  ASSERT_EQ(act(project_a, "create-key", R"({"key_alias":"counted"})").status, 200);
+  call stranger;
+  stranger.path = action_path(project_a, "describe-key");
+  stranger.access_key = "nobody";
+  ASSERT_EQ(send(stranger).status, 401);
+
+  httplib::Client client{"127.0.0.1", metrics_port};
+  const auto scraped = client.Get("/metrics");
+  ASSERT_TRUE(scraped);
+  EXPECT_EQ(scraped->status, 200);
+  EXPECT_EQ(scraped->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  const auto& text = scraped->body;
+  EXPECT_NE(text.find("kmscore_requests_total{action=\"create-key\",status=\"2xx\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("kmscore_requests_total{action=\"describe-key\",status=\"4xx\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("kmscore_auth_failures_total{reason=\"unknown_access_key\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("kmscore_auth_failures_total{reason=\"bad_signature\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("kmscore_request_duration_seconds_count 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kmscore_request_duration_seconds_bucket{le=\"+Inf\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("kmscore_key_cache_entries "), std::string::npos);
+  EXPECT_NE(text.find("kmscore_store_errors_total 0\n"), std::string::npos);
+  EXPECT_EQ(text.find("nobody"), std::string::npos);
+  EXPECT_EQ(text.find(tester_ak), std::string::npos);
+  EXPECT_EQ(text.find(std::string{project_a}), std::string::npos);
+  EXPECT_EQ(client.Get("/other")->status, 404);
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->log();  // both listeners stop
+  EXPECT_FALSE(client.Get("/metrics"));
+}
+
+TEST_F(ServerTest, RefusesMetricsOffLoopback) {
+  auto refused = start({"--metrics-listen", "0.0.0.0:0"});
+  EXPECT_FALSE(refused->started());
+  ASSERT_TRUE(refused->exited(10s));
+  EXPECT_NE(refused->exit_code(), 0);
+  EXPECT_NE(refused->log().find("loopback only"), std::string::npos) << refused->log();
+}
+
 TEST_F(ServerTest, RefusesAnyAddressWithoutTls) {
   auto refused = start({"--listen", "0.0.0.0:0"});
   EXPECT_FALSE(refused->started());

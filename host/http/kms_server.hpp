@@ -22,6 +22,7 @@
 #include <kmscore/key_record_codec.hpp>
 #include <kmscore/service.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,7 +63,15 @@ template <kmscore::crypto_backend Backend>
   const sealer_factory make_sealer = [&backend](kmscore::master_key root) {
     return std::make_unique<kmscore::root_key_sealer<Backend>>(backend, std::move(root));
   };
-  const kmscore::diagnostics_sink diagnostics = [&log](std::string_view message) { log(message); };
+  // Every report is logged; a store's faults (its reports name it: "sqlite store: ",
+  // "postgresql store: ") are also counted for GET /metrics.
+  std::atomic<std::uint64_t> store_errors{0};
+  const kmscore::diagnostics_sink diagnostics = [&log, &store_errors](std::string_view message) {
+    if (message.starts_with("sqlite store: ") || message.starts_with("postgresql store: ")) {
+      store_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+    log(message);
+  };
   auto state = open_state(options.state, random, make_sealer, diagnostics, why);
   if (!state) {
     log("refusing to start: " + why);
@@ -105,7 +114,11 @@ template <kmscore::crypto_backend Backend>
             }
           },
       .log = log,
-      .ready = [&store] { return store_answers(store); }};
+      .ready = [&store] { return store_answers(store); },
+      .gauges =
+          [&cache, &store_errors] {
+            return host_gauges{cache.size(), cache.bytes(), store_errors.load()};
+          }};
   const int code = serve(options.server, *credentials, hooks, why);
   if (code != 0) log("refusing to start: " + why);
   return code;  // the state (and with it the store) closes on return

@@ -17,6 +17,8 @@
 // x-sdk-date, which SDKs sign, never hold one.
 #include "server.hpp"
 
+#include "metrics.hpp"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -308,19 +310,21 @@ class kms_http_server {
                       kmscore::secret_bytes& body) const;
   const credential* authenticate(const Request& req, const kmscore::secret_bytes& body,
                                  const std::string& request_id, Response& res);
-  void refuse(const Request& req, std::string_view reason, std::string_view access_key,
-              const std::string& request_id, std::string_view what = "authentication failed");
+  void refuse(const Request& req, auth_failure kind, std::string_view reason,
+              std::string_view access_key, const std::string& request_id,
+              std::string_view what = "authentication failed");
   kmscore::result<kmscore::project> project_for(const kmscore::project_id& id);
   handler_response library_error(const Request& req, Response& res);
   void retire(const Request& req) const;
   void answer_probe(Response& res, bool readiness) const;
-  void access_log(const Request& req, const Response& res) const;
+  void access_log(const Request& req, const Response& res);
 
   const server_config& config_;
   const credential_set& credentials_;
   const server_hooks& hooks_;
   int dead_fd_ = -1;  // /dev/null: put in place of a retired connection's socket
   std::atomic<std::uint64_t> failures_{0};
+  server_metrics metrics_;
   std::mutex projects_mutex_;
   std::map<kmscore::project_id, kmscore::project> projects_;  // resolved once each
 };
@@ -405,7 +409,7 @@ void kms_http_server::answer_probe(Response& res, bool readiness) const {
 
 // The access line (server.hpp). The logger runs on the worker that served the request, after
 // the answer, so request_started is this request's.
-void kms_http_server::access_log(const Request& req, const Response& res) const {
+void kms_http_server::access_log(const Request& req, const Response& res) {
   const auto elapsed = std::chrono::steady_clock::now() - request_started;
   const auto where = match_route(split_target(req.target).first);
   nlohmann::ordered_json line;
@@ -421,6 +425,8 @@ void kms_http_server::access_log(const Request& req, const Response& res) const 
   line["action"] = where.matched ? nlohmann::ordered_json(std::string{where.action->name()})
                                  : nlohmann::ordered_json(nullptr);
   line["status"] = res.status;
+  metrics_.request_done(where.matched ? where.action : std::nullopt, res.status,
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed));
   line["duration_ms"] =
       static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) /
       1000.0;
@@ -428,9 +434,10 @@ void kms_http_server::access_log(const Request& req, const Response& res) const 
 }
 
 // One log line per refused request, with a running count (the server's failure metric).
-void kms_http_server::refuse(const Request& req, std::string_view reason,
+void kms_http_server::refuse(const Request& req, auth_failure kind, std::string_view reason,
                              std::string_view access_key, const std::string& request_id,
                              std::string_view what) {
+  metrics_.auth_failed(kind);
   const auto count = ++failures_;
   std::string line{what};
   line.append(": ").append(reason);
@@ -449,10 +456,12 @@ const credential* kms_http_server::authenticate(const Request& req,
                                                 const std::string& request_id, Response& res) {
   if (!req.has_header("Authorization")) {
     if (req.has_header("X-Auth-Token")) {
-      refuse(req, "X-Auth-Token without a signature (tokens are not accepted)", {}, request_id);
+      refuse(req, auth_failure::token, "X-Auth-Token without a signature (tokens are not accepted)",
+             {}, request_id);
       answer(res, kmscore::errc::invalid_token, request_id);
     } else {
-      refuse(req, "no Authorization and no X-Auth-Token", {}, request_id);
+      refuse(req, auth_failure::no_credentials, "no Authorization and no X-Auth-Token", {},
+             request_id);
       answer_gateway(res, gateway_no_credentials, request_id);
     }
     return nullptr;
@@ -471,29 +480,37 @@ const credential* kms_http_server::authenticate(const Request& req,
                                                    headers,    body.expose(), seconds};
   const auto claim = kmscore_host::http::read_request_signature(request);
   if (!claim) {
-    refuse(req, kmscore_host::http::describe(claim.status()), {}, request_id);
+    const auto status = claim.status();
+    const bool stale = status == kmscore_host::http::signature_status::request_expired ||
+                       status == kmscore_host::http::signature_status::request_from_future;
+    refuse(req, stale ? auth_failure::expired : auth_failure::malformed,
+           kmscore_host::http::describe(status), {}, request_id);
     answer_gateway(res, gateway_detail(claim.status()), request_id);
     return nullptr;
   }
   if (!claim->payload_signed()) {  // the body would not be authenticated
-    refuse(req, "UNSIGNED-PAYLOAD refused", claim->access_key(), request_id);
+    refuse(req, auth_failure::payload_not_signed, "UNSIGNED-PAYLOAD refused", claim->access_key(),
+           request_id);
     answer_gateway(res, gateway_bad_signature, request_id);
     return nullptr;
   }
   const credential* entry = credentials_.find(claim->access_key());
   if (entry == nullptr) {
-    refuse(req, "unknown access key", claim->access_key(), request_id);
+    refuse(req, auth_failure::unknown_access_key, "unknown access key", claim->access_key(),
+           request_id);
     answer_gateway(res, gateway_unknown_key, request_id);
     return nullptr;
   }
   const auto status = hooks_.verify(request, *claim, entry->secret_key.expose());
   if (status == kmscore_host::http::signature_status::backend_failure) {
-    refuse(req, kmscore_host::http::describe(status), claim->access_key(), request_id);
+    refuse(req, auth_failure::bad_signature, kmscore_host::http::describe(status),
+           claim->access_key(), request_id);
     answer(res, kmscore::error_response(kmscore::errc::kms_error), request_id);
     return nullptr;
   }
   if (status != kmscore_host::http::signature_status::ok) {
-    refuse(req, kmscore_host::http::describe(status), claim->access_key(), request_id);
+    refuse(req, auth_failure::bad_signature, kmscore_host::http::describe(status),
+           claim->access_key(), request_id);
     answer_gateway(res, gateway_detail(status), request_id);
     return nullptr;
   }
@@ -543,7 +560,8 @@ void kms_http_server::serve_action(const Request& req, Response& res,
   const credential* caller = authenticate(req, body, id, res);
   if (caller == nullptr) return;
   if (!caller->may_use(*where.project)) {
-    refuse(req, "project " + where.project->str() + " not granted to this access key",
+    refuse(req, auth_failure::project_not_granted,
+           "project " + where.project->str() + " not granted to this access key",
            caller->access_key, id, "access denied");
     answer(res, kmscore::errc::project_mismatch, id);
     return;
@@ -706,6 +724,11 @@ int kms_http_server::run(std::string& why) {
           "give --tls-cert and --tls-key";
     return 1;
   }
+  if (config_.metrics_listen && !is_loopback_address(config_.metrics_listen->first)) {
+    why = "refusing to serve metrics on " + config_.metrics_listen->first +
+          ": the metrics listener has no TLS and no authentication, so it is loopback only";
+    return 1;
+  }
   if (config_.workers == 0 || config_.workers > max_workers) {
     why = "the number of workers must be 1-" + std::to_string(max_workers);
     return 1;
@@ -738,6 +761,32 @@ int kms_http_server::run(std::string& why) {
   const bool v6 = config_.host.find(':') != std::string::npos;
   log(std::string{"listening on "} + (tls ? "https" : "http") + "://" +
       (v6 ? "[" + config_.host + "]" : config_.host) + ":" + std::to_string(port));
+
+  // GET /metrics on its own listener, when asked for (server.hpp).
+  httplib::Server metrics_server;
+  std::thread metrics_thread;
+  if (config_.metrics_listen) {
+    metrics_server.new_task_queue = [] { return new httplib::ThreadPool{1}; };
+    metrics_server.Get("/metrics", [this](const Request& /*req*/, Response& res) {
+      res.set_content(metrics_.render(hooks_.gauges ? hooks_.gauges() : host_gauges{}),
+                      "text/plain; version=0.0.4; charset=utf-8");
+    });
+    const auto& [metrics_host, metrics_port] = *config_.metrics_listen;
+    const int bound = metrics_port == 0 ? metrics_server.bind_to_any_port(metrics_host)
+                      : metrics_server.bind_to_port(metrics_host, metrics_port) ? metrics_port
+                                                                                : -1;
+    if (bound <= 0) {
+      why = "cannot serve metrics on " + metrics_host + ":" + std::to_string(metrics_port) +
+            " (address in use, or not an address of this host)";
+      server->stop();
+      if (dead_fd_ >= 0) ::close(dead_fd_);
+      return 1;
+    }
+    const bool metrics_v6 = metrics_host.find(':') != std::string::npos;
+    log("metrics on http://" + (metrics_v6 ? "[" + metrics_host + "]" : metrics_host) + ":" +
+        std::to_string(bound) + "/metrics");
+    metrics_thread = std::thread{[&metrics_server] { (void)metrics_server.listen_after_bind(); }};
+  }
 
   std::atomic<bool> listening_done{false};
   std::atomic<bool> signalled{false};
@@ -783,6 +832,11 @@ int kms_http_server::run(std::string& why) {
   maintenance_wakeup.notify_all();
   maintenance.join();
   stopper.join();
+  if (metrics_thread.joinable()) {
+    while (!metrics_server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    metrics_server.stop();
+    metrics_thread.join();
+  }
   if (dead_fd_ >= 0) ::close(dead_fd_);
   if (!signalled) {
     why = listened ? "the server stopped without a signal" : "the server's socket failed";

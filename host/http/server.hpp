@@ -52,6 +52,7 @@
 #include <string_view>
 
 #include "credentials.hpp"
+#include "metrics.hpp"
 
 namespace kmscore_host::http {
 
@@ -80,7 +81,8 @@ struct server_hooks {
   signature_verifier verify;
   maintenance_job maintenance;
   log_sink log;
-  readiness_check ready;  // none: ready whenever the process is up
+  readiness_check ready;                // none: ready whenever the process is up
+  std::function<host_gauges()> gauges;  // for GET /metrics; none: zeros
 };
 
 struct server_config {
@@ -94,6 +96,10 @@ struct server_config {
   std::chrono::seconds write_timeout{5};
   std::chrono::seconds keep_alive_timeout{5};  // an idle connection is closed after this
   std::chrono::milliseconds maintenance_interval{std::chrono::hours{1}};
+  // GET /metrics (Prometheus text) on this second, plain-HTTP, loopback-only listener; none:
+  // no metrics listener. Port 0: any free port (the log line "metrics on http://HOST:PORT/
+  // metrics" names it).
+  std::optional<std::pair<std::string, int>> metrics_listen;
 };
 
 inline constexpr std::size_t max_workers = 1024;

@@ -42,8 +42,9 @@ std::string usage_text() {
       "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
       "       kmscore [--state DIR] [--store URL] info | rotate-due-keys\n"
       "       kmscore serve --credentials FILE [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
-      "               [--workers N] [--state DIR] [--store URL] [--backend ...]\n"
-      "               [--datakey-policy ...]   (POST /v1.0/{project_id}/kms/ACTION)\n"
+      "               [--workers N] [--metrics-listen HOST:PORT] [--state DIR] [--store URL]\n"
+      "               [--backend ...] [--datakey-policy ...]   (POST "
+      "/v1.0/{project_id}/kms/ACTION)\n"
       "       kmscore inspect HEX\n"
       "       kmscore --help | --version\n"
       "ACTION:";
@@ -64,7 +65,8 @@ std::string usage_text() {
          "\nserve: --listen defaults to 127.0.0.1:8080 (port 0: any free port); other addresses"
          "\n       need --tls-cert and --tls-key; --workers defaults to 64; the credentials file"
          "\n       (mode 0600) is {\"credentials\": [{\"access_key\", \"secret_key\", \"projects\","
-         "\n       \"domain_id\"}]}; SIGTERM or SIGINT stops it\n";
+         "\n       \"domain_id\"}]}; SIGTERM or SIGINT stops it; --metrics-listen (loopback"
+         "\n       only) serves GET /metrics in Prometheus' text format\n";
 }
 
 struct options {
@@ -278,7 +280,7 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       continue;
     }
     if (arg == "--listen" || arg == "--credentials" || arg == "--tls-cert" || arg == "--tls-key" ||
-        arg == "--workers") {
+        arg == "--workers" || arg == "--metrics-listen") {
       if (!has_value) {
         exit_code = usage_error(std::string{arg} + " needs a value");
         return std::nullopt;
@@ -293,6 +295,14 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
         }
         opts.server.host = address->first;
         opts.server.port = address->second;
+      } else if (arg == "--metrics-listen") {
+        auto address = kmscore_host::http::parse_listen_address(value);
+        if (!address) {
+          exit_code =
+              usage_error("--metrics-listen takes HOST:PORT (IPv6: [ADDRESS]:PORT): " + value);
+          return std::nullopt;
+        }
+        opts.server.metrics_listen = std::move(*address);
       } else if (arg == "--credentials") {
         opts.credentials = value;
       } else if (arg == "--tls-cert") {
