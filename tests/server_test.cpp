@@ -548,8 +548,22 @@ TEST_F(ServerTest, EveryRequestHasOneAccessLine) {
   probe.sign = false;
   ASSERT_EQ(send(probe).status, 200);
 
+  // Each access line is written just after its answer is sent: read until all three are in.
+  std::string text = server().log();
+  const auto access_lines = [](const std::string& all) {
+    std::size_t count = 0;
+    for (auto at = all.find("{\"access\""); at != std::string::npos;
+         at = all.find("{\"access\"", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  for (int i = 0; i < 200 && access_lines(text) < 3; ++i) {
+    std::this_thread::sleep_for(10ms);
+    text = server().log();
+  }
   std::map<std::string, json> lines;  // by request id
-  std::istringstream log{server().log()};
+  std::istringstream log{text};
   for (std::string line; std::getline(log, line);) {
     const auto at = line.find("{\"access\"");
     if (at == std::string::npos) continue;
@@ -575,7 +589,6 @@ TEST_F(ServerTest, EveryRequestHasOneAccessLine) {
       EXPECT_EQ(line["status"], 200);
     }
   }
-  const auto text = server().log();
   EXPECT_EQ(text.find(std::string{tester_sk}), std::string::npos);
   EXPECT_EQ(text.find("Signature="), std::string::npos);
 }
@@ -900,7 +913,16 @@ TEST_F(ServerTest, MetricsCountRequestsAndRefusalsWithFixedLabels) {
   ASSERT_EQ(send(stranger).status, 401);
 
   httplib::Client client{"127.0.0.1", metrics_port};
-  const auto scraped = client.Get("/metrics");
+  // A request is counted when its access line is written, just after its answer is sent:
+  // scraped until both are in (bounded).
+  auto scraped = client.Get("/metrics");
+  for (int i = 0;
+       i < 200 && scraped &&
+       scraped->body.find("kmscore_request_duration_seconds_count 2\n") == std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(10ms);
+    scraped = client.Get("/metrics");
+  }
   ASSERT_TRUE(scraped);
   EXPECT_EQ(scraped->status, 200);
   EXPECT_EQ(scraped->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
