@@ -349,7 +349,7 @@ class datakey_opener {
   }
 
   Backend* backend_;
-  const master_key* cmk_;              // the caller's, for the opener's lifetime
+  const master_key* cmk_;                     // the caller's, for the opener's lifetime
   std::unique_ptr<std::shared_mutex> mutex_;  // a pointer, so that the opener moves
   // Per CMK material version and envelope version (an AES key opens both 16 and 18).
   mutable std::map<std::pair<std::uint32_t, envelope_version>, envelope_key<Backend>> keys_;
