@@ -214,7 +214,8 @@ TEST(DataKeyTest, DecryptParamsOpenAfterBeingMoved) {
   EXPECT_EQ(opened->expose_data_key(), made->expose_plain_text());
   // The twin: the same bytes, one of them changed after validation, do not open.
   std::string tampered{made->cipher_text()};
-  tampered[2 * 40] = tampered[2 * 40] == 'A' ? 'B' : 'A';
+  constexpr std::size_t changed_digit = 80;  // inside the body
+  tampered[changed_digit] = tampered[changed_digit] == 'A' ? 'B' : 'A';
   auto changed = kmscore::validate(decrypt_request(tampered));
   ASSERT_TRUE(changed);
   kept.push_back(std::move(*changed));

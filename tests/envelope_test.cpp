@@ -40,7 +40,7 @@ TEST(EnvelopeTest, RebasedViewReadsTheCopy) {
   const auto blob = unhex(seed_cipher_text);
   const auto view = kmscore::parse_envelope(blob);
   ASSERT_TRUE(view);
-  const std::vector<kmscore::byte> copy = blob;
+  const std::vector<kmscore::byte> copy(blob.begin(), blob.end());  // the same bytes elsewhere
   const auto moved = view->rebased(copy);
   ASSERT_TRUE(moved);
   EXPECT_EQ(moved->body().data(), copy.data() + (view->body().data() - blob.data()));
