@@ -10,6 +10,9 @@ namespace {
 constexpr std::array<std::string_view, auth_failure_count> reason_names{
     "no_credentials",     "token",         "malformed",          "expired", "unsigned_payload",
     "unknown_access_key", "bad_signature", "project_not_granted"};
+constexpr std::array<std::string_view, limit_hit_count> limit_names{
+    "connections_total", "connections_per_address", "idle_timeout", "request_deadline",
+    "header_bytes",      "header_fields",           "body_bytes",   "keygen_queue"};
 constexpr std::array<std::string_view, 3> class_names{"2xx", "4xx", "5xx"};
 
 // 2xx, 4xx, or 5xx (anything else the server never sends; counted as 5xx).
@@ -33,6 +36,22 @@ std::string seconds_text(double seconds) {
 }
 
 }  // namespace
+
+void server_metrics::limit_reached(limit_hit limit) noexcept {
+  limits_[static_cast<std::size_t>(limit)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void server_metrics::connection_opened() noexcept {
+  connections_open_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void server_metrics::connection_closed() noexcept {
+  connections_open_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::uint64_t server_metrics::connections_open() const noexcept {
+  return connections_open_.load(std::memory_order_relaxed);
+}
 
 void server_metrics::request_done(std::optional<kmscore::action_id> action, int status,
                                   std::chrono::nanoseconds duration) noexcept {
@@ -83,6 +102,17 @@ std::string server_metrics::render(const host_gauges& gauges) const {
   for (std::size_t r = 0; r < auth_failure_count; ++r) {
     line(out, "kmscore_auth_failures_total", "reason=\"" + std::string{reason_names[r]} + "\"",
          auth_failures_[r].load(std::memory_order_relaxed));
+  }
+  out.append("# HELP kmscore_connections_open Client connections open now.\n");
+  out.append("# TYPE kmscore_connections_open gauge\n");
+  line(out, "kmscore_connections_open", {}, connections_open());
+  out.append(
+      "# HELP kmscore_limits_total Connections refused or closed and requests refused by a "
+      "limit of the front, by limit.\n");
+  out.append("# TYPE kmscore_limits_total counter\n");
+  for (std::size_t l = 0; l < limit_hit_count; ++l) {
+    line(out, "kmscore_limits_total", "limit=\"" + std::string{limit_names[l]} + "\"",
+         limits_[l].load(std::memory_order_relaxed));
   }
   out.append("# HELP kmscore_key_cache_entries Keys in the key cache.\n");
   out.append("# TYPE kmscore_key_cache_entries gauge\n");

@@ -4,6 +4,8 @@
 //   kmscore_host::http::server_metrics metrics;
 //   metrics.request_done(action, 200, elapsed);        // every answered request
 //   metrics.auth_failed(kmscore_host::http::auth_failure::bad_signature);
+//   metrics.limit_reached(kmscore_host::http::limit_hit::request_deadline);
+//   metrics.connection_opened();  ...  metrics.connection_closed();
 //   std::string text = metrics.render(gauges);          // text/plain; version=0.0.4
 //
 // Labels come only from fixed sets: the action names (and "none" for a request that names no
@@ -36,6 +38,20 @@ enum class auth_failure : std::uint8_t {
 };
 inline constexpr std::size_t auth_failure_count = 8;
 
+// A limit of the server's front that stopped a connection or a request (the label `limit`;
+// docs/server.md has each one's default and answer).
+enum class limit_hit : std::uint8_t {
+  connections_total,        // a connection refused: the server holds max_connections
+  connections_per_address,  // a connection refused: its address holds its share
+  idle_timeout,             // a keep-alive connection closed after idling
+  request_deadline,         // a request not read in full within its deadline
+  header_bytes,             // the request line and headers over their byte cap
+  header_fields,            // more header fields than the cap
+  body_bytes,               // a body over the cap (400 KMS.0203)
+  keygen_queue,             // create-key refused: too many key generations waiting
+};
+inline constexpr std::size_t limit_hit_count = 8;
+
 // What the host knows and the server does not, read when /metrics is rendered.
 struct host_gauges {
   std::size_t cache_entries = 0;
@@ -52,6 +68,10 @@ class server_metrics {
   void request_done(std::optional<kmscore::action_id> action, int status,
                     std::chrono::nanoseconds duration) noexcept;
   void auth_failed(auth_failure reason) noexcept;
+  void limit_reached(limit_hit limit) noexcept;
+  void connection_opened() noexcept;
+  void connection_closed() noexcept;
+  [[nodiscard]] std::uint64_t connections_open() const noexcept;
 
   [[nodiscard]] std::string render(const host_gauges& gauges) const;
 
@@ -64,6 +84,8 @@ class server_metrics {
   std::array<counter, latency_bounds.size() + 1> latency_buckets_{};  // not cumulative
   counter latency_sum_ns_{0};
   std::array<counter, auth_failure_count> auth_failures_{};
+  std::array<counter, limit_hit_count> limits_{};
+  counter connections_open_{0};
 };
 
 }  // namespace kmscore_host::http

@@ -1,38 +1,37 @@
-// The HTTP front of `kmscore serve` on Debian's cpp-httplib 0.11.4. What the library does on
-// its own and how this file keeps it to the spec (http.md):
-//   - its error handler also runs for this file's own 4xx answers: an answer that already has
-//     X-Request-Id is ours and is kept; anything else (a request line or header it could not
-//     parse, a URI over 8 KiB, a bad Range) gets the spec's JSON body here;
-//   - it slices any answer to a `Range` header, even a POST's: ranges are dropped (RFC 9110
-//     defines Range for GET only);
-//   - it would compress `application/json`, not our `application/json;charset=UTF-8`;
-//   - an answer given before the body is read would leave the body in the stream, to be read
-//     as the next request: such requests are marked, answered with `Connection: close`, and
-//     the logger (which runs after the answer is written) drains a bounded amount of the
-//     unread bytes and retires the connection;
-//   - with keep-alive it closes a connection after 5 requests by default, and without
-//     TCP_NODELAY a keep-alive client waits for delayed ACKs: both are set.
-// Header values reach us percent-decoded and trimmed by the library (0.11.4's parser), so a
-// client that signs a header value holding '%' cannot be verified; host, content-type and
-// x-sdk-date, which SDKs sign, never hold one.
+// The HTTP front of `kmscore serve` on Boost.Beast/Asio (server.hpp). How a connection goes:
+//
+//   accept ── caps: connections in total and per client address (over: 429/503, closed)
+//     └─ [TLS handshake, within request_timeout]
+//   wait ── idle up to keep_alive_timeout for the first byte of a request (else closed)
+//     └─ headers ── from the first byte, the whole request (headers, body) must arrive
+//          within request_timeout, whatever the pace (else closed); header bytes and
+//          fields capped (431); framing judged on the raw bytes, before any body is read
+//        └─ body ── into zeroizing memory, capped (400 KMS.0203)
+//             └─ work ── posted to the crypto, store or keygen pool: signature, project,
+//                  action; the answer goes back to the connection's strand
+//                └─ write ── within write_timeout; then the next request, or close
+//
+// An answer given before the body was read closes the connection (after draining a bounded
+// amount of what the client still sends), so that unread bytes are never taken for a
+// request. The socket's read buffer wipes its memory when freed, and is freed after each
+// request that left nothing in it: request bodies hold secrets (import material, data keys).
 #include "server.hpp"
 
 #include "metrics.hpp"
 
 #include <arpa/inet.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <httplib.h>
-#include <netdb.h>
-#include <poll.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <sys/random.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -47,6 +46,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -54,25 +54,17 @@ namespace kmscore_host::http {
 
 namespace {
 
-using httplib::Request;
-using httplib::Response;
-using handler_response = httplib::Server::HandlerResponse;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = boost::asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
 
-constexpr const char* json_content_type = "application/json;charset=UTF-8";
-constexpr const char* request_id_header = "X-Request-Id";
-// Set on a request whose connection must close once it is answered (read by the logger).
-constexpr const char* close_marker = "X-Kmscore-Close-Connection";
-// Headers the library adds to every request; never part of what the client signed.
-constexpr std::array<std::string_view, 4> library_headers{"REMOTE_ADDR", "REMOTE_PORT",
-                                                          "LOCAL_ADDR", "LOCAL_PORT"};
-
-// When the request this worker thread is serving arrived (set before routing, read by the
-// access line after the answer: one thread serves a request from routing to logging).
-thread_local std::chrono::steady_clock::time_point request_started;
-
+constexpr std::string_view json_content_type = "application/json;charset=UTF-8";
 constexpr std::size_t max_linger_bytes = std::size_t{1} << 20;
 constexpr std::chrono::milliseconds linger_time{1000};
-constexpr std::size_t keep_alive_max_requests = 100000;
+constexpr std::size_t first_read_size = 2048;
 
 // The gateway's messages (http.md 3 and 5.6), after "Incorrect IAM authentication information: ".
 constexpr std::string_view gateway_prefix = "Incorrect IAM authentication information: ";
@@ -80,6 +72,8 @@ constexpr std::string_view gateway_no_credentials = "x-auth-token not found";
 constexpr std::string_view gateway_bad_signature = "verify aksk signature fail";
 constexpr std::string_view gateway_unknown_key = "Get secretKey failed";
 constexpr std::string_view gateway_expired = "calc ak sk signature fail:signature expired";
+// The gateway's throttling answer (APIGW.0308), for the connection and key-generation caps.
+constexpr std::string_view gateway_throttled = "The throttling threshold has been reached: ";
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -90,6 +84,7 @@ std::int64_t now_ms() {
 std::string lower_hex(std::span<const unsigned char> bytes) {
   constexpr std::string_view digits = "0123456789abcdef";
   std::string text;
+  text.reserve(bytes.size() * 2);
   for (const unsigned char b : bytes) {
     text.push_back(digits[b >> 4U]);
     text.push_back(digits[b & 0xFU]);
@@ -127,8 +122,7 @@ std::string_view trim(std::string_view text) {
 }
 
 // The request target split into the raw path and raw query (still percent-encoded).
-std::pair<std::string_view, std::string_view> split_target(const std::string& target) {
-  const std::string_view text{target};
+std::pair<std::string_view, std::string_view> split_target(std::string_view text) {
   const auto mark = text.find('?');
   if (mark == std::string_view::npos) return {text, {}};
   return {text.substr(0, mark), text.substr(mark + 1)};
@@ -159,359 +153,688 @@ route match_route(std::string_view path) {
   return {true, id ? std::optional{*id} : std::nullopt, action};
 }
 
-// httplib hands handlers a const Request, but the object is its own non-const local, so
-// changing it is defined. Only what the library reads afterwards is changed.
-Request& writable(const Request& req) {
-  return const_cast<Request&>(req);  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+// Which pool runs an action: key generation has its own, the actions that only use a key
+// (through the key cache) run on the crypto pool, and every other action reads or writes
+// the store.
+enum class pool_kind : std::uint8_t { crypto, store, keygen };
+constexpr std::array<std::string_view, 9> crypto_actions{
+    "create-datakey", "create-datakey-without-plaintext", "decrypt-datakey", "encrypt-datakey",
+    "encrypt-data",   "decrypt-data",                     "sign",            "verify",
+    "gen-random"};
+pool_kind pool_for(kmscore::action_id action) {
+  const auto name = action.name();
+  if (name == "create-key") return pool_kind::keygen;
+  return std::find(crypto_actions.begin(), crypto_actions.end(), name) != crypto_actions.end()
+             ? pool_kind::crypto
+             : pool_kind::store;
 }
 
-void ignore_ranges(const Request& req) { writable(req).ranges.clear(); }
+// A body read straight into zeroizing memory: sized from Content-Length, or grown by copy
+// (each old buffer wiped) for a chunked body, which the parser's body limit caps.
+struct secret_body {
+  struct value_type {
+    kmscore::secret_bytes bytes;
+    std::size_t used = 0;
+    [[nodiscard]] kmscore::byte_span view() const noexcept { return bytes.expose().first(used); }
+  };
 
-// The library then answers `Connection: close`; the logger retires the connection.
-void close_after_answer(const Request& req) {
-  auto& headers = writable(req).headers;
-  headers.erase("Connection");
-  headers.emplace("Connection", "close");
-  headers.emplace(close_marker, "1");
-}
+  class reader {
+   public:
+    template <bool IsRequest, class Fields>
+    reader(bhttp::header<IsRequest, Fields>& /*header*/, value_type& body) : body_{body} {}
 
-bool may_have_unread_body(const Request& req) {
-  if (req.has_header("Transfer-Encoding")) return true;
-  const auto length = req.get_header_value("Content-Length");
-  return length.find_first_not_of('0') != std::string::npos;  // non-zero, or not a number
-}
+    void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
+      body_.bytes = kmscore::secret_bytes{length ? static_cast<std::size_t>(*length) : 1024};
+      body_.used = 0;
+      ec = {};
+    }
 
-void answer(Response& res, int status, std::string_view body, const std::string& request_id) {
-  res.status = status;
-  res.body.assign(body.data(), body.size());
-  res.set_header("Content-Type", json_content_type);
-  res.set_header(request_id_header, request_id);
-  res.set_header("Cache-Control", "no-store");  // bodies may hold data keys
-}
+    template <class Buffers>
+    std::size_t put(const Buffers& buffers, beast::error_code& ec) {
+      const std::size_t size = beast::buffer_bytes(buffers);
+      if (size > body_.bytes.size() - body_.used) {
+        kmscore::secret_bytes bigger{std::max(body_.bytes.size() * 2, body_.used + size)};
+        std::copy_n(body_.bytes.expose().begin(), body_.used, bigger.expose().begin());
+        body_.bytes = std::move(bigger);
+      }
+      const auto out = body_.bytes.expose().subspan(body_.used, size);
+      net::buffer_copy(net::mutable_buffer{out.data(), out.size()}, buffers);
+      body_.used += size;
+      ec = {};
+      return size;
+    }
 
-void answer(Response& res, const kmscore::http_response& response, const std::string& request_id) {
-  answer(res, response.status, response.text(), request_id);
-}
+    void finish(beast::error_code& ec) { ec = {}; }
 
-void answer(Response& res, kmscore::errc failure, const std::string& request_id) {
-  answer(res, kmscore::error_response(failure), request_id);
-  if (failure == kmscore::errc::method_not_supported) res.set_header("Allow", "POST");
-}
+   private:
+    value_type& body_;
+  };
+};
 
-void answer_gateway(Response& res, std::string_view detail, const std::string& request_id) {
-  const nlohmann::ordered_json body = {
-      {"error_msg", std::string{gateway_prefix} + std::string{detail}},
-      {"error_code", "APIGW.0301"},
-      {"request_id", request_id}};
-  answer(res, 401, body.dump(), request_id);
-}
+// The socket's read buffer: its memory is wiped when freed (it held request bodies).
+template <class T>
+struct wiping_allocator {
+  using value_type = T;
+  wiping_allocator() noexcept = default;
+  template <class U>
+  explicit wiping_allocator(const wiping_allocator<U>& /*other*/) noexcept {}
+  T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
+  void deallocate(T* p, std::size_t n) noexcept {
+    ::explicit_bzero(p, n * sizeof(T));
+    std::allocator<T>{}.deallocate(p, n);
+  }
+  template <class U>
+  bool operator==(const wiping_allocator<U>& /*other*/) const noexcept {
+    return true;
+  }
+};
+using read_buffer = beast::basic_flat_buffer<wiping_allocator<char>>;
 
-std::string_view gateway_detail(kmscore_host::http::signature_status status) {
-  return status == kmscore_host::http::signature_status::request_expired ||
-                 status == kmscore_host::http::signature_status::request_from_future
-             ? gateway_expired
-             : gateway_bad_signature;
-}
+using request_parser = bhttp::request_parser<secret_body>;
+using beast_header = bhttp::request_header<>;
 
-// The framing of a body, judged from the headers alone (nothing of the body is read).
-enum class framing { fine, too_long, invalid };
-framing check_framing(const Request& req, std::size_t max_body) {
-  const auto encodings = req.get_header_value_count("Transfer-Encoding");
-  const auto lengths = req.get_header_value_count("Content-Length");
+// The framing of a body, judged from the raw headers alone (nothing of the body is read):
+// one Content-Length of digits only, or one `Transfer-Encoding: chunked`, never both; no
+// Content-Encoding but identity (a compressed body would be hashed other than it is read).
+enum class framing : std::uint8_t { fine, too_long, invalid };
+framing check_framing(const beast_header& header, std::size_t max_body) {
+  const auto encodings = header.count(bhttp::field::transfer_encoding);
+  const auto lengths = header.count(bhttp::field::content_length);
   if (encodings > 0) {
-    // Only plain chunked, and never beside a Content-Length (the classic smuggling pair).
     if (encodings > 1 || lengths > 0 ||
-        !iequals(trim(req.get_header_value("Transfer-Encoding")), "chunked")) {
+        !iequals(trim(header[bhttp::field::transfer_encoding]), "chunked")) {
       return framing::invalid;
     }
   } else if (lengths > 0) {
-    const auto text = req.get_header_value("Content-Length");
+    const std::string_view text = header[bhttp::field::content_length];
     if (lengths > 1 || text.empty() || text.size() > 18 ||
-        text.find_first_not_of("0123456789") != std::string::npos) {
+        text.find_first_not_of("0123456789") != std::string_view::npos) {
       return framing::invalid;
     }
-    if (std::strtoull(text.c_str(), nullptr, 10) > max_body) return framing::too_long;
+    std::uint64_t value = 0;
+    (void)std::from_chars(text.data(), text.data() + text.size(), value);
+    if (value > max_body) return framing::too_long;
   }
-  // A compressed body would be inflated by the library before its hash is taken.
-  if (req.has_header("Content-Encoding") &&
-      (req.get_header_value_count("Content-Encoding") > 1 ||
-       !iequals(trim(req.get_header_value("Content-Encoding")), "identity"))) {
+  const auto encoded = header.count(bhttp::field::content_encoding);
+  if (encoded > 1 ||
+      (encoded == 1 && !iequals(trim(header[bhttp::field::content_encoding]), "identity"))) {
     return framing::invalid;
   }
   return framing::fine;
 }
 
-bool content_type_acceptable(const Request& req) {
-  const auto count = req.get_header_value_count("Content-Type");
+bool may_have_unread_body(const beast_header& header) {
+  if (header.count(bhttp::field::transfer_encoding) > 0) return true;
+  const std::string_view length = header[bhttp::field::content_length];
+  return length.find_first_not_of('0') != std::string_view::npos;  // non-zero, or not a number
+}
+
+bool content_type_acceptable(const beast_header& header) {
+  const auto count = header.count(bhttp::field::content_type);
   if (count == 0) return true;  // clients from before Content-Type was mandatory
   if (count > 1) return false;
-  const auto value = req.get_header_value("Content-Type");
-  const std::string_view text{value};
+  const std::string_view text = header[bhttp::field::content_type];
   return iequals(trim(text.substr(0, text.find(';'))), "application/json");
 }
 
-// Whether fd is the connection between these two endpoints, as the library names them.
-bool endpoint_is(int fd, bool peer, const std::string& address, int port) {
-  sockaddr_storage storage{};
-  socklen_t size = sizeof storage;
-  auto* raw = reinterpret_cast<sockaddr*>(&storage);  // NOLINT: the sockets API
-  if ((peer ? ::getpeername(fd, raw, &size) : ::getsockname(fd, raw, &size)) != 0) return false;
-  std::array<char, NI_MAXHOST> host{};
-  std::array<char, NI_MAXSERV> service{};
-  if (::getnameinfo(raw, size, host.data(), host.size(), service.data(), service.size(),
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-    return false;
-  }
-  return address == host.data() && std::to_string(port) == service.data();
+kmscore::http_response text_response(int status, std::string_view text) {
+  return {status, kmscore::secret_bytes{kmscore::as_bytes(text)}};
 }
 
-// The descriptor of the request's connection: the library does not hand it to handlers.
-// Only the worker serving the connection can close it, and that is the caller's thread.
-int connection_fd(const Request& req) {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int found = -1;
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): this stream is private to the call
-  while (const dirent* entry = ::readdir(dir)) {
-    char* end = nullptr;
-    const long fd = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || fd == ::dirfd(dir)) continue;
-    const int candidate = static_cast<int>(fd);
-    if (endpoint_is(candidate, false, req.local_addr, req.local_port) &&
-        endpoint_is(candidate, true, req.remote_addr, req.remote_port)) {
-      found = candidate;
-      break;
+kmscore::http_response gateway_response(int status, std::string_view code, std::string_view detail,
+                                        const std::string& request_id) {
+  const nlohmann::ordered_json body = {{"error_msg", std::string{detail}},
+                                       {"error_code", std::string{code}},
+                                       {"request_id", request_id}};
+  return text_response(status, body.dump());
+}
+
+kmscore::http_response gateway_auth(std::string_view detail, const std::string& request_id) {
+  return gateway_response(401, "APIGW.0301", std::string{gateway_prefix} + std::string{detail},
+                          request_id);
+}
+
+std::string_view gateway_detail(signature_status status) {
+  return status == signature_status::request_expired ||
+                 status == signature_status::request_from_future
+             ? gateway_expired
+             : gateway_bad_signature;
+}
+
+// What the access line and the metrics need of a request, kept from its header.
+struct request_facts {
+  std::string request_id;
+  clock_type::time_point started;
+  route where;
+  std::optional<std::string> access_key;  // only one that passed the Authorization grammar
+};
+
+// The answer to one request, kept alive until it is written.
+struct answer {
+  kmscore::http_response response;
+  bool close = false;  // Connection: close, then linger (the body may be unread)
+  bool allow_post = false;
+};
+
+// A per-limit throttle for log lines: at most one line a second for each limit, with the
+// number of events it stands for, so that an attack cannot flood the log.
+class limit_log {
+ public:
+  explicit limit_log(const log_sink& sink) : sink_{sink} {}
+  void note(limit_hit limit, std::string_view line) {
+    const auto now = clock_type::now();
+    std::string text;
+    {
+      const std::lock_guard lock{mutex_};
+      auto& entry = slots_[static_cast<std::size_t>(limit)];
+      ++entry.pending;
+      if (now - entry.last < std::chrono::seconds{1}) return;
+      entry.last = now;
+      text = std::string{line} + "; events=" + std::to_string(entry.pending);
+      entry.pending = 0;
+    }
+    try {
+      if (sink_) sink_(text);
+    } catch (...) {  // a lost log line must not stop the server
     }
   }
-  ::closedir(dir);
-  return found;
-}
+
+ private:
+  struct slot {
+    clock_type::time_point last{};
+    std::uint64_t pending = 0;
+  };
+  const log_sink& sink_;
+  std::mutex mutex_;
+  std::array<slot, limit_hit_count> slots_{};
+};
+
+class kms_http_server;
+
+// What the server sees of a connection: idle connections are closed on SIGTERM.
+class connection_base {
+ public:
+  connection_base() = default;
+  connection_base(const connection_base&) = delete;
+  connection_base& operator=(const connection_base&) = delete;
+  connection_base(connection_base&&) = delete;
+  connection_base& operator=(connection_base&&) = delete;
+  virtual ~connection_base() = default;
+  virtual void close_if_idle() = 0;
+};
+
+using address_key = std::array<unsigned char, 16>;
 
 class kms_http_server {
  public:
   kms_http_server(const server_config& config, const credential_set& credentials,
                   const server_hooks& hooks)
-      : config_{config}, credentials_{credentials}, hooks_{hooks} {}
+      : config_{config}, credentials_{credentials}, hooks_{hooks}, limit_log_{hooks.log} {}
 
   int run(std::string& why);
 
- private:
+  // For the connections.
   void log(std::string_view line) const noexcept {
     try {
       if (hooks_.log) hooks_.log(line);
     } catch (...) {  // a lost log line must not stop a request or the shutdown
     }
   }
-  void configure(httplib::Server& server);
-  bool early_answer(const Request& req, Response& res);
-  void serve_action(const Request& req, Response& res, const httplib::ContentReader& reader);
-  enum class body_read { ok, too_long, broken };
-  body_read read_body(const Request& req, const httplib::ContentReader& reader,
-                      kmscore::secret_bytes& body) const;
-  const credential* authenticate(const Request& req, const kmscore::secret_bytes& body,
-                                 const std::string& request_id, Response& res);
-  void refuse(const Request& req, auth_failure kind, std::string_view reason,
-              std::string_view access_key, const std::string& request_id,
-              std::string_view what = "authentication failed");
+  void limit(limit_hit kind, std::string_view line) {
+    metrics_.limit_reached(kind);
+    limit_log_.note(kind, line);
+  }
+  [[nodiscard]] const server_config& config() const noexcept { return config_; }
+  [[nodiscard]] bool draining() const noexcept { return draining_.load(); }
+  [[nodiscard]] std::optional<answer> early_answer(const beast_header& header,
+                                                   const request_facts& facts);
+  [[nodiscard]] answer probe(bool readiness) const;
+  void dispatch(std::shared_ptr<void> keep, const beast_header& header,
+                const secret_body::value_type& body, const request_facts& facts,
+                std::function<void(answer)> done);
+  void access_log(const request_facts& facts, int status);
+  void set_idle(std::uint64_t id, const std::weak_ptr<connection_base>& connection, bool idle);
+  void release(const address_key& address);
+
+ private:
+  void accept(tcp::acceptor& acceptor, bool tls);
+  void refuse_connection(tcp::socket& socket, limit_hit kind, const std::string& remote);
+  void accept_metrics(tcp::acceptor& acceptor);
+  void serve_metrics(tcp::socket socket);
+  void begin_drain();
+  answer work(const beast_header& header, const secret_body::value_type& body,
+              const request_facts& facts);
+  const credential* authenticate(const beast_header& header, kmscore::byte_span body,
+                                 const request_facts& facts,
+                                 std::optional<kmscore::http_response>& refusal);
+  void refuse(const request_facts& facts, auth_failure kind, std::string_view reason,
+              std::string_view access_key, std::string_view what = "authentication failed");
   kmscore::result<kmscore::project> project_for(const kmscore::project_id& id);
-  handler_response library_error(const Request& req, Response& res);
-  void retire(const Request& req) const;
-  void answer_probe(Response& res, bool readiness) const;
-  void access_log(const Request& req, const Response& res);
 
   const server_config& config_;
   const credential_set& credentials_;
   const server_hooks& hooks_;
-  int dead_fd_ = -1;  // /dev/null: put in place of a retired connection's socket
+  limit_log limit_log_;
   std::atomic<std::uint64_t> failures_{0};
   server_metrics metrics_;
   std::mutex projects_mutex_;
   std::map<kmscore::project_id, kmscore::project> projects_;  // resolved once each
+  std::atomic<bool> draining_{false};
+  std::atomic<std::size_t> keygen_waiting_{0};
+  // Connections by client address, and the idle ones (closed first on SIGTERM).
+  std::mutex connections_mutex_;
+  std::size_t connections_ = 0;
+  std::map<address_key, std::size_t> per_address_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<connection_base>> idle_;
+  std::atomic<std::uint64_t> next_connection_id_{0};
+  std::unique_ptr<ssl::context> tls_;
+  // Declared last: destroyed first, while what the connections point at still lives.
+  std::unique_ptr<net::thread_pool> crypto_pool_;
+  std::unique_ptr<net::thread_pool> store_pool_;
+  std::unique_ptr<net::thread_pool> keygen_pool_;
+  std::unique_ptr<net::io_context> io_;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+
+  template <class Stream>
+  friend class connection;
+};
+
+// One client connection: plain (beast::tcp_stream) or TLS (ssl_stream over it). Every
+// handler runs on the connection's strand; the request's work runs on a pool and comes back.
+template <class Stream>
+class connection : public connection_base,
+                   public std::enable_shared_from_this<connection<Stream>> {
+ public:
+  connection(kms_http_server& server, Stream stream, address_key address, std::string remote)
+      : server_{server},
+        stream_{std::move(stream)},
+        address_{address},
+        remote_{std::move(remote)},
+        id_{server.next_connection_id_.fetch_add(1)} {
+    server_.metrics_.connection_opened();
+  }
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  connection(connection&&) = delete;
+  connection& operator=(connection&&) = delete;
+  ~connection() override {
+    server_.set_idle(id_, {}, false);
+    server_.release(address_);
+    server_.metrics_.connection_closed();
+  }
+
+  void start() {
+    if constexpr (is_tls) {
+      lowest().expires_after(server_.config().request_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](const beast::error_code& ec) {
+                                if (ec) return self->close();
+                                self->wait_request();
+                              });
+    } else {
+      wait_request();
+    }
+  }
+
+  void close_if_idle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->idle_) self->close();
+    });
+  }
+
+ private:
+  static constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void close() {
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
+  }
+
+  // Idle until the first byte of the next request (or what a pipelining client already sent).
+  void wait_request() {
+    if (server_.draining()) return close();
+    if (buffer_.size() > 0) return read_header();
+    idle_ = true;
+    server_.set_idle(id_, this->weak_from_this(), true);
+    lowest().expires_after(server_.config().keep_alive_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(first_read_size),
+        [self = this->shared_from_this()](const beast::error_code& ec, std::size_t size) {
+          self->idle_ = false;
+          self->server_.set_idle(self->id_, {}, false);
+          if (ec == beast::error::timeout) {
+            self->server_.limit(limit_hit::idle_timeout, "idle connection closed; remote=" +
+                                                             self->remote_);
+          }
+          if (ec) return self->close();
+          self->buffer_.commit(size);
+          self->read_header();
+        });
+  }
+
+  void read_header() {
+    deadline_ = clock_type::now() + server_.config().request_timeout;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.config().max_header_bytes));
+    parser_->body_limit(boost::none);  // judged from the header first (check_framing)
+    lowest().expires_at(deadline_);
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](const beast::error_code& ec, std::size_t /*size*/) {
+          self->on_header(ec);
+        });
+  }
+
+  void on_header(const beast::error_code& ec) {
+    facts_ = request_facts{};
+    facts_.started = clock_type::now();
+    if (ec == beast::error::timeout) {
+      server_.limit(limit_hit::request_deadline,
+                    "request not read within its deadline; connection closed; remote=" + remote_);
+      return close();
+    }
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+        ec == ssl::error::stream_truncated) {
+      return close();
+    }
+    facts_.request_id = new_request_id();
+    if (ec == bhttp::error::header_limit) {
+      server_.limit(limit_hit::header_bytes, "request headers over " +
+                                                 std::to_string(server_.config().max_header_bytes) +
+                                                 " bytes; remote=" + remote_);
+      return write(answer{too_large_headers(), true});
+    }
+    if (ec) {  // anything the parser refused: the request line, a header, the framing
+      auto failure = kmscore::errc::invalid_format;
+      if (ec == bhttp::error::bad_target || ec == bhttp::error::bad_method) {
+        failure = kmscore::errc::invalid_url;
+      }
+      return write(answer{kmscore::error_response(failure), true});
+    }
+    const auto& header = parser_->get().base();
+    const auto fields = static_cast<std::size_t>(std::distance(header.begin(), header.end()));
+    if (fields > server_.config().max_header_fields) {
+      server_.limit(limit_hit::header_fields,
+                    "request with " + std::to_string(fields) + " header fields (cap " +
+                        std::to_string(server_.config().max_header_fields) + "); remote=" + remote_);
+      return write(answer{too_large_headers(), true});
+    }
+    facts_.where = match_route(split_target(header.target()).first);
+    if (header.count(bhttp::field::authorization) == 1) {
+      const auto authorization = parse_authorization(header[bhttp::field::authorization]);
+      if (authorization) facts_.access_key = std::string{authorization->access_key};
+    }
+    if (auto early = server_.early_answer(header, facts_)) {
+      if (!early->close && !parser_->is_done()) early->close = may_have_unread_body(header);
+      return write(std::move(*early));
+    }
+    parser_->body_limit(server_.config().max_body);
+    if (iequals(trim(header[bhttp::field::expect]), "100-continue")) {
+      auto continued = std::make_shared<bhttp::response<bhttp::empty_body>>(
+          bhttp::status::continue_, parser_->get().version());
+      lowest().expires_at(deadline_);
+      bhttp::async_write(
+          stream_, *continued,
+          [self = this->shared_from_this(), continued](const beast::error_code& wrote,
+                                                       std::size_t /*size*/) {
+            if (wrote) return self->close();
+            self->read_body();
+          });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    lowest().expires_at(deadline_);
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](const beast::error_code& ec, std::size_t /*size*/) {
+          self->on_body(ec);
+        });
+  }
+
+  void on_body(const beast::error_code& ec) {
+    if (ec == beast::error::timeout) {
+      server_.limit(limit_hit::request_deadline,
+                    "request not read within its deadline; connection closed; remote=" + remote_);
+      return close();
+    }
+    if (ec == bhttp::error::body_limit) {
+      server_.limit(limit_hit::body_bytes, "request body over " +
+                                               std::to_string(server_.config().max_body) +
+                                               " bytes; remote=" + remote_);
+      return write(answer{kmscore::error_response(kmscore::errc::request_too_long), true});
+    }
+    if (ec == net::error::eof || ec == bhttp::error::partial_message ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+      return close();
+    }
+    if (ec) return write(answer{kmscore::error_response(kmscore::errc::invalid_format), true});
+    if (buffer_.size() == 0) buffer_ = read_buffer{};  // frees (and wipes) what held the body
+    server_.dispatch(this->shared_from_this(), parser_->get().base(), parser_->get().body(),
+                     facts_, [self = this->shared_from_this()](answer done) {
+                       net::post(self->stream_.get_executor(),
+                                 [self, done = std::move(done)]() mutable {
+                                   self->write(std::move(done));
+                                 });
+                     });
+  }
+
+  kmscore::http_response too_large_headers() const {
+    auto response = kmscore::error_response(kmscore::errc::request_too_long);
+    response.status = 431;
+    return response;
+  }
+
+  void write(answer done) {
+    const bool keep_alive =
+        !done.close && !server_.draining() && parser_ && parser_->is_header_done() &&
+        parser_->get().keep_alive();
+    answer_ = std::move(done);
+    response_.emplace();
+    auto& res = *response_;
+    res.version(parser_ && parser_->is_header_done() ? parser_->get().version() : 11);
+    res.result(static_cast<unsigned>(answer_.response.status));
+    res.set(bhttp::field::content_type, json_content_type);
+    res.set("X-Request-Id", facts_.request_id);
+    res.set(bhttp::field::cache_control, "no-store");  // bodies may hold data keys
+    if (answer_.allow_post) res.set(bhttp::field::allow, "POST");
+    res.keep_alive(keep_alive);
+    const auto text = answer_.response.text();
+    res.body() = bhttp::span_body<const char>::value_type{text.data(), text.size()};
+    res.prepare_payload();
+    lowest().expires_after(server_.config().write_timeout);
+    bhttp::async_write(stream_, res,
+                       [self = this->shared_from_this(), keep_alive](const beast::error_code& ec,
+                                                                     std::size_t /*size*/) {
+                         self->after_write(ec, keep_alive);
+                       });
+  }
+
+  void after_write(const beast::error_code& ec, bool keep_alive) {
+    server_.access_log(facts_, answer_.response.status);
+    response_.reset();
+    answer_ = answer{};
+    parser_.reset();
+    if (ec) return close();
+    if (keep_alive) return wait_request();
+    linger();
+  }
+
+  // Closing after an answer given before the body was read: half-close, then drain what
+  // the client still sends (bounded in bytes and time), so that it reads the answer rather
+  // than a reset.
+  void linger() {
+    if constexpr (is_tls) {
+      lowest().expires_after(linger_time);
+      stream_.async_shutdown([self = this->shared_from_this()](const beast::error_code& /*ec*/) {
+        self->close();
+      });
+    } else {
+      beast::error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      lowest().expires_after(linger_time);
+      drain_some();
+    }
+  }
+
+  void drain_some() {
+    buffer_.clear();
+    lowest().async_read_some(
+        buffer_.prepare(4096),
+        [self = this->shared_from_this()](const beast::error_code& ec, std::size_t size) {
+          self->lingered_ += size;
+          if (ec || self->lingered_ >= max_linger_bytes) return self->close();
+          self->drain_some();
+        });
+  }
+
+  kms_http_server& server_;
+  Stream stream_;
+  address_key address_;
+  std::string remote_;
+  std::uint64_t id_;
+  read_buffer buffer_;
+  std::optional<request_parser> parser_;
+  request_facts facts_;
+  answer answer_;
+  std::optional<bhttp::response<bhttp::span_body<const char>>> response_;
+  clock_type::time_point deadline_{};
+  std::size_t lingered_ = 0;
+  bool idle_ = false;
 };
 
 // Method, path, project id, then the body's framing and size: all before reading the body.
-bool kms_http_server::early_answer(const Request& req, Response& res) {
-  ignore_ranges(req);
-  const auto target = split_target(req.target);
-  if (req.method == "GET" && (target.first == "/health" || target.first == "/ready")) {
-    answer_probe(res, target.first == "/ready");
-    return true;
-  }
-  const auto where = match_route(target.first);
+std::optional<answer> kms_http_server::early_answer(const beast_header& header,
+                                                    const request_facts& facts) {
+  const auto target = split_target(header.target()).first;
+  const bool get = header.method() == bhttp::verb::get;
+  if (get && (target == "/health" || target == "/ready")) return probe(target == "/ready");
+  const auto& where = facts.where;
   auto failure = kmscore::errc::request_too_long;
-  if (where.matched && req.method != "POST") {  // the method first, then the project id
+  if (where.matched && header.method() != bhttp::verb::post) {  // the method, then the id
     failure = kmscore::errc::method_not_supported;
   } else if (!where.matched || !where.project) {
     failure = kmscore::errc::invalid_url;
   } else {
-    switch (check_framing(req, config_.max_body)) {
+    switch (check_framing(header, config_.max_body)) {
       case framing::fine:
-        return false;
+        return std::nullopt;
       case framing::too_long:
+        limit(limit_hit::body_bytes,
+              "request body over " + std::to_string(config_.max_body) + " bytes (Content-Length)");
         break;  // request_too_long
       case framing::invalid:
         failure = kmscore::errc::invalid_format;
-        break;
+        return answer{kmscore::error_response(failure), true};  // the stream's end is unknown
     }
   }
-  if (may_have_unread_body(req)) close_after_answer(req);
-  const auto id = new_request_id();
-  answer(res, failure, id);
-  return true;
-}
-
-kms_http_server::body_read kms_http_server::read_body(const Request& req,
-                                                      const httplib::ContentReader& reader,
-                                                      kmscore::secret_bytes& body) const {
-  const bool chunked = req.has_header("Transfer-Encoding");  // early_answer let only this by
-  std::size_t expected = 0;
-  if (!chunked) {
-    // HTTP/1.1: a request with neither header has no body (the library would read to EOF).
-    const auto text = req.get_header_value("Content-Length");
-    expected =
-        text.empty() ? 0 : static_cast<std::size_t>(std::strtoull(text.c_str(), nullptr, 10));
-    if (expected == 0) return body_read::ok;
-  }
-  // Straight into zeroizing memory, grown by copy (the old buffer is wiped as it goes);
-  // a chunked body is refused as soon as it passes the cap.
-  kmscore::secret_bytes buffer{chunked ? std::min<std::size_t>(4096, config_.max_body) : expected};
-  std::size_t used = 0;
-  bool over = false;
-  const bool read = reader([&](const char* data, std::size_t size) {
-    if (size > config_.max_body - used) {
-      over = true;
-      return false;
-    }
-    if (size > buffer.size() - used) {
-      kmscore::secret_bytes bigger{
-          std::min(std::max(buffer.size() * 2, used + size), config_.max_body)};
-      std::copy_n(buffer.expose().begin(), used, bigger.expose().begin());
-      buffer = std::move(bigger);
-    }
-    std::copy_n(reinterpret_cast<const kmscore::byte*>(data), size,  // NOLINT: bytes
-                buffer.expose().begin() + static_cast<std::ptrdiff_t>(used));
-    used += size;
-    return true;
-  });
-  if (over) return body_read::too_long;
-  if (!read || (!chunked && used != expected)) return body_read::broken;
-  body = used == buffer.size() ? std::move(buffer)
-                               : kmscore::secret_bytes{buffer.expose().first(used)};
-  return body_read::ok;
+  return answer{kmscore::error_response(failure), false,
+                failure == kmscore::errc::method_not_supported};
 }
 
 // GET /health and GET /ready (server.hpp).
-void kms_http_server::answer_probe(Response& res, bool readiness) const {
+answer kms_http_server::probe(bool readiness) const {
   const bool ok = !readiness || !hooks_.ready || hooks_.ready();
-  answer(res, ok ? 200 : 503, ok ? R"({"status":"ok"})" : R"({"status":"unavailable"})",
-         new_request_id());
+  return answer{text_response(ok ? 200 : 503, ok ? R"({"status":"ok"})" : R"({"status":"unavailable"})")};
 }
 
-// The access line (server.hpp). The logger runs on the worker that served the request, after
-// the answer, so request_started is this request's.
-void kms_http_server::access_log(const Request& req, const Response& res) {
-  const auto elapsed = std::chrono::steady_clock::now() - request_started;
-  const auto where = match_route(split_target(req.target).first);
-  nlohmann::ordered_json line;
-  line["access"] = res.get_header_value(request_id_header);
-  line["access_key"] = nullptr;
-  const auto authorization = req.get_header_value("Authorization");
-  if (req.get_header_value_count("Authorization") == 1) {
-    const auto fields = kmscore_host::http::parse_authorization(authorization);
-    if (fields) line["access_key"] = std::string{fields->access_key};
+// The access line (server.hpp), written once the answer is sent.
+void kms_http_server::access_log(const request_facts& facts, int status) {
+  try {
+    const auto elapsed = clock_type::now() - facts.started;
+    const auto& where = facts.where;
+    metrics_.request_done(where.matched ? where.action : std::nullopt, status,
+                          std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed));
+    nlohmann::ordered_json line;
+    line["access"] = facts.request_id;
+    line["access_key"] = facts.access_key ? nlohmann::ordered_json(*facts.access_key)
+                                          : nlohmann::ordered_json(nullptr);
+    line["project"] = where.matched && where.project
+                          ? nlohmann::ordered_json(where.project->str())
+                          : nlohmann::ordered_json(nullptr);
+    line["action"] = where.matched ? nlohmann::ordered_json(std::string{where.action->name()})
+                                   : nlohmann::ordered_json(nullptr);
+    line["status"] = status;
+    line["duration_ms"] =
+        static_cast<double>(
+            std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) /
+        1000.0;
+    log(line.dump());
+  } catch (...) {  // a lost log line must not stop the connection
   }
-  line["project"] = where.matched && where.project ? nlohmann::ordered_json(where.project->str())
-                                                   : nlohmann::ordered_json(nullptr);
-  line["action"] = where.matched ? nlohmann::ordered_json(std::string{where.action->name()})
-                                 : nlohmann::ordered_json(nullptr);
-  line["status"] = res.status;
-  metrics_.request_done(where.matched ? where.action : std::nullopt, res.status,
-                        std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed));
-  line["duration_ms"] =
-      static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) /
-      1000.0;
-  log(line.dump());
 }
 
 // One log line per refused request, with a running count (the server's failure metric).
-void kms_http_server::refuse(const Request& req, auth_failure kind, std::string_view reason,
-                             std::string_view access_key, const std::string& request_id,
+void kms_http_server::refuse(const request_facts& facts, auth_failure kind,
+                             std::string_view reason, std::string_view access_key,
                              std::string_view what) {
   metrics_.auth_failed(kind);
   const auto count = ++failures_;
   std::string line{what};
   line.append(": ").append(reason);
   line.append("; access_key=").append(access_key.empty() ? "-" : access_key);
-  line.append("; remote=").append(req.remote_addr);
-  line.append("; request_id=").append(request_id);
+  line.append("; request_id=").append(facts.request_id);
   line.append("; failures=").append(std::to_string(count));
   log(line);
 }
 
-// The AK/SK signature (http.md 5) over the request as received; answers and returns nullptr
+// The AK/SK signature (http.md 5) over the request as received; nullptr with the refusal
 // on failure. The access key in a log line has passed the Authorization grammar (unreserved
 // characters only), so it cannot forge lines.
-const credential* kms_http_server::authenticate(const Request& req,
-                                                const kmscore::secret_bytes& body,
-                                                const std::string& request_id, Response& res) {
-  if (!req.has_header("Authorization")) {
-    if (req.has_header("X-Auth-Token")) {
-      refuse(req, auth_failure::token, "X-Auth-Token without a signature (tokens are not accepted)",
-             {}, request_id);
-      answer(res, kmscore::errc::invalid_token, request_id);
+const credential* kms_http_server::authenticate(const beast_header& header,
+                                                kmscore::byte_span body,
+                                                const request_facts& facts,
+                                                std::optional<kmscore::http_response>& refusal) {
+  if (header.count(bhttp::field::authorization) == 0) {
+    if (header.count("X-Auth-Token") > 0) {
+      refuse(facts, auth_failure::token,
+             "X-Auth-Token without a signature (tokens are not accepted)", {});
+      refusal = kmscore::error_response(kmscore::errc::invalid_token);
     } else {
-      refuse(req, auth_failure::no_credentials, "no Authorization and no X-Auth-Token", {},
-             request_id);
-      answer_gateway(res, gateway_no_credentials, request_id);
+      refuse(facts, auth_failure::no_credentials, "no Authorization and no X-Auth-Token", {});
+      refusal = gateway_auth(gateway_no_credentials, facts.request_id);
     }
     return nullptr;
   }
-  std::vector<kmscore_host::http::request_header> headers;
-  headers.reserve(req.headers.size());
-  for (const auto& header : req.headers) {  // not a structured binding: clang 14 cannot capture one
-    const bool library =
-        std::any_of(library_headers.begin(), library_headers.end(),
-                    [&](std::string_view added) { return iequals(header.first, added); });
-    if (!library) headers.push_back({header.first, header.second});
-  }
-  const auto target = split_target(req.target);
-  const auto seconds = now_ms() / 1000;
-  const kmscore_host::http::signed_request request{req.method, target.first,  target.second,
-                                                   headers,    body.expose(), seconds};
-  const auto claim = kmscore_host::http::read_request_signature(request);
+  std::vector<request_header> headers;
+  headers.reserve(16);
+  for (const auto& field : header) headers.push_back({field.name_string(), field.value()});
+  const auto target = split_target(header.target());
+  const signed_request request{header.method_string(), target.first, target.second,
+                               headers,                body,         now_ms() / 1000};
+  const auto claim = read_request_signature(request);
   if (!claim) {
     const auto status = claim.status();
-    const bool stale = status == kmscore_host::http::signature_status::request_expired ||
-                       status == kmscore_host::http::signature_status::request_from_future;
-    refuse(req, stale ? auth_failure::expired : auth_failure::malformed,
-           kmscore_host::http::describe(status), {}, request_id);
-    answer_gateway(res, gateway_detail(claim.status()), request_id);
+    const bool stale = status == signature_status::request_expired ||
+                       status == signature_status::request_from_future;
+    refuse(facts, stale ? auth_failure::expired : auth_failure::malformed, describe(status), {});
+    refusal = gateway_auth(gateway_detail(status), facts.request_id);
     return nullptr;
   }
   if (!claim->payload_signed()) {  // the body would not be authenticated
-    refuse(req, auth_failure::payload_not_signed, "UNSIGNED-PAYLOAD refused", claim->access_key(),
-           request_id);
-    answer_gateway(res, gateway_bad_signature, request_id);
+    refuse(facts, auth_failure::payload_not_signed, "UNSIGNED-PAYLOAD refused",
+           claim->access_key());
+    refusal = gateway_auth(gateway_bad_signature, facts.request_id);
     return nullptr;
   }
   const credential* entry = credentials_.find(claim->access_key());
   if (entry == nullptr) {
-    refuse(req, auth_failure::unknown_access_key, "unknown access key", claim->access_key(),
-           request_id);
-    answer_gateway(res, gateway_unknown_key, request_id);
+    refuse(facts, auth_failure::unknown_access_key, "unknown access key", claim->access_key());
+    refusal = gateway_auth(gateway_unknown_key, facts.request_id);
     return nullptr;
   }
   const auto status = hooks_.verify(request, *claim, entry->secret_key.expose());
-  if (status == kmscore_host::http::signature_status::backend_failure) {
-    refuse(req, auth_failure::bad_signature, kmscore_host::http::describe(status),
-           claim->access_key(), request_id);
-    answer(res, kmscore::error_response(kmscore::errc::kms_error), request_id);
-    return nullptr;
-  }
-  if (status != kmscore_host::http::signature_status::ok) {
-    refuse(req, auth_failure::bad_signature, kmscore_host::http::describe(status),
-           claim->access_key(), request_id);
-    answer_gateway(res, gateway_detail(status), request_id);
+  if (status != signature_status::ok) {
+    refuse(facts, auth_failure::bad_signature, describe(status), claim->access_key());
+    refusal = status == signature_status::backend_failure
+                  ? kmscore::error_response(kmscore::errc::kms_error)
+                  : gateway_auth(gateway_detail(status), facts.request_id);
     return nullptr;
   }
   return entry;
@@ -535,181 +858,254 @@ kmscore::result<kmscore::project> kms_http_server::project_for(const kmscore::pr
   return made;
 }
 
-void kms_http_server::serve_action(const Request& req, Response& res,
-                                   const httplib::ContentReader& reader) {
-  const auto id = new_request_id();
-  const auto where = match_route(split_target(req.target).first);
-  if (!where.matched) {  // early_answer runs first and answers these; kept as a guard
-    close_after_answer(req);
-    answer(res, kmscore::errc::invalid_url, id);
-    return;
-  }
-  kmscore::secret_bytes body;
-  switch (read_body(req, reader, body)) {
-    case body_read::ok:
-      break;
-    case body_read::too_long:
-      close_after_answer(req);
-      answer(res, kmscore::error_response(kmscore::errc::request_too_long), id);
-      return;
-    case body_read::broken:
-      close_after_answer(req);
-      answer(res, kmscore::errc::invalid_format, id);
-      return;
-  }
-  const credential* caller = authenticate(req, body, id, res);
-  if (caller == nullptr) return;
+// A request's work, on its pool: signature, project, content type, action.
+answer kms_http_server::work(const beast_header& header, const secret_body::value_type& body,
+                             const request_facts& facts) {
+  const auto& where = facts.where;
+  std::optional<kmscore::http_response> refusal;
+  const credential* caller = authenticate(header, body.view(), facts, refusal);
+  if (caller == nullptr) return answer{std::move(*refusal)};
   if (!caller->may_use(*where.project)) {
-    refuse(req, auth_failure::project_not_granted,
+    refuse(facts, auth_failure::project_not_granted,
            "project " + where.project->str() + " not granted to this access key",
-           caller->access_key, id, "access denied");
-    answer(res, kmscore::errc::project_mismatch, id);
-    return;
+           caller->access_key, "access denied");
+    return answer{kmscore::error_response(kmscore::errc::project_mismatch)};
   }
-  if (!content_type_acceptable(req)) {
-    answer(res, kmscore::errc::invalid_format, id);
-    return;
+  if (!content_type_acceptable(header)) {
+    return answer{kmscore::error_response(kmscore::errc::invalid_format)};
   }
   const auto tenant = project_for(*where.project);
-  if (!tenant) {
-    answer(res, kmscore::error_response(tenant.error()), id);
+  if (!tenant) return answer{kmscore::error_response(tenant.error())};
+  return answer{hooks_.handle(*tenant, *where.action, kmscore::as_chars(body.view()), now_ms())};
+}
+
+void kms_http_server::dispatch(std::shared_ptr<void> keep, const beast_header& header,
+                               const secret_body::value_type& body, const request_facts& facts,
+                               std::function<void(answer)> done) {
+  const auto kind = pool_for(*facts.where.action);
+  if (kind == pool_kind::keygen && keygen_waiting_.fetch_add(1) >= config_.max_keygen_queue) {
+    keygen_waiting_.fetch_sub(1);
+    limit(limit_hit::keygen_queue, "create-key refused: " +
+                                       std::to_string(config_.max_keygen_queue) +
+                                       " key generations already waiting");
+    done(answer{gateway_response(429, "APIGW.0308",
+                                 std::string{gateway_throttled} + "key generation is busy",
+                                 facts.request_id)});
     return;
   }
-  answer(res, hooks_.handle(*tenant, *where.action, kmscore::as_chars(body.expose()), now_ms()),
-         id);
-}
-
-// An error status set by the library itself (or an answer of ours passing through).
-handler_response kms_http_server::library_error(const Request& req, Response& res) {
-  ignore_ranges(req);
-  // Handled either way, so that the library sets Content-Length on every path.
-  if (res.has_header(request_id_header)) return handler_response::Handled;
-  const int status = res.status;
-  res.headers.clear();
-  res.body.clear();
-  const auto id = new_request_id();
-  const auto where = match_route(split_target(req.target).first);
-  if (status == 413) {
-    answer(res, kmscore::error_response(kmscore::errc::request_too_long), id);
-  } else if (!where.matched) {
-    answer(res, kmscore::errc::invalid_url, id);
-  } else if (req.method != "POST") {
-    answer(res, kmscore::errc::method_not_supported, id);
-  } else if (status >= 500) {
-    answer(res, kmscore::error_response(kmscore::errc::kms_error), id);
-  } else {
-    answer(res, kmscore::errc::invalid_format, id);
-  }
-  close_after_answer(req);  // the stream's state is unknown
-  return handler_response::Handled;
-}
-
-// Runs once the answer is written: a marked connection is half-closed, its unread bytes
-// drained for a bounded time (so that the client reads the answer rather than a reset), then
-// its socket is replaced by /dev/null, which the library reads as the end of the stream.
-void kms_http_server::retire(const Request& req) const {
-  if (!req.has_header(close_marker)) return;
-  const int fd = connection_fd(req);
-  if (fd < 0) return;
-  ::shutdown(fd, SHUT_WR);
-  std::array<char, 4096> sink{};
-  std::size_t drained = 0;
-  const auto deadline = std::chrono::steady_clock::now() + linger_time;
-  while (drained < max_linger_bytes) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
-    if (left <= 0) break;
-    pollfd waiting{fd, POLLIN, 0};
-    const int ready = ::poll(&waiting, 1, static_cast<int>(left));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) break;
-    const auto got = ::recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
-    if (got < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
-    if (got <= 0) break;
-    drained += static_cast<std::size_t>(got);
-  }
-  ::explicit_bzero(sink.data(), sink.size());  // it may have held part of a request body
-  if (dead_fd_ >= 0) ::dup3(dead_fd_, fd, O_CLOEXEC);
-}
-
-void kms_http_server::configure(httplib::Server& server) {
-  const auto workers = config_.workers;
-  server.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
-  server.set_keep_alive_max_count(keep_alive_max_requests);
-  server.set_keep_alive_timeout(config_.keep_alive_timeout.count());
-  server.set_read_timeout(config_.read_timeout.count(), 0);
-  server.set_write_timeout(config_.write_timeout.count(), 0);
-  server.set_payload_max_length(config_.max_body);  // a net under the checks above
-  server.set_tcp_nodelay(true);
-  // Not the library's default, SO_REUSEPORT, with which a second server on the port would
-  // silently take part of the connections: SO_REUSEADDR only (a restart need not wait out
-  // TIME_WAIT), so a port in use is an error.
-  server.set_socket_options([](socket_t sock) {
-    const int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-
-  server.set_pre_routing_handler(
-      httplib::Server::HandlerWithResponse{[this](const Request& req, Response& res) {
-        request_started = std::chrono::steady_clock::now();  // this worker's request
-        return early_answer(req, res) ? handler_response::Handled : handler_response::Unhandled;
-      }});
-  // A client that waits for 100 Continue is answered without it when the headers already
-  // decide (a body over the cap is then never sent).
-  server.set_expect_100_continue_handler([this](const Request& req, Response& res) {
+  auto& pool = kind == pool_kind::crypto ? *crypto_pool_
+               : kind == pool_kind::store ? *store_pool_
+                                          : *keygen_pool_;
+  net::post(pool, [this, keep = std::move(keep), &header, &body, &facts, kind,
+                   done = std::move(done)]() mutable {
+    answer result;
     try {
-      return early_answer(req, res) ? res.status : 100;
+      result = work(header, body, facts);
     } catch (...) {
-      return 100;  // routing runs the same checks again, inside the library's try
+      log("internal error while serving a request; request_id=" + facts.request_id);
+      result = answer{kmscore::error_response(kmscore::errc::kms_error), true};
     }
-  });
-  server.Post(".*",
-              httplib::Server::HandlerWithContentReader{
-                  [this](const Request& req, Response& res, const httplib::ContentReader& reader) {
-                    serve_action(req, res, reader);
-                  }});
-  server.set_error_handler(
-      httplib::Server::HandlerWithResponse{[this](const Request& req, Response& res) {
-        try {
-          return library_error(req, res);
-        } catch (...) {
-          return handler_response::Unhandled;
-        }
-      }});
-  server.set_exception_handler(
-      [this](const Request& req, Response& res, const std::exception_ptr& /*thrown*/) {
-        try {
-          res.headers.clear();
-          res.body.clear();
-          close_after_answer(req);
-          answer(res, kmscore::error_response(kmscore::errc::kms_error), new_request_id());
-          log("internal error while serving a request");
-        } catch (...) {  // nothing more can be done for this request
-        }
-      });
-  server.set_logger([this](const Request& req, const Response& res) {
-    try {
-      access_log(req, res);
-    } catch (...) {  // a lost log line must not stop the request's connection handling
-    }
-    try {
-      retire(req);
-    } catch (...) {  // the connection then closes the library's way
-    }
+    if (kind == pool_kind::keygen) keygen_waiting_.fetch_sub(1);
+    done(std::move(result));
   });
 }
 
-std::unique_ptr<httplib::Server> make_server(const server_config& config) {
-  if (config.tls_cert.empty()) return std::make_unique<httplib::Server>();
-  return std::make_unique<httplib::SSLServer>([&config](SSL_CTX& context) {
-    // TLS 1.2 and up, no TLS compression (secrets travel here), the whole chain.
-    SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
-    SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    return SSL_CTX_use_certificate_chain_file(&context, config.tls_cert.c_str()) == 1 &&
-           SSL_CTX_use_PrivateKey_file(&context, config.tls_key.c_str(), SSL_FILETYPE_PEM) == 1 &&
-           SSL_CTX_check_private_key(&context) == 1;
+void kms_http_server::set_idle(std::uint64_t id, const std::weak_ptr<connection_base>& connection,
+                               bool idle) {
+  const std::lock_guard lock{connections_mutex_};
+  if (idle) {
+    idle_[id] = connection;
+  } else {
+    idle_.erase(id);
+  }
+}
+
+void kms_http_server::release(const address_key& address) {
+  const std::lock_guard lock{connections_mutex_};
+  --connections_;
+  const auto found = per_address_.find(address);
+  if (found != per_address_.end() && --found->second == 0) per_address_.erase(found);
+}
+
+address_key key_of(const net::ip::address& address) {
+  const auto v6 = address.is_v4() ? net::ip::make_address_v6(net::ip::v4_mapped, address.to_v4())
+                                   : address.to_v6();
+  return v6.to_bytes();
+}
+
+// A connection over a cap gets the gateway's throttling answer, written without waiting
+// (the socket's buffer takes it), then is closed.
+void kms_http_server::refuse_connection(tcp::socket& socket, limit_hit kind,
+                                        const std::string& remote) {
+  const bool total = kind == limit_hit::connections_total;
+  limit(kind, std::string{"connection refused: "} +
+                  (total ? "the server holds " + std::to_string(config_.max_connections)
+                         : "this address holds " +
+                               std::to_string(config_.max_connections_per_address)) +
+                  " connections; remote=" + remote);
+  const auto body =
+      gateway_response(total ? 503 : 429, "APIGW.0308",
+                       std::string{gateway_throttled} +
+                           (total ? "too many connections" : "too many connections from this address"),
+                       new_request_id());
+  const std::string text = std::string{total ? "HTTP/1.1 503 Service Unavailable\r\n"
+                                             : "HTTP/1.1 429 Too Many Requests\r\n"} +
+                           "Content-Type: application/json;charset=UTF-8\r\nContent-Length: " +
+                           std::to_string(body.text().size()) +
+                           "\r\nConnection: close\r\n\r\n" + std::string{body.text()};
+  beast::error_code ignored;
+  socket.non_blocking(true, ignored);
+  (void)socket.write_some(net::buffer(text), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
+void kms_http_server::accept(tcp::acceptor& acceptor, bool tls) {
+  acceptor.async_accept(
+      net::make_strand(*io_), [this, &acceptor, tls](beast::error_code ec, tcp::socket socket) {
+        if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+        if (ec) {  // out of descriptors, for one: try again shortly, never spin
+          auto timer = std::make_shared<net::steady_timer>(*io_, std::chrono::milliseconds{50});
+          timer->async_wait([this, &acceptor, tls, timer](const beast::error_code& /*waited*/) {
+            accept(acceptor, tls);
+          });
+          return;
+        }
+        beast::error_code ignored;
+        const auto peer = socket.remote_endpoint(ignored);
+        const auto key = key_of(peer.address());
+        const auto remote = peer.address().to_string();
+        std::optional<limit_hit> over;
+        {
+          const std::lock_guard lock{connections_mutex_};
+          auto& from = per_address_[key];
+          if (connections_ >= config_.max_connections) {
+            over = limit_hit::connections_total;
+          } else if (from >= config_.max_connections_per_address) {
+            over = limit_hit::connections_per_address;
+          } else {
+            ++connections_;
+            ++from;
+          }
+          if (over && from == 0) per_address_.erase(key);
+        }
+        if (over) {
+          refuse_connection(socket, *over, remote);
+        } else {
+          socket.set_option(tcp::no_delay{true}, ignored);
+          if (tls) {
+            std::make_shared<connection<ssl::stream<beast::tcp_stream>>>(
+                *this, ssl::stream<beast::tcp_stream>{beast::tcp_stream{std::move(socket)}, *tls_},
+                key, remote)
+                ->start();
+          } else {
+            std::make_shared<connection<beast::tcp_stream>>(
+                *this, beast::tcp_stream{std::move(socket)}, key, remote)
+                ->start();
+          }
+        }
+        accept(acceptor, tls);
+      });
+}
+
+// GET /metrics on the metrics listener: one request per connection, on the I/O thread.
+void kms_http_server::serve_metrics(tcp::socket socket) {
+  struct exchange {
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    bhttp::request<bhttp::empty_body> request;
+    bhttp::response<bhttp::string_body> response;
+  };
+  auto state = std::make_shared<exchange>(exchange{beast::tcp_stream{std::move(socket)}, {}, {}, {}});
+  state->stream.expires_after(config_.request_timeout);
+  bhttp::async_read(state->stream, state->buffer, state->request,
+                    [this, state](const beast::error_code& ec, std::size_t /*size*/) {
+                      if (ec) return;
+                      auto& res = state->response;
+                      res.version(11);
+                      res.keep_alive(false);
+                      if (state->request.method() == bhttp::verb::get &&
+                          state->request.target() == "/metrics") {
+                        res.result(bhttp::status::ok);
+                        res.set(bhttp::field::content_type,
+                                "text/plain; version=0.0.4; charset=utf-8");
+                        res.body() = metrics_.render(hooks_.gauges ? hooks_.gauges() : host_gauges{});
+                      } else {
+                        res.result(bhttp::status::not_found);
+                      }
+                      res.prepare_payload();
+                      state->stream.expires_after(config_.write_timeout);
+                      bhttp::async_write(state->stream, res,
+                                         [state](const beast::error_code& /*wrote*/,
+                                                 std::size_t /*size*/) {
+                                           beast::error_code ignored;
+                                           state->stream.socket().shutdown(
+                                               tcp::socket::shutdown_both, ignored);
+                                         });
+                    });
+}
+
+void kms_http_server::accept_metrics(tcp::acceptor& acceptor) {
+  acceptor.async_accept([this, &acceptor](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    if (!ec) serve_metrics(std::move(socket));
+    accept_metrics(acceptor);
   });
+}
+
+// SIGTERM: no new connections, idle ones closed; busy ones close after their answer.
+void kms_http_server::begin_drain() {
+  draining_ = true;
+  for (auto& acceptor : acceptors_) {
+    beast::error_code ignored;
+    acceptor->close(ignored);
+  }
+  std::vector<std::shared_ptr<connection_base>> idle;
+  {
+    const std::lock_guard lock{connections_mutex_};
+    for (const auto& entry : idle_) {
+      if (auto open = entry.second.lock()) idle.push_back(std::move(open));
+    }
+  }
+  for (const auto& open : idle) open->close_if_idle();
+}
+
+bool parse_host(const std::string& host, int port, tcp::endpoint& where) {
+  beast::error_code ec;
+  const auto address = net::ip::make_address(host, ec);
+  if (!ec) {
+    where = tcp::endpoint{address, static_cast<unsigned short>(port)};
+    return true;
+  }
+  net::io_context scratch;
+  tcp::resolver resolver{scratch};
+  const auto found = resolver.resolve(host, std::to_string(port), ec);
+  if (ec || found.empty()) return false;
+  where = found.begin()->endpoint();
+  return true;
+}
+
+// A listening socket on host:port (port 0: any); SO_REUSEADDR only, never SO_REUSEPORT
+// (with which a second server on the port would silently take part of the connections).
+std::unique_ptr<tcp::acceptor> listen_on(net::io_context& io, const std::string& host, int port,
+                                         int& bound) {
+  tcp::endpoint where;
+  if (!parse_host(host, port, where)) return nullptr;
+  auto acceptor = std::make_unique<tcp::acceptor>(io);
+  beast::error_code ec;
+  acceptor->open(where.protocol(), ec);
+  if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(where, ec);
+  if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return nullptr;
+  bound = acceptor->local_endpoint(ec).port();
+  return ec ? nullptr : std::move(acceptor);
+}
+
+std::size_t or_cores(std::size_t count) {
+  if (count != 0) return count;
+  const auto cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 2 : cores;
 }
 
 int kms_http_server::run(std::string& why) {
@@ -729,9 +1125,31 @@ int kms_http_server::run(std::string& why) {
           ": the metrics listener has no TLS and no authentication, so it is loopback only";
     return 1;
   }
-  if (config_.workers == 0 || config_.workers > max_workers) {
-    why = "the number of workers must be 1-" + std::to_string(max_workers);
+  for (const auto count : {config_.io_threads, config_.workers, config_.store_workers,
+                           config_.keygen_workers}) {
+    if (count > max_workers) {
+      why = "the number of threads in a pool must be 1-" + std::to_string(max_workers);
+      return 1;
+    }
+  }
+  if (config_.store_workers == 0 || config_.keygen_workers == 0 || config_.max_connections == 0 ||
+      config_.max_connections_per_address == 0) {
+    why = "the store and keygen pools and the connection caps must be at least 1";
     return 1;
+  }
+  if (tls) {
+    tls_ = std::make_unique<ssl::context>(ssl::context::tls_server);
+    auto* context = tls_->native_handle();
+    // TLS 1.2 and up, no TLS compression (secrets travel here), the whole chain.
+    SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
+    SSL_CTX_set_options(context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    if (SSL_CTX_use_certificate_chain_file(context, config_.tls_cert.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(context, config_.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(context) != 1) {
+      why = "cannot use the TLS certificate " + config_.tls_cert + " with the key " +
+            config_.tls_key;
+      return 1;
+    }
   }
 
   // Blocked before any thread starts, so every thread inherits the mask and the signals are
@@ -743,64 +1161,65 @@ int kms_http_server::run(std::string& why) {
   (void)pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   (void)std::signal(SIGPIPE, SIG_IGN);  // a client gone mid-answer must not end the server
 
-  auto server = make_server(config_);
-  if (!server->is_valid()) {
-    why = "cannot use the TLS certificate " + config_.tls_cert + " with the key " + config_.tls_key;
-    return 1;
-  }
-  configure(*server);
-  const int port = config_.port == 0 ? server->bind_to_any_port(config_.host)
-                   : server->bind_to_port(config_.host, config_.port) ? config_.port
-                                                                      : -1;
-  if (port <= 0) {
+  io_ = std::make_unique<net::io_context>(static_cast<int>(or_cores(config_.io_threads)));
+  int port = 0;
+  auto main_acceptor = listen_on(*io_, config_.host, config_.port, port);
+  if (!main_acceptor) {
     why = "cannot listen on " + config_.host + ":" + std::to_string(config_.port) +
           " (address in use, or not an address of this host)";
     return 1;
   }
-  dead_fd_ = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  std::unique_ptr<tcp::acceptor> metrics_acceptor;
+  int metrics_port = 0;
+  if (config_.metrics_listen) {
+    const auto& [metrics_host, wanted] = *config_.metrics_listen;
+    metrics_acceptor = listen_on(*io_, metrics_host, wanted, metrics_port);
+    if (!metrics_acceptor) {
+      why = "cannot serve metrics on " + metrics_host + ":" + std::to_string(wanted) +
+            " (address in use, or not an address of this host)";
+      return 1;
+    }
+  }
   const bool v6 = config_.host.find(':') != std::string::npos;
   log(std::string{"listening on "} + (tls ? "https" : "http") + "://" +
       (v6 ? "[" + config_.host + "]" : config_.host) + ":" + std::to_string(port));
-
-  // GET /metrics on its own listener, when asked for (server.hpp).
-  httplib::Server metrics_server;
-  std::thread metrics_thread;
-  if (config_.metrics_listen) {
-    metrics_server.new_task_queue = [] { return new httplib::ThreadPool{1}; };
-    metrics_server.Get("/metrics", [this](const Request& /*req*/, Response& res) {
-      res.set_content(metrics_.render(hooks_.gauges ? hooks_.gauges() : host_gauges{}),
-                      "text/plain; version=0.0.4; charset=utf-8");
-    });
-    const auto& [metrics_host, metrics_port] = *config_.metrics_listen;
-    const int bound = metrics_port == 0 ? metrics_server.bind_to_any_port(metrics_host)
-                      : metrics_server.bind_to_port(metrics_host, metrics_port) ? metrics_port
-                                                                                : -1;
-    if (bound <= 0) {
-      why = "cannot serve metrics on " + metrics_host + ":" + std::to_string(metrics_port) +
-            " (address in use, or not an address of this host)";
-      server->stop();
-      if (dead_fd_ >= 0) ::close(dead_fd_);
-      return 1;
-    }
+  if (metrics_acceptor) {
+    const auto& metrics_host = config_.metrics_listen->first;
     const bool metrics_v6 = metrics_host.find(':') != std::string::npos;
     log("metrics on http://" + (metrics_v6 ? "[" + metrics_host + "]" : metrics_host) + ":" +
-        std::to_string(bound) + "/metrics");
-    metrics_thread = std::thread{[&metrics_server] { (void)metrics_server.listen_after_bind(); }};
+        std::to_string(metrics_port) + "/metrics");
   }
 
-  std::atomic<bool> listening_done{false};
+  crypto_pool_ = std::make_unique<net::thread_pool>(or_cores(config_.workers));
+  store_pool_ = std::make_unique<net::thread_pool>(config_.store_workers);
+  keygen_pool_ = std::make_unique<net::thread_pool>(config_.keygen_workers);
+  auto guard = net::make_work_guard(*io_);
+  accept(*main_acceptor, tls);
+  acceptors_.push_back(std::move(main_acceptor));
+  if (metrics_acceptor) {
+    accept_metrics(*metrics_acceptor);
+    acceptors_.push_back(std::move(metrics_acceptor));
+  }
+
+  std::atomic<bool> stopping{false};
   std::atomic<bool> signalled{false};
   std::thread stopper{[&] {
     const timespec tick{0, 200'000'000};
-    while (!listening_done) {
+    while (!stopping) {
       if (sigtimedwait(&stop_signals, nullptr, &tick) < 0) continue;
       signalled = true;
       log("stopping: no new connections; finishing the requests in flight");
-      // stop() only acts once the accept loop runs.
-      while (!server->is_running() && !listening_done) {
-        std::this_thread::sleep_for(std::chrono::milliseconds{1});
+      net::post(*io_, [this] { begin_drain(); });
+      // Then the requests in flight: done when no connection is left, or at the deadline.
+      const auto deadline = clock_type::now() + config_.drain_timeout;
+      while (metrics_.connections_open() > 0 && clock_type::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds{20});
       }
-      server->stop();
+      if (metrics_.connections_open() > 0) {
+        log("stopping: " + std::to_string(metrics_.connections_open()) +
+            " connections still open at the drain deadline; closing them");
+      }
+      io_->stop();
       return;
     }
   }};
@@ -823,23 +1242,37 @@ int kms_http_server::run(std::string& why) {
     }
   }};
 
-  const bool listened = server->listen_after_bind();  // returns once every worker is done
-  listening_done = true;
+  std::vector<std::thread> io_threads;
+  const auto io_count = or_cores(config_.io_threads);
+  const auto serve_io = [this] {
+    for (;;) {
+      try {
+        io_->run();
+        return;
+      } catch (const std::exception& failure) {
+        log(std::string{"internal error on an I/O thread: "} + failure.what());
+      }
+    }
+  };
+  for (std::size_t i = 1; i < io_count; ++i) io_threads.emplace_back(serve_io);
+  serve_io();
+  for (auto& thread : io_threads) thread.join();
+  stopping = true;
+  stopper.join();
   {
     const std::lock_guard lock{maintenance_mutex};
     maintenance_stop = true;
   }
   maintenance_wakeup.notify_all();
   maintenance.join();
-  stopper.join();
-  if (metrics_thread.joinable()) {
-    while (!metrics_server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds{1});
-    metrics_server.stop();
-    metrics_thread.join();
-  }
-  if (dead_fd_ >= 0) ::close(dead_fd_);
+  crypto_pool_->join();
+  store_pool_->join();
+  keygen_pool_->join();
+  guard.reset();
+  acceptors_.clear();
+  io_.reset();  // the connections left, with what they hold
   if (!signalled) {
-    why = listened ? "the server stopped without a signal" : "the server's socket failed";
+    why = "the server stopped without a signal";
     return 1;
   }
   log("stopped");

@@ -1,4 +1,4 @@
-// host/http/server.hpp: the KMS REST API over HTTP (shared spec http.md), on cpp-httplib.
+// host/http/server.hpp: the KMS REST API over HTTP (shared spec http.md), on Boost.Beast/Asio.
 //
 //   kmscore_host::http::server_hooks hooks{
 //       .handle = [&](const kmscore::project& tenant, kmscore::action_id action,
@@ -32,11 +32,16 @@
 // "project" and "action" (only from a well-formed route, else null), "status",
 // "duration_ms"}; never a secret, a signature or a body.
 //
-// Threads: a pool of `workers` threads serves connections (keep-alive, up to 100000 requests
-// each); one thread runs the maintenance job at start and every `maintenance_interval`; one
-// waits for SIGTERM/SIGINT. serve() blocks those two signals in the process (they are taken
-// with sigwait, never by a handler) and ignores SIGPIPE. On a signal it stops accepting,
-// lets the requests in flight finish, stops the maintenance thread and returns 0.
+// Threads (server.cpp): `io_threads` run every socket, event-driven, and never wait for a
+// client: a slow or hostile client costs a descriptor and a little memory, never a thread.
+// The work of a request runs on one of three pools: `workers` (signature check and the
+// crypto actions), `store_workers` (actions that read or write the store) and
+// `keygen_workers` (create-key), so that a create-key storm or a slow database never holds
+// the data-key path. One thread runs the maintenance job at start and every
+// `maintenance_interval`; one waits for SIGTERM/SIGINT. serve() blocks those two signals in
+// the process (taken with sigtimedwait, never by a handler) and ignores SIGPIPE. On a signal
+// it stops accepting, closes idle connections, lets the requests in flight finish (at most
+// `drain_timeout`), stops the maintenance thread and returns 0.
 #pragma once
 
 #include <kmscore/json.hpp>
@@ -85,16 +90,27 @@ struct server_hooks {
   std::function<host_gauges()> gauges;  // for GET /metrics; none: zeros
 };
 
+// The front's limits (docs/server.md has each one's answer and log line). Defaults suit a
+// KMS behind a load balancer on a small machine; 0 in a count means "as many cores".
 struct server_config {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (the log line names it)
   std::string tls_cert;
   std::string tls_key;
-  std::size_t workers = 64;  // enough for 32 busy keep-alive connections and some slack
+  std::size_t io_threads = 0;      // threads reading and writing sockets (0: the cores)
+  std::size_t workers = 0;         // the crypto pool: signatures, data keys (0: the cores)
+  std::size_t store_workers = 16;  // the pool for actions that read or write the store
+  std::size_t keygen_workers = 1;  // the pool for create-key (RSA generation takes 0.1-0.6 s)
+  std::size_t max_keygen_queue = 64;  // create-key requests waiting for it; more: 429
   std::size_t max_body = kmscore::default_max_body_size;
-  std::chrono::seconds read_timeout{5};
-  std::chrono::seconds write_timeout{5};
-  std::chrono::seconds keep_alive_timeout{5};  // an idle connection is closed after this
+  std::size_t max_header_bytes = 16 * 1024;  // request line and headers
+  std::size_t max_header_fields = 64;
+  std::size_t max_connections = 8192;             // at once, in total
+  std::size_t max_connections_per_address = 512;  // at once, from one client address
+  std::chrono::milliseconds request_timeout{5000};     // first byte to last, whatever the pace
+  std::chrono::milliseconds write_timeout{5000};       // the whole answer
+  std::chrono::milliseconds keep_alive_timeout{5000};  // idle between requests
+  std::chrono::milliseconds drain_timeout{10000};      // SIGTERM: the longest wait for requests
   std::chrono::milliseconds maintenance_interval{std::chrono::hours{1}};
   // GET /metrics (Prometheus text) on this second, plain-HTTP, loopback-only listener; none:
   // no metrics listener. Port 0: any free port (the log line "metrics on http://HOST:PORT/

@@ -42,8 +42,9 @@ std::string usage_text() {
       "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
       "       kmscore [--state DIR] [--store URL] info | rotate-due-keys\n"
       "       kmscore serve --credentials FILE [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
-      "               [--workers N] [--metrics-listen HOST:PORT] [--state DIR] [--store URL]\n"
-      "               [--backend ...] [--datakey-policy ...]   (POST "
+      "               [--workers N] [--max-connections N] [--max-connections-per-address N]\n"
+      "               [--request-timeout SECONDS] [--metrics-listen HOST:PORT] [--state DIR]\n"
+      "               [--store URL] [--backend ...] [--datakey-policy ...]   (POST "
       "/v1.0/{project_id}/kms/ACTION)\n"
       "       kmscore inspect HEX\n"
       "       kmscore --help | --version\n"
@@ -63,7 +64,9 @@ std::string usage_text() {
          "\n--state defaults to $KMSCORE_STATE, else ./.kmscore; --store to sqlite:STATE/kmscore.db"
          "\n--project defaults to the store's default project (see info)"
          "\nserve: --listen defaults to 127.0.0.1:8080 (port 0: any free port); other addresses"
-         "\n       need --tls-cert and --tls-key; --workers defaults to 64; the credentials file"
+         "\n       need --tls-cert and --tls-key; --workers (the crypto pool) defaults to the cores;"
+         "\n       --max-connections to 8192, --max-connections-per-address to 512,"
+         "\n       --request-timeout (headers and body of one request) to 5; the credentials file"
          "\n       (mode 0600) is {\"credentials\": [{\"access_key\", \"secret_key\", \"projects\","
          "\n       \"domain_id\"}]}; SIGTERM or SIGINT stops it; --metrics-listen (loopback"
          "\n       only) serves GET /metrics in Prometheus' text format\n";
@@ -280,7 +283,8 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       continue;
     }
     if (arg == "--listen" || arg == "--credentials" || arg == "--tls-cert" || arg == "--tls-key" ||
-        arg == "--workers" || arg == "--metrics-listen") {
+        arg == "--workers" || arg == "--metrics-listen" || arg == "--max-connections" ||
+        arg == "--max-connections-per-address" || arg == "--request-timeout") {
       if (!has_value) {
         exit_code = usage_error(std::string{arg} + " needs a value");
         return std::nullopt;
@@ -310,15 +314,27 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       } else if (arg == "--tls-key") {
         opts.server.tls_key = value;
       } else {
-        const bool digits = !value.empty() && value.size() <= 4 &&
+        // A count: --workers 1-1024, the connection caps 1-1000000, the timeout 1-300 s.
+        const std::size_t most = arg == "--workers"           ? kmscore_host::http::max_workers
+                                 : arg == "--request-timeout" ? 300
+                                                              : 1000000;
+        const bool digits = !value.empty() && value.size() <= 7 &&
                             value.find_first_not_of("0123456789") == std::string::npos;
-        const auto workers = digits ? std::stoul(value) : 0;
-        if (workers == 0 || workers > kmscore_host::http::max_workers) {
-          exit_code = usage_error("--workers takes a number from 1 to " +
-                                  std::to_string(kmscore_host::http::max_workers));
+        const auto number = digits ? std::stoul(value) : 0;
+        if (number == 0 || number > most) {
+          exit_code = usage_error(std::string{arg} + " takes a number from 1 to " +
+                                  std::to_string(most));
           return std::nullopt;
         }
-        opts.server.workers = workers;
+        if (arg == "--workers") {
+          opts.server.workers = number;
+        } else if (arg == "--max-connections") {
+          opts.server.max_connections = number;
+        } else if (arg == "--max-connections-per-address") {
+          opts.server.max_connections_per_address = number;
+        } else {
+          opts.server.request_timeout = std::chrono::seconds{number};
+        }
       }
       continue;
     }
