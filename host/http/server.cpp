@@ -7,8 +7,9 @@
 //          within request_timeout, whatever the pace (else closed); header bytes and
 //          fields capped (431); framing judged on the raw bytes, before any body is read
 //        └─ body ── into zeroizing memory, capped (400 KMS.0203)
-//             └─ work ── posted to the crypto, store or keygen pool: signature, project,
-//                  action; the answer goes back to the connection's strand
+//             └─ work ── signature, project, action: crypto actions right there on the
+//                  I/O thread (they never wait), store actions on the store pool, create-key
+//                  on the keygen pool; a pool's answer comes back to the connection's strand
 //                └─ write ── within write_timeout; then the next request, or close
 //
 // An answer given before the body was read closes the connection (after draining a bounded
@@ -389,9 +390,11 @@ class kms_http_server {
   [[nodiscard]] std::optional<answer> early_answer(const beast_header& header,
                                                    const request_facts& facts);
   [[nodiscard]] answer probe(bool readiness) const;
-  void dispatch(std::shared_ptr<void> keep, const beast_header& header,
-                const secret_body::value_type& body, const request_facts& facts,
-                std::function<void(answer)> done);
+  // The answer now (crypto work, run on this thread; or a refusal), or nullopt when the
+  // work was posted to the store or keygen pool, which calls `done` with it.
+  std::optional<answer> dispatch(std::shared_ptr<void> keep, const beast_header& header,
+                                 const secret_body::value_type& body, const request_facts& facts,
+                                 std::function<void(answer)> done);
   void access_log(const request_facts& facts, int status);
   void set_idle(std::uint64_t id, const std::weak_ptr<connection_base>& connection, bool idle);
   void release(const address_key& address);
@@ -404,6 +407,8 @@ class kms_http_server {
   void begin_drain();
   answer work(const beast_header& header, const secret_body::value_type& body,
               const request_facts& facts);
+  answer guarded_work(const beast_header& header, const secret_body::value_type& body,
+                      const request_facts& facts);
   const credential* authenticate(const beast_header& header, kmscore::byte_span body,
                                  const request_facts& facts,
                                  std::optional<kmscore::http_response>& refusal);
@@ -429,10 +434,12 @@ class kms_http_server {
   std::atomic<std::uint64_t> next_connection_id_{0};
   std::unique_ptr<ssl::context> tls_;
   // Declared last: destroyed first, while what the connections point at still lives.
-  std::unique_ptr<net::thread_pool> crypto_pool_;
   std::unique_ptr<net::thread_pool> store_pool_;
   std::unique_ptr<net::thread_pool> keygen_pool_;
-  std::unique_ptr<net::io_context> io_;
+  std::unique_ptr<net::thread_pool> crypto_pool_;
+  // One event loop per I/O thread (the acceptors on the first); connections spread over them.
+  std::vector<std::unique_ptr<net::io_context>> ios_;
+  std::atomic<std::size_t> next_loop_{0};
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
 
   template <class Stream>
@@ -573,7 +580,20 @@ class connection : public connection_base,
       return write(std::move(*early));
     }
     parser_->body_limit(server_.config().max_body);
-    if (iequals(trim(header[bhttp::field::expect]), "100-continue")) {
+    if (!iequals(trim(header[bhttp::field::expect]), "100-continue")) {
+      // Most bodies came with their headers: parsed from the buffer, without another read.
+      beast::error_code ec_body;
+      while (!parser_->is_done() && buffer_.size() > 0) {
+        const auto used = parser_->put(buffer_.data(), ec_body);
+        buffer_.consume(used);
+        if (ec_body == bhttp::error::need_more) {
+          ec_body = {};
+          break;
+        }
+        if (ec_body || used == 0) break;
+      }
+      if (ec_body || parser_->is_done()) return on_body(ec_body);
+    } else {
       auto continued = std::make_shared<bhttp::response<bhttp::empty_body>>(
           bhttp::status::continue_, parser_->get().version());
       lowest().expires_at(deadline_);
@@ -615,14 +635,20 @@ class connection : public connection_base,
       return close();
     }
     if (ec) return write(answer{kmscore::error_response(kmscore::errc::invalid_format), true});
-    if (buffer_.size() == 0) buffer_ = read_buffer{};  // frees (and wipes) what held the body
-    server_.dispatch(this->shared_from_this(), parser_->get().base(), parser_->get().body(),
-                     facts_, [self = this->shared_from_this()](answer done) {
-                       net::post(self->stream_.get_executor(),
-                                 [self, done = std::move(done)]() mutable {
-                                   self->write(std::move(done));
-                                 });
-                     });
+    if (buffer_.size() == 0) {  // wipe what held the headers and the body; keep the memory
+      buffer_.clear();
+      const auto all = buffer_.prepare(buffer_.capacity());
+      ::explicit_bzero(all.data(), all.size());
+    }
+    auto now = server_.dispatch(this->shared_from_this(), parser_->get().base(),
+                                parser_->get().body(), facts_,
+                                [self = this->shared_from_this()](answer done) {
+                                  net::post(self->stream_.get_executor(),
+                                            [self, done = std::move(done)]() mutable {
+                                              self->write(std::move(done));
+                                            });
+                                });
+    if (now) write(std::move(*now));
   }
 
   kmscore::http_response too_large_headers() const {
@@ -879,35 +905,42 @@ answer kms_http_server::work(const beast_header& header, const secret_body::valu
   return answer{hooks_.handle(*tenant, *where.action, kmscore::as_chars(body.view()), now_ms())};
 }
 
-void kms_http_server::dispatch(std::shared_ptr<void> keep, const beast_header& header,
-                               const secret_body::value_type& body, const request_facts& facts,
-                               std::function<void(answer)> done) {
+answer kms_http_server::guarded_work(const beast_header& header,
+                                     const secret_body::value_type& body,
+                                     const request_facts& facts) {
+  try {
+    return work(header, body, facts);
+  } catch (...) {
+    log("internal error while serving a request; request_id=" + facts.request_id);
+    return answer{kmscore::error_response(kmscore::errc::kms_error), true};
+  }
+}
+
+std::optional<answer> kms_http_server::dispatch(std::shared_ptr<void> keep,
+                                                const beast_header& header,
+                                                const secret_body::value_type& body,
+                                                const request_facts& facts,
+                                                std::function<void(answer)> done) {
   const auto kind = pool_for(*facts.where.action);
   if (kind == pool_kind::keygen && keygen_waiting_.fetch_add(1) >= config_.max_keygen_queue) {
     keygen_waiting_.fetch_sub(1);
     limit(limit_hit::keygen_queue, "create-key refused: " +
                                        std::to_string(config_.max_keygen_queue) +
                                        " key generations already waiting");
-    done(answer{gateway_response(429, "APIGW.0308",
-                                 std::string{gateway_throttled} + "key generation is busy",
-                                 facts.request_id)});
-    return;
+    return answer{gateway_response(429, "APIGW.0308",
+                                   std::string{gateway_throttled} + "key generation is busy",
+                                   facts.request_id)};
   }
-  auto& pool = kind == pool_kind::crypto ? *crypto_pool_
-               : kind == pool_kind::store ? *store_pool_
-                                          : *keygen_pool_;
-  net::post(pool, [this, keep = std::move(keep), &header, &body, &facts, kind,
-                   done = std::move(done)]() mutable {
-    answer result;
-    try {
-      result = work(header, body, facts);
-    } catch (...) {
-      log("internal error while serving a request; request_id=" + facts.request_id);
-      result = answer{kmscore::error_response(kmscore::errc::kms_error), true};
-    }
-    if (kind == pool_kind::keygen) keygen_waiting_.fetch_sub(1);
-    done(std::move(result));
-  });
+  net::post(kind == pool_kind::crypto  ? *crypto_pool_
+            : kind == pool_kind::store ? *store_pool_
+                                       : *keygen_pool_,
+            [this, keep = std::move(keep), &header, &body, &facts, kind,
+             done = std::move(done)]() mutable {
+              auto result = guarded_work(header, body, facts);
+              if (kind == pool_kind::keygen) keygen_waiting_.fetch_sub(1);
+              done(std::move(result));
+            });
+  return std::nullopt;
 }
 
 void kms_http_server::set_idle(std::uint64_t id, const std::weak_ptr<connection_base>& connection,
@@ -962,10 +995,12 @@ void kms_http_server::refuse_connection(tcp::socket& socket, limit_hit kind,
 
 void kms_http_server::accept(tcp::acceptor& acceptor, bool tls) {
   acceptor.async_accept(
-      net::make_strand(*io_), [this, &acceptor, tls](beast::error_code ec, tcp::socket socket) {
+      ios_[next_loop_.fetch_add(1) % ios_.size()]->get_executor(),
+      [this, &acceptor, tls](beast::error_code ec, tcp::socket socket) {
         if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
         if (ec) {  // out of descriptors, for one: try again shortly, never spin
-          auto timer = std::make_shared<net::steady_timer>(*io_, std::chrono::milliseconds{50});
+          auto timer =
+              std::make_shared<net::steady_timer>(*ios_.front(), std::chrono::milliseconds{50});
           timer->async_wait([this, &acceptor, tls, timer](const beast::error_code& /*waited*/) {
             accept(acceptor, tls);
           });
@@ -1161,9 +1196,13 @@ int kms_http_server::run(std::string& why) {
   (void)pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   (void)std::signal(SIGPIPE, SIG_IGN);  // a client gone mid-answer must not end the server
 
-  io_ = std::make_unique<net::io_context>(static_cast<int>(or_cores(config_.io_threads)));
+  // A loop per thread, run by that thread alone (concurrency hint 1: no scheduler handoff
+  // between threads); other threads still post to it (the pools' answers, SIGTERM).
+  for (std::size_t i = 0; i < or_cores(config_.io_threads); ++i) {
+    ios_.push_back(std::make_unique<net::io_context>(1));
+  }
   int port = 0;
-  auto main_acceptor = listen_on(*io_, config_.host, config_.port, port);
+  auto main_acceptor = listen_on(*ios_.front(), config_.host, config_.port, port);
   if (!main_acceptor) {
     why = "cannot listen on " + config_.host + ":" + std::to_string(config_.port) +
           " (address in use, or not an address of this host)";
@@ -1173,7 +1212,7 @@ int kms_http_server::run(std::string& why) {
   int metrics_port = 0;
   if (config_.metrics_listen) {
     const auto& [metrics_host, wanted] = *config_.metrics_listen;
-    metrics_acceptor = listen_on(*io_, metrics_host, wanted, metrics_port);
+    metrics_acceptor = listen_on(*ios_.front(), metrics_host, wanted, metrics_port);
     if (!metrics_acceptor) {
       why = "cannot serve metrics on " + metrics_host + ":" + std::to_string(wanted) +
             " (address in use, or not an address of this host)";
@@ -1193,7 +1232,8 @@ int kms_http_server::run(std::string& why) {
   crypto_pool_ = std::make_unique<net::thread_pool>(or_cores(config_.workers));
   store_pool_ = std::make_unique<net::thread_pool>(config_.store_workers);
   keygen_pool_ = std::make_unique<net::thread_pool>(config_.keygen_workers);
-  auto guard = net::make_work_guard(*io_);
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+  for (auto& loop : ios_) guards.push_back(net::make_work_guard(*loop));
   accept(*main_acceptor, tls);
   acceptors_.push_back(std::move(main_acceptor));
   if (metrics_acceptor) {
@@ -1209,7 +1249,7 @@ int kms_http_server::run(std::string& why) {
       if (sigtimedwait(&stop_signals, nullptr, &tick) < 0) continue;
       signalled = true;
       log("stopping: no new connections; finishing the requests in flight");
-      net::post(*io_, [this] { begin_drain(); });
+      net::post(*ios_.front(), [this] { begin_drain(); });
       // Then the requests in flight: done when no connection is left, or at the deadline.
       const auto deadline = clock_type::now() + config_.drain_timeout;
       while (metrics_.connections_open() > 0 && clock_type::now() < deadline) {
@@ -1219,7 +1259,7 @@ int kms_http_server::run(std::string& why) {
         log("stopping: " + std::to_string(metrics_.connections_open()) +
             " connections still open at the drain deadline; closing them");
       }
-      io_->stop();
+      for (auto& loop : ios_) loop->stop();
       return;
     }
   }};
@@ -1243,19 +1283,20 @@ int kms_http_server::run(std::string& why) {
   }};
 
   std::vector<std::thread> io_threads;
-  const auto io_count = or_cores(config_.io_threads);
-  const auto serve_io = [this] {
+  const auto serve_io = [this](net::io_context& loop) {
     for (;;) {
       try {
-        io_->run();
+        loop.run();
         return;
       } catch (const std::exception& failure) {
         log(std::string{"internal error on an I/O thread: "} + failure.what());
       }
     }
   };
-  for (std::size_t i = 1; i < io_count; ++i) io_threads.emplace_back(serve_io);
-  serve_io();
+  for (std::size_t i = 1; i < ios_.size(); ++i) {
+    io_threads.emplace_back([&serve_io, &loop = *ios_[i]] { serve_io(loop); });
+  }
+  serve_io(*ios_.front());
   for (auto& thread : io_threads) thread.join();
   stopping = true;
   stopper.join();
@@ -1268,9 +1309,9 @@ int kms_http_server::run(std::string& why) {
   crypto_pool_->join();
   store_pool_->join();
   keygen_pool_->join();
-  guard.reset();
+  guards.clear();
   acceptors_.clear();
-  io_.reset();  // the connections left, with what they hold
+  ios_.clear();  // the connections left, with what they hold
   if (!signalled) {
     why = "the server stopped without a signal";
     return 1;

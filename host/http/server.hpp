@@ -32,16 +32,17 @@
 // "project" and "action" (only from a well-formed route, else null), "status",
 // "duration_ms"}; never a secret, a signature or a body.
 //
-// Threads (server.cpp): `io_threads` run every socket, event-driven, and never wait for a
-// client: a slow or hostile client costs a descriptor and a little memory, never a thread.
-// The work of a request runs on one of three pools: `workers` (signature check and the
-// crypto actions), `store_workers` (actions that read or write the store) and
-// `keygen_workers` (create-key), so that a create-key storm or a slow database never holds
-// the data-key path. One thread runs the maintenance job at start and every
-// `maintenance_interval`; one waits for SIGTERM/SIGINT. serve() blocks those two signals in
-// the process (taken with sigtimedwait, never by a handler) and ignores SIGPIPE. On a signal
-// it stops accepting, closes idle connections, lets the requests in flight finish (at most
-// `drain_timeout`), stops the maintenance thread and returns 0.
+// Threads (server.cpp): `workers` I/O threads (default: the cores) run every socket,
+// event-driven, and never wait for a client: a slow or hostile client costs a descriptor and
+// a little memory, never a thread. They also run the signature check and the actions that
+// only compute (data keys, encrypt/decrypt, sign/verify: CPU work that never waits). Actions
+// that read or write the store run on `store_workers`, create-key on `keygen_workers`, so
+// that neither a slow database nor a create-key storm holds the data-key path. One thread
+// runs the maintenance job at start and every `maintenance_interval`; one waits for
+// SIGTERM/SIGINT. serve() blocks those two signals in the process (taken with sigtimedwait,
+// never by a handler) and ignores SIGPIPE. On a signal it stops accepting, closes idle
+// connections, lets the requests in flight finish (at most `drain_timeout`), stops the
+// maintenance thread and returns 0.
 #pragma once
 
 #include <kmscore/json.hpp>
