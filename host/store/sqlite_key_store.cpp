@@ -103,7 +103,17 @@ class statement {
 struct sqlite_key_store::connection {
   sqlite3* db = nullptr;
   std::mutex mutex;  // one connection, used by one thread at a time
-  ~connection() { sqlite3_close_v2(db); }
+  // revision_of's query, prepared once: it runs before every data-key request (key_cache).
+  sqlite3_stmt* revision = nullptr;
+  connection() = default;
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  connection(connection&&) = delete;
+  connection& operator=(connection&&) = delete;
+  ~connection() {
+    sqlite3_finalize(revision);
+    sqlite3_close_v2(db);
+  }
 };
 
 sqlite_key_store::sqlite_key_store(std::unique_ptr<connection> db, kmscore::record_sealer& sealer,
@@ -299,12 +309,34 @@ kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::find(
 kmscore::result<std::optional<std::uint64_t>> sqlite_key_store::revision_of(
     const kmscore::project_id& tenant, const kmscore::key_id& id) {
   const std::lock_guard lock{db_->mutex};
-  statement query{db_->db, "SELECT revision FROM keys WHERE project_id = ? AND key_id = ?"};
-  query.text(1, tenant.view()).text(2, id.view());
-  const int step = query.step();
+  if (db_->revision == nullptr &&
+      sqlite3_prepare_v3(db_->db, "SELECT revision FROM keys WHERE project_id = ? AND key_id = ?",
+                         -1, SQLITE_PREPARE_PERSISTENT, &db_->revision, nullptr) != SQLITE_OK) {
+    db_->revision = nullptr;
+    return fault("revision_of");
+  }
+  sqlite3_stmt* query = db_->revision;
+  const auto project = tenant.view();
+  const auto key = id.view();
+  sqlite3_bind_text(query, 1, project.data(), static_cast<int>(project.size()), SQLITE_STATIC);
+  sqlite3_bind_text(query, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  // Reset on every path: ends the read; the bound texts are not kept past it.
+  struct reset_after {
+    sqlite3_stmt* query;
+    explicit reset_after(sqlite3_stmt* statement) : query{statement} {}
+    reset_after(const reset_after&) = delete;
+    reset_after& operator=(const reset_after&) = delete;
+    reset_after(reset_after&&) = delete;
+    reset_after& operator=(reset_after&&) = delete;
+    ~reset_after() {
+      sqlite3_reset(query);
+      sqlite3_clear_bindings(query);
+    }
+  } const reset{query};
+  const int step = sqlite3_step(query);
   if (step == SQLITE_DONE) return std::optional<std::uint64_t>{};
   if (step != SQLITE_ROW) return fault("revision_of");
-  return std::optional<std::uint64_t>{static_cast<std::uint64_t>(query.column_integer(0))};
+  return std::optional<std::uint64_t>{static_cast<std::uint64_t>(sqlite3_column_int64(query, 0))};
 }
 
 kmscore::result<std::optional<kmscore::key_record>> sqlite_key_store::find_by_alias(
