@@ -282,12 +282,18 @@ kmscore::http_response text_response(int status, std::string_view text) {
   return {status, kmscore::secret_bytes{kmscore::as_bytes(text)}};
 }
 
-kmscore::http_response gateway_response(int status, std::string_view code, std::string_view detail,
-                                        const std::string& request_id) {
+// The gateway's flat body: {"error_msg", "error_code", "request_id"}.
+std::string gateway_body(std::string_view code, std::string_view detail,
+                         const std::string& request_id) {
   const nlohmann::ordered_json body = {{"error_msg", std::string{detail}},
                                        {"error_code", std::string{code}},
                                        {"request_id", request_id}};
-  return text_response(status, body.dump());
+  return body.dump();
+}
+
+kmscore::http_response gateway_response(int status, std::string_view code, std::string_view detail,
+                                        const std::string& request_id) {
+  return text_response(status, gateway_body(code, detail, request_id));
 }
 
 kmscore::http_response gateway_auth(std::string_view detail, const std::string& request_id) {
@@ -976,16 +982,15 @@ void kms_http_server::refuse_connection(tcp::socket& socket, limit_hit kind,
                          : "this address holds " +
                                std::to_string(config_.max_connections_per_address)) +
                   " connections; remote=" + remote);
-  const auto body =
-      gateway_response(total ? 503 : 429, "APIGW.0308",
-                       std::string{gateway_throttled} +
-                           (total ? "too many connections" : "too many connections from this address"),
-                       new_request_id());
+  const auto body = gateway_body(
+      "APIGW.0308",
+      std::string{gateway_throttled} +
+          (total ? "too many connections" : "too many connections from this address"),
+      new_request_id());
   const std::string text = std::string{total ? "HTTP/1.1 503 Service Unavailable\r\n"
                                              : "HTTP/1.1 429 Too Many Requests\r\n"} +
                            "Content-Type: application/json;charset=UTF-8\r\nContent-Length: " +
-                           std::to_string(body.text().size()) +
-                           "\r\nConnection: close\r\n\r\n" + std::string{body.text()};
+                           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   beast::error_code ignored;
   socket.non_blocking(true, ignored);
   (void)socket.write_some(net::buffer(text), ignored);
