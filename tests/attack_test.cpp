@@ -5,14 +5,15 @@
 //
 // Each test was run once by hand against commit 0f70773's server (cpp-httplib, a thread per
 // connection), built beside this one:
-//   KMSCORE_SERVE_TOOL=build/baseline-0f70773/build/release/tools/kmscore build/dev/tests/attack_test
+//   KMSCORE_SERVE_TOOL=build/baseline-0f70773/build/release/tools/kmscore
+//   build/dev/tests/attack_test
 // and its comment says how that server failed it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
-#include <iostream>
 #include <chrono>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,7 +50,8 @@ TEST_F(AttackTest, SlowClientsHoldNoWorkerAndAreClosedAtTheirDeadline) {
   ASSERT_TRUE(server().started()) << server().log();
   std::vector<std::unique_ptr<raw_connection>> slow;
   for (int i = 0; i < 120; ++i) {
-    slow.push_back(std::make_unique<raw_connection>(server().port(), i % 2 ? "127.0.0.2" : "127.0.0.3"));
+    slow.push_back(
+        std::make_unique<raw_connection>(server().port(), i % 2 ? "127.0.0.2" : "127.0.0.3"));
     ASSERT_TRUE(slow.back()->connected()) << i;
     ASSERT_TRUE(slow.back()->send(slow_start.substr(0, 1))) << i;
   }
@@ -129,7 +131,7 @@ TEST_F(AttackTest, EndlessHeadersAreCutAtTheCap) {
     expect_kms_error(*answers[s], 431, "KMS.0203");
   }
   const auto after = server().resident_kib();
-  EXPECT_LT(after, before + 16 * 1024) << before << " KiB, then " << after << " KiB";
+  EXPECT_LT(after, before + std::size_t{16} * 1024) << before << " KiB, then " << after << " KiB";
   // Still serving.
   EXPECT_EQ(signed_list_keys(3s).status, 200);
 }
@@ -182,8 +184,9 @@ TEST_F(AttackTest, ManySignedNamesCostNoSignatureCheck) {
   }
   const std::string wire = std::string{slow_start} + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
                            "X-Sdk-Date: 20261207T000000Z\r\nAuthorization: SDK-HMAC-SHA256 " +
-                           "Access=unknown, SignedHeaders=" + names + ", Signature=" +
-                           std::string(64, '0') + "\r\n" + headers + "Content-Length: 2\r\n\r\n{}";
+                           "Access=unknown, SignedHeaders=" + names +
+                           ", Signature=" + std::string(64, '0') + "\r\n" + headers +
+                           "Content-Length: 2\r\n\r\n{}";
   raw_connection connection{server().port(), "127.0.0.2"};
   const auto started = std::chrono::steady_clock::now();
   (void)connection.send(wire);  // the server may close before it has all of it

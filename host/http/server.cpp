@@ -158,10 +158,15 @@ route match_route(std::string_view path) {
 // (through the key cache) run on the crypto pool, and every other action reads or writes
 // the store.
 enum class pool_kind : std::uint8_t { crypto, store, keygen };
-constexpr std::array<std::string_view, 9> crypto_actions{
-    "create-datakey", "create-datakey-without-plaintext", "decrypt-datakey", "encrypt-datakey",
-    "encrypt-data",   "decrypt-data",                     "sign",            "verify",
-    "gen-random"};
+constexpr std::array<std::string_view, 9> crypto_actions{"create-datakey",
+                                                         "create-datakey-without-plaintext",
+                                                         "decrypt-datakey",
+                                                         "encrypt-datakey",
+                                                         "encrypt-data",
+                                                         "decrypt-data",
+                                                         "sign",
+                                                         "verify",
+                                                         "gen-random"};
 pool_kind pool_for(kmscore::action_id action) {
   const auto name = action.name();
   if (name == "create-key") return pool_kind::keygen;
@@ -455,8 +460,7 @@ class kms_http_server {
 // One client connection: plain (beast::tcp_stream) or TLS (ssl_stream over it). Every
 // handler runs on the connection's strand; the request's work runs on a pool and comes back.
 template <class Stream>
-class connection : public connection_base,
-                   public std::enable_shared_from_this<connection<Stream>> {
+class connection : public connection_base, public std::enable_shared_from_this<connection<Stream>> {
  public:
   connection(kms_http_server& server, Stream stream, address_key address, std::string remote)
       : server_{server},
@@ -519,8 +523,8 @@ class connection : public connection_base,
           self->idle_ = false;
           self->server_.set_idle(self->id_, {}, false);
           if (ec == beast::error::timeout) {
-            self->server_.limit(limit_hit::idle_timeout, "idle connection closed; remote=" +
-                                                             self->remote_);
+            self->server_.limit(limit_hit::idle_timeout,
+                                "idle connection closed; remote=" + self->remote_);
           }
           if (ec) return self->close();
           self->buffer_.commit(size);
@@ -573,7 +577,8 @@ class connection : public connection_base,
     if (fields > server_.config().max_header_fields) {
       server_.limit(limit_hit::header_fields,
                     "request with " + std::to_string(fields) + " header fields (cap " +
-                        std::to_string(server_.config().max_header_fields) + "); remote=" + remote_);
+                        std::to_string(server_.config().max_header_fields) +
+                        "); remote=" + remote_);
       return write(answer{too_large_headers(), true});
     }
     facts_.where = match_route(split_target(header.target()).first);
@@ -603,13 +608,12 @@ class connection : public connection_base,
       auto continued = std::make_shared<bhttp::response<bhttp::empty_body>>(
           bhttp::status::continue_, parser_->get().version());
       lowest().expires_at(deadline_);
-      bhttp::async_write(
-          stream_, *continued,
-          [self = this->shared_from_this(), continued](const beast::error_code& wrote,
-                                                       std::size_t /*size*/) {
-            if (wrote) return self->close();
-            self->read_body();
-          });
+      bhttp::async_write(stream_, *continued,
+                         [self = this->shared_from_this(), continued](
+                             const beast::error_code& wrote, std::size_t /*size*/) {
+                           if (wrote) return self->close();
+                           self->read_body();
+                         });
       return;
     }
     read_body();
@@ -646,14 +650,12 @@ class connection : public connection_base,
       const auto all = buffer_.prepare(buffer_.capacity());
       ::explicit_bzero(all.data(), all.size());
     }
-    auto now = server_.dispatch(this->shared_from_this(), parser_->get().base(),
-                                parser_->get().body(), facts_,
-                                [self = this->shared_from_this()](answer done) {
-                                  net::post(self->stream_.get_executor(),
-                                            [self, done = std::move(done)]() mutable {
-                                              self->write(std::move(done));
-                                            });
-                                });
+    auto now = server_.dispatch(
+        this->shared_from_this(), parser_->get().base(), parser_->get().body(), facts_,
+        [self = this->shared_from_this()](answer done) {
+          net::post(self->stream_.get_executor(),
+                    [self, done = std::move(done)]() mutable { self->write(std::move(done)); });
+        });
     if (now) write(std::move(*now));
   }
 
@@ -664,9 +666,8 @@ class connection : public connection_base,
   }
 
   void write(answer done) {
-    const bool keep_alive =
-        !done.close && !server_.draining() && parser_ && parser_->is_header_done() &&
-        parser_->get().keep_alive();
+    const bool keep_alive = !done.close && !server_.draining() && parser_ &&
+                            parser_->is_header_done() && parser_->get().keep_alive();
     answer_ = std::move(done);
     response_.emplace();
     auto& res = *response_;
@@ -704,9 +705,8 @@ class connection : public connection_base,
   void linger() {
     if constexpr (is_tls) {
       lowest().expires_after(linger_time);
-      stream_.async_shutdown([self = this->shared_from_this()](const beast::error_code& /*ec*/) {
-        self->close();
-      });
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](const beast::error_code& /*ec*/) { self->close(); });
     } else {
       beast::error_code ignored;
       lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -773,7 +773,8 @@ std::optional<answer> kms_http_server::early_answer(const beast_header& header,
 // GET /health and GET /ready (server.hpp).
 answer kms_http_server::probe(bool readiness) const {
   const bool ok = !readiness || !hooks_.ready || hooks_.ready();
-  return answer{text_response(ok ? 200 : 503, ok ? R"({"status":"ok"})" : R"({"status":"unavailable"})")};
+  return answer{
+      text_response(ok ? 200 : 503, ok ? R"({"status":"ok"})" : R"({"status":"unavailable"})")};
 }
 
 // The access line (server.hpp), written once the answer is sent.
@@ -787,9 +788,8 @@ void kms_http_server::access_log(const request_facts& facts, int status) {
     line["access"] = facts.request_id;
     line["access_key"] = facts.access_key ? nlohmann::ordered_json(*facts.access_key)
                                           : nlohmann::ordered_json(nullptr);
-    line["project"] = where.matched && where.project
-                          ? nlohmann::ordered_json(where.project->str())
-                          : nlohmann::ordered_json(nullptr);
+    line["project"] = where.matched && where.project ? nlohmann::ordered_json(where.project->str())
+                                                     : nlohmann::ordered_json(nullptr);
     line["action"] = where.matched ? nlohmann::ordered_json(std::string{where.action->name()})
                                    : nlohmann::ordered_json(nullptr);
     line["status"] = status;
@@ -803,9 +803,8 @@ void kms_http_server::access_log(const request_facts& facts, int status) {
 }
 
 // One log line per refused request, with a running count (the server's failure metric).
-void kms_http_server::refuse(const request_facts& facts, auth_failure kind,
-                             std::string_view reason, std::string_view access_key,
-                             std::string_view what) {
+void kms_http_server::refuse(const request_facts& facts, auth_failure kind, std::string_view reason,
+                             std::string_view access_key, std::string_view what) {
   metrics_.auth_failed(kind);
   const auto count = ++failures_;
   std::string line{what};
@@ -819,8 +818,7 @@ void kms_http_server::refuse(const request_facts& facts, auth_failure kind,
 // The AK/SK signature (http.md 5) over the request as received; nullptr with the refusal
 // on failure. The access key in a log line has passed the Authorization grammar (unreserved
 // characters only), so it cannot forge lines.
-const credential* kms_http_server::authenticate(const beast_header& header,
-                                                kmscore::byte_span body,
+const credential* kms_http_server::authenticate(const beast_header& header, kmscore::byte_span body,
                                                 const request_facts& facts,
                                                 std::optional<kmscore::http_response>& refusal) {
   if (header.count(bhttp::field::authorization) == 0) {
@@ -838,8 +836,8 @@ const credential* kms_http_server::authenticate(const beast_header& header,
   headers.reserve(16);
   for (const auto& field : header) headers.push_back({field.name_string(), field.value()});
   const auto target = split_target(header.target());
-  const signed_request request{header.method_string(), target.first, target.second,
-                               headers,                body,         now_ms() / 1000};
+  const signed_request request{header.method_string(), target.first, target.second, headers, body,
+                               now_ms() / 1000};
   const auto claim = read_request_signature(request);
   if (!claim) {
     const auto status = claim.status();
@@ -930,9 +928,9 @@ std::optional<answer> kms_http_server::dispatch(std::shared_ptr<void> keep,
   const auto kind = pool_for(*facts.where.action);
   if (kind == pool_kind::keygen && keygen_waiting_.fetch_add(1) >= config_.max_keygen_queue) {
     keygen_waiting_.fetch_sub(1);
-    limit(limit_hit::keygen_queue, "create-key refused: " +
-                                       std::to_string(config_.max_keygen_queue) +
-                                       " key generations already waiting");
+    limit(limit_hit::keygen_queue,
+          "create-key refused: " + std::to_string(config_.max_keygen_queue) +
+              " key generations already waiting");
     return answer{gateway_response(429, "APIGW.0308",
                                    std::string{gateway_throttled} + "key generation is busy",
                                    facts.request_id)};
@@ -968,7 +966,7 @@ void kms_http_server::release(const address_key& address) {
 
 address_key key_of(const net::ip::address& address) {
   const auto v6 = address.is_v4() ? net::ip::make_address_v6(net::ip::v4_mapped, address.to_v4())
-                                   : address.to_v6();
+                                  : address.to_v6();
   return v6.to_bytes();
 }
 
@@ -977,16 +975,16 @@ address_key key_of(const net::ip::address& address) {
 void kms_http_server::refuse_connection(tcp::socket& socket, limit_hit kind,
                                         const std::string& remote) {
   const bool total = kind == limit_hit::connections_total;
-  limit(kind, std::string{"connection refused: "} +
-                  (total ? "the server holds " + std::to_string(config_.max_connections)
-                         : "this address holds " +
-                               std::to_string(config_.max_connections_per_address)) +
-                  " connections; remote=" + remote);
-  const auto body = gateway_body(
-      "APIGW.0308",
-      std::string{gateway_throttled} +
-          (total ? "too many connections" : "too many connections from this address"),
-      new_request_id());
+  limit(kind,
+        std::string{"connection refused: "} +
+            (total ? "the server holds " + std::to_string(config_.max_connections)
+                   : "this address holds " + std::to_string(config_.max_connections_per_address)) +
+            " connections; remote=" + remote);
+  const auto body =
+      gateway_body("APIGW.0308",
+                   std::string{gateway_throttled} +
+                       (total ? "too many connections" : "too many connections from this address"),
+                   new_request_id());
   const std::string text = std::string{total ? "HTTP/1.1 503 Service Unavailable\r\n"
                                              : "HTTP/1.1 429 Too Many Requests\r\n"} +
                            "Content-Type: application/json;charset=UTF-8\r\nContent-Length: " +
@@ -1056,33 +1054,31 @@ void kms_http_server::serve_metrics(tcp::socket socket) {
     bhttp::request<bhttp::empty_body> request;
     bhttp::response<bhttp::string_body> response;
   };
-  auto state = std::make_shared<exchange>(exchange{beast::tcp_stream{std::move(socket)}, {}, {}, {}});
+  auto state =
+      std::make_shared<exchange>(exchange{beast::tcp_stream{std::move(socket)}, {}, {}, {}});
   state->stream.expires_after(config_.request_timeout);
-  bhttp::async_read(state->stream, state->buffer, state->request,
-                    [this, state](const beast::error_code& ec, std::size_t /*size*/) {
-                      if (ec) return;
-                      auto& res = state->response;
-                      res.version(11);
-                      res.keep_alive(false);
-                      if (state->request.method() == bhttp::verb::get &&
-                          state->request.target() == "/metrics") {
-                        res.result(bhttp::status::ok);
-                        res.set(bhttp::field::content_type,
-                                "text/plain; version=0.0.4; charset=utf-8");
-                        res.body() = metrics_.render(hooks_.gauges ? hooks_.gauges() : host_gauges{});
-                      } else {
-                        res.result(bhttp::status::not_found);
-                      }
-                      res.prepare_payload();
-                      state->stream.expires_after(config_.write_timeout);
-                      bhttp::async_write(state->stream, res,
-                                         [state](const beast::error_code& /*wrote*/,
-                                                 std::size_t /*size*/) {
-                                           beast::error_code ignored;
-                                           state->stream.socket().shutdown(
-                                               tcp::socket::shutdown_both, ignored);
-                                         });
-                    });
+  bhttp::async_read(
+      state->stream, state->buffer, state->request,
+      [this, state](const beast::error_code& ec, std::size_t /*size*/) {
+        if (ec) return;
+        auto& res = state->response;
+        res.version(11);
+        res.keep_alive(false);
+        if (state->request.method() == bhttp::verb::get && state->request.target() == "/metrics") {
+          res.result(bhttp::status::ok);
+          res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+          res.body() = metrics_.render(hooks_.gauges ? hooks_.gauges() : host_gauges{});
+        } else {
+          res.result(bhttp::status::not_found);
+        }
+        res.prepare_payload();
+        state->stream.expires_after(config_.write_timeout);
+        bhttp::async_write(state->stream, res,
+                           [state](const beast::error_code& /*wrote*/, std::size_t /*size*/) {
+                             beast::error_code ignored;
+                             state->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                           });
+      });
 }
 
 void kms_http_server::accept_metrics(tcp::acceptor& acceptor) {
@@ -1165,8 +1161,8 @@ int kms_http_server::run(std::string& why) {
           ": the metrics listener has no TLS and no authentication, so it is loopback only";
     return 1;
   }
-  for (const auto count : {config_.io_threads, config_.workers, config_.store_workers,
-                           config_.keygen_workers}) {
+  for (const auto count :
+       {config_.io_threads, config_.workers, config_.store_workers, config_.keygen_workers}) {
     if (count > max_workers) {
       why = "the number of threads in a pool must be 1-" + std::to_string(max_workers);
       return 1;
@@ -1186,8 +1182,8 @@ int kms_http_server::run(std::string& why) {
     if (SSL_CTX_use_certificate_chain_file(context, config_.tls_cert.c_str()) != 1 ||
         SSL_CTX_use_PrivateKey_file(context, config_.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(context) != 1) {
-      why = "cannot use the TLS certificate " + config_.tls_cert + " with the key " +
-            config_.tls_key;
+      why =
+          "cannot use the TLS certificate " + config_.tls_cert + " with the key " + config_.tls_key;
       return 1;
     }
   }

@@ -98,16 +98,16 @@ struct server_config {
   int port = 8080;  // 0: any free port (the log line names it)
   std::string tls_cert;
   std::string tls_key;
-  std::size_t io_threads = 0;      // threads reading and writing sockets (0: the cores)
-  std::size_t workers = 0;         // the crypto pool: signatures, data keys (0: the cores)
-  std::size_t store_workers = 16;  // the pool for actions that read or write the store
-  std::size_t keygen_workers = 1;  // the pool for create-key (RSA generation takes 0.1-0.6 s)
+  std::size_t io_threads = 0;         // threads reading and writing sockets (0: the cores)
+  std::size_t workers = 0;            // the crypto pool: signatures, data keys (0: the cores)
+  std::size_t store_workers = 16;     // the pool for actions that read or write the store
+  std::size_t keygen_workers = 1;     // the pool for create-key (RSA generation takes 0.1-0.6 s)
   std::size_t max_keygen_queue = 64;  // create-key requests waiting for it; more: 429
   std::size_t max_body = kmscore::default_max_body_size;
   std::size_t max_header_bytes = 16 * 1024;  // request line and headers
   std::size_t max_header_fields = 64;
-  std::size_t max_connections = 8192;             // at once, in total
-  std::size_t max_connections_per_address = 512;  // at once, from one client address
+  std::size_t max_connections = 8192;                  // at once, in total
+  std::size_t max_connections_per_address = 512;       // at once, from one client address
   std::chrono::milliseconds request_timeout{5000};     // first byte to last, whatever the pace
   std::chrono::milliseconds write_timeout{5000};       // the whole answer
   std::chrono::milliseconds keep_alive_timeout{5000};  // idle between requests

@@ -20,8 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -232,7 +232,8 @@ class raw_connection {
       sockaddr_in from{};
       from.sin_family = AF_INET;
       ::inet_pton(AF_INET, source, &from.sin_addr);
-      if (::bind(fd_, reinterpret_cast<const sockaddr*>(&from), sizeof from) != 0) return;  // NOLINT
+      if (::bind(fd_, reinterpret_cast<const sockaddr*>(&from), sizeof from) != 0)
+        return;  // NOLINT
     }
     sockaddr_in address{};
     address.sin_family = AF_INET;

@@ -64,7 +64,8 @@ std::string usage_text() {
          "\n--state defaults to $KMSCORE_STATE, else ./.kmscore; --store to sqlite:STATE/kmscore.db"
          "\n--project defaults to the store's default project (see info)"
          "\nserve: --listen defaults to 127.0.0.1:8080 (port 0: any free port); other addresses"
-         "\n       need --tls-cert and --tls-key; --workers (the crypto pool) defaults to the cores;"
+         "\n       need --tls-cert and --tls-key; --workers (the crypto pool) defaults to the "
+         "cores;"
          "\n       --max-connections to 8192, --max-connections-per-address to 512,"
          "\n       --request-timeout (headers and body of one request) to 5; the credentials file"
          "\n       (mode 0600) is {\"credentials\": [{\"access_key\", \"secret_key\", \"projects\","
@@ -322,8 +323,8 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
                             value.find_first_not_of("0123456789") == std::string::npos;
         const auto number = digits ? std::stoul(value) : 0;
         if (number == 0 || number > most) {
-          exit_code = usage_error(std::string{arg} + " takes a number from 1 to " +
-                                  std::to_string(most));
+          exit_code =
+              usage_error(std::string{arg} + " takes a number from 1 to " + std::to_string(most));
           return std::nullopt;
         }
         if (arg == "--workers") {
