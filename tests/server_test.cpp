@@ -5,6 +5,10 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,6 +24,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -599,6 +604,72 @@ TEST_F(ServerTest, RefusesAnyAddressWithoutTls) {
   ASSERT_TRUE(refused->exited(10s));
   EXPECT_NE(refused->exit_code(), 0);
   EXPECT_NE(refused->log().find("without TLS"), std::string::npos) << refused->log();
+}
+
+// A self-signed certificate for 127.0.0.1 and its key, as PEM files in dir.
+void write_self_signed(const fs::path& cert, const fs::path& key) {
+  EVP_PKEY* pkey = EVP_EC_gen("P-256");
+  X509* x509 = X509_new();
+  ASSERT_NE(pkey, nullptr);
+  ASSERT_NE(x509, nullptr);
+  ASN1_INTEGER_set(X509_get_serialNumber(x509), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x509), 0);
+  X509_gmtime_adj(X509_getm_notAfter(x509), 3600);
+  X509_set_pubkey(x509, pkey);
+  X509_NAME* name = X509_get_subject_name(x509);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"),  // NOLINT
+                             -1, -1, 0);
+  X509_set_issuer_name(x509, name);
+  ASSERT_GT(X509_sign(x509, pkey, EVP_sha256()), 0);
+  FILE* cert_file = std::fopen(cert.c_str(), "w");
+  FILE* key_file = std::fopen(key.c_str(), "w");
+  ASSERT_NE(cert_file, nullptr);
+  ASSERT_NE(key_file, nullptr);
+  EXPECT_EQ(PEM_write_X509(cert_file, x509), 1);
+  EXPECT_EQ(PEM_write_PrivateKey(key_file, pkey, nullptr, nullptr, 0, nullptr, nullptr), 1);
+  (void)std::fclose(cert_file);
+  (void)std::fclose(key_file);
+  X509_free(x509);
+  EVP_PKEY_free(pkey);
+}
+
+// TLS 1.2 and up: a probe and a signed action over TLS; a TLS 1.1 client is refused, and a
+// plain-HTTP request to the TLS port gets no answer.
+TEST_F(ServerTest, ServesOverTls12AndUpOnly) {
+  write_self_signed(dir_ / "cert.pem", dir_ / "key.pem");
+  server_ = start({"--tls-cert", (dir_ / "cert.pem").string(), "--tls-key",
+                   (dir_ / "key.pem").string()});
+  ASSERT_TRUE(server_->started()) << server_->log();
+  EXPECT_NE(server_->log().find("listening on https://127.0.0.1:"), std::string::npos);
+  httplib::SSLClient client{"127.0.0.1", server_->port()};
+  client.enable_server_certificate_verification(false);
+  const auto probe = client.Get("/health");
+  ASSERT_TRUE(probe) << httplib::to_string(probe.error());
+  EXPECT_EQ(probe->status, 200);
+  call c;
+  c.path = action_path(project_a, "list-keys");
+  const auto listed = send(client, c);
+  EXPECT_EQ(listed.status, 200) << listed.body;
+
+  // TLS 1.2 exactly is served (the twin of the refusal below, through the same settings).
+  httplib::SSLClient v12{"127.0.0.1", server_->port()};
+  v12.enable_server_certificate_verification(false);
+  SSL_CTX_set_max_proto_version(v12.ssl_context(), TLS1_2_VERSION);
+  const auto over_v12 = v12.Get("/health");
+  ASSERT_TRUE(over_v12) << httplib::to_string(over_v12.error());
+  EXPECT_EQ(over_v12->status, 200);
+
+  httplib::SSLClient old{"127.0.0.1", server_->port()};
+  old.enable_server_certificate_verification(false);
+  old.set_connection_timeout(3s);
+  SSL_CTX_set_max_proto_version(old.ssl_context(), TLS1_1_VERSION);
+  SSL_CTX_set_min_proto_version(old.ssl_context(), TLS1_VERSION);
+  EXPECT_FALSE(old.Get("/health"));
+
+  raw_connection plain{server_->port()};
+  ASSERT_TRUE(plain.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_FALSE(plain.read_answer(2s).has_value());
 }
 
 TEST_F(ServerTest, RefusesAPortInUse) {

@@ -403,7 +403,9 @@ class server_fixture : public testing::Test {
     httplib::Client client{"127.0.0.1", server().port()};
     return send(client, c);
   }
-  answer send(httplib::Client& client, const call& c) {
+  // Over httplib::Client, or httplib::SSLClient for TLS.
+  template <class Client>
+  answer send(Client& client, const call& c) {
     httplib::Request request;
     request.method = c.method;
     request.path = c.path;
