@@ -5,11 +5,11 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -638,8 +638,8 @@ void write_self_signed(const fs::path& cert, const fs::path& key) {
 // plain-HTTP request to the TLS port gets no answer.
 TEST_F(ServerTest, ServesOverTls12AndUpOnly) {
   write_self_signed(dir_ / "cert.pem", dir_ / "key.pem");
-  server_ = start({"--tls-cert", (dir_ / "cert.pem").string(), "--tls-key",
-                   (dir_ / "key.pem").string()});
+  server_ =
+      start({"--tls-cert", (dir_ / "cert.pem").string(), "--tls-key", (dir_ / "key.pem").string()});
   ASSERT_TRUE(server_->started()) << server_->log();
   EXPECT_NE(server_->log().find("listening on https://127.0.0.1:"), std::string::npos);
   httplib::SSLClient client{"127.0.0.1", server_->port()};
