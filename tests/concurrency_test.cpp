@@ -72,11 +72,6 @@ TEST(ConcurrencyTest, ThreadsShareBackendStoreAndService) {
 // every data key back (under ThreadSanitizer: no race between finding and adding keys).
 TEST(ConcurrencyTest, ThreadsShareOneCachedOpenerThatDerivesOnFirstUse) {
   kmscore_test::cached_service setup;
-  auto& backend = setup.backend;
-  auto& store = setup.store;
-  const auto& tenant = setup.tenant;
-  auto& cache = setup.cache;
-  auto& service = setup.service;
   const auto key = setup.make_key("shared", 1);
   const auto id = key.str();
   kmscore::create_datakey_request request;
@@ -84,11 +79,11 @@ TEST(ConcurrencyTest, ThreadsShareOneCachedOpenerThatDerivesOnFirstUse) {
   request.datakey_length = "256";
   std::vector<std::pair<std::string, std::string>> envelopes;  // (cipher, plain), one a version
   for (int version = 0; version < 12; ++version) {
-    const auto dek = service.run<kmscore::actions::create_datakey>(request);
+    const auto dek = setup.service.run<kmscore::actions::create_datakey>(request);
     ASSERT_TRUE(dek);
     envelopes.emplace_back(dek->cipher_text(), dek->expose_plain_text());
     ASSERT_TRUE(
-        service.run<kmscore::actions::rotate_key>(kmscore::key_id_request{id, {}}, 2 + version));
+        setup.service.run<kmscore::actions::rotate_key>(kmscore::key_id_request{id, {}}, 2 + version));
   }
   constexpr int threads = 4;
   std::atomic<int> failures{0};
@@ -96,8 +91,8 @@ TEST(ConcurrencyTest, ThreadsShareOneCachedOpenerThatDerivesOnFirstUse) {
   workers.reserve(threads);
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
-      kmscore::kms_service mine{backend, store, tenant, kmscore::datakey_length_policy::range,
-                                {},      &cache};
+      kmscore::kms_service mine{setup.backend, setup.store, setup.tenant, kmscore::datakey_length_policy::range,
+                                {},      &setup.cache};
       for (std::size_t i = 0; i < envelopes.size(); ++i) {
         const auto& [cipher, plain] =
             envelopes[(i + static_cast<std::size_t>(t) * 3) % envelopes.size()];
@@ -112,7 +107,7 @@ TEST(ConcurrencyTest, ThreadsShareOneCachedOpenerThatDerivesOnFirstUse) {
   }
   for (auto& worker : workers) worker.join();
   EXPECT_EQ(failures.load(), 0);
-  const auto entry = cache.get(store, tenant.id, key);
+  const auto entry = setup.cache.get(setup.store, setup.tenant.id, key);
   ASSERT_TRUE(entry && *entry && (*entry)->opener);
   EXPECT_EQ((*entry)->opener->derived_count(), envelopes.size());  // each version once
 }

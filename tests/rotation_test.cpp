@@ -277,11 +277,6 @@ TEST(RotationRulesTest, ExternalKeysRefuseWith0312) {
 // rotated to its limit, and about 56 GiB reachable with 4,096 entries.)
 TEST(KeyCacheTest, DerivesOnlyTheVersionsInUseAndStaysWithinItsByteBudget) {
   kmscore_test::cached_service setup;
-  auto& backend = setup.backend;
-  auto& store = setup.store;
-  const auto& tenant = setup.tenant;
-  auto& cache = setup.cache;
-  auto& service = setup.service;
   const auto id = setup.make_key("rotated", t0);
   kmscore::create_datakey_request request;
   request.key_id = id.str();
@@ -289,42 +284,42 @@ TEST(KeyCacheTest, DerivesOnlyTheVersionsInUseAndStaysWithinItsByteBudget) {
   std::vector<std::string> envelopes;  // of versions 0, 20 and 40
   for (int version = 0; version <= 40; ++version) {
     if (version % 20 == 0) {
-      const auto dek = service.run<kmscore::actions::create_datakey>(request);
+      const auto dek = setup.service.run<kmscore::actions::create_datakey>(request);
       ASSERT_TRUE(dek);
       envelopes.emplace_back(dek->cipher_text());
     }
-    ASSERT_TRUE(service.run<kmscore::actions::rotate_key>(kmscore::key_id_request{id.str(), {}},
+    ASSERT_TRUE(setup.service.run<kmscore::actions::rotate_key>(kmscore::key_id_request{id.str(), {}},
                                                           t0 + version));
   }
-  const auto entry = cache.get(store, tenant.id, id);
+  const auto entry = setup.cache.get(setup.store, setup.tenant.id, id);
   ASSERT_TRUE(entry && *entry && (*entry)->opener);
   const auto& opener = *(*entry)->opener;
   EXPECT_EQ((*entry)->record->key.material_versions.size(), 42U);
   EXPECT_EQ(opener.derived_count(), 0U);  // making data keys derives nothing to open with
-  const auto before = cache.bytes();
+  const auto before = setup.cache.bytes();
   const auto open = [&](const std::string& envelope) {
     kmscore::decrypt_datakey_request decrypt;
     decrypt.key_id = id.str();
     decrypt.cipher_text = envelope;
     decrypt.datakey_cipher_length = "32";
-    return service.run<kmscore::actions::decrypt_datakey>(decrypt).has_value();
+    return setup.service.run<kmscore::actions::decrypt_datakey>(decrypt).has_value();
   };
   EXPECT_TRUE(open(envelopes[0]));
   EXPECT_EQ(opener.derived_count(), 1U);
   EXPECT_TRUE(open(envelopes[2]));
   EXPECT_TRUE(open(envelopes[0]));
   EXPECT_EQ(opener.derived_count(), 2U);  // versions 0 and 40, each once
-  EXPECT_EQ(cache.bytes(),
+  EXPECT_EQ(setup.cache.bytes(),
             before + 2 * kmscore::datakey_opener<kmscore_test::combined>::derived_key_bytes);
   // The twin: deriving everything up front is 42 versions in each of the suite's two formats.
   const auto eager =
-      kmscore::datakey_opener<kmscore_test::combined>::make_derived(backend, (*entry)->record->key);
+      kmscore::datakey_opener<kmscore_test::combined>::make_derived(setup.backend, (*entry)->record->key);
   ASSERT_TRUE(eager);
   EXPECT_EQ(eager->derived_count(), 84U);
 
   // A budget for about two such keys: using a third evicts the least recently used.
-  kmscore::key_cache<kmscore_test::combined> small{backend, 4096, before * 5 / 2};
-  kmscore::kms_service bounded{backend, store, tenant, kmscore::datakey_length_policy::range,
+  kmscore::key_cache<kmscore_test::combined> small{setup.backend, 4096, before * 5 / 2};
+  kmscore::kms_service bounded{setup.backend, setup.store, setup.tenant, kmscore::datakey_length_policy::range,
                                {},      &small};
   std::vector<kmscore::key_id> keys{id};
   for (const char* alias : {"second", "third"}) {
@@ -336,11 +331,11 @@ TEST(KeyCacheTest, DerivesOnlyTheVersionsInUseAndStaysWithinItsByteBudget) {
     keys.push_back(another);
   }
   for (const auto& key : keys) {
-    ASSERT_TRUE(small.get(store, tenant.id, key));
+    ASSERT_TRUE(small.get(setup.store, setup.tenant.id, key));
     EXPECT_LE(small.bytes(), small.byte_budget());
   }
   EXPECT_EQ(small.size(), 2U);
-  const auto newest = small.get(store, tenant.id, keys.back());
+  const auto newest = small.get(setup.store, setup.tenant.id, keys.back());
   ASSERT_TRUE(newest && *newest);  // the most recent one stayed
 }
 

@@ -76,10 +76,7 @@ class key_cache {
       forget(where);
       return std::shared_ptr<const entry>{};
     }
-    if (auto cached = lookup(where, *revision)) {
-      keep_within_budget();  // its opener may have grown since
-      return cached;
-    }
+    if (auto cached = lookup(where, *revision)) return cached;
     KMSCORE_TRY_ASSIGN(auto found, store.find(tenant, id));
     if (!found) {
       forget(where);
@@ -87,7 +84,6 @@ class key_cache {
     }
     auto built = build(std::move(*found));
     remember(where, built);
-    keep_within_budget();
     return std::shared_ptr<const entry>{built};
   }
 
@@ -127,11 +123,12 @@ class key_cache {
                                                detail::usage_charge{usage_, bytes}});
   }
 
-  // Evicts the least recently used entries while the cache is over its byte budget; the
-  // most recent one stays (a request is using it).
-  void keep_within_budget() {
-    const std::lock_guard lock{mutex_};
-    while (usage_->load() > byte_budget_ && entries_.size() > 1) {
+  // Under mutex_: evicts the least recently used entries while the cache holds more than its
+  // capacity or is over its byte budget; the most recent one stays (a request is using it).
+  // Run on every hit and every insertion: an opener grows as it derives versions on use.
+  void evict_locked() {
+    while (entries_.size() > 1 &&
+           (entries_.size() > capacity_ || usage_->load() > byte_budget_)) {
       entries_.erase(recency_.back());
       recency_.pop_back();
     }
@@ -142,7 +139,9 @@ class key_cache {
     const auto found = entries_.find(where);
     if (found == entries_.end() || found->second.value->record->revision != revision) return {};
     recency_.splice(recency_.begin(), recency_, found->second.recency);
-    return found->second.value;
+    auto value = found->second.value;  // kept: eviction below may drop other entries only
+    evict_locked();
+    return value;
   }
 
   void remember(const where_t& where, std::shared_ptr<const entry> value) {
@@ -153,10 +152,7 @@ class key_cache {
     }
     recency_.push_front(where);
     entries_.emplace(where, slot{std::move(value), recency_.begin()});
-    while (entries_.size() > capacity_) {
-      entries_.erase(recency_.back());
-      recency_.pop_back();
-    }
+    evict_locked();
   }
 
   void forget(const where_t& where) {
