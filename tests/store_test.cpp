@@ -210,6 +210,40 @@ TYPED_TEST(StoreTest, InsertFindUpdateAndTheirRefusals) {
   EXPECT_EQ(store.update(missing).error().code(), errc::key_not_found);
 }
 
+// update-key-alias's store half: a rename moves the alias (the old one is free, the new one
+// finds the key); a rename onto an alias another key of the project holds is KMS.1104 and
+// changes nothing; the same alias in another project, or the key's own alias, is no conflict.
+TYPED_TEST(StoreTest, RenamesMoveTheAliasAndRefuseOneAnotherKeyHolds) {
+  auto& store = this->store();
+  auto a = make_record(project_a, "alias/a", 20);
+  auto b = make_record(project_a, "alias/b", 21);
+  auto elsewhere = make_record(project_b, "alias/c", 22);
+  ASSERT_TRUE(store.insert(a));
+  ASSERT_TRUE(store.insert(b));
+  ASSERT_TRUE(store.insert(elsewhere));
+
+  auto taken = std::move(**store.find(project_a, b.key.key_id));
+  taken.key_alias = "alias/a";
+  EXPECT_EQ(store.update(taken).error().code(), errc::duplicate_key_alias);
+  const auto unchanged = store.find(project_a, b.key.key_id);
+  EXPECT_EQ((*unchanged)->key_alias, "alias/b");
+  EXPECT_EQ((*unchanged)->revision, 1U);
+  EXPECT_EQ((*store.find_by_alias(project_a, "alias/a"))->key.key_id, a.key.key_id);
+
+  auto renamed = std::move(**store.find(project_a, b.key.key_id));
+  renamed.key_alias = "alias/c";  // another project's alias: free here
+  ASSERT_EQ(*store.update(renamed), update_outcome::updated);
+  EXPECT_EQ(renamed.revision, 2U);
+  EXPECT_EQ((*store.find_by_alias(project_a, "alias/c"))->key.key_id, b.key.key_id);
+  EXPECT_FALSE(*store.find_by_alias(project_a, "alias/b"));
+  EXPECT_EQ((*store.find_by_alias(project_b, "alias/c"))->key.key_id, elsewhere.key.key_id);
+  auto same = std::move(**store.find(project_a, b.key.key_id));  // its own alias: no conflict
+  EXPECT_EQ(*store.update(same), update_outcome::updated);
+  // The freed alias takes a new key.
+  auto reuse = make_record(project_a, "alias/b", 23);
+  EXPECT_TRUE(store.insert(reuse));
+}
+
 TYPED_TEST(StoreTest, AliasesAtTheirLimitsWithEveryAllowedCharacter) {
   auto& store = this->store();
   const std::string allowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/_-";
@@ -453,6 +487,30 @@ TYPED_TEST(StoreTest, EightWritersRacingForOneAliasMakeOneKey) {
   if constexpr (!TypeParam::persistent) {
     EXPECT_EQ(winners.load(), 1);
   }
+}
+
+// Eight writers rename eight keys to one alias at once: exactly one key holds it after.
+TYPED_TEST(StoreTest, EightWritersRenamingToOneAliasLeaveOneHolder) {
+  for (int i = 0; i < 8; ++i) {
+    auto record = make_record(project_a, "writer-" + std::to_string(i), 30 + i);
+    ASSERT_TRUE(this->store().insert(record));
+  }
+  in_eight_writers(this->subject_, [&](kmscore::key_store& store, int writer) {
+    const auto found = store.find_by_alias(project_a, "writer-" + std::to_string(writer));
+    if (!found || !*found) return false;
+    auto record = std::move(**found);
+    record.key_alias = "renamed";
+    const auto outcome = store.update(record);
+    return outcome ? *outcome == update_outcome::updated
+                   : outcome.error().code() == errc::duplicate_key_alias;
+  });
+  const auto listed = this->store().list(project_a, every_spec());
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->total, 8U);
+  int holders = 0;
+  for (const auto& record : listed->records) holders += record.key_alias == "renamed" ? 1 : 0;
+  EXPECT_EQ(holders, 1);
+  EXPECT_TRUE(*this->store().find_by_alias(project_a, "renamed"));
 }
 
 // Rotation under concurrency: eight writers rotate one key and make data keys under it at

@@ -7,9 +7,9 @@
 //          within request_timeout, whatever the pace (else closed); header bytes and
 //          fields capped (431); framing judged on the raw bytes, before any body is read
 //        └─ body ── into zeroizing memory, capped (400 KMS.0203)
-//             └─ work ── signature, project, action: crypto actions right there on the
-//                  I/O thread (they never wait), store actions on the store pool, create-key
-//                  on the keygen pool; a pool's answer comes back to the connection's strand
+//             └─ work ── signature, project, action, on a pool: the crypto pool for the
+//                  actions that only use a key, the store pool for the others, the keygen
+//                  pool for create-key; the answer comes back to the connection's loop
 //                └─ write ── within write_timeout; then the next request, or close
 //
 // An answer given before the body was read closes the connection (after draining a bounded
@@ -458,7 +458,8 @@ class kms_http_server {
 };
 
 // One client connection: plain (beast::tcp_stream) or TLS (ssl_stream over it). Every
-// handler runs on the connection's strand; the request's work runs on a pool and comes back.
+// handler runs on the connection's event loop (one thread); the request's work runs on a
+// pool and its answer is posted back to that loop.
 template <class Stream>
 class connection : public connection_base, public std::enable_shared_from_this<connection<Stream>> {
  public:

@@ -749,7 +749,14 @@ kmscore::result<kmscore::update_outcome> postgres_key_store::update(kmscore::key
               .integer(static_cast<std::int64_t>(expected));
           return values;
         }());
-        if (!succeeded(changed)) return fault("update", changed.get());
+        if (!succeeded(changed)) {
+          // A rename onto an alias another key of the project holds (update-key-alias).
+          if (error_field(changed.get(), PG_DIAG_SQLSTATE) == "23505" &&
+              error_field(changed.get(), PG_DIAG_CONSTRAINT_NAME) == alias_constraint) {
+            return kmscore::errc::duplicate_key_alias;
+          }
+          return fault("update", changed.get());
+        }
         if (std::string_view{PQcmdTuples(changed.get())} == "1") {
           record.revision = expected + 1;
           return kmscore::update_outcome::updated;

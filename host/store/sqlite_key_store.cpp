@@ -411,7 +411,9 @@ kmscore::result<kmscore::update_outcome> sqlite_key_store::update(kmscore::key_r
       .text(n + 2, record.project_id.view())
       .text(n + 3, record.key.key_id.view())
       .integer(n + 4, static_cast<std::int64_t>(expected));
-  if (update.step() != SQLITE_DONE) return fault("update");
+  const int step = update.step();
+  if (step == SQLITE_CONSTRAINT_UNIQUE) return kmscore::errc::duplicate_key_alias;  // renamed
+  if (step != SQLITE_DONE) return fault("update");
   if (sqlite3_changes(db_->db) == 1) {
     if (!transaction.commit()) return fault("update: commit");
     record.revision = expected + 1;
@@ -419,9 +421,9 @@ kmscore::result<kmscore::update_outcome> sqlite_key_store::update(kmscore::key_r
   }
   statement exists{db_->db, "SELECT 1 FROM keys WHERE project_id = ? AND key_id = ?"};
   exists.text(1, record.project_id.view()).text(2, record.key.key_id.view());
-  const int step = exists.step();
-  if (step == SQLITE_DONE) return kmscore::errc::key_not_found;
-  if (step != SQLITE_ROW) return fault("update: check");
+  const int found = exists.step();
+  if (found == SQLITE_DONE) return kmscore::errc::key_not_found;
+  if (found != SQLITE_ROW) return fault("update: check");
   return kmscore::update_outcome::conflict;
 }
 

@@ -7,7 +7,7 @@
 // and rendering; actions/common.hpp says how). Adding an action is that file, its include
 // here and its entry in `all_actions`: the JSON layer, the tool and the server find it
 // through this list. The order is api.md's, then api-rotation.md's and this project's
-// extensions, then api-asymmetric.md's.
+// extensions, then api-asymmetric.md's, then api-metadata.md's.
 #pragma once
 
 #include <array>
@@ -37,6 +37,8 @@
 #include "actions/schedule_key_deletion.hpp"
 #include "actions/sign.hpp"
 #include "actions/update_key_min_decryption_version.hpp"
+#include "actions/update_key_alias.hpp"
+#include "actions/update_key_description.hpp"
 #include "actions/update_key_rotation_interval.hpp"
 #include "actions/verify.hpp"
 
@@ -56,7 +58,7 @@ using all_actions = action_list<
     actions::update_key_rotation_interval, actions::get_key_rotation_status, actions::rotate_key,
     actions::update_key_min_decryption_version, actions::re_encrypt_datakey, actions::get_publickey,
     actions::sign, actions::verify, actions::encrypt_data, actions::decrypt_data,
-    actions::gen_random>;
+    actions::gen_random, actions::update_key_alias, actions::update_key_description>;
 
 // The names of every action, in the list's order.
 inline constexpr auto action_names = all_actions::names;

@@ -176,8 +176,18 @@ class memory_key_store final : public key_store {
     const auto found = records_.find({record.project_id, record.key.key_id});
     if (found == records_.end()) return errc::key_not_found;
     if (found->second.revision != record.revision) return update_outcome::conflict;
+    const bool renamed = found->second.key_alias != record.key_alias;
+    if (renamed && aliases_.contains({record.project_id, record.key_alias})) {
+      return errc::duplicate_key_alias;  // another key of the project holds it
+    }
+    KMSCORE_TRY_ASSIGN(auto copy, clone_record(record));
+    if (renamed) {
+      aliases_.erase({record.project_id, found->second.key_alias});
+      aliases_.emplace(std::pair{record.project_id, record.key_alias}, record.key.key_id);
+    }
+    found->second = std::move(copy);
     ++record.revision;
-    KMSCORE_TRY_ASSIGN(found->second, clone_record(record));
+    found->second.revision = record.revision;
     return update_outcome::updated;
   }
   [[nodiscard]] result<key_list_page> list(const project_id& tenant,

@@ -405,6 +405,34 @@ async function main() {
     return p;
   });
 
+  // ---- key metadata (api-metadata.md §1-2)
+  await check('update-key-alias renames; the old alias is free, the new one taken', async () => {
+    const p = [];
+    const before = (await describe(life.id)).body.key_info.key_alias;
+    const renamed = `${before}-renamed`;
+    const r = await call(kms, 'update-key-alias', { key_id: life.id, key_alias: renamed });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_info.key_id', r.body.key_info && r.body.key_info.key_id, life.id);
+    is(p, 'key_info.key_alias', r.body.key_info && r.body.key_info.key_alias, renamed);
+    is(p, 'describe-key key_alias', (await describe(life.id)).body.key_info.key_alias, renamed);
+    p.push(...expectKmsError(await call(kms, 'update-key-alias', { key_id: listed[1].id, key_alias: renamed }),
+      400, 'KMS.1104'));
+    expect200(await call(kms, 'update-key-alias', { key_id: life.id, key_alias: before }), p);
+    return p;
+  });
+  await check('update-key-alias with a bad alias -> 400 KMS.1101', async () =>
+    expectKmsError(await call(kms, 'update-key-alias', { key_id: life.id, key_alias: 'a b' }), 400, 'KMS.1101'));
+  await check('update-key-description sets and clears', async () => {
+    const p = [];
+    const r = await call(kms, 'update-key-description', { key_id: life.id, key_description: 'described by the SDK' });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_info.key_description', r.body.key_info && r.body.key_info.key_description, 'described by the SDK');
+    is(p, 'describe-key key_description', (await describe(life.id)).body.key_info.key_description, 'described by the SDK');
+    expect200(await call(kms, 'update-key-description', { key_id: life.id, key_description: '' }), p);
+    is(p, 'describe-key key_description after clearing', (await describe(life.id)).body.key_info.key_description, '');
+    return p;
+  });
+
   // ---- rotation
   await check('get-key-rotation-status before enabling', async () => {
     const p = [];

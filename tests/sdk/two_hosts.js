@@ -8,7 +8,8 @@
 //   - rotate-key through one host: the other's next create-datakey seals under the new
 //     version (read from cipher_text's envelope, docs/envelope.md), old envelopes still open;
 //   - the same alias created through both hosts at once: exactly one 200 and one 400
-//     KMS.1104, round after round (the database's unique key decides).
+//     KMS.1104, round after round (the database's unique key decides); likewise two keys
+//     renamed to one alias at once (update-key-alias).
 //
 // Usage: node two_hosts.js http://127.0.0.1:PORT_A http://127.0.0.1:PORT_B AK SK PROJECT_ID
 // Prints one line per check ("ok - ..." / "FAIL - ..."); exit 0 only if every check passed,
@@ -293,6 +294,40 @@ async function main() {
     });
   }
   process.stdout.write(`# alias races won: A ${wins.A}, B ${wins.B}\n`);
+
+  // ---- two keys renamed to one alias through both hosts at once (update-key-alias)
+  const renameWins = { A: 0, B: 0 };
+  for (let round = 1; round <= RACE_ROUNDS; round += 1) {
+    const alias = `rename-${RUN}-${round}`;
+    await check(`rename race ${round}/${RACE_ROUNDS}: update-key-alias at A and B at once -> one 200, one 400 KMS.1104`, async () => {
+      const p = [];
+      const made = await Promise.all(['a', 'b'].map((side) =>
+        call(A, 'create-key', { key_alias: `${alias}-${side}`, key_spec: 'AES_256' })));
+      if (!made.every((r) => expect200(r, p))) return p;
+      const [idA, idB] = made.map((r) => r.body.key_info.key_id);
+      const [a, b] = await Promise.all([
+        call(A, 'update-key-alias', { key_id: idA, key_alias: alias }),
+        call(B, 'update-key-alias', { key_id: idB, key_alias: alias })]);
+      const won = [a, b].filter((r) => r.status === 200);
+      if (won.length !== 1) {
+        p.push(`${won.length} answers 200 (A: HTTP ${a.status} ${show(a.body)}; B: HTTP ${b.status} ${show(b.body)})`);
+        return p;
+      }
+      const [loser, winnerName, winnerId, loserId] =
+        a.status === 200 ? [b, 'A', idA, idB] : [a, 'B', idB, idA];
+      renameWins[winnerName] += 1;
+      expectKmsError(loser, 400, 'KMS.1104', p);
+      // Through either host: the winner holds the alias, the loser kept its own.
+      for (const host of [A, B]) {
+        const w = await call(host, 'describe-key', { key_id: winnerId });
+        if (expect200(w, p)) is(p, 'the winner\'s key_alias', (w.body.key_info || {}).key_alias, alias);
+        const l = await call(host, 'describe-key', { key_id: loserId });
+        if (expect200(l, p)) is(p, 'the loser\'s key_alias', (l.body.key_info || {}).key_alias.startsWith(`${alias}-`), true);
+      }
+      return p;
+    });
+  }
+  process.stdout.write(`# rename races won: A ${renameWins.A}, B ${renameWins.B}\n`);
 
   process.stdout.write(`# ${total} checks, ${failed} failed\n`);
   return failed === 0 ? 0 : 1;
