@@ -496,7 +496,7 @@ TYPED_TEST(StoreTest, EightWritersRenamingToOneAliasLeaveOneHolder) {
     ASSERT_TRUE(this->store().insert(record));
   }
   in_eight_writers(this->subject_, [&](kmscore::key_store& store, int writer) {
-    const auto found = store.find_by_alias(project_a, "writer-" + std::to_string(writer));
+    auto found = store.find_by_alias(project_a, "writer-" + std::to_string(writer));
     if (!found || !*found) return false;
     auto record = std::move(**found);
     record.key_alias = "renamed";
