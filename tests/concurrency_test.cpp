@@ -82,8 +82,8 @@ TEST(ConcurrencyTest, ThreadsShareOneCachedOpenerThatDerivesOnFirstUse) {
     const auto dek = setup.service.run<kmscore::actions::create_datakey>(request);
     ASSERT_TRUE(dek);
     envelopes.emplace_back(dek->cipher_text(), dek->expose_plain_text());
-    ASSERT_TRUE(
-        setup.service.run<kmscore::actions::rotate_key>(kmscore::key_id_request{id, {}}, 2 + version));
+    ASSERT_TRUE(setup.service.run<kmscore::actions::rotate_key>(kmscore::key_id_request{id, {}},
+                                                                2 + version));
   }
   constexpr int threads = 4;
   std::atomic<int> failures{0};
@@ -91,8 +91,9 @@ TEST(ConcurrencyTest, ThreadsShareOneCachedOpenerThatDerivesOnFirstUse) {
   workers.reserve(threads);
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
-      kmscore::kms_service mine{setup.backend, setup.store, setup.tenant, kmscore::datakey_length_policy::range,
-                                {},      &setup.cache};
+      kmscore::kms_service mine{
+          setup.backend, setup.store, setup.tenant, kmscore::datakey_length_policy::range, {},
+          &setup.cache};
       for (std::size_t i = 0; i < envelopes.size(); ++i) {
         const auto& [cipher, plain] =
             envelopes[(i + static_cast<std::size_t>(t) * 3) % envelopes.size()];

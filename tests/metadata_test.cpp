@@ -53,7 +53,7 @@ TEST_F(MetadataTest, UpdateKeyAliasRenamesAndFreesTheOldAlias) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.text, R"({"key_info":{"key_id":")" + id + R"(","key_alias":"after"}})");
   EXPECT_EQ(describe(id)["key_alias"], "after");
-  EXPECT_EQ(describe(id)["key_description"], "first");  // nothing else changed
+  EXPECT_EQ(describe(id)["key_description"], "first");              // nothing else changed
   EXPECT_EQ(code("create-key", {{"key_alias", "before"}}), "200");  // the old alias is free
   EXPECT_EQ(code("create-key", {{"key_alias", "after"}}), "KMS.1104");
   // Its own alias again: succeeds, changes nothing.
@@ -63,8 +63,7 @@ TEST_F(MetadataTest, UpdateKeyAliasRenamesAndFreesTheOldAlias) {
 
 TEST_F(MetadataTest, UpdateKeyAliasFieldRowsInTableOrder) {
   const auto id = create_key("fields");
-  const std::string alphabet =
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/_-";
+  const std::string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/_-";
   std::string longest;
   while (longest.size() < 255) longest += alphabet;
   longest.resize(255);
@@ -78,8 +77,7 @@ TEST_F(MetadataTest, UpdateKeyAliasFieldRowsInTableOrder) {
   EXPECT_EQ(code("update-key-alias", {{"key_id", id}, {"key_alias", ""}}), "KMS.1101");
   EXPECT_EQ(code("update-key-alias", {{"key_id", id}, {"key_alias", "a b"}}), "KMS.1101");
   EXPECT_EQ(code("update-key-alias", {{"key_id", id}, {"key_alias", longest + "a"}}), "KMS.1101");
-  EXPECT_EQ(code("update-key-alias", {{"key_id", id}, {"key_alias", "team/default"}}),
-            "KMS.1101");
+  EXPECT_EQ(code("update-key-alias", {{"key_id", id}, {"key_alias", "team/default"}}), "KMS.1101");
   // sequence: not 36 characters.
   EXPECT_EQ(code("update-key-alias", {{"key_id", id}, {"key_alias", "x"}, {"sequence", "1"}}),
             "KMS.0206");

@@ -288,8 +288,8 @@ TEST(KeyCacheTest, DerivesOnlyTheVersionsInUseAndStaysWithinItsByteBudget) {
       ASSERT_TRUE(dek);
       envelopes.emplace_back(dek->cipher_text());
     }
-    ASSERT_TRUE(setup.service.run<kmscore::actions::rotate_key>(kmscore::key_id_request{id.str(), {}},
-                                                          t0 + version));
+    ASSERT_TRUE(setup.service.run<kmscore::actions::rotate_key>(
+        kmscore::key_id_request{id.str(), {}}, t0 + version));
   }
   const auto entry = setup.cache.get(setup.store, setup.tenant.id, id);
   ASSERT_TRUE(entry && *entry && (*entry)->opener);
@@ -312,15 +312,15 @@ TEST(KeyCacheTest, DerivesOnlyTheVersionsInUseAndStaysWithinItsByteBudget) {
   EXPECT_EQ(setup.cache.bytes(),
             before + 2 * kmscore::datakey_opener<kmscore_test::combined>::derived_key_bytes);
   // The twin: deriving everything up front is 42 versions in each of the suite's two formats.
-  const auto eager =
-      kmscore::datakey_opener<kmscore_test::combined>::make_derived(setup.backend, (*entry)->record->key);
+  const auto eager = kmscore::datakey_opener<kmscore_test::combined>::make_derived(
+      setup.backend, (*entry)->record->key);
   ASSERT_TRUE(eager);
   EXPECT_EQ(eager->derived_count(), 84U);
 
   // A budget for about two such keys: using a third evicts the least recently used.
   kmscore::key_cache<kmscore_test::combined> small{setup.backend, 4096, before * 5 / 2};
-  kmscore::kms_service bounded{setup.backend, setup.store, setup.tenant, kmscore::datakey_length_policy::range,
-                               {},      &small};
+  kmscore::kms_service bounded{
+      setup.backend, setup.store, setup.tenant, kmscore::datakey_length_policy::range, {}, &small};
   std::vector<kmscore::key_id> keys{id};
   for (const char* alias : {"second", "third"}) {
     const auto another = setup.make_key(alias, t0);

@@ -36,9 +36,9 @@
 #include "actions/rotate_key.hpp"
 #include "actions/schedule_key_deletion.hpp"
 #include "actions/sign.hpp"
-#include "actions/update_key_min_decryption_version.hpp"
 #include "actions/update_key_alias.hpp"
 #include "actions/update_key_description.hpp"
+#include "actions/update_key_min_decryption_version.hpp"
 #include "actions/update_key_rotation_interval.hpp"
 #include "actions/verify.hpp"
 

@@ -127,8 +127,7 @@ class key_cache {
   // capacity or is over its byte budget; the most recent one stays (a request is using it).
   // Run on every hit and every insertion: an opener grows as it derives versions on use.
   void evict_locked() {
-    while (entries_.size() > 1 &&
-           (entries_.size() > capacity_ || usage_->load() > byte_budget_)) {
+    while (entries_.size() > 1 && (entries_.size() > capacity_ || usage_->load() > byte_budget_)) {
       entries_.erase(recency_.back());
       recency_.pop_back();
     }

@@ -19,8 +19,7 @@ struct update_key_description_request {
 
   static constexpr auto fields() {
     using r = update_key_description_request;
-    return field_table(field{"key_id", &r::key_id},
-                       field{"key_description", &r::key_description},
+    return field_table(field{"key_id", &r::key_id}, field{"key_description", &r::key_description},
                        field{"sequence", &r::sequence});
   }
 };
@@ -77,9 +76,9 @@ struct update_key_description {
 
   template <class Json>
   [[nodiscard]] static http_response render(const key_record& record) {
-    return detail::respond_json(Json{{"key_info",
-                                      {{"key_id", record.key.key_id.view()},
-                                       {"key_description", record.key_description}}}});
+    return detail::respond_json(Json{
+        {"key_info",
+         {{"key_id", record.key.key_id.view()}, {"key_description", record.key_description}}}});
   }
 };
 }  // namespace actions
