@@ -82,17 +82,6 @@ std::int64_t now_ms() {
       .count();
 }
 
-std::string lower_hex(std::span<const unsigned char> bytes) {
-  constexpr std::string_view digits = "0123456789abcdef";
-  std::string text;
-  text.reserve(bytes.size() * 2);
-  for (const unsigned char b : bytes) {
-    text.push_back(digits[b >> 4U]);
-    text.push_back(digits[b & 0xFU]);
-  }
-  return text;
-}
-
 // 32 random lowercase hex (getrandom); should the kernel refuse, unique instead of random.
 std::string new_request_id() {
   std::array<unsigned char, 16> bytes{};
@@ -109,7 +98,7 @@ std::string new_request_id() {
         std::array<std::uint64_t, 2>{counter.fetch_add(1), static_cast<std::uint64_t>(now_ms())};
     std::memcpy(bytes.data(), values.data(), bytes.size());
   }
-  return lower_hex(bytes);
+  return sig::lower_hex(kmscore::byte_span{bytes.data(), bytes.size()});
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -403,9 +392,8 @@ class kms_http_server {
   [[nodiscard]] answer probe(bool readiness) const;
   // The answer now (crypto work, run on this thread; or a refusal), or nullopt when the
   // work was posted to the store or keygen pool, which calls `done` with it.
-  std::optional<answer> dispatch(std::shared_ptr<void> keep, const beast_header& header,
-                                 const secret_body::value_type& body, const request_facts& facts,
-                                 std::function<void(answer)> done);
+  std::optional<answer> dispatch(const beast_header& header, const secret_body::value_type& body,
+                                 const request_facts& facts, std::function<void(answer)> done);
   void access_log(const request_facts& facts, int status);
   void set_idle(std::uint64_t id, const std::weak_ptr<connection_base>& connection, bool idle);
   void release(const address_key& address);
@@ -651,8 +639,9 @@ class connection : public connection_base, public std::enable_shared_from_this<c
       const auto all = buffer_.prepare(buffer_.capacity());
       ::explicit_bzero(all.data(), all.size());
     }
+    // `done` holds the connection, and with it what the posted work reads.
     auto now = server_.dispatch(
-        this->shared_from_this(), parser_->get().base(), parser_->get().body(), facts_,
+        parser_->get().base(), parser_->get().body(), facts_,
         [self = this->shared_from_this()](answer done) {
           net::post(self->stream_.get_executor(),
                     [self, done = std::move(done)]() mutable { self->write(std::move(done)); });
@@ -921,8 +910,7 @@ answer kms_http_server::guarded_work(const beast_header& header,
   }
 }
 
-std::optional<answer> kms_http_server::dispatch(std::shared_ptr<void> keep,
-                                                const beast_header& header,
+std::optional<answer> kms_http_server::dispatch(const beast_header& header,
                                                 const secret_body::value_type& body,
                                                 const request_facts& facts,
                                                 std::function<void(answer)> done) {
@@ -939,8 +927,7 @@ std::optional<answer> kms_http_server::dispatch(std::shared_ptr<void> keep,
   net::post(kind == pool_kind::crypto  ? *crypto_pool_
             : kind == pool_kind::store ? *store_pool_
                                        : *keygen_pool_,
-            [this, keep = std::move(keep), &header, &body, &facts, kind,
-             done = std::move(done)]() mutable {
+            [this, &header, &body, &facts, kind, done = std::move(done)]() mutable {
               auto result = guarded_work(header, body, facts);
               if (kind == pool_kind::keygen) keygen_waiting_.fetch_sub(1);
               done(std::move(result));
