@@ -413,6 +413,11 @@ class corrupt_store final : public kmscore::key_store {
   kmscore::result<kmscore::update_outcome> update(kmscore::key_record& /*record*/) override {
     return kmscore::update_outcome::updated;
   }
+  kmscore::result<kmscore::update_outcome> remove(const kmscore::project_id& /*tenant*/,
+                                                  const kmscore::key_id& /*id*/,
+                                                  std::uint64_t /*revision*/) override {
+    return kmscore::update_outcome::updated;
+  }
   kmscore::result<kmscore::key_list_page> list(const kmscore::project_id& project_id,
                                                const kmscore::key_list_query& /*query*/) override {
     kmscore::key_list_page page;

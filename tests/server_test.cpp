@@ -735,6 +735,11 @@ TEST(ServerPieces, ReadinessIsWhetherTheStoreAnswers) {
     kmscore::result<kmscore::update_outcome> update(kmscore::key_record& /*record*/) override {
       return kmscore::errc::kms_error;
     }
+    kmscore::result<kmscore::update_outcome> remove(const kmscore::project_id& /*tenant*/,
+                                                    const kmscore::key_id& /*id*/,
+                                                    std::uint64_t /*revision*/) override {
+      return kmscore::errc::kms_error;
+    }
     kmscore::result<kmscore::key_list_page> list(const kmscore::project_id& /*tenant*/,
                                                  const kmscore::key_list_query& /*q*/) override {
       return kmscore::errc::kms_error;

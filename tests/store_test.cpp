@@ -23,6 +23,7 @@
 
 #include "key_table.hpp"
 #include "state.hpp"
+#include "support/project.hpp"
 #include "support/stores.hpp"
 
 namespace {
@@ -379,6 +380,11 @@ TYPED_TEST(StoreTest, ServiceRetriesConflictsAndReportsPersistentOnes) {
       }
       return inner_->update(record);
     }
+    kmscore::result<update_outcome> remove(const kmscore::project_id& project,
+                                           const kmscore::key_id& key,
+                                           std::uint64_t revision) override {
+      return inner_->remove(project, key, revision);
+    }
     kmscore::result<kmscore::key_list_page> list(const kmscore::project_id& project,
                                                  const kmscore::key_list_query& query) override {
       return inner_->list(project, query);
@@ -390,14 +396,14 @@ TYPED_TEST(StoreTest, ServiceRetriesConflictsAndReportsPersistentOnes) {
   };
   interfering twice{store, 2};
   kmscore::kms_service retrying{backend, twice, *project};
-  const auto disabled = retrying.template run<kmscore::actions::disable_key>(id);
+  const auto disabled = retrying.template run<kmscore::actions::disable_key>(id, kmscore_test::test_now_ms);
   ASSERT_TRUE(disabled);
   EXPECT_EQ(disabled->key.state, key_state::disabled);
   EXPECT_EQ(disabled->key_description, "another writer");  // built on the other write
   interfering always{store, 1000};
   kmscore::kms_service failing{backend, always, *project, kmscore::datakey_length_policy::range,
                                [&](std::string_view line) { reported.emplace_back(line); }};
-  const auto refused = failing.template run<kmscore::actions::enable_key>(id);
+  const auto refused = failing.template run<kmscore::actions::enable_key>(id, kmscore_test::test_now_ms);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code_string(), "KMS.0101");
   ASSERT_EQ(reported.size(), 1U);
@@ -465,7 +471,7 @@ TYPED_TEST(StoreTest, EightWritersTimesFiftyCreateKeysLoseNothing) {
     kmscore::create_datakey_request request;
     request.key_id = listed.key.key_id.str();
     request.datakey_length = "256";
-    EXPECT_TRUE(service.template run<kmscore::actions::create_datakey>(request))
+    EXPECT_TRUE(service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms))
         << listed.key_alias;
   }
   EXPECT_EQ(aliases.size(), 400U);
@@ -537,7 +543,7 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
       kmscore::create_datakey_request request;
       request.key_id = id;
       request.datakey_length = "256";
-      const auto dek = mine.template run<kmscore::actions::create_datakey>(request);
+      const auto dek = mine.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
       if (!dek) return false;
       lines += std::string{dek->cipher_text()} + " " + std::string{dek->expose_plain_text()} + "\n";
     }
@@ -563,7 +569,7 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
       request.key_id = id;
       request.cipher_text = cipher;
       request.datakey_cipher_length = "32";
-      const auto opened = service.template run<kmscore::actions::decrypt_datakey>(request);
+      const auto opened = service.template run<kmscore::actions::decrypt_datakey>(request, kmscore_test::test_now_ms);
       ASSERT_TRUE(opened) << opened.error().code_string();
       EXPECT_EQ(opened->expose_data_key(), plain);
       ++envelopes;
@@ -595,7 +601,7 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
   kmscore::create_datakey_request request;
   request.key_id = id;
   request.datakey_length = "256";
-  const auto first = cached_service.template run<kmscore::actions::create_datakey>(request);
+  const auto first = cached_service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
   ASSERT_TRUE(first);
   const auto entry = cache.get(this->store(), project_a, made->key.key_id);
   ASSERT_TRUE(entry && *entry);
@@ -605,7 +611,7 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
   decrypt.key_id = id;
   decrypt.cipher_text = std::string{first->cipher_text()};
   decrypt.datakey_cipher_length = "32";
-  const auto opened = cached_service.template run<kmscore::actions::decrypt_datakey>(decrypt);
+  const auto opened = cached_service.template run<kmscore::actions::decrypt_datakey>(decrypt, kmscore_test::test_now_ms);
   ASSERT_TRUE(opened);
   EXPECT_EQ(opened->expose_data_key(), first->expose_plain_text());
 
@@ -617,19 +623,19 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
     other = other_connection.get();
   }
   kmscore::kms_service other_host{backend, *other, *project};
-  ASSERT_TRUE(other_host.template run<kmscore::actions::disable_key>({id, std::nullopt}));
+  ASSERT_TRUE(other_host.template run<kmscore::actions::disable_key>({id, std::nullopt}, kmscore_test::test_now_ms));
   EXPECT_EQ(
-      cached_service.template run<kmscore::actions::create_datakey>(request).error().code_string(),
+      cached_service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms).error().code_string(),
       "KMS.0209");
-  ASSERT_TRUE(other_host.template run<kmscore::actions::enable_key>({id, std::nullopt}));
+  ASSERT_TRUE(other_host.template run<kmscore::actions::enable_key>({id, std::nullopt}, kmscore_test::test_now_ms));
   ASSERT_TRUE(other_host.template run<kmscore::actions::rotate_key>({id, std::nullopt}, 2));
-  const auto after = cached_service.template run<kmscore::actions::create_datakey>(request);
+  const auto after = cached_service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
   ASSERT_TRUE(after);
   std::vector<kmscore::byte> blob(after->cipher_text().size() / 2);
   ASSERT_TRUE(kmscore::hex_decode(after->cipher_text(), blob));
   EXPECT_EQ(kmscore::parse_envelope(blob)->key_version(), 1U);  // the new version at once
   EXPECT_TRUE(cached_service.template run<kmscore::actions::decrypt_datakey>(
-      decrypt));  // the old one still opens
+      decrypt, kmscore_test::test_now_ms));  // the old one still opens
   // Bounded: two keys fit, a third evicts the least recently used.
   for (const char* alias : {"second", "third"}) {
     kmscore::create_key_request more;
@@ -637,14 +643,14 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
     const auto key = cached_service.template run<kmscore::actions::create_key>(more, 1);
     ASSERT_TRUE(key);
     request.key_id = key->key.key_id.str();
-    ASSERT_TRUE(cached_service.template run<kmscore::actions::create_datakey>(request));
+    ASSERT_TRUE(cached_service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms));
   }
   EXPECT_EQ(cache.size(), 2U);
   // A key that is gone is not served from the cache.
   kmscore::key_id_request unknown{"00000000-0000-4000-8000-000000000000", std::nullopt};
   request.key_id = unknown.key_id;
   EXPECT_EQ(
-      cached_service.template run<kmscore::actions::create_datakey>(request).error().code_string(),
+      cached_service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms).error().code_string(),
       "KMS.0207");
 }
 
@@ -705,18 +711,18 @@ TYPED_TEST(PersistentStoreTest, ACorruptRowIsReportedAndTheRestKeepsWorking) {
   this->subject_.flip_record_byte(*kmscore::key_id::parse(ids[2]), 12);  // inside the metadata
   for (const std::size_t damaged : {std::size_t{1}, std::size_t{2}}) {
     const auto described =
-        service.template run<kmscore::actions::describe_key>({ids[damaged], std::nullopt});
+        service.template run<kmscore::actions::describe_key>({ids[damaged], std::nullopt}, kmscore_test::test_now_ms);
     ASSERT_FALSE(described);
     EXPECT_EQ(described.error().code_string(), "KMS.0101");
     EXPECT_EQ(described.error().http_status(), 500);
     EXPECT_TRUE(this->subject_.log.mentions(ids[damaged])) << ids[damaged];
   }
-  EXPECT_TRUE(service.template run<kmscore::actions::describe_key>({ids[0], std::nullopt}));
+  EXPECT_TRUE(service.template run<kmscore::actions::describe_key>({ids[0], std::nullopt}, kmscore_test::test_now_ms));
   kmscore::create_datakey_request datakey;
   datakey.key_id = ids[0];
   datakey.datakey_length = "512";
-  EXPECT_TRUE(service.template run<kmscore::actions::create_datakey>(datakey));
-  const auto listed = service.template run<kmscore::actions::list_keys>({});
+  EXPECT_TRUE(service.template run<kmscore::actions::create_datakey>(datakey, kmscore_test::test_now_ms));
+  const auto listed = service.template run<kmscore::actions::list_keys>({}, kmscore_test::test_now_ms);
   ASSERT_TRUE(listed);
   std::set<std::string> shown;
   for (const auto& record : listed->records) shown.insert(record.key.key_id.str());

@@ -20,6 +20,7 @@
 #include <kmscore/json.hpp>
 #include <kmscore/key_cache.hpp>
 #include <kmscore/key_record_codec.hpp>
+#include <kmscore/maintenance.hpp>
 #include <kmscore/service.hpp>
 
 #include <atomic>
@@ -106,11 +107,13 @@ template <kmscore::crypto_backend Backend>
           },
       .maintenance =
           [&backend, &store, &diagnostics, &log](std::int64_t now) {
-            const auto rotated = kmscore::rotate_due_keys(backend, store, now, diagnostics);
-            if (!rotated) {
-              log("rotate-due-keys failed: " + std::string{rotated.error().code_string()});
-            } else if (*rotated > 0) {
-              log("rotate-due-keys: rotated " + std::to_string(*rotated) + " keys");
+            const auto done = kmscore::maintain(backend, store, now, diagnostics);
+            if (!done) {
+              log("maintenance failed: " + std::string{done.error().code_string()} +
+                  " (the next pass resumes)");
+            } else if (done->rotated + done->deleted + done->expired > 0) {
+              log("maintenance: rotated " + std::to_string(done->rotated) + ", deleted " +
+                  std::to_string(done->deleted) + ", expired " + std::to_string(done->expired));
             }
           },
       .log = log,

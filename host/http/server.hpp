@@ -74,7 +74,7 @@ using project_resolver = std::function<kmscore::result<kmscore::project>(
 using signature_verifier = std::function<kmscore_host::http::signature_status(
     const kmscore_host::http::signed_request& request,
     const kmscore_host::http::signature_claim& claim, kmscore::byte_span secret_key)>;
-// The periodic maintenance (rotate_due_keys), never reachable over HTTP.
+// The periodic maintenance pass (kmscore::maintain), never reachable over HTTP.
 using maintenance_job = std::function<void(std::int64_t now_ms)>;
 // One log line, without a newline; called from several threads.
 using log_sink = std::function<void(std::string_view line)>;

@@ -5,7 +5,7 @@
 
 namespace kmscore_host::key_table {
 
-const std::array<indexed_column, 5> indexed_columns{{
+const std::array<indexed_column, 6> indexed_columns{{
     {"key_alias", sql_type::text, [](const kmscore::key_record& r) { return r.key_alias; },
      nullptr},
     {"key_state", sql_type::integer, nullptr,
@@ -16,7 +16,21 @@ const std::array<indexed_column, 5> indexed_columns{{
      [](const kmscore::key_record& r) { return r.enterprise_project_id; }, nullptr},
     {"creation_date", sql_type::bigint, nullptr,
      [](const kmscore::key_record& r) { return r.creation_date_ms; }},
+    {"deletion_date", sql_type::bigint, nullptr,
+     [](const kmscore::key_record& r) { return r.scheduled_deletion_date_ms; }},
 }};
+
+std::string not_gone_at(std::string_view now_placeholder) {
+  return "NOT (key_state = " +
+         std::to_string(static_cast<int>(kmscore::key_state::scheduled_deletion)) +
+         " AND deletion_date <= " + std::string{now_placeholder} + ")";
+}
+
+std::optional<std::int64_t> deletion_date_of(kmscore::byte_span stored) {
+  const auto record = kmscore::read_key_record_metadata(stored);
+  if (!record) return std::nullopt;
+  return record->scheduled_deletion_date_ms;
+}
 
 namespace {
 std::string question_mark(int n, sql_type /*type*/) { return "?" + std::to_string(n); }
@@ -66,6 +80,12 @@ std::string update_sql(const dialect& d) {
   sql += " AND key_id = " + d.placeholder(n + 3, sql_type::text);
   sql += " AND revision = " + d.placeholder(n + 4, sql_type::bigint);
   return sql;
+}
+
+std::string remove_sql(const dialect& d) {
+  return "DELETE FROM keys WHERE project_id = " + d.placeholder(1, sql_type::text) +
+         " AND key_id = " + d.placeholder(2, sql_type::text) +
+         " AND revision = " + d.placeholder(3, sql_type::bigint);
 }
 
 kmscore::result<std::optional<kmscore::key_record>> open_row(

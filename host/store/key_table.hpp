@@ -37,7 +37,15 @@ struct indexed_column {
 };
 
 // In the order of the tables' declarations.
-extern const std::array<indexed_column, 5> indexed_columns;
+extern const std::array<indexed_column, 6> indexed_columns;
+
+// The condition that leaves out the keys gone at a time (kmscore::is_gone), given the
+// placeholder of that time: a row scheduled for deletion whose date has come.
+[[nodiscard]] std::string not_gone_at(std::string_view now_placeholder);
+
+// Migration 2 added deletion_date: the value for a row already stored, from its record's
+// metadata (0 for a row not scheduled for deletion; nullopt if the metadata is unreadable).
+[[nodiscard]] std::optional<std::int64_t> deletion_date_of(kmscore::byte_span stored);
 
 // list-keys' order: newest first, then by key_id (a total order, so pages never overlap).
 inline constexpr std::string_view list_order = "creation_date DESC, key_id ASC";
@@ -55,6 +63,8 @@ extern const dialect postgresql;  // $N, with a cast for non-text types
 // The compare-and-set UPDATE. Parameters: every indexed column in order, the new revision,
 // the sealed record, project_id, key_id, the expected revision.
 [[nodiscard]] std::string update_sql(const dialect& d);
+// The compare-and-set DELETE. Parameters: project_id, key_id, the expected revision.
+[[nodiscard]] std::string remove_sql(const dialect& d);
 
 // Binds every indexed column of record through bind_text(value) / bind_integer(value), in
 // order.

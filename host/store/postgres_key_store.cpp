@@ -48,7 +48,7 @@ namespace kmscore_host {
 
 namespace {
 
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 // Serializes the schema check and migrations of processes opening the store at once
 // ("kmscore1" in ASCII).
 constexpr const char* migration_lock = "SELECT pg_advisory_xact_lock(7740970205428475185)";
@@ -59,6 +59,7 @@ constexpr std::string_view prefix = "postgresql store: ";
 struct key_statements {
   std::string insert = key_table::insert_sql(key_table::postgresql);
   std::string update = key_table::update_sql(key_table::postgresql);
+  std::string remove = key_table::remove_sql(key_table::postgresql);
 };
 const key_statements& key_table_statements() {
   static const key_statements statements;
@@ -92,6 +93,11 @@ CREATE TABLE keys (
   CONSTRAINT keys_alias_unique UNIQUE (project_id, key_alias)
 );
 CREATE INDEX keys_in_list_order ON keys (project_id, creation_date DESC, key_id);
+)sql",
+    // 2: keys scheduled for deletion are gone at their date (list-keys leaves them out);
+    // rows already scheduled get their date from their record (backfill_deletion_dates).
+    R"sql(
+ALTER TABLE keys ADD COLUMN deletion_date bigint NOT NULL DEFAULT 0;
 )sql",
 }};
 constexpr std::string_view alias_constraint = "keys_alias_unique";
@@ -253,6 +259,9 @@ class postgres_key_store final : public durable_key_store {
       kmscore::key_record& record) override;
   [[nodiscard]] kmscore::result<kmscore::key_list_page> list(
       const kmscore::project_id& tenant, const kmscore::key_list_query& query) override;
+  [[nodiscard]] kmscore::result<kmscore::update_outcome> remove(
+      const kmscore::project_id& tenant, const kmscore::key_id& id,
+      std::uint64_t revision) override;
   [[nodiscard]] kmscore::result<std::size_t> count_keys() override;
   [[nodiscard]] kmscore::result<std::optional<std::vector<kmscore::byte>>> meta_get(
       std::string_view name) override;
@@ -282,6 +291,7 @@ class postgres_key_store final : public durable_key_store {
   void suspect(const PGresult* failed);
   [[nodiscard]] kmscore::errc fault_detail(std::string_view what, std::string_view detail);
   [[nodiscard]] bool migrate(std::string& why);
+  [[nodiscard]] bool backfill_deletion_dates();
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
       const kmscore::project_id& tenant, const kmscore::key_id& id, kmscore::byte_span stored) {
     return key_table::open_row(*sealer_, tenant, id, stored, noter());
@@ -490,7 +500,8 @@ bool postgres_key_store::migrate(std::string& why) {
     }
     // PQexec: a migration is several statements, which PQexecParams refuses.
     const pg_result step{PQexec(conn_, migrations[static_cast<std::size_t>(version)])};
-    const auto bump = succeeded(step)
+    const bool done = succeeded(step) && (version + 1 != 2 || backfill_deletion_dates());
+    const auto bump = done
                           ? run("INSERT INTO schema_version (version) VALUES ($1::integer) "
                                 "ON CONFLICT (only_row) DO UPDATE SET version = excluded.version",
                                 params{}.integer(version + 1))
@@ -502,6 +513,25 @@ bool postgres_key_store::migrate(std::string& why) {
       return false;
     }
   }
+}
+
+bool postgres_key_store::backfill_deletion_dates() {
+  const auto scheduled =
+      run("SELECT project_id, key_id, record FROM keys WHERE key_state = 4", {}, binary_results);
+  if (!succeeded(scheduled)) return false;
+  for (int row = 0; row < PQntuples(scheduled.get()); ++row) {
+    // Unreadable metadata stays 0: such a row is listed as gone, and never opens anyway.
+    const auto date =
+        key_table::deletion_date_of(column_bytes(scheduled.get(), row, 2)).value_or(0);
+    const auto set = run(
+        "UPDATE keys SET deletion_date = $1::bigint WHERE project_id = $2 AND key_id = $3",
+        params{}
+            .integer(date)
+            .text(column_text(scheduled.get(), row, 0))
+            .text(column_text(scheduled.get(), row, 1)));
+    if (!succeeded(set)) return false;
+  }
+  return true;
 }
 
 bool postgres_key_store::start(std::string_view url, std::string& why) {
@@ -761,8 +791,7 @@ kmscore::result<kmscore::update_outcome> postgres_key_store::update(kmscore::key
           record.revision = expected + 1;
           return kmscore::update_outcome::updated;
         }
-        // No row matched: absent, or another update came first (rows are never deleted, so
-        // a row seen now existed when the UPDATE ran).
+        // No row matched: absent (never there, or removed), or another update came first.
         const auto exists =
             run("SELECT 1 FROM keys WHERE project_id = $1 AND key_id = $2",
                 params{}.text(record.project_id.view()).text(record.key.key_id.view()));
@@ -781,7 +810,9 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
     const std::string filter =
         " FROM keys WHERE project_id = $1 AND ($2::integer IS NULL OR key_state = $2) "
         "AND ($3::text IS NULL OR key_spec = $3) "
-        "AND ($4::text IS NULL OR enterprise_project_id = $4)";
+        "AND ($4::text IS NULL OR enterprise_project_id = $4) "
+        "AND ($5::bigint IS NULL OR " +
+        key_table::not_gone_at("$5::bigint") + ")";
     params filters;
     filters.text(tenant.view());
     if (query.state) {
@@ -796,6 +827,11 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
     }
     if (query.enterprise_project_id) {
       filters.text(*query.enterprise_project_id);
+    } else {
+      filters.null();
+    }
+    if (query.now_ms) {
+      filters.integer(*query.now_ms);
     } else {
       filters.null();
     }
@@ -822,7 +858,7 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
       page.total = static_cast<std::size_t>(*total);
       const auto found =
           run(("SELECT key_id, record" + filter + " ORDER BY " +
-               std::string{key_table::list_order} + " LIMIT $5::bigint OFFSET $6::bigint")
+               std::string{key_table::list_order} + " LIMIT $6::bigint OFFSET $7::bigint")
                   .c_str(),
               page_filters, binary_results);
       if (!succeeded(found)) return fault("list: rows", found.get());
@@ -840,6 +876,31 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
     }
     return page;
   });
+}
+
+kmscore::result<kmscore::update_outcome> postgres_key_store::remove(
+    const kmscore::project_id& tenant, const kmscore::key_id& id, std::uint64_t revision) {
+  return shielded<kmscore::update_outcome>(
+      "remove", [&]() -> kmscore::result<kmscore::update_outcome> {
+        const std::lock_guard lock{mutex_};
+        std::string detail;
+        if (!ready(detail)) return fault_detail("remove", detail);
+        // One statement: the WHERE on revision is the compare-and-set. The row's old
+        // versions stay in the table's pages until VACUUM reclaims them (docs/storage.md).
+        const auto removed =
+            run(key_table_statements().remove.c_str(),
+                params{}.text(tenant.view()).text(id.view()).integer(
+                    static_cast<std::int64_t>(revision)));
+        if (!succeeded(removed)) return fault("remove", removed.get());
+        if (std::string_view{PQcmdTuples(removed.get())} == "1") {
+          return kmscore::update_outcome::updated;
+        }
+        const auto exists = run("SELECT 1 FROM keys WHERE project_id = $1 AND key_id = $2",
+                                params{}.text(tenant.view()).text(id.view()));
+        if (!succeeded(exists)) return fault("remove: check", exists.get());
+        if (PQntuples(exists.get()) == 0) return kmscore::errc::key_not_found;
+        return kmscore::update_outcome::conflict;
+      });
 }
 
 kmscore::result<std::size_t> postgres_key_store::count_keys() {

@@ -1,7 +1,8 @@
 // The SQLite key store (docs/storage.md): one database file, any number of processes on one
 // host. Durability: WAL journal, synchronous=FULL (every commit is fsync'd before it is
-// acknowledged), foreign keys on; each connection sets these and reads them back, refusing
-// to run otherwise. Concurrency: every write is one BEGIN IMMEDIATE transaction (writers
+// acknowledged), foreign keys on, secure_delete on (deleted content is overwritten, so a
+// destroyed key's sealed record does not linger in free pages); each connection sets these
+// and reads them back, refusing to run otherwise. Concurrency: every write is one BEGIN IMMEDIATE transaction (writers
 // queue on the database lock; busy_timeout waits for it), uniqueness is the database's
 // (primary and unique keys), updates are compare-and-set on the revision column.
 #include "sqlite_key_store.hpp"
@@ -21,7 +22,7 @@ namespace kmscore_host {
 namespace {
 
 constexpr int busy_timeout_ms = 30'000;
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 
 // Each entry migrates the schema from version i to i + 1, in one transaction.
 constexpr std::array<const char*, schema_version> migrations{{
@@ -48,6 +49,10 @@ CREATE TABLE keys (
   UNIQUE (project_id, key_alias)
 );
 CREATE INDEX keys_in_list_order ON keys (project_id, creation_date DESC, key_id);
+)sql",
+    // 2: keys scheduled for deletion are gone at their date (list-keys leaves them out).
+    R"sql(
+ALTER TABLE keys ADD COLUMN deletion_date INTEGER NOT NULL DEFAULT 0;
 )sql",
 }};
 
@@ -180,6 +185,30 @@ class write_transaction {
   bool open_;
 };
 
+// Migration 2's second half: deletion_date for the rows already scheduled for deletion.
+bool backfill_deletion_dates(sqlite3* db) {
+  statement scheduled{db, "SELECT project_id, key_id, record FROM keys WHERE key_state = 4"};
+  std::vector<std::pair<std::pair<std::string, std::string>, std::int64_t>> dates;
+  int step = scheduled.step();
+  for (; step == SQLITE_ROW; step = scheduled.step()) {
+    const auto stored = scheduled.column_blob(2);
+    // Unreadable metadata stays 0: such a row is listed as gone, and never opens anyway.
+    dates.push_back({{scheduled.column_text(0), scheduled.column_text(1)},
+                     key_table::deletion_date_of(stored).value_or(0)});
+  }
+  if (step != SQLITE_DONE) return false;
+  for (const auto& [where, date] : dates) {
+    statement set{db, "UPDATE keys SET deletion_date = ? WHERE project_id = ? AND key_id = ?"};
+    set.integer(1, date).text(2, where.first).text(3, where.second);
+    if (set.step() != SQLITE_DONE) return false;
+  }
+  return true;
+}
+
+// What a migration does beside its SQL, in the same transaction (by migration, or none).
+constexpr std::array<bool (*)(sqlite3*), schema_version> after_migration{
+    {nullptr, &backfill_deletion_dates}};
+
 }  // namespace
 
 std::unique_ptr<sqlite_key_store> sqlite_key_store::open(const std::string& path,
@@ -202,12 +231,15 @@ std::unique_ptr<sqlite_key_store> sqlite_key_store::open(const std::string& path
   sqlite3_extended_result_codes(db->db, 1);
   // Durability and integrity settings: set, then read back; anything else refuses to run.
   const bool set = set_wal_journal(db->db) && execute(db->db, "PRAGMA synchronous=FULL") &&
-                   execute(db->db, "PRAGMA foreign_keys=ON");
+                   execute(db->db, "PRAGMA foreign_keys=ON") &&
+                   execute(db->db, "PRAGMA secure_delete=ON");
   if (!set || pragma_value(db->db, "PRAGMA journal_mode") != "wal" ||
       pragma_value(db->db, "PRAGMA synchronous") != "2" ||
-      pragma_value(db->db, "PRAGMA foreign_keys") != "1") {
+      pragma_value(db->db, "PRAGMA foreign_keys") != "1" ||
+      pragma_value(db->db, "PRAGMA secure_delete") != "1") {
     why = "the SQLite database " + path +
-          " does not run with journal_mode=WAL, synchronous=FULL and foreign_keys=ON: " +
+          " does not run with journal_mode=WAL, synchronous=FULL, foreign_keys=ON and "
+          "secure_delete=ON: " +
           sqlite3_errmsg(db->db);
     return nullptr;
   }
@@ -227,8 +259,9 @@ std::unique_ptr<sqlite_key_store> sqlite_key_store::open(const std::string& path
     if (version == schema_version) break;
     const auto step = static_cast<std::size_t>(version);
     const std::string bump = "PRAGMA user_version=" + std::to_string(version + 1);
-    if (!execute(db->db, migrations[step]) || !execute(db->db, bump.c_str()) ||
-        !transaction.commit()) {
+    if (!execute(db->db, migrations[step]) ||
+        (after_migration[step] != nullptr && !after_migration[step](db->db)) ||
+        !execute(db->db, bump.c_str()) || !transaction.commit()) {
       why = "cannot migrate the SQLite database " + path + " to schema version " +
             std::to_string(version + 1) + ": " + sqlite3_errmsg(db->db);
       return nullptr;
@@ -430,14 +463,17 @@ kmscore::result<kmscore::update_outcome> sqlite_key_store::update(kmscore::key_r
 kmscore::result<kmscore::key_list_page> sqlite_key_store::list(
     const kmscore::project_id& tenant, const kmscore::key_list_query& query) {
   // Filters as bound parameters: NULL matches everything.
-  const char* filter =
+  static const std::string filter =
       " FROM keys WHERE project_id = ?1 AND (?2 IS NULL OR key_state = ?2) "
-      "AND (?3 IS NULL OR key_spec = ?3) AND (?4 IS NULL OR enterprise_project_id = ?4)";
+      "AND (?3 IS NULL OR key_spec = ?3) AND (?4 IS NULL OR enterprise_project_id = ?4) "
+      "AND (?7 IS NULL OR " +
+      key_table::not_gone_at("?7") + ")";
   auto bind = [&](statement& s) {
     s.text(1, tenant.view());
     if (query.state) s.integer(2, static_cast<int>(*query.state));
     if (query.spec) s.text(3, to_string(*query.spec));
     if (query.enterprise_project_id) s.text(4, *query.enterprise_project_id);
+    if (query.now_ms) s.integer(7, *query.now_ms);
   };
   kmscore::key_list_page page;
   page.offset = query.offset;
@@ -445,7 +481,7 @@ kmscore::result<kmscore::key_list_page> sqlite_key_store::list(
   {
     const std::lock_guard lock{db_->mutex};
     if (!execute(db_->db, "BEGIN")) return fault("list: begin");  // one snapshot for both
-    statement count{db_->db, (std::string{"SELECT count(*)"} + filter).c_str()};
+    statement count{db_->db, ("SELECT count(*)" + filter).c_str()};
     bind(count);
     if (count.step() != SQLITE_ROW) {
       execute(db_->db, "ROLLBACK");
@@ -470,6 +506,41 @@ kmscore::result<kmscore::key_list_page> sqlite_key_store::list(
     if (record) page.records.push_back(std::move(*record));
   }
   return page;
+}
+
+kmscore::result<kmscore::update_outcome> sqlite_key_store::remove(
+    const kmscore::project_id& tenant, const kmscore::key_id& id, std::uint64_t revision) {
+  const std::lock_guard lock{db_->mutex};
+  {
+    write_transaction transaction{db_->db};
+    if (!transaction.began()) return fault("remove: begin");
+    static const std::string remove_statement = key_table::remove_sql(key_table::sqlite);
+    statement remove{db_->db, remove_statement.c_str()};
+    remove.text(1, tenant.view()).text(2, id.view()).integer(3, static_cast<std::int64_t>(revision));
+    if (remove.step() != SQLITE_DONE) return fault("remove");
+    if (sqlite3_changes(db_->db) != 1) {
+      statement exists{db_->db, "SELECT 1 FROM keys WHERE project_id = ? AND key_id = ?"};
+      exists.text(1, tenant.view()).text(2, id.view());
+      const int found = exists.step();
+      if (found == SQLITE_DONE) return kmscore::errc::key_not_found;
+      if (found != SQLITE_ROW) return fault("remove: check");
+      return kmscore::update_outcome::conflict;
+    }
+    if (!transaction.commit()) return fault("remove: commit");
+  }
+  // secure_delete zeroed the row in the pages this transaction wrote; the write-ahead log
+  // still holds earlier images of those pages until a checkpoint copies the new ones back:
+  // checkpoint and truncate it now (it waits for readers; if it cannot finish, the next
+  // automatic checkpoint overwrites them).
+  int log_frames = 0;
+  int copied = 0;
+  if (sqlite3_wal_checkpoint_v2(db_->db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames,
+                                &copied) != SQLITE_OK &&
+      diagnostics_) {
+    diagnostics_(std::string{"sqlite store: remove: the checkpoint did not complete: "} +
+                 sqlite3_errmsg(db_->db));
+  }
+  return kmscore::update_outcome::updated;
 }
 
 kmscore::result<std::size_t> sqlite_key_store::count_keys() {
@@ -510,7 +581,8 @@ kmscore::result<std::vector<kmscore::byte>> sqlite_key_store::meta_put_if_absent
 kmscore::result<std::vector<setting>> sqlite_key_store::settings() {
   const std::lock_guard lock{db_->mutex};
   std::vector<setting> all;
-  for (const char* name : {"journal_mode", "synchronous", "foreign_keys", "busy_timeout"}) {
+  for (const char* name :
+       {"journal_mode", "synchronous", "foreign_keys", "secure_delete", "busy_timeout"}) {
     const std::string sql = std::string{"PRAGMA "} + name;
     all.emplace_back(name, pragma_value(db_->db, sql.c_str()));
   }

@@ -54,6 +54,15 @@ struct key_record {
   std::uint32_t number_of_rotations = 0;
 };
 
+// Whether the key is gone at now_ms (the host's clock): its deletion date has come. A gone
+// key answers every action as a key that never existed (KMS.0207), is not listed, frees its
+// alias and decrypts nothing, from that instant on, whether or not the maintenance pass
+// (maintenance.hpp) has yet removed its record from the store.
+[[nodiscard]] constexpr bool is_gone(const key_record& record, std::int64_t now_ms) noexcept {
+  return record.key.state == key_state::scheduled_deletion &&
+         record.scheduled_deletion_date_ms <= now_ms;
+}
+
 // A project and the domain (account) create-key answers for it.
 struct project {
   project_id id;

@@ -40,6 +40,9 @@ struct key_list_query {
   std::optional<key_state> state;                    // nullopt: every state
   std::optional<key_spec> spec;                      // nullopt: every spec ("ALL")
   std::optional<std::string> enterprise_project_id;  // nullopt: every enterprise project
+  // The host's clock: keys gone at this instant (is_gone) are neither listed nor counted.
+  // nullopt lists them too: only the maintenance pass, which removes them, asks so.
+  std::optional<std::int64_t> now_ms;
 };
 
 // One page: the records (metadata only: no material) and how many keys match in all.
@@ -59,13 +62,14 @@ struct key_list_page {
   return (!query.state || record.key.state == *query.state) &&
          (!query.spec || record.key.spec == *query.spec) &&
          (!query.enterprise_project_id ||
-          record.enterprise_project_id == *query.enterprise_project_id);
+          record.enterprise_project_id == *query.enterprise_project_id) &&
+         (!query.now_ms || !is_gone(record, *query.now_ms));
 }
 
-// The outcome of a compare-and-set update.
+// The outcome of a compare-and-set update or removal.
 enum class update_outcome : std::uint8_t {
-  updated,   // stored; record.revision now names the new revision
-  conflict,  // the stored revision differs from record.revision: nothing was written
+  updated,   // stored (or removed); record.revision now names the new revision
+  conflict,  // the stored revision differs from the expected one: nothing was written
 };
 
 class key_store {
@@ -108,6 +112,12 @@ class key_store {
   // A page of the project's records in list order (list_order), metadata only.
   [[nodiscard]] virtual result<key_list_page> list(const project_id& tenant,
                                                    const key_list_query& query) = 0;
+  // Deletes the record, every version of its material and its alias in one atomic step, if
+  // its stored revision is still `revision` (updated); conflict (nothing deleted) if it
+  // changed; KMS.0207 if there is no such record. Only the maintenance pass and the
+  // reclaiming of a gone key's alias call it, for keys past their deletion date.
+  [[nodiscard]] virtual result<update_outcome> remove(const project_id& tenant, const key_id& id,
+                                                      std::uint64_t revision) = 0;
 };
 
 // A thread-safe store in memory, for tests, tools and single-process hosts.
@@ -188,6 +198,16 @@ class memory_key_store final : public key_store {
     found->second = std::move(copy);
     ++record.revision;
     found->second.revision = record.revision;
+    return update_outcome::updated;
+  }
+  [[nodiscard]] result<update_outcome> remove(const project_id& tenant, const key_id& id,
+                                              std::uint64_t revision) override {
+    const std::lock_guard lock{mutex_};
+    const auto found = records_.find({tenant, id});
+    if (found == records_.end()) return errc::key_not_found;
+    if (found->second.revision != revision) return update_outcome::conflict;
+    aliases_.erase({tenant, found->second.key_alias});
+    records_.erase(found);  // its buffers wipe the material
     return update_outcome::updated;
   }
   [[nodiscard]] result<key_list_page> list(const project_id& tenant,

@@ -10,7 +10,7 @@
 // version keeps decrypting (a minimum decryption version can retire old ones after they have
 // been re-wrapped: re-encrypt-datakey). Which keys rotate is a column of key_spec_table;
 // keys of origin external never do. Rotation is never triggered by a read or a use: the
-// host calls the maintenance entry point (rotate_due_keys in service.hpp) with its clock;
+// host calls the maintenance entry point (maintenance.hpp) with its clock;
 // a due key rotates once however many intervals were missed, and its base moves to now.
 #pragma once
 

@@ -34,7 +34,7 @@ int main() {
   if (!tenant) return 1;
   kmscore::kms_service service{backend, store, kmscore::project{*tenant, "d"}};
   (void)store.find(*tenant, params->key_id());
-  (void)service.run<kmscore::actions::describe_key>(kmscore::key_id_request{});  // no clock read
+  (void)service.run<kmscore::actions::describe_key>(kmscore::key_id_request{}, 1);
   (void)service.run<kmscore::actions::create_key>(kmscore::create_key_request{}, 1);
 
 #if KMSCORE_MISUSE == 1  // a params value made outside validate()
@@ -64,8 +64,8 @@ int main() {
   kmscore::decrypt_datakey_request decrypt;
   auto parsed = kmscore::validate(decrypt);
   kmscore::decrypt_datakey_params forged = *parsed;
-#elif KMSCORE_MISUSE == 13  // an action that reads the clock, run without one (1970)
-  auto forged = service.run<kmscore::actions::create_key>(kmscore::create_key_request{});
+#elif KMSCORE_MISUSE == 13  // an action run without the clock (a gone key would be found)
+  auto forged = service.run<kmscore::actions::describe_key>(kmscore::key_id_request{});
 #elif KMSCORE_MISUSE == 14  // a project's id as unchecked text, where a store wants the type
   auto forged = store.find("5f1be2a1c0d94e7a8b3c6d9e0f1a2b3c", params->key_id());
 #elif KMSCORE_MISUSE != 0

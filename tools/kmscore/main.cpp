@@ -9,6 +9,7 @@
 #include <kmscore/backend/openssl.hpp>
 #include <kmscore/backend/sodium.hpp>
 #include <kmscore/json.hpp>
+#include <kmscore/maintenance.hpp>
 #include <kmscore/version.hpp>
 
 #include <unistd.h>
@@ -40,7 +41,7 @@ std::string usage_text() {
       "usage: kmscore [--state DIR] [--store URL] [--project ID] [--backend "
       "auto|sodium|cryptopp|openssl]\n"
       "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
-      "       kmscore [--state DIR] [--store URL] info | rotate-due-keys\n"
+      "       kmscore [--state DIR] [--store URL] info | maintain | rotate-due-keys\n"
       "       kmscore serve --credentials FILE [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
       "               [--workers N] [--max-connections N] [--max-connections-per-address N]\n"
       "               [--request-timeout SECONDS] [--metrics-listen HOST:PORT] [--state DIR]\n"
@@ -168,7 +169,7 @@ int run(const options& opts) {
   if (opts.inspect) return inspect(backend, opts.inspect_hex);
 
   const bool info = opts.action == "info";
-  const bool maintenance = opts.action == "rotate-due-keys";
+  const bool maintenance = opts.action == "maintain" || opts.action == "rotate-due-keys";
   // The body may carry a secret (encrypt-datakey's plain_text): read into zeroizing memory.
   kmscore::secret_bytes body;
   if (!info && !maintenance) {
@@ -207,10 +208,17 @@ int run(const options& opts) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  if (maintenance) {  // every due key of every project in the store (api-rotation.md)
+  if (opts.action == "rotate-due-keys") {  // every due key of every project (api-rotation.md)
     const auto rotated = kmscore::rotate_due_keys(backend, *state->store, now_ms(), diagnostics);
     if (!rotated) return write_response(kmscore::error_response(rotated.error())) ? 0 : 1;
-    std::cout << nlohmann::ordered_json{{"rotated", *rotated}}.dump() << "\n";
+    std::cout << "{\"rotated\": " << *rotated << "}\n";
+    return 0;
+  }
+  if (opts.action == "maintain") {  // the whole pass (cli.md, additions 2026-12-06)
+    const auto done = kmscore::maintain(backend, *state->store, now_ms(), diagnostics);
+    if (!done) return write_response(kmscore::error_response(done.error())) ? 0 : 1;
+    std::cout << "{\"rotated\": " << done->rotated << ", \"deleted\": " << done->deleted
+              << ", \"expired\": " << done->expired << "}\n";
     return 0;
   }
   kmscore::kms_service service{backend, *state->store, tenant, opts.policy, diagnostics};
@@ -357,7 +365,7 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       opts.inspect_hex = std::string{args[++i]};
     } else if (arg == "serve") {
       opts.serve = true;
-    } else if (arg != "info" && arg != "rotate-due-keys" && !kmscore::is_known_action(arg)) {
+    } else if (arg != "info" && arg != "maintain" && arg != "rotate-due-keys" && !kmscore::is_known_action(arg)) {
       exit_code = usage_error("unknown action: " + std::string{arg});
       return std::nullopt;
     }

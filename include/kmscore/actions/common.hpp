@@ -8,10 +8,11 @@
 //
 //   struct describe_key {
 //     static constexpr std::string_view name = "describe-key";   // the API's name
-//     // (an action that reads now_ms also declares: static constexpr bool uses_clock = true;)
 //     using request = key_id_request;                             // what the JSON layer fills
 //     template <crypto_backend Backend>                           // the operation
 //     static result<key_record> run(kms_service<Backend>&, const request&, std::int64_t now_ms);
+//     // (now_ms: the host's clock; every key the action finds goes through it, so a key past
+//     // its deletion date is gone for every action alike)
 //     template <class Json>                                       // the answer's body
 //     static http_response render(const key_record& made);
 //   };
@@ -87,20 +88,23 @@ template <class Json>
   return std::to_string(static_cast<int>(record.key.state));
 }
 
-// Validates a key_id request and reads the key (KMS.0207 when the project has none).
+// Validates a key_id request and reads the key (KMS.0207 when the project has none, or it is
+// gone at now_ms).
 template <crypto_backend Backend>
 [[nodiscard]] result<key_record> find_named_key(kms_service<Backend>& service,
-                                                const key_id_request& request) {
+                                                const key_id_request& request,
+                                                std::int64_t now_ms) {
   KMSCORE_TRY_ASSIGN(const auto params, validate(request));
-  return service.find_existing(params.key_id());
+  return service.find_existing(params.key_id(), now_ms);
 }
 
 // Validates a key_id request and changes the key by compare-and-set (service.hpp).
 template <crypto_backend Backend, class Change>
 [[nodiscard]] result<key_record> change_named_key(kms_service<Backend>& service,
-                                                  const key_id_request& request, Change&& change) {
+                                                  const key_id_request& request,
+                                                  std::int64_t now_ms, Change&& change) {
   KMSCORE_TRY_ASSIGN(const auto params, validate(request));
-  return service.change_key(params.key_id(), std::forward<Change>(change));
+  return service.change_key(params.key_id(), now_ms, std::forward<Change>(change));
 }
 
 // The answer of the actions that answer {}.

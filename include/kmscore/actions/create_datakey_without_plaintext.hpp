@@ -36,10 +36,10 @@ struct create_datakey_without_plaintext {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<create_datakey_without_plaintext_response> run(
-      kms_service<Backend>& service, const request& r, std::int64_t /*now_ms*/) {
+      kms_service<Backend>& service, const request& r, std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r, service.policy()));
     return service.with_key(
-        params.key_id(), kms_service<Backend>::key_needs::sealer,
+        params.key_id(), kms_service<Backend>::key_needs::sealer, now_ms,
         [&](const auto& key) -> result<create_datakey_without_plaintext_response> {
           if (!key.sealer) return key.sealer.error();
           return kmscore::create_datakey_without_plaintext_with(*key.sealer, params);

@@ -116,7 +116,6 @@ template <crypto_backend Backend>
 namespace actions {
 struct create_key {
   static constexpr std::string_view name = "create-key";
-  static constexpr bool uses_clock = true;  // run() reads now_ms
   using request = create_key_request;
 
   template <crypto_backend Backend>
@@ -126,7 +125,9 @@ struct create_key {
     KMSCORE_TRY_ASSIGN(auto record, kmscore::create_key(service.backend(), params,
                                                         service.tenant().domain_id, now_ms));
     record.project_id = service.tenant().id;
-    KMSCORE_TRY(service.store().insert(record));
+    // KMS.1104 while a live key holds the alias; a gone key's alias is taken over.
+    KMSCORE_TRY(service.write_claiming_alias(record.key_alias, now_ms,
+                                             [&] { return service.store().insert(record); }));
     return record;
   }
 

@@ -14,8 +14,8 @@ struct describe_key {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
-                                              std::int64_t /*now_ms*/) {
-    return detail::find_named_key(service, r);
+                                              std::int64_t now_ms) {
+    return detail::find_named_key(service, r, now_ms);
   }
 
   template <class Json>

@@ -12,13 +12,12 @@ namespace kmscore::actions {
 
 struct enable_key_rotation {
   static constexpr std::string_view name = "enable-key-rotation";
-  static constexpr bool uses_clock = true;  // run() reads now_ms
   using request = key_id_request;
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
                                               std::int64_t now_ms) {
-    return detail::change_named_key(service, r, [&](key_record& record) {
+    return detail::change_named_key(service, r, now_ms, [&](key_record& record) {
       return kmscore::enable_key_rotation(record, now_ms);
     });
   }

@@ -79,7 +79,7 @@ struct gen_random {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<secret_hex> run(kms_service<Backend>& service, const request& r,
-                                              std::int64_t /*now_ms*/) {
+                                              std::int64_t /*now_ms: uses no key*/) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r, service.policy()));
     return kmscore::gen_random(service.backend(), params);
   }

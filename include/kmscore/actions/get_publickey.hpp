@@ -24,8 +24,8 @@ struct get_publickey {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<public_key_response> run(kms_service<Backend>& service,
-                                                       const request& r, std::int64_t /*now_ms*/) {
-    KMSCORE_TRY_ASSIGN(const auto record, detail::find_named_key(service, r));
+                                                       const request& r, std::int64_t now_ms) {
+    KMSCORE_TRY_ASSIGN(const auto record, detail::find_named_key(service, r, now_ms));
     KMSCORE_TRY_ASSIGN(auto pem, kmscore::get_public_key(record));
     return public_key_response{record.key.key_id, std::move(pem)};
   }

@@ -98,9 +98,11 @@ struct list_keys {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<key_list_page> run(kms_service<Backend>& service, const request& r,
-                                                 std::int64_t /*now_ms*/) {
+                                                 std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    return service.store().list(service.tenant().id, params.query());
+    auto query = params.query();
+    query.now_ms = now_ms;  // gone keys are neither listed nor counted
+    return service.store().list(service.tenant().id, query);
   }
 
   template <class Json>

@@ -114,13 +114,13 @@ struct re_encrypt_datakey {
   template <crypto_backend Backend>
   [[nodiscard]] static result<encrypt_datakey_response> run(kms_service<Backend>& service,
                                                             const request& r,
-                                                            std::int64_t /*now_ms*/) {
+                                                            std::int64_t now_ms) {
     using response = result<encrypt_datakey_response>;
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
     using needs = typename kms_service<Backend>::key_needs;
     const bool same_key = params.destination_key_id() == params.source().key_id();
     return service.with_key(
-        params.source().key_id(), same_key ? needs::both : needs::opener,
+        params.source().key_id(), same_key ? needs::both : needs::opener, now_ms,
         [&](const auto& source) -> response {
           if (!source.opener) return source.opener.error();
           const auto rewrap = [&](const auto& destination) -> response {
@@ -128,7 +128,7 @@ struct re_encrypt_datakey {
             return kmscore::re_encrypt_datakey_with(*source.opener, *destination.sealer, params);
           };
           if (same_key) return rewrap(source);
-          return service.with_key(params.destination_key_id(), needs::sealer, rewrap);
+          return service.with_key(params.destination_key_id(), needs::sealer, now_ms, rewrap);
         });
   }
 

@@ -12,13 +12,12 @@ namespace kmscore::actions {
 
 struct rotate_key {
   static constexpr std::string_view name = "rotate-key";
-  static constexpr bool uses_clock = true;  // run() reads now_ms
   using request = key_id_request;
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
                                               std::int64_t now_ms) {
-    return detail::change_named_key(service, r, [&](key_record& record) -> result<void> {
+    return detail::change_named_key(service, r, now_ms, [&](key_record& record) -> result<void> {
       KMSCORE_TRY(kmscore::rotate_key(service.backend(), record, now_ms));
       return {};
     });

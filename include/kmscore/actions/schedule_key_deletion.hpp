@@ -54,14 +54,13 @@ class schedule_key_deletion_params {
 namespace actions {
 struct schedule_key_deletion {
   static constexpr std::string_view name = "schedule-key-deletion";
-  static constexpr bool uses_clock = true;  // run() reads now_ms
   using request = schedule_key_deletion_request;
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
                                               std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    return service.change_key(params.key_id(), [&](key_record& record) {
+    return service.change_key(params.key_id(), now_ms, [&](key_record& record) {
       return kmscore::schedule_key_deletion(record, params.pending_days(), now_ms);
     });
   }

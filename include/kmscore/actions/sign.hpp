@@ -69,9 +69,9 @@ struct sign {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<sign_response> run(kms_service<Backend>& service, const request& r,
-                                                 std::int64_t /*now_ms*/) {
+                                                 std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    KMSCORE_TRY_ASSIGN(const auto record, service.find_existing(params.key_id()));
+    KMSCORE_TRY_ASSIGN(const auto record, service.find_existing(params.key_id(), now_ms));
     return kmscore::sign(service.backend(), record, params);
   }
 

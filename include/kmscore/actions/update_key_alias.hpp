@@ -65,10 +65,13 @@ struct update_key_alias {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
-                                              std::int64_t /*now_ms*/) {
+                                              std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    return service.change_key(params.key_id(), [&](key_record& record) {
-      return rename_key(record, params.key_alias());
+    // KMS.1104 while another live key holds the alias; a gone key's alias is taken over.
+    return service.write_claiming_alias(params.key_alias(), now_ms, [&] {
+      return service.change_key(params.key_id(), now_ms, [&](key_record& record) {
+        return rename_key(record, params.key_alias());
+      });
     });
   }
 

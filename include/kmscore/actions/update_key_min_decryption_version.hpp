@@ -63,9 +63,9 @@ struct update_key_min_decryption_version {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
-                                              std::int64_t /*now_ms*/) {
+                                              std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    return service.change_key(params.key_id(), [&](key_record& record) {
+    return service.change_key(params.key_id(), now_ms, [&](key_record& record) {
       return kmscore::update_min_decryption_version(record, params.version());
     });
   }

@@ -62,9 +62,9 @@ struct update_key_rotation_interval {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
-                                              std::int64_t /*now_ms*/) {
+                                              std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    return service.change_key(params.key_id(), [&](key_record& record) {
+    return service.change_key(params.key_id(), now_ms, [&](key_record& record) {
       return kmscore::update_rotation_interval(record, params.days());
     });
   }

@@ -70,9 +70,9 @@ struct verify {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<verify_response> run(kms_service<Backend>& service, const request& r,
-                                                   std::int64_t /*now_ms*/) {
+                                                   std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    KMSCORE_TRY_ASSIGN(const auto record, service.find_existing(params.key_id()));
+    KMSCORE_TRY_ASSIGN(const auto record, service.find_existing(params.key_id(), now_ms));
     KMSCORE_TRY_ASSIGN(const bool valid, kmscore::verify(service.backend(), record, params));
     return verify_response{record.key.key_id, valid};
   }
