@@ -3,6 +3,8 @@
 // operation, paging edges, aliases at their limits, project isolation, revision conflicts,
 // processes racing, and corrupt rows for the stores that persist bytes.
 #include <kmscore/actions.hpp>
+#include <kmscore/json.hpp>
+#include <kmscore/maintenance.hpp>
 #include <kmscore/backend/cryptopp.hpp>
 #include <kmscore/key_cache.hpp>
 
@@ -84,20 +86,25 @@ TEST(KeyTableTest, StatementsNameEveryIndexedColumnInBothDialects) {
   using namespace kmscore_host::key_table;
   EXPECT_EQ(insert_sql(sqlite),
             "INSERT INTO keys (project_id, key_id, key_alias, key_state, key_spec, "
-            "enterprise_project_id, creation_date, revision, record) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)");
+            "enterprise_project_id, creation_date, deletion_date, revision, record) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)");
   EXPECT_EQ(insert_sql(postgresql),
             "INSERT INTO keys (project_id, key_id, key_alias, key_state, key_spec, "
-            "enterprise_project_id, creation_date, revision, record) "
-            "VALUES ($1, $2, $3, $4::integer, $5, $6, $7::bigint, 1, $8::bytea)");
+            "enterprise_project_id, creation_date, deletion_date, revision, record) "
+            "VALUES ($1, $2, $3, $4::integer, $5, $6, $7::bigint, $8::bigint, 1, $9::bytea)");
   EXPECT_EQ(update_sql(sqlite),
             "UPDATE keys SET key_alias = ?1, key_state = ?2, key_spec = ?3, "
-            "enterprise_project_id = ?4, creation_date = ?5, revision = ?6, record = ?7 "
-            "WHERE project_id = ?8 AND key_id = ?9 AND revision = ?10");
+            "enterprise_project_id = ?4, creation_date = ?5, deletion_date = ?6, revision = ?7, "
+            "record = ?8 WHERE project_id = ?9 AND key_id = ?10 AND revision = ?11");
   EXPECT_EQ(update_sql(postgresql),
             "UPDATE keys SET key_alias = $1, key_state = $2::integer, key_spec = $3, "
-            "enterprise_project_id = $4, creation_date = $5::bigint, revision = $6::bigint, "
-            "record = $7::bytea WHERE project_id = $8 AND key_id = $9 AND revision = $10::bigint");
+            "enterprise_project_id = $4, creation_date = $5::bigint, deletion_date = $6::bigint, "
+            "revision = $7::bigint, record = $8::bytea WHERE project_id = $9 AND key_id = $10 "
+            "AND revision = $11::bigint");
+  EXPECT_EQ(remove_sql(sqlite), "DELETE FROM keys WHERE project_id = ?1 AND key_id = ?2 AND revision = ?3");
+  EXPECT_EQ(remove_sql(postgresql),
+            "DELETE FROM keys WHERE project_id = $1 AND key_id = $2 AND revision = $3::bigint");
+  EXPECT_EQ(not_gone_at("?7"), "NOT (key_state = 4 AND deletion_date <= ?7)");
 }
 
 // A store URL as printed: every password replaced, everything else as given.
@@ -137,12 +144,13 @@ TEST(KeyTableTest, IndexedValuesComeFromTheRecord) {
   record.key.spec = kmscore::key_spec::sm4;
   record.enterprise_project_id = "0";
   record.creation_date_ms = 1'700'000'000'123;
+  record.scheduled_deletion_date_ms = 1'700'604'800'123;
   std::vector<std::string> bound;
   kmscore_host::key_table::bind_indexed(
       record, [&](const std::string& text) { bound.push_back("text:" + text); },
       [&](std::int64_t value) { bound.push_back("int:" + std::to_string(value)); });
   EXPECT_EQ(bound, (std::vector<std::string>{"text:alias-1", "int:3", "text:SM4", "text:0",
-                                             "int:1700000000123"}));
+                                             "int:1700000000123", "int:1700604800123"}));
 }
 
 TYPED_TEST_SUITE(StoreTest, store_kinds);
@@ -652,6 +660,172 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
   EXPECT_EQ(
       cached_service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms).error().code_string(),
       "KMS.0207");
+}
+
+// Deletion (issue 24): from its deletion date on, by the clock the actions are given, a key
+// is gone on every path before any sweep: every action that names it answers 404 KMS.0207
+// (the key cache included), list-keys neither lists nor counts it, its alias is free again and
+// nothing under it decrypts; the maintenance pass then removes its record. Each is checked
+// one millisecond before the date too, where none of it holds.
+TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
+  using nlohmann::json;
+  constexpr std::int64_t day = 86'400'000;
+  constexpr std::int64_t t0 = 1'700'000'000'000;
+  constexpr std::int64_t date = t0 + 7 * day;  // pending_days 7, scheduled at t0
+  kmscore::backend::cryptopp backend;
+  auto& store = this->store();
+  const auto project = *store.find_project(project_a);
+  kmscore::key_cache<kmscore::backend::cryptopp> cache{backend};
+  kmscore::kms_service service{
+      backend, store, *project, kmscore::datakey_length_policy::range, {}, &cache};
+  const auto call = [&](std::string_view action, const json& body, std::int64_t now) {
+    const auto response = kmscore::handle_json(service, action, body.dump(), now);
+    return std::pair{response.status, json::parse(response.text())};
+  };
+  const auto code = [&](std::string_view action, const json& body, std::int64_t now) {
+    const auto [status, reply] = call(action, body, now);
+    return status == 200 ? std::string{"200"} : reply["error"]["error_code"].template get<std::string>();
+  };
+  const auto make = [&](const std::string& alias, const json& extra = json::object()) {
+    json body = {{"key_alias", alias}};
+    body.update(extra);
+    const auto [status, reply] = call("create-key", body, t0);
+    EXPECT_EQ(status, 200) << reply;
+    return reply["key_info"]["key_id"].template get<std::string>();
+  };
+  const auto doomed = make("doomed");
+  const auto signer = make("doomed-signer", {{"key_spec", "EC_P256"}, {"key_usage", "SIGN_VERIFY"}});
+  const auto swept = make("doomed-swept");
+  const auto kept = make("kept");
+  const auto datakey = call("create-datakey", {{"key_id", doomed}, {"datakey_length", "256"}}, t0);
+  const auto kept_datakey = call("create-datakey", {{"key_id", kept}, {"datakey_length", "256"}}, t0);
+  const auto sealed = call("encrypt-data", {{"key_id", doomed}, {"plain_text", "hello"}}, t0);
+  const json message = {{"key_id", signer}, {"message", "aGVsbG8="},
+                        {"signing_algorithm", "ECDSA_SHA_256"}, {"message_type", "RAW"}};
+  ASSERT_EQ(datakey.first, 200);
+  ASSERT_EQ(kept_datakey.first, 200);
+  ASSERT_EQ(sealed.first, 200);
+  const auto opened = call("decrypt-datakey",
+                           {{"key_id", doomed},
+                            {"cipher_text", datakey.second["cipher_text"]},
+                            {"datakey_cipher_length", "32"}},
+                           t0);
+  ASSERT_EQ(opened.first, 200);
+  const std::string plain = datakey.second["plain_text"].template get<std::string>() +
+                            opened.second["datakey_dgst"].template get<std::string>();
+  for (const auto& id : {doomed, signer, swept}) {
+    ASSERT_EQ(code("schedule-key-deletion", {{"key_id", id}, {"pending_days", "7"}}, t0), "200");
+  }
+  json verify = message;
+  verify["signature"] = std::string(96, 'A');  // well-formed base64; checked against the key
+  const std::string cipher = datakey.second["cipher_text"];
+  const json decrypt = {{"key_id", doomed}, {"cipher_text", cipher}, {"datakey_cipher_length", "32"}};
+  json rewrap_from = decrypt;
+  rewrap_from["destination_key_id"] = kept;
+  json rewrap_to = {{"key_id", kept},
+                    {"cipher_text", kept_datakey.second["cipher_text"]},
+                    {"datakey_cipher_length", "32"},
+                    {"destination_key_id", doomed}};
+  const json named = {{"key_id", doomed}};
+  const std::vector<std::pair<std::string, json>> uses{
+      {"describe-key", named},
+      {"enable-key", named},
+      {"disable-key", named},
+      {"schedule-key-deletion", {{"key_id", doomed}, {"pending_days", "7"}}},
+      {"create-datakey", {{"key_id", doomed}, {"datakey_length", "256"}}},
+      {"create-datakey-without-plaintext", {{"key_id", doomed}, {"datakey_length", "256"}}},
+      {"encrypt-datakey",
+       {{"key_id", doomed}, {"plain_text", plain}, {"datakey_plain_length", "32"}}},
+      {"decrypt-datakey", decrypt},
+      {"re-encrypt-datakey", rewrap_from},
+      {"re-encrypt-datakey", rewrap_to},
+      {"encrypt-data", {{"key_id", doomed}, {"plain_text", "hello"}}},
+      {"decrypt-data", {{"cipher_text", sealed.second["cipher_text"]}}},
+      {"get-key-rotation-status", named},
+      {"enable-key-rotation", named},
+      {"disable-key-rotation", named},
+      {"rotate-key", named},
+      {"update-key-rotation-interval", {{"key_id", doomed}, {"rotation_interval", 30}}},
+      {"update-key-min-decryption-version", {{"key_id", doomed}, {"min_decryption_version", 0}}},
+      {"update-key-alias", {{"key_id", doomed}, {"key_alias", "renamed"}}},
+      {"update-key-description", {{"key_id", doomed}, {"key_description", "d"}}},
+      {"sign", message},
+      {"verify", verify},
+      {"get-publickey", {{"key_id", signer}}},
+      {"cancel-key-deletion", named},  // last: before the date it would bring the key back
+  };
+  // Every action that names a key is here (an action added later must be added too).
+  for (const auto name : kmscore::action_names) {
+    if (name == "create-key" || name == "list-keys" || name == "gen-random") continue;
+    EXPECT_TRUE(std::any_of(uses.begin(), uses.end(), [&](const auto& use) { return use.first == name; }))
+        << name;
+  }
+  for (const auto& [action, body] : uses) {
+    if (action == "cancel-key-deletion") continue;  // the one that would change the outcome
+    EXPECT_NE(code(action, body, date - 1), "KMS.0207") << action << " before the date";
+  }
+  const auto listed = [&](std::int64_t now) {
+    const auto [status, reply] = call("list-keys", {{"key_spec", "ALL"}}, now);
+    EXPECT_EQ(status, 200);
+    return std::pair{reply["keys"].size(), reply["total"].template get<std::size_t>()};
+  };
+  EXPECT_EQ(listed(date - 1), (std::pair<std::size_t, std::size_t>{4, 4}));
+  for (const auto& [action, body] : uses) {
+    const auto [status, reply] = call(action, body, date);
+    EXPECT_EQ(status, 404) << action << " " << reply;
+    EXPECT_EQ(reply["error"]["error_code"], "KMS.0207") << action;
+  }
+  EXPECT_EQ(listed(date), (std::pair<std::size_t, std::size_t>{1, 1}));
+  const json state_filter = {{"key_state", "4"}, {"key_spec", "ALL"}};
+  EXPECT_EQ(call("list-keys", state_filter, date - 1).second["total"], 3);
+  EXPECT_EQ(call("list-keys", state_filter, date).second["total"], 0);
+  // The other key's envelope still opens: only the gone key's are refused.
+  EXPECT_EQ(code("decrypt-datakey",
+                 {{"key_id", kept}, {"cipher_text", kept_datakey.second["cipher_text"]},
+                  {"datakey_cipher_length", "32"}},
+                 date),
+            "200");
+  // Aliases: taken until the date, free from it (the gone holder's record goes with it).
+  EXPECT_EQ(code("create-key", {{"key_alias", "doomed"}}, date - 1), "KMS.1104");
+  EXPECT_EQ(code("update-key-alias", {{"key_id", kept}, {"key_alias", "doomed-signer"}}, date - 1),
+            "KMS.1104");
+  EXPECT_EQ(code("create-key", {{"key_alias", "doomed"}}, date), "200");
+  EXPECT_EQ(code("update-key-alias", {{"key_id", kept}, {"key_alias", "doomed-signer"}}, date),
+            "200");
+  EXPECT_FALSE(*store.find(project_a, *kmscore::key_id::parse(doomed)));
+  EXPECT_FALSE(*store.find(project_a, *kmscore::key_id::parse(signer)));
+  // The pass removes what remains, once, and only from the date on.
+  const auto pass = [&](std::int64_t now) {
+    const auto done = kmscore::maintain(backend, store, now);
+    EXPECT_TRUE(done);
+    return done ? done->deleted : 99;
+  };
+  EXPECT_EQ(pass(date - 1), 0U);
+  EXPECT_TRUE(*store.find(project_a, *kmscore::key_id::parse(swept)));
+  EXPECT_EQ(pass(date), 1U);
+  EXPECT_FALSE(*store.find(project_a, *kmscore::key_id::parse(swept)));
+  EXPECT_FALSE(*store.revision_of(project_a, *kmscore::key_id::parse(swept)));
+  EXPECT_EQ(pass(date), 0U);
+  kmscore::key_list_query everything = every_spec();  // now_ms unset: gone keys too
+  EXPECT_EQ(store.list(project_a, everything)->total, 2U);  // kept, and the new "doomed"
+}
+
+// remove is compare-and-set on the revision, takes the alias with the record, and answers
+// KMS.0207 for a record that is not there.
+TYPED_TEST(StoreTest, RemoveIsCompareAndSetAndFreesTheAlias) {
+  auto& store = this->store();
+  auto record = make_record(project_a, "removed", 10);
+  ASSERT_TRUE(store.insert(record));
+  const auto& id = record.key.key_id;
+  EXPECT_EQ(*store.remove(project_a, id, 2), update_outcome::conflict);
+  EXPECT_EQ(store.remove(project_b, id, 1).error().code_string(), "KMS.0207");  // not its project
+  EXPECT_TRUE(*store.find(project_a, id));
+  EXPECT_EQ(*store.remove(project_a, id, 1), update_outcome::updated);
+  EXPECT_FALSE(*store.find(project_a, id));
+  EXPECT_FALSE(*store.find_by_alias(project_a, "removed"));
+  EXPECT_EQ(store.remove(project_a, id, 1).error().code_string(), "KMS.0207");
+  auto again = make_record(project_a, "removed", 11);
+  EXPECT_TRUE(store.insert(again));  // the alias is free
 }
 
 // ---- what only a store that persists bytes can show -------------------------------------

@@ -85,10 +85,12 @@ inline bool is_request_id(const std::string& text) {
   return std::regex_match(text, std::regex{"[0-9a-f]{32}"});
 }
 
-// `kmscore serve ARGS` with stderr in a file; started() once it has logged its port.
+// `kmscore serve ARGS` with stderr in a file; started() once it has logged its port. `env`:
+// NAME=VALUE entries added to the test's environment (a moved clock: deletion_test.cpp).
 class server_process {
  public:
-  server_process(const fs::path& dir, const std::vector<std::string>& args)
+  server_process(const fs::path& dir, const std::vector<std::string>& args,
+                 const std::vector<std::string>& env = {})
       : log_{dir / ("serve_" + std::to_string(counter_++) + ".log")} {
     // KMSCORE_SERVE_TOOL: another build of the tool (attack_test.cpp's by-hand checks).
     const char* tool = std::getenv("KMSCORE_SERVE_TOOL");  // NOLINT(concurrency-mt-unsafe)
@@ -104,7 +106,12 @@ class server_process {
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    std::vector<std::string> env_text{env};
+    std::vector<char*> envp;
+    for (char** at = environ; *at != nullptr; ++at) envp.push_back(*at);
+    for (auto& entry : env_text) envp.push_back(entry.data());
+    envp.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
     // Wait for "listening on http://HOST:PORT", or for the process to end.
     const std::regex listening{"kmscore: listening on https?://[^\\n]*:([0-9]+)\\n"};
@@ -383,12 +390,13 @@ class server_fixture : public testing::Test {
   fs::path credentials() const { return dir_ / "credentials.json"; }
   fs::path state() const { return dir_ / "state"; }
 
-  std::unique_ptr<server_process> start(std::vector<std::string> extra = {}) {
+  std::unique_ptr<server_process> start(std::vector<std::string> extra = {},
+                                        const std::vector<std::string>& env = {}) {
     std::vector<std::string> args{"--state",       state().string(),
                                   "--credentials", credentials().string(),
                                   "--listen",      "127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
-    return std::make_unique<server_process>(dir_, args);
+    return std::make_unique<server_process>(dir_, args, env);
   }
   // The suite's server, started on first use.
   server_process& server() {
