@@ -868,6 +868,37 @@ TYPED_TEST(PersistentStoreTest, MetaValuesAreKeptOnce) {
 // A damaged row: describe-key of it answers 500 and the key id is logged; other keys and
 // list-keys keep working; list-keys shows it while its metadata reads, else leaves it out
 // and logs it.
+// Schema 2 added the deletion date as a column: a store made before it (schema 1, here the
+// column dropped again) gets the date of every key already scheduled for deletion when it is
+// next opened, so list-keys leaves such a key out from its date on, and not before.
+TYPED_TEST(PersistentStoreTest, ASchemaOneStoreGetsItsDeletionDatesOnOpen) {
+  auto& store = this->store();
+  constexpr std::int64_t date = 1'700'604'800'000;
+  auto scheduled = make_record(project_a, "scheduled", 10);
+  scheduled.key.state = key_state::scheduled_deletion;
+  scheduled.scheduled_deletion_date_ms = date;
+  auto plain = make_record(project_a, "plain", 11);
+  ASSERT_TRUE(store.insert(scheduled));
+  ASSERT_TRUE(store.insert(plain));
+  if constexpr (std::is_same_v<TypeParam, sqlite_kind>) {
+    this->subject_.run_sql("ALTER TABLE keys DROP COLUMN deletion_date; PRAGMA user_version=1");
+  } else {
+    this->subject_.run_sql(
+        "ALTER TABLE keys DROP COLUMN deletion_date; UPDATE schema_version SET version = 1");
+  }
+  const auto reopened = this->subject_.connect();
+  ASSERT_TRUE(reopened);
+  auto query = every_spec();
+  query.now_ms = date - 1;
+  EXPECT_EQ(reopened->list(project_a, query)->total, 2U);
+  query.now_ms = date;
+  const auto at_date = reopened->list(project_a, query);
+  ASSERT_TRUE(at_date);
+  EXPECT_EQ(at_date->total, 1U);
+  ASSERT_EQ(at_date->records.size(), 1U);
+  EXPECT_EQ(at_date->records[0].key_alias, "plain");
+}
+
 TYPED_TEST(PersistentStoreTest, ACorruptRowIsReportedAndTheRestKeepsWorking) {
   auto& store = this->store();
   kmscore::backend::cryptopp backend;

@@ -210,6 +210,19 @@ class store_under_test {
       EXPECT_EQ(std::system(command.c_str()), 0);  // NOLINT(cert-env33-c,concurrency-mt-unsafe)
     }
   }
+  // Runs SQL on the database, behind the store's back.
+  void run_sql(const std::string& sql) {
+    if constexpr (std::is_same_v<Kind, sqlite_kind>) {
+      sqlite3* db = nullptr;
+      ASSERT_EQ(sqlite3_open(url_.substr(7).c_str(), &db), SQLITE_OK);
+      EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+          << sqlite3_errmsg(db);
+      sqlite3_close(db);
+    } else if constexpr (std::is_same_v<Kind, postgres_kind>) {
+      const std::string command = "psql -q -v ON_ERROR_STOP=1 '" + url_ + "' -c \"" + sql + "\"";
+      EXPECT_EQ(std::system(command.c_str()), 0);  // NOLINT(cert-env33-c,concurrency-mt-unsafe)
+    }
+  }
   kmscore::record_sealer& sealer() { return sealer_; }
 
   diagnostics_log log;
