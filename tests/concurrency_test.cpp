@@ -38,12 +38,14 @@ TEST(ConcurrencyTest, ThreadsShareBackendStoreAndService) {
         kmscore::create_datakey_request request;
         request.key_id = record->key.key_id.str();
         request.datakey_length = "512";
-        const auto made = service.run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
+        const auto made =
+            service.run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
         kmscore::decrypt_datakey_request decrypt;
         decrypt.key_id = record->key.key_id.str();
         decrypt.cipher_text = made ? std::string{made->cipher_text()} : "";
         decrypt.datakey_cipher_length = "64";
-        const auto opened = service.run<kmscore::actions::decrypt_datakey>(decrypt, kmscore_test::test_now_ms);
+        const auto opened =
+            service.run<kmscore::actions::decrypt_datakey>(decrypt, kmscore_test::test_now_ms);
         if (!made || !opened || opened->expose_data_key() != made->expose_plain_text()) {
           ++failures;
         }
@@ -79,7 +81,8 @@ TEST(ConcurrencyTest, ThreadsShareOneCachedOpenerThatDerivesOnFirstUse) {
   request.datakey_length = "256";
   std::vector<std::pair<std::string, std::string>> envelopes;  // (cipher, plain), one a version
   for (int version = 0; version < 12; ++version) {
-    const auto dek = setup.service.run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
+    const auto dek =
+        setup.service.run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
     ASSERT_TRUE(dek);
     envelopes.emplace_back(dek->cipher_text(), dek->expose_plain_text());
     ASSERT_TRUE(setup.service.run<kmscore::actions::rotate_key>(kmscore::key_id_request{id, {}},
@@ -101,7 +104,8 @@ TEST(ConcurrencyTest, ThreadsShareOneCachedOpenerThatDerivesOnFirstUse) {
         decrypt.key_id = id;
         decrypt.cipher_text = cipher;
         decrypt.datakey_cipher_length = "32";
-        const auto opened = mine.run<kmscore::actions::decrypt_datakey>(decrypt, kmscore_test::test_now_ms);
+        const auto opened =
+            mine.run<kmscore::actions::decrypt_datakey>(decrypt, kmscore_test::test_now_ms);
         if (!opened || opened->expose_data_key() != plain) ++failures;
       }
     });

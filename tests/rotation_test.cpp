@@ -285,7 +285,8 @@ TEST(KeyCacheTest, DerivesOnlyTheVersionsInUseAndStaysWithinItsByteBudget) {
   std::vector<std::string> envelopes;  // of versions 0, 20 and 40
   for (int version = 0; version <= 40; ++version) {
     if (version % 20 == 0) {
-      const auto dek = setup.service.run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
+      const auto dek =
+          setup.service.run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
       ASSERT_TRUE(dek);
       envelopes.emplace_back(dek->cipher_text());
     }
@@ -303,7 +304,8 @@ TEST(KeyCacheTest, DerivesOnlyTheVersionsInUseAndStaysWithinItsByteBudget) {
     decrypt.key_id = id.str();
     decrypt.cipher_text = envelope;
     decrypt.datakey_cipher_length = "32";
-    return setup.service.run<kmscore::actions::decrypt_datakey>(decrypt, kmscore_test::test_now_ms).has_value();
+    return setup.service.run<kmscore::actions::decrypt_datakey>(decrypt, kmscore_test::test_now_ms)
+        .has_value();
   };
   EXPECT_TRUE(open(envelopes[0]));
   EXPECT_EQ(opener.derived_count(), 1U);

@@ -206,13 +206,15 @@ TEST_F(SecretScanTest, TypedEncryptDatakeyLeavesNothingEvenWithoutTheGlobalWiper
     request.key_id = key_id;
     request.plain_text = kmscore::secret_string{text.data(), text.size()};
     request.datakey_plain_length = "64";
-    const auto sealed = service.run<kmscore::actions::encrypt_datakey>(request, kmscore_test::test_now_ms);
+    const auto sealed =
+        service.run<kmscore::actions::encrypt_datakey>(request, kmscore_test::test_now_ms);
     ASSERT_TRUE(sealed);
     kmscore::decrypt_datakey_request back;
     back.key_id = key_id;
     back.cipher_text = sealed->cipher_text;
     back.datakey_cipher_length = "64";
-    const auto opened = service.run<kmscore::actions::decrypt_datakey>(back, kmscore_test::test_now_ms);
+    const auto opened =
+        service.run<kmscore::actions::decrypt_datakey>(back, kmscore_test::test_now_ms);
     ASSERT_TRUE(opened);
     EXPECT_EQ(opened->expose_data_key(), std::string_view{dek_hex});
   }

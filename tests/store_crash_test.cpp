@@ -64,13 +64,16 @@ void work_until_killed(kmscore::key_store& store, int fd, int round) {
     kmscore::create_datakey_request datakey;
     datakey.key_id = id;
     datakey.datakey_length = "256";
-    const auto dek = service.template run<kmscore::actions::create_datakey>(datakey, kmscore_test::test_now_ms);
+    const auto dek =
+        service.template run<kmscore::actions::create_datakey>(datakey, kmscore_test::test_now_ms);
     if (dek)
       say("D " + id + " " + std::string{dek->cipher_text()} + " " +
           std::string{dek->expose_plain_text()});
     const kmscore::key_id_request key{id, std::nullopt};
-    if (service.template run<kmscore::actions::disable_key>(key, kmscore_test::test_now_ms)) say("S " + id);
-    if (service.template run<kmscore::actions::enable_key>(key, kmscore_test::test_now_ms)) say("S " + id);
+    if (service.template run<kmscore::actions::disable_key>(key, kmscore_test::test_now_ms))
+      say("S " + id);
+    if (service.template run<kmscore::actions::enable_key>(key, kmscore_test::test_now_ms))
+      say("S " + id);
   }
 }
 
@@ -103,20 +106,23 @@ void verify(kmscore_test::store_under_test<Kind>& subject, const acknowledged& a
   kmscore::backend::cryptopp backend;
   kmscore::kms_service service{backend, *store, **store->find_project(project_id)};
   for (const auto& [id, deks] : acks.keys) {
-    const auto described = service.template run<kmscore::actions::describe_key>({id, std::nullopt}, kmscore_test::test_now_ms);
+    const auto described = service.template run<kmscore::actions::describe_key>(
+        {id, std::nullopt}, kmscore_test::test_now_ms);
     ASSERT_TRUE(described) << "lost key " << id;
     // A kill between an acknowledged disable and its enable leaves the key disabled.
     const auto state = described->key.state;
     ASSERT_TRUE(state == kmscore::key_state::enabled || state == kmscore::key_state::disabled);
     if (state == kmscore::key_state::disabled) {
-      ASSERT_TRUE(service.template run<kmscore::actions::enable_key>({id, std::nullopt}, kmscore_test::test_now_ms));
+      ASSERT_TRUE(service.template run<kmscore::actions::enable_key>({id, std::nullopt},
+                                                                     kmscore_test::test_now_ms));
     }
     for (const auto& [cipher, plain] : deks) {
       kmscore::decrypt_datakey_request request;
       request.key_id = id;
       request.cipher_text = cipher;
       request.datakey_cipher_length = "32";
-      const auto opened = service.template run<kmscore::actions::decrypt_datakey>(request, kmscore_test::test_now_ms);
+      const auto opened = service.template run<kmscore::actions::decrypt_datakey>(
+          request, kmscore_test::test_now_ms);
       ASSERT_TRUE(opened) << "a data key of " << id
                           << " no longer decrypts: " << opened.error().code_string();
       EXPECT_EQ(opened->expose_data_key(), plain);
@@ -278,7 +284,8 @@ TEST_F(SqliteFaultTest, AUserWhoMayNotWriteGetsAClearErrorAndChangesNothing) {
   ::chmod(path.c_str(), 0600);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  const auto listed = service.template run<kmscore::actions::list_keys>({}, kmscore_test::test_now_ms);
+  const auto listed =
+      service.template run<kmscore::actions::list_keys>({}, kmscore_test::test_now_ms);
   ASSERT_TRUE(listed);
   EXPECT_EQ(listed->total, 1U);
   EXPECT_TRUE(service.template run<kmscore::actions::describe_key>(

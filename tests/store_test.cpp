@@ -3,10 +3,10 @@
 // operation, paging edges, aliases at their limits, project isolation, revision conflicts,
 // processes racing, and corrupt rows for the stores that persist bytes.
 #include <kmscore/actions.hpp>
-#include <kmscore/json.hpp>
-#include <kmscore/maintenance.hpp>
 #include <kmscore/backend/cryptopp.hpp>
+#include <kmscore/json.hpp>
 #include <kmscore/key_cache.hpp>
+#include <kmscore/maintenance.hpp>
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -101,7 +101,8 @@ TEST(KeyTableTest, StatementsNameEveryIndexedColumnInBothDialects) {
             "enterprise_project_id = $4, creation_date = $5::bigint, deletion_date = $6::bigint, "
             "revision = $7::bigint, record = $8::bytea WHERE project_id = $9 AND key_id = $10 "
             "AND revision = $11::bigint");
-  EXPECT_EQ(remove_sql(sqlite), "DELETE FROM keys WHERE project_id = ?1 AND key_id = ?2 AND revision = ?3");
+  EXPECT_EQ(remove_sql(sqlite),
+            "DELETE FROM keys WHERE project_id = ?1 AND key_id = ?2 AND revision = ?3");
   EXPECT_EQ(remove_sql(postgresql),
             "DELETE FROM keys WHERE project_id = $1 AND key_id = $2 AND revision = $3::bigint");
   EXPECT_EQ(not_gone_at("?7"), "NOT (key_state = 4 AND deletion_date <= ?7)");
@@ -404,14 +405,16 @@ TYPED_TEST(StoreTest, ServiceRetriesConflictsAndReportsPersistentOnes) {
   };
   interfering twice{store, 2};
   kmscore::kms_service retrying{backend, twice, *project};
-  const auto disabled = retrying.template run<kmscore::actions::disable_key>(id, kmscore_test::test_now_ms);
+  const auto disabled =
+      retrying.template run<kmscore::actions::disable_key>(id, kmscore_test::test_now_ms);
   ASSERT_TRUE(disabled);
   EXPECT_EQ(disabled->key.state, key_state::disabled);
   EXPECT_EQ(disabled->key_description, "another writer");  // built on the other write
   interfering always{store, 1000};
   kmscore::kms_service failing{backend, always, *project, kmscore::datakey_length_policy::range,
                                [&](std::string_view line) { reported.emplace_back(line); }};
-  const auto refused = failing.template run<kmscore::actions::enable_key>(id, kmscore_test::test_now_ms);
+  const auto refused =
+      failing.template run<kmscore::actions::enable_key>(id, kmscore_test::test_now_ms);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code_string(), "KMS.0101");
   ASSERT_EQ(reported.size(), 1U);
@@ -479,7 +482,8 @@ TYPED_TEST(StoreTest, EightWritersTimesFiftyCreateKeysLoseNothing) {
     kmscore::create_datakey_request request;
     request.key_id = listed.key.key_id.str();
     request.datakey_length = "256";
-    EXPECT_TRUE(service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms))
+    EXPECT_TRUE(
+        service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms))
         << listed.key_alias;
   }
   EXPECT_EQ(aliases.size(), 400U);
@@ -551,7 +555,8 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
       kmscore::create_datakey_request request;
       request.key_id = id;
       request.datakey_length = "256";
-      const auto dek = mine.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
+      const auto dek =
+          mine.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
       if (!dek) return false;
       lines += std::string{dek->cipher_text()} + " " + std::string{dek->expose_plain_text()} + "\n";
     }
@@ -577,7 +582,8 @@ TYPED_TEST(StoreTest, ConcurrentRotationsLoseNoVersionAndEveryEnvelopeDecrypts) 
       request.key_id = id;
       request.cipher_text = cipher;
       request.datakey_cipher_length = "32";
-      const auto opened = service.template run<kmscore::actions::decrypt_datakey>(request, kmscore_test::test_now_ms);
+      const auto opened = service.template run<kmscore::actions::decrypt_datakey>(
+          request, kmscore_test::test_now_ms);
       ASSERT_TRUE(opened) << opened.error().code_string();
       EXPECT_EQ(opened->expose_data_key(), plain);
       ++envelopes;
@@ -609,7 +615,8 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
   kmscore::create_datakey_request request;
   request.key_id = id;
   request.datakey_length = "256";
-  const auto first = cached_service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
+  const auto first = cached_service.template run<kmscore::actions::create_datakey>(
+      request, kmscore_test::test_now_ms);
   ASSERT_TRUE(first);
   const auto entry = cache.get(this->store(), project_a, made->key.key_id);
   ASSERT_TRUE(entry && *entry);
@@ -619,7 +626,8 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
   decrypt.key_id = id;
   decrypt.cipher_text = std::string{first->cipher_text()};
   decrypt.datakey_cipher_length = "32";
-  const auto opened = cached_service.template run<kmscore::actions::decrypt_datakey>(decrypt, kmscore_test::test_now_ms);
+  const auto opened = cached_service.template run<kmscore::actions::decrypt_datakey>(
+      decrypt, kmscore_test::test_now_ms);
   ASSERT_TRUE(opened);
   EXPECT_EQ(opened->expose_data_key(), first->expose_plain_text());
 
@@ -631,13 +639,18 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
     other = other_connection.get();
   }
   kmscore::kms_service other_host{backend, *other, *project};
-  ASSERT_TRUE(other_host.template run<kmscore::actions::disable_key>({id, std::nullopt}, kmscore_test::test_now_ms));
-  EXPECT_EQ(
-      cached_service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms).error().code_string(),
-      "KMS.0209");
-  ASSERT_TRUE(other_host.template run<kmscore::actions::enable_key>({id, std::nullopt}, kmscore_test::test_now_ms));
+  ASSERT_TRUE(other_host.template run<kmscore::actions::disable_key>({id, std::nullopt},
+                                                                     kmscore_test::test_now_ms));
+  EXPECT_EQ(cached_service
+                .template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms)
+                .error()
+                .code_string(),
+            "KMS.0209");
+  ASSERT_TRUE(other_host.template run<kmscore::actions::enable_key>({id, std::nullopt},
+                                                                    kmscore_test::test_now_ms));
   ASSERT_TRUE(other_host.template run<kmscore::actions::rotate_key>({id, std::nullopt}, 2));
-  const auto after = cached_service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms);
+  const auto after = cached_service.template run<kmscore::actions::create_datakey>(
+      request, kmscore_test::test_now_ms);
   ASSERT_TRUE(after);
   std::vector<kmscore::byte> blob(after->cipher_text().size() / 2);
   ASSERT_TRUE(kmscore::hex_decode(after->cipher_text(), blob));
@@ -651,15 +664,18 @@ TYPED_TEST(StoreTest, KeyCacheReusesDerivedStateUntilTheRevisionChanges) {
     const auto key = cached_service.template run<kmscore::actions::create_key>(more, 1);
     ASSERT_TRUE(key);
     request.key_id = key->key.key_id.str();
-    ASSERT_TRUE(cached_service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms));
+    ASSERT_TRUE(cached_service.template run<kmscore::actions::create_datakey>(
+        request, kmscore_test::test_now_ms));
   }
   EXPECT_EQ(cache.size(), 2U);
   // A key that is gone is not served from the cache.
   kmscore::key_id_request unknown{"00000000-0000-4000-8000-000000000000", std::nullopt};
   request.key_id = unknown.key_id;
-  EXPECT_EQ(
-      cached_service.template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms).error().code_string(),
-      "KMS.0207");
+  EXPECT_EQ(cached_service
+                .template run<kmscore::actions::create_datakey>(request, kmscore_test::test_now_ms)
+                .error()
+                .code_string(),
+            "KMS.0207");
 }
 
 // Deletion (issue 24): from its deletion date on, by the clock the actions are given, a key
@@ -676,15 +692,16 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
   auto& store = this->store();
   const auto project = *store.find_project(project_a);
   kmscore::key_cache<kmscore::backend::cryptopp> cache{backend};
-  kmscore::kms_service service{
-      backend, store, *project, kmscore::datakey_length_policy::range, {}, &cache};
+  kmscore::kms_service service{backend, store, *project, kmscore::datakey_length_policy::range,
+                               {},      &cache};
   const auto call = [&](std::string_view action, const json& body, std::int64_t now) {
     const auto response = kmscore::handle_json(service, action, body.dump(), now);
     return std::pair{response.status, json::parse(response.text())};
   };
   const auto code = [&](std::string_view action, const json& body, std::int64_t now) {
     const auto [status, reply] = call(action, body, now);
-    return status == 200 ? std::string{"200"} : reply["error"]["error_code"].template get<std::string>();
+    return status == 200 ? std::string{"200"}
+                         : reply["error"]["error_code"].template get<std::string>();
   };
   const auto make = [&](const std::string& alias, const json& extra = json::object()) {
     json body = {{"key_alias", alias}};
@@ -694,14 +711,18 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
     return reply["key_info"]["key_id"].template get<std::string>();
   };
   const auto doomed = make("doomed");
-  const auto signer = make("doomed-signer", {{"key_spec", "EC_P256"}, {"key_usage", "SIGN_VERIFY"}});
+  const auto signer =
+      make("doomed-signer", {{"key_spec", "EC_P256"}, {"key_usage", "SIGN_VERIFY"}});
   const auto swept = make("doomed-swept");
   const auto kept = make("kept");
   const auto datakey = call("create-datakey", {{"key_id", doomed}, {"datakey_length", "256"}}, t0);
-  const auto kept_datakey = call("create-datakey", {{"key_id", kept}, {"datakey_length", "256"}}, t0);
+  const auto kept_datakey =
+      call("create-datakey", {{"key_id", kept}, {"datakey_length", "256"}}, t0);
   const auto sealed = call("encrypt-data", {{"key_id", doomed}, {"plain_text", "hello"}}, t0);
-  const json message = {{"key_id", signer}, {"message", "aGVsbG8="},
-                        {"signing_algorithm", "ECDSA_SHA_256"}, {"message_type", "RAW"}};
+  const json message = {{"key_id", signer},
+                        {"message", "aGVsbG8="},
+                        {"signing_algorithm", "ECDSA_SHA_256"},
+                        {"message_type", "RAW"}};
   ASSERT_EQ(datakey.first, 200);
   ASSERT_EQ(kept_datakey.first, 200);
   ASSERT_EQ(sealed.first, 200);
@@ -719,7 +740,8 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
   json verify = message;
   verify["signature"] = std::string(96, 'A');  // well-formed base64; checked against the key
   const std::string cipher = datakey.second["cipher_text"];
-  const json decrypt = {{"key_id", doomed}, {"cipher_text", cipher}, {"datakey_cipher_length", "32"}};
+  const json decrypt = {
+      {"key_id", doomed}, {"cipher_text", cipher}, {"datakey_cipher_length", "32"}};
   json rewrap_from = decrypt;
   rewrap_from["destination_key_id"] = kept;
   json rewrap_to = {{"key_id", kept},
@@ -757,8 +779,9 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
   // Every action that names a key is here (an action added later must be added too).
   for (const auto name : kmscore::action_names) {
     if (name == "create-key" || name == "list-keys" || name == "gen-random") continue;
-    EXPECT_TRUE(std::any_of(uses.begin(), uses.end(), [&](const auto& use) { return use.first == name; }))
-        << name;
+    EXPECT_TRUE(std::any_of(uses.begin(), uses.end(), [&](const auto& use) {
+      return use.first == name;
+    })) << name;
   }
   for (const auto& [action, body] : uses) {
     if (action == "cancel-key-deletion") continue;  // the one that would change the outcome
@@ -781,7 +804,8 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
   EXPECT_EQ(call("list-keys", state_filter, date).second["total"], 0);
   // The other key's envelope still opens: only the gone key's are refused.
   EXPECT_EQ(code("decrypt-datakey",
-                 {{"key_id", kept}, {"cipher_text", kept_datakey.second["cipher_text"]},
+                 {{"key_id", kept},
+                  {"cipher_text", kept_datakey.second["cipher_text"]},
                   {"datakey_cipher_length", "32"}},
                  date),
             "200");
@@ -806,7 +830,7 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
   EXPECT_FALSE(*store.find(project_a, *kmscore::key_id::parse(swept)));
   EXPECT_FALSE(*store.revision_of(project_a, *kmscore::key_id::parse(swept)));
   EXPECT_EQ(pass(date), 0U);
-  kmscore::key_list_query everything = every_spec();  // now_ms unset: gone keys too
+  kmscore::key_list_query everything = every_spec();        // now_ms unset: gone keys too
   EXPECT_EQ(store.list(project_a, everything)->total, 2U);  // kept, and the new "doomed"
 }
 
@@ -915,19 +939,22 @@ TYPED_TEST(PersistentStoreTest, ACorruptRowIsReportedAndTheRestKeepsWorking) {
   this->subject_.flip_record_byte(*kmscore::key_id::parse(ids[1]), -1);  // the sealing tag
   this->subject_.flip_record_byte(*kmscore::key_id::parse(ids[2]), 12);  // inside the metadata
   for (const std::size_t damaged : {std::size_t{1}, std::size_t{2}}) {
-    const auto described =
-        service.template run<kmscore::actions::describe_key>({ids[damaged], std::nullopt}, kmscore_test::test_now_ms);
+    const auto described = service.template run<kmscore::actions::describe_key>(
+        {ids[damaged], std::nullopt}, kmscore_test::test_now_ms);
     ASSERT_FALSE(described);
     EXPECT_EQ(described.error().code_string(), "KMS.0101");
     EXPECT_EQ(described.error().http_status(), 500);
     EXPECT_TRUE(this->subject_.log.mentions(ids[damaged])) << ids[damaged];
   }
-  EXPECT_TRUE(service.template run<kmscore::actions::describe_key>({ids[0], std::nullopt}, kmscore_test::test_now_ms));
+  EXPECT_TRUE(service.template run<kmscore::actions::describe_key>({ids[0], std::nullopt},
+                                                                   kmscore_test::test_now_ms));
   kmscore::create_datakey_request datakey;
   datakey.key_id = ids[0];
   datakey.datakey_length = "512";
-  EXPECT_TRUE(service.template run<kmscore::actions::create_datakey>(datakey, kmscore_test::test_now_ms));
-  const auto listed = service.template run<kmscore::actions::list_keys>({}, kmscore_test::test_now_ms);
+  EXPECT_TRUE(
+      service.template run<kmscore::actions::create_datakey>(datakey, kmscore_test::test_now_ms));
+  const auto listed =
+      service.template run<kmscore::actions::list_keys>({}, kmscore_test::test_now_ms);
   ASSERT_TRUE(listed);
   std::set<std::string> shown;
   for (const auto& record : listed->records) shown.insert(record.key.key_id.str());

@@ -259,9 +259,9 @@ class postgres_key_store final : public durable_key_store {
       kmscore::key_record& record) override;
   [[nodiscard]] kmscore::result<kmscore::key_list_page> list(
       const kmscore::project_id& tenant, const kmscore::key_list_query& query) override;
-  [[nodiscard]] kmscore::result<kmscore::update_outcome> remove(
-      const kmscore::project_id& tenant, const kmscore::key_id& id,
-      std::uint64_t revision) override;
+  [[nodiscard]] kmscore::result<kmscore::update_outcome> remove(const kmscore::project_id& tenant,
+                                                                const kmscore::key_id& id,
+                                                                std::uint64_t revision) override;
   [[nodiscard]] kmscore::result<std::size_t> count_keys() override;
   [[nodiscard]] kmscore::result<std::optional<std::vector<kmscore::byte>>> meta_get(
       std::string_view name) override;
@@ -501,11 +501,10 @@ bool postgres_key_store::migrate(std::string& why) {
     // PQexec: a migration is several statements, which PQexecParams refuses.
     const pg_result step{PQexec(conn_, migrations[static_cast<std::size_t>(version)])};
     const bool done = succeeded(step) && (version + 1 != 2 || backfill_deletion_dates());
-    const auto bump = done
-                          ? run("INSERT INTO schema_version (version) VALUES ($1::integer) "
-                                "ON CONFLICT (only_row) DO UPDATE SET version = excluded.version",
-                                params{}.integer(version + 1))
-                          : nullptr;
+    const auto bump = done ? run("INSERT INTO schema_version (version) VALUES ($1::integer) "
+                                 "ON CONFLICT (only_row) DO UPDATE SET version = excluded.version",
+                                 params{}.integer(version + 1))
+                           : nullptr;
     if (succeeded(bump)) (void)migration.commit(committed);
     if (!committed) {
       why = "cannot migrate the PostgreSQL database to schema version " +
@@ -523,12 +522,12 @@ bool postgres_key_store::backfill_deletion_dates() {
     // Unreadable metadata stays 0: such a row is listed as gone, and never opens anyway.
     const auto date =
         key_table::deletion_date_of(column_bytes(scheduled.get(), row, 2)).value_or(0);
-    const auto set = run(
-        "UPDATE keys SET deletion_date = $1::bigint WHERE project_id = $2 AND key_id = $3",
-        params{}
-            .integer(date)
-            .text(column_text(scheduled.get(), row, 0))
-            .text(column_text(scheduled.get(), row, 1)));
+    const auto set =
+        run("UPDATE keys SET deletion_date = $1::bigint WHERE project_id = $2 AND key_id = $3",
+            params{}
+                .integer(date)
+                .text(column_text(scheduled.get(), row, 0))
+                .text(column_text(scheduled.get(), row, 1)));
     if (!succeeded(set)) return false;
   }
   return true;
@@ -887,10 +886,11 @@ kmscore::result<kmscore::update_outcome> postgres_key_store::remove(
         if (!ready(detail)) return fault_detail("remove", detail);
         // One statement: the WHERE on revision is the compare-and-set. The row's old
         // versions stay in the table's pages until VACUUM reclaims them (docs/storage.md).
-        const auto removed =
-            run(key_table_statements().remove.c_str(),
-                params{}.text(tenant.view()).text(id.view()).integer(
-                    static_cast<std::int64_t>(revision)));
+        const auto removed = run(key_table_statements().remove.c_str(),
+                                 params{}
+                                     .text(tenant.view())
+                                     .text(id.view())
+                                     .integer(static_cast<std::int64_t>(revision)));
         if (!succeeded(removed)) return fault("remove", removed.get());
         if (std::string_view{PQcmdTuples(removed.get())} == "1") {
           return kmscore::update_outcome::updated;

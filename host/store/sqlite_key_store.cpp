@@ -2,9 +2,9 @@
 // host. Durability: WAL journal, synchronous=FULL (every commit is fsync'd before it is
 // acknowledged), foreign keys on, secure_delete on (deleted content is overwritten, so a
 // destroyed key's sealed record does not linger in free pages); each connection sets these
-// and reads them back, refusing to run otherwise. Concurrency: every write is one BEGIN IMMEDIATE transaction (writers
-// queue on the database lock; busy_timeout waits for it), uniqueness is the database's
-// (primary and unique keys), updates are compare-and-set on the revision column.
+// and reads them back, refusing to run otherwise. Concurrency: every write is one BEGIN IMMEDIATE
+// transaction (writers queue on the database lock; busy_timeout waits for it), uniqueness is the
+// database's (primary and unique keys), updates are compare-and-set on the revision column.
 #include "sqlite_key_store.hpp"
 #include "key_table.hpp"
 
@@ -508,15 +508,18 @@ kmscore::result<kmscore::key_list_page> sqlite_key_store::list(
   return page;
 }
 
-kmscore::result<kmscore::update_outcome> sqlite_key_store::remove(
-    const kmscore::project_id& tenant, const kmscore::key_id& id, std::uint64_t revision) {
+kmscore::result<kmscore::update_outcome> sqlite_key_store::remove(const kmscore::project_id& tenant,
+                                                                  const kmscore::key_id& id,
+                                                                  std::uint64_t revision) {
   const std::lock_guard lock{db_->mutex};
   {
     write_transaction transaction{db_->db};
     if (!transaction.began()) return fault("remove: begin");
     static const std::string remove_statement = key_table::remove_sql(key_table::sqlite);
     statement remove{db_->db, remove_statement.c_str()};
-    remove.text(1, tenant.view()).text(2, id.view()).integer(3, static_cast<std::int64_t>(revision));
+    remove.text(1, tenant.view())
+        .text(2, id.view())
+        .integer(3, static_cast<std::int64_t>(revision));
     if (remove.step() != SQLITE_DONE) return fault("remove");
     if (sqlite3_changes(db_->db) != 1) {
       statement exists{db_->db, "SELECT 1 FROM keys WHERE project_id = ? AND key_id = ?"};

@@ -40,9 +40,9 @@ class sqlite_key_store final : public durable_key_store {
       kmscore::key_record& record) override;
   [[nodiscard]] kmscore::result<kmscore::key_list_page> list(
       const kmscore::project_id& tenant, const kmscore::key_list_query& query) override;
-  [[nodiscard]] kmscore::result<kmscore::update_outcome> remove(
-      const kmscore::project_id& tenant, const kmscore::key_id& id,
-      std::uint64_t revision) override;
+  [[nodiscard]] kmscore::result<kmscore::update_outcome> remove(const kmscore::project_id& tenant,
+                                                                const kmscore::key_id& id,
+                                                                std::uint64_t revision) override;
   [[nodiscard]] kmscore::result<std::size_t> count_keys() override;
   [[nodiscard]] kmscore::result<std::optional<std::vector<kmscore::byte>>> meta_get(
       std::string_view name) override;

@@ -95,9 +95,10 @@ template <crypto_backend Backend>
   key_list_query every;
   every.spec.reset();
   every.now_ms = now_ms;
-  KMSCORE_TRY_ASSIGN(const auto due,
-                     detail::keys_where(service.store(), service.tenant().id, every,
-                                        [&](const key_record& r) { return rotation_due(r, now_ms); }));
+  KMSCORE_TRY_ASSIGN(const auto due, detail::keys_where(service.store(), service.tenant().id, every,
+                                                        [&](const key_record& r) {
+                                                          return rotation_due(r, now_ms);
+                                                        }));
   std::size_t rotated = 0;
   for (const auto& id : due) {
     bool still_due = true;
@@ -137,11 +138,12 @@ template <crypto_backend Backend>
                                                   std::int64_t now_ms,
                                                   const diagnostics_sink& diagnostics = {}) {
   std::size_t rotated = 0;
-  KMSCORE_TRY(detail::for_each_project(backend, store, diagnostics, [&](auto& service) -> result<void> {
-    KMSCORE_TRY_ASSIGN(const auto count, rotate_due_keys(service, now_ms));
-    rotated += count;
-    return result<void>{};
-  }));
+  KMSCORE_TRY(
+      detail::for_each_project(backend, store, diagnostics, [&](auto& service) -> result<void> {
+        KMSCORE_TRY_ASSIGN(const auto count, rotate_due_keys(service, now_ms));
+        rotated += count;
+        return result<void>{};
+      }));
   return rotated;
 }
 
@@ -151,13 +153,14 @@ template <crypto_backend Backend>
                                                   std::int64_t now_ms,
                                                   const diagnostics_sink& diagnostics = {}) {
   maintenance_counts counts;
-  KMSCORE_TRY(detail::for_each_project(backend, store, diagnostics, [&](auto& service) -> result<void> {
-    KMSCORE_TRY_ASSIGN(const auto deleted, remove_gone_keys(service, now_ms));
-    counts.deleted += deleted;
-    KMSCORE_TRY_ASSIGN(const auto rotated, rotate_due_keys(service, now_ms));
-    counts.rotated += rotated;
-    return result<void>{};
-  }));
+  KMSCORE_TRY(
+      detail::for_each_project(backend, store, diagnostics, [&](auto& service) -> result<void> {
+        KMSCORE_TRY_ASSIGN(const auto deleted, remove_gone_keys(service, now_ms));
+        counts.deleted += deleted;
+        KMSCORE_TRY_ASSIGN(const auto rotated, rotate_due_keys(service, now_ms));
+        counts.rotated += rotated;
+        return result<void>{};
+      }));
   return counts;
 }
 

@@ -365,7 +365,8 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       opts.inspect_hex = std::string{args[++i]};
     } else if (arg == "serve") {
       opts.serve = true;
-    } else if (arg != "info" && arg != "maintain" && arg != "rotate-due-keys" && !kmscore::is_known_action(arg)) {
+    } else if (arg != "info" && arg != "maintain" && arg != "rotate-due-keys" &&
+               !kmscore::is_known_action(arg)) {
       exit_code = usage_error("unknown action: " + std::string{arg});
       return std::nullopt;
     }

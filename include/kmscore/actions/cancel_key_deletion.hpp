@@ -17,7 +17,9 @@ struct cancel_key_deletion {
   template <crypto_backend Backend>
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
                                               std::int64_t now_ms) {
-    return detail::change_named_key(service, r, now_ms, [](key_record& record) { return kmscore::cancel_key_deletion(record); });
+    return detail::change_named_key(service, r, now_ms, [](key_record& record) {
+      return kmscore::cancel_key_deletion(record);
+    });
   }
 
   template <class Json>

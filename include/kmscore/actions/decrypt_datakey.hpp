@@ -151,8 +151,7 @@ struct decrypt_datakey {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<decrypt_datakey_response> run(kms_service<Backend>& service,
-                                                            const request& r,
-                                                            std::int64_t now_ms) {
+                                                            const request& r, std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
     return service.with_key(params.key_id(), kms_service<Backend>::key_needs::opener, now_ms,
                             [&](const auto& key) -> result<decrypt_datakey_response> {

@@ -18,7 +18,8 @@ struct disable_key {
   template <crypto_backend Backend>
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
                                               std::int64_t now_ms) {
-    return detail::change_named_key(service, r, now_ms, [](key_record& record) { return kmscore::disable_key(record); });
+    return detail::change_named_key(
+        service, r, now_ms, [](key_record& record) { return kmscore::disable_key(record); });
   }
 
   template <class Json>

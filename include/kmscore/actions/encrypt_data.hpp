@@ -116,8 +116,7 @@ struct encrypt_data {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<encrypt_data_response> run(kms_service<Backend>& service,
-                                                         const request& r,
-                                                         std::int64_t now_ms) {
+                                                         const request& r, std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
     KMSCORE_TRY_ASSIGN(const auto record, service.find_existing(params.key_id(), now_ms));
     return kmscore::encrypt_data(service.backend(), record, params);

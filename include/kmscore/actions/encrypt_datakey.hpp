@@ -108,8 +108,7 @@ struct encrypt_datakey {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<encrypt_datakey_response> run(kms_service<Backend>& service,
-                                                            const request& r,
-                                                            std::int64_t now_ms) {
+                                                            const request& r, std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
     return service.with_key(params.key_id(), kms_service<Backend>::key_needs::sealer, now_ms,
                             [&](const auto& key) -> result<encrypt_datakey_response> {

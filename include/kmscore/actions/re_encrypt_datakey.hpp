@@ -113,8 +113,7 @@ struct re_encrypt_datakey {
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<encrypt_datakey_response> run(kms_service<Backend>& service,
-                                                            const request& r,
-                                                            std::int64_t now_ms) {
+                                                            const request& r, std::int64_t now_ms) {
     using response = result<encrypt_datakey_response>;
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
     using needs = typename kms_service<Backend>::key_needs;
