@@ -2,6 +2,7 @@
 // and stored records.
 #include <kmscore/actions.hpp>
 #include <kmscore/key_record_codec.hpp>
+#include <kmscore/keyring.hpp>
 
 #include <gtest/gtest.h>
 #include <openssl/core_names.h>
@@ -390,3 +391,97 @@ TEST(KeyRecordStoreTest, AnyTamperingOrWrongRootIsRejected) {
 }
 
 }  // namespace
+
+// ---- the keyring (keyring.hpp) -----------------------------------------------------------
+
+namespace keyring_test {
+
+kmscore::keyring two_key_ring(const kmscore::master_key& root) {
+  kmscore::keyring ring;
+  kmscore::master_key first;
+  first.key_id = root.key_id;
+  first.material_versions.push_back(root.material_versions[0].clone());
+  ring.sealing_keys.push_back(std::move(first));
+  kmscore::master_key second;
+  second.key_id = *kmscore::key_id::parse("00000000-0000-4000-8000-000000000002");
+  second.material_versions.emplace_back(std::vector<kmscore::byte>(32, 0x77));
+  ring.sealing_keys.push_back(std::move(second));
+  std::vector<kmscore::byte> secret(32);
+  for (std::size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<kmscore::byte>(i);
+  ring.service_secret = kmscore::secret_bytes{secret};
+  return ring;
+}
+
+// Sealed under the root key, the keyring opens under it whole, and under nothing else: another
+// root key, or any one byte changed, is KMS.0101.
+TEST(KeyringTest, OpensUnderItsRootKeyOnlyAndWhole) {
+  kmscore_test::combined backend;
+  const auto root = root_key();
+  const auto sealed = kmscore::seal_keyring(backend, root, two_key_ring(root));
+  ASSERT_TRUE(sealed);
+  const auto opened = kmscore::open_keyring(backend, root, *sealed);
+  ASSERT_TRUE(opened);
+  ASSERT_EQ(opened->sealing_keys.size(), 2U);
+  EXPECT_EQ(opened->sealing_keys[1].key_id.str(), "00000000-0000-4000-8000-000000000002");
+  EXPECT_TRUE(opened->sealing_keys[1].material_versions[0] ==
+              two_key_ring(root).sealing_keys[1].material_versions[0]);
+  EXPECT_TRUE(opened->service_secret == two_key_ring(root).service_secret);
+  EXPECT_FALSE(kmscore::open_keyring(backend, root_key(0x5D), *sealed));
+  for (const std::size_t at : {std::size_t{0}, sealed->size() / 2, sealed->size() - 1}) {
+    auto changed = *sealed;
+    changed[at] ^= 0x01;
+    EXPECT_FALSE(kmscore::open_keyring(backend, root, changed)) << at;
+  }
+  kmscore::keyring empty;
+  empty.service_secret = kmscore::secret_bytes{32};
+  EXPECT_FALSE(kmscore::seal_keyring(backend, root, empty));  // no sealing key: refused
+}
+
+// A sealer seals with the keyring's newest key and opens with the key a record names: a record
+// sealed before the keyring (under the root key, its first key) still opens; one sealed under
+// a key the keyring does not hold does not.
+TEST(KeyringTest, RecordsOpenUnderTheKeyTheyNameAndNewOnesUseTheNewest) {
+  kmscore_test::combined backend;
+  const auto root = root_key();
+  kmscore::root_key_sealer<kmscore_test::combined> sealer{backend, root_key()};
+  const auto record = make("AES_256");
+  const auto before = sealer.seal(record);  // no keyring yet: the root key seals
+  ASSERT_TRUE(before);
+  const auto ring = kmscore::seal_keyring(backend, root, two_key_ring(root));
+  ASSERT_TRUE(ring);
+  ASSERT_TRUE(sealer.load_keyring(*ring));
+  const auto after = sealer.seal(record);
+  ASSERT_TRUE(after);
+  const auto sealed_by = [](const std::vector<kmscore::byte>& stored) {
+    return std::string{kmscore::as_chars(stored)}.find("00000000-0000-4000-8000-000000000002") !=
+           std::string::npos;
+  };
+  EXPECT_FALSE(sealed_by(*before));
+  EXPECT_TRUE(sealed_by(*after));
+  ASSERT_TRUE(sealer.open(*before));
+  ASSERT_TRUE(sealer.open(*after));
+  expect_same(*sealer.open(*after), record);
+  kmscore::root_key_sealer<kmscore_test::combined> without{backend, root_key()};
+  EXPECT_FALSE(without.open(*after));  // the second key is only in the keyring
+  EXPECT_TRUE(without.open(*before));
+  EXPECT_FALSE(sealer.load_keyring(*kmscore::seal_keyring(backend, root_key(0x5D),
+                                                          two_key_ring(root_key(0x5D)))));
+}
+
+// Service keys are HKDF-SHA-256 (RFC 5869) of the service secret: salt "kmscore service
+// secret v1", info the label. Expected values from Python's hmac/hashlib, not this code.
+TEST(KeyringTest, ServiceKeysAreHkdfOfTheSecretPerLabel) {
+  kmscore_test::combined backend;
+  const auto ring = two_key_ring(root_key());
+  const auto audit = kmscore::derive_service_key(backend, ring, "kmscore audit signing key v1");
+  const auto other = kmscore::derive_service_key(backend, ring, "other");
+  ASSERT_TRUE(audit && other);
+  EXPECT_EQ(kmscore::hex_encode(audit->expose()),
+            "0EF938360D526638B5A7AED264CDD8E18A9FF1CD19F9D9027D2B4539B9EA041B");
+  EXPECT_EQ(kmscore::hex_encode(other->expose()),
+            "3272B54A9B3957ECCF67175DD26ADF945F924337C5E96BFD9EF93B0600CA83B5");
+  kmscore::keyring no_secret;
+  EXPECT_FALSE(kmscore::derive_service_key(backend, no_secret, "other"));
+}
+
+}  // namespace keyring_test

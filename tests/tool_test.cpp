@@ -1,6 +1,7 @@
 // End-to-end: the built `kmscore` tool as a user runs it (stdin, stdout, stderr, exit
 // status), for every action, usage errors, inspect, and concurrent processes on one store.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <nlohmann/json.hpp>
@@ -81,6 +82,60 @@ class ToolTest : public testing::Test {
 
   fs::path dir_;
 };
+
+// Keyrings (issue 24): a store made before them, by 0f70773's tool (tests/fixtures/), is
+// given one when today's tool first opens it, and every key and data key of it still works:
+// both data keys (key versions 0 and 1) decrypt to what 0f70773 answered, and new keys are
+// made and used beside them, in that run and the next.
+TEST_F(ToolTest, AStoreMadeBy0f70773GetsAKeyringAndKeepsEveryKey) {
+  const fs::path fixture = fs::path{KMSCORE_SOURCE_DIR} / "tests/fixtures/store-0f70773";
+  fs::create_directories(state());
+  fs::permissions(state(), fs::perms::owner_all);
+  for (const char* name : {"root.key", "kmscore.db"}) {
+    fs::copy_file(fixture / name, state() / name);
+    fs::permissions(state() / name, fs::perms::owner_read | fs::perms::owner_write);
+  }
+  const auto keyrings = [&] {
+    sqlite3* db = nullptr;
+    int count = -1;
+    if (sqlite3_open_v2((state() / "kmscore.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+        SQLITE_OK) {
+      sqlite3_stmt* query = nullptr;
+      sqlite3_prepare_v2(db, "SELECT count(*) FROM meta WHERE name = 'keyring'", -1, &query,
+                         nullptr);
+      if (sqlite3_step(query) == SQLITE_ROW) count = sqlite3_column_int(query, 0);
+      sqlite3_finalize(query);
+    }
+    sqlite3_close(db);
+    return count;
+  };
+  EXPECT_EQ(keyrings(), 0);
+  const auto made = json::parse(slurp(fixture / "datakeys.json"));
+  const std::string key_id = made["key_id"];
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& datakey : made["datakeys"]) {
+      const auto opened = act("decrypt-datakey", json{{"key_id", key_id},
+                                                      {"cipher_text", datakey["cipher_text"]},
+                                                      {"datakey_cipher_length", "32"}}
+                                                     .dump());
+      ASSERT_EQ(opened.exit_code, 0) << opened.err << opened.out;
+      EXPECT_EQ(opened.body()["data_key"], datakey["plain_text"]);
+    }
+    EXPECT_EQ(keyrings(), 1);
+    const auto fresh = create_key(json{{"key_alias", "after-keyring-" + std::to_string(round)}}.dump());
+    const auto dek =
+        act("create-datakey", json{{"key_id", fresh}, {"datakey_length", "256"}}.dump());
+    ASSERT_EQ(dek.exit_code, 0) << dek.err;
+    const auto back = act("decrypt-datakey", json{{"key_id", fresh},
+                                                  {"cipher_text", dek.body()["cipher_text"]},
+                                                  {"datakey_cipher_length", "32"}}
+                                                 .dump());
+    ASSERT_EQ(back.exit_code, 0) << back.err;
+    EXPECT_EQ(back.body()["data_key"], dek.body()["plain_text"]);
+    const auto rotated = act("rotate-key", json{{"key_id", key_id}}.dump());
+    EXPECT_EQ(rotated.exit_code, 0) << rotated.err;
+  }
+}
 
 TEST_F(ToolTest, EveryActionSucceedsWithExitZero) {
   const auto key_id = create_key(R"({"key_alias":"tool"})");

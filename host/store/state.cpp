@@ -12,6 +12,8 @@
 #include <system_error>
 #include <utility>
 
+#include <kmscore/keyring.hpp>
+
 #include "secret_input.hpp"
 #include "sqlite_key_store.hpp"
 
@@ -25,6 +27,7 @@ constexpr std::size_t root_key_file_size =
     root_key_header.size() + kmscore::key_id_size + 1 + 2 * root_key_material_size + 1;
 constexpr std::string_view root_check_name = "root_key_check";
 constexpr std::string_view default_project_name = "default_project";
+constexpr std::string_view keyring_name = "keyring";
 
 std::string errno_text(int code = errno) {
   return std::error_code{code, std::generic_category()}.message();
@@ -341,6 +344,35 @@ std::optional<opened_state> open_state(const state_options& options, const rando
   }
   if (!settled) {
     why = "the root key could not be settled";
+    return std::nullopt;
+  }
+
+  // The keyring (kmscore/keyring.hpp): made once per store, sealed under the root key, with
+  // the root key as its first sealing key (so records sealed before keyrings open unchanged)
+  // and a fresh service secret; of processes making it at once, all load the one stored.
+  auto ring = state.store->meta_get(keyring_name);
+  if (!ring) {
+    why = "cannot read the store " + printable_store_url(state.store_url);
+    return std::nullopt;
+  }
+  if (!*ring) {
+    kmscore::secret_bytes secret{kmscore::service_secret_size};
+    if (!random(secret.expose())) {
+      why = "no randomness for the keyring's service secret";
+      return std::nullopt;
+    }
+    auto sealed = state.sealer->new_keyring(secret.expose());
+    auto stored = sealed ? state.store->meta_put_if_absent(keyring_name, *sealed)
+                         : kmscore::result<std::vector<kmscore::byte>>{sealed.error()};
+    if (!stored) {
+      why = "cannot record the keyring in " + printable_store_url(state.store_url);
+      return std::nullopt;
+    }
+    ring = std::optional<std::vector<kmscore::byte>>{std::move(*stored)};
+  }
+  if (!state.sealer->load_keyring(**ring)) {
+    why = "the keyring of the store " + printable_store_url(state.store_url) +
+          " does not open under the root key " + state.root_key_path;
     return std::nullopt;
   }
 

@@ -227,49 +227,16 @@ class record_sealer {
   // with another root key is a clear error before any key is touched.
   [[nodiscard]] virtual result<std::vector<byte>> seal_check() = 0;
   [[nodiscard]] virtual result<void> open_check(byte_span check) = 0;
+  // The store's keyring (keyring.hpp): a first one sealed under the root key, holding the
+  // service secret given; loading a sealed one (KMS.0101 under another root key); a key
+  // derived from its service secret for the purpose a label names.
+  [[nodiscard]] virtual result<std::vector<byte>> new_keyring(byte_span service_secret) = 0;
+  [[nodiscard]] virtual result<void> load_keyring(byte_span sealed) = 0;
+  [[nodiscard]] virtual result<secret_bytes> service_key(std::string_view label) = 0;
 };
 
 namespace detail {
 inline constexpr std::string_view root_check_text = "kmscore root key check";
 }
-
-template <crypto_backend Backend>
-class root_key_sealer final : public record_sealer {
- public:
-  root_key_sealer(Backend& backend, master_key root) : backend_{&backend}, root_{std::move(root)} {}
-
-  [[nodiscard]] result<std::vector<byte>> seal(const key_record& record) override {
-    return seal_key_record(*backend_, root_, record);
-  }
-  [[nodiscard]] result<key_record> open(byte_span stored) override {
-    return open_key_record(*backend_, root_, stored);
-  }
-  [[nodiscard]] result<std::vector<byte>> seal_check() override {
-    const auto text = as_bytes(detail::root_check_text);
-    KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(*backend_, root_, nullptr));
-    std::vector<byte> sealed(envelope_size(text.size()));
-    KMSCORE_TRY(key.seal(*backend_, text, check_context(), sealed));
-    return sealed;
-  }
-  [[nodiscard]] result<void> open_check(byte_span check) override {
-    const auto view = parse_envelope(check, max_envelope_payload);
-    if (!view || view->key_id() != root_.key_id) return errc::kms_error;
-    KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(*backend_, root_, &*view));
-    std::vector<byte> text(view->datakey_bytes());
-    if (!key.open(*backend_, *view, check_context(), text) ||
-        as_chars(text) != detail::root_check_text) {
-      return errc::kms_error;
-    }
-    return {};
-  }
-
- private:
-  [[nodiscard]] static encryption_context check_context() {
-    return *encryption_context::make({{"purpose", "root-key-check"}});
-  }
-
-  Backend* backend_;
-  master_key root_;
-};
 
 }  // namespace kmscore

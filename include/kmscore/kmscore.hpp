@@ -34,6 +34,7 @@
 #include "key_record_codec.hpp"
 #include "key_spec.hpp"
 #include "key_store.hpp"
+#include "keyring.hpp"
 #include "maintenance.hpp"
 #include "master_key.hpp"
 #include "project_id.hpp"

@@ -5,6 +5,7 @@
 
 #include <kmscore/backend/cryptopp.hpp>
 #include <kmscore/key_record_codec.hpp>
+#include <kmscore/keyring.hpp>
 #include <kmscore/key_store.hpp>
 
 #include <gtest/gtest.h>

@@ -9,6 +9,7 @@
 #include <kmscore/backend/openssl.hpp>
 #include <kmscore/backend/sodium.hpp>
 #include <kmscore/json.hpp>
+#include <kmscore/keyring.hpp>
 #include <kmscore/maintenance.hpp>
 #include <kmscore/version.hpp>
 

@@ -1,0 +1,222 @@
+// kmscore/keyring.hpp: the store's keyring, sealed under the root key, and the sealer that
+// seals key records with it.
+//
+//   kmscore::root_key_sealer<Backend> sealer{backend, root};       // opens what root seals
+//   auto sealed = sealer.new_keyring(service_secret);              // a store's first keyring
+//   sealer.load_keyring(stored);                                   // from then on
+//   auto audit_seed = sealer.service_key("kmscore audit signing key v1");
+//
+// The root key seals one small record, the keyring (shared spec cli.md, additions 2026-12-06):
+// the sealing keys that seal key records (the newest seals, every one opens) and one random
+// 32-byte service secret from which the store's other keys derive by HKDF-SHA-256 with a label
+// of their own (the audit signing key, the backup MAC, import tokens). The root key is used
+// only to open the keyring and to re-seal it. A sealed key record names the sealing key that
+// sealed it: its envelope's key_id (key_record_codec.hpp).
+//
+// A store made before keyrings has records sealed under the root key itself. Its first
+// keyring therefore holds the root key as its first sealing key (same id, same material): every
+// record opens as before, nothing is re-sealed, and a later root rotation re-seals only the
+// keyring. Until a keyring is loaded the sealer works as that first keyring would.
+//
+// Keyring payload (sealed as an envelope under the root key, context {"purpose": "keyring"}):
+// a format byte (1), a 2-byte count of sealing keys, per key its 36-character key_id, a 2-byte
+// material length and the material, then the 32-byte service secret.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "detail/hkdf.hpp"
+#include "key_record_codec.hpp"
+
+namespace kmscore {
+
+inline constexpr std::size_t service_secret_size = 32;
+inline constexpr std::size_t service_key_size = 32;
+
+namespace detail {
+inline constexpr byte keyring_format = 1;
+inline constexpr std::size_t max_keyring_keys = 1024;
+
+[[nodiscard]] inline encryption_context keyring_context() {
+  return *encryption_context::make({{"purpose", "keyring"}});
+}
+
+[[nodiscard]] inline master_key copy_key(const master_key& key) {
+  master_key copy;
+  copy.key_id = key.key_id;
+  copy.spec = key.spec;
+  for (const auto& material : key.material_versions) {
+    copy.material_versions.push_back(material.clone());
+  }
+  return copy;
+}
+}  // namespace detail
+
+// What a keyring holds: the sealing keys (back(): the newest, which seals) and the secret.
+struct keyring {
+  std::vector<master_key> sealing_keys;
+  secret_bytes service_secret;
+};
+
+// The keyring sealed under the root key.
+template <crypto_backend Backend>
+[[nodiscard]] result<std::vector<byte>> seal_keyring(Backend& backend, const master_key& root,
+                                                     const keyring& ring) {
+  if (ring.sealing_keys.empty() || ring.sealing_keys.size() > detail::max_keyring_keys ||
+      ring.service_secret.size() != service_secret_size) {
+    return errc::kms_error;
+  }
+  std::size_t size = 1 + 2 + service_secret_size;
+  for (const auto& key : ring.sealing_keys) {
+    if (key.material_versions.size() != 1) return errc::kms_error;
+    size += key_id_size + 2 + key.material_versions[0].size();
+  }
+  if (size > max_envelope_payload) return errc::kms_error;
+  secret_bytes payload{size};
+  const auto out = payload.expose();
+  std::size_t at = 0;
+  out[at++] = detail::keyring_format;
+  detail::store_u16(out, at, static_cast<std::uint16_t>(ring.sealing_keys.size()));
+  at += 2;
+  for (const auto& key : ring.sealing_keys) {
+    for (const char c : key.key_id.view()) out[at++] = static_cast<byte>(c);
+    const auto material = key.material_versions[0].expose();
+    detail::store_u16(out, at, static_cast<std::uint16_t>(material.size()));
+    at += 2;
+    for (const byte b : material) out[at++] = b;
+  }
+  for (const byte b : ring.service_secret.expose()) out[at++] = b;
+  KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(backend, root, nullptr));
+  std::vector<byte> sealed(envelope_size(size));
+  KMSCORE_TRY(key.seal(backend, payload.expose(), detail::keyring_context(), sealed));
+  return sealed;
+}
+
+// The keyring a root key sealed; KMS.0101 for another root key or any changed byte.
+template <crypto_backend Backend>
+[[nodiscard]] result<keyring> open_keyring(Backend& backend, const master_key& root,
+                                           byte_span sealed) {
+  const auto view = parse_envelope(sealed, max_envelope_payload);
+  if (!view || view->key_id() != root.key_id) return errc::kms_error;
+  KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(backend, root, &*view));
+  secret_bytes payload{view->datakey_bytes()};
+  if (!key.open(backend, *view, detail::keyring_context(), payload.expose())) {
+    return errc::kms_error;
+  }
+  const auto in = payload.expose();
+  if (in.size() < 3 + service_secret_size || in[0] != detail::keyring_format) {
+    return errc::kms_error;
+  }
+  const std::size_t count = detail::load_u16(in, 1);
+  std::size_t at = 3;
+  keyring ring;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (in.size() - at < key_id_size + 2) return errc::kms_error;
+    const auto id = key_id::parse(as_chars(in.subspan(at, key_id_size)));
+    at += key_id_size;
+    const std::size_t size = detail::load_u16(in, at);
+    at += 2;
+    if (!id || in.size() - at < size + service_secret_size) return errc::kms_error;
+    master_key sealing;
+    sealing.key_id = *id;
+    sealing.material_versions.emplace_back(in.subspan(at, size));
+    at += size;
+    ring.sealing_keys.push_back(std::move(sealing));
+  }
+  if (count == 0 || in.size() - at != service_secret_size) return errc::kms_error;
+  ring.service_secret = secret_bytes{in.subspan(at, service_secret_size)};
+  return ring;
+}
+
+// A key derived from the service secret for one purpose, named by its label.
+template <crypto_backend Backend>
+[[nodiscard]] result<secret_bytes> derive_service_key(Backend& backend, const keyring& ring,
+                                                      std::string_view label) {
+  if (ring.service_secret.size() != service_secret_size) return errc::kms_error;
+  std::array<byte, digest_size> prk{};
+  const auto salt = as_bytes(std::string_view{"kmscore service secret v1"});
+  KMSCORE_TRY(detail::hkdf_extract(backend, hash_id::sha256, salt, ring.service_secret.expose(),
+                                   digest_out{prk}));
+  secret_bytes out{service_key_size};
+  const std::array<byte_span, 1> info{as_bytes(label)};
+  const auto expanded = detail::hkdf_expand(backend, hash_id::sha256, prk, info, out.expose());
+  detail::secure_wipe(prk.data(), prk.size());
+  KMSCORE_TRY(expanded);
+  return out;
+}
+
+// Seals records with the keyring's newest sealing key and opens them with the one they name;
+// the root key opens and seals the keyring and the store's root key check.
+template <crypto_backend Backend>
+class root_key_sealer final : public record_sealer {
+ public:
+  root_key_sealer(Backend& backend, master_key root) : backend_{&backend}, root_{std::move(root)} {
+    ring_.sealing_keys.push_back(detail::copy_key(root_));  // until a keyring is loaded
+  }
+
+  [[nodiscard]] result<std::vector<byte>> seal(const key_record& record) override {
+    return seal_key_record(*backend_, ring_.sealing_keys.back(), record);
+  }
+  [[nodiscard]] result<key_record> open(byte_span stored) override {
+    KMSCORE_TRY_ASSIGN(const auto sealed_by, sealing_key_of(stored));
+    for (const auto& key : ring_.sealing_keys) {
+      if (key.key_id == sealed_by) return open_key_record(*backend_, key, stored);
+    }
+    return errc::kms_error;  // sealed by a key this keyring does not hold
+  }
+  [[nodiscard]] result<std::vector<byte>> seal_check() override {
+    const auto text = as_bytes(detail::root_check_text);
+    KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(*backend_, root_, nullptr));
+    std::vector<byte> sealed(envelope_size(text.size()));
+    KMSCORE_TRY(key.seal(*backend_, text, check_context(), sealed));
+    return sealed;
+  }
+  [[nodiscard]] result<void> open_check(byte_span check) override {
+    const auto view = parse_envelope(check, max_envelope_payload);
+    if (!view || view->key_id() != root_.key_id) return errc::kms_error;
+    KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(*backend_, root_, &*view));
+    std::vector<byte> text(view->datakey_bytes());
+    if (!key.open(*backend_, *view, check_context(), text) ||
+        as_chars(text) != detail::root_check_text) {
+      return errc::kms_error;
+    }
+    return {};
+  }
+  [[nodiscard]] result<std::vector<byte>> new_keyring(byte_span service_secret) override {
+    keyring first;
+    first.sealing_keys.push_back(detail::copy_key(root_));
+    first.service_secret = secret_bytes{service_secret};
+    return seal_keyring(*backend_, root_, first);
+  }
+  [[nodiscard]] result<void> load_keyring(byte_span sealed) override {
+    KMSCORE_TRY_ASSIGN(auto opened, open_keyring(*backend_, root_, sealed));
+    ring_ = std::move(opened);
+    return {};
+  }
+  [[nodiscard]] result<secret_bytes> service_key(std::string_view label) override {
+    return derive_service_key(*backend_, ring_, label);
+  }
+
+ private:
+  [[nodiscard]] static encryption_context check_context() {
+    return *encryption_context::make({{"purpose", "root-key-check"}});
+  }
+  // The key_id of the envelope that seals a stored record.
+  [[nodiscard]] static result<key_id> sealing_key_of(byte_span stored) {
+    KMSCORE_TRY_ASSIGN(const auto parts, detail::split_stored_record(stored));
+    const auto view = parse_envelope(parts.envelope, max_envelope_payload);
+    if (!view) return errc::kms_error;
+    return view->key_id();
+  }
+
+  Backend* backend_;
+  master_key root_;
+  keyring ring_;
+};
+
+}  // namespace kmscore
