@@ -20,6 +20,7 @@
 #include <kmscore/json.hpp>
 #include <kmscore/key_cache.hpp>
 #include <kmscore/key_record_codec.hpp>
+#include <kmscore/keyring.hpp>
 #include <kmscore/maintenance.hpp>
 #include <kmscore/service.hpp>
 
