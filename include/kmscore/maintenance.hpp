@@ -16,13 +16,20 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rotation.hpp"
 #include "service.hpp"
 
 namespace kmscore {
+
+// Told of each key the pass changed: its project, its id, and "deleted" or "rotated" (hosts
+// audit each one).
+using maintenance_observer =
+    std::function<void(const project_id&, const key_id&, std::string_view done)>;
 
 // What one pass did: keys rotated, keys destroyed, imported material expired.
 struct maintenance_counts {
@@ -54,7 +61,8 @@ template <class Pick>
 // Destroys every key of the service's project that is gone at now_ms; the number destroyed.
 template <crypto_backend Backend>
 [[nodiscard]] result<std::size_t> remove_gone_keys(kms_service<Backend>& service,
-                                                   std::int64_t now_ms) {
+                                                   std::int64_t now_ms,
+                                                   const maintenance_observer& observe = {}) {
   auto& store = service.store();
   const auto& tenant = service.tenant().id;
   key_list_query scheduled;
@@ -76,6 +84,7 @@ template <crypto_backend Backend>
     }();
     if (outcome && *outcome == update_outcome::updated) {
       ++removed;
+      if (observe) observe(tenant, id, "deleted");
     } else if (outcome || outcome.error().code() != errc::key_not_found) {
       service.report("key " + id.str() + " of project " + tenant.str() +
                      " is past its deletion date but was not removed: " +
@@ -91,7 +100,8 @@ template <crypto_backend Backend>
 // intervals were missed); the number rotated.
 template <crypto_backend Backend>
 [[nodiscard]] result<std::size_t> rotate_due_keys(kms_service<Backend>& service,
-                                                  std::int64_t now_ms) {
+                                                  std::int64_t now_ms,
+                                                  const maintenance_observer& observe = {}) {
   key_list_query every;
   every.spec.reset();
   every.now_ms = now_ms;
@@ -114,6 +124,7 @@ template <crypto_backend Backend>
                      " " + std::string{changed.error().message()});
     } else if (still_due) {
       ++rotated;
+      if (observe) observe(service.tenant().id, id, "rotated");
     }
   }
   return rotated;
@@ -136,11 +147,12 @@ template <crypto_backend Backend, class Step>
 template <crypto_backend Backend>
 [[nodiscard]] result<std::size_t> rotate_due_keys(Backend& backend, key_store& store,
                                                   std::int64_t now_ms,
-                                                  const diagnostics_sink& diagnostics = {}) {
+                                                  const diagnostics_sink& diagnostics = {},
+                                                  const maintenance_observer& observe = {}) {
   std::size_t rotated = 0;
   KMSCORE_TRY(
       detail::for_each_project(backend, store, diagnostics, [&](auto& service) -> result<void> {
-        KMSCORE_TRY_ASSIGN(const auto count, rotate_due_keys(service, now_ms));
+        KMSCORE_TRY_ASSIGN(const auto count, rotate_due_keys(service, now_ms, observe));
         rotated += count;
         return result<void>{};
       }));
@@ -151,13 +163,14 @@ template <crypto_backend Backend>
 template <crypto_backend Backend>
 [[nodiscard]] result<maintenance_counts> maintain(Backend& backend, key_store& store,
                                                   std::int64_t now_ms,
-                                                  const diagnostics_sink& diagnostics = {}) {
+                                                  const diagnostics_sink& diagnostics = {},
+                                                  const maintenance_observer& observe = {}) {
   maintenance_counts counts;
   KMSCORE_TRY(
       detail::for_each_project(backend, store, diagnostics, [&](auto& service) -> result<void> {
-        KMSCORE_TRY_ASSIGN(const auto deleted, remove_gone_keys(service, now_ms));
+        KMSCORE_TRY_ASSIGN(const auto deleted, remove_gone_keys(service, now_ms, observe));
         counts.deleted += deleted;
-        KMSCORE_TRY_ASSIGN(const auto rotated, rotate_due_keys(service, now_ms));
+        KMSCORE_TRY_ASSIGN(const auto rotated, rotate_due_keys(service, now_ms, observe));
         counts.rotated += rotated;
         return result<void>{};
       }));

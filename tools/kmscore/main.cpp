@@ -15,10 +15,13 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -27,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit_trail.hpp"
 #include "credentials.hpp"
 #include "kms_server.hpp"
 #include "openssl_wiping_free.hpp"
@@ -43,12 +47,15 @@ std::string usage_text() {
       "auto|sodium|cryptopp|openssl]\n"
       "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
       "       kmscore [--state DIR] [--store URL] info | maintain | rotate-due-keys\n"
+      "       kmscore [--state DIR] [--store URL] audit export-key PATH\n"
+      "       kmscore audit verify --audit-public-key PATH FILE...   (oldest first)\n"
       "       kmscore serve --credentials FILE [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
       "               [--workers N] [--max-connections N] [--max-connections-per-address N]\n"
       "               [--request-timeout SECONDS] [--metrics-listen HOST:PORT] [--state DIR]\n"
       "               [--store URL] [--backend ...] [--datakey-policy ...]   (POST "
       "/v1.0/{project_id}/kms/ACTION)\n"
       "       kmscore inspect HEX\n"
+      "       (any action, maintain and serve: [--audit-log PATH] [--audit-max-bytes N])\n"
       "       kmscore --help | --version\n"
       "ACTION:";
   std::size_t column = text.size() - text.rfind('\n');
@@ -88,6 +95,11 @@ struct options {
   bool serve = false;
   std::string credentials;
   kmscore_host::http::server_config server;
+  // audit
+  std::string audit_log;                   // --audit-log: every action recorded there
+  std::uint64_t audit_max_bytes = std::uint64_t{256} << 20U;
+  std::string audit_public_key;            // audit verify
+  std::vector<std::string> audit_args;     // audit SUBCOMMAND ARGS
   std::vector<std::string> serve_only;  // serve's options, refused for other actions
 };
 
@@ -158,6 +170,37 @@ void log_line(std::string_view line) {
 }
 
 // The state could not be opened: the reason on stderr, a 500 body on stdout.
+// A request id for the tool's audit records: 32 lowercase hex, as the server's.
+template <class Backend>
+std::string local_request_id(Backend& backend) {
+  std::array<kmscore::byte, 16> bytes{};
+  if (!backend.random_bytes(bytes)) return "00000000000000000000000000000000";
+  std::string text = kmscore::hex_encode(bytes);
+  for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + ('a' - 'A') : c);
+  return text;
+}
+
+// `kmscore audit verify --audit-public-key PATH FILE...` (cli.md): no state needed.
+int audit_verify(const options& opts) {
+  std::ifstream in{opts.audit_public_key};
+  const std::string pem{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+  const std::vector<std::string> files(opts.audit_args.begin() + 1, opts.audit_args.end());
+  const auto outcome = kmscore_host::audit::verify(files, pem);
+  nlohmann::ordered_json out;
+  out["records"] = outcome.records;
+  out["verified"] = outcome.verified;
+  out["unverified_tail"] = outcome.unverified_tail;
+  if (outcome.error) {
+    out["error"] = {{"file", outcome.error->file},
+                    {"line", outcome.error->line},
+                    {"reason", outcome.error->reason}};
+  } else {
+    out["error"] = nullptr;
+  }
+  std::cout << out.dump() << "\n";
+  return outcome.error ? 1 : 0;
+}
+
 int state_failure(const std::string& why) {
   std::cerr << "kmscore: " << why << "\n";
   (void)write_response(kmscore::error_response(kmscore::errc::kms_error));
@@ -170,7 +213,8 @@ int run(const options& opts) {
   if (opts.inspect) return inspect(backend, opts.inspect_hex);
 
   const bool info = opts.action == "info";
-  const bool maintenance = opts.action == "maintain" || opts.action == "rotate-due-keys";
+  const bool maintenance = opts.action == "maintain" || opts.action == "rotate-due-keys" ||
+                           opts.action == "audit";
   // The body may carry a secret (encrypt-datakey's plain_text): read into zeroizing memory.
   kmscore::secret_bytes body;
   if (!info && !maintenance) {
@@ -209,22 +253,76 @@ int run(const options& opts) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
+  if (opts.action == "audit") {  // export-key PATH: the trail's public key, as PEM
+    const auto seed = state->sealer->service_key(kmscore_host::audit::signing_key_label);
+    const auto pem = seed ? kmscore_host::audit::public_key_pem(*seed) : std::string{};
+    std::ofstream out{opts.audit_args[1], std::ios::trunc};
+    out << pem;
+    out.flush();
+    if (pem.empty() || !out) return state_failure("cannot write " + opts.audit_args[1]);
+    std::cout << nlohmann::ordered_json{{"audit_public_key", opts.audit_args[1]}}.dump() << "\n";
+    return 0;
+  }
+  // --audit-log: opened before any action, which is not performed if it cannot be recorded.
+  std::unique_ptr<kmscore_host::audit::trail> trail;
+  if (!opts.audit_log.empty()) {
+    const auto seed = state->sealer->service_key(kmscore_host::audit::signing_key_label);
+    if (!seed) return state_failure("cannot derive the audit signing key");
+    trail = kmscore_host::audit::trail::open({opts.audit_log, opts.audit_max_bytes}, *seed,
+                                             diagnostics, why);
+    if (!trail) return state_failure(why);
+  }
+  const auto audit_event = [&](std::string type, std::string action) {
+    kmscore_host::audit::event what;
+    what.type = std::move(type);
+    what.time_ms = now_ms();
+    what.request_id = local_request_id(backend);
+    what.access_key = "local";
+    what.project = tenant.id.str();
+    what.client = "uid:" + std::to_string(::geteuid());
+    what.action = std::move(action);
+    return what;
+  };
+  const kmscore::maintenance_observer record_step = [&](const kmscore::project_id& project,
+                                                       const kmscore::key_id& id,
+                                                       std::string_view done) {
+    if (!trail) return;
+    auto what = audit_event("maintenance", opts.action);
+    what.project = project.str();
+    what.key_id = id.str();
+    what.reason = std::string{done};
+    if (!trail->append(what)) std::cerr << "kmscore: this maintenance step is not audited\n";
+  };
   if (opts.action == "rotate-due-keys") {  // every due key of every project (api-rotation.md)
-    const auto rotated = kmscore::rotate_due_keys(backend, *state->store, now_ms(), diagnostics);
+    const auto rotated =
+        kmscore::rotate_due_keys(backend, *state->store, now_ms(), diagnostics, record_step);
     if (!rotated) return write_response(kmscore::error_response(rotated.error())) ? 0 : 1;
     std::cout << "{\"rotated\": " << *rotated << "}\n";
     return 0;
   }
   if (opts.action == "maintain") {  // the whole pass (cli.md, additions 2026-12-06)
-    const auto done = kmscore::maintain(backend, *state->store, now_ms(), diagnostics);
+    const auto done = kmscore::maintain(backend, *state->store, now_ms(), diagnostics, record_step);
     if (!done) return write_response(kmscore::error_response(done.error())) ? 0 : 1;
     std::cout << "{\"rotated\": " << done->rotated << ", \"deleted\": " << done->deleted
               << ", \"expired\": " << done->expired << "}\n";
     return 0;
   }
   kmscore::kms_service service{backend, *state->store, tenant, opts.policy, diagnostics};
+  if (trail && !trail->reserve()) {  // fail-closed: nothing done that cannot be recorded
+    std::cerr << "kmscore: the audit trail cannot be written\n";
+    return write_response(kmscore_host::audit::unavailable_answer()) ? 0 : 1;
+  }
   const auto response =
       kmscore::handle_json(service, opts.action, kmscore::as_chars(body.expose()), now_ms());
+  if (trail) {
+    auto what = audit_event("request", opts.action);
+    what.status = response.status;
+    kmscore_host::audit::fill_key_facts(what, kmscore::as_chars(body.expose()), response.text());
+    if (!trail->append(what)) {
+      std::cerr << "kmscore: the audit trail cannot be written; the answer is withheld\n";
+      return write_response(kmscore_host::audit::unavailable_answer()) ? 0 : 1;
+    }
+  }
   return write_response(response) ? 0 : 1;
 }
 
@@ -258,6 +356,28 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       std::cout << "kmscore " << kmscore::version_string << "\n";
       exit_code = 0;
       return std::nullopt;
+    }
+    if (arg == "--audit-log" || arg == "--audit-public-key" || arg == "--audit-max-bytes") {
+      if (!has_value) {
+        exit_code = usage_error(std::string{arg} + " needs a value");
+        return std::nullopt;
+      }
+      const std::string value{args[++i]};
+      if (arg == "--audit-log") {
+        opts.audit_log = value;
+      } else if (arg == "--audit-public-key") {
+        opts.audit_public_key = value;
+      } else {
+        const bool digits = !value.empty() && value.size() <= 15 &&
+                            value.find_first_not_of("0123456789") == std::string::npos;
+        const auto bytes = digits ? std::stoull(value) : 0;
+        if (bytes < 4096) {
+          exit_code = usage_error("--audit-max-bytes takes a number of bytes, at least 4096");
+          return std::nullopt;
+        }
+        opts.audit_max_bytes = bytes;
+      }
+      continue;
     }
     if (arg == "--state" || arg == "--store" || arg == "--project" || arg == "--backend" ||
         arg == "--datakey-policy") {
@@ -352,6 +472,10 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       exit_code = usage_error("unknown option: " + std::string{arg});
       return std::nullopt;
     }
+    if (opts.action == "audit") {  // audit's subcommand and its arguments
+      opts.audit_args.emplace_back(arg);
+      continue;
+    }
     if (!opts.action.empty()) {
       exit_code = usage_error("unexpected argument: " + std::string{arg});
       return std::nullopt;
@@ -366,7 +490,7 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       opts.inspect_hex = std::string{args[++i]};
     } else if (arg == "serve") {
       opts.serve = true;
-    } else if (arg != "info" && arg != "maintain" && arg != "rotate-due-keys" &&
+    } else if (arg != "info" && arg != "maintain" && arg != "rotate-due-keys" && arg != "audit" &&
                !kmscore::is_known_action(arg)) {
       exit_code = usage_error("unknown action: " + std::string{arg});
       return std::nullopt;
@@ -374,6 +498,23 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
   }
   if (opts.action.empty()) {
     exit_code = usage_error("no action given");
+    return std::nullopt;
+  }
+  if (opts.action == "audit") {
+    const bool verify = !opts.audit_args.empty() && opts.audit_args[0] == "verify";
+    const bool export_key = !opts.audit_args.empty() && opts.audit_args[0] == "export-key";
+    if (verify && opts.audit_public_key.empty()) {
+      exit_code = usage_error("audit verify needs --audit-public-key PATH");
+      return std::nullopt;
+    }
+    if ((!verify && !export_key) || (verify && opts.audit_args.size() < 2) ||
+        (export_key && opts.audit_args.size() != 2)) {
+      exit_code = usage_error(
+          "audit takes export-key PATH, or verify --audit-public-key PATH FILE... (oldest first)");
+      return std::nullopt;
+    }
+  } else if (!opts.audit_public_key.empty()) {
+    exit_code = usage_error("--audit-public-key is an option of audit verify");
     return std::nullopt;
   }
   if (!opts.serve && !opts.serve_only.empty()) {
@@ -419,9 +560,12 @@ int main(int argc, char** argv) try {
     std::cerr << "kmscore: " << why << "\n";
     return 1;
   }
+  // A file-size limit makes writes fail (EFBIG), answered as errors, rather than kill us.
+  (void)std::signal(SIGXFSZ, SIG_IGN);
   int exit_code = 0;
   const auto opts = parse(argc, argv, exit_code);
   if (!opts) return exit_code;
+  if (opts->action == "audit" && opts->audit_args[0] == "verify") return audit_verify(*opts);
   if (opts->backend == "sodium") return dispatch<kmscore::backend::sodium>(*opts);
   if (opts->backend == "cryptopp") return dispatch<kmscore::backend::cryptopp>(*opts);
   if (opts->backend == "openssl") return dispatch<kmscore::backend::openssl>(*opts);

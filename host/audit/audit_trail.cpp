@@ -1,0 +1,672 @@
+// host/audit/audit_trail.cpp: the audit trail's writer and verifier (audit_trail.hpp).
+#include "audit_trail.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <kmscore/envelope.hpp>
+#include <kmscore/hex.hpp>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <ctime>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <sstream>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+namespace kmscore_host::audit {
+
+namespace {
+
+constexpr std::string_view zero_hash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+constexpr std::string_view signature_member = ",\"signature\":\"";
+constexpr std::size_t tail_window = 64 * 1024;  // a line is far shorter (fields are capped)
+// Space kept allocated ahead of the end: grown by reserve_step when less than reserve_floor
+// is left (the lines of every request in flight fit in the floor many times over).
+constexpr std::uint64_t reserve_floor = 256 * 1024;
+constexpr std::uint64_t reserve_step = 1024 * 1024;
+
+std::string errno_text(int code = errno) {
+  return std::error_code{code, std::generic_category()}.message();
+}
+
+std::string hex(const unsigned char* data, std::size_t size) {
+  static constexpr std::string_view digits = "0123456789abcdef";
+  std::string text;
+  text.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    text.push_back(digits[data[i] >> 4U]);   // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    text.push_back(digits[data[i] & 15U]);   // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+  }
+  return text;
+}
+
+std::string sha256_hex(std::string_view line) {
+  std::array<unsigned char, 32> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(line.data(), line.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
+    return {};
+  }
+  return hex(digest.data(), digest.size());
+}
+
+struct pkey_free {
+  void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
+};
+using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
+struct md_ctx_free {
+  void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
+};
+struct bio_free {
+  void operator()(BIO* bio) const noexcept { BIO_free(bio); }
+};
+
+pkey_ptr signing_key(const kmscore::secret_bytes& seed) {
+  if (seed.size() != 32) return nullptr;
+  return pkey_ptr{EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
+                                               seed.expose().data(), seed.size())};
+}
+
+std::string sign_hex(EVP_PKEY* key, std::string_view text) {
+  const std::unique_ptr<EVP_MD_CTX, md_ctx_free> ctx{EVP_MD_CTX_new()};
+  std::array<unsigned char, 64> signature{};
+  std::size_t size = signature.size();
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key) != 1 ||
+      EVP_DigestSign(ctx.get(), signature.data(), &size,
+                     reinterpret_cast<const unsigned char*>(text.data()),  // NOLINT
+                     text.size()) != 1) {
+    return {};
+  }
+  return hex(signature.data(), size);
+}
+
+std::string pem_of(EVP_PKEY* key) {
+  const std::unique_ptr<BIO, bio_free> bio{BIO_new(BIO_s_mem())};
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key) != 1) return {};
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  return size > 0 ? std::string{data, static_cast<std::size_t>(size)} : std::string{};
+}
+
+// RFC 3339, UTC, milliseconds.
+std::string timestamp(std::int64_t ms) {
+  const std::time_t seconds = ms / 1000;
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  std::array<char, 32> text{};
+  const auto size = std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%S", &utc);
+  std::array<char, 8> fraction{};
+  (void)std::snprintf(fraction.data(), fraction.size(), ".%03dZ",
+                      static_cast<int>(((ms % 1000) + 1000) % 1000));
+  return std::string{text.data(), size} + fraction.data();
+}
+
+std::string stamp(std::int64_t ms) {
+  const std::time_t seconds = ms / 1000;
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  std::array<char, 20> text{};
+  const auto size = std::strftime(text.data(), text.size(), "%Y%m%dT%H%M%SZ", &utc);
+  return {text.data(), size};
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string capped(std::string_view text) {
+  return std::string{text.substr(0, std::min(text.size(), max_field_bytes))};
+}
+
+// A JSON object as one line; invalid UTF-8 (a capped field cut inside a character, or a
+// client's bytes) is replaced, never refused.
+std::string dump(const nlohmann::ordered_json& object) {
+  return object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const auto wrote = ::write(fd, bytes.data(), bytes.size());
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(wrote));
+  }
+  return true;
+}
+
+// Holds an exclusive lock on a file for one append (processes sharing a trail).
+class file_lock {
+ public:
+  explicit file_lock(int fd) : fd_{fd} {
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        fd_ = -1;
+        return;
+      }
+    }
+  }
+  file_lock(const file_lock&) = delete;
+  file_lock& operator=(const file_lock&) = delete;
+  ~file_lock() {
+    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+  }
+  [[nodiscard]] bool held() const noexcept { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+// The string value of the first member `name` in a JSON text (no unescaping: the values read
+// here are ids, hex and aliases, which hold no escapes), or empty.
+std::string_view member(std::string_view json, std::string_view name) {
+  const std::string quoted = "\"" + std::string{name} + "\"";
+  for (std::size_t at = json.find(quoted); at != std::string_view::npos;
+       at = json.find(quoted, at + 1)) {
+    if (at > 0 && json[at - 1] == '\\') continue;
+    std::size_t i = at + quoted.size();
+    while (i < json.size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' ||
+                               json[i] == '\r')) {
+      ++i;
+    }
+    if (i >= json.size() || json[i] != ':') continue;
+    ++i;
+    while (i < json.size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' ||
+                               json[i] == '\r')) {
+      ++i;
+    }
+    if (i >= json.size()) return {};
+    if (json[i] == '"') {
+      const auto close = json.find('"', i + 1);
+      if (close == std::string_view::npos) return {};
+      return json.substr(i + 1, close - i - 1);
+    }
+    std::size_t stop = i;  // a number
+    while (stop < json.size() && json[stop] >= '0' && json[stop] <= '9') ++stop;
+    return json.substr(i, stop - i);
+  }
+  return {};
+}
+
+// The key version an envelope (hex) names, if it is one.
+std::optional<std::uint32_t> envelope_version(std::string_view cipher_hex) {
+  if (cipher_hex.empty() || cipher_hex.size() % 2 != 0 ||
+      cipher_hex.size() > 2 * kmscore::max_envelope_payload) {
+    return std::nullopt;
+  }
+  std::vector<kmscore::byte> blob(cipher_hex.size() / 2);
+  if (!kmscore::hex_decode(cipher_hex, blob)) return std::nullopt;
+  const auto view = kmscore::parse_envelope(blob, kmscore::max_envelope_payload);
+  if (!view) return std::nullopt;
+  return view->key_version();
+}
+
+}  // namespace
+
+kmscore::http_response unavailable_answer() {
+  constexpr std::string_view body =
+      R"({"error":{"error_code":"KMS.0101","error_msg":"The request cannot be recorded )"
+      R"(in the audit trail; it was not performed."}})";
+  return {503, kmscore::secret_bytes{kmscore::as_bytes(body)}};
+}
+
+void fill_key_facts(event& what, std::string_view request_body, std::string_view answer_body) {
+  auto id = member(answer_body, "key_id");
+  if (id.empty()) id = member(request_body, "key_id");
+  what.key_id = capped(id);
+  what.key_alias = capped(member(request_body, "key_alias"));
+  what.error_code = capped(member(answer_body, "error_code"));
+  const auto version = member(answer_body, "key_version");
+  if (!version.empty() && version.size() <= 9) {
+    what.key_version = static_cast<std::uint32_t>(std::stoul(std::string{version}));
+    return;
+  }
+  auto cipher = member(answer_body, "cipher_text");
+  if (cipher.empty()) cipher = member(request_body, "cipher_text");
+  what.key_version = envelope_version(cipher);
+}
+
+struct trail::state {
+  trail_options options;
+  kmscore::diagnostics_sink diagnostics;
+  pkey_ptr key;
+  mutable std::mutex mutex;
+  int fd = -1;
+  std::uint64_t end = 0;  // the file's size after our last write (another process moves it)
+  std::uint64_t reserved_until = 0;  // allocated up to here (fallocate, size kept)
+  std::string last_hash{zero_hash};
+  std::uint64_t last_seq = 0;
+  bool dirty = false;
+  std::size_t since_checkpoint = 0;
+  std::chrono::steady_clock::time_point last_checkpoint = std::chrono::steady_clock::now();
+  std::atomic<bool> healthy{true};
+  bool stopping = false;
+  std::condition_variable wake;
+  std::thread worker;
+
+  void note(const std::string& line) const {
+    if (diagnostics) diagnostics("audit: " + line);
+  }
+  void fail(const std::string& why) {
+    if (healthy.exchange(false)) note(why + "; requests are refused until the trail is fixed");
+  }
+
+  // Opens PATH (lock held by the caller or none needed), then reads its tail.
+  bool open_file(std::string& why) {
+    if (fd >= 0) ::close(fd);
+    fd = ::open(options.path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+      why = "cannot open the audit trail " + options.path + ": " + errno_text();
+      return false;
+    }
+    struct stat info {};
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+      why = "the audit trail " + options.path + " is not a regular file";
+      return false;
+    }
+    const file_lock lock{fd};
+    return lock.held() && read_tail(why);
+  }
+
+  // The chain's state from the file's last complete line; a torn last line (a write cut by a
+  // crash: never acknowledged) is cut off. Lock held.
+  bool read_tail(std::string& why) {
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) {
+      why = "cannot read the audit trail: " + errno_text();
+      return false;
+    }
+    auto size = static_cast<std::uint64_t>(info.st_size);
+    const std::uint64_t from = size > tail_window ? size - tail_window : 0;
+    std::string tail(static_cast<std::size_t>(size - from), '\0');
+    if (!tail.empty() &&
+        ::pread(fd, tail.data(), tail.size(), static_cast<off_t>(from)) !=
+            static_cast<ssize_t>(tail.size())) {
+      why = "cannot read the audit trail's end: " + errno_text();
+      return false;
+    }
+    if (!tail.empty() && tail.back() != '\n') {
+      const auto cut = tail.rfind('\n');
+      const std::uint64_t keep = cut == std::string::npos ? from : from + cut + 1;
+      if (::ftruncate(fd, static_cast<off_t>(keep)) != 0) {
+        why = "cannot cut the audit trail's torn last line: " + errno_text();
+        return false;
+      }
+      note("cut a torn last line (" + std::to_string(size - keep) + " bytes) off " +
+           options.path);
+      tail.resize(static_cast<std::size_t>(keep - from));
+      size = keep;
+    }
+    end = size;
+    if (tail.empty()) {
+      if (size == 0) return true;  // a new trail, or one a rotation just began: see rotate
+      why = "the audit trail's last line is longer than " + std::to_string(tail_window);
+      return false;
+    }
+    tail.pop_back();
+    const auto start = tail.rfind('\n');
+    const std::string_view line =
+        std::string_view{tail}.substr(start == std::string::npos ? 0 : start + 1);
+    const auto parsed = nlohmann::json::parse(line, nullptr, false);
+    if (!parsed.is_object() || !parsed.contains("seq") || !parsed["seq"].is_number_unsigned()) {
+      why = "the audit trail " + options.path + " does not end with an audit record";
+      return false;
+    }
+    last_seq = parsed["seq"].get<std::uint64_t>();
+    last_hash = sha256_hex(line);
+    return true;
+  }
+
+  // PATH renamed by another process's rotation, or replaced: reopen it. Mutex held.
+  bool follow_path(std::string& why) {
+    struct stat ours {};
+    struct stat named {};
+    if (::fstat(fd, &ours) != 0) {
+      why = "cannot stat the audit trail: " + errno_text();
+      return false;
+    }
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (::stat(options.path.c_str(), &named) == 0) break;
+      if (errno != ENOENT) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});  // mid-rotation
+    }
+    if (named.st_ino == ours.st_ino && named.st_dev == ours.st_dev) return true;
+    return open_file(why);
+  }
+
+  // Appends one line (chain and lock handled). Mutex held.
+  bool append_line(const std::function<std::string(std::uint64_t, const std::string&)>& compose) {
+    std::string why;
+    if (!follow_path(why)) {
+      fail(why);
+      return false;
+    }
+    const file_lock lock{fd};
+    if (!lock.held()) {
+      fail("cannot lock the audit trail: " + errno_text());
+      return false;
+    }
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) {
+      fail("cannot stat the audit trail: " + errno_text());
+      return false;
+    }
+    if (static_cast<std::uint64_t>(info.st_size) != end && !read_tail(why)) {
+      fail(why);
+      return false;
+    }
+    auto line = compose(last_seq + 1, last_hash);
+    if (line.empty()) {
+      fail("cannot sign a checkpoint");
+      return false;
+    }
+    line.push_back('\n');
+    if (!write_all(fd, line)) {
+      const int code = errno;
+      (void)::ftruncate(fd, static_cast<off_t>(end));  // no torn line left behind
+      fail("cannot write the audit trail " + options.path + ": " + errno_text(code));
+      return false;
+    }
+    line.pop_back();
+    last_hash = sha256_hex(line);
+    ++last_seq;
+    end += line.size() + 1;
+    dirty = true;
+    return true;
+  }
+
+  std::string checkpoint_line(std::uint64_t seq, const std::string& prev) const {
+    nlohmann::ordered_json object;
+    object["seq"] = seq;
+    object["time"] = timestamp(wall_ms());
+    object["type"] = "checkpoint";
+    object["records"] = since_checkpoint;
+    object["prev"] = prev;
+    auto text = dump(object);
+    text.pop_back();  // the closing brace: the signature is the last member
+    const auto signature = sign_hex(key.get(), text);
+    if (signature.empty()) return {};
+    return text + std::string{signature_member} + signature + "\"}";
+  }
+
+  // Room for the next records: allocated on disk ahead of the end, and within the process's
+  // file-size limit. Mutex held.
+  bool reserve() {
+    if (!healthy) return false;
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+        end + reserve_floor > limit.rlim_cur) {
+      fail("the audit trail " + options.path + " would pass the file-size limit (" +
+           std::to_string(limit.rlim_cur) + " bytes)");
+      return false;
+    }
+    if (reserved_until >= end + reserve_floor) return true;
+    const int code = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(end),
+                                 static_cast<off_t>(reserve_step));
+    if (code != 0 && errno != EOPNOTSUPP) {
+      fail("cannot reserve space for the audit trail " + options.path + ": " + errno_text());
+      return false;
+    }
+    reserved_until = end + reserve_step;  // (a file system without fallocate: best effort)
+    return true;
+  }
+
+  bool checkpoint() {
+    if (!append_line([this](std::uint64_t seq, const std::string& prev) {
+          return checkpoint_line(seq, prev);
+        })) {
+      return false;
+    }
+    since_checkpoint = 0;
+    last_checkpoint = std::chrono::steady_clock::now();
+    return sync();
+  }
+
+  bool sync() {
+    if (!dirty) return true;
+    if (::fdatasync(fd) != 0) {
+      fail("fdatasync of the audit trail failed: " + errno_text());
+      return false;
+    }
+    dirty = false;
+    return true;
+  }
+
+  // Closes the file with a checkpoint, renames it PATH.<stamp> and starts PATH again with a
+  // checkpoint that continues the chain. Mutex held.
+  bool rotate() {
+    if (!checkpoint()) return false;
+    std::string rotated = options.path + "." + stamp(wall_ms());
+    for (int n = 1; ::access(rotated.c_str(), F_OK) == 0; ++n) {
+      rotated = options.path + "." + stamp(wall_ms()) + "-" + std::to_string(n);
+    }
+    const file_lock lock{fd};
+    if (!lock.held() || ::rename(options.path.c_str(), rotated.c_str()) != 0) {
+      fail("cannot rotate the audit trail to " + rotated + ": " + errno_text());
+      return false;
+    }
+    const auto hash = last_hash;
+    const auto seq = last_seq;
+    std::string why;
+    if (!open_file(why)) {
+      fail(why);
+      return false;
+    }
+    reserved_until = 0;
+    if (end == 0) {  // ours: continue the chain from the rotated file
+      last_hash = hash;
+      last_seq = seq;
+    }
+    note("rotated the trail to " + rotated);
+    return checkpoint();
+  }
+
+  void run() {
+    std::unique_lock guard{mutex};
+    while (!stopping) {
+      wake.wait_for(guard, options.sync_interval);
+      if (!healthy) continue;
+      if (since_checkpoint > 0 &&
+          std::chrono::steady_clock::now() - last_checkpoint >= options.checkpoint_interval) {
+        (void)checkpoint();
+      } else {
+        (void)sync();
+      }
+    }
+  }
+};
+
+trail::trail(std::unique_ptr<state> s) : state_{std::move(s)} {}
+
+std::unique_ptr<trail> trail::open(const trail_options& options, const kmscore::secret_bytes& seed,
+                                   kmscore::diagnostics_sink diagnostics, std::string& why) {
+  auto s = std::make_unique<state>();
+  s->options = options;
+  s->diagnostics = std::move(diagnostics);
+  s->key = signing_key(seed);
+  if (!s->key) {
+    why = "cannot make the audit signing key";
+    return nullptr;
+  }
+  if (!s->open_file(why)) return nullptr;
+  auto* raw = s.get();
+  std::unique_ptr<trail> made{new trail{std::move(s)}};
+  raw->worker = std::thread{[raw] { raw->run(); }};
+  return made;
+}
+
+trail::~trail() {
+  {
+    const std::lock_guard guard{state_->mutex};
+    state_->stopping = true;
+  }
+  state_->wake.notify_all();
+  if (state_->worker.joinable()) state_->worker.join();
+  const std::lock_guard guard{state_->mutex};
+  if (state_->healthy && state_->since_checkpoint > 0) (void)state_->checkpoint();
+  if (state_->healthy) (void)state_->sync();
+  if (state_->fd >= 0) ::close(state_->fd);
+}
+
+bool trail::append(const event& what) {
+  auto& s = *state_;
+  const std::lock_guard guard{s.mutex};
+  if (!s.healthy) return false;
+  if (s.end >= s.options.max_bytes && !s.rotate()) return false;
+  const auto compose = [&](std::uint64_t seq, const std::string& prev) {
+    nlohmann::ordered_json object;
+    object["seq"] = seq;
+    object["time"] = timestamp(what.time_ms);
+    object["type"] = capped(what.type);
+    object["request_id"] = capped(what.request_id);
+    object["access_key"] = capped(what.access_key);
+    object["project"] = capped(what.project);
+    object["client"] = capped(what.client);
+    object["action"] = capped(what.action);
+    object["key_id"] = capped(what.key_id);
+    object["key_version"] =
+        what.key_version ? nlohmann::ordered_json(*what.key_version) : nlohmann::ordered_json();
+    object["key_alias"] = capped(what.key_alias);
+    object["status"] = what.status;
+    object["error_code"] = capped(what.error_code);
+    object["reason"] = capped(what.reason);
+    object["suppressed"] = what.suppressed;
+    object["prev"] = prev;
+    return dump(object);
+  };
+  if (!s.append_line(compose)) return false;
+  ++s.since_checkpoint;
+  return true;
+}
+
+bool trail::reserve() {
+  const std::lock_guard guard{state_->mutex};
+  return state_->reserve();
+}
+
+bool trail::healthy() const { return state_->healthy; }
+
+std::optional<std::uint64_t> trail::free_bytes() const {
+  struct statvfs info {};
+  const std::lock_guard guard{state_->mutex};
+  if (::fstatvfs(state_->fd, &info) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(info.f_bavail) * info.f_frsize;
+}
+
+std::string trail::public_key_pem() const { return pem_of(state_->key.get()); }
+
+std::string public_key_pem(const kmscore::secret_bytes& seed) {
+  const auto key = signing_key(seed);
+  return key ? pem_of(key.get()) : std::string{};
+}
+
+verify_outcome verify(const std::vector<std::string>& files, std::string_view public_key_text) {
+  verify_outcome outcome;
+  const std::unique_ptr<BIO, bio_free> bio{
+      BIO_new_mem_buf(public_key_text.data(), static_cast<int>(public_key_text.size()))};
+  const pkey_ptr key{bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr};
+  if (!key || EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519) {
+    outcome.error = verify_error{"", 0, "the public key is not an Ed25519 PEM public key"};
+    return outcome;
+  }
+  std::string previous_line;
+  std::string previous_file;
+  std::size_t previous_number = 0;
+  std::optional<std::uint64_t> previous_seq;
+  std::size_t pending = 0;
+  const auto fault = [&](const std::string& file, std::size_t line, std::string reason) {
+    outcome.error = verify_error{file, line, std::move(reason)};
+    outcome.unverified_tail = pending;
+    return outcome;
+  };
+  for (const auto& file : files) {
+    std::ifstream in{file, std::ios::binary};
+    if (!in) return fault(file, 0, "cannot be read");
+    const std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+    if (!text.empty() && text.back() != '\n') {
+      return fault(file, static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1,
+                   "a torn last line (no newline)");
+    }
+    std::size_t number = 0;
+    for (std::size_t at = 0; at < text.size();) {
+      const auto stop = text.find('\n', at);
+      const std::string_view line{text.data() + at, stop - at};
+      at = stop + 1;
+      ++number;
+      const auto parsed = nlohmann::json::parse(line, nullptr, false);
+      if (!parsed.is_object() || !parsed.contains("seq") || !parsed["seq"].is_number_unsigned() ||
+          !parsed.contains("prev") || !parsed["prev"].is_string() || !parsed.contains("type") ||
+          !parsed["type"].is_string()) {
+        return fault(file, number, "not an audit record");
+      }
+      const auto seq = parsed["seq"].get<std::uint64_t>();
+      if (previous_seq && seq != *previous_seq + 1) {
+        return fault(file, number,
+                     "out of sequence (seq " + std::to_string(seq) + " after " +
+                         std::to_string(*previous_seq) +
+                         "): a record removed, inserted or reordered here");
+      }
+      if (previous_seq && parsed["prev"].get<std::string>() != sha256_hex(previous_line)) {
+        return fault(previous_file, previous_number,
+                     "altered: it does not hash to the next record's prev");
+      }
+      if (parsed["type"] == "checkpoint") {
+        const auto member = line.rfind(signature_member);
+        const bool shaped = member != std::string_view::npos && line.size() >= 2 &&
+                            line.substr(line.size() - 2) == "\"}";
+        const auto signature_hex =
+            shaped ? line.substr(member + signature_member.size(),
+                                 line.size() - 2 - member - signature_member.size())
+                   : std::string_view{};
+        std::array<unsigned char, 64> signature{};
+        bool decoded = signature_hex.size() == 128;
+        for (std::size_t i = 0; decoded && i < signature.size(); ++i) {
+          const auto digit = [](char c) {
+            return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+          };
+          const int high = digit(signature_hex[2 * i]);
+          const int low = digit(signature_hex[2 * i + 1]);
+          decoded = high >= 0 && low >= 0;
+          signature[i] = static_cast<unsigned char>(high * 16 + low);
+        }
+        const std::unique_ptr<EVP_MD_CTX, md_ctx_free> ctx{EVP_MD_CTX_new()};
+        const auto signed_part = decoded ? line.substr(0, member) : std::string_view{};
+        if (!decoded || !ctx ||
+            EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
+            EVP_DigestVerify(ctx.get(), signature.data(), signature.size(),
+                             reinterpret_cast<const unsigned char*>(signed_part.data()),  // NOLINT
+                             signed_part.size()) != 1) {
+          return fault(file, number, "a checkpoint whose signature does not verify");
+        }
+        outcome.verified += pending;
+        pending = 0;
+      } else {
+        ++outcome.records;
+        ++pending;
+      }
+      previous_seq = seq;
+      previous_line = std::string{line};
+      previous_file = file;
+      previous_number = number;
+    }
+  }
+  outcome.unverified_tail = pending;
+  return outcome;
+}
+
+}  // namespace kmscore_host::audit
