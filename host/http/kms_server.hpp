@@ -43,6 +43,7 @@ struct kms_server_options {
   std::string credentials;  // the credentials file (credentials.hpp)
   kmscore::datakey_length_policy policy = kmscore::datakey_length_policy::range;
   server_config server;
+  std::optional<audit::trail_options> audit;  // --audit-log: the trail (docs/audit.md)
 };
 
 // GET /ready: whether the store answers a read now (one indexed lookup of a project).
@@ -80,6 +81,16 @@ template <kmscore::crypto_backend Backend>
     return 1;
   }
   kmscore::key_store& store = *state->store;
+  // The audit trail, signed under a key from the store's service secret (keyring.hpp).
+  std::unique_ptr<audit::trail> trail;
+  if (options.audit) {
+    const auto seed = state->sealer->service_key(audit::signing_key_label);
+    if (seed) trail = audit::trail::open(*options.audit, *seed, diagnostics, why);
+    if (!trail) {
+      log("refusing to start: " + (seed ? why : std::string{"no audit signing key"}));
+      return 1;
+    }
+  }
   // The derived state of each key, shared by every worker, rebuilt when a key's revision
   // changes (here or on another host sharing the database).
   kmscore::key_cache<Backend> cache{backend};
@@ -107,8 +118,21 @@ template <kmscore::crypto_backend Backend>
             return verify_request_signature(backend, request, claim, secret_key);
           },
       .maintenance =
-          [&backend, &store, &diagnostics, &log](std::int64_t now) {
-            const auto done = kmscore::maintain(backend, store, now, diagnostics);
+          [&backend, &store, &diagnostics, &log, &trail](std::int64_t now) {
+            const kmscore::maintenance_observer audit_step =
+                [&trail, &log, now](const kmscore::project_id& project, const kmscore::key_id& id,
+                                    std::string_view done) {
+                  if (!trail) return;
+                  audit::event what;
+                  what.type = "maintenance";
+                  what.time_ms = now;
+                  what.project = project.str();
+                  what.action = "maintain";
+                  what.key_id = id.str();
+                  what.reason = std::string{done};
+                  if (!trail->append(what)) log("audit: a maintenance step was not recorded");
+                };
+            const auto done = kmscore::maintain(backend, store, now, diagnostics, audit_step);
             if (!done) {
               log("maintenance failed: " + std::string{done.error().code_string()} +
                   " (the next pass resumes)");
@@ -120,9 +144,11 @@ template <kmscore::crypto_backend Backend>
       .log = log,
       .ready = [&store] { return store_answers(store); },
       .gauges =
-          [&cache, &store_errors] {
-            return host_gauges{cache.size(), cache.bytes(), store_errors.load()};
-          }};
+          [&cache, &store_errors, &trail] {
+            return host_gauges{cache.size(), cache.bytes(), store_errors.load(),
+                               trail ? trail->free_bytes() : std::nullopt};
+          },
+      .audit = trail.get()};
   const int code = serve(options.server, *credentials, hooks, why);
   if (code != 0) log("refusing to start: " + why);
   return code;  // the state (and with it the store) closes on return

@@ -123,7 +123,17 @@ std::string server_metrics::render(const host_gauges& gauges) const {
   out.append("# HELP kmscore_store_errors_total Store faults reported.\n");
   out.append("# TYPE kmscore_store_errors_total counter\n");
   line(out, "kmscore_store_errors_total", {}, gauges.store_errors);
+  if (gauges.audit_free_bytes) {
+    out.append(
+        "# HELP kmscore_audit_free_bytes Free bytes on the audit trail's file system.\n");
+    out.append("# TYPE kmscore_audit_free_bytes gauge\n");
+    line(out, "kmscore_audit_free_bytes", {}, *gauges.audit_free_bytes);
+  }
   return out;
+}
+
+std::string_view reason_name(auth_failure reason) {
+  return reason_names[static_cast<std::size_t>(reason)];
 }
 
 }  // namespace kmscore_host::http

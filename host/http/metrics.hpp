@@ -57,7 +57,11 @@ struct host_gauges {
   std::size_t cache_entries = 0;
   std::size_t cache_bytes = 0;
   std::uint64_t store_errors = 0;  // store faults reported (each answered 500 KMS.0101)
+  std::optional<std::uint64_t> audit_free_bytes;  // the audit trail's file system; none: no trail
 };
+
+// The reason label of an authentication failure (as in kmscore_auth_failures_total).
+[[nodiscard]] std::string_view reason_name(auth_failure reason);
 
 class server_metrics {
  public:

@@ -308,6 +308,7 @@ struct request_facts {
   clock_type::time_point started;
   route where;
   std::optional<std::string> access_key;  // only one that passed the Authorization grammar
+  std::string client;                     // the client's address
 };
 
 // The answer to one request, kept alive until it is written.
@@ -395,6 +396,12 @@ class kms_http_server {
   std::optional<answer> dispatch(const beast_header& header, const secret_body::value_type& body,
                                  const request_facts& facts, std::function<void(answer)> done);
   void access_log(const request_facts& facts, int status);
+  // The audit record of a refused authentication (rate-limited), and of an answered request:
+  // the answer itself, or 503 if its record cannot be written.
+  void audit_refusal(const request_facts& facts, auth_failure kind, std::string_view reason,
+                     std::string_view access_key);
+  answer audited(const request_facts& facts, std::string_view access_key, std::string_view body,
+                 answer done);
   void set_idle(std::uint64_t id, const std::weak_ptr<connection_base>& connection, bool idle);
   void release(const address_key& address);
 
@@ -420,6 +427,16 @@ class kms_http_server {
   const server_hooks& hooks_;
   limit_log limit_log_;
   std::atomic<std::uint64_t> failures_{0};
+  // Refused authentications in the audit trail: per client address and reason, at most
+  // audit_failures_per_second records a second; beyond, one record in the next second
+  // carries the count left out.
+  struct failure_window {
+    std::int64_t second = 0;
+    std::uint32_t recorded = 0;
+    std::uint64_t suppressed = 0;
+  };
+  std::mutex audit_failures_mutex_;
+  std::map<std::pair<std::string, auth_failure>, failure_window> audit_failures_;
   server_metrics metrics_;
   std::mutex projects_mutex_;
   std::map<kmscore::project_id, kmscore::project> projects_;  // resolved once each
@@ -537,6 +554,7 @@ class connection : public connection_base, public std::enable_shared_from_this<c
   void on_header(const beast::error_code& ec) {
     facts_ = request_facts{};
     facts_.started = clock_type::now();
+    facts_.client = remote_;
     if (ec == beast::error::timeout) {
       server_.limit(limit_hit::request_deadline,
                     "request not read within its deadline; connection closed; remote=" + remote_);
@@ -803,6 +821,59 @@ void kms_http_server::refuse(const request_facts& facts, auth_failure kind, std:
   line.append("; request_id=").append(facts.request_id);
   line.append("; failures=").append(std::to_string(count));
   log(line);
+  audit_refusal(facts, kind, reason, access_key);
+}
+
+void kms_http_server::audit_refusal(const request_facts& facts, auth_failure kind,
+                                    std::string_view reason, std::string_view access_key) {
+  if (hooks_.audit == nullptr) return;
+  constexpr std::uint32_t per_second = 5;
+  constexpr std::size_t most_windows = 4096;  // addresses tracked at once
+  const auto now = now_ms();
+  std::uint64_t suppressed = 0;
+  {
+    const std::lock_guard lock{audit_failures_mutex_};
+    if (audit_failures_.size() >= most_windows) audit_failures_.clear();
+    auto& window = audit_failures_[{facts.client, kind}];
+    if (window.second != now / 1000) {
+      suppressed = window.suppressed;
+      window = failure_window{now / 1000, 0, 0};
+    }
+    if (window.recorded >= per_second) {
+      ++window.suppressed;
+      return;
+    }
+    ++window.recorded;
+  }
+  audit::event what;
+  what.type = "auth_failure";
+  what.time_ms = now;
+  what.request_id = facts.request_id;
+  what.access_key = std::string{access_key};
+  what.project = facts.where.matched && facts.where.project ? facts.where.project->str() : "";
+  what.client = facts.client;
+  what.action = facts.where.matched ? std::string{facts.where.action->name()} : "";
+  what.reason = std::string{reason_name(kind)} + ": " + std::string{reason};
+  what.suppressed = suppressed;
+  if (!hooks_.audit->append(what)) log("audit: a refused authentication was not recorded");
+}
+
+answer kms_http_server::audited(const request_facts& facts, std::string_view access_key,
+                                std::string_view body, answer done) {
+  if (hooks_.audit == nullptr) return done;
+  audit::event what;
+  what.time_ms = now_ms();
+  what.request_id = facts.request_id;
+  what.access_key = std::string{access_key};
+  what.project = facts.where.project ? facts.where.project->str() : "";
+  what.client = facts.client;
+  what.action = std::string{facts.where.action->name()};
+  what.status = done.response.status;
+  audit::fill_key_facts(what, body, done.response.text());
+  if (hooks_.audit->append(what)) return done;
+  log("audit: the record of request " + facts.request_id +
+      " cannot be written; answered 503 instead");
+  return answer{audit::unavailable_answer()};
 }
 
 // The AK/SK signature (http.md 5) over the request as received; nullptr with the refusal
@@ -891,12 +962,22 @@ answer kms_http_server::work(const beast_header& header, const secret_body::valu
            caller->access_key, "access denied");
     return answer{kmscore::error_response(kmscore::errc::project_mismatch)};
   }
+  const auto text = kmscore::as_chars(body.view());
   if (!content_type_acceptable(header)) {
-    return answer{kmscore::error_response(kmscore::errc::invalid_format)};
+    return audited(facts, caller->access_key, text,
+                   answer{kmscore::error_response(kmscore::errc::invalid_format)});
   }
   const auto tenant = project_for(*where.project);
-  if (!tenant) return answer{kmscore::error_response(tenant.error())};
-  return answer{hooks_.handle(*tenant, *where.action, kmscore::as_chars(body.view()), now_ms())};
+  if (!tenant) return audited(facts, caller->access_key, text,
+                              answer{kmscore::error_response(tenant.error())});
+  // Fail-closed: nothing is done whose record could not be written.
+  if (hooks_.audit != nullptr && !hooks_.audit->reserve()) {
+    log("audit: the trail cannot take records; request " + facts.request_id +
+        " refused with 503");
+    return answer{audit::unavailable_answer()};
+  }
+  return audited(facts, caller->access_key, text,
+                 answer{hooks_.handle(*tenant, *where.action, text, now_ms())});
 }
 
 answer kms_http_server::guarded_work(const beast_header& header,

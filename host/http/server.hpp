@@ -57,6 +57,7 @@
 #include <string>
 #include <string_view>
 
+#include "audit_trail.hpp"
 #include "credentials.hpp"
 #include "metrics.hpp"
 
@@ -89,6 +90,10 @@ struct server_hooks {
   log_sink log;
   readiness_check ready;                // none: ready whenever the process is up
   std::function<host_gauges()> gauges;  // for GET /metrics; none: zeros
+  // The audit trail (docs/audit.md); null: nothing is audited. An action is performed only
+  // once reserve() says its record fits, and answered only once append() has written it;
+  // refused authentications are recorded, at most a few per second per address and reason.
+  audit::trail* audit = nullptr;
 };
 
 // The front's limits (docs/server.md has each one's answer and log line). Defaults suit a

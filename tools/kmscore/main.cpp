@@ -330,8 +330,11 @@ int run(const options& opts) {
 // (the reason on stderr).
 template <class Backend>
 int serve(const options& opts) {
+  std::optional<kmscore_host::audit::trail_options> audit;
+  if (!opts.audit_log.empty()) audit = kmscore_host::audit::trail_options{opts.audit_log,
+                                                                         opts.audit_max_bytes};
   return kmscore_host::http::serve_kms<Backend>(
-      {{opts.state, opts.store}, opts.credentials, opts.policy, opts.server}, log_line);
+      {{opts.state, opts.store}, opts.credentials, opts.policy, opts.server, audit}, log_line);
 }
 
 template <class Backend>
