@@ -74,6 +74,64 @@ TEST_F(ServerTest, CreateKeyDatakeyAndDecryptRoundTrip) {
   expect_kms_error(act(project_a, "create-key", "{not json"), 400, "KMS.0202");
 }
 
+// --audit-log (issue 24): every request that reaches an action is recorded with the request id
+// its client got, the access key, project, client address, action, key and outcome, and never
+// a data key; refused authentications are recorded too, at most five a second per address and
+// reason (a flood of 40 adds at most ten lines in two seconds, the rest counted in
+// "suppressed"); the trail ends with a checkpoint when the server stops, and verifies.
+TEST_F(ServerTest, AuditTrailRecordsEveryRequestAndAFewRefusals) {
+  const auto trail = dir_ / "audit.jsonl";
+  server_ = start({"--audit-log", trail.string()});
+  ASSERT_TRUE(server_->started()) << server_->log();
+  const auto made = act(project_a, "create-key", R"({"key_alias":"audited"})");
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string id = made.body_json()["key_info"]["key_id"];
+  const auto dek = act(project_a, "create-datakey",
+                       R"({"key_id":")" + id + R"(","datakey_length":"256"})");
+  ASSERT_EQ(dek.status, 200);
+  const auto missing = act(project_a, "describe-key",
+                           R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f"})");
+  EXPECT_EQ(missing.status, 404);
+  for (int i = 0; i < 40; ++i) {
+    call unsigned_call;
+    unsigned_call.path = action_path(project_a, "list-keys");
+    unsigned_call.sign = false;
+    EXPECT_EQ(send(unsigned_call).status, 401);
+  }
+  ASSERT_EQ(server_->stop(), 0) << server_->log();
+  const auto text = slurp(trail);
+  EXPECT_EQ(text.find(dek.body_json()["plain_text"].get<std::string>()), std::string::npos);
+  std::vector<json> requests;
+  std::vector<json> refusals;
+  for (std::istringstream lines{text}; !lines.eof();) {
+    std::string line;
+    std::getline(lines, line);
+    if (line.empty()) continue;
+    auto record = json::parse(line);
+    if (record["type"] == "request") requests.push_back(record);
+    if (record["type"] == "auth_failure") refusals.push_back(record);
+  }
+  ASSERT_EQ(requests.size(), 3U);
+  EXPECT_EQ(requests[0]["request_id"], made.header("X-Request-Id"));
+  EXPECT_EQ(requests[0]["access_key"], "tester-ak");
+  EXPECT_EQ(requests[0]["project"], std::string{project_a});
+  EXPECT_EQ(requests[0]["client"], "127.0.0.1");
+  EXPECT_EQ(requests[0]["action"], "create-key");
+  EXPECT_EQ(requests[0]["key_id"], id);
+  EXPECT_EQ(requests[1]["request_id"], dek.header("X-Request-Id"));
+  EXPECT_EQ(requests[1]["key_version"], 0);
+  EXPECT_EQ(requests[2]["status"], 404);
+  EXPECT_EQ(requests[2]["error_code"], "KMS.0207");
+  EXPECT_GE(refusals.size(), 5U);
+  EXPECT_LE(refusals.size(), 15U);  // at most five in each second the flood spans
+  EXPECT_EQ(refusals[0]["reason"].get<std::string>().rfind("no_credentials: ", 0), 0U);
+  EXPECT_EQ(refusals[0]["client"], "127.0.0.1");
+  EXPECT_EQ(refusals[0]["status"], 401);
+  EXPECT_EQ(refusals[0]["error_code"], "APIGW.0301");
+  const auto last = text.substr(text.rfind('\n', text.size() - 2) + 1);
+  EXPECT_EQ(json::parse(last)["type"], "checkpoint");  // written when the server stopped
+}
+
 // Issue 23, finding 8: a crash must not write the credentials' secret keys or the root key
 // into a core file. The server turns core files off (soft and hard limit 0) and marks itself
 // non-dumpable before it reads any secret. (0f70773's server kept the shell's limit.)

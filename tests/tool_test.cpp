@@ -137,6 +137,67 @@ TEST_F(ToolTest, AStoreMadeBy0f70773GetsAKeyringAndKeepsEveryKey) {
   }
 }
 
+// --audit-log: each action's record (never its secrets), the trail verified by `audit verify`
+// against `audit export-key`'s key (exit 0; 1 for an altered trail; 2 without a key), and a
+// trail that cannot take the record (a file-size limit, prlimit) refusing the action before
+// it is done: 503, and no key made.
+TEST_F(ToolTest, AuditedActionsAreRecordedVerifiedAndRefusedWhenTheyCannotBe) {
+  const auto trail = (dir_ / "audit.jsonl").string();
+  const std::string audited = "--audit-log " + quote(trail);
+  const auto made = act("create-key", R"({"key_alias":"audited"})", audited);
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string key_id = made.body()["key_info"]["key_id"];
+  const auto datakey =
+      act("create-datakey", json{{"key_id", key_id}, {"datakey_length", "256"}}.dump(), audited);
+  ASSERT_EQ(datakey.exit_code, 0) << datakey.err;
+  const auto missing = act("describe-key", R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f"})",
+                           audited);
+  EXPECT_EQ(missing.exit_code, 1);
+  const auto text = slurp(trail);
+  EXPECT_EQ(text.find(datakey.body()["plain_text"].get<std::string>()), std::string::npos);
+  EXPECT_EQ(text.find(datakey.body()["cipher_text"].get<std::string>()), std::string::npos);
+  std::vector<json> records;
+  for (std::istringstream lines{text}; !lines.eof();) {
+    std::string line;
+    std::getline(lines, line);
+    if (line.empty()) continue;
+    const auto record = json::parse(line);
+    if (record["type"] != "checkpoint") records.push_back(record);
+  }
+  ASSERT_EQ(records.size(), 3U);
+  EXPECT_EQ(records[0]["action"], "create-key");
+  EXPECT_EQ(records[0]["key_id"], key_id);
+  EXPECT_EQ(records[0]["key_alias"], "audited");
+  EXPECT_EQ(records[1]["action"], "create-datakey");
+  EXPECT_EQ(records[1]["key_version"], 0);
+  EXPECT_EQ(records[2]["status"], 404);
+  EXPECT_EQ(records[2]["error_code"], "KMS.0207");
+
+  const auto key = (dir_ / "audit.pem").string();
+  ASSERT_EQ(act("audit export-key " + quote(key), "").exit_code, 0);
+  const auto checked = run("audit verify --audit-public-key " + quote(key) + " " + quote(trail));
+  EXPECT_EQ(checked.exit_code, 0) << checked.out;
+  EXPECT_EQ(checked.body(),
+            json::parse(R"({"records":3,"verified":3,"unverified_tail":0,"error":null})"));
+  EXPECT_EQ(run("audit verify " + quote(trail)).exit_code, 2);  // no public key: usage
+  auto altered = text;
+  altered.replace(altered.find("create-datakey"), 14, "create-datakez");
+  std::ofstream{trail, std::ios::trunc} << altered;
+  const auto refused = run("audit verify --audit-public-key " + quote(key) + " " + quote(trail));
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.body()["error"]["line"], 3);
+  std::ofstream{trail, std::ios::trunc} << text;
+
+  // 200 KiB allowed per file: the store fits, the trail's reserve does not. Refused, not done.
+  const auto full = run("--state " + quote(state().string()) + " " + audited + " create-key",
+                        R"({"key_alias":"never-made"})", "prlimit --fsize=204800");
+  EXPECT_EQ(full.exit_code, 1);
+  EXPECT_EQ(full.err.substr(full.err.rfind("HTTP")), "HTTP 503\n");
+  EXPECT_EQ(full.body()["error"]["error_code"], "KMS.0101");
+  const auto listed = act("list-keys", "{}");
+  EXPECT_EQ(listed.body()["total"], 1) << listed.out;  // only "audited"
+}
+
 TEST_F(ToolTest, EveryActionSucceedsWithExitZero) {
   const auto key_id = create_key(R"({"key_alias":"tool"})");
   const std::string id = R"({"key_id":")" + key_id + "\"";

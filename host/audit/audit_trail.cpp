@@ -2,6 +2,8 @@
 #include "audit_trail.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <sys/file.h>
@@ -477,6 +479,10 @@ struct trail::state {
   }
 
   void run() {
+    // Signals are the host's to take (SIGTERM stops a server): never delivered here.
+    sigset_t all{};
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
     std::unique_lock guard{mutex};
     while (!stopping) {
       wake.wait_for(guard, options.sync_interval);

@@ -855,6 +855,20 @@ void kms_http_server::audit_refusal(const request_facts& facts, auth_failure kin
   what.action = facts.where.matched ? std::string{facts.where.action->name()} : "";
   what.reason = std::string{reason_name(kind)} + ": " + std::string{reason};
   what.suppressed = suppressed;
+  // The answer each refusal gets (authenticate, work): the gateway's 401, or a KMS error.
+  const auto kms_refusal = [&](kmscore::errc code) {
+    const kmscore::error refused{code};
+    what.status = refused.http_status();
+    what.error_code = std::string{refused.code_string()};
+  };
+  if (kind == auth_failure::token) {
+    kms_refusal(kmscore::errc::invalid_token);
+  } else if (kind == auth_failure::project_not_granted) {
+    kms_refusal(kmscore::errc::project_mismatch);
+  } else {
+    what.status = 401;
+    what.error_code = "APIGW.0301";
+  }
   if (!hooks_.audit->append(what)) log("audit: a refused authentication was not recorded");
 }
 
