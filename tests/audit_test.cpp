@@ -62,9 +62,9 @@ event request(int n) {
 class AuditTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("kmscore_audit_test_" + std::to_string(::getpid()) + "_" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ =
+        fs::temp_directory_path() / ("kmscore_audit_test_" + std::to_string(::getpid()) + "_" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -96,10 +96,10 @@ TEST_F(AuditTest, ARecordHoldsItsFieldsTheChainAndNoMore) {
   const auto record = nlohmann::ordered_json::parse(lines[0]);
   std::vector<std::string> names;
   for (const auto& [name, value] : record.items()) names.push_back(name);
-  EXPECT_EQ(names, (std::vector<std::string>{"seq", "time", "type", "request_id", "access_key",
-                                             "project", "client", "action", "key_id",
-                                             "key_version", "key_alias", "status", "error_code",
-                                             "reason", "suppressed", "prev"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"seq", "time", "type", "request_id", "access_key", "project",
+                                      "client", "action", "key_id", "key_version", "key_alias",
+                                      "status", "error_code", "reason", "suppressed", "prev"}));
   EXPECT_EQ(record["seq"], 1);
   EXPECT_EQ(record["time"], "2025-12-06T05:46:40.000Z");
   EXPECT_EQ(record["prev"], std::string(64, '0'));
@@ -110,9 +110,8 @@ TEST_F(AuditTest, ARecordHoldsItsFieldsTheChainAndNoMore) {
   // prev: the SHA-256 of the line before, as sha256sum computes it.
   std::array<unsigned char, 32> digest{};
   unsigned size = 0;
-  ASSERT_EQ(EVP_Digest(lines[0].data(), lines[0].size(), digest.data(), &size, EVP_sha256(),
-                       nullptr),
-            1);
+  ASSERT_EQ(
+      EVP_Digest(lines[0].data(), lines[0].size(), digest.data(), &size, EVP_sha256(), nullptr), 1);
   std::string hex;
   for (const auto b : digest) {
     constexpr std::string_view digits = "0123456789abcdef";
@@ -223,7 +222,7 @@ TEST_F(AuditTest, AnyOneRecordAlteredRemovedSwappedOrInsertedFails) {
     auto lines = original;
     lines.pop_back();
     const auto outcome = tampered(lines);
-    EXPECT_FALSE(outcome.error);  // a tail is not an error ...
+    EXPECT_FALSE(outcome.error);      // a tail is not an error ...
     EXPECT_EQ(outcome.verified, 0U);  // ... but nothing in it is verified
     EXPECT_EQ(outcome.unverified_tail, 20U);
   }

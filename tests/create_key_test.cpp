@@ -464,8 +464,8 @@ TEST(KeyringTest, RecordsOpenUnderTheKeyTheyNameAndNewOnesUseTheNewest) {
   kmscore::root_key_sealer<kmscore_test::combined> without{backend, root_key()};
   EXPECT_FALSE(without.open(*after));  // the second key is only in the keyring
   EXPECT_TRUE(without.open(*before));
-  EXPECT_FALSE(sealer.load_keyring(*kmscore::seal_keyring(backend, root_key(0x5D),
-                                                          two_key_ring(root_key(0x5D)))));
+  EXPECT_FALSE(sealer.load_keyring(
+      *kmscore::seal_keyring(backend, root_key(0x5D), two_key_ring(root_key(0x5D)))));
 }
 
 // Service keys are HKDF-SHA-256 (RFC 5869) of the service secret: salt "kmscore service

@@ -86,11 +86,11 @@ TEST_F(ServerTest, AuditTrailRecordsEveryRequestAndAFewRefusals) {
   const auto made = act(project_a, "create-key", R"({"key_alias":"audited"})");
   ASSERT_EQ(made.status, 200) << made.body;
   const std::string id = made.body_json()["key_info"]["key_id"];
-  const auto dek = act(project_a, "create-datakey",
-                       R"({"key_id":")" + id + R"(","datakey_length":"256"})");
+  const auto dek =
+      act(project_a, "create-datakey", R"({"key_id":")" + id + R"(","datakey_length":"256"})");
   ASSERT_EQ(dek.status, 200);
-  const auto missing = act(project_a, "describe-key",
-                           R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f"})");
+  const auto missing =
+      act(project_a, "describe-key", R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f"})");
   EXPECT_EQ(missing.status, 404);
   for (int i = 0; i < 40; ++i) {
     call unsigned_call;

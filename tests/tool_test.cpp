@@ -122,7 +122,8 @@ TEST_F(ToolTest, AStoreMadeBy0f70773GetsAKeyringAndKeepsEveryKey) {
       EXPECT_EQ(opened.body()["data_key"], datakey["plain_text"]);
     }
     EXPECT_EQ(keyrings(), 1);
-    const auto fresh = create_key(json{{"key_alias", "after-keyring-" + std::to_string(round)}}.dump());
+    const auto fresh =
+        create_key(json{{"key_alias", "after-keyring-" + std::to_string(round)}}.dump());
     const auto dek =
         act("create-datakey", json{{"key_id", fresh}, {"datakey_length", "256"}}.dump());
     ASSERT_EQ(dek.exit_code, 0) << dek.err;
@@ -150,8 +151,8 @@ TEST_F(ToolTest, AuditedActionsAreRecordedVerifiedAndRefusedWhenTheyCannotBe) {
   const auto datakey =
       act("create-datakey", json{{"key_id", key_id}, {"datakey_length", "256"}}.dump(), audited);
   ASSERT_EQ(datakey.exit_code, 0) << datakey.err;
-  const auto missing = act("describe-key", R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f"})",
-                           audited);
+  const auto missing =
+      act("describe-key", R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f"})", audited);
   EXPECT_EQ(missing.exit_code, 1);
   const auto text = slurp(trail);
   EXPECT_EQ(text.find(datakey.body()["plain_text"].get<std::string>()), std::string::npos);

@@ -2,10 +2,10 @@
 #include "audit_trail.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -51,8 +51,10 @@ std::string hex(const unsigned char* data, std::size_t size) {
   std::string text;
   text.reserve(size * 2);
   for (std::size_t i = 0; i < size; ++i) {
-    text.push_back(digits[data[i] >> 4U]);   // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
-    text.push_back(digits[data[i] & 15U]);   // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    text.push_back(
+        digits[data[i] >> 4U]);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    text.push_back(
+        digits[data[i] & 15U]);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
   }
   return text;
 }
@@ -79,8 +81,8 @@ struct bio_free {
 
 pkey_ptr signing_key(const kmscore::secret_bytes& seed) {
   if (seed.size() != 32) return nullptr;
-  return pkey_ptr{EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                               seed.expose().data(), seed.size())};
+  return pkey_ptr{
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.expose().data(), seed.size())};
 }
 
 std::string sign_hex(EVP_PKEY* key, std::string_view text) {
@@ -182,14 +184,14 @@ std::string_view member(std::string_view json, std::string_view name) {
        at = json.find(quoted, at + 1)) {
     if (at > 0 && json[at - 1] == '\\') continue;
     std::size_t i = at + quoted.size();
-    while (i < json.size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' ||
-                               json[i] == '\r')) {
+    while (i < json.size() &&
+           (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r')) {
       ++i;
     }
     if (i >= json.size() || json[i] != ':') continue;
     ++i;
-    while (i < json.size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' ||
-                               json[i] == '\r')) {
+    while (i < json.size() &&
+           (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r')) {
       ++i;
     }
     if (i >= json.size()) return {};
@@ -296,9 +298,8 @@ struct trail::state {
     auto size = static_cast<std::uint64_t>(info.st_size);
     const std::uint64_t from = size > tail_window ? size - tail_window : 0;
     std::string tail(static_cast<std::size_t>(size - from), '\0');
-    if (!tail.empty() &&
-        ::pread(fd, tail.data(), tail.size(), static_cast<off_t>(from)) !=
-            static_cast<ssize_t>(tail.size())) {
+    if (!tail.empty() && ::pread(fd, tail.data(), tail.size(), static_cast<off_t>(from)) !=
+                             static_cast<ssize_t>(tail.size())) {
       why = "cannot read the audit trail's end: " + errno_text();
       return false;
     }
@@ -309,8 +310,7 @@ struct trail::state {
         why = "cannot cut the audit trail's torn last line: " + errno_text();
         return false;
       }
-      note("cut a torn last line (" + std::to_string(size - keep) + " bytes) off " +
-           options.path);
+      note("cut a torn last line (" + std::to_string(size - keep) + " bytes) off " + options.path);
       tail.resize(static_cast<std::size_t>(keep - from));
       size = keep;
     }

@@ -59,7 +59,7 @@ struct event {
   std::string key_alias;
   int status = 0;
   std::string error_code;
-  std::string reason;           // auth failures: why; maintenance: what was done
+  std::string reason;            // auth failures: why; maintenance: what was done
   std::uint64_t suppressed = 0;  // auth failures folded into this record (the flood limit)
 };
 

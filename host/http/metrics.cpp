@@ -124,8 +124,7 @@ std::string server_metrics::render(const host_gauges& gauges) const {
   out.append("# TYPE kmscore_store_errors_total counter\n");
   line(out, "kmscore_store_errors_total", {}, gauges.store_errors);
   if (gauges.audit_free_bytes) {
-    out.append(
-        "# HELP kmscore_audit_free_bytes Free bytes on the audit trail's file system.\n");
+    out.append("# HELP kmscore_audit_free_bytes Free bytes on the audit trail's file system.\n");
     out.append("# TYPE kmscore_audit_free_bytes gauge\n");
     line(out, "kmscore_audit_free_bytes", {}, *gauges.audit_free_bytes);
   }

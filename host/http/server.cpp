@@ -982,12 +982,12 @@ answer kms_http_server::work(const beast_header& header, const secret_body::valu
                    answer{kmscore::error_response(kmscore::errc::invalid_format)});
   }
   const auto tenant = project_for(*where.project);
-  if (!tenant) return audited(facts, caller->access_key, text,
-                              answer{kmscore::error_response(tenant.error())});
+  if (!tenant)
+    return audited(facts, caller->access_key, text,
+                   answer{kmscore::error_response(tenant.error())});
   // Fail-closed: nothing is done whose record could not be written.
   if (hooks_.audit != nullptr && !hooks_.audit->reserve()) {
-    log("audit: the trail cannot take records; request " + facts.request_id +
-        " refused with 503");
+    log("audit: the trail cannot take records; request " + facts.request_id + " refused with 503");
     return answer{audit::unavailable_answer()};
   }
   return audited(facts, caller->access_key, text,

@@ -5,8 +5,8 @@
 
 #include <kmscore/backend/cryptopp.hpp>
 #include <kmscore/key_record_codec.hpp>
-#include <kmscore/keyring.hpp>
 #include <kmscore/key_store.hpp>
+#include <kmscore/keyring.hpp>
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -17,8 +17,8 @@
 
 #include <array>
 #include <cerrno>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
@@ -96,10 +96,10 @@ struct options {
   std::string credentials;
   kmscore_host::http::server_config server;
   // audit
-  std::string audit_log;                   // --audit-log: every action recorded there
+  std::string audit_log;  // --audit-log: every action recorded there
   std::uint64_t audit_max_bytes = std::uint64_t{256} << 20U;
-  std::string audit_public_key;            // audit verify
-  std::vector<std::string> audit_args;     // audit SUBCOMMAND ARGS
+  std::string audit_public_key;         // audit verify
+  std::vector<std::string> audit_args;  // audit SUBCOMMAND ARGS
   std::vector<std::string> serve_only;  // serve's options, refused for other actions
 };
 
@@ -213,8 +213,8 @@ int run(const options& opts) {
   if (opts.inspect) return inspect(backend, opts.inspect_hex);
 
   const bool info = opts.action == "info";
-  const bool maintenance = opts.action == "maintain" || opts.action == "rotate-due-keys" ||
-                           opts.action == "audit";
+  const bool maintenance =
+      opts.action == "maintain" || opts.action == "rotate-due-keys" || opts.action == "audit";
   // The body may carry a secret (encrypt-datakey's plain_text): read into zeroizing memory.
   kmscore::secret_bytes body;
   if (!info && !maintenance) {
@@ -283,16 +283,15 @@ int run(const options& opts) {
     what.action = std::move(action);
     return what;
   };
-  const kmscore::maintenance_observer record_step = [&](const kmscore::project_id& project,
-                                                       const kmscore::key_id& id,
-                                                       std::string_view done) {
-    if (!trail) return;
-    auto what = audit_event("maintenance", opts.action);
-    what.project = project.str();
-    what.key_id = id.str();
-    what.reason = std::string{done};
-    if (!trail->append(what)) std::cerr << "kmscore: this maintenance step is not audited\n";
-  };
+  const kmscore::maintenance_observer record_step =
+      [&](const kmscore::project_id& project, const kmscore::key_id& id, std::string_view done) {
+        if (!trail) return;
+        auto what = audit_event("maintenance", opts.action);
+        what.project = project.str();
+        what.key_id = id.str();
+        what.reason = std::string{done};
+        if (!trail->append(what)) std::cerr << "kmscore: this maintenance step is not audited\n";
+      };
   if (opts.action == "rotate-due-keys") {  // every due key of every project (api-rotation.md)
     const auto rotated =
         kmscore::rotate_due_keys(backend, *state->store, now_ms(), diagnostics, record_step);
@@ -331,8 +330,8 @@ int run(const options& opts) {
 template <class Backend>
 int serve(const options& opts) {
   std::optional<kmscore_host::audit::trail_options> audit;
-  if (!opts.audit_log.empty()) audit = kmscore_host::audit::trail_options{opts.audit_log,
-                                                                         opts.audit_max_bytes};
+  if (!opts.audit_log.empty())
+    audit = kmscore_host::audit::trail_options{opts.audit_log, opts.audit_max_bytes};
   return kmscore_host::http::serve_kms<Backend>(
       {{opts.state, opts.store}, opts.credentials, opts.policy, opts.server, audit}, log_line);
 }
