@@ -298,6 +298,41 @@ TEST_F(AuditTest, TwoWritersSharingAFileKeepOneChain) {
   EXPECT_EQ(outcome.verified, 400U);
 }
 
+// The same with rotation: whichever writer rotates, the other follows into the new file and
+// the files, oldest first, are one chain.
+TEST_F(AuditTest, TwoWritersRotatingASharedFileKeepOneChain) {
+  trail_options options{path().string()};
+  options.max_bytes = 16 * 1024;
+  std::string why;
+  auto first = trail::open(options, seed(), {}, why);
+  auto second = trail::open(options, seed(), {}, why);
+  ASSERT_TRUE(first && second);
+  std::thread a{[&] {
+    for (int i = 0; i < 300; ++i) EXPECT_TRUE(first->append(request(i)));
+  }};
+  std::thread b{[&] {
+    for (int i = 0; i < 300; ++i) EXPECT_TRUE(second->append(request(i)));
+  }};
+  a.join();
+  b.join();
+  first.reset();
+  second.reset();
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator{dir_}) {
+    if (entry.path().filename().string().starts_with("audit.jsonl.")) {
+      files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_GE(files.size(), 4U);
+  files.push_back(path().string());
+  const auto outcome = verify(files);
+  EXPECT_FALSE(outcome.error) << outcome.error->file << ":" << outcome.error->line << " "
+                              << outcome.error->reason;
+  EXPECT_EQ(outcome.records, 600U);
+  EXPECT_EQ(outcome.verified, 600U);
+}
+
 // A line cut by a crash mid-write (never reported written) is cut off when the trail opens.
 TEST_F(AuditTest, ATornLastLineIsCutOnOpen) {
   write_trail(2);

@@ -334,62 +334,70 @@ struct trail::state {
     return true;
   }
 
-  // PATH renamed by another process's rotation, or replaced: reopen it. Mutex held.
-  bool follow_path(std::string& why) {
-    struct stat ours {};
-    struct stat named {};
-    if (::fstat(fd, &ours) != 0) {
-      why = "cannot stat the audit trail: " + errno_text();
-      return false;
-    }
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      if (::stat(options.path.c_str(), &named) == 0) break;
-      if (errno != ENOENT) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds{1});  // mid-rotation
-    }
-    if (named.st_ino == ours.st_ino && named.st_dev == ours.st_dev) return true;
-    return open_file(why);
-  }
-
-  // Appends one line (chain and lock handled). Mutex held.
+  // Appends one line, composed with the chain's next seq and prev. Under the file's lock:
+  // PATH checked to still be our file (another process's rotation renames it while it holds
+  // the lock: then reopen PATH and try again), and the chain's end read again if another
+  // process wrote since. Mutex held.
   bool append_line(const std::function<std::string(std::uint64_t, const std::string&)>& compose) {
     std::string why;
-    if (!follow_path(why)) {
-      fail(why);
-      return false;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      bool moved = false;
+      bool missing = false;
+      {
+        const file_lock lock{fd};
+        if (!lock.held()) {
+          fail("cannot lock the audit trail: " + errno_text());
+          return false;
+        }
+        struct stat ours {};
+        struct stat named {};
+        if (::fstat(fd, &ours) != 0) {
+          fail("cannot stat the audit trail: " + errno_text());
+          return false;
+        }
+        if (::stat(options.path.c_str(), &named) != 0) {
+          missing = errno == ENOENT;  // mid-rotation: the new PATH is about to appear
+          if (!missing) {
+            fail("cannot stat the audit trail " + options.path + ": " + errno_text());
+            return false;
+          }
+        } else {
+          moved = named.st_ino != ours.st_ino || named.st_dev != ours.st_dev;
+        }
+        if (!moved && !missing) {
+          if (static_cast<std::uint64_t>(ours.st_size) != end && !read_tail(why)) {
+            fail(why);
+            return false;
+          }
+          auto line = compose(last_seq + 1, last_hash);
+          if (line.empty()) {
+            fail("cannot sign a checkpoint");
+            return false;
+          }
+          line.push_back('\n');
+          if (!write_all(fd, line)) {
+            const int code = errno;
+            (void)::ftruncate(fd, static_cast<off_t>(end));  // no torn line left behind
+            fail("cannot write the audit trail " + options.path + ": " + errno_text(code));
+            return false;
+          }
+          line.pop_back();
+          last_hash = sha256_hex(line);
+          ++last_seq;
+          end += line.size() + 1;
+          dirty = true;
+          return true;
+        }
+      }
+      if (missing) {
+        std::this_thread::sleep_for(std::chrono::milliseconds{1});
+      } else if (!open_file(why)) {
+        fail(why);
+        return false;
+      }
     }
-    const file_lock lock{fd};
-    if (!lock.held()) {
-      fail("cannot lock the audit trail: " + errno_text());
-      return false;
-    }
-    struct stat info {};
-    if (::fstat(fd, &info) != 0) {
-      fail("cannot stat the audit trail: " + errno_text());
-      return false;
-    }
-    if (static_cast<std::uint64_t>(info.st_size) != end && !read_tail(why)) {
-      fail(why);
-      return false;
-    }
-    auto line = compose(last_seq + 1, last_hash);
-    if (line.empty()) {
-      fail("cannot sign a checkpoint");
-      return false;
-    }
-    line.push_back('\n');
-    if (!write_all(fd, line)) {
-      const int code = errno;
-      (void)::ftruncate(fd, static_cast<off_t>(end));  // no torn line left behind
-      fail("cannot write the audit trail " + options.path + ": " + errno_text(code));
-      return false;
-    }
-    line.pop_back();
-    last_hash = sha256_hex(line);
-    ++last_seq;
-    end += line.size() + 1;
-    dirty = true;
-    return true;
+    fail("the audit trail " + options.path + " keeps moving (rotations by other processes)");
+    return false;
   }
 
   std::string checkpoint_line(std::uint64_t seq, const std::string& prev) const {
@@ -449,33 +457,49 @@ struct trail::state {
     return true;
   }
 
-  // Closes the file with a checkpoint, renames it PATH.<stamp> and starts PATH again with a
-  // checkpoint that continues the chain. Mutex held.
+  // Closes the file with a checkpoint, renames it PATH.<stamp> and puts in its place a new
+  // file that already holds its first line (a checkpoint continuing the chain), all under the
+  // old file's lock: a process sharing the trail never sees PATH missing or empty. Mutex held.
   bool rotate() {
     if (!checkpoint()) return false;
-    std::string rotated = options.path + "." + stamp(wall_ms());
-    for (int n = 1; ::access(rotated.c_str(), F_OK) == 0; ++n) {
-      rotated = options.path + "." + stamp(wall_ms()) + "-" + std::to_string(n);
-    }
     const file_lock lock{fd};
-    if (!lock.held() || ::rename(options.path.c_str(), rotated.c_str()) != 0) {
-      fail("cannot rotate the audit trail to " + rotated + ": " + errno_text());
+    struct stat ours {};
+    if (!lock.held() || ::fstat(fd, &ours) != 0) {
+      fail("cannot lock the audit trail to rotate it: " + errno_text());
       return false;
     }
-    const auto hash = last_hash;
-    const auto seq = last_seq;
-    std::string why;
-    if (!open_file(why)) {
-      fail(why);
+    if (static_cast<std::uint64_t>(ours.st_size) != end) {
+      return true;  // another process wrote meanwhile (and rotates it in turn): not ours to do
+    }
+    std::string rotated = options.path + "." + stamp(wall_ms());
+    // A second rotation within one second: PATH.<stamp>-001 and on, which sort after it.
+    for (int n = 1; ::access(rotated.c_str(), F_OK) == 0; ++n) {
+      std::array<char, 8> suffix{};
+      (void)std::snprintf(suffix.data(), suffix.size(), "-%03d", n);
+      rotated = options.path + "." + stamp(wall_ms()) + suffix.data();
+    }
+    const std::string next = options.path + ".next";
+    (void)::unlink(next.c_str());  // a leftover of a rotation cut short
+    const int fresh =
+        ::open(next.c_str(), O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    auto first = fresh >= 0 ? checkpoint_line(last_seq + 1, last_hash) : std::string{};
+    if (fresh < 0 || first.empty() || !write_all(fresh, first + "\n") || ::fdatasync(fresh) != 0 ||
+        ::rename(options.path.c_str(), rotated.c_str()) != 0 ||
+        ::rename(next.c_str(), options.path.c_str()) != 0) {
+      const int code = errno;
+      if (fresh >= 0) ::close(fresh);
+      fail("cannot rotate the audit trail to " + rotated + ": " + errno_text(code));
       return false;
     }
+    ::close(fd);  // releases the old file's lock
+    fd = fresh;
+    last_hash = sha256_hex(first);
+    ++last_seq;
+    end = first.size() + 1;
     reserved_until = 0;
-    if (end == 0) {  // ours: continue the chain from the rotated file
-      last_hash = hash;
-      last_seq = seq;
-    }
+    last_checkpoint = std::chrono::steady_clock::now();
     note("rotated the trail to " + rotated);
-    return checkpoint();
+    return true;
   }
 
   void run() {
@@ -489,10 +513,25 @@ struct trail::state {
       if (!healthy) continue;
       if (since_checkpoint > 0 &&
           std::chrono::steady_clock::now() - last_checkpoint >= options.checkpoint_interval) {
-        (void)checkpoint();
-      } else {
-        (void)sync();
+        if (!append_line([this](std::uint64_t seq, const std::string& prev) {
+              return checkpoint_line(seq, prev);
+            })) {
+          continue;
+        }
+        since_checkpoint = 0;
+        last_checkpoint = std::chrono::steady_clock::now();
       }
+      if (!dirty) continue;
+      // fdatasync on a duplicate, without the mutex: appends go on meanwhile (a line written
+      // after `dirty` is cleared sets it again, and is synced now or in the next round).
+      const int copy = ::dup(fd);
+      dirty = false;
+      guard.unlock();
+      const bool synced = copy >= 0 && ::fdatasync(copy) == 0;
+      const int code = errno;
+      if (copy >= 0) ::close(copy);
+      guard.lock();
+      if (!synced) fail("fdatasync of the audit trail failed: " + errno_text(code));
     }
   }
 };
@@ -530,31 +569,36 @@ trail::~trail() {
 }
 
 bool trail::append(const event& what) {
+  // The line's members but seq and prev, built before the lock is taken.
+  nlohmann::ordered_json object;
+  object["time"] = timestamp(what.time_ms);
+  object["type"] = capped(what.type);
+  object["request_id"] = capped(what.request_id);
+  object["access_key"] = capped(what.access_key);
+  object["project"] = capped(what.project);
+  object["client"] = capped(what.client);
+  object["action"] = capped(what.action);
+  object["key_id"] = capped(what.key_id);
+  object["key_version"] =
+      what.key_version ? nlohmann::ordered_json(*what.key_version) : nlohmann::ordered_json();
+  object["key_alias"] = capped(what.key_alias);
+  object["status"] = what.status;
+  object["error_code"] = capped(what.error_code);
+  object["reason"] = capped(what.reason);
+  object["suppressed"] = what.suppressed;
+  const auto members = dump(object);  // {...}
+  const std::string_view inner = std::string_view{members}.substr(1, members.size() - 2);
+  const auto compose = [&](std::uint64_t seq, const std::string& prev) {
+    std::string line;
+    line.reserve(members.size() + 100);
+    line.append(R"({"seq":)").append(std::to_string(seq)).append(",").append(inner);
+    line.append(R"(,"prev":")").append(prev).append(R"("})");
+    return line;
+  };
   auto& s = *state_;
   const std::lock_guard guard{s.mutex};
   if (!s.healthy) return false;
   if (s.end >= s.options.max_bytes && !s.rotate()) return false;
-  const auto compose = [&](std::uint64_t seq, const std::string& prev) {
-    nlohmann::ordered_json object;
-    object["seq"] = seq;
-    object["time"] = timestamp(what.time_ms);
-    object["type"] = capped(what.type);
-    object["request_id"] = capped(what.request_id);
-    object["access_key"] = capped(what.access_key);
-    object["project"] = capped(what.project);
-    object["client"] = capped(what.client);
-    object["action"] = capped(what.action);
-    object["key_id"] = capped(what.key_id);
-    object["key_version"] =
-        what.key_version ? nlohmann::ordered_json(*what.key_version) : nlohmann::ordered_json();
-    object["key_alias"] = capped(what.key_alias);
-    object["status"] = what.status;
-    object["error_code"] = capped(what.error_code);
-    object["reason"] = capped(what.reason);
-    object["suppressed"] = what.suppressed;
-    object["prev"] = prev;
-    return dump(object);
-  };
   if (!s.append_line(compose)) return false;
   ++s.since_checkpoint;
   return true;
