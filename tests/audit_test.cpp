@@ -174,7 +174,7 @@ TEST_F(AuditTest, AnyOneRecordAlteredRemovedSwappedOrInsertedFails) {
   write_trail(20);
   const auto original = lines_of(path());
   ASSERT_EQ(original.size(), 21U);
-  const auto tampered = [&](std::vector<std::string> lines) {
+  const auto tampered = [&](const std::vector<std::string>& lines) {
     const auto copy = dir_ / "tampered.jsonl";
     write_lines(copy, lines);
     return verify({copy.string()});
@@ -302,7 +302,7 @@ TEST_F(AuditTest, TwoWritersSharingAFileKeepOneChain) {
 // the files, oldest first, are one chain.
 TEST_F(AuditTest, TwoWritersRotatingASharedFileKeepOneChain) {
   trail_options options{path().string()};
-  options.max_bytes = 16 * 1024;
+  options.max_bytes = std::uint64_t{16} * 1024;
   std::string why;
   auto first = trail::open(options, seed(), {}, why);
   auto second = trail::open(options, seed(), {}, why);

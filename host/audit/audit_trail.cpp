@@ -36,11 +36,12 @@ namespace {
 constexpr std::string_view zero_hash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 constexpr std::string_view signature_member = ",\"signature\":\"";
-constexpr std::size_t tail_window = 64 * 1024;  // a line is far shorter (fields are capped)
+constexpr std::size_t tail_window =
+    std::size_t{64} * 1024;  // a line is far shorter (fields are capped)
 // Space kept allocated ahead of the end: grown by reserve_step when less than reserve_floor
 // is left (the lines of every request in flight fit in the floor many times over).
-constexpr std::uint64_t reserve_floor = 256 * 1024;
-constexpr std::uint64_t reserve_step = 1024 * 1024;
+constexpr std::uint64_t reserve_floor = std::uint64_t{256} * 1024;
+constexpr std::uint64_t reserve_step = std::uint64_t{1024} * 1024;
 
 std::string errno_text(int code = errno) {
   return std::error_code{code, std::generic_category()}.message();
@@ -556,15 +557,18 @@ std::unique_ptr<trail> trail::open(const trail_options& options, const kmscore::
 }
 
 trail::~trail() {
-  {
+  try {
+    {
+      const std::lock_guard guard{state_->mutex};
+      state_->stopping = true;
+    }
+    state_->wake.notify_all();
+    if (state_->worker.joinable()) state_->worker.join();
     const std::lock_guard guard{state_->mutex};
-    state_->stopping = true;
+    if (state_->healthy && state_->since_checkpoint > 0) (void)state_->checkpoint();
+    if (state_->healthy) (void)state_->sync();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): closing must not throw; the file still closes
   }
-  state_->wake.notify_all();
-  if (state_->worker.joinable()) state_->worker.join();
-  const std::lock_guard guard{state_->mutex};
-  if (state_->healthy && state_->since_checkpoint > 0) (void)state_->checkpoint();
-  if (state_->healthy) (void)state_->sync();
   if (state_->fd >= 0) ::close(state_->fd);
 }
 

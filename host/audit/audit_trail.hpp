@@ -133,6 +133,6 @@ struct verify_outcome {
 
 // Verifies files given oldest first against a PEM public key; the first fault found, if any.
 [[nodiscard]] verify_outcome verify(const std::vector<std::string>& files,
-                                    std::string_view public_key_pem);
+                                    std::string_view public_key_text);
 
 }  // namespace kmscore_host::audit
