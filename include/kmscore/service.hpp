@@ -120,7 +120,11 @@ class kms_service {
     for (int attempt = 0; attempt < max_update_attempts; ++attempt) {
       auto written = write();
       if (written || written.error().code() != errc::duplicate_key_alias) return written;
-      KMSCORE_TRY_ASSIGN(const auto holder, store_->find_by_alias(project_.id, alias));
+      // The holder, read to see whether it is gone. If it cannot be read now (a busy store),
+      // the write's own answer stands (KMS.1104): the alias is taken as far as anyone knows.
+      const auto found = store_->find_by_alias(project_.id, alias);
+      if (!found) return written;
+      const auto& holder = *found;
       if (holder && !is_gone(*holder, now_ms)) return written;
       if (holder) {
         // Conflict or already removed (another request reclaimed it): try the write again.
