@@ -463,6 +463,17 @@ struct trail::state {
   // old file's lock: a process sharing the trail never sees PATH missing or empty. Mutex held.
   bool rotate() {
     if (!checkpoint()) return false;
+    const int old = fd;
+    if (!rotate_locked()) return false;
+    // Closed only once its lock is released: a lock released after the close would unlock
+    // whatever file the number was given to meanwhile (another trail's, mid-append).
+    if (fd != old) ::close(old);
+    return true;
+  }
+
+  // rotate's work under the old file's lock; fd is the new file when it returns true and
+  // rotated.
+  bool rotate_locked() {
     const file_lock lock{fd};
     struct stat ours {};
     if (!lock.held() || ::fstat(fd, &ours) != 0) {
@@ -472,12 +483,15 @@ struct trail::state {
     if (static_cast<std::uint64_t>(ours.st_size) != end) {
       return true;  // another process wrote meanwhile (and rotates it in turn): not ours to do
     }
-    std::string rotated = options.path + "." + stamp(wall_ms());
-    // A second rotation within one second: PATH.<stamp>-001 and on, which sort after it.
+    const std::string base = options.path + "." + stamp(wall_ms());
+    std::string rotated = base;
+    // A second rotation within one second: PATH.<stamp>-001 and on, which sort after it (one
+    // stamp for all tries: a name of the next second with a suffix would sort before that
+    // second's first rotation).
     for (int n = 1; ::access(rotated.c_str(), F_OK) == 0; ++n) {
       std::array<char, 8> suffix{};
       (void)std::snprintf(suffix.data(), suffix.size(), "-%03d", n);
-      rotated = options.path + "." + stamp(wall_ms()) + suffix.data();
+      rotated = base + suffix.data();
     }
     const std::string next = options.path + ".next";
     (void)::unlink(next.c_str());  // a leftover of a rotation cut short
@@ -492,7 +506,6 @@ struct trail::state {
       fail("cannot rotate the audit trail to " + rotated + ": " + errno_text(code));
       return false;
     }
-    ::close(fd);  // releases the old file's lock
     fd = fresh;
     last_hash = sha256_hex(first);
     ++last_seq;
