@@ -291,6 +291,13 @@ void expect_same(const kmscore::key_record& a, const kmscore::key_record& b) {
   EXPECT_EQ(a.creation_date_ms, b.creation_date_ms);
   EXPECT_EQ(a.scheduled_deletion_date_ms, b.scheduled_deletion_date_ms);
   EXPECT_EQ(a.public_key, b.public_key);
+  EXPECT_EQ(a.rotation_enabled, b.rotation_enabled);
+  EXPECT_EQ(a.rotation_interval_days, b.rotation_interval_days);
+  EXPECT_EQ(a.rotation_enabled_ms, b.rotation_enabled_ms);
+  EXPECT_EQ(a.last_rotation_ms, b.last_rotation_ms);
+  EXPECT_EQ(a.number_of_rotations, b.number_of_rotations);
+  EXPECT_EQ(a.on_demand_rotations, b.on_demand_rotations);
+  EXPECT_EQ(a.key.min_decryption_version, b.key.min_decryption_version);
 }
 
 // Only what reads back is sealed: a record without a domain (or any field its own rules
@@ -300,6 +307,12 @@ TEST(KeyRecordStoreTest, ARecordThatWouldNotReadBackIsNotSealed) {
   auto record = make("AES_256");
   ASSERT_TRUE(kmscore::seal_key_record(backend, root_key(), record));
   record.domain_id.clear();
+  EXPECT_EQ(kmscore::seal_key_record(backend, root_key(), record).error().code_string(),
+            "KMS.0101");
+  record = make("AES_256");
+  record.on_demand_rotations = kmscore::max_on_demand_rotations;
+  ASSERT_TRUE(kmscore::seal_key_record(backend, root_key(), record));
+  record.on_demand_rotations = kmscore::max_on_demand_rotations + 1;
   EXPECT_EQ(kmscore::seal_key_record(backend, root_key(), record).error().code_string(),
             "KMS.0101");
 }
@@ -356,6 +369,13 @@ TEST(KeyRecordStoreTest, RotatedMaterialAndExternalKeysRoundTrip) {
   const auto root = root_key();
   auto record = make("AES_256");
   record.key.material_versions.emplace_back(std::vector<kmscore::byte>(32, 1));
+  record.rotation_enabled = true;
+  record.rotation_interval_days = 90;
+  record.rotation_enabled_ms = now_ms;
+  record.last_rotation_ms = now_ms + 1;
+  record.number_of_rotations = 1;
+  record.on_demand_rotations = 1;
+  record.key.min_decryption_version = 1;
   auto back =
       kmscore::open_key_record(backend, root, *kmscore::seal_key_record(backend, root, record));
   ASSERT_TRUE(back);

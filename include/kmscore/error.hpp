@@ -49,14 +49,15 @@ enum class errc : std::uint8_t {
   decrypt_failed,                 // 400 KMS.2203 (every authentication failure, opaque)
   cipher_text_length_mismatch,    // 400 KMS.2204
   // Rotation (api-rotation.md) and this project's extensions (docs/rotation.md).
-  external_key_cannot_rotate,      // 400 KMS.0312
-  rotation_not_enabled,            // 400 KMS.0313
-  rsa_key_cannot_rotate,           // 400 KMS.0324
-  rotation_not_disabled,           // 400 KMS.2901
-  invalid_rotation_interval,       // 400 KMS.3001
-  below_min_decryption_version,    // 400 KMS.2210 (extension)
-  invalid_min_decryption_version,  // 400 KMS.3011 (extension)
-  rotation_limit_reached,          // 400 KMS.3012 (extension: a record's version capacity)
+  external_key_cannot_rotate,        // 400 KMS.0312
+  rotation_not_enabled,              // 400 KMS.0313
+  rsa_key_cannot_rotate,             // 400 KMS.0324
+  rotation_not_disabled,             // 400 KMS.2901
+  invalid_rotation_interval,         // 400 KMS.3001
+  below_min_decryption_version,      // 400 KMS.2210 (extension)
+  invalid_min_decryption_version,    // 400 KMS.3011 (extension)
+  rotation_limit_reached,            // 400 KMS.3012 (extension: a record's version capacity)
+  on_demand_rotation_limit_reached,  // 400 KMS.3013 (extension: rotate-key's count per key)
   // Keys you use directly (api-asymmetric.md).
   rsa_decrypt_failed,                 // 400 KMS.0311
   digest_length_mismatch,             // 400 KMS.0329
@@ -86,7 +87,7 @@ struct error_info {
   std::string_view message;  // empty for KMS.0308, whose message names the field
 };
 
-inline constexpr std::array<error_info, 60> error_table{{
+inline constexpr std::array<error_info, 61> error_table{{
     {errc::kms_error, "KMS.0101", 500, "KMS error."},
     {errc::invalid_request, "KMS.0202", 400, "Invalid request."},
     {errc::request_too_long, "KMS.0203", 400, "The request message is too long."},
@@ -139,6 +140,8 @@ inline constexpr std::array<error_info, 60> error_table{{
     {errc::invalid_min_decryption_version, "KMS.3011", 400, "Invalid min_decryption_version."},
     {errc::rotation_limit_reached, "KMS.3012", 400,
      "The key has reached its maximum number of versions and cannot be rotated."},
+    {errc::on_demand_rotation_limit_reached, "KMS.3013", 400,
+     "The key has reached its maximum number of on-demand rotations."},
     {errc::rsa_decrypt_failed, "KMS.0311", 400,
      "Failed to decrypt data using the RSA private key."},
     {errc::digest_length_mismatch, "KMS.0329", 400,

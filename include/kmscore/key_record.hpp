@@ -32,6 +32,10 @@ inline constexpr std::uint32_t default_rotation_interval_days = 365;
 inline constexpr std::uint32_t max_rotation_interval_days = 365;
 // A bound on stored material versions (rotations), far beyond any schedule: 100 years daily.
 inline constexpr std::uint32_t max_material_versions = 36525;
+// On-demand rotations (rotate-key) a key may have in its life, like AWS RotateKeyOnDemand's
+// limit (25 per key): a replayed or scripted rotate-key cannot push a key to its version cap.
+// Automatic rotations do not count.
+inline constexpr std::uint32_t max_on_demand_rotations = 25;
 
 struct key_record {
   master_key key;  // key_id, spec, state, material by version: what the operations use
@@ -52,6 +56,7 @@ struct key_record {
   std::int64_t rotation_enabled_ms = 0;  // when rotation was last enabled: the first base
   std::int64_t last_rotation_ms = 0;     // 0: never rotated
   std::uint32_t number_of_rotations = 0;
+  std::uint32_t on_demand_rotations = 0;  // of number_of_rotations, those rotate-key made
 };
 
 // Whether the key is gone at now_ms (the host's clock): its deletion date has come. A gone
@@ -104,7 +109,7 @@ struct key_record_field {
 
 // In key_info's documented order. Cross-field rules (a usage the spec allows) are checked
 // by `key_record_is_consistent` once every field is read.
-inline constexpr std::array<key_record_field, 21> key_record_fields{{
+inline constexpr std::array<key_record_field, 22> key_record_fields{{
     {"key_id", true, [](const key_record& r) { return r.key.key_id.str(); },
      [](std::string_view t, key_record& r) {
        const auto id = key_id::parse(t);
@@ -213,6 +218,13 @@ inline constexpr std::array<key_record_field, 21> key_record_fields{{
        return detail::assign_if(detail::parse_decimal(t, max_material_versions),
                                 r.number_of_rotations) &&
               r.number_of_rotations <= max_material_versions;
+     }},
+    {"on_demand_rotations", false,
+     [](const key_record& r) { return std::to_string(r.on_demand_rotations); },
+     [](std::string_view t, key_record& r) {
+       return detail::assign_if(detail::parse_decimal(t, max_on_demand_rotations),
+                                r.on_demand_rotations) &&
+              r.on_demand_rotations <= max_on_demand_rotations;
      }},
     {"min_decryption_version", false,
      [](const key_record& r) { return std::to_string(r.key.min_decryption_version); },

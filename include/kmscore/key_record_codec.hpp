@@ -18,6 +18,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,7 +34,10 @@ namespace detail {
 inline constexpr std::string_view record_magic = "KMSREC01";
 inline constexpr byte record_payload_marker = 0x01;
 
-inline constexpr std::string_view record_format = "kmscore-key-record-2";
+inline constexpr std::string_view record_format = "kmscore-key-record-3";
+// Records sealed before 2026-12-07 (format 2) lack the fields added since: they read as 0.
+inline constexpr std::string_view record_format_2 = "kmscore-key-record-2";
+inline constexpr std::array<std::string_view, 1> record_fields_since_2{"on_demand_rotations"};
 inline constexpr std::string_view record_format_name = "format";
 inline constexpr std::string_view record_versions_name = "material_versions";
 
@@ -57,13 +61,20 @@ inline constexpr std::string_view record_versions_name = "material_versions";
 // Rebuilds the metadata fields, each checked as strictly as a request would be.
 [[nodiscard]] inline result<key_record> record_from_metadata(const encryption_context& metadata) {
   const auto* format = metadata_value(metadata, record_format_name);
-  if (format == nullptr || *format != record_format ||
-      metadata.pairs().size() != key_record_fields.size() + 2) {
+  const bool format_2 = format != nullptr && *format == record_format_2;
+  if (format == nullptr || (*format != record_format && !format_2) ||
+      metadata.pairs().size() !=
+          key_record_fields.size() + 2 - (format_2 ? record_fields_since_2.size() : 0)) {
     return errc::kms_error;
   }
   key_record record;
   for (const auto& field : key_record_fields) {
     const auto* value = metadata_value(metadata, field.name);
+    if (value == nullptr && format_2 &&
+        std::find(record_fields_since_2.begin(), record_fields_since_2.end(), field.name) !=
+            record_fields_since_2.end()) {
+      continue;  // the record's default
+    }
     if (value == nullptr || !field.parse(*value, record)) return errc::kms_error;
   }
   if (!key_record_is_consistent(record)) return errc::kms_error;

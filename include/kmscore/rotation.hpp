@@ -93,6 +93,20 @@ template <crypto_backend Backend>
   return record.key.current_version();
 }
 
+// rotate-key (extension, like AWS RotateKeyOnDemand): rotate_key's refusals, then at most
+// max_on_demand_rotations in the key's life (KMS.3013, checked before anything changes).
+template <crypto_backend Backend>
+[[nodiscard]] result<std::uint32_t> rotate_key_on_demand(Backend& backend, key_record& record,
+                                                         std::int64_t now_ms) {
+  KMSCORE_TRY(check_key_can_rotate(record));
+  if (record.on_demand_rotations >= max_on_demand_rotations) {
+    return errc::on_demand_rotation_limit_reached;
+  }
+  KMSCORE_TRY_ASSIGN(const auto version, rotate_key(backend, record, now_ms));
+  ++record.on_demand_rotations;
+  return version;
+}
+
 // The minimum decryption version (extension): 0..newest; older envelopes are refused by
 // decrypt-datakey (KMS.2210) and still opened by re-encrypt-datakey.
 [[nodiscard]] inline result<void> update_min_decryption_version(key_record& record,

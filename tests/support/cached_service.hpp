@@ -26,6 +26,18 @@ struct cached_service {
     const auto made = service.run<kmscore::actions::create_key>(create, now_ms);
     return made ? made->key.key_id : kmscore::key_id{};
   }
+
+  // Adds a material version as automatic rotation does (rotate-key, the on-demand action,
+  // may do so only max_on_demand_rotations times per key).
+  [[nodiscard]] bool rotate(const kmscore::key_id& id, std::int64_t now_ms) {
+    return service
+        .change_key(id, now_ms,
+                    [&](kmscore::key_record& record) -> kmscore::result<void> {
+                      KMSCORE_TRY(kmscore::rotate_key(backend, record, now_ms));
+                      return {};
+                    })
+        .has_value();
+  }
 };
 
 }  // namespace kmscore_test

@@ -18,7 +18,7 @@ struct rotate_key {
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
                                               std::int64_t now_ms) {
     return detail::change_named_key(service, r, now_ms, [&](key_record& record) -> result<void> {
-      KMSCORE_TRY(kmscore::rotate_key(service.backend(), record, now_ms));
+      KMSCORE_TRY(kmscore::rotate_key_on_demand(service.backend(), record, now_ms));
       return {};
     });
   }
