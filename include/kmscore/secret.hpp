@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -35,22 +36,49 @@ namespace kmscore {
   return detail::declassify(detail::value_barrier(difference) == 0);
 }
 
+// Where secret_bytes keep their bytes: the heap (new[]) unless the host installs memory of
+// its own with set_secret_memory, such as pages kept out of core dumps and swap
+// (host/secrets/secret_arena.hpp). Each buffer remembers the memory it came from and goes
+// back there, so buffers made before a change are released where they were made.
+struct secret_memory {
+  byte* (*allocate)(std::size_t size);  // `size` zeroed bytes (size > 0), or throws bad_alloc
+  void (*release)(byte* block, std::size_t size) noexcept;  // a block already wiped
+};
+
+namespace detail {
+inline byte* heap_secret_allocate(std::size_t size) { return new byte[size](); }
+// NOLINTNEXTLINE(readability-non-const-parameter): the type secret_memory::release has
+inline void heap_secret_release(byte* block, std::size_t /*size*/) noexcept { delete[] block; }
+inline constexpr secret_memory heap_secret_memory{heap_secret_allocate, heap_secret_release};
+inline std::atomic<const secret_memory*> installed_secret_memory{&heap_secret_memory};
+}  // namespace detail
+
+// Makes `memory` (which must outlive every buffer made from it) where new secret_bytes live.
+inline void set_secret_memory(const secret_memory& memory) noexcept {
+  detail::installed_secret_memory.store(&memory, std::memory_order_release);
+}
+
 // A heap buffer of secret bytes, of a size fixed at construction.
 class secret_bytes {
  public:
   secret_bytes() noexcept = default;
   explicit secret_bytes(std::size_t size)
-      : data_{size == 0 ? nullptr : new byte[size]()}, size_{size} {}
+      : memory_{detail::installed_secret_memory.load(std::memory_order_acquire)},
+        data_{size == 0 ? nullptr : memory_->allocate(size)},
+        size_{size} {}
   explicit secret_bytes(byte_span contents) : secret_bytes(contents.size()) {
     for (std::size_t i = 0; i < size_; ++i) data_[i] = contents[i];
   }
   secret_bytes(const secret_bytes&) = delete;
   secret_bytes& operator=(const secret_bytes&) = delete;
   secret_bytes(secret_bytes&& other) noexcept
-      : data_{std::exchange(other.data_, nullptr)}, size_{std::exchange(other.size_, 0)} {}
+      : memory_{other.memory_},
+        data_{std::exchange(other.data_, nullptr)},
+        size_{std::exchange(other.size_, 0)} {}
   secret_bytes& operator=(secret_bytes&& other) noexcept {
     if (this != &other) {
       release();
+      memory_ = other.memory_;
       data_ = std::exchange(other.data_, nullptr);
       size_ = std::exchange(other.size_, 0);
     }
@@ -77,12 +105,15 @@ class secret_bytes {
 
  private:
   void release() noexcept {
-    detail::secure_wipe(data_, size_);
-    delete[] data_;
+    if (data_ != nullptr) {
+      detail::secure_wipe(data_, size_);
+      memory_->release(data_, size_);
+    }
     data_ = nullptr;
     size_ = 0;
   }
 
+  const secret_memory* memory_ = &detail::heap_secret_memory;
   byte* data_ = nullptr;
   std::size_t size_ = 0;
 };

@@ -34,6 +34,7 @@
 #include "credentials.hpp"
 #include "kms_server.hpp"
 #include "openssl_wiping_free.hpp"
+#include "secret_arena.hpp"
 #include "secret_input.hpp"
 #include "server.hpp"
 #include "state.hpp"
@@ -559,6 +560,11 @@ int main(int argc, char** argv) try {
   // No core file ever holds a key, the root key or a credential (checked before any is read).
   std::string why;
   if (!kmscore_host::forbid_core_dumps(why)) {
+    std::cerr << "kmscore: " << why << "\n";
+    return 1;
+  }
+  // Secret buffers in pages left out of any core dump (and out of swap where the limit allows).
+  if (!kmscore_host::install_secret_arena(why)) {
     std::cerr << "kmscore: " << why << "\n";
     return 1;
   }
