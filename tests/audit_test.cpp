@@ -154,6 +154,64 @@ TEST_F(AuditTest, CheckpointsVerifyWithOpenSslAlone) {
   BIO_free(bio);
 }
 
+// A record's line is exactly what nlohmann's dump() writes for the same members (the writer
+// composes lines by hand): quotes, backslashes, control characters, UTF-8, invalid UTF-8
+// (replaced), values past the cap (cut, even inside a character), a null key version.
+TEST_F(AuditTest, ARecordIsWrittenAsJsonWouldDumpIt) {
+  std::vector<event> events;
+  events.push_back(request(1));
+  auto odd = request(2);
+  odd.type = "auth_failure";
+  odd.access_key = "quote\" back\\slash";
+  odd.client = std::string{"tab\there\nline\x01\x1f\x7f"};
+  odd.key_alias = "\xE4\xB8\xAD\xE6\x96\x87 alias";
+  odd.reason = std::string{"bad \xff\xfe utf-8 \xE4\xB8"};
+  odd.error_code = std::string(300, 'x');
+  odd.request_id = std::string(255, 'a') + "\xE4\xB8\xAD";  // cut inside the character
+  odd.key_version.reset();
+  odd.status = 401;
+  odd.suppressed = 12;
+  events.push_back(odd);
+  {
+    std::string why;
+    auto opened = trail::open({path().string()}, seed(), {}, why);
+    ASSERT_TRUE(opened) << why;
+    for (const auto& what : events) ASSERT_TRUE(opened->append(what));
+  }
+  const auto lines = lines_of(path());
+  ASSERT_GE(lines.size(), events.size());
+  const auto cap = [](const std::string& text) {
+    return text.substr(0, std::min(text.size(), kmscore_host::audit::max_field_bytes));
+  };
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& what = events[i];
+    const auto parsed = nlohmann::ordered_json::parse(lines[i]);
+    nlohmann::ordered_json expected;
+    expected["seq"] = i + 1;
+    expected["time"] = parsed["time"];
+    expected["type"] = cap(what.type);
+    expected["request_id"] = cap(what.request_id);
+    expected["access_key"] = cap(what.access_key);
+    expected["project"] = cap(what.project);
+    expected["client"] = cap(what.client);
+    expected["action"] = cap(what.action);
+    expected["key_id"] = cap(what.key_id);
+    expected["key_version"] =
+        what.key_version ? nlohmann::ordered_json(*what.key_version) : nlohmann::ordered_json();
+    expected["key_alias"] = cap(what.key_alias);
+    expected["status"] = what.status;
+    expected["error_code"] = cap(what.error_code);
+    expected["reason"] = cap(what.reason);
+    expected["suppressed"] = what.suppressed;
+    expected["prev"] = parsed["prev"];
+    EXPECT_EQ(lines[i],
+              expected.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace))
+        << i;
+  }
+  EXPECT_NE(lines[1].find(R"("key_version":null)"), std::string::npos);
+  EXPECT_NE(lines[1].find("\ufffd"), std::string::npos);  // the invalid bytes, replaced
+}
+
 TEST_F(AuditTest, AWholeTrailVerifies) {
   write_trail(20);
   const auto outcome = verify({path().string()});

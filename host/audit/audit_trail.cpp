@@ -42,6 +42,10 @@ constexpr std::size_t tail_window =
 // is left (the lines of every request in flight fit in the floor many times over).
 constexpr std::uint64_t reserve_floor = std::uint64_t{256} * 1024;
 constexpr std::uint64_t reserve_step = std::uint64_t{1024} * 1024;
+// How often a writer that wrote the file's last line looks whether PATH is still its file
+// (renamed by someone else) and reads the file-size limit again: other writers' rotations it
+// sees at once (they append to the file first), the rest within this time.
+constexpr std::chrono::milliseconds recheck_interval{100};
 
 std::string errno_text(int code = errno) {
   return std::error_code{code, std::generic_category()}.message();
@@ -143,6 +147,27 @@ std::string capped(std::string_view text) {
 // client's bytes) is replaced, never refused.
 std::string dump(const nlohmann::ordered_json& object) {
   return object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+// Appends `"name":` and the string's JSON form (capped), exactly as dump() would write it:
+// printable ASCII without quote or backslash as it is (ids, hex, addresses: nearly every
+// value), anything else through nlohmann (escapes, invalid UTF-8 replaced).
+void append_member(std::string& out, std::string_view name, std::string_view value) {
+  out.push_back('"');
+  out.append(name);
+  out.append("\":");
+  value = value.substr(0, std::min(value.size(), max_field_bytes));
+  const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out.push_back('"');
+    out.append(value);
+    out.push_back('"');
+  } else {
+    out.append(nlohmann::ordered_json(std::string{value})
+                   .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  }
 }
 
 bool write_all(int fd, std::string_view bytes) {
@@ -256,6 +281,10 @@ struct trail::state {
   std::uint64_t reserved_until = 0;  // allocated up to here (fallocate, size kept)
   std::string last_hash{zero_hash};
   std::uint64_t last_seq = 0;
+  bool wrote_last = false;  // the file's last line is ours (so no one rotated it since)
+  std::chrono::steady_clock::time_point path_checked{};
+  std::chrono::steady_clock::time_point limit_checked{};
+  rlim_t size_limit = RLIM_INFINITY;
   bool dirty = false;
   std::size_t since_checkpoint = 0;
   std::chrono::steady_clock::time_point last_checkpoint = std::chrono::steady_clock::now();
@@ -291,6 +320,7 @@ struct trail::state {
   // The chain's state from the file's last complete line; a torn last line (a write cut by a
   // crash: never acknowledged) is cut off. Lock held.
   bool read_tail(std::string& why) {
+    wrote_last = false;
     struct stat info {};
     if (::fstat(fd, &info) != 0) {
       why = "cannot read the audit trail: " + errno_text();
@@ -356,14 +386,21 @@ struct trail::state {
           fail("cannot stat the audit trail: " + errno_text());
           return false;
         }
-        if (::stat(options.path.c_str(), &named) != 0) {
-          missing = errno == ENOENT;  // mid-rotation: the new PATH is about to appear
-          if (!missing) {
-            fail("cannot stat the audit trail " + options.path + ": " + errno_text());
-            return false;
+        // A rotation by another writer appends to this file before it renames it, so while
+        // the last line is ours the name needs looking at only now and then.
+        const auto now = std::chrono::steady_clock::now();
+        const bool still_ours = wrote_last && static_cast<std::uint64_t>(ours.st_size) == end;
+        if (!still_ours || now - path_checked >= recheck_interval) {
+          path_checked = now;
+          if (::stat(options.path.c_str(), &named) != 0) {
+            missing = errno == ENOENT;  // mid-rotation: the new PATH is about to appear
+            if (!missing) {
+              fail("cannot stat the audit trail " + options.path + ": " + errno_text());
+              return false;
+            }
+          } else {
+            moved = named.st_ino != ours.st_ino || named.st_dev != ours.st_dev;
           }
-        } else {
-          moved = named.st_ino != ours.st_ino || named.st_dev != ours.st_dev;
         }
         if (!moved && !missing) {
           if (static_cast<std::uint64_t>(ours.st_size) != end && !read_tail(why)) {
@@ -386,6 +423,7 @@ struct trail::state {
           last_hash = sha256_hex(line);
           ++last_seq;
           end += line.size() + 1;
+          wrote_last = true;
           dirty = true;
           return true;
         }
@@ -419,11 +457,16 @@ struct trail::state {
   // file-size limit. Mutex held.
   bool reserve() {
     if (!healthy) return false;
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
-        end + reserve_floor > limit.rlim_cur) {
+    const auto now = std::chrono::steady_clock::now();
+    if (limit_checked == std::chrono::steady_clock::time_point{} ||
+        now - limit_checked >= recheck_interval) {
+      limit_checked = now;
+      rlimit limit{};
+      size_limit = ::getrlimit(RLIMIT_FSIZE, &limit) == 0 ? limit.rlim_cur : RLIM_INFINITY;
+    }
+    if (size_limit != RLIM_INFINITY && end + reserve_floor > size_limit) {
       fail("the audit trail " + options.path + " would pass the file-size limit (" +
-           std::to_string(limit.rlim_cur) + " bytes)");
+           std::to_string(size_limit) + " bytes)");
       return false;
     }
     if (reserved_until >= end + reserve_floor) return true;
@@ -510,6 +553,7 @@ struct trail::state {
     last_hash = sha256_hex(first);
     ++last_seq;
     end = first.size() + 1;
+    wrote_last = true;
     reserved_until = 0;
     last_checkpoint = std::chrono::steady_clock::now();
     note("rotated the trail to " + rotated);
@@ -586,28 +630,37 @@ trail::~trail() {
 }
 
 bool trail::append(const event& what) {
-  // The line's members but seq and prev, built before the lock is taken.
-  nlohmann::ordered_json object;
-  object["time"] = timestamp(what.time_ms);
-  object["type"] = capped(what.type);
-  object["request_id"] = capped(what.request_id);
-  object["access_key"] = capped(what.access_key);
-  object["project"] = capped(what.project);
-  object["client"] = capped(what.client);
-  object["action"] = capped(what.action);
-  object["key_id"] = capped(what.key_id);
-  object["key_version"] =
-      what.key_version ? nlohmann::ordered_json(*what.key_version) : nlohmann::ordered_json();
-  object["key_alias"] = capped(what.key_alias);
-  object["status"] = what.status;
-  object["error_code"] = capped(what.error_code);
-  object["reason"] = capped(what.reason);
-  object["suppressed"] = what.suppressed;
-  const auto members = dump(object);  // {...}
-  const std::string_view inner = std::string_view{members}.substr(1, members.size() - 2);
+  // The line's members but seq and prev, written before the lock is taken (in docs/audit.md's
+  // order; what dump() of the same object would write, which AuditTest checks).
+  std::string inner;
+  inner.reserve(512);
+  append_member(inner, "time", timestamp(what.time_ms));
+  inner.push_back(',');
+  append_member(inner, "type", what.type);
+  inner.push_back(',');
+  append_member(inner, "request_id", what.request_id);
+  inner.push_back(',');
+  append_member(inner, "access_key", what.access_key);
+  inner.push_back(',');
+  append_member(inner, "project", what.project);
+  inner.push_back(',');
+  append_member(inner, "client", what.client);
+  inner.push_back(',');
+  append_member(inner, "action", what.action);
+  inner.push_back(',');
+  append_member(inner, "key_id", what.key_id);
+  inner.append(R"(,"key_version":)");
+  inner.append(what.key_version ? std::to_string(*what.key_version) : "null");
+  inner.push_back(',');
+  append_member(inner, "key_alias", what.key_alias);
+  inner.append(R"(,"status":)").append(std::to_string(what.status)).push_back(',');
+  append_member(inner, "error_code", what.error_code);
+  inner.push_back(',');
+  append_member(inner, "reason", what.reason);
+  inner.append(R"(,"suppressed":)").append(std::to_string(what.suppressed));
   const auto compose = [&](std::uint64_t seq, const std::string& prev) {
     std::string line;
-    line.reserve(members.size() + 100);
+    line.reserve(inner.size() + 120);
     line.append(R"({"seq":)").append(std::to_string(seq)).append(",").append(inner);
     line.append(R"(,"prev":")").append(prev).append(R"("})");
     return line;
