@@ -16,6 +16,7 @@
 #include <kmscore/hex.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -67,7 +68,11 @@ std::string hex(const unsigned char* data, std::size_t size) {
 std::string sha256_hex(std::string_view line) {
   std::array<unsigned char, 32> digest{};
   unsigned int size = 0;
-  if (EVP_Digest(line.data(), line.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
+  // Fetched once (EVP_sha256() would look the algorithm up under a lock on every call); kept
+  // for the process's life.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  if (sha256 == nullptr ||
+      EVP_Digest(line.data(), line.size(), digest.data(), &size, sha256, nullptr) != 1) {
     return {};
   }
   return hex(digest.data(), digest.size());
@@ -754,16 +759,10 @@ verify_outcome verify(const std::vector<std::string>& files, std::string_view pu
                                  line.size() - 2 - member - signature_member.size())
                    : std::string_view{};
         std::array<unsigned char, 64> signature{};
-        bool decoded = signature_hex.size() == 128;
-        for (std::size_t i = 0; decoded && i < signature.size(); ++i) {
-          const auto digit = [](char c) {
-            return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-          };
-          const int high = digit(signature_hex[2 * i]);
-          const int low = digit(signature_hex[2 * i + 1]);
-          decoded = high >= 0 && low >= 0;
-          signature[i] = static_cast<unsigned char>(high * 16 + low);
-        }
+        // Lowercase hex only, as written.
+        const bool decoded = std::none_of(signature_hex.begin(), signature_hex.end(),
+                                          [](char c) { return c >= 'A' && c <= 'F'; }) &&
+                             kmscore::hex_decode(signature_hex, signature);
         const std::unique_ptr<EVP_MD_CTX, md_ctx_free> ctx{EVP_MD_CTX_new()};
         const auto signed_part = decoded ? line.substr(0, member) : std::string_view{};
         if (!decoded || !ctx ||
