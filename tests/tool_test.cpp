@@ -2,16 +2,21 @@
 // status), for every action, usage errors, inspect, and concurrent processes on one store.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "support/seed.hpp"
 
@@ -200,6 +205,48 @@ TEST_F(ToolTest, AuditedActionsAreRecordedVerifiedAndRefusedWhenTheyCannotBe) {
   EXPECT_EQ(full.body()["error"]["error_code"], "KMS.0101");
   const auto listed = act("list-keys", "{}");
   EXPECT_EQ(listed.body()["total"], 1) << listed.out;  // only "audited"
+}
+
+// The same on a file system that is really full (a 2 MiB tmpfs mounted for the test, which
+// needs root: skipped, and said, without it): an audited action whose record could not be
+// written is refused before it is done (503, no key), and once there is room again actions are
+// audited as before and the trail verifies whole.
+TEST_F(ToolTest, AFullFileSystemRefusesAuditedActionsBeforeTheyAreDone) {
+  const fs::path small = dir_ / "small";
+  fs::create_directories(small);
+  if (::getuid() != 0 || ::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=2m,mode=0700") != 0) {
+    GTEST_SKIP() << "mounting a small tmpfs needs root (and mount(2) allowed): "
+                 << std::strerror(errno);
+  }
+  struct unmount {
+    std::string path;
+    explicit unmount(std::string where) : path{std::move(where)} {}
+    unmount(const unmount&) = delete;
+    unmount& operator=(const unmount&) = delete;
+    ~unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } const guard{small.string()};
+  const auto trail = (small / "audit.jsonl").string();
+  const std::string audited = "--audit-log " + quote(trail);
+  ASSERT_EQ(act("create-key", R"({"key_alias":"fits"})", audited).exit_code, 0);
+  {  // fill what is left
+    std::ofstream filler{small / "filler", std::ios::binary};
+    const std::string block(4096, 'x');
+    while (filler.write(block.data(), static_cast<std::streamsize>(block.size()))) filler.flush();
+  }
+  const auto full = act("create-key", R"({"key_alias":"never-made"})", audited);
+  EXPECT_EQ(full.exit_code, 1) << full.out;
+  EXPECT_NE(full.err.find("HTTP 503"), std::string::npos) << full.err;
+  EXPECT_EQ(full.body()["error"]["error_code"], "KMS.0101");
+  EXPECT_EQ(act("list-keys", "{}").body()["total"], 1);  // only "fits"
+
+  fs::remove(small / "filler");
+  ASSERT_EQ(act("create-key", R"({"key_alias":"after"})", audited).exit_code, 0);
+  const auto key = (dir_ / "audit.pem").string();
+  ASSERT_EQ(act("audit export-key " + quote(key), "").exit_code, 0);
+  const auto checked = run("audit verify --audit-public-key " + quote(key) + " " + quote(trail));
+  EXPECT_EQ(checked.exit_code, 0) << checked.out;
+  EXPECT_EQ(checked.body()["records"], 2) << checked.out;  // "fits" and "after"
+  EXPECT_EQ(checked.body()["verified"], 2) << checked.out;
 }
 
 TEST_F(ToolTest, EveryActionSucceedsWithExitZero) {
