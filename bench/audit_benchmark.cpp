@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -21,7 +22,7 @@ const std::string request_body =
     R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f","datakey_length":"256"})";
 // An answer of create-datakey's shape: a 32-byte key's envelope (as hex) and the key.
 std::string answer_body() {
-  std::string cipher(2 * 124, 'a');
+  std::string cipher(std::size_t{2} * 124, 'a');
   return R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f","plain_text":")" +
          std::string(64, 'b') + R"(","cipher_text":")" + cipher + R"("})";
 }

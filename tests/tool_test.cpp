@@ -10,12 +10,12 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "support/seed.hpp"
@@ -216,7 +216,7 @@ TEST_F(ToolTest, AFullFileSystemRefusesAuditedActionsBeforeTheyAreDone) {
   fs::create_directories(small);
   if (::getuid() != 0 || ::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=2m,mode=0700") != 0) {
     GTEST_SKIP() << "mounting a small tmpfs needs root (and mount(2) allowed): "
-                 << std::strerror(errno);
+                 << std::generic_category().message(errno);
   }
   struct unmount {
     std::string path;
