@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -389,6 +390,27 @@ TEST_F(AuditTest, TwoWritersRotatingASharedFileKeepOneChain) {
                               << outcome.error->reason;
   EXPECT_EQ(outcome.records, 600U);
   EXPECT_EQ(outcome.verified, 600U);
+}
+
+// The power-loss window is measured: each fdatasync counted, with how long the oldest record
+// it made durable had waited since its write (which includes the fdatasync itself).
+TEST_F(AuditTest, ThePowerLossWindowIsMeasured) {
+  std::string why;
+  auto opened = trail::open({path().string()}, seed(), {}, why);
+  ASSERT_TRUE(opened) << why;
+  EXPECT_EQ(opened->sync_stats().syncs, 0U);  // nothing written, nothing synced
+  ASSERT_TRUE(opened->append(request(1)));
+  auto figures = opened->sync_stats();
+  for (int i = 0; i < 500 && figures.syncs == 0; ++i) {  // the sync thread's next round
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    figures = opened->sync_stats();
+  }
+  ASSERT_GE(figures.syncs, 1U);
+  EXPECT_GT(figures.longest_sync.count(), 0);
+  EXPECT_GE(figures.longest_window, figures.longest_sync);
+  // Nothing new written: no further fdatasync.
+  std::this_thread::sleep_for(std::chrono::milliseconds{250});
+  EXPECT_EQ(opened->sync_stats().syncs, figures.syncs);
 }
 
 // A line cut by a crash mid-write (never reported written) is cut off when the trail opens.

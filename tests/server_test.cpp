@@ -130,6 +130,11 @@ TEST_F(ServerTest, AuditTrailRecordsEveryRequestAndAFewRefusals) {
   EXPECT_EQ(refusals[0]["error_code"], "APIGW.0301");
   const auto last = text.substr(text.rfind('\n', text.size() - 2) + 1);
   EXPECT_EQ(json::parse(last)["type"], "checkpoint");  // written when the server stopped
+  // The power-loss window it measured, logged at the stop.
+  const std::regex window{
+      "kmscore: audit: [0-9]+ fdatasyncs; the longest wait of a written record for its "
+      "fdatasync [0-9]+ us, the longest fdatasync [0-9]+ us"};
+  EXPECT_TRUE(std::regex_search(server_->log(), window)) << server_->log();
 }
 
 // Issue 23, finding 8: a crash must not write the credentials' secret keys or the root key
@@ -590,7 +595,8 @@ TEST_F(ServerTest, RefusesCredentialsWithAnUnknownField) {
 // GET /metrics on --metrics-listen: Prometheus text with labels from fixed sets only (the
 // action, the status class, the refusal reason); never an access key, a project or a path.
 TEST_F(ServerTest, MetricsCountRequestsAndRefusalsWithFixedLabels) {
-  server_ = start({"--metrics-listen", "127.0.0.1:0"});
+  server_ =
+      start({"--metrics-listen", "127.0.0.1:0", "--audit-log", (dir_ / "audit.jsonl").string()});
   ASSERT_TRUE(server_->started()) << server_->log();
   int metrics_port = 0;
   const std::regex metrics_line{"metrics on http://127\\.0\\.0\\.1:([0-9]+)/metrics"};
@@ -640,6 +646,10 @@ TEST_F(ServerTest, MetricsCountRequestsAndRefusalsWithFixedLabels) {
             std::string::npos);
   EXPECT_NE(text.find("kmscore_key_cache_entries "), std::string::npos);
   EXPECT_NE(text.find("kmscore_store_errors_total 0\n"), std::string::npos);
+  // The audit trail's gauges (issue 24): free space and the power-loss window so far.
+  EXPECT_NE(text.find("\nkmscore_audit_free_bytes "), std::string::npos) << text;
+  EXPECT_NE(text.find("\nkmscore_audit_sync_window_max_seconds "), std::string::npos) << text;
+  EXPECT_NE(text.find("\nkmscore_audit_fdatasync_max_seconds "), std::string::npos) << text;
   EXPECT_EQ(text.find("nobody"), std::string::npos);
   EXPECT_EQ(text.find(tester_ak), std::string::npos);
   EXPECT_EQ(text.find(std::string{project_a}), std::string::npos);

@@ -291,6 +291,9 @@ struct trail::state {
   std::chrono::steady_clock::time_point limit_checked{};
   rlim_t size_limit = RLIM_INFINITY;
   bool dirty = false;
+  // When the oldest line not yet synced was written (set when `dirty` becomes true).
+  std::chrono::steady_clock::time_point first_unsynced{};
+  trail::sync_figures figures;
   std::size_t since_checkpoint = 0;
   std::chrono::steady_clock::time_point last_checkpoint = std::chrono::steady_clock::now();
   std::atomic<bool> healthy{true};
@@ -429,6 +432,7 @@ struct trail::state {
           ++last_seq;
           end += line.size() + 1;
           wrote_last = true;
+          if (!dirty) first_unsynced = std::chrono::steady_clock::now();
           dirty = true;
           return true;
         }
@@ -498,12 +502,28 @@ struct trail::state {
 
   bool sync() {
     if (!dirty) return true;
+    const auto started = std::chrono::steady_clock::now();
     if (::fdatasync(fd) != 0) {
       fail("fdatasync of the audit trail failed: " + errno_text());
       return false;
     }
     dirty = false;
+    count_sync(first_unsynced, started);
     return true;
+  }
+
+  // One fdatasync done: the lines written since `oldest`, the first not yet synced, are
+  // durable now. Mutex held.
+  void count_sync(std::chrono::steady_clock::time_point oldest,
+                  std::chrono::steady_clock::time_point started) {
+    using std::chrono::duration_cast;
+    using std::chrono::microseconds;
+    const auto done = std::chrono::steady_clock::now();
+    ++figures.syncs;
+    figures.longest_window =
+        std::max(figures.longest_window, duration_cast<microseconds>(done - oldest));
+    figures.longest_sync =
+        std::max(figures.longest_sync, duration_cast<microseconds>(done - started));
   }
 
   // Closes the file with a checkpoint, renames it PATH.<stamp> and puts in its place a new
@@ -589,12 +609,18 @@ struct trail::state {
       // after `dirty` is cleared sets it again, and is synced now or in the next round).
       const int copy = ::dup(fd);
       dirty = false;
+      const auto oldest = first_unsynced;
       guard.unlock();
+      const auto started = std::chrono::steady_clock::now();
       const bool synced = copy >= 0 && ::fdatasync(copy) == 0;
       const int code = errno;
       if (copy >= 0) ::close(copy);
       guard.lock();
-      if (!synced) fail("fdatasync of the audit trail failed: " + errno_text(code));
+      if (!synced) {
+        fail("fdatasync of the audit trail failed: " + errno_text(code));
+      } else {
+        count_sync(oldest, started);
+      }
     }
   }
 };
@@ -685,6 +711,11 @@ bool trail::reserve() {
 }
 
 bool trail::healthy() const { return state_->healthy; }
+
+trail::sync_figures trail::sync_stats() const {
+  const std::lock_guard guard{state_->mutex};
+  return state_->figures;
+}
 
 std::optional<std::uint64_t> trail::free_bytes() const {
   struct statvfs info {};

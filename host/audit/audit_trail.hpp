@@ -107,6 +107,15 @@ class trail {
   [[nodiscard]] std::optional<std::uint64_t> free_bytes() const;
   // The public key that verifies this trail's checkpoints, as PEM.
   [[nodiscard]] std::string public_key_pem() const;
+  // The power-loss window as measured: how many fdatasyncs ran, the longest time a written
+  // record waited for the fdatasync that made it durable (from its write to that call's
+  // return), and the longest fdatasync. Also noted when the trail closes.
+  struct sync_figures {
+    std::uint64_t syncs = 0;
+    std::chrono::microseconds longest_window{0};
+    std::chrono::microseconds longest_sync{0};
+  };
+  [[nodiscard]] sync_figures sync_stats() const;
 
   struct state;
 

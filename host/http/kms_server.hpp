@@ -145,12 +145,30 @@ template <kmscore::crypto_backend Backend>
       .ready = [&store] { return store_answers(store); },
       .gauges =
           [&cache, &store_errors, &trail] {
-            return host_gauges{cache.size(), cache.bytes(), store_errors.load(),
-                               trail ? trail->free_bytes() : std::nullopt};
+            host_gauges gauges;
+            gauges.cache_entries = cache.size();
+            gauges.cache_bytes = cache.bytes();
+            gauges.store_errors = store_errors.load();
+            if (trail) {
+              gauges.audit_free_bytes = trail->free_bytes();
+              const auto figures = trail->sync_stats();
+              gauges.audit_sync_window_max_us =
+                  static_cast<std::uint64_t>(figures.longest_window.count());
+              gauges.audit_fdatasync_max_us =
+                  static_cast<std::uint64_t>(figures.longest_sync.count());
+            }
+            return gauges;
           },
       .audit = trail.get()};
   const int code = serve(options.server, *credentials, hooks, why);
   if (code != 0) log("refusing to start: " + why);
+  if (trail) {  // the power-loss window, as measured while serving
+    const auto figures = trail->sync_stats();
+    log("audit: " + std::to_string(figures.syncs) +
+        " fdatasyncs; the longest wait of a written record for its fdatasync " +
+        std::to_string(figures.longest_window.count()) + " us, the longest fdatasync " +
+        std::to_string(figures.longest_sync.count()) + " us");
+  }
   return code;  // the state (and with it the store) closes on return
 }
 

@@ -1,6 +1,8 @@
 // The server's counters (metrics.hpp).
 #include "metrics.hpp"
 
+#include <array>
+#include <cstdio>
 #include <string_view>
 
 namespace kmscore_host::http {
@@ -128,6 +130,20 @@ std::string server_metrics::render(const host_gauges& gauges) const {
     out.append("# TYPE kmscore_audit_free_bytes gauge\n");
     line(out, "kmscore_audit_free_bytes", {}, *gauges.audit_free_bytes);
   }
+  const auto seconds = [&out](std::string_view name, std::string_view help,
+                              std::optional<std::uint64_t> micros) {
+    if (!micros) return;
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+    out.append("# TYPE ").append(name).append(" gauge\n");
+    std::array<char, 32> text{};
+    (void)std::snprintf(text.data(), text.size(), "%.6f", static_cast<double>(*micros) / 1e6);
+    out.append(name).append(" ").append(text.data()).append("\n");
+  };
+  seconds("kmscore_audit_sync_window_max_seconds",
+          "The longest a written audit record waited for the fdatasync that made it durable.",
+          gauges.audit_sync_window_max_us);
+  seconds("kmscore_audit_fdatasync_max_seconds", "The longest fdatasync of the audit trail.",
+          gauges.audit_fdatasync_max_us);
   return out;
 }
 

@@ -58,6 +58,10 @@ struct host_gauges {
   std::size_t cache_bytes = 0;
   std::uint64_t store_errors = 0;  // store faults reported (each answered 500 KMS.0101)
   std::optional<std::uint64_t> audit_free_bytes;  // the audit trail's file system; none: no trail
+  // The audit trail's power-loss window so far: the longest wait of a written record for the
+  // fdatasync that made it durable, and the longest fdatasync (microseconds; none: no trail).
+  std::optional<std::uint64_t> audit_sync_window_max_us;
+  std::optional<std::uint64_t> audit_fdatasync_max_us;
 };
 
 // The reason label of an authentication failure (as in kmscore_auth_failures_total).
