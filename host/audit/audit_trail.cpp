@@ -154,25 +154,25 @@ std::string dump(const nlohmann::ordered_json& object) {
   return object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-// Appends `"name":` and the string's JSON form (capped), exactly as dump() would write it:
-// printable ASCII without quote or backslash as it is (ids, hex, addresses: nearly every
-// value), anything else through nlohmann (escapes, invalid UTF-8 replaced).
-void append_member(std::string& out, std::string_view name, std::string_view value) {
+// Appends `"name":` (after a comma unless it is the first member) and `json`, a value's text.
+void append_raw(std::string& out, std::string_view name, std::string_view json) {
+  if (!out.empty()) out.push_back(',');
   out.push_back('"');
   out.append(name);
   out.append("\":");
+  out.append(json);
+}
+
+// Appends a string member (capped), exactly as dump() would write it: printable ASCII
+// without quote or backslash as it is (ids, hex, addresses: nearly every value), anything
+// else through dump() (escapes, invalid UTF-8 replaced).
+void append_member(std::string& out, std::string_view name, std::string_view value) {
   value = value.substr(0, std::min(value.size(), max_field_bytes));
   const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
     return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
   });
-  if (plain) {
-    out.push_back('"');
-    out.append(value);
-    out.push_back('"');
-  } else {
-    out.append(nlohmann::ordered_json(std::string{value})
-                   .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-  }
+  append_raw(out, name, plain ? "\"" : dump(nlohmann::ordered_json(std::string{value})));
+  if (plain) out.append(value).push_back('"');
 }
 
 bool write_all(int fd, std::string_view bytes) {
@@ -666,29 +666,20 @@ bool trail::append(const event& what) {
   std::string inner;
   inner.reserve(512);
   append_member(inner, "time", timestamp(what.time_ms));
-  inner.push_back(',');
   append_member(inner, "type", what.type);
-  inner.push_back(',');
   append_member(inner, "request_id", what.request_id);
-  inner.push_back(',');
   append_member(inner, "access_key", what.access_key);
-  inner.push_back(',');
   append_member(inner, "project", what.project);
-  inner.push_back(',');
   append_member(inner, "client", what.client);
-  inner.push_back(',');
   append_member(inner, "action", what.action);
-  inner.push_back(',');
   append_member(inner, "key_id", what.key_id);
-  inner.append(R"(,"key_version":)");
-  inner.append(what.key_version ? std::to_string(*what.key_version) : "null");
-  inner.push_back(',');
+  append_raw(inner, "key_version",
+             what.key_version ? std::to_string(*what.key_version) : std::string{"null"});
   append_member(inner, "key_alias", what.key_alias);
-  inner.append(R"(,"status":)").append(std::to_string(what.status)).push_back(',');
+  append_raw(inner, "status", std::to_string(what.status));
   append_member(inner, "error_code", what.error_code);
-  inner.push_back(',');
   append_member(inner, "reason", what.reason);
-  inner.append(R"(,"suppressed":)").append(std::to_string(what.suppressed));
+  append_raw(inner, "suppressed", std::to_string(what.suppressed));
   const auto compose = [&](std::uint64_t seq, const std::string& prev) {
     std::string line;
     line.reserve(inner.size() + 120);
