@@ -279,6 +279,78 @@ TEST_F(RequestSignatureTest, V3GoSdkPostSignature) {
   EXPECT_EQ(verify(request, "SecretKey"), signature_status::signature_mismatch);
 }
 
+// api-metadata.md §0.5: GET with a query string (V5) and DELETE with a UTF-8 tag key in the
+// path (V6), no body, SignedHeaders host;x-sdk-date.
+test_request metadata_request(std::string method, std::string path, std::string query) {
+  test_request request;
+  request.method = std::move(method);
+  request.path = std::move(path);
+  request.query = std::move(query);
+  request.headers = {{"Host", "kms.region.example.com"}, {"X-Sdk-Date", std::string{v1_date}}};
+  request.now = v1_time;
+  return request;
+}
+
+TEST_F(RequestSignatureTest, V5ListAliasesWithAQueryString) {
+  auto request = metadata_request(
+      "GET", "/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/aliases",
+      "limit=10&key_id=0d0466b0-e727-4d9c-b35d-f84bb474a37f&marker=alias%2Fapp%3Aprod");
+  const auto canonical =
+      kmscore_host::http::canonical_request(backend, request.view(), "host;x-sdk-date");
+  ASSERT_TRUE(canonical);
+  EXPECT_EQ(*canonical,
+            "GET\n/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/aliases/\n"
+            "key_id=0d0466b0-e727-4d9c-b35d-f84bb474a37f&limit=10&marker=alias%2Fapp%3Aprod\n"
+            "host:kms.region.example.com\nx-sdk-date:20191115T033655Z\n\nhost;x-sdk-date\n"
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(openssl_sha256_hex(*canonical),
+            "1c257799485248514a5353fd35cf0dd44417d08393759dffb1ecfd58467f0e00");
+  const auto to_sign = kmscore_host::http::string_to_sign(backend, v1_date, *canonical);
+  ASSERT_TRUE(to_sign);
+  EXPECT_EQ(signature_hex(*to_sign, v1_secret_key),
+            "1aa82f5b976b2d88634e26993b1f7a21dcad3ab3114fca3ab53dd41adeff636d");
+  request.add("Authorization",
+              "SDK-HMAC-SHA256 Access=" + std::string{v1_access_key} +
+                  ", SignedHeaders=host;x-sdk-date, "
+                  "Signature=1aa82f5b976b2d88634e26993b1f7a21dcad3ab3114fca3ab53dd41adeff636d");
+  EXPECT_EQ(verify(request), signature_status::ok);
+  request.query = "limit=11&key_id=0d0466b0-e727-4d9c-b35d-f84bb474a37f&marker=alias%2Fapp%3Aprod";
+  EXPECT_EQ(verify(request), signature_status::signature_mismatch);
+}
+
+TEST_F(RequestSignatureTest, V6DeleteTagWithAUtf8KeyInThePath) {
+  auto request = metadata_request("DELETE",
+                                  "/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/"
+                                  "0d0466b0-e727-4d9c-b35d-f84bb474a37f/tags/%E7%8E%AF%E5%A2%83%201",
+                                  "");
+  const auto uri = kmscore_host::http::canonical_uri(request.path);
+  ASSERT_TRUE(uri);
+  EXPECT_EQ(*uri,
+            "/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/0d0466b0-e727-4d9c-b35d-f84bb474a37f/tags/"
+            "%E7%8E%AF%E5%A2%83%201/");
+  const auto canonical =
+      kmscore_host::http::canonical_request(backend, request.view(), "host;x-sdk-date");
+  ASSERT_TRUE(canonical);
+  EXPECT_EQ(openssl_sha256_hex(*canonical),
+            "f65fcac163710ad58fa08b48a678858d692981008f5a9e82d7042e8498757aa5");
+  const auto to_sign = kmscore_host::http::string_to_sign(backend, v1_date, *canonical);
+  ASSERT_TRUE(to_sign);
+  EXPECT_EQ(signature_hex(*to_sign, v1_secret_key),
+            "c65806d8341e7d8c34bba65815b2188bd5a699f9cd905cc97f4e0df3e9670da6");
+  // The same key sent with its UTF-8 bytes raw, or with lower-case escapes: the same request.
+  request.add("Authorization",
+              "SDK-HMAC-SHA256 Access=" + std::string{v1_access_key} +
+                  ", SignedHeaders=host;x-sdk-date, "
+                  "Signature=c65806d8341e7d8c34bba65815b2188bd5a699f9cd905cc97f4e0df3e9670da6");
+  EXPECT_EQ(verify(request), signature_status::ok);
+  request.path = "/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/0d0466b0-e727-4d9c-b35d-f84bb474a37f/"
+                 "tags/%e7%8e%af%e5%a2%83%201";
+  EXPECT_EQ(verify(request), signature_status::ok);
+  request.path = "/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/0d0466b0-e727-4d9c-b35d-f84bb474a37f/"
+                 "tags/%E7%8E%AF%E5%A2%83%202";
+  EXPECT_EQ(verify(request), signature_status::signature_mismatch);
+}
+
 TEST_F(RequestSignatureTest, V4KmsDescribeKey) {
   auto request = v4_request();
   const auto uri = kmscore_host::http::canonical_uri(request.path);
@@ -526,7 +598,8 @@ TEST_F(RequestSignatureTest, CanonicalUri) {
       {"/%7Euser", "/~user/"},
       {"/caf%c3%a9", "/caf%C3%A9/"},
       {"/caf\xc3\xa9", "/caf%C3%A9/"},
-      {"/a%2Fb", "/a/b/"},  // decoded first, as the Go signer splits the decoded path
+      {"/a%2Fb", "/a%2Fb/"},  // each segment decoded once: a %2F stays (api-metadata.md §0.5)
+      {"/a%2F..%2Fb", "/a%2F..%2Fb/"},  // no dot segment: one segment "a/../b"
       {"/a/./b/../c", "/a/c/"},
       {"/a/b/..", "/a/"},
       {"/a/.", "/a/"},

@@ -290,9 +290,9 @@ TEST_F(SecretScanTest, OneHttpEncryptDatakeyInTheServersConfigurationLeavesNothi
   const kmscore_host::http::server_hooks hooks{
       .handle =
           [this](const kmscore::project& tenant, kmscore::action_id action, std::string_view body,
-                 std::int64_t now) {
+                 const kmscore::request_params& params, std::int64_t now) {
             kmscore::kms_service service{backend_, store_, tenant};
-            return kmscore::handle_json(service, action, body, now);
+            return kmscore::handle_json(service, action, body, params, now);
           },
       .resolve_project = [this](const kmscore::project_id& id, std::string_view /*domain*/)
           -> kmscore::result<kmscore::project> { return store_.ensure_project(id, domain); },

@@ -191,7 +191,8 @@ TEST_F(ServerTest, UnknownPathsAndBadProjectIdsAre400InvalidUrl) {
       "/v2.0/" + std::string{project_a} + "/kms/create-key",
       "/",
       "/v1.0",
-      "/v1.0/" + std::string{project_a} + "/kms/create%2Dkey",         // escapes are not routed
+      "/v1.0/" + std::string{project_a} + "/kms/create-key%2Fmore",     // a '/' in a segment
+      "/v1.0/" + std::string{project_a} + "/kms/create%FFkey",          // not UTF-8
       action_path("0123456789ABCDEF0123456789ABCDEF", "create-key"),   // upper case
       action_path("0123456789abcdef0123456789abcde", "create-key"),    // 31
       action_path("0123456789abcdef0123456789abcdef0", "create-key"),  // 33

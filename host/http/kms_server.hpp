@@ -99,11 +99,11 @@ template <kmscore::crypto_backend Backend>
       .handle =
           [&backend, &store, &cache, policy, &diagnostics](
               const kmscore::project& tenant, kmscore::action_id action, std::string_view body,
-              std::int64_t now) {
+              const kmscore::request_params& params, std::int64_t now) {
             // Cheap: a kms_service holds references and the project.
             kmscore::kms_service<Backend> service{backend, store,       tenant,
                                                   policy,  diagnostics, &cache};
-            return kmscore::handle_json(service, action, body, now);
+            return kmscore::handle_json(service, action, body, params, now);
           },
       .resolve_project = [&backend, &store](
                              const kmscore::project_id& id,

@@ -20,10 +20,10 @@
 // body, and its own clock.
 //
 // Canonicalisation (§5.1), where the sources leave room:
-//   - path: percent-decoded first (as the SDK signers sign the decoded path and send it
-//     encoded), dot segments removed (RFC 3986 §5.2.4), each segment re-encoded, '/' added.
-//     A decoded %2F separates segments, as in the Go signer (which splits the decoded path);
-//     %2E%2E counts as "..". The host should route on the same path or refuse such paths.
+//   - path: split on '/', each segment percent-decoded once (as the SDK signers sign the
+//     decoded path and send it encoded), dot segments removed (RFC 3986 §5.2.4), each
+//     segment re-encoded, '/' added (api-metadata.md §0.5). A %2F inside a segment stays
+//     %2F; %2E%2E counts as "..". The host routes on the same segments (kmscore/route.hpp).
 //   - query: split on '&' (empty items skipped), first '=' splits name from value (none:
 //     empty value); names and values percent-decoded ('+' is a literal plus, RFC 3986),
 //     sorted by decoded name then decoded value (bytes, as the Go signer), re-encoded.
@@ -56,6 +56,7 @@
 #include <kmscore/bytes.hpp>
 #include <kmscore/crypto.hpp>
 #include <kmscore/hex.hpp>
+#include <kmscore/percent.hpp>
 #include <kmscore/secret.hpp>
 
 namespace kmscore_host::http {
@@ -222,36 +223,12 @@ namespace sig {
   return true;
 }
 
-[[nodiscard]] constexpr int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Trims what Go's strings.TrimSpace trims in ASCII (the signers trim with it).
 [[nodiscard]] constexpr std::string_view trim(std::string_view text) noexcept {
   constexpr std::string_view space = " \t\n\v\f\r";
   const auto first = text.find_first_not_of(space);
   if (first == std::string_view::npos) return {};
   return text.substr(first, text.find_last_not_of(space) - first + 1);
-}
-
-// Appends the percent-decoding of text; false on a '%' not followed by two hex digits.
-[[nodiscard]] inline bool append_decoded(std::string& out, std::string_view text) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (text.size() - i < 3) return false;
-    const int high = hex_value(text[i + 1]);
-    const int low = hex_value(text[i + 2]);
-    if (high < 0 || low < 0) return false;
-    out.push_back(static_cast<char>(high * 16 + low));
-    i += 2;
-  }
-  return true;
 }
 
 // §5.1 item 4: unreserved bytes stay, every other byte is %XY (upper-case hex).
@@ -559,21 +536,21 @@ class signature_claim {
 // §5.1 CanonicalURI of a raw path (see the top of this file for %-escapes and dots).
 [[nodiscard]] inline signature_result<std::string> canonical_uri(std::string_view raw_path) {
   if (raw_path.empty() || raw_path.front() != '/') return signature_status::malformed_request;
-  std::string decoded;
-  decoded.reserve(raw_path.size());
-  if (!sig::append_decoded(decoded, raw_path)) {
-    return signature_status::malformed_request;
-  }
-  // RFC 3986 §5.2.4 by segments: the output is "/seg/seg...", a '..' drops the last
-  // output segment (an encoded segment holds no '/', so rfind finds its start), and a
+  // Each raw segment is decoded once (api-metadata.md §0.5: a %2F inside a segment stays
+  // %2F), then RFC 3986 §5.2.4 by segments: the output is "/seg/seg...", a '..' drops the
+  // last output segment (an encoded segment holds no '/', so rfind finds its start), and a
   // final '.' or '..' leaves an empty last segment, i.e. a trailing '/'.
   std::string out;
-  out.reserve(decoded.size() * 3 + 1);
-  std::string_view rest = std::string_view{decoded}.substr(1);
+  out.reserve(raw_path.size() * 3 + 1);
+  std::string segment;
+  std::string_view rest = raw_path.substr(1);
   while (true) {
     const auto slash = rest.find('/');
     const bool last = slash == std::string_view::npos;
-    const auto segment = rest.substr(0, slash);
+    segment.clear();
+    if (!kmscore::append_percent_decoded(segment, rest.substr(0, slash))) {
+      return signature_status::malformed_request;
+    }
     if (segment == "..") {
       const auto start = out.rfind('/');
       if (start != std::string::npos) out.erase(start);
@@ -603,8 +580,8 @@ class signature_claim {
     if (item.empty()) continue;
     const auto equals = std::min(item.find('='), item.size());
     auto& pair = pairs.emplace_back();
-    if (!sig::append_decoded(pair.first, item.substr(0, equals)) ||
-        !sig::append_decoded(pair.second, item.substr(std::min(equals + 1, item.size())))) {
+    if (!kmscore::append_percent_decoded(pair.first, item.substr(0, equals)) ||
+        !kmscore::append_percent_decoded(pair.second, item.substr(std::min(equals + 1, item.size())))) {
       return signature_status::malformed_request;
     }
   }

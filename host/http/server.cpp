@@ -118,15 +118,30 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view text
   return {text.substr(0, mark), text.substr(mark + 1)};
 }
 
-// `/v1.0/{project_id}/kms/{action}` with a known action, matched on the raw path: a
-// percent-escape or dot segment makes the path unknown or its project id invalid, so the
-// route and the signature (which decodes and normalises) always see the same text.
+// `/v1.0/{project_id}/kms/{route}`: the project id from the raw path, then the action's route
+// (kmscore::match_route, api-metadata.md §0.2) from the method and the rest of the path, each
+// segment percent-decoded once, as the signature's canonical URI decodes it.
 struct route {
-  bool matched = false;
+  bool matched = false;                        // an action's route: `action` is set
   std::optional<kmscore::project_id> project;  // nullopt: not a project id (KMS.0201)
-  std::optional<kmscore::action_id> action;    // the one lookup of the action's name
+  std::optional<kmscore::action_id> action;    // the one lookup of the action
+  kmscore::request_params params;              // what the path carried (key_id, a tag key)
+  kmscore::errc refusal = kmscore::errc::invalid_url;  // when not matched
+  std::string allowed;                                 // KMS.0215: the path's methods
 };
-route match_route(std::string_view path) {
+kmscore::http_method method_of(bhttp::verb verb) {
+  switch (verb) {
+    case bhttp::verb::get:
+      return kmscore::http_method::get;
+    case bhttp::verb::post:
+      return kmscore::http_method::post;
+    case bhttp::verb::delete_:
+      return kmscore::http_method::del;
+    default:
+      return kmscore::http_method::other;
+  }
+}
+route match_route(bhttp::verb verb, std::string_view path) {
   constexpr std::string_view prefix = "/v1.0/";
   constexpr std::string_view service = "kms/";
   if (!path.starts_with(prefix)) return {};
@@ -137,10 +152,16 @@ route match_route(std::string_view path) {
   path.remove_prefix(slash + 1);
   if (!path.starts_with(service)) return {};
   path.remove_prefix(service.size());
-  const auto action = kmscore::action_id::find(path);
-  if (!action) return {};
+  auto found = kmscore::match_route(method_of(verb), path);
   const auto id = kmscore::project_id::parse(project);
-  return {true, id ? std::optional{*id} : std::nullopt, action};
+  route where;
+  where.matched = found.action.has_value();
+  where.project = id ? std::optional{*id} : std::nullopt;
+  where.action = found.action;
+  where.params = std::move(found.params);
+  where.refusal = found.refusal;
+  where.allowed = std::move(found.allowed);
+  return where;
 }
 
 // Which pool runs an action: key generation has its own, the actions that only use a key
@@ -315,7 +336,7 @@ struct request_facts {
 struct answer {
   kmscore::http_response response;
   bool close = false;  // Connection: close, then linger (the body may be unread)
-  bool allow_post = false;
+  std::string allow{};  // KMS.0215: the Allow header (the path's methods)
 };
 
 // A per-limit throttle for log lines: at most one line a second for each limit, with the
@@ -588,7 +609,7 @@ class connection : public connection_base, public std::enable_shared_from_this<c
                         "); remote=" + remote_);
       return write(answer{too_large_headers(), true});
     }
-    facts_.where = match_route(split_target(header.target()).first);
+    facts_.where = match_route(header.method(), split_target(header.target()).first);
     if (header.count(bhttp::field::authorization) == 1) {
       const auto authorization = parse_authorization(header[bhttp::field::authorization]);
       if (authorization) facts_.access_key = std::string{authorization->access_key};
@@ -681,10 +702,11 @@ class connection : public connection_base, public std::enable_shared_from_this<c
     auto& res = *response_;
     res.version(parser_ && parser_->is_header_done() ? parser_->get().version() : 11);
     res.result(static_cast<unsigned>(answer_.response.status));
-    res.set(bhttp::field::content_type, json_content_type);
+    // A 204 has neither body nor Content-Type (api-metadata.md §0.3).
+    if (answer_.response.status != 204) res.set(bhttp::field::content_type, json_content_type);
     res.set("X-Request-Id", facts_.request_id);
     res.set(bhttp::field::cache_control, "no-store");  // bodies may hold data keys
-    if (answer_.allow_post) res.set(bhttp::field::allow, "POST");
+    if (!answer_.allow.empty()) res.set(bhttp::field::allow, answer_.allow);
     res.keep_alive(keep_alive);
     const auto text = answer_.response.text();
     res.body() = bhttp::span_body<const char>::value_type{text.data(), text.size()};
@@ -757,10 +779,12 @@ std::optional<answer> kms_http_server::early_answer(const beast_header& header,
   if (get && (target == "/health" || target == "/ready")) return probe(target == "/ready");
   const auto& where = facts.where;
   auto failure = kmscore::errc::request_too_long;
-  if (where.matched && header.method() != bhttp::verb::post) {  // the method, then the id
-    failure = kmscore::errc::method_not_supported;
-  } else if (!where.matched || !where.project) {
+  if (!where.matched && where.refusal == kmscore::errc::method_not_supported) {  // the method,
+    failure = where.refusal;                                                     // then the id
+  } else if (!where.project) {
     failure = kmscore::errc::invalid_url;
+  } else if (!where.matched) {
+    failure = where.refusal;  // KMS.0201, KMS.0205 (a key id in the path), KMS.0408
   } else {
     switch (check_framing(header, config_.max_body)) {
       case framing::fine:
@@ -775,7 +799,7 @@ std::optional<answer> kms_http_server::early_answer(const beast_header& header,
     }
   }
   return answer{kmscore::error_response(failure), false,
-                failure == kmscore::errc::method_not_supported};
+                failure == kmscore::errc::method_not_supported ? where.allowed : std::string{}};
 }
 
 // GET /health and GET /ready (server.hpp).
@@ -884,6 +908,11 @@ answer kms_http_server::audited(const request_facts& facts, std::string_view acc
   what.action = std::string{facts.where.action->name()};
   what.status = done.response.status;
   audit::fill_key_facts(what, body, done.response.text());
+  if (what.key_id.empty()) {  // a key id in the path (tags)
+    for (const auto& param : facts.where.params) {
+      if (param.name == "key_id") what.key_id = param.value;
+    }
+  }
   if (hooks_.audit->append(what)) return done;
   log("audit: the record of request " + facts.request_id +
       " cannot be written; answered 503 instead");
@@ -977,7 +1006,9 @@ answer kms_http_server::work(const beast_header& header, const secret_body::valu
     return answer{kmscore::error_response(kmscore::errc::project_mismatch)};
   }
   const auto text = kmscore::as_chars(body.view());
-  if (!content_type_acceptable(header)) {
+  // A route without a body (GET, delete-tag) needs no Content-Type; a body sent anyway is
+  // ignored, though the signature covers it (api-metadata.md §0.3).
+  if (kmscore::route_of(*where.action).has_body && !content_type_acceptable(header)) {
     return audited(facts, caller->access_key, text,
                    answer{kmscore::error_response(kmscore::errc::invalid_format)});
   }
@@ -991,7 +1022,7 @@ answer kms_http_server::work(const beast_header& header, const secret_body::valu
     return answer{audit::unavailable_answer()};
   }
   return audited(facts, caller->access_key, text,
-                 answer{hooks_.handle(*tenant, *where.action, text, now_ms())});
+                 answer{hooks_.handle(*tenant, *where.action, text, where.params, now_ms())});
 }
 
 answer kms_http_server::guarded_work(const beast_header& header,

@@ -2,9 +2,10 @@
 //
 //   kmscore_host::http::server_hooks hooks{
 //       .handle = [&](const kmscore::project& tenant, kmscore::action_id action,
-//                     std::string_view body, std::int64_t now_ms) {
+//                     std::string_view body, const kmscore::request_params& params,
+//                     std::int64_t now_ms) {
 //         kmscore::kms_service service{backend, store, tenant, policy, diagnostics};
-//         return kmscore::handle_json(service, action, body, now_ms);
+//         return kmscore::handle_json(service, action, body, params, now_ms);
 //       },
 //       .resolve_project = ..., .verify = ..., .maintenance = ..., .log = ...};
 //   std::string why;
@@ -63,10 +64,11 @@
 
 namespace kmscore_host::http {
 
-// Runs one action for a project (the host's kms_service and handle_json); must not throw.
-using action_handler =
-    std::function<kmscore::http_response(const kmscore::project& tenant, kmscore::action_id action,
-                                         std::string_view body, std::int64_t now_ms)>;
+// Runs one action for a project (the host's kms_service and handle_json) on the body and
+// the parameters its path carried; must not throw.
+using action_handler = std::function<kmscore::http_response(
+    const kmscore::project& tenant, kmscore::action_id action, std::string_view body,
+    const kmscore::request_params& params, std::int64_t now_ms)>;
 // The project with this id, created with domain_hint (or a fresh domain when it is empty)
 // if the store does not have it yet (the host's key_store::ensure_project).
 using project_resolver = std::function<kmscore::result<kmscore::project>(

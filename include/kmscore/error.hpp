@@ -72,10 +72,30 @@ enum class errc : std::uint8_t {
   symmetric_algorithm_not_supported,  // 400 KMS.2105
   rsa_algorithm_not_supported,        // 400 KMS.2106
   rsa_plain_text_too_long,            // 400 KMS.2108
+  // Key metadata: tags and quotas (api-metadata.md).
+  tag_list_empty,          // 400 KMS.0401
+  invalid_match_value,     // 400 KMS.0402
+  invalid_match_key,       // 400 KMS.0403
+  invalid_action,          // 400 KMS.0404
+  invalid_tag_value,       // 400 KMS.0405
+  invalid_tag_key,         // 400 KMS.0406
+  invalid_tag_list_size,   // 400 KMS.0407
+  too_many_tags,           // 400 KMS.0409
+  invalid_tag_value_size,  // 400 KMS.0410
+  invalid_tag_key_size,    // 400 KMS.0411
+  invalid_tag_list,        // 400 KMS.0412
+  too_many_tag_values,     // 400 KMS.0413
+  invalid_tags,            // 400 KMS.0414
+  invalid_matches,         // 400 KMS.0415
+  tag_not_found,           // 404 KMS.0416
+  invalid_offset,          // 400 KMS.0417
+  offset_not_required,     // 400 KMS.0418
+  too_many_keys,           // 400 KMS.1105 (create-key over the host's key quota)
   // The REST front's own refusals (http.md), answered by hosts before an action runs.
   invalid_url,           // 400 KMS.0201
   invalid_format,        // 400 KMS.0214 (Content-Type)
   method_not_supported,  // 405 KMS.0215
+  invalid_resource_type, // 400 KMS.0408 (`{x}/action` with another x than resource_instances)
   invalid_token,         // 403 KMS.0302 (a token alone)
   project_mismatch,      // 403 KMS.0321 (a project not granted to the access key)
 };
@@ -87,7 +107,7 @@ struct error_info {
   std::string_view message;  // empty for KMS.0308, whose message names the field
 };
 
-inline constexpr std::array<error_info, 61> error_table{{
+inline constexpr std::array<error_info, 80> error_table{{
     {errc::kms_error, "KMS.0101", 500, "KMS error."},
     {errc::invalid_request, "KMS.0202", 400, "Invalid request."},
     {errc::request_too_long, "KMS.0203", 400, "The request message is too long."},
@@ -164,9 +184,28 @@ inline constexpr std::array<error_info, 61> error_table{{
      "The rsa key not support this encryption algorithm."},
     {errc::rsa_plain_text_too_long, "KMS.2108", 400,
      "The rsa encryption plain_text is over length."},
+    {errc::tag_list_empty, "KMS.0401", 400, "Tag list cannot be empty."},
+    {errc::invalid_match_value, "KMS.0402", 400, "Invalid match value."},
+    {errc::invalid_match_key, "KMS.0403", 400, "Invalid match key."},
+    {errc::invalid_action, "KMS.0404", 400, "Invalid action."},
+    {errc::invalid_tag_value, "KMS.0405", 400, "Invalid tag value."},
+    {errc::invalid_tag_key, "KMS.0406", 400, "Invalid tag key."},
+    {errc::invalid_tag_list_size, "KMS.0407", 400, "Invalid tag list size."},
+    {errc::too_many_tags, "KMS.0409", 400, "Too many tags."},
+    {errc::invalid_tag_value_size, "KMS.0410", 400, "Invalid tag value length."},
+    {errc::invalid_tag_key_size, "KMS.0411", 400, "Invalid tag key length."},
+    {errc::invalid_tag_list, "KMS.0412", 400, "Invalid tag list."},
+    {errc::too_many_tag_values, "KMS.0413", 400, "Too many tag values."},
+    {errc::invalid_tags, "KMS.0414", 400, "Invalid tags."},
+    {errc::invalid_matches, "KMS.0415", 400, "Invalid matches."},
+    {errc::tag_not_found, "KMS.0416", 404, "Invalid tag ID."},
+    {errc::invalid_offset, "KMS.0417", 400, "Invalid offset."},
+    {errc::offset_not_required, "KMS.0418", 400, "Offset is not required."},
+    {errc::too_many_keys, "KMS.1105", 400, "Too many keys."},
     {errc::invalid_url, "KMS.0201", 400, "Invalid request URL."},
     {errc::invalid_format, "KMS.0214", 400, "The request format is invalid."},
     {errc::method_not_supported, "KMS.0215", 405, "Request method not supported."},
+    {errc::invalid_resource_type, "KMS.0408", 400, "Invalid resourceType."},
     {errc::invalid_token, "KMS.0302", 403, "Invalid X-Auth-Token."},
     {errc::project_mismatch, "KMS.0321", 403, "URIs in URL and X-Auth-Token do not match."},
 }};

@@ -38,6 +38,7 @@
 
 #include "actions.hpp"
 #include "response.hpp"
+#include "route.hpp"
 
 namespace kmscore {
 
@@ -239,18 +240,48 @@ struct action_handlers<Backend, action_list<Actions...>> {
 
 }  // namespace detail
 
+namespace detail {
+template <crypto_backend Backend>
+[[nodiscard]] http_response run_parsed(kms_service<Backend>& service, action_id action,
+                                       result<wire_json> parsed, std::int64_t now_ms) {
+  if (!parsed) return error_response(parsed.error());
+  return action_handlers<Backend, all_actions>::table[action.index()](service, *parsed, now_ms);
+}
+}  // namespace detail
+
 // Runs one action on a JSON body and renders the response or error. now_ms is the caller's
-// clock (creation and deletion dates).
+// clock (creation and deletion dates). The body holds every field, those a REST route
+// carries in its path or query included (as the tool reads them).
 template <crypto_backend Backend>
 [[nodiscard]] http_response handle_json(kms_service<Backend>& service, action_id action,
                                         std::string_view body, std::int64_t now_ms,
                                         std::size_t max_body = default_max_body_size) {
   try {
-    auto parsed = parse_json_object(body, max_body);
-    if (!parsed) return error_response(parsed.error());
-    return detail::action_handlers<Backend, all_actions>::table[action.index()](service, *parsed,
-                                                                                now_ms);
+    return detail::run_parsed(service, action, parse_json_object(body, max_body), now_ms);
   } catch (...) {  // e.g. type_error.316: a stored field that is not UTF-8
+    return error_response(errc::kms_error);
+  }
+}
+
+// The same for a REST request (route.hpp): the parameters its path and query carried are
+// fields of the request, over any body member of the same name; a route without a body
+// (GET, delete-tag) does not read the body it may have been sent.
+template <crypto_backend Backend>
+[[nodiscard]] http_response handle_json(kms_service<Backend>& service, action_id action,
+                                        std::string_view body, const request_params& params,
+                                        std::int64_t now_ms,
+                                        std::size_t max_body = default_max_body_size) {
+  try {
+    auto parsed = route_of(action).has_body ? parse_json_object(body, max_body)
+                                            : result<wire_json>{wire_json::object()};
+    if (parsed) {
+      for (const auto& param : params) {
+        (*parsed)[secret_string{param.name.data(), param.name.size()}] =
+            secret_string{param.value.data(), param.value.size()};
+      }
+    }
+    return detail::run_parsed(service, action, std::move(parsed), now_ms);
+  } catch (...) {
     return error_response(errc::kms_error);
   }
 }
