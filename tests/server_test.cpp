@@ -798,6 +798,10 @@ TEST(ServerPieces, ReadinessIsWhetherTheStoreAnswers) {
         const kmscore::project_id& /*tenant*/, std::string_view /*alias*/) override {
       return kmscore::errc::kms_error;
     }
+    kmscore::result<std::vector<kmscore::tag_values>> list_tags(
+        const kmscore::project_id& /*tenant*/, std::int64_t /*now_ms*/) override {
+      return kmscore::errc::kms_error;
+    }
     kmscore::result<void> insert(kmscore::key_record& /*record*/) override {
       return kmscore::errc::kms_error;
     }

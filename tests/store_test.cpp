@@ -380,6 +380,10 @@ TYPED_TEST(StoreTest, ServiceRetriesConflictsAndReportsPersistentOnes) {
     kmscore::result<void> insert(kmscore::key_record& record) override {
       return inner_->insert(record);
     }
+    kmscore::result<std::vector<kmscore::tag_values>> list_tags(const kmscore::project_id& project,
+                                                                std::int64_t now_ms) override {
+      return inner_->list_tags(project, now_ms);
+    }
     kmscore::result<update_outcome> update(kmscore::key_record& record) override {
       if (left_ > 0) {
         --left_;
@@ -905,10 +909,12 @@ TYPED_TEST(PersistentStoreTest, ASchemaOneStoreGetsItsDeletionDatesOnOpen) {
   ASSERT_TRUE(store.insert(scheduled));
   ASSERT_TRUE(store.insert(plain));
   if constexpr (std::is_same_v<TypeParam, sqlite_kind>) {
-    this->subject_.run_sql("ALTER TABLE keys DROP COLUMN deletion_date; PRAGMA user_version=1");
+    this->subject_.run_sql(
+        "DROP TABLE key_tags; ALTER TABLE keys DROP COLUMN deletion_date; PRAGMA user_version=1");
   } else {
     this->subject_.run_sql(
-        "ALTER TABLE keys DROP COLUMN deletion_date; UPDATE schema_version SET version = 1");
+        "DROP TABLE key_tags; ALTER TABLE keys DROP COLUMN deletion_date; "
+        "UPDATE schema_version SET version = 1");
   }
   const auto reopened = this->subject_.connect();
   ASSERT_TRUE(reopened);

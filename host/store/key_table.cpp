@@ -51,10 +51,56 @@ std::string dollar(int n, sql_type type) {
   }
   return text;
 }
+
+std::string instr(std::string_view column, int n) {
+  return "instr(" + std::string{column} + ", ?" + std::to_string(n) + ") > 0";
+}
+std::string strpos(std::string_view column, int n) {
+  return "strpos(" + std::string{column} + ", $" + std::to_string(n) + ") > 0";
+}
 }  // namespace
 
-const dialect sqlite{&question_mark};
-const dialect postgresql{&dollar};
+const dialect sqlite{&question_mark, &instr};
+const dialect postgresql{&dollar, &strpos};
+
+std::string tags_delete_sql(const dialect& d) {
+  return "DELETE FROM key_tags WHERE project_id = " + d.placeholder(1, sql_type::text) +
+         " AND key_id = " + d.placeholder(2, sql_type::text);
+}
+
+std::string tag_insert_sql(const dialect& d) {
+  return "INSERT INTO key_tags (project_id, key_id, tag_key, tag_value) VALUES (" +
+         d.placeholder(1, sql_type::text) + ", " + d.placeholder(2, sql_type::text) + ", " +
+         d.placeholder(3, sql_type::text) + ", " + d.placeholder(4, sql_type::text) + ")";
+}
+
+std::string list_filters_sql(const dialect& d, const kmscore::key_list_query& query, int first) {
+  std::string sql;
+  int n = first;
+  for (const auto& filter : query.tags) {
+    sql += " AND EXISTS (SELECT 1 FROM key_tags t WHERE t.project_id = keys.project_id"
+           " AND t.key_id = keys.key_id AND t.tag_key = " +
+           d.placeholder(n++, sql_type::text);
+    if (!filter.values.empty()) {
+      sql += " AND t.tag_value IN (";
+      for (std::size_t i = 0; i < filter.values.size(); ++i) {
+        if (i > 0) sql += ", ";
+        sql += d.placeholder(n++, sql_type::text);
+      }
+      sql += ")";
+    }
+    sql += ")";
+  }
+  if (query.alias_contains) sql += " AND " + d.contains("key_alias", n++);
+  return sql;
+}
+
+std::string tag_values_sql(const dialect& d) {
+  return "SELECT DISTINCT t.tag_key, t.tag_value FROM key_tags t JOIN keys ON keys.project_id = "
+         "t.project_id AND keys.key_id = t.key_id WHERE t.project_id = " +
+         d.placeholder(1, sql_type::text) + " AND " +
+         not_gone_at(d.placeholder(2, sql_type::bigint)) + " ORDER BY t.tag_key, t.tag_value";
+}
 
 std::string insert_sql(const dialect& d) {
   std::string names = "project_id, key_id";

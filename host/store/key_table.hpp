@@ -15,6 +15,7 @@
 #include <kmscore/key_id.hpp>
 #include <kmscore/key_record.hpp>
 #include <kmscore/key_record_codec.hpp>
+#include <kmscore/key_store.hpp>
 #include <kmscore/result.hpp>
 
 #include <array>
@@ -50,9 +51,11 @@ extern const std::array<indexed_column, 6> indexed_columns;
 // list-keys' order: newest first, then by key_id (a total order, so pages never overlap).
 inline constexpr std::string_view list_order = "creation_date DESC, key_id ASC";
 
-// How a database writes the placeholder of the n-th (1-based) parameter of a type.
+// How a database writes the placeholder of the n-th (1-based) parameter of a type, and a
+// case-sensitive "column contains the text of parameter n" condition.
 struct dialect {
   std::string (*placeholder)(int n, sql_type type);
+  std::string (*contains)(std::string_view column, int n);
 };
 extern const dialect sqlite;      // ?N
 extern const dialect postgresql;  // $N, with a cast for non-text types
@@ -65,6 +68,34 @@ extern const dialect postgresql;  // $N, with a cast for non-text types
 [[nodiscard]] std::string update_sql(const dialect& d);
 // The compare-and-set DELETE. Parameters: project_id, key_id, the expected revision.
 [[nodiscard]] std::string remove_sql(const dialect& d);
+
+// The `key_tags` table: one row per tag of a key (project_id, key_id, tag_key, tag_value),
+// written with the key's row in one transaction from the record's tags (the record stays the
+// truth), removed with it (ON DELETE CASCADE), indexed by (project_id, tag_key, tag_value)
+// for the resource-instance query. Its statements:
+//   - delete every tag of a key. Parameters: project_id, key_id;
+//   - insert one tag. Parameters: project_id, key_id, tag_key, tag_value.
+[[nodiscard]] std::string tags_delete_sql(const dialect& d);
+[[nodiscard]] std::string tag_insert_sql(const dialect& d);
+
+// The conditions list-keys' filters add for the resource-instance query (api-metadata.md
+// §3.7): per tag filter an EXISTS on key_tags (its key, and one of its values when it has
+// any), then key_alias containing `alias_contains`. Placeholders are numbered from `first`
+// on; bind_list_filters binds them in the same order.
+[[nodiscard]] std::string list_filters_sql(const dialect& d, const kmscore::key_list_query& query,
+                                           int first);
+template <class Text>
+void bind_list_filters(const kmscore::key_list_query& query, Text&& bind_text) {
+  for (const auto& filter : query.tags) {
+    bind_text(filter.key);
+    for (const auto& value : filter.values) bind_text(value);
+  }
+  if (query.alias_contains) bind_text(*query.alias_contains);
+}
+
+// list-kms-tags (§3.6): every tag key and value on the project's keys not gone at a time,
+// each pair once, in byte order. Parameters: project_id, the time.
+[[nodiscard]] std::string tag_values_sql(const dialect& d);
 
 // Binds every indexed column of record through bind_text(value) / bind_integer(value), in
 // order.

@@ -48,7 +48,7 @@ namespace kmscore_host {
 
 namespace {
 
-constexpr int schema_version = 2;
+constexpr int schema_version = 3;
 // Serializes the schema check and migrations of processes opening the store at once
 // ("kmscore1" in ASCII).
 constexpr const char* migration_lock = "SELECT pg_advisory_xact_lock(7740970205428475185)";
@@ -60,6 +60,9 @@ struct key_statements {
   std::string insert = key_table::insert_sql(key_table::postgresql);
   std::string update = key_table::update_sql(key_table::postgresql);
   std::string remove = key_table::remove_sql(key_table::postgresql);
+  std::string tags_delete = key_table::tags_delete_sql(key_table::postgresql);
+  std::string tag_insert = key_table::tag_insert_sql(key_table::postgresql);
+  std::string tag_values = key_table::tag_values_sql(key_table::postgresql);
 };
 const key_statements& key_table_statements() {
   static const key_statements statements;
@@ -98,6 +101,19 @@ CREATE INDEX keys_in_list_order ON keys (project_id, creation_date DESC, key_id)
     // rows already scheduled get their date from their record (backfill_deletion_dates).
     R"sql(
 ALTER TABLE keys ADD COLUMN deletion_date bigint NOT NULL DEFAULT 0;
+)sql",
+    // 3: tags (api-metadata.md §3), one row per tag, indexed for the resource-instance query.
+    // Records of earlier formats hold no tags: nothing to fill.
+    R"sql(
+CREATE TABLE key_tags (
+  project_id text COLLATE "C" NOT NULL,
+  key_id     text COLLATE "C" NOT NULL,
+  tag_key    text COLLATE "C" NOT NULL,
+  tag_value  text COLLATE "C" NOT NULL,
+  CONSTRAINT key_tags_pkey PRIMARY KEY (project_id, key_id, tag_key),
+  FOREIGN KEY (project_id, key_id) REFERENCES keys (project_id, key_id) ON DELETE CASCADE
+);
+CREATE INDEX key_tags_by_tag ON key_tags (project_id, tag_key, tag_value);
 )sql",
 }};
 constexpr std::string_view alias_constraint = "keys_alias_unique";
@@ -259,6 +275,8 @@ class postgres_key_store final : public durable_key_store {
       kmscore::key_record& record) override;
   [[nodiscard]] kmscore::result<kmscore::key_list_page> list(
       const kmscore::project_id& tenant, const kmscore::key_list_query& query) override;
+  [[nodiscard]] kmscore::result<std::vector<kmscore::tag_values>> list_tags(
+      const kmscore::project_id& tenant, std::int64_t now_ms) override;
   [[nodiscard]] kmscore::result<kmscore::update_outcome> remove(const kmscore::project_id& tenant,
                                                                 const kmscore::key_id& id,
                                                                 std::uint64_t revision) override;
@@ -292,6 +310,9 @@ class postgres_key_store final : public durable_key_store {
   [[nodiscard]] kmscore::errc fault_detail(std::string_view what, std::string_view detail);
   [[nodiscard]] bool migrate(std::string& why);
   [[nodiscard]] bool backfill_deletion_dates();
+  // Inside a transaction: the key's key_tags rows made those of its record (the old ones
+  // cleared first for an update). The failed command, or nullptr.
+  [[nodiscard]] pg_result write_tags(const kmscore::key_record& record, bool clear);
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
       const kmscore::project_id& tenant, const kmscore::key_id& id, kmscore::byte_span stored) {
     return key_table::open_row(*sealer_, tenant, id, stored, noter());
@@ -724,6 +745,12 @@ kmscore::result<void> postgres_key_store::insert(kmscore::key_record& record) {
     const std::lock_guard lock{mutex_};
     std::string detail;
     if (!ready(detail)) return fault_detail("insert", detail);
+    // A record with tags: its key_tags rows in the same transaction.
+    std::optional<transaction> with_tags;
+    if (!record.tags.empty()) {
+      with_tags.emplace(conn_, "BEGIN");
+      if (!with_tags->began()) return fault("insert: begin", with_tags->begin_result());
+    }
     const auto row = run(key_table_statements().insert.c_str(), [&] {
       params values;
       values.text(record.project_id.view()).text(record.key.key_id.view());
@@ -733,6 +760,12 @@ kmscore::result<void> postgres_key_store::insert(kmscore::key_record& record) {
       values.bytes(*sealed);
       return values;
     }());
+    if (succeeded(row) && with_tags) {
+      if (const auto failed = write_tags(record, false)) return fault("insert: tags", failed.get());
+      bool committed = false;
+      const auto done = with_tags->commit(committed);
+      if (!committed) return fault("insert: commit", done.get());
+    }
     if (succeeded(row)) return {};
     if (error_field(row.get(), PG_DIAG_SQLSTATE) == "23505") {
       // Which constraint: the alias (the documented KMS.1104), or the key id (a fault). A
@@ -765,7 +798,10 @@ kmscore::result<kmscore::update_outcome> postgres_key_store::update(kmscore::key
         const std::lock_guard lock{mutex_};
         std::string detail;
         if (!ready(detail)) return fault_detail("update", detail);
-        // One statement: the WHERE on revision is the compare-and-set.
+        // One transaction: the UPDATE (its WHERE on revision is the compare-and-set), then
+        // the key's key_tags rows.
+        transaction write{conn_, "BEGIN"};
+        if (!write.began()) return fault("update: begin", write.begin_result());
         const auto changed = run(key_table_statements().update.c_str(), [&] {
           params values;
           key_table::bind_indexed(
@@ -787,6 +823,12 @@ kmscore::result<kmscore::update_outcome> postgres_key_store::update(kmscore::key
           return fault("update", changed.get());
         }
         if (std::string_view{PQcmdTuples(changed.get())} == "1") {
+          if (const auto failed = write_tags(record, true)) {
+            return fault("update: tags", failed.get());
+          }
+          bool committed = false;
+          const auto done = write.commit(committed);
+          if (!committed) return fault("update: commit", done.get());
           record.revision = expected + 1;
           return kmscore::update_outcome::updated;
         }
@@ -811,7 +853,9 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
         "AND ($3::text IS NULL OR key_spec = $3) "
         "AND ($4::text IS NULL OR enterprise_project_id = $4) "
         "AND ($5::bigint IS NULL OR " +
-        key_table::not_gone_at("$5::bigint") + ")";
+        key_table::not_gone_at("$5::bigint") + ")" +
+        // The resource-instance query's tag and alias filters, numbered from $6.
+        key_table::list_filters_sql(key_table::postgresql, query, 6);
     params filters;
     filters.text(tenant.view());
     if (query.state) {
@@ -834,7 +878,15 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
     } else {
       filters.null();
     }
-    // Past the largest bigint there is nothing to show anyway.
+    int bound = 5;
+    key_table::bind_list_filters(query, [&](const std::string& text) {
+      filters.text(text);
+      ++bound;
+    });
+    // The page's LIMIT and OFFSET follow the filters. Past the largest bigint there is
+    // nothing to show anyway.
+    const std::string page_bounds = " LIMIT $" + std::to_string(bound + 1) + "::bigint OFFSET $" +
+                                    std::to_string(bound + 2) + "::bigint";
     constexpr auto largest = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
     params page_filters = filters;
     page_filters.integer(static_cast<std::int64_t>(std::min(query.limit, largest)))
@@ -857,7 +909,7 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
       page.total = static_cast<std::size_t>(*total);
       const auto found =
           run(("SELECT key_id, record" + filter + " ORDER BY " +
-               std::string{key_table::list_order} + " LIMIT $6::bigint OFFSET $7::bigint")
+               std::string{key_table::list_order} + page_bounds)
                   .c_str(),
               page_filters, binary_results);
       if (!succeeded(found)) return fault("list: rows", found.get());
@@ -875,6 +927,43 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
     }
     return page;
   });
+}
+
+pg_result postgres_key_store::write_tags(const kmscore::key_record& record, bool clear) {
+  if (clear) {
+    auto gone = run(key_table_statements().tags_delete.c_str(),
+                    params{}.text(record.project_id.view()).text(record.key.key_id.view()));
+    if (!succeeded(gone)) return gone;
+  }
+  for (const auto& [key, value] : record.tags) {
+    auto added = run(key_table_statements().tag_insert.c_str(), params{}
+                                                                    .text(record.project_id.view())
+                                                                    .text(record.key.key_id.view())
+                                                                    .text(key)
+                                                                    .text(value));
+    if (!succeeded(added)) return added;
+  }
+  return nullptr;
+}
+
+kmscore::result<std::vector<kmscore::tag_values>> postgres_key_store::list_tags(
+    const kmscore::project_id& tenant, std::int64_t now_ms) {
+  return shielded<std::vector<kmscore::tag_values>>(
+      "list_tags", [&]() -> kmscore::result<std::vector<kmscore::tag_values>> {
+        const std::lock_guard lock{mutex_};
+        std::string detail;
+        if (!ready(detail)) return fault_detail("list_tags", detail);
+        const auto found = run(key_table_statements().tag_values.c_str(),
+                               params{}.text(tenant.view()).integer(now_ms));
+        if (!succeeded(found)) return fault("list_tags", found.get());
+        std::vector<kmscore::tag_values> all;
+        for (int row = 0; row < PQntuples(found.get()); ++row) {
+          auto key = column_text(found.get(), row, 0);
+          if (all.empty() || all.back().key != key) all.push_back({std::move(key), {}});
+          all.back().values.push_back(column_text(found.get(), row, 1));
+        }
+        return all;
+      });
 }
 
 kmscore::result<kmscore::update_outcome> postgres_key_store::remove(

@@ -22,7 +22,7 @@ namespace kmscore_host {
 namespace {
 
 constexpr int busy_timeout_ms = 30'000;
-constexpr int schema_version = 2;
+constexpr int schema_version = 3;
 
 // Each entry migrates the schema from version i to i + 1, in one transaction.
 constexpr std::array<const char*, schema_version> migrations{{
@@ -53,6 +53,19 @@ CREATE INDEX keys_in_list_order ON keys (project_id, creation_date DESC, key_id)
     // 2: keys scheduled for deletion are gone at their date (list-keys leaves them out).
     R"sql(
 ALTER TABLE keys ADD COLUMN deletion_date INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 3: tags (api-metadata.md §3), one row per tag, indexed for the resource-instance query.
+    // Records of earlier formats hold no tags: nothing to fill.
+    R"sql(
+CREATE TABLE key_tags (
+  project_id TEXT NOT NULL,
+  key_id     TEXT NOT NULL,
+  tag_key    TEXT NOT NULL,
+  tag_value  TEXT NOT NULL,
+  PRIMARY KEY (project_id, key_id, tag_key),
+  FOREIGN KEY (project_id, key_id) REFERENCES keys (project_id, key_id) ON DELETE CASCADE
+);
+CREATE INDEX key_tags_by_tag ON key_tags (project_id, tag_key, tag_value);
 )sql",
 }};
 
@@ -207,7 +220,7 @@ bool backfill_deletion_dates(sqlite3* db) {
 
 // What a migration does beside its SQL, in the same transaction (by migration, or none).
 constexpr std::array<bool (*)(sqlite3*), schema_version> after_migration{
-    {nullptr, &backfill_deletion_dates}};
+    {nullptr, &backfill_deletion_dates, nullptr}};
 
 }  // namespace
 
@@ -417,7 +430,7 @@ kmscore::result<void> sqlite_key_store::insert(kmscore::key_record& record) {
     if (alias.step() == SQLITE_ROW) return kmscore::errc::duplicate_key_alias;
     return fault("insert: a key with this key_id exists");
   }
-  if (step != SQLITE_DONE || !transaction.commit()) {
+  if (step != SQLITE_DONE || !write_tags(record, false) || !transaction.commit()) {
     record.revision = previous;
     return fault("insert");
   }
@@ -448,6 +461,7 @@ kmscore::result<kmscore::update_outcome> sqlite_key_store::update(kmscore::key_r
   if (step == SQLITE_CONSTRAINT_UNIQUE) return kmscore::errc::duplicate_key_alias;  // renamed
   if (step != SQLITE_DONE) return fault("update");
   if (sqlite3_changes(db_->db) == 1) {
+    if (!write_tags(record, true)) return fault("update: tags");
     if (!transaction.commit()) return fault("update: commit");
     record.revision = expected + 1;
     return kmscore::update_outcome::updated;
@@ -463,17 +477,23 @@ kmscore::result<kmscore::update_outcome> sqlite_key_store::update(kmscore::key_r
 kmscore::result<kmscore::key_list_page> sqlite_key_store::list(
     const kmscore::project_id& tenant, const kmscore::key_list_query& query) {
   // Filters as bound parameters: NULL matches everything.
-  static const std::string filter =
+  static const std::string fixed_filter =
       " FROM keys WHERE project_id = ?1 AND (?2 IS NULL OR key_state = ?2) "
       "AND (?3 IS NULL OR key_spec = ?3) AND (?4 IS NULL OR enterprise_project_id = ?4) "
       "AND (?7 IS NULL OR " +
       key_table::not_gone_at("?7") + ")";
+  // The resource-instance query's tag and alias filters, numbered from ?8.
+  constexpr int first_filter = 8;
+  const std::string filter =
+      fixed_filter + key_table::list_filters_sql(key_table::sqlite, query, first_filter);
   auto bind = [&](statement& s) {
     s.text(1, tenant.view());
     if (query.state) s.integer(2, static_cast<int>(*query.state));
     if (query.spec) s.text(3, to_string(*query.spec));
     if (query.enterprise_project_id) s.text(4, *query.enterprise_project_id);
     if (query.now_ms) s.integer(7, *query.now_ms);
+    int n = first_filter;
+    key_table::bind_list_filters(query, [&](const std::string& text) { s.text(n++, text); });
   };
   kmscore::key_list_page page;
   page.offset = query.offset;
@@ -506,6 +526,44 @@ kmscore::result<kmscore::key_list_page> sqlite_key_store::list(
     if (record) page.records.push_back(std::move(*record));
   }
   return page;
+}
+
+kmscore::result<std::vector<kmscore::tag_values>> sqlite_key_store::list_tags(
+    const kmscore::project_id& tenant, std::int64_t now_ms) {
+  static const std::string sql = key_table::tag_values_sql(key_table::sqlite);
+  std::vector<kmscore::tag_values> all;
+  const std::lock_guard lock{db_->mutex};
+  statement query{db_->db, sql.c_str()};
+  query.text(1, tenant.view()).integer(2, now_ms);
+  int step = query.step();
+  for (; step == SQLITE_ROW; step = query.step()) {
+    auto key = query.column_text(0);
+    if (all.empty() || all.back().key != key) all.push_back({std::move(key), {}});
+    all.back().values.push_back(query.column_text(1));
+  }
+  if (step != SQLITE_DONE) return fault("list_tags");
+  return all;
+}
+
+// Inside the caller's write transaction: the key's rows of key_tags made those of its record
+// (after clearing the old ones, for an update).
+bool sqlite_key_store::write_tags(const kmscore::key_record& record, bool clear) {
+  if (clear) {
+    static const std::string delete_sql = key_table::tags_delete_sql(key_table::sqlite);
+    statement gone{db_->db, delete_sql.c_str()};
+    gone.text(1, record.project_id.view()).text(2, record.key.key_id.view());
+    if (gone.step() != SQLITE_DONE) return false;
+  }
+  static const std::string insert_sql = key_table::tag_insert_sql(key_table::sqlite);
+  for (const auto& [key, value] : record.tags) {
+    statement insert{db_->db, insert_sql.c_str()};
+    insert.text(1, record.project_id.view())
+        .text(2, record.key.key_id.view())
+        .text(3, key)
+        .text(4, value);
+    if (insert.step() != SQLITE_DONE) return false;
+  }
+  return true;
 }
 
 kmscore::result<kmscore::update_outcome> sqlite_key_store::remove(const kmscore::project_id& tenant,

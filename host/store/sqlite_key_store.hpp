@@ -40,6 +40,8 @@ class sqlite_key_store final : public durable_key_store {
       kmscore::key_record& record) override;
   [[nodiscard]] kmscore::result<kmscore::key_list_page> list(
       const kmscore::project_id& tenant, const kmscore::key_list_query& query) override;
+  [[nodiscard]] kmscore::result<std::vector<kmscore::tag_values>> list_tags(
+      const kmscore::project_id& tenant, std::int64_t now_ms) override;
   [[nodiscard]] kmscore::result<kmscore::update_outcome> remove(const kmscore::project_id& tenant,
                                                                 const kmscore::key_id& id,
                                                                 std::uint64_t revision) override;
@@ -59,6 +61,7 @@ class sqlite_key_store final : public durable_key_store {
   [[nodiscard]] kmscore::diagnostics_sink noter() const;
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
       const kmscore::project_id& tenant, const kmscore::key_id& id, kmscore::byte_span stored);
+  [[nodiscard]] bool write_tags(const kmscore::key_record& record, bool clear);
 
   std::unique_ptr<connection> db_;
   kmscore::record_sealer* sealer_;

@@ -24,6 +24,7 @@
 #include "master_key.hpp"
 #include "project_id.hpp"
 #include "result.hpp"
+#include "tags.hpp"
 #include "validate.hpp"
 
 namespace kmscore {
@@ -57,6 +58,7 @@ struct key_record {
   std::int64_t last_rotation_ms = 0;     // 0: never rotated
   std::uint32_t number_of_rotations = 0;
   std::uint32_t on_demand_rotations = 0;  // of number_of_rotations, those rotate-key made
+  key_tags tags;                          // api-metadata.md §3: at most max_tags_per_key
 };
 
 // Whether the key is gone at now_ms (the host's clock): its deletion date has come. A gone
@@ -109,7 +111,7 @@ struct key_record_field {
 
 // In key_info's documented order. Cross-field rules (a usage the spec allows) are checked
 // by `key_record_is_consistent` once every field is read.
-inline constexpr std::array<key_record_field, 22> key_record_fields{{
+inline constexpr std::array<key_record_field, 23> key_record_fields{{
     {"key_id", true, [](const key_record& r) { return r.key.key_id.str(); },
      [](std::string_view t, key_record& r) {
        const auto id = key_id::parse(t);
@@ -232,6 +234,14 @@ inline constexpr std::array<key_record_field, 22> key_record_fields{{
        return detail::assign_if(detail::parse_decimal(t, max_material_versions),
                                 r.key.min_decryption_version) &&
               r.key.min_decryption_version <= max_material_versions;
+     }},
+    {"tags", false, [](const key_record& r) { return tags_to_text(r.tags); },
+     [](std::string_view t, key_record& r) {
+       auto tags = tags_from_text(t);
+       // Canonical only: the text this record's tags render to (upper-case hex, key order).
+       if (!tags || tags_to_text(*tags) != t) return false;
+       r.tags = std::move(*tags);
+       return true;
      }},
     {"public_key", false, [](const key_record& r) { return hex_encode(r.public_key); },
      [](std::string_view t, key_record& r) {

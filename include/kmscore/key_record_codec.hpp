@@ -34,10 +34,19 @@ namespace detail {
 inline constexpr std::string_view record_magic = "KMSREC01";
 inline constexpr byte record_payload_marker = 0x01;
 
-inline constexpr std::string_view record_format = "kmscore-key-record-3";
-// Records sealed before 2026-12-07 (format 2) lack the fields added since: they read as 0.
-inline constexpr std::string_view record_format_2 = "kmscore-key-record-2";
-inline constexpr std::array<std::string_view, 1> record_fields_since_2{"on_demand_rotations"};
+inline constexpr std::string_view record_format = "kmscore-key-record-4";
+// Records sealed by earlier formats lack the fields added since; those read as their
+// defaults (0, no tags). Format 2: before 2026-12-07; format 3: before tags.
+struct earlier_record_format {
+  std::string_view name;
+  std::size_t missing;  // how many of record_fields_since's last fields it lacks
+};
+inline constexpr std::array<std::string_view, 2> record_fields_since{"on_demand_rotations",
+                                                                    "tags"};
+inline constexpr std::array<earlier_record_format, 2> earlier_record_formats{{
+    {"kmscore-key-record-2", 2},
+    {"kmscore-key-record-3", 1},
+}};
 inline constexpr std::string_view record_format_name = "format";
 inline constexpr std::string_view record_versions_name = "material_versions";
 
@@ -61,20 +70,24 @@ inline constexpr std::string_view record_versions_name = "material_versions";
 // Rebuilds the metadata fields, each checked as strictly as a request would be.
 [[nodiscard]] inline result<key_record> record_from_metadata(const encryption_context& metadata) {
   const auto* format = metadata_value(metadata, record_format_name);
-  const bool format_2 = format != nullptr && *format == record_format_2;
-  if (format == nullptr || (*format != record_format && !format_2) ||
-      metadata.pairs().size() !=
-          key_record_fields.size() + 2 - (format_2 ? record_fields_since_2.size() : 0)) {
-    return errc::kms_error;
+  if (format == nullptr) return errc::kms_error;
+  std::size_t missing = 0;
+  if (*format != record_format) {
+    const auto* earlier =
+        std::find_if(earlier_record_formats.begin(), earlier_record_formats.end(),
+                     [&](const earlier_record_format& f) { return f.name == *format; });
+    if (earlier == earlier_record_formats.end()) return errc::kms_error;
+    missing = earlier->missing;
   }
+  if (metadata.pairs().size() != key_record_fields.size() + 2 - missing) return errc::kms_error;
+  const auto lacks = [&](std::string_view name) {
+    return std::find(record_fields_since.end() - static_cast<long>(missing),
+                     record_fields_since.end(), name) != record_fields_since.end();
+  };
   key_record record;
   for (const auto& field : key_record_fields) {
     const auto* value = metadata_value(metadata, field.name);
-    if (value == nullptr && format_2 &&
-        std::find(record_fields_since_2.begin(), record_fields_since_2.end(), field.name) !=
-            record_fields_since_2.end()) {
-      continue;  // the record's default
-    }
+    if (value == nullptr && lacks(field.name)) continue;  // the record's default
     if (value == nullptr || !field.parse(*value, record)) return errc::kms_error;
   }
   if (!key_record_is_consistent(record)) return errc::kms_error;

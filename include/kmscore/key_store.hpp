@@ -40,6 +40,8 @@ struct key_list_query {
   std::optional<key_state> state;                    // nullopt: every state
   std::optional<key_spec> spec;                      // nullopt: every spec ("ALL")
   std::optional<std::string> enterprise_project_id;  // nullopt: every enterprise project
+  std::vector<tag_filter> tags;               // the resource-instance query's (tags.hpp): ANDed
+  std::optional<std::string> alias_contains;  // key_alias contains it (case-sensitive)
   // The host's clock: keys gone at this instant (is_gone) are neither listed nor counted.
   // nullopt lists them too: only the maintenance pass, which removes them, asks so.
   std::optional<std::int64_t> now_ms;
@@ -63,8 +65,19 @@ struct key_list_page {
          (!query.spec || record.key.spec == *query.spec) &&
          (!query.enterprise_project_id ||
           record.enterprise_project_id == *query.enterprise_project_id) &&
-         (!query.now_ms || !is_gone(record, *query.now_ms));
+         (!query.now_ms || !is_gone(record, *query.now_ms)) &&
+         std::all_of(query.tags.begin(), query.tags.end(),
+                     [&](const tag_filter& filter) { return has_tag(record.tags, filter); }) &&
+         (!query.alias_contains ||
+          record.key_alias.find(*query.alias_contains) != std::string::npos);
 }
+
+// list-kms-tags (api-metadata.md §3.6): every tag key on a project's keys, with its distinct
+// values, keys and values in byte order.
+struct tag_values {
+  std::string key;
+  std::vector<std::string> values;
+};
 
 // The outcome of a compare-and-set update or removal.
 enum class update_outcome : std::uint8_t {
@@ -112,6 +125,10 @@ class key_store {
   // A page of the project's records in list order (list_order), metadata only.
   [[nodiscard]] virtual result<key_list_page> list(const project_id& tenant,
                                                    const key_list_query& query) = 0;
+  // Every tag key on the project's keys not gone at now_ms, with its distinct values, in
+  // byte order (one snapshot).
+  [[nodiscard]] virtual result<std::vector<tag_values>> list_tags(const project_id& tenant,
+                                                                  std::int64_t now_ms) = 0;
   // Deletes the record, every version of its material and its alias in one atomic step, if
   // its stored revision is still `revision` (updated); conflict (nothing deleted) if it
   // changed; KMS.0207 if there is no such record. Only the maintenance pass and the
@@ -209,6 +226,18 @@ class memory_key_store final : public key_store {
     aliases_.erase({tenant, found->second.key_alias});
     records_.erase(found);  // its buffers wipe the material
     return update_outcome::updated;
+  }
+  [[nodiscard]] result<std::vector<tag_values>> list_tags(const project_id& tenant,
+                                                          std::int64_t now_ms) override {
+    const std::lock_guard lock{mutex_};
+    std::map<std::string, std::set<std::string>> found;
+    for (const auto& [where, record] : records_) {
+      if (where.first != tenant || is_gone(record, now_ms)) continue;
+      for (const auto& [key, value] : record.tags) found[key].insert(value);
+    }
+    std::vector<tag_values> all;
+    for (auto& [key, values] : found) all.push_back({key, {values.begin(), values.end()}});
+    return all;
   }
   [[nodiscard]] result<key_list_page> list(const project_id& tenant,
                                            const key_list_query& query) override {
