@@ -426,8 +426,8 @@ class corrupt_store final : public kmscore::key_store {
     page.total = 1;
     return page;
   }
-  kmscore::result<std::vector<kmscore::tag_values>> list_tags(
-      const kmscore::project_id& /*tenant*/, std::int64_t /*now_ms*/) override {
+  kmscore::result<std::vector<kmscore::tag_values>> list_tags(const kmscore::project_id& /*tenant*/,
+                                                              std::int64_t /*now_ms*/) override {
     return std::vector<kmscore::tag_values>{};
   }
 };

@@ -319,10 +319,11 @@ TEST_F(RequestSignatureTest, V5ListAliasesWithAQueryString) {
 }
 
 TEST_F(RequestSignatureTest, V6DeleteTagWithAUtf8KeyInThePath) {
-  auto request = metadata_request("DELETE",
-                                  "/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/"
-                                  "0d0466b0-e727-4d9c-b35d-f84bb474a37f/tags/%E7%8E%AF%E5%A2%83%201",
-                                  "");
+  auto request =
+      metadata_request("DELETE",
+                       "/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/"
+                       "0d0466b0-e727-4d9c-b35d-f84bb474a37f/tags/%E7%8E%AF%E5%A2%83%201",
+                       "");
   const auto uri = kmscore_host::http::canonical_uri(request.path);
   ASSERT_TRUE(uri);
   EXPECT_EQ(*uri,
@@ -343,11 +344,13 @@ TEST_F(RequestSignatureTest, V6DeleteTagWithAUtf8KeyInThePath) {
                   ", SignedHeaders=host;x-sdk-date, "
                   "Signature=c65806d8341e7d8c34bba65815b2188bd5a699f9cd905cc97f4e0df3e9670da6");
   EXPECT_EQ(verify(request), signature_status::ok);
-  request.path = "/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/0d0466b0-e727-4d9c-b35d-f84bb474a37f/"
-                 "tags/%e7%8e%af%e5%a2%83%201";
+  request.path =
+      "/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/0d0466b0-e727-4d9c-b35d-f84bb474a37f/"
+      "tags/%e7%8e%af%e5%a2%83%201";
   EXPECT_EQ(verify(request), signature_status::ok);
-  request.path = "/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/0d0466b0-e727-4d9c-b35d-f84bb474a37f/"
-                 "tags/%E7%8E%AF%E5%A2%83%202";
+  request.path =
+      "/v1.0/77b6a44cba5143ab91d13ab9a8ff44fd/kms/0d0466b0-e727-4d9c-b35d-f84bb474a37f/"
+      "tags/%E7%8E%AF%E5%A2%83%202";
   EXPECT_EQ(verify(request), signature_status::signature_mismatch);
 }
 

@@ -191,8 +191,8 @@ TEST_F(ServerTest, UnknownPathsAndBadProjectIdsAre400InvalidUrl) {
       "/v2.0/" + std::string{project_a} + "/kms/create-key",
       "/",
       "/v1.0",
-      "/v1.0/" + std::string{project_a} + "/kms/create-key%2Fmore",     // a '/' in a segment
-      "/v1.0/" + std::string{project_a} + "/kms/create%FFkey",          // not UTF-8
+      "/v1.0/" + std::string{project_a} + "/kms/create-key%2Fmore",    // a '/' in a segment
+      "/v1.0/" + std::string{project_a} + "/kms/create%FFkey",         // not UTF-8
       action_path("0123456789ABCDEF0123456789ABCDEF", "create-key"),   // upper case
       action_path("0123456789abcdef0123456789abcde", "create-key"),    // 31
       action_path("0123456789abcdef0123456789abcdef0", "create-key"),  // 33
@@ -208,8 +208,98 @@ TEST_F(ServerTest, UnknownPathsAndBadProjectIdsAre400InvalidUrl) {
   }
   call get;
   get.method = "GET";
-  get.path = "/v1.0/" + std::string{project_a} + "/kms/user-quotas";  // not 405: unknown path
+  get.path = "/v1.0/" + std::string{project_a} + "/kms/user-quota";  // not 405: unknown path
   expect_kms_error(send(get), 400, "KMS.0201");
+}
+
+// api-metadata.md §0: GET and DELETE routes, the key id and a tag key in the path, 204
+// answers without a body or Content-Type, and the refusals of §0.2.
+TEST_F(ServerTest, MetadataRoutesTakeMethodsPathsAndTheirRefusals) {
+  const auto key_id = act(project_a, "create-key", R"({"key_alias":"routed"})")
+                          .body_json()["key_info"]["key_id"]
+                          .get<std::string>();
+  const auto kms = "/v1.0/" + std::string{project_a} + "/kms/";
+  const auto request = [&](std::string method, std::string path, std::string body) {
+    call c;
+    c.method = std::move(method);
+    c.path = kms + path;
+    c.body = std::move(body);
+    if (c.method != "POST") c.content_type.reset();
+    return send(c);
+  };
+  const auto no_content = [](const answer& a) {
+    EXPECT_EQ(a.status, 204) << a.body;
+    EXPECT_EQ(a.body, "");
+    EXPECT_EQ(a.header("Content-Type"), "");
+    EXPECT_EQ(a.header("X-Request-Id").size(), 32U);
+  };
+  no_content(request("POST", key_id + "/tags", R"({"tag":{"key":"env","value":"prod"}})"));
+  no_content(request("POST", key_id + "/tags", R"({"tag":{"key":"环境 1","value":"测试"}})"));
+  no_content(request("POST", key_id + "/tags", R"({"tag":{"key":"a/b"}})"));
+  no_content(request("POST", key_id + "/tags/action",
+                     R"({"action":"create","tags":[{"key":"action","value":"x"},)"
+                     R"({"key":"team","value":"kms"}]})"));
+  const auto shown = request("GET", key_id + "/tags", "");
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(shown.body_json()["existTagsNum"], 5);
+  EXPECT_EQ(shown.body_json()["tags"][0]["key"], "a/b");
+  // A body sent with a GET is ignored (its key_id too), and needs no JSON Content-Type.
+  call with_body;
+  with_body.method = "GET";
+  with_body.path = kms + key_id + "/tags";
+  with_body.body = R"({"key_id":"not a key"})";
+  with_body.content_type = "text/plain";
+  EXPECT_EQ(send(with_body).body, shown.body);
+  // A UTF-8 tag key, a %2F inside a segment, and the tag named "action" under DELETE.
+  no_content(request("DELETE", key_id + "/tags/%E7%8E%AF%E5%A2%83%201", ""));
+  no_content(request("DELETE", key_id + "/tags/a%2Fb", ""));
+  no_content(request("DELETE", key_id + "/tags/action", ""));
+  const auto missing = request("DELETE", key_id + "/tags/env2", "");
+  expect_kms_error(missing, 404, "KMS.0416");
+  EXPECT_EQ(missing.body_json()["error"]["error_msg"], "Invalid tag ID.");
+  EXPECT_EQ(request("GET", key_id + "/tags", "").body_json()["existTagsNum"], 2);
+  EXPECT_EQ(request("GET", "tags", "").body,
+            R"({"tags":[{"key":"env","values":["prod"]},{"key":"team","values":["kms"]}]})");
+  EXPECT_EQ(request("GET", "user-instances", "").body, R"({"instance_num":1})");
+  EXPECT_EQ(request("GET", "user-quotas", "").body,
+            R"({"quotas":{"resources":[{"type":"CMK","used":1,"quota":2147483647},)"
+            R"({"type":"grant_per_CMK","used":0,"quota":100}]}})");
+  const auto found = request("POST", "resource_instances/action",
+                             R"({"action":"filter","tags":[{"key":"team","values":["kms"]}]})");
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(found.body_json()["total_count"], 1);
+  EXPECT_EQ(found.body_json()["resources"][0]["resource_id"], key_id);
+  EXPECT_EQ(found.body_json()["resources"][0]["resource_name"], "routed");
+  // An escape in a literal segment is decoded once, as the signature decodes it.
+  EXPECT_EQ(request("POST", "describe%2Dkey", R"({"key_id":")" + key_id + R"("})").status, 200);
+
+  // A known path with another method: 405 and the path's methods.
+  const std::vector<std::tuple<std::string, std::string, std::string>> wrong_method{
+      {"PUT", key_id + "/tags", "GET, POST"},
+      {"DELETE", key_id + "/tags", "GET, POST"},
+      {"GET", key_id + "/tags/action", "POST, DELETE"},
+      {"GET", key_id + "/tags/env", "DELETE"},
+      {"POST", "user-quotas", "GET"},
+      {"DELETE", "tags", "GET"},
+      {"GET", "resource_instances/action", "POST"},
+      {"GET", "describe-key", "POST"},
+  };
+  for (const auto& [method, path, allowed] : wrong_method) {
+    const auto a = request(method, path, method == "POST" ? "{}" : "");
+    expect_kms_error(a, 405, "KMS.0215");
+    EXPECT_EQ(a.header("Allow"), allowed) << method << " " << path;
+  }
+  // A key id in the path that is not one (alias forms included): KMS.0205.
+  for (const std::string& bad :
+       {std::string{"not-a-key"}, std::string{"alias%2Fapp"}, key_id + "0"}) {
+    expect_kms_error(request("GET", bad + "/tags", ""), 400, "KMS.0205");
+  }
+  expect_kms_error(request("POST", "resources/action", "{}"), 400, "KMS.0408");
+  expect_kms_error(request("POST", key_id + "/action", "{}"), 400, "KMS.0408");
+  for (const std::string& unknown : {key_id + "/tags/", key_id + "/tags/a/b", key_id + "/tag",
+                                     "tags/" + key_id, key_id + "//tags"}) {
+    expect_kms_error(request("GET", unknown, ""), 400, "KMS.0201");
+  }
 }
 
 // The unauthenticated probes (cli.md, Additions 2026-12-06): GET /health and GET /ready

@@ -43,7 +43,8 @@ struct kms_server_options {
   std::string credentials;  // the credentials file (credentials.hpp)
   kmscore::datakey_length_policy policy = kmscore::datakey_length_policy::range;
   server_config server;
-  std::optional<audit::trail_options> audit;  // --audit-log: the trail (docs/audit.md)
+  std::optional<audit::trail_options> audit;              // --audit-log: the trail (docs/audit.md)
+  std::int64_t key_quota = kmscore::unlimited_key_quota;  // --key-quota (api-metadata.md §4)
 };
 
 // GET /ready: whether the store answers a read now (one indexed lookup of a project).
@@ -95,14 +96,16 @@ template <kmscore::crypto_backend Backend>
   // changes (here or on another host sharing the database).
   kmscore::key_cache<Backend> cache{backend};
   const auto policy = options.policy;
+  const auto key_quota = options.key_quota;
   const server_hooks hooks{
       .handle =
-          [&backend, &store, &cache, policy, &diagnostics](
+          [&backend, &store, &cache, policy, key_quota, &diagnostics](
               const kmscore::project& tenant, kmscore::action_id action, std::string_view body,
               const kmscore::request_params& params, std::int64_t now) {
             // Cheap: a kms_service holds references and the project.
             kmscore::kms_service<Backend> service{backend, store,       tenant,
                                                   policy,  diagnostics, &cache};
+            service.set_key_quota(key_quota);
             return kmscore::handle_json(service, action, body, params, now);
           },
       .resolve_project = [&backend, &store](

@@ -581,7 +581,8 @@ class signature_claim {
     const auto equals = std::min(item.find('='), item.size());
     auto& pair = pairs.emplace_back();
     if (!kmscore::append_percent_decoded(pair.first, item.substr(0, equals)) ||
-        !kmscore::append_percent_decoded(pair.second, item.substr(std::min(equals + 1, item.size())))) {
+        !kmscore::append_percent_decoded(pair.second,
+                                         item.substr(std::min(equals + 1, item.size())))) {
       return signature_status::malformed_request;
     }
   }

@@ -122,10 +122,10 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view text
 // (kmscore::match_route, api-metadata.md §0.2) from the method and the rest of the path, each
 // segment percent-decoded once, as the signature's canonical URI decodes it.
 struct route {
-  bool matched = false;                        // an action's route: `action` is set
-  std::optional<kmscore::project_id> project;  // nullopt: not a project id (KMS.0201)
-  std::optional<kmscore::action_id> action;    // the one lookup of the action
-  kmscore::request_params params;              // what the path carried (key_id, a tag key)
+  bool matched = false;                                // an action's route: `action` is set
+  std::optional<kmscore::project_id> project;          // nullopt: not a project id (KMS.0201)
+  std::optional<kmscore::action_id> action;            // the one lookup of the action
+  kmscore::request_params params;                      // what the path carried (key_id, a tag key)
   kmscore::errc refusal = kmscore::errc::invalid_url;  // when not matched
   std::string allowed;                                 // KMS.0215: the path's methods
 };
@@ -335,7 +335,7 @@ struct request_facts {
 // The answer to one request, kept alive until it is written.
 struct answer {
   kmscore::http_response response;
-  bool close = false;  // Connection: close, then linger (the body may be unread)
+  bool close = false;   // Connection: close, then linger (the body may be unread)
   std::string allow{};  // KMS.0215: the Allow header (the path's methods)
 };
 

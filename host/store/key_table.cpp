@@ -78,9 +78,10 @@ std::string list_filters_sql(const dialect& d, const kmscore::key_list_query& qu
   std::string sql;
   int n = first;
   for (const auto& filter : query.tags) {
-    sql += " AND EXISTS (SELECT 1 FROM key_tags t WHERE t.project_id = keys.project_id"
-           " AND t.key_id = keys.key_id AND t.tag_key = " +
-           d.placeholder(n++, sql_type::text);
+    sql +=
+        " AND EXISTS (SELECT 1 FROM key_tags t WHERE t.project_id = keys.project_id"
+        " AND t.key_id = keys.key_id AND t.tag_key = " +
+        d.placeholder(n++, sql_type::text);
     if (!filter.values.empty()) {
       sql += " AND t.tag_value IN (";
       for (std::size_t i = 0; i < filter.values.size(); ++i) {

@@ -907,11 +907,10 @@ kmscore::result<kmscore::key_list_page> postgres_key_store::list(
       const auto total = column_integer(count.get(), 0, 0);
       if (!total || *total < 0) return fault_detail("list: count", "not a count");
       page.total = static_cast<std::size_t>(*total);
-      const auto found =
-          run(("SELECT key_id, record" + filter + " ORDER BY " +
-               std::string{key_table::list_order} + page_bounds)
-                  .c_str(),
-              page_filters, binary_results);
+      const auto found = run(("SELECT key_id, record" + filter + " ORDER BY " +
+                              std::string{key_table::list_order} + page_bounds)
+                                 .c_str(),
+                             page_filters, binary_results);
       if (!succeeded(found)) return fault("list: rows", found.get());
       rows.reserve(static_cast<std::size_t>(PQntuples(found.get())));
       for (int row = 0; row < PQntuples(found.get()); ++row) {

@@ -15,12 +15,15 @@
 #include <optional>
 #include <string_view>
 
+#include "actions/batch_create_kms_tags.hpp"
 #include "actions/cancel_key_deletion.hpp"
 #include "actions/create_datakey.hpp"
 #include "actions/create_datakey_without_plaintext.hpp"
 #include "actions/create_key.hpp"
+#include "actions/create_kms_tag.hpp"
 #include "actions/decrypt_data.hpp"
 #include "actions/decrypt_datakey.hpp"
+#include "actions/delete_tag.hpp"
 #include "actions/describe_key.hpp"
 #include "actions/disable_key.hpp"
 #include "actions/disable_key_rotation.hpp"
@@ -32,9 +35,13 @@
 #include "actions/get_key_rotation_status.hpp"
 #include "actions/get_publickey.hpp"
 #include "actions/list_keys.hpp"
+#include "actions/list_kms_by_tags.hpp"
+#include "actions/list_kms_tags.hpp"
 #include "actions/re_encrypt_datakey.hpp"
 #include "actions/rotate_key.hpp"
 #include "actions/schedule_key_deletion.hpp"
+#include "actions/show_kms_tags.hpp"
+#include "actions/show_user_quotas.hpp"
 #include "actions/sign.hpp"
 #include "actions/update_key_alias.hpp"
 #include "actions/update_key_description.hpp"
@@ -58,7 +65,10 @@ using all_actions = action_list<
     actions::update_key_rotation_interval, actions::get_key_rotation_status, actions::rotate_key,
     actions::update_key_min_decryption_version, actions::re_encrypt_datakey, actions::get_publickey,
     actions::sign, actions::verify, actions::encrypt_data, actions::decrypt_data,
-    actions::gen_random, actions::update_key_alias, actions::update_key_description>;
+    actions::gen_random, actions::update_key_alias, actions::update_key_description,
+    actions::create_kms_tag, actions::batch_create_kms_tags, actions::delete_tag,
+    actions::show_kms_tags, actions::list_kms_tags, actions::list_kms_by_tags,
+    actions::show_user_quotas, actions::show_user_instances>;
 
 // The names of every action, in the list's order.
 inline constexpr auto action_names = all_actions::names;

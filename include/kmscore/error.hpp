@@ -92,12 +92,12 @@ enum class errc : std::uint8_t {
   offset_not_required,     // 400 KMS.0418
   too_many_keys,           // 400 KMS.1105 (create-key over the host's key quota)
   // The REST front's own refusals (http.md), answered by hosts before an action runs.
-  invalid_url,           // 400 KMS.0201
-  invalid_format,        // 400 KMS.0214 (Content-Type)
-  method_not_supported,  // 405 KMS.0215
-  invalid_resource_type, // 400 KMS.0408 (`{x}/action` with another x than resource_instances)
-  invalid_token,         // 403 KMS.0302 (a token alone)
-  project_mismatch,      // 403 KMS.0321 (a project not granted to the access key)
+  invalid_url,            // 400 KMS.0201
+  invalid_format,         // 400 KMS.0214 (Content-Type)
+  method_not_supported,   // 405 KMS.0215
+  invalid_resource_type,  // 400 KMS.0408 (`{x}/action` with another x than resource_instances)
+  invalid_token,          // 403 KMS.0302 (a token alone)
+  project_mismatch,       // 403 KMS.0321 (a project not granted to the access key)
 };
 
 struct error_info {

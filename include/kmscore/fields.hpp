@@ -38,6 +38,27 @@ using optional_secret_field = std::optional<secret_string>;
 // encryption_context and its kin: a JSON object of string members, in arrival order.
 using context_field = std::optional<std::vector<encryption_context::pair>>;
 
+// A field whose wire value has structure (the tag actions' `tag`, `tags`, `matches`): the
+// JSON value as a tree, which the action's validation walks by hand. Object members that are
+// JSON null are left out (null means absent); numbers keep no value (no rule takes one).
+struct wire_value {
+  enum class kind : unsigned char { null, string, number, boolean, object, array };
+  kind type = kind::null;
+  std::string text;                                         // a string's text
+  std::vector<std::pair<std::string, wire_value>> members;  // an object's, by name
+  std::vector<wire_value> elements;                         // an array's, in order
+
+  [[nodiscard]] bool is(kind k) const noexcept { return type == k; }
+  // An object's member, or nullptr when absent.
+  [[nodiscard]] const wire_value* member(std::string_view name) const noexcept {
+    for (const auto& [key, value] : members) {
+      if (key == name) return &value;
+    }
+    return nullptr;
+  }
+};
+using tree_field = std::optional<wire_value>;
+
 // The JSON type a field takes on the wire. A value of any other type is handed to the
 // field's check as a value no rule accepts (json.hpp), so it fails with the field's own
 // error in the field's own place.
@@ -45,12 +66,15 @@ enum class wire_type : unsigned char {
   string,   // a JSON string
   integer,  // a JSON integer, given to the check as its decimal digits ("30", not 30.0)
   object,   // a JSON object of string members (context_field)
+  tree,     // any JSON value, as a tree (tree_field)
 };
 
 namespace detail {
 template <class Member>
 constexpr wire_type default_wire_type() noexcept {
-  return std::is_same_v<Member, context_field> ? wire_type::object : wire_type::string;
+  if constexpr (std::is_same_v<Member, context_field>) return wire_type::object;
+  if constexpr (std::is_same_v<Member, tree_field>) return wire_type::tree;
+  return wire_type::string;
 }
 }  // namespace detail
 

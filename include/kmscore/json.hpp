@@ -38,7 +38,7 @@
 
 #include "actions.hpp"
 #include "response.hpp"
-#include "route.hpp"
+#include "router.hpp"
 
 namespace kmscore {
 
@@ -191,6 +191,37 @@ template <class Text>
   return pairs;
 }
 
+// A JSON value as a tree (fields.hpp's wire_value).
+[[nodiscard]] inline wire_value tree_of(const wire_json& value) {
+  wire_value tree;
+  using kind = wire_value::kind;
+  if (value.is_string()) {
+    tree.type = kind::string;
+    const auto& text = value.get_ref<const secret_string&>();
+    tree.text.assign(text.data(), text.size());
+  } else if (value.is_number()) {
+    tree.type = kind::number;
+  } else if (value.is_boolean()) {
+    tree.type = kind::boolean;
+  } else if (value.is_object()) {
+    tree.type = kind::object;
+    for (const auto& [key, member] : value.items()) {
+      if (!member.is_null())
+        tree.members.emplace_back(std::string{key.data(), key.size()}, tree_of(member));
+    }
+  } else if (value.is_array()) {
+    tree.type = kind::array;
+    for (const auto& element : value) tree.elements.push_back(tree_of(element));
+  }
+  return tree;
+}
+
+[[nodiscard]] inline tree_field tree_field_of(const wire_json& body, std::string_view name) {
+  const auto found = body.find(name);
+  if (found == body.end() || found->is_null()) return std::nullopt;
+  return tree_of(*found);
+}
+
 // A request of type Request, filled from a parsed body through its field table.
 template <class Request>
 [[nodiscard]] Request read_request(const wire_json& body) {
@@ -205,6 +236,8 @@ template <class Request>
                 member = context_of(body, f.name);
               } else if constexpr (std::is_same_v<member_type, optional_secret_field>) {
                 member = secret_field(body, f.name);
+              } else if constexpr (std::is_same_v<member_type, tree_field>) {
+                member = tree_field_of(body, f.name);
               } else {
                 static_assert(std::is_same_v<member_type, optional_field>);
                 member = f.type == wire_type::integer ? integer_field(body, f.name)

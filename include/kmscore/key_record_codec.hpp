@@ -41,8 +41,7 @@ struct earlier_record_format {
   std::string_view name;
   std::size_t missing;  // how many of record_fields_since's last fields it lacks
 };
-inline constexpr std::array<std::string_view, 2> record_fields_since{"on_demand_rotations",
-                                                                    "tags"};
+inline constexpr std::array<std::string_view, 2> record_fields_since{"on_demand_rotations", "tags"};
 inline constexpr std::array<earlier_record_format, 2> earlier_record_formats{{
     {"kmscore-key-record-2", 2},
     {"kmscore-key-record-3", 1},

@@ -43,6 +43,7 @@
 #include "result.hpp"
 #include "rotation.hpp"
 #include "route.hpp"
+#include "router.hpp"
 #include "seal.hpp"
 #include "secret.hpp"
 #include "service.hpp"

@@ -1,33 +1,16 @@
-// kmscore/route.hpp: which action a REST method and path name (api-metadata.md §0), and the
-// parameters its path carries.
+// kmscore/route.hpp: an action's REST route (api-metadata.md §0): its method, its path
+// pattern and whether it carries a JSON body, as an action file names it:
 //
-//   auto found = kmscore::match_route(kmscore::http_method::del, "bb6a…/tags/env");
-//   if (found.action) ...   // delete-tag, with params {"key_id": "bb6a…", "key": "env"}
-//   else found.refusal;     // KMS.0201, KMS.0205, KMS.0215 (found.allowed), KMS.0408
+//   static constexpr action_route route{http_method::get, "{key_id}/tags", false};
 //
-// An action names its route in its own file (`static constexpr action_route route{…}`); one
-// that names none is `POST {its name}` with a JSON body, as every action of api.md. The path
-// is what follows `/v1.0/{project_id}/kms/`, still percent-encoded as received: each segment
-// is decoded once (a malformed escape, or a segment that is not UTF-8, matches nothing).
-// `{key_id}` captures a segment that must have the key-ID form (alias forms are not accepted
-// in paths: KMS.0205); any other `{name}` captures any decoded segment. No I/O.
+// An action that names none is `POST {its name}` with a JSON body, as every action of
+// api.md. router.hpp matches requests against every action's route. No I/O.
 #pragma once
 
-#include <array>
-#include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
-
-#include "actions.hpp"
-#include "error.hpp"
-#include "detail/text.hpp"
-#include "key_id.hpp"
-#include "percent.hpp"
-#include "validate.hpp"
 
 namespace kmscore {
 
@@ -63,135 +46,5 @@ struct request_param {
   std::string value;
 };
 using request_params = std::vector<request_param>;
-
-namespace detail {
-template <class Action>
-[[nodiscard]] constexpr action_route route_of() noexcept {
-  if constexpr (requires { Action::route; }) {
-    return Action::route;
-  } else {
-    return action_route{http_method::post, Action::name, true};
-  }
-}
-template <class List>
-struct route_table;
-template <class... Actions>
-struct route_table<action_list<Actions...>> {
-  static constexpr std::array<action_route, sizeof...(Actions)> routes{route_of<Actions>()...};
-};
-}  // namespace detail
-
-// Every action's route, in all_actions' order.
-inline constexpr auto action_routes = detail::route_table<all_actions>::routes;
-
-[[nodiscard]] constexpr const action_route& route_of(action_id action) noexcept {
-  return action_routes[action.index()];
-}
-
-// What a method and path name: an action and its parameters, or the refusal.
-struct route_match {
-  std::optional<action_id> action;
-  request_params params;
-  errc refusal = errc::invalid_url;
-  // For KMS.0215: the methods the path's routes take ("GET, POST"), for the Allow header.
-  std::string allowed;
-};
-
-namespace detail {
-// One path segment percent-decoded once; nullopt for a malformed escape or invalid UTF-8.
-[[nodiscard]] inline std::optional<std::string> decode_segment(std::string_view raw) {
-  std::string out;
-  out.reserve(raw.size());
-  if (!append_percent_decoded(out, raw) || !utf8_code_points(out)) return std::nullopt;
-  return out;
-}
-
-// Splits on '/', each segment decoded; nullopt if one does not decode or is empty (a
-// trailing '/', "//").
-[[nodiscard]] inline std::optional<std::vector<std::string>> decoded_segments(
-    std::string_view path) {
-  std::vector<std::string> segments;
-  while (true) {
-    const auto slash = path.find('/');
-    auto segment = decode_segment(path.substr(0, slash));
-    if (!segment || segment->empty()) return std::nullopt;
-    segments.push_back(std::move(*segment));
-    if (slash == std::string_view::npos) return segments;
-    path.remove_prefix(slash + 1);
-  }
-}
-
-[[nodiscard]] constexpr std::size_t segment_count(std::string_view pattern) noexcept {
-  std::size_t count = 1;
-  for (const char c : pattern) count += c == '/' ? 1 : 0;
-  return count;
-}
-
-[[nodiscard]] constexpr std::string_view pattern_segment(std::string_view pattern,
-                                                         std::size_t index) noexcept {
-  for (; index > 0; --index) pattern.remove_prefix(pattern.find('/') + 1);
-  return pattern.substr(0, pattern.find('/'));
-}
-
-[[nodiscard]] constexpr bool is_capture(std::string_view segment) noexcept {
-  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
-}
-
-// Whether the segments fit the pattern's shape (captures take any segment).
-[[nodiscard]] inline bool fits(std::string_view pattern, const std::vector<std::string>& segments) {
-  if (segment_count(pattern) != segments.size()) return false;
-  for (std::size_t i = 0; i < segments.size(); ++i) {
-    const auto part = pattern_segment(pattern, i);
-    if (!is_capture(part) && part != segments[i]) return false;
-  }
-  return true;
-}
-}  // namespace detail
-
-// Matches a method and the path after `/v1.0/{project_id}/kms/` (api-metadata.md §0.2): the
-// route whose path and method match (its captures checked: KMS.0205 for a key_id that is
-// not in key-ID form); a path some route takes with another method is KMS.0215, `{x}/action`
-// with x other than resource_instances KMS.0408, anything else KMS.0201. Literal segments
-// win over captures: `POST {key_id}/tags/action` is the batch action, while
-// `DELETE {key_id}/tags/action` deletes the tag named "action".
-[[nodiscard]] inline route_match match_route(http_method method, std::string_view path) {
-  route_match found;
-  const auto segments = detail::decoded_segments(path);
-  if (!segments) return found;
-  std::array<bool, 4> allowed{};
-  std::optional<std::size_t> chosen;
-  for (std::size_t i = 0; i < action_routes.size(); ++i) {
-    const auto& route = action_routes[i];
-    if (!detail::fits(route.path, *segments)) continue;
-    allowed[static_cast<std::size_t>(route.method)] = true;
-    if (route.method == method && !chosen) chosen = i;
-  }
-  if (!chosen) {
-    if (allowed[0] || allowed[1] || allowed[2]) {
-      found.refusal = errc::method_not_supported;
-      for (const auto m : {http_method::get, http_method::post, http_method::del}) {
-        if (!allowed[static_cast<std::size_t>(m)]) continue;
-        if (!found.allowed.empty()) found.allowed += ", ";
-        found.allowed += to_string(m);
-      }
-    } else if (segments->size() == 2 && (*segments)[1] == "action") {
-      found.refusal = errc::invalid_resource_type;
-    }
-    return found;
-  }
-  const auto& route = action_routes[*chosen];
-  for (std::size_t i = 0; i < segments->size(); ++i) {
-    const auto part = detail::pattern_segment(route.path, i);
-    if (!detail::is_capture(part)) continue;
-    const auto name = part.substr(1, part.size() - 2);
-    if (name == "key_id" && !key_id::parse((*segments)[i])) {
-      found.refusal = errc::invalid_key_id;
-      return found;
-    }
-    found.params.push_back({name, (*segments)[i]});
-  }
-  found.action = *action_id::find(action_names[*chosen]);
-  return found;
-}
 
 }  // namespace kmscore

@@ -35,6 +35,9 @@
 namespace kmscore {
 
 inline constexpr int max_update_attempts = 8;
+// The keys a project may hold when the host sets no quota: reported as the SDK's int32
+// maximum, and not enforced (api-metadata.md §4).
+inline constexpr std::int64_t unlimited_key_quota = 2147483647;
 
 template <crypto_backend Backend>
 class kms_service {
@@ -60,6 +63,20 @@ class kms_service {
   [[nodiscard]] key_store& store() const noexcept { return *store_; }
   [[nodiscard]] datakey_length_policy policy() const noexcept { return policy_; }
   [[nodiscard]] const project& tenant() const noexcept { return project_; }
+  // The keys the project may hold (the host's --key-quota; create-key refuses more with
+  // KMS.1105); unlimited_key_quota unless set.
+  [[nodiscard]] std::int64_t key_quota() const noexcept { return key_quota_; }
+  void set_key_quota(std::int64_t quota) noexcept { key_quota_ = quota; }
+
+  // The project's keys in states 1–5 that are not gone at now_ms (quotas, instance count).
+  [[nodiscard]] result<std::size_t> count_keys(std::int64_t now_ms) {
+    key_list_query query;
+    query.limit = 0;
+    query.spec.reset();
+    query.now_ms = now_ms;
+    KMSCORE_TRY_ASSIGN(const auto page, store_->list(project_.id, query));
+    return page.total;
+  }
 
   // Runs one action (actions.hpp) on a request of its type, at the host's clock now_ms
   // (milliseconds since the epoch). Every action reads it: a key whose deletion date has come
@@ -158,6 +175,7 @@ class kms_service {
   diagnostics_sink diagnostics_;
   std::unique_ptr<key_cache<Backend>> own_cache_;
   key_cache<Backend>* cache_;  // never null: the host's, or own_cache_
+  std::int64_t key_quota_ = unlimited_key_quota;
 };
 
 }  // namespace kmscore

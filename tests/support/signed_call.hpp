@@ -49,8 +49,12 @@ inline std::vector<std::pair<std::string, std::string>> signed_headers(const sig
   // SignedHeaders, sorted (x-sdk-content-sha256 sorts before x-sdk-date).
   const std::string sorted = std::string{in.content_type ? "content-type;" : ""} + "host;" +
                              (in.unsigned_payload ? "x-sdk-content-sha256;" : "") + "x-sdk-date";
+  // The path as sent may carry a query: the signature covers it canonicalised (http.md §5).
+  const std::string_view target{in.path};
+  const auto mark = std::min(target.find('?'), target.size());
   const kmscore_host::http::signed_request request{
-      in.method, in.path, "", view, kmscore::as_bytes(in.body), 0};
+      in.method, target.substr(0, mark),     target.substr(std::min(mark + 1, target.size())),
+      view,      kmscore::as_bytes(in.body), 0};
   kmscore::backend::sodium backend;
   const auto canonical = kmscore_host::http::canonical_request(backend, request, sorted);
   EXPECT_TRUE(canonical.has_value());

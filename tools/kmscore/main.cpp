@@ -53,10 +53,11 @@ std::string usage_text() {
       "       kmscore serve --credentials FILE [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
       "               [--workers N] [--max-connections N] [--max-connections-per-address N]\n"
       "               [--request-timeout SECONDS] [--metrics-listen HOST:PORT] [--state DIR]\n"
-      "               [--store URL] [--backend ...] [--datakey-policy ...]   (POST "
-      "/v1.0/{project_id}/kms/ACTION)\n"
+      "               [--store URL] [--backend ...] [--datakey-policy ...]   "
+      "(/v1.0/{project_id}/kms/...)\n"
       "       kmscore inspect HEX\n"
       "       (any action, maintain and serve: [--audit-log PATH] [--audit-max-bytes N])\n"
+      "       (any action and serve: [--key-quota N], the keys a project may hold)\n"
       "       kmscore --help | --version\n"
       "ACTION:";
   std::size_t column = text.size() - text.rfind('\n');
@@ -89,6 +90,7 @@ struct options {
   std::optional<kmscore::project_id> project;
   std::string backend = "auto";
   kmscore::datakey_length_policy policy = kmscore::datakey_length_policy::range;
+  std::int64_t key_quota = kmscore::unlimited_key_quota;  // --key-quota (api-metadata.md §4)
   std::string action;
   bool inspect = false;
   std::string inspect_hex;
@@ -137,10 +139,11 @@ int inspect(Backend& backend, const std::string& hex) {
 }
 
 // Writes the body and a newline straight to stdout (no stream buffer keeps a copy of a data
-// key); a failure status goes to stderr as "HTTP <status>". True for HTTP 200.
+// key); a failure status goes to stderr as "HTTP <status>". True for every 2xx; a 204 (no
+// body) prints {} so that stdout always holds one JSON object (api-metadata.md §0.4).
 bool write_response(const kmscore::http_response& response) {
   std::size_t done = 0;
-  const auto text = response.text();
+  const auto text = response.status == 204 ? std::string_view{"{}"} : response.text();
   while (done < text.size()) {
     const auto wrote = ::write(STDOUT_FILENO, text.data() + done, text.size() - done);
     if (wrote < 0 && errno == EINTR) continue;
@@ -148,7 +151,7 @@ bool write_response(const kmscore::http_response& response) {
     done += static_cast<std::size_t>(wrote);
   }
   if (::write(STDOUT_FILENO, "\n", 1) != 1) return false;
-  if (response.status != 200) {
+  if (response.status < 200 || response.status > 299) {
     std::cerr << "HTTP " << response.status << "\n";
     return false;
   }
@@ -308,6 +311,7 @@ int run(const options& opts) {
     return 0;
   }
   kmscore::kms_service service{backend, *state->store, tenant, opts.policy, diagnostics};
+  service.set_key_quota(opts.key_quota);
   if (trail && !trail->reserve()) {  // fail-closed: nothing done that cannot be recorded
     std::cerr << "kmscore: the audit trail cannot be written\n";
     return write_response(kmscore_host::audit::unavailable_answer()) ? 0 : 1;
@@ -334,7 +338,8 @@ int serve(const options& opts) {
   if (!opts.audit_log.empty())
     audit = kmscore_host::audit::trail_options{opts.audit_log, opts.audit_max_bytes};
   return kmscore_host::http::serve_kms<Backend>(
-      {{opts.state, opts.store}, opts.credentials, opts.policy, opts.server, audit}, log_line);
+      {{opts.state, opts.store}, opts.credentials, opts.policy, opts.server, audit, opts.key_quota},
+      log_line);
 }
 
 template <class Backend>
@@ -359,6 +364,18 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       std::cout << "kmscore " << kmscore::version_string << "\n";
       exit_code = 0;
       return std::nullopt;
+    }
+    if (arg == "--key-quota") {
+      const std::string value = has_value ? std::string{args[++i]} : std::string{};
+      const bool digits = !value.empty() && value.size() <= 10 &&
+                          value.find_first_not_of("0123456789") == std::string::npos;
+      const auto quota = digits ? std::stoll(value) : -1;
+      if (quota < 0 || quota > kmscore::unlimited_key_quota) {
+        exit_code = usage_error("--key-quota takes a number of keys, 0 to 2147483647");
+        return std::nullopt;
+      }
+      opts.key_quota = quota;
+      continue;
     }
     if (arg == "--audit-log" || arg == "--audit-public-key" || arg == "--audit-max-bytes") {
       if (!has_value) {

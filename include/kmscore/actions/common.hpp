@@ -107,6 +107,9 @@ template <crypto_backend Backend, class Change>
   return service.change_key(params.key_id(), now_ms, std::forward<Change>(change));
 }
 
+// 204 No Content: the tag writes and delete-alias (api-metadata.md §0).
+[[nodiscard]] inline http_response respond_no_content() { return respond(204, ""); }
+
 // The answer of the actions that answer {}.
 template <class Json>
 [[nodiscard]] http_response respond_empty() {

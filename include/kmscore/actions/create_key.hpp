@@ -113,6 +113,20 @@ template <crypto_backend Backend>
   return record;
 }
 
+// Under a host's key quota (api-metadata.md §4), before any key material is made: a live key
+// holding the alias answers KMS.1104 first, then a project that holds `key_quota` keys
+// (gone keys not counted) KMS.1105 Too many keys. Concurrent creates can each pass the count:
+// the quota is a bound per request, not a transaction of the store.
+template <crypto_backend Backend>
+[[nodiscard]] result<void> check_key_quota(kms_service<Backend>& service, std::string_view alias,
+                                           std::int64_t now_ms) {
+  KMSCORE_TRY_ASSIGN(const auto holder, service.store().find_by_alias(service.tenant().id, alias));
+  if (holder && !is_gone(*holder, now_ms)) return errc::duplicate_key_alias;
+  KMSCORE_TRY_ASSIGN(const auto held, service.count_keys(now_ms));
+  if (static_cast<std::int64_t>(held) >= service.key_quota()) return errc::too_many_keys;
+  return {};
+}
+
 namespace actions {
 struct create_key {
   static constexpr std::string_view name = "create-key";
@@ -122,6 +136,9 @@ struct create_key {
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
                                               std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
+    if (service.key_quota() != unlimited_key_quota) {
+      KMSCORE_TRY(check_key_quota(service, params.key_alias(), now_ms));
+    }
     KMSCORE_TRY_ASSIGN(auto record, kmscore::create_key(service.backend(), params,
                                                         service.tenant().domain_id, now_ms));
     record.project_id = service.tenant().id;
