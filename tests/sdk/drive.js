@@ -88,6 +88,30 @@ async function call(client, action, data, opts = {}) {
 }
 
 // ---------------------------------------------------------------- checks
+// A request on any route of api-metadata.md §0: its method, its path after kms/ (with
+// {key_id}-style parameters the SDK fills in from pathParams), its query and its body.
+async function rest(client, method, suffix, { pathParams = {}, queryParams = {}, data } = {}) {
+  const options = {
+    method,
+    url: `/v1.0/{project_id}/kms/${suffix}`,
+    queryParams,
+    pathParams,
+    headers: {},
+    responseHeaders: [''],
+    axiosRequestConfig: { timeout: 30000, validateStatus: () => true },
+  };
+  if (data !== undefined) {
+    options.contentType = 'application/json;charset=UTF-8';
+    options.headers['Content-Type'] = 'application/json;charset=UTF-8';
+    options.data = data;
+  }
+  const res = await client.sendRequest(options);
+  const body = Object.assign({}, res);
+  const status = body.httpStatusCode;
+  delete body.httpStatusCode;
+  return { status, body };
+}
+
 let total = 0;
 let failed = 0;
 function report(ok, name, detail) {
@@ -432,6 +456,84 @@ async function main() {
     is(p, 'describe-key key_description after clearing', (await describe(life.id)).body.key_info.key_description, '');
     return p;
   });
+
+  // ---- tags, quotas, instances: POST, GET and DELETE routes with the key id in the path
+  // (api-metadata.md §0, §3, §4). ASCII tag keys: the Node signer escapes an escaped path
+  // again (docs/metadata.md); UTF-8 keys are tested with the project's own signer.
+  const tagged = { key_id: life.id };
+  await check('create-kms-tag (POST {key_id}/tags) -> 204, twice', async () => {
+    const p = [];
+    for (const tag of [{ key: 'env', value: 'prod' }, { key: 'team', value: 'kms' }]) {
+      const r = await rest(kms, 'POST', '{key_id}/tags', { pathParams: tagged, data: { tag } });
+      is(p, `create-kms-tag ${tag.key} status`, r.status, 204);
+    }
+    return p;
+  });
+  await check('batch-create-kms-tags (POST {key_id}/tags/action) create and delete -> 204', async () => {
+    const p = [];
+    let r = await rest(kms, 'POST', '{key_id}/tags/action', {
+      pathParams: tagged, data: { action: 'create', tags: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }] } });
+    is(p, 'create status', r.status, 204);
+    r = await rest(kms, 'POST', '{key_id}/tags/action', {
+      pathParams: tagged, data: { action: 'delete', tags: [{ key: 'a' }] } });
+    is(p, 'delete status', r.status, 204);
+    return p;
+  });
+  await check('show-kms-tags (GET {key_id}/tags) -> the tags, sorted', async () => {
+    const p = [];
+    const r = await rest(kms, 'GET', '{key_id}/tags', { pathParams: tagged });
+    if (!expect200(r, p)) return p;
+    is(p, 'tags', show(r.body.tags), show([{ key: 'b', value: '2' }, { key: 'env', value: 'prod' },
+      { key: 'team', value: 'kms' }]));
+    is(p, 'existTagsNum', r.body.existTagsNum, 3);
+    is(p, 'sys_tags', show(r.body.sys_tags), '[]');
+    return p;
+  });
+  await check('delete-tag (DELETE {key_id}/tags/{key}) -> 204, then 404 KMS.0416', async () => {
+    const p = [];
+    const params = { key_id: life.id, key: 'b' };
+    is(p, 'status', (await rest(kms, 'DELETE', '{key_id}/tags/{key}', { pathParams: params })).status, 204);
+    p.push(...expectKmsError(await rest(kms, 'DELETE', '{key_id}/tags/{key}', { pathParams: params }),
+      404, 'KMS.0416'));
+    return p;
+  });
+  await check('list-kms-tags (GET tags) holds this key\'s tags', async () => {
+    const p = [];
+    const r = await rest(kms, 'GET', 'tags');
+    if (!expect200(r, p)) return p;
+    const env = (r.body.tags || []).find((t) => t.key === 'env');
+    if (!env || !env.values.includes('prod')) p.push(`no env=prod in ${show(r.body.tags)}`);
+    return p;
+  });
+  await check('list-kms-by-tags (POST resource_instances/action) filter and count', async () => {
+    const p = [];
+    const tags = [{ key: 'team', values: ['kms'] }, { key: 'env', values: ['prod', 'dev'] }];
+    const r = await rest(kms, 'POST', 'resource_instances/action', { data: { action: 'filter', tags } });
+    if (!expect200(r, p)) return p;
+    is(p, 'total_count', r.body.total_count, 1);
+    const [resource] = r.body.resources || [];
+    is(p, 'resource_id', resource && resource.resource_id, life.id);
+    is(p, 'resource_detail.key_id', resource && resource.resource_detail.key_id, life.id);
+    const c = await rest(kms, 'POST', 'resource_instances/action', { data: { action: 'count', tags } });
+    if (expect200(c, p)) is(p, 'count total_count', c.body.total_count, 1);
+    p.push(...expectKmsError(await rest(kms, 'POST', 'resource_instances/action',
+      { data: { action: 'count', offset: '0' } }), 400, 'KMS.0418'));
+    return p;
+  });
+  await check('show-user-quotas and show-user-instances (GET, with a signed query string)', async () => {
+    const p = [];
+    const q = await rest(kms, 'GET', 'user-quotas', { queryParams: { ignored: 'a b+c/d', empty: '' } });
+    if (!expect200(q, p)) return p;
+    const [cmk, grants] = (q.body.quotas && q.body.quotas.resources) || [];
+    is(p, 'CMK type', cmk && cmk.type, 'CMK');
+    is(p, 'CMK quota', cmk && cmk.quota, 2147483647);
+    is(p, 'grant_per_CMK quota', grants && grants.quota, 100);
+    const n = await rest(kms, 'GET', 'user-instances', { queryParams: { limit: '10', marker: 'x' } });
+    if (expect200(n, p)) is(p, 'instance_num = CMK used', n.body.instance_num, cmk && cmk.used);
+    return p;
+  });
+  await check('a known path with another method -> 405 KMS.0215', async () =>
+    expectKmsError(await rest(kms, 'DELETE', '{key_id}/tags', { pathParams: tagged }), 405, 'KMS.0215'));
 
   // ---- rotation
   await check('get-key-rotation-status before enabling', async () => {

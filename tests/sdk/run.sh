@@ -1,20 +1,39 @@
 #!/usr/bin/env bash
 # The SDK-driven system test: installs Huawei Cloud's Node.js SDK core (pinned in
 # package-lock.json) with the image's own npm into the build directory, starts
-# `kmscore serve` on a free loopback port over a fresh state (SQLite), and runs drive.js,
-# which drives every action through the SDK's signed requests.
-# Usage: run.sh KMSCORE_TOOL BUILD_DIR
+# `kmscore serve` on a free loopback port over a fresh state (SQLite, or a throwaway
+# PostgreSQL 15 from tests/support/pg_server.sh with `postgresql`), and runs drive.js, which
+# drives every action through the SDK's signed requests.
+# Usage: run.sh KMSCORE_TOOL BUILD_DIR [sqlite|postgresql]
 set -euo pipefail
 tool=$1
 build=$2
+kind=${3:-sqlite}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
+pg="$here/../support/pg_server.sh"
+pgdir=
 server=
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
   [ -n "$server" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  if [ -n "$pgdir" ]; then
+    "$pg" stop "$pgdir" fast >/dev/null 2>&1 || true
+    rm -rf "$pgdir"
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
+store_args=()
+case "$kind" in
+  sqlite) ;;
+  postgresql)
+    pgdir=$(mktemp -d /tmp/kmscore-sdk-pg-XXXXXX)
+    "$pg" start "$pgdir"
+    store_args=(--store "$("$pg" url "$pgdir")")
+    ;;
+  *) echo "usage: run.sh KMSCORE_TOOL BUILD_DIR [sqlite|postgresql]"; exit 2 ;;
+esac
 
 # The SDK, installed once per build directory from the pinned lock file.
 sdk="$build/sdk"
@@ -37,7 +56,7 @@ cat >"$work/credentials.json" <<JSON
                  {"access_key": "OTHERACCESSKEY", "secret_key": "other-secret", "projects": ["$other"]}]}
 JSON
 "$tool" serve --listen 127.0.0.1:0 --state "$work/state" --credentials "$work/credentials.json" \
-  2>"$work/serve.log" &
+  "${store_args[@]}" 2>"$work/serve.log" &
 server=$!
 for _ in $(seq 1 100); do
   port=$(sed -n 's|^kmscore: listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$work/serve.log")
