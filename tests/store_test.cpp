@@ -869,6 +869,65 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
   EXPECT_EQ(store.list(project_a, everything)->total, 2U);  // kept, and the new "doomed"
 }
 
+// Tags (api-metadata.md §3) live in the record and, in the database stores, in key_tags rows
+// written with it: found, filtered (keys ANDed, values ORed, alias substring), listed per
+// project, replaced by an update and removed with the key, alike on every store.
+TYPED_TEST(StoreTest, TagsAreStoredFilteredListedAndRemovedWithTheirKey) {
+  auto& store = this->store();
+  auto web = make_record(project_a, "team-web", 10);
+  web.tags = {{"env", "prod"}, {"team", "web"}, {"环境", "生产 1"}};
+  auto db = make_record(project_a, "team-db", 11);
+  db.tags = {{"env", "dev"}};
+  auto other = make_record(project_b, "team-web", 12);  // another project's
+  other.tags = {{"env", "prod"}};
+  ASSERT_TRUE(store.insert(web));
+  ASSERT_TRUE(store.insert(db));
+  ASSERT_TRUE(store.insert(other));
+  EXPECT_EQ((*store.find(project_a, web.key.key_id))->tags, web.tags);
+  // An update replaces the key's tags whole.
+  db.tags = {{"env", "prod"}, {"x", "y"}};
+  ASSERT_EQ(*store.update(db), update_outcome::updated);
+  EXPECT_EQ((*store.find(project_a, db.key.key_id))->tags, db.tags);
+  const auto found = [&](std::vector<kmscore::tag_filter> tags,
+                         std::optional<std::string> alias = std::nullopt) {
+    auto query = every_spec();
+    query.tags = std::move(tags);
+    query.alias_contains = std::move(alias);
+    query.now_ms = 100;
+    const auto page = store.list(project_a, query);
+    EXPECT_TRUE(page);
+    std::vector<std::string> aliases;
+    for (const auto& record : page->records) aliases.push_back(record.key_alias);
+    EXPECT_EQ(page->total, aliases.size());
+    return aliases;
+  };
+  using aliases = std::vector<std::string>;
+  EXPECT_EQ(found({{"env", {}}}), (aliases{"team-db", "team-web"}));
+  EXPECT_EQ(found({{"env", {"dev"}}}), aliases{});  // the old value went with the update
+  EXPECT_EQ(found({{"env", {"dev", "prod"}}, {"x", {}}}), aliases{"team-db"});
+  EXPECT_EQ(found({{"环境", {"生产 1"}}}), aliases{"team-web"});
+  EXPECT_EQ(found({{"env", {"prod"}}}, "web"), aliases{"team-web"});
+  EXPECT_EQ(found({}, "team-"), (aliases{"team-db", "team-web"}));
+  EXPECT_EQ(found({}, "TEAM"), aliases{});
+  EXPECT_EQ(found({}, "%"), aliases{});  // no pattern characters: a plain substring
+  EXPECT_EQ(found({}, "_"), aliases{});
+  const auto listed = store.list_tags(project_a, 100);
+  ASSERT_TRUE(listed);
+  std::vector<std::pair<std::string, std::vector<std::string>>> tags;
+  for (const auto& tag : *listed) tags.emplace_back(tag.key, tag.values);
+  EXPECT_EQ(tags, (std::vector<std::pair<std::string, std::vector<std::string>>>{
+                      {"env", {"prod"}}, {"team", {"web"}}, {"x", {"y"}}, {"环境", {"生产 1"}}}));
+  // A key gone at the time is left out; its removal takes its tags.
+  db.key.state = key_state::scheduled_deletion;
+  db.scheduled_deletion_date_ms = 50;
+  ASSERT_EQ(*store.update(db), update_outcome::updated);
+  EXPECT_EQ(store.list_tags(project_a, 49)->size(), 4U);
+  EXPECT_EQ(store.list_tags(project_a, 50)->size(), 3U);  // no x
+  ASSERT_EQ(*store.remove(project_a, web.key.key_id, web.revision), update_outcome::updated);
+  EXPECT_EQ(store.list_tags(project_a, 49)->size(), 2U);  // db's env and x
+  EXPECT_EQ(store.list_tags(project_b, 49)->size(), 1U);
+}
+
 // remove is compare-and-set on the revision, takes the alias with the record, and answers
 // KMS.0207 for a record that is not there.
 TYPED_TEST(StoreTest, RemoveIsCompareAndSetAndFreesTheAlias) {
