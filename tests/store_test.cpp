@@ -1019,6 +1019,65 @@ TYPED_TEST(PersistentStoreTest, ASchemaOneStoreGetsItsDeletionDatesOnOpen) {
   EXPECT_EQ(at_date->records[0].key_alias, "plain");
 }
 
+// The resource-instance query (api-metadata.md §3.7) over 10,000 tagged keys, through the
+// JSON layer: pages of 1,000 cover every key once, in list order (newest first, ties by
+// key_id) computed here independently of the store, and a tag filter finds exactly the keys
+// tagged so. Both database stores run it (SQLite here, PostgreSQL in store_postgres), so they
+// answer in the same order. Its time is measured by bench/tag_query_benchmark.cpp.
+TYPED_TEST(PersistentStoreTest, TenThousandTaggedKeysPageInListOrder) {
+  using nlohmann::json;
+  constexpr int keys = 10'000;
+  auto& store = this->store();
+  kmscore::backend::cryptopp backend;
+  const auto project = **store.find_project(project_a);
+  kmscore::kms_service service{backend, store, project};
+  std::vector<std::pair<std::int64_t, std::string>> expected;  // (creation date, key id)
+  std::set<std::string> tagged;                                // tier=gold
+  for (int i = 0; i < keys; ++i) {
+    auto record = make_record(project_a, "bulk-" + std::to_string(i), 1000 + i / 3);  // ties
+    record.tags = {{"tier", i % 7 == 0 ? "gold" : "silver"}, {"n", std::to_string(i % 10)}};
+    ASSERT_TRUE(store.insert(record));
+    expected.emplace_back(record.creation_date_ms, record.key.key_id.str());
+    if (i % 7 == 0) tagged.insert(record.key.key_id.str());
+  }
+  std::sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  const auto query = [&](json body) {
+    const auto response = kmscore::handle_json(service, "list-kms-by-tags", body.dump(), 5000);
+    EXPECT_EQ(response.status, 200) << response.text();
+    return json::parse(response.text());
+  };
+  std::vector<std::string> paged;
+  for (int offset = 0; offset < keys; offset += 1000) {
+    const auto page =
+        query({{"action", "filter"}, {"limit", "1000"}, {"offset", std::to_string(offset)}});
+    EXPECT_EQ(page["total_count"], keys);
+    for (const auto& resource : page["resources"]) paged.push_back(resource["resource_id"]);
+  }
+  ASSERT_EQ(paged.size(), expected.size());
+  for (std::size_t i = 0; i < paged.size(); ++i) ASSERT_EQ(paged[i], expected[i].second) << i;
+  EXPECT_EQ(query({{"action", "filter"}, {"offset", "10000"}})["resources"].size(), 0U);
+  // tier=gold and n in {0, 7}: i % 7 == 0 and i % 10 in {0, 7}.
+  const json gold = {{{"key", "tier"}, {"values", {"gold"}}},
+                     {{"key", "n"}, {"values", {"0", "7"}}}};
+  const auto found = query({{"action", "filter"}, {"limit", "1000"}, {"tags", gold}});
+  std::size_t want = 0;
+  for (int i = 0; i < keys; ++i) want += (i % 7 == 0 && (i % 10 == 0 || i % 10 == 7)) ? 1 : 0;
+  EXPECT_EQ(found["total_count"], want);
+  EXPECT_EQ(found["resources"].size(), want);
+  std::string previous_date = "99999999999999";
+  for (const auto& resource : found["resources"]) {
+    EXPECT_TRUE(tagged.contains(resource["resource_id"]));
+    const std::string date = resource["resource_detail"]["creation_date"];
+    EXPECT_LE(std::stoll(date), std::stoll(previous_date));
+    previous_date = date;
+  }
+  EXPECT_EQ(query({{"action", "count"},
+                   {"tags", {{{"key", "tier"}, {"values", {"gold"}}}}}})["total_count"],
+            tagged.size());
+}
+
 TYPED_TEST(PersistentStoreTest, ACorruptRowIsReportedAndTheRestKeepsWorking) {
   auto& store = this->store();
   kmscore::backend::cryptopp backend;
