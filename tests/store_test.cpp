@@ -106,6 +106,31 @@ TEST(KeyTableTest, StatementsNameEveryIndexedColumnInBothDialects) {
   EXPECT_EQ(remove_sql(postgresql),
             "DELETE FROM keys WHERE project_id = $1 AND key_id = $2 AND revision = $3::bigint");
   EXPECT_EQ(not_gone_at("?7"), "NOT (key_state = 4 AND deletion_date <= ?7)");
+  // The tag statements (key_tags, migration 3 of both stores).
+  EXPECT_EQ(tags_delete_sql(sqlite), "DELETE FROM key_tags WHERE project_id = ?1 AND key_id = ?2");
+  EXPECT_EQ(
+      tag_insert_sql(postgresql),
+      "INSERT INTO key_tags (project_id, key_id, tag_key, tag_value) VALUES ($1, $2, $3, $4)");
+  kmscore::key_list_query query;
+  query.tags = {{"env", {"prod", "dev"}}, {"team", {}}};
+  query.alias_contains = "web";
+  EXPECT_EQ(list_filters_sql(sqlite, query, 8),
+            " AND EXISTS (SELECT 1 FROM key_tags t WHERE t.project_id = keys.project_id AND "
+            "t.key_id = keys.key_id AND t.tag_key = ?8 AND t.tag_value IN (?9, ?10))"
+            " AND EXISTS (SELECT 1 FROM key_tags t WHERE t.project_id = keys.project_id AND "
+            "t.key_id = keys.key_id AND t.tag_key = ?11) AND instr(key_alias, ?12) > 0");
+  query.tags.pop_back();
+  EXPECT_EQ(list_filters_sql(postgresql, query, 6),
+            " AND EXISTS (SELECT 1 FROM key_tags t WHERE t.project_id = keys.project_id AND "
+            "t.key_id = keys.key_id AND t.tag_key = $6 AND t.tag_value IN ($7, $8))"
+            " AND strpos(key_alias, $9) > 0");
+  std::vector<std::string> bound;
+  bind_list_filters(query, [&](const std::string& text) { bound.push_back(text); });
+  EXPECT_EQ(bound, (std::vector<std::string>{"env", "prod", "dev", "web"}));
+  EXPECT_EQ(tag_values_sql(postgresql),
+            "SELECT DISTINCT t.tag_key, t.tag_value FROM key_tags t JOIN keys ON keys.project_id = "
+            "t.project_id AND keys.key_id = t.key_id WHERE t.project_id = $1 AND NOT (key_state = "
+            "4 AND deletion_date <= $2::bigint) ORDER BY t.tag_key, t.tag_value");
 }
 
 // A store URL as printed: every password replaced, everything else as given.
