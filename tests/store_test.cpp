@@ -115,15 +115,14 @@ TEST(KeyTableTest, StatementsNameEveryIndexedColumnInBothDialects) {
   query.tags = {{"env", {"prod", "dev"}}, {"team", {}}};
   query.alias_contains = "web";
   EXPECT_EQ(list_filters_sql(sqlite, query, 8),
-            " AND EXISTS (SELECT 1 FROM key_tags t WHERE t.project_id = keys.project_id AND "
-            "t.key_id = keys.key_id AND t.tag_key = ?8 AND t.tag_value IN (?9, ?10))"
-            " AND EXISTS (SELECT 1 FROM key_tags t WHERE t.project_id = keys.project_id AND "
-            "t.key_id = keys.key_id AND t.tag_key = ?11) AND instr(key_alias, ?12) > 0");
+            " AND key_id IN (SELECT t.key_id FROM key_tags t WHERE t.project_id = ?1 AND "
+            "t.tag_key = ?8 AND t.tag_value IN (?9, ?10))"
+            " AND key_id IN (SELECT t.key_id FROM key_tags t WHERE t.project_id = ?1 AND "
+            "t.tag_key = ?11) AND instr(key_alias, ?12) > 0");
   query.tags.pop_back();
   EXPECT_EQ(list_filters_sql(postgresql, query, 6),
-            " AND EXISTS (SELECT 1 FROM key_tags t WHERE t.project_id = keys.project_id AND "
-            "t.key_id = keys.key_id AND t.tag_key = $6 AND t.tag_value IN ($7, $8))"
-            " AND strpos(key_alias, $9) > 0");
+            " AND key_id IN (SELECT t.key_id FROM key_tags t WHERE t.project_id = $1 AND "
+            "t.tag_key = $6 AND t.tag_value IN ($7, $8)) AND strpos(key_alias, $9) > 0");
   std::vector<std::string> bound;
   bind_list_filters(query, [&](const std::string& text) { bound.push_back(text); });
   EXPECT_EQ(bound, (std::vector<std::string>{"env", "prod", "dev", "web"}));

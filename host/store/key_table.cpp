@@ -75,13 +75,14 @@ std::string tag_insert_sql(const dialect& d) {
 }
 
 std::string list_filters_sql(const dialect& d, const kmscore::key_list_query& query, int first) {
+  // Each filter as the set of keys holding the tag, read from the (project_id, tag_key,
+  // tag_value) index, rather than a probe per listed key.
   std::string sql;
   int n = first;
   for (const auto& filter : query.tags) {
-    sql +=
-        " AND EXISTS (SELECT 1 FROM key_tags t WHERE t.project_id = keys.project_id"
-        " AND t.key_id = keys.key_id AND t.tag_key = " +
-        d.placeholder(n++, sql_type::text);
+    sql += " AND key_id IN (SELECT t.key_id FROM key_tags t WHERE t.project_id = " +
+           d.placeholder(1, sql_type::text) + " AND t.tag_key = " +
+           d.placeholder(n++, sql_type::text);
     if (!filter.values.empty()) {
       sql += " AND t.tag_value IN (";
       for (std::size_t i = 0; i < filter.values.size(); ++i) {

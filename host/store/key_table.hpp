@@ -79,9 +79,10 @@ extern const dialect postgresql;  // $N, with a cast for non-text types
 [[nodiscard]] std::string tag_insert_sql(const dialect& d);
 
 // The conditions list-keys' filters add for the resource-instance query (api-metadata.md
-// §3.7): per tag filter an EXISTS on key_tags (its key, and one of its values when it has
-// any), then key_alias containing `alias_contains`. Placeholders are numbered from `first`
-// on; bind_list_filters binds them in the same order.
+// §3.7): per tag filter, key_id among the project's keys holding that tag key (and one of its
+// values when it has any), then key_alias containing `alias_contains`. The project is the
+// statement's first parameter; the filters' placeholders are numbered from `first` on, and
+// bind_list_filters binds them in the same order.
 [[nodiscard]] std::string list_filters_sql(const dialect& d, const kmscore::key_list_query& query,
                                            int first);
 template <class Text>
