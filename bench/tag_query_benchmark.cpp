@@ -3,7 +3,7 @@
 // is SQLite in a directory of the benchmark's own under TMPDIR (else /tmp), or the PostgreSQL
 // database KMSCORE_BENCH_STORE names (a postgresql:// URL of an empty database; scripts/bench
 // tags starts a throwaway server for it). Each key has two tags: tier (gold for one key in 7,
-// else silver) and n (0–9).
+// else silver) and n (0–9). On PostgreSQL the tables are ANALYZEd once loaded (psql).
 #include <kmscore/backend/cryptopp.hpp>
 #include <kmscore/create_key.hpp>
 #include <kmscore/json.hpp>
@@ -73,6 +73,14 @@ struct fixture {
       record->tags = {{"tier", i % 7 == 0 ? "gold" : "silver"}, {"n", std::to_string(i % 10)}};
       if (!store->insert(*record)) std::abort();
     }
+    // PostgreSQL plans from its statistics, which autovacuum gathers about a minute after a
+    // bulk change: measured without them, a two-tag filter took 1.4 s (a nested loop on
+    // estimates of one row). The figures are those of a database with its statistics.
+    if (dir.empty()) {
+      const std::string analyze = "psql -q '" + where + "' -c ANALYZE";
+      if (std::system(analyze.c_str()) != 0)
+        std::abort();  // NOLINT(cert-env33-c,concurrency-mt-unsafe)
+    }
   }
   ~fixture() {
     service.reset();
@@ -105,7 +113,8 @@ void BM_FilterOneTagFirstPage(benchmark::State& state) {
 void BM_FilterTwoTagsFirstPage(benchmark::State& state) {
   run(state, "list-kms-by-tags",
       {{"action", "filter"},
-       {"tags", {{{"key", "tier"}, {"values", {"gold"}}}, {{"key", "n"}, {"values", {"0", "7"}}}}}});
+       {"tags",
+        {{{"key", "tier"}, {"values", {"gold"}}}, {{"key", "n"}, {"values", {"0", "7"}}}}}});
 }
 void BM_CountOneTag(benchmark::State& state) {
   run(state, "list-kms-by-tags",
