@@ -92,6 +92,12 @@ TEST_F(ServerTest, AuditTrailRecordsEveryRequestAndAFewRefusals) {
   const auto missing =
       act(project_a, "describe-key", R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f"})");
   EXPECT_EQ(missing.status, 404);
+  call untag;  // a DELETE with the key id in the path: recorded with that key id
+  untag.method = "DELETE";
+  untag.path = "/v1.0/" + std::string{project_a} + "/kms/" + id + "/tags/env";
+  untag.body.clear();
+  untag.content_type.reset();
+  EXPECT_EQ(send(untag).status, 404);  // KMS.0416: no such tag
   for (int i = 0; i < 40; ++i) {
     call unsigned_call;
     unsigned_call.path = action_path(project_a, "list-keys");
@@ -111,7 +117,7 @@ TEST_F(ServerTest, AuditTrailRecordsEveryRequestAndAFewRefusals) {
     if (record["type"] == "request") requests.push_back(record);
     if (record["type"] == "auth_failure") refusals.push_back(record);
   }
-  ASSERT_EQ(requests.size(), 3U);
+  ASSERT_EQ(requests.size(), 4U);
   EXPECT_EQ(requests[0]["request_id"], made.header("X-Request-Id"));
   EXPECT_EQ(requests[0]["access_key"], "tester-ak");
   EXPECT_EQ(requests[0]["project"], std::string{project_a});
@@ -122,6 +128,9 @@ TEST_F(ServerTest, AuditTrailRecordsEveryRequestAndAFewRefusals) {
   EXPECT_EQ(requests[1]["key_version"], 0);
   EXPECT_EQ(requests[2]["status"], 404);
   EXPECT_EQ(requests[2]["error_code"], "KMS.0207");
+  EXPECT_EQ(requests[3]["action"], "delete-tag");
+  EXPECT_EQ(requests[3]["key_id"], id);
+  EXPECT_EQ(requests[3]["error_code"], "KMS.0416");
   EXPECT_GE(refusals.size(), 5U);
   EXPECT_LE(refusals.size(), 15U);  // at most five in each second the flood spans
   EXPECT_EQ(refusals[0]["reason"].get<std::string>().rfind("no_credentials: ", 0), 0U);

@@ -276,6 +276,39 @@ TEST_F(ToolTest, EveryActionSucceedsWithExitZero) {
   EXPECT_EQ(act("cancel-key-deletion", id + "}").body()["key_state"], "3");
 }
 
+// The tag, quota and instance actions (docs/metadata.md): the request object on stdin holds
+// the path's parameters; a 204 prints {} and exits 0; --key-quota bounds create-key.
+TEST_F(ToolTest, MetadataActionsTakeTheirPathParametersOnStdin) {
+  const auto key_id = create_key(R"({"key_alias":"tagged"})");
+  const std::string id = R"({"key_id":")" + key_id + "\"";
+  const auto tagged = act("create-kms-tag", id + R"(,"tag":{"key":"env","value":"prod"}})");
+  EXPECT_EQ(tagged.exit_code, 0) << tagged.err;
+  EXPECT_EQ(tagged.out, "{}\n");
+  EXPECT_TRUE(tagged.err.empty());
+  EXPECT_EQ(act("show-kms-tags", id + "}").body()["tags"][0]["value"], "prod");
+  EXPECT_EQ(act("list-kms-tags", "{}").out, R"({"tags":[{"key":"env","values":["prod"]}]})"
+                                            "\n");
+  EXPECT_EQ(act("delete-tag", id + R"(,"key":"env"})").out, "{}\n");
+  const auto again = act("delete-tag", id + R"(,"key":"env"})");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.err.substr(0, again.err.find('\n')), "HTTP 404");
+  EXPECT_EQ(again.body()["error"]["error_code"], "KMS.0416");
+  EXPECT_EQ(act("show-user-instances", "{}").out, R"({"instance_num":1})"
+                                                  "\n");
+  EXPECT_EQ(
+      act("show-user-quotas", "{}", "--key-quota 1").body()["quotas"]["resources"][0]["quota"], 1);
+  const auto over = act("create-key", R"({"key_alias":"second"})", "--key-quota 1");
+  EXPECT_EQ(over.exit_code, 1);
+  EXPECT_EQ(over.body()["error"]["error_code"], "KMS.1105");
+  EXPECT_EQ(act("create-key", R"({"key_alias":"second"})", "--key-quota 2").exit_code, 0);
+  for (const char* bad :
+       {"--key-quota", "--key-quota -1", "--key-quota 2147483648", "--key-quota x"}) {
+    const auto r = run(std::string{bad} + " create-key", "{}");
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("--key-quota"), std::string::npos) << bad;
+  }
+}
+
 // The asymmetric actions through the tool's default backend (OpenSSL for RSA, EC and SM2):
 // a signing key signs and verifies, an encryption key and a symmetric key round-trip
 // encrypt-data, gen-random answers hex; each refusal exits 1 with its documented code.
