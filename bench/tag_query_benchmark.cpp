@@ -78,8 +78,8 @@ struct fixture {
     // estimates of one row). The figures are those of a database with its statistics.
     if (dir.empty()) {
       const std::string analyze = "psql -q '" + where + "' -c ANALYZE";
-      if (std::system(analyze.c_str()) != 0)
-        std::abort();  // NOLINT(cert-env33-c,concurrency-mt-unsafe)
+      // NOLINTNEXTLINE(cert-env33-c,concurrency-mt-unsafe): a benchmark, before its threads
+      if (std::system(analyze.c_str()) != 0) std::abort();
     }
   }
   ~fixture() {

@@ -60,6 +60,18 @@ std::string repeat(const std::string& character, std::size_t n) {
   return text;
 }
 
+// [{"key": "k0"[, "value": value]}, …] of n tags.
+std::vector<json> numbered_tags(int n, const char* value = nullptr) {
+  std::vector<json> tags;
+  tags.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    json tag = {{"key", "k" + std::to_string(i)}};
+    if (value != nullptr) tag["value"] = value;
+    tags.push_back(std::move(tag));
+  }
+  return tags;
+}
+
 TEST_F(TagsTest, CreateKmsTagSetsReplacesAndAnswers204) {
   const auto id = create_key("tagged");
   const auto r =
@@ -152,8 +164,7 @@ TEST_F(TagsTest, BatchIsAllOrNothing) {
   const auto batch = [&](const std::string& action, const json& tags) {
     return code("batch-create-kms-tags", {{"key_id", id}, {"action", action}, {"tags", tags}});
   };
-  std::vector<json> nine;
-  for (int i = 0; i < 9; ++i) nine.push_back({{"key", "k" + std::to_string(i)}, {"value", "v"}});
+  const auto nine = numbered_tags(9, "v");
   EXPECT_EQ(batch("create", nine), "204");
   // Two new keys on nine: eleven, refused whole (the first is not applied either).
   EXPECT_EQ(batch("create",
@@ -185,9 +196,8 @@ TEST_F(TagsTest, BatchFieldRowsInTableOrder) {
     return code("batch-create-kms-tags", request);
   };
   const json one = json::array({{{"key", "k"}}});
-  std::vector<json> eleven;
-  for (int i = 0; i < 11; ++i) eleven.push_back({{"key", "k" + std::to_string(i)}});
-  std::vector<json> ten(eleven.begin(), eleven.end() - 1);
+  const auto eleven = numbered_tags(11);
+  const auto ten = numbered_tags(10);
   EXPECT_EQ(code("batch-create-kms-tags", {{"key_id", "x"}, {"tags", 1}}), "KMS.0205");
   EXPECT_EQ(batch({{"action", "create"}}), "KMS.0204");
   EXPECT_EQ(batch({{"tags", {{"key", "k"}}}, {"action", "create"}}), "KMS.0412");  // an object
@@ -266,8 +276,7 @@ TEST_F(TagsTest, ListKmsByTagsFieldRowsInTableOrder) {
   EXPECT_EQ(query({{"action", "Filter"}}), "KMS.0404");
   EXPECT_EQ(query({{"action", "list"}}), "KMS.0404");
   // tags.
-  std::vector<json> eleven;
-  for (int i = 0; i < 11; ++i) eleven.push_back({{"key", "k" + std::to_string(i)}});
+  const auto eleven = numbered_tags(11);
   std::vector<json> values(11, "v");
   EXPECT_EQ(with("tags", {{"key", "k"}}), "KMS.0412");
   EXPECT_EQ(with("tags", eleven), "KMS.0407");
@@ -280,8 +289,7 @@ TEST_F(TagsTest, ListKmsByTagsFieldRowsInTableOrder) {
   EXPECT_EQ(with("tags", json::array({{{"key", "k"}, {"values", {"a>"}}}})), "KMS.0405");
   EXPECT_EQ(with("tags", json::array({{{"key", "k"}, {"values", {repeat("v", 44)}}}})), "KMS.0410");
   values.pop_back();
-  std::vector<json> ten(eleven.begin(), eleven.end() - 1);
-  EXPECT_EQ(with("tags", ten), "200");
+  EXPECT_EQ(with("tags", numbered_tags(10)), "200");
   EXPECT_EQ(with("tags", json::array({{{"key", "k"}, {"values", values}}})), "200");
   EXPECT_EQ(with("tags", json::array()), "200");
   // matches.
@@ -390,7 +398,7 @@ TEST_F(TagsTest, QuotasCountTheProjectsKeysAndCreateKeyStopsAtTheHostsQuota) {
   EXPECT_EQ(call("show-user-quotas", json::object()).body["quotas"]["resources"][0]["quota"], 3);
   // A key past its deletion date no longer counts.
   ASSERT_EQ(code("schedule-key-deletion", {{"key_id", first}, {"pending_days", "7"}}), "200");
-  const std::int64_t date = t0 + 7 * 86'400'000;
+  const std::int64_t date = t0 + std::int64_t{7} * 86'400'000;
   EXPECT_EQ(call("show-user-instances", json::object(), date - 1).text, R"({"instance_num":3})");
   EXPECT_EQ(call("show-user-instances", json::object(), date).text, R"({"instance_num":2})");
   EXPECT_EQ(call("create-key", {{"key_alias", "fourth"}}, date - 1).status, 400);

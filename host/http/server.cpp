@@ -779,12 +779,11 @@ std::optional<answer> kms_http_server::early_answer(const beast_header& header,
   if (get && (target == "/health" || target == "/ready")) return probe(target == "/ready");
   const auto& where = facts.where;
   auto failure = kmscore::errc::request_too_long;
-  if (!where.matched && where.refusal == kmscore::errc::method_not_supported) {  // the method,
-    failure = where.refusal;                                                     // then the id
+  const bool wrong_method = where.refusal == kmscore::errc::method_not_supported;
+  if (!where.matched && (wrong_method || where.project)) {  // the method, then the project id
+    failure = where.refusal;  // KMS.0215, KMS.0201, KMS.0205 (a key id in the path), KMS.0408
   } else if (!where.project) {
     failure = kmscore::errc::invalid_url;
-  } else if (!where.matched) {
-    failure = where.refusal;  // KMS.0201, KMS.0205 (a key id in the path), KMS.0408
   } else {
     switch (check_framing(header, config_.max_body)) {
       case framing::fine:

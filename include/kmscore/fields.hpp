@@ -44,15 +44,15 @@ using context_field = std::optional<std::vector<encryption_context::pair>>;
 struct wire_value {
   enum class kind : unsigned char { null, string, number, boolean, object, array };
   kind type = kind::null;
-  std::string text;                                         // a string's text
-  std::vector<std::pair<std::string, wire_value>> members;  // an object's, by name
-  std::vector<wire_value> elements;                         // an array's, in order
+  std::string text;                  // a string's text
+  std::vector<wire_value> elements;  // an array's elements, or an object's member values
+  std::vector<std::string> names;    // an object's member names (names[i] names elements[i])
 
   [[nodiscard]] bool is(kind k) const noexcept { return type == k; }
   // An object's member, or nullptr when absent.
   [[nodiscard]] const wire_value* member(std::string_view name) const noexcept {
-    for (const auto& [key, value] : members) {
-      if (key == name) return &value;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == name) return &elements[i];
     }
     return nullptr;
   }

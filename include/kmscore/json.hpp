@@ -206,8 +206,9 @@ template <class Text>
   } else if (value.is_object()) {
     tree.type = kind::object;
     for (const auto& [key, member] : value.items()) {
-      if (!member.is_null())
-        tree.members.emplace_back(std::string{key.data(), key.size()}, tree_of(member));
+      if (member.is_null()) continue;
+      tree.names.emplace_back(key.data(), key.size());
+      tree.elements.push_back(tree_of(member));
     }
   } else if (value.is_array()) {
     tree.type = kind::array;

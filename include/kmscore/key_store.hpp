@@ -236,6 +236,7 @@ class memory_key_store final : public key_store {
       for (const auto& [key, value] : record.tags) found[key].insert(value);
     }
     std::vector<tag_values> all;
+    all.reserve(found.size());
     for (auto& [key, values] : found) all.push_back({key, {values.begin(), values.end()}});
     return all;
   }
