@@ -228,7 +228,7 @@ TEST_F(ServerTest, MetadataRoutesTakeMethodsPathsAndTheirRefusals) {
                           .body_json()["key_info"]["key_id"]
                           .get<std::string>();
   const auto kms = "/v1.0/" + std::string{project_a} + "/kms/";
-  const auto request = [&](std::string method, std::string path, std::string body) {
+  const auto request = [&](std::string method, const std::string& path, std::string body) {
     call c;
     c.method = std::move(method);
     c.path = kms + path;

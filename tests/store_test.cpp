@@ -1067,7 +1067,7 @@ TYPED_TEST(PersistentStoreTest, TenThousandTaggedKeysPageInListOrder) {
   std::sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   });
-  const auto query = [&](json body) {
+  const auto query = [&](const json& body) {
     const auto response = kmscore::handle_json(service, "list-kms-by-tags", body.dump(), 5000);
     EXPECT_EQ(response.status, 200) << response.text();
     return json::parse(response.text());
