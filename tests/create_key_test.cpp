@@ -298,6 +298,7 @@ void expect_same(const kmscore::key_record& a, const kmscore::key_record& b) {
   EXPECT_EQ(a.number_of_rotations, b.number_of_rotations);
   EXPECT_EQ(a.on_demand_rotations, b.on_demand_rotations);
   EXPECT_EQ(a.key.min_decryption_version, b.key.min_decryption_version);
+  EXPECT_EQ(a.tags, b.tags);
 }
 
 // Only what reads back is sealed: a record without a domain (or any field its own rules
@@ -348,6 +349,53 @@ TEST(KeyRecordStoreTest, RotationStopsWhereTheRecordIsFull) {
     record.key.material_versions.push_back(record.key.material_versions.back().clone());
     EXPECT_FALSE(kmscore::seal_key_record(backend, root, record)) << spec;
   }
+}
+
+// The largest metadata a request can make still seals: an RSA_4096 key (the longest public
+// key) with a 255-character alias, a description of 255 four-byte characters and ten tags of
+// the longest four-byte keys and values (api-metadata.md §3.1) stays inside the record's
+// 8 KiB of metadata; so no tag write answers 500.
+TEST(KeyRecordStoreTest, TheLargestRecordSeals) {
+  kmscore_test::combined backend;
+  auto record = make("RSA_4096");
+  const std::string emoji = "\xF0\x9F\x98\x80";  // U+1F600: four bytes
+  const auto repeat = [](const std::string& piece, std::size_t n) {
+    std::string text;
+    for (std::size_t i = 0; i < n; ++i) text += piece;
+    return text;
+  };
+  record.key_alias = std::string(255, 'a');
+  record.key_description = repeat(emoji, 255);
+  for (char first = 'a'; first < 'a' + 10; ++first) {
+    record.tags[std::string(1, first) + repeat(emoji, 35)] = repeat(emoji, 43);
+  }
+  ASSERT_TRUE(kmscore::check_key_description(record.key_description));
+  const auto stored = kmscore::seal_key_record(backend, root_key(), record);
+  ASSERT_TRUE(stored);
+  const auto back = kmscore::open_key_record(backend, root_key(), *stored);
+  ASSERT_TRUE(back);
+  expect_same(record, *back);
+  EXPECT_EQ(back->tags.size(), 10U);
+}
+
+// The record's text of a key's tags is read back only as tags_to_text writes it.
+TEST(KeyRecordStoreTest, TagsTextIsReadStrictly) {
+  const kmscore::key_tags tags{{"env", "prod"}, {"环境", ""}};
+  const auto text = kmscore::tags_to_text(tags);
+  EXPECT_EQ(text,
+            "3:env4:prod6:\xE7\x8E\xAF\xE5\xA2\x83"
+            "0:");
+  EXPECT_EQ(kmscore::tags_from_text(text), tags);
+  EXPECT_EQ(kmscore::tags_from_text(""), kmscore::key_tags{});
+  for (const char* bad : {"03:env4:prod", "3:env4:prod,", "3:env", "3:env4:pro", "3:env4:prodx",
+                          "4:prod3:env3:env4:prod", "1:a0:1:a0:", "0:0:", "1:*0:", "1:a1:=",
+                          ":env4:prod", "3env4:prod", "-3:env4:prod"}) {
+    EXPECT_FALSE(kmscore::tags_from_text(bad)) << bad;
+  }
+  std::string eleven;
+  for (char c = 'a'; c < 'a' + 11; ++c) eleven += std::string{"1:"} + c + "0:";
+  EXPECT_FALSE(kmscore::tags_from_text(eleven));
+  EXPECT_TRUE(kmscore::tags_from_text(eleven.substr(0, eleven.size() - 5)));
 }
 
 TEST(KeyRecordStoreTest, RoundTripsEverySpec) {

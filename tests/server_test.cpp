@@ -92,10 +92,10 @@ TEST_F(ServerTest, AuditTrailRecordsEveryRequestAndAFewRefusals) {
   const auto missing =
       act(project_a, "describe-key", R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f"})");
   EXPECT_EQ(missing.status, 404);
-  call untag;  // a DELETE with the key id in the path: recorded with that key id
-  untag.method = "DELETE";
+  call untag;  // a DELETE with the key id in the path: recorded with that key id, whatever
+  untag.method = "DELETE";  // key id a body sent with it names (the action ignores it too)
   untag.path = "/v1.0/" + std::string{project_a} + "/kms/" + id + "/tags/env";
-  untag.body.clear();
+  untag.body = R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f"})";
   untag.content_type.reset();
   EXPECT_EQ(send(untag).status, 404);  // KMS.0416: no such tag
   for (int i = 0; i < 40; ++i) {
@@ -305,6 +305,17 @@ TEST_F(ServerTest, MetadataRoutesTakeMethodsPathsAndTheirRefusals) {
   }
   expect_kms_error(request("POST", "resources/action", "{}"), 400, "KMS.0408");
   expect_kms_error(request("POST", key_id + "/action", "{}"), 400, "KMS.0408");
+  // Dot segments, escaped or not: the signature would drop them from the path it covers.
+  for (const std::string& dots : {key_id + "/tags/%2E", key_id + "/tags/%2e%2E", key_id + "/tags/.",
+                                  key_id + "/tags/..", key_id + "/./tags"}) {
+    call c;
+    c.method = "DELETE";
+    c.path = kms + dots;
+    c.body.clear();
+    c.content_type.reset();
+    c.sign = false;  // refused before the signature is read
+    expect_kms_error(send(c), 400, "KMS.0201");
+  }
   for (const std::string& unknown : {key_id + "/tags/", key_id + "/tags/a/b", key_id + "/tag",
                                      "tags/" + key_id, key_id + "//tags"}) {
     expect_kms_error(request("GET", unknown, ""), 400, "KMS.0201");

@@ -130,6 +130,34 @@ TEST_F(TagsTest, TagRulesOfEveryWriteInTableOrder) {
             "204");
 }
 
+// A structured field nested deeper than any rule reads is refused as the wrong type, however
+// deep (64 KiB of brackets), without exhausting the stack.
+TEST_F(TagsTest, DeeplyNestedFieldsAreRefusedAsTheirType) {
+  const auto id = create_key("deep");
+  const auto nested = [](std::size_t depth, const std::string& inner) {
+    return std::string(depth, '[') + inner + std::string(depth, ']');
+  };
+  const auto raw = [&](const std::string& action, const std::string& body) {
+    kmscore::kms_service service{backend_, store_, kmscore_test::test_project(store_),
+                                 kmscore::datakey_length_policy::range};
+    const auto response = kmscore::handle_json(service, action, body, t0);
+    return json::parse(response.text())["error"]["error_code"].get<std::string>();
+  };
+  const std::string key_id = R"({"key_id":")" + id + R"(",)";
+  EXPECT_EQ(raw("create-kms-tag", key_id + R"("tag":)" + nested(30'000, "1") + "}"), "KMS.0414");
+  EXPECT_EQ(
+      raw("create-kms-tag", key_id + R"("tag":{"key":"k","value":)" + nested(30'000, "") + "}}"),
+      "KMS.0405");
+  EXPECT_EQ(raw("batch-create-kms-tags",
+                key_id + R"("action":"create","tags":[)" + nested(30'000, "") + "]}"),
+            "KMS.0412");
+  EXPECT_EQ(raw("list-kms-by-tags",
+                R"({"action":"filter","tags":[{"key":"k","values":)" + nested(30'000, "") + "}]}"),
+            "KMS.0405");
+  EXPECT_EQ(raw("list-kms-by-tags", R"({"action":"filter","matches":)" + nested(30'000, "") + "}"),
+            "KMS.0415");
+}
+
 TEST_F(TagsTest, WritesNeedALiveKeyNotPendingDeletionReadsWorkInEveryState) {
   const auto id = create_key("states");
   const std::string absent = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";

@@ -907,10 +907,8 @@ answer kms_http_server::audited(const request_facts& facts, std::string_view acc
   what.action = std::string{facts.where.action->name()};
   what.status = done.response.status;
   audit::fill_key_facts(what, body, done.response.text());
-  if (what.key_id.empty()) {  // a key id in the path (tags)
-    for (const auto& param : facts.where.params) {
-      if (param.name == "key_id") what.key_id = param.value;
-    }
+  for (const auto& param : facts.where.params) {  // a key id in the path wins, as in the action
+    if (param.name == "key_id") what.key_id = param.value;
   }
   if (hooks_.audit->append(what)) return done;
   log("audit: the record of request " + facts.request_id +

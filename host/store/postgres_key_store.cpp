@@ -773,6 +773,7 @@ kmscore::result<void> postgres_key_store::insert(kmscore::key_record& record) {
       if (error_field(row.get(), PG_DIAG_CONSTRAINT_NAME) == alias_constraint) {
         return kmscore::errc::duplicate_key_alias;
       }
+      with_tags.reset();  // the failed transaction rolled back before the next statement
       const auto alias = run("SELECT 1 FROM keys WHERE project_id = $1 AND key_alias = $2",
                              params{}.text(record.project_id.view()).text(record.key_alias));
       if (succeeded(alias) && PQntuples(alias.get()) == 1) {

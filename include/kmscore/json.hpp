@@ -191,10 +191,19 @@ template <class Text>
   return pairs;
 }
 
+// How deep a tree field is kept: the deepest field any action reads (list-kms-by-tags' tags
+// [{"values": [...]}]) is three levels; a value nested deeper is kept as a number, which no
+// rule takes. So a body of 64 KiB of brackets cannot exhaust the stack.
+inline constexpr int max_tree_depth = 8;
+
 // A JSON value as a tree (fields.hpp's wire_value).
-[[nodiscard]] inline wire_value tree_of(const wire_json& value) {
+[[nodiscard]] inline wire_value tree_of(const wire_json& value, int depth = 0) {
   wire_value tree;
   using kind = wire_value::kind;
+  if (depth >= max_tree_depth && (value.is_object() || value.is_array())) {
+    tree.type = kind::number;
+    return tree;
+  }
   if (value.is_string()) {
     tree.type = kind::string;
     const auto& text = value.get_ref<const secret_string&>();
@@ -208,11 +217,11 @@ template <class Text>
     for (const auto& [key, member] : value.items()) {
       if (member.is_null()) continue;
       tree.names.emplace_back(key.data(), key.size());
-      tree.elements.push_back(tree_of(member));
+      tree.elements.push_back(tree_of(member, depth + 1));
     }
   } else if (value.is_array()) {
     tree.type = kind::array;
-    for (const auto& element : value) tree.elements.push_back(tree_of(element));
+    for (const auto& element : value) tree.elements.push_back(tree_of(element, depth + 1));
   }
   return tree;
 }

@@ -237,9 +237,8 @@ inline constexpr std::array<key_record_field, 23> key_record_fields{{
      }},
     {"tags", false, [](const key_record& r) { return tags_to_text(r.tags); },
      [](std::string_view t, key_record& r) {
-       auto tags = tags_from_text(t);
-       // Canonical only: the text this record's tags render to (upper-case hex, key order).
-       if (!tags || tags_to_text(*tags) != t) return false;
+       auto tags = tags_from_text(t);  // strict: only the text tags_to_text writes
+       if (!tags) return false;
        r.tags = std::move(*tags);
        return true;
      }},

@@ -7,7 +7,7 @@
 //
 // Every action's route (route.hpp) in one table, from all_actions. The path is what follows
 // `/v1.0/{project_id}/kms/`, still percent-encoded as received: each segment is decoded once
-// (a malformed escape, an empty segment, or one that is not UTF-8 matches nothing).
+// (a malformed escape, an empty or dot segment, or one that is not UTF-8 matches nothing).
 // `{key_id}` captures a segment that must have the key-ID form (alias forms are not accepted
 // in paths: KMS.0205); any other `{name}` captures any decoded segment. No I/O.
 #pragma once
@@ -71,15 +71,17 @@ namespace detail {
   return out;
 }
 
-// Splits on '/', each segment decoded; nullopt if one does not decode or is empty (a
-// trailing '/', "//").
+// Splits on '/', each segment decoded; nullopt if one does not decode, is empty (a trailing
+// '/', "//") or is a dot segment ("." or "..", escaped or not): the request signature removes
+// those from its canonical URI (RFC 3986 §5.2.4), so the path it signs would not be the path
+// routed.
 [[nodiscard]] inline std::optional<std::vector<std::string>> decoded_segments(
     std::string_view path) {
   std::vector<std::string> segments;
   while (true) {
     const auto slash = path.find('/');
     auto segment = decode_segment(path.substr(0, slash));
-    if (!segment || segment->empty()) return std::nullopt;
+    if (!segment || segment->empty() || *segment == "." || *segment == "..") return std::nullopt;
     segments.push_back(std::move(*segment));
     if (slash == std::string_view::npos) return segments;
     path.remove_prefix(slash + 1);
