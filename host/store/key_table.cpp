@@ -81,8 +81,8 @@ std::string list_filters_sql(const dialect& d, const kmscore::key_list_query& qu
   int n = first;
   for (const auto& filter : query.tags) {
     sql += " AND key_id IN (SELECT t.key_id FROM key_tags t WHERE t.project_id = " +
-           d.placeholder(1, sql_type::text) + " AND t.tag_key = " +
-           d.placeholder(n++, sql_type::text);
+           d.placeholder(1, sql_type::text) +
+           " AND t.tag_key = " + d.placeholder(n++, sql_type::text);
     if (!filter.values.empty()) {
       sql += " AND t.tag_value IN (";
       for (std::size_t i = 0; i < filter.values.size(); ++i) {
