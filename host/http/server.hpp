@@ -12,16 +12,18 @@
 //   return kmscore_host::http::serve(config, credentials, hooks, why);  // until SIGTERM/SIGINT
 //
 // The server is not a template: the host wraps its backend and store in the hooks.
-// Each request `POST /v1.0/{project_id}/kms/{action}` goes through, in this order (http.md
-// 2.1 and Decisions): method and path (405 KMS.0215, 400 KMS.0201); the body's framing and
+// Each request to `/v1.0/{project_id}/kms/…` goes through, in this order (http.md 2.1 and
+// Decisions): method and path, matched against every action's route (kmscore/router.hpp:
+// 405 KMS.0215 with Allow, 400 KMS.0201, KMS.0205, KMS.0408); the body's framing and
 // size, before any of the body is read (400 KMS.0203 over the cap, chunked bodies read up to
 // the cap plus one byte); the AK/SK signature over the whole body (401 APIGW.0301 with the
 // gateway's flat body; 403 KMS.0302 for a token alone; an UNSIGNED-PAYLOAD request is
 // refused, as its body would not be authenticated); the credential's projects (403 KMS.0321);
-// Content-Type (absent: JSON; otherwise application/json, parameters ignored, else 400
-// KMS.0214); then the action. Every answer carries the spec's JSON body,
-// `Content-Type: application/json;charset=UTF-8` and `X-Request-Id` (32 random lowercase hex),
-// is never compressed, and is never cached (`Cache-Control: no-store`: bodies may hold keys).
+// Content-Type for a route with a body (absent: JSON; otherwise application/json, parameters
+// ignored, else 400 KMS.0214); then the action, with the path's parameters. Every answer
+// carries the spec's JSON body, `Content-Type: application/json;charset=UTF-8` (a 204: neither)
+// and `X-Request-Id` (32 random lowercase hex), is never compressed, and is never cached
+// (`Cache-Control: no-store`: bodies may hold keys).
 // An answer given before the body was read closes the connection, so that unread bytes are
 // never taken for a request.
 //
