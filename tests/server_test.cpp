@@ -927,6 +927,36 @@ TEST(ServerPieces, ReadinessIsWhetherTheStoreAnswers) {
                                                  const kmscore::key_list_query& /*q*/) override {
       return kmscore::errc::kms_error;
     }
+    kmscore::result<std::optional<kmscore::alias_entry>> find_alias(
+        const kmscore::project_id& tenant, std::string_view alias, std::int64_t now_ms) override {
+      (void)tenant, (void)alias, (void)now_ms;
+      return kmscore::errc::kms_error;
+    }
+    kmscore::result<kmscore::alias_outcome> add_alias(const kmscore::project_id& tenant,
+                                                      const kmscore::alias_entry& entry,
+                                                      std::int64_t now_ms) override {
+      (void)tenant, (void)entry, (void)now_ms;
+      return kmscore::errc::kms_error;
+    }
+    kmscore::result<kmscore::alias_outcome> move_alias(const kmscore::project_id& tenant,
+                                                       std::string_view alias,
+                                                       const kmscore::key_id& from,
+                                                       const kmscore::key_id& to,
+                                                       std::int64_t now_ms) override {
+      (void)tenant, (void)alias, (void)from, (void)to, (void)now_ms;
+      return kmscore::errc::kms_error;
+    }
+    kmscore::result<kmscore::alias_outcome> remove_aliases(
+        const kmscore::project_id& tenant, const kmscore::key_id& key,
+        const std::vector<std::string>& aliases) override {
+      (void)tenant, (void)key, (void)aliases;
+      return kmscore::errc::kms_error;
+    }
+    kmscore::result<std::vector<kmscore::alias_entry>> list_aliases(
+        const kmscore::project_id& tenant, const kmscore::alias_list_query& query) override {
+      (void)tenant, (void)query;
+      return kmscore::errc::kms_error;
+    }
   } broken;
   EXPECT_FALSE(kmscore_host::http::store_answers(broken));
 }

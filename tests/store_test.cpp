@@ -426,6 +426,31 @@ TYPED_TEST(StoreTest, ServiceRetriesConflictsAndReportsPersistentOnes) {
                                                  const kmscore::key_list_query& query) override {
       return inner_->list(project, query);
     }
+    kmscore::result<std::optional<kmscore::alias_entry>> find_alias(
+        const kmscore::project_id& tenant, std::string_view alias, std::int64_t now_ms) override {
+      return inner_->find_alias(tenant, alias, now_ms);
+    }
+    kmscore::result<kmscore::alias_outcome> add_alias(const kmscore::project_id& tenant,
+                                                      const kmscore::alias_entry& entry,
+                                                      std::int64_t now_ms) override {
+      return inner_->add_alias(tenant, entry, now_ms);
+    }
+    kmscore::result<kmscore::alias_outcome> move_alias(const kmscore::project_id& tenant,
+                                                       std::string_view alias,
+                                                       const kmscore::key_id& from,
+                                                       const kmscore::key_id& to,
+                                                       std::int64_t now_ms) override {
+      return inner_->move_alias(tenant, alias, from, to, now_ms);
+    }
+    kmscore::result<kmscore::alias_outcome> remove_aliases(
+        const kmscore::project_id& tenant, const kmscore::key_id& key,
+        const std::vector<std::string>& aliases) override {
+      return inner_->remove_aliases(tenant, key, aliases);
+    }
+    kmscore::result<std::vector<kmscore::alias_entry>> list_aliases(
+        const kmscore::project_id& tenant, const kmscore::alias_list_query& query) override {
+      return inner_->list_aliases(tenant, query);
+    }
 
    private:
     kmscore::key_store* inner_;

@@ -45,6 +45,7 @@ struct kms_server_options {
   server_config server;
   std::optional<audit::trail_options> audit;              // --audit-log: the trail (docs/audit.md)
   std::int64_t key_quota = kmscore::unlimited_key_quota;  // --key-quota (api-metadata.md §4)
+  std::string region = "local";  // --region: the region alias URNs name (api-metadata.md §5.1)
 };
 
 // GET /ready: whether the store answers a read now (one indexed lookup of a project).
@@ -97,15 +98,17 @@ template <kmscore::crypto_backend Backend>
   kmscore::key_cache<Backend> cache{backend};
   const auto policy = options.policy;
   const auto key_quota = options.key_quota;
+  const auto& region = options.region;
   const server_hooks hooks{
       .handle =
-          [&backend, &store, &cache, policy, key_quota, &diagnostics](
+          [&backend, &store, &cache, policy, key_quota, &region, &diagnostics](
               const kmscore::project& tenant, kmscore::action_id action, std::string_view body,
               const kmscore::request_params& params, std::int64_t now) {
             // Cheap: a kms_service holds references and the project.
             kmscore::kms_service<Backend> service{backend, store,       tenant,
                                                   policy,  diagnostics, &cache};
             service.set_key_quota(key_quota);
+            service.set_region(region);
             return kmscore::handle_json(service, action, body, params, now);
           },
       .resolve_project = [&backend, &store](

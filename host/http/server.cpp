@@ -127,6 +127,7 @@ struct route {
   std::optional<kmscore::action_id> action;            // the one lookup of the action
   kmscore::request_params params;                      // what the path carried (key_id, a tag key)
   kmscore::errc refusal = kmscore::errc::invalid_url;  // when not matched
+  std::string_view refusal_field;                      // KMS.0308: a query name given twice
   std::string allowed;                                 // KMS.0215: the path's methods
 };
 kmscore::http_method method_of(bhttp::verb verb) {
@@ -141,7 +142,8 @@ kmscore::http_method method_of(bhttp::verb verb) {
       return kmscore::http_method::other;
   }
 }
-route match_route(bhttp::verb verb, std::string_view path) {
+route match_route(bhttp::verb verb, std::string_view target) {
+  auto [path, query] = split_target(target);
   constexpr std::string_view prefix = "/v1.0/";
   constexpr std::string_view service = "kms/";
   if (!path.starts_with(prefix)) return {};
@@ -152,7 +154,7 @@ route match_route(bhttp::verb verb, std::string_view path) {
   path.remove_prefix(slash + 1);
   if (!path.starts_with(service)) return {};
   path.remove_prefix(service.size());
-  auto found = kmscore::match_route(method_of(verb), path);
+  auto found = kmscore::match_route(method_of(verb), path, query);
   const auto id = kmscore::project_id::parse(project);
   route where;
   where.matched = found.action.has_value();
@@ -160,6 +162,7 @@ route match_route(bhttp::verb verb, std::string_view path) {
   where.action = found.action;
   where.params = std::move(found.params);
   where.refusal = found.refusal;
+  where.refusal_field = found.refusal_field;
   where.allowed = std::move(found.allowed);
   return where;
 }
@@ -609,7 +612,7 @@ class connection : public connection_base, public std::enable_shared_from_this<c
                         "); remote=" + remote_);
       return write(answer{too_large_headers(), true});
     }
-    facts_.where = match_route(header.method(), split_target(header.target()).first);
+    facts_.where = match_route(header.method(), header.target());
     if (header.count(bhttp::field::authorization) == 1) {
       const auto authorization = parse_authorization(header[bhttp::field::authorization]);
       if (authorization) facts_.access_key = std::string{authorization->access_key};
@@ -781,7 +784,8 @@ std::optional<answer> kms_http_server::early_answer(const beast_header& header,
   auto failure = kmscore::errc::request_too_long;
   const bool wrong_method = where.refusal == kmscore::errc::method_not_supported;
   if (!where.matched && (wrong_method || where.project)) {  // the method, then the project id
-    failure = where.refusal;  // KMS.0215, KMS.0201, KMS.0205 (a key id in the path), KMS.0408
+    failure = where.refusal;  // KMS.0215, KMS.0201, KMS.0205 (a key id in the path), KMS.0408,
+                              // KMS.0308 (a query parameter given twice)
   } else if (!where.project) {
     failure = kmscore::errc::invalid_url;
   } else {
@@ -797,7 +801,9 @@ std::optional<answer> kms_http_server::early_answer(const beast_header& header,
         return answer{kmscore::error_response(failure), true};  // the stream's end is unknown
     }
   }
-  return answer{kmscore::error_response(failure), false,
+  const kmscore::error refused{failure,
+                               failure == where.refusal ? where.refusal_field : std::string_view{}};
+  return answer{kmscore::error_response(refused), false,
                 failure == kmscore::errc::method_not_supported ? where.allowed : std::string{}};
 }
 

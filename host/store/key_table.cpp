@@ -104,6 +104,72 @@ std::string tag_values_sql(const dialect& d) {
          not_gone_at(d.placeholder(2, sql_type::bigint)) + " ORDER BY t.tag_key, t.tag_value";
 }
 
+namespace {
+// The SELECT of an alias's columns, joined with its key (for not_gone_at).
+constexpr std::string_view alias_columns =
+    "SELECT a.alias, a.key_id, a.create_time, a.update_time FROM aliases a JOIN keys ON "
+    "keys.project_id = a.project_id AND keys.key_id = a.key_id WHERE a.project_id = ";
+}  // namespace
+
+std::string alias_free_sql(const dialect& d) {
+  return "DELETE FROM aliases WHERE project_id = " + d.placeholder(1, sql_type::text) +
+         " AND alias = " + d.placeholder(2, sql_type::text) +
+         " AND key_id IN (SELECT key_id FROM keys WHERE project_id = " +
+         d.placeholder(1, sql_type::text) + " AND NOT (" +
+         not_gone_at(d.placeholder(3, sql_type::bigint)) + "))";
+}
+
+std::string alias_count_sql(const dialect& d) {
+  return "SELECT count(*) FROM aliases WHERE project_id = " + d.placeholder(1, sql_type::text) +
+         " AND key_id = " + d.placeholder(2, sql_type::text);
+}
+
+std::string alias_insert_sql(const dialect& d) {
+  return "INSERT INTO aliases (project_id, alias, key_id, create_time, update_time) VALUES (" +
+         d.placeholder(1, sql_type::text) + ", " + d.placeholder(2, sql_type::text) + ", " +
+         d.placeholder(3, sql_type::text) + ", " + d.placeholder(4, sql_type::bigint) + ", " +
+         d.placeholder(5, sql_type::bigint) + ")";
+}
+
+std::string alias_move_sql(const dialect& d) {
+  return "UPDATE aliases SET key_id = " + d.placeholder(4, sql_type::text) +
+         ", update_time = " + d.placeholder(5, sql_type::bigint) +
+         " WHERE project_id = " + d.placeholder(1, sql_type::text) +
+         " AND alias = " + d.placeholder(2, sql_type::text) +
+         " AND key_id = " + d.placeholder(3, sql_type::text);
+}
+
+std::string alias_delete_sql(const dialect& d) {
+  return "DELETE FROM aliases WHERE project_id = " + d.placeholder(1, sql_type::text) +
+         " AND alias = " + d.placeholder(2, sql_type::text) +
+         " AND key_id = " + d.placeholder(3, sql_type::text);
+}
+
+std::string alias_find_sql(const dialect& d) {
+  return std::string{alias_columns} + d.placeholder(1, sql_type::text) +
+         " AND a.alias = " + d.placeholder(2, sql_type::text) + " AND " +
+         not_gone_at(d.placeholder(3, sql_type::bigint));
+}
+
+std::string alias_list_sql(const dialect& d, bool by_key) {
+  std::string sql = std::string{alias_columns} + d.placeholder(1, sql_type::text) +
+                    " AND a.alias > " + d.placeholder(2, sql_type::text) + " AND " +
+                    not_gone_at(d.placeholder(3, sql_type::bigint));
+  if (by_key) sql += " AND a.key_id = " + d.placeholder(5, sql_type::text);
+  return sql + " ORDER BY a.alias LIMIT " + d.placeholder(4, sql_type::bigint);
+}
+
+std::optional<kmscore::alias_entry> alias_row(std::string alias, std::string_view key_id,
+                                              std::int64_t create_time, std::int64_t update_time,
+                                              const kmscore::diagnostics_sink& note) {
+  const auto id = kmscore::key_id::parse(key_id);
+  if (!id || !kmscore::is_alias(alias)) {
+    if (note) note("alias row " + alias + " is malformed; left out");
+    return std::nullopt;
+  }
+  return kmscore::alias_entry{std::move(alias), *id, create_time, update_time};
+}
+
 std::string insert_sql(const dialect& d) {
   std::string names = "project_id, key_id";
   std::string values = d.placeholder(1, sql_type::text) + ", " + d.placeholder(2, sql_type::text);

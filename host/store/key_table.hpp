@@ -98,6 +98,36 @@ void bind_list_filters(const kmscore::key_list_query& query, Text&& bind_text) {
 // each pair once, in byte order. Parameters: project_id, the time.
 [[nodiscard]] std::string tag_values_sql(const dialect& d);
 
+// The `aliases` table (api-metadata.md §5, kmscore/aliases.hpp): one row per alias,
+// (project_id, alias) its primary key, key_id a foreign key to `keys` (ON DELETE CASCADE),
+// indexed by (project_id, key_id); times in milliseconds. An alias whose key is gone (by
+// not_gone_at) is neither found nor listed, and alias_free_sql lets a write take it. Its
+// statements, each with its parameters:
+//   - alias_free_sql: delete the alias if its key is gone. project_id, alias, the time;
+//   - alias_count_sql: the aliases of a key. project_id, key_id;
+//   - alias_insert_sql: project_id, alias, key_id, create_time, update_time;
+//   - alias_move_sql: point the alias at another key if it names the one read. project_id,
+//     alias, the key read, the new key, update_time;
+//   - alias_delete_sql: delete the alias if it names the key. project_id, alias, key_id;
+//   - alias_find_sql: the alias's alias_row columns if its key is not gone. project_id,
+//     alias, the time;
+//   - alias_list_sql: the aliases after one, in byte order, of keys not gone (and of one key
+//     when by_key). project_id, the alias listed after, the time, the limit[, key_id].
+[[nodiscard]] std::string alias_free_sql(const dialect& d);
+[[nodiscard]] std::string alias_count_sql(const dialect& d);
+[[nodiscard]] std::string alias_insert_sql(const dialect& d);
+[[nodiscard]] std::string alias_move_sql(const dialect& d);
+[[nodiscard]] std::string alias_delete_sql(const dialect& d);
+[[nodiscard]] std::string alias_find_sql(const dialect& d);
+[[nodiscard]] std::string alias_list_sql(const dialect& d, bool by_key);
+// A row of alias_find_sql or alias_list_sql (alias, key_id, create_time, update_time, as
+// text), or nullopt, noted, for a malformed one.
+[[nodiscard]] std::optional<kmscore::alias_entry> alias_row(std::string alias,
+                                                            std::string_view key_id,
+                                                            std::int64_t create_time,
+                                                            std::int64_t update_time,
+                                                            const kmscore::diagnostics_sink& note);
+
 // Binds every indexed column of record through bind_text(value) / bind_integer(value), in
 // order.
 template <class Text, class Integer>

@@ -48,7 +48,7 @@ namespace kmscore_host {
 
 namespace {
 
-constexpr int schema_version = 3;
+constexpr int schema_version = 4;
 // Serializes the schema check and migrations of processes opening the store at once
 // ("kmscore1" in ASCII).
 constexpr const char* migration_lock = "SELECT pg_advisory_xact_lock(7740970205428475185)";
@@ -63,6 +63,14 @@ struct key_statements {
   std::string tags_delete = key_table::tags_delete_sql(key_table::postgresql);
   std::string tag_insert = key_table::tag_insert_sql(key_table::postgresql);
   std::string tag_values = key_table::tag_values_sql(key_table::postgresql);
+  std::string alias_free = key_table::alias_free_sql(key_table::postgresql);
+  std::string alias_count = key_table::alias_count_sql(key_table::postgresql);
+  std::string alias_insert = key_table::alias_insert_sql(key_table::postgresql);
+  std::string alias_move = key_table::alias_move_sql(key_table::postgresql);
+  std::string alias_delete = key_table::alias_delete_sql(key_table::postgresql);
+  std::string alias_find = key_table::alias_find_sql(key_table::postgresql);
+  std::string alias_list = key_table::alias_list_sql(key_table::postgresql, false);
+  std::string alias_list_by_key = key_table::alias_list_sql(key_table::postgresql, true);
 };
 const key_statements& key_table_statements() {
   static const key_statements statements;
@@ -114,6 +122,19 @@ CREATE TABLE key_tags (
   FOREIGN KEY (project_id, key_id) REFERENCES keys (project_id, key_id) ON DELETE CASCADE
 );
 CREATE INDEX key_tags_by_tag ON key_tags (project_id, tag_key, tag_value);
+)sql",
+    // 4: aliases (api-metadata.md §5), a namespace of their own beside key_alias.
+    R"sql(
+CREATE TABLE aliases (
+  project_id  text COLLATE "C" NOT NULL,
+  alias       text COLLATE "C" NOT NULL CHECK (length(alias) BETWEEN 7 AND 255),
+  key_id      text COLLATE "C" NOT NULL,
+  create_time bigint NOT NULL,
+  update_time bigint NOT NULL,
+  CONSTRAINT aliases_pkey PRIMARY KEY (project_id, alias),
+  FOREIGN KEY (project_id, key_id) REFERENCES keys (project_id, key_id) ON DELETE CASCADE
+);
+CREATE INDEX aliases_by_key ON aliases (project_id, key_id);
 )sql",
 }};
 constexpr std::string_view alias_constraint = "keys_alias_unique";
@@ -280,6 +301,19 @@ class postgres_key_store final : public durable_key_store {
   [[nodiscard]] kmscore::result<kmscore::update_outcome> remove(const kmscore::project_id& tenant,
                                                                 const kmscore::key_id& id,
                                                                 std::uint64_t revision) override;
+  [[nodiscard]] kmscore::result<std::optional<kmscore::alias_entry>> find_alias(
+      const kmscore::project_id& tenant, std::string_view alias, std::int64_t now_ms) override;
+  [[nodiscard]] kmscore::result<kmscore::alias_outcome> add_alias(const kmscore::project_id& tenant,
+                                                                  const kmscore::alias_entry& entry,
+                                                                  std::int64_t now_ms) override;
+  [[nodiscard]] kmscore::result<kmscore::alias_outcome> move_alias(
+      const kmscore::project_id& tenant, std::string_view alias, const kmscore::key_id& from,
+      const kmscore::key_id& to, std::int64_t now_ms) override;
+  [[nodiscard]] kmscore::result<kmscore::alias_outcome> remove_aliases(
+      const kmscore::project_id& tenant, const kmscore::key_id& key,
+      const std::vector<std::string>& aliases) override;
+  [[nodiscard]] kmscore::result<std::vector<kmscore::alias_entry>> list_aliases(
+      const kmscore::project_id& tenant, const kmscore::alias_list_query& query) override;
   [[nodiscard]] kmscore::result<std::size_t> count_keys() override;
   [[nodiscard]] kmscore::result<std::optional<std::vector<kmscore::byte>>> meta_get(
       std::string_view name) override;
@@ -313,6 +347,13 @@ class postgres_key_store final : public durable_key_store {
   // Inside a transaction: the key's key_tags rows made those of its record (the old ones
   // cleared first for an update). The failed command, or nullptr.
   [[nodiscard]] pg_result write_tags(const kmscore::key_record& record, bool clear);
+  // Inside a transaction: locks the key's row (so that two alias writes for one key count its
+  // aliases one after the other) and counts its aliases; nullopt with `failed` set on failure.
+  [[nodiscard]] std::optional<std::size_t> lock_and_count_aliases(const kmscore::project_id& tenant,
+                                                                  const kmscore::key_id& key,
+                                                                  pg_result& failed);
+  [[nodiscard]] kmscore::result<std::vector<kmscore::alias_entry>> alias_rows(
+      const pg_result& found);
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
       const kmscore::project_id& tenant, const kmscore::key_id& id, kmscore::byte_span stored) {
     return key_table::open_row(*sealer_, tenant, id, stored, noter());
@@ -963,6 +1004,171 @@ kmscore::result<std::vector<kmscore::tag_values>> postgres_key_store::list_tags(
           all.back().values.push_back(column_text(found.get(), row, 1));
         }
         return all;
+      });
+}
+
+std::optional<std::size_t> postgres_key_store::lock_and_count_aliases(
+    const kmscore::project_id& tenant, const kmscore::key_id& key, pg_result& failed) {
+  auto locked = run("SELECT 1 FROM keys WHERE project_id = $1 AND key_id = $2 FOR UPDATE",
+                    params{}.text(tenant.view()).text(key.view()));
+  if (!succeeded(locked)) {
+    failed = std::move(locked);
+    return std::nullopt;
+  }
+  auto count = run(key_table_statements().alias_count.c_str(),
+                   params{}.text(tenant.view()).text(key.view()));
+  const auto held = succeeded(count) ? column_integer(count.get(), 0, 0) : std::nullopt;
+  if (!held || *held < 0) {
+    failed = std::move(count);
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(*held);
+}
+
+kmscore::result<std::vector<kmscore::alias_entry>> postgres_key_store::alias_rows(
+    const pg_result& found) {
+  std::vector<kmscore::alias_entry> entries;
+  for (int row = 0; row < PQntuples(found.get()); ++row) {
+    const auto created = column_integer(found.get(), row, 2);
+    const auto updated = column_integer(found.get(), row, 3);
+    if (!created || !updated) return fault_detail("aliases", "a malformed time column");
+    auto entry =
+        key_table::alias_row(column_text(found.get(), row, 0), column_text(found.get(), row, 1),
+                             *created, *updated, noter());
+    if (entry) entries.push_back(std::move(*entry));
+  }
+  return entries;
+}
+
+kmscore::result<std::optional<kmscore::alias_entry>> postgres_key_store::find_alias(
+    const kmscore::project_id& tenant, std::string_view alias, std::int64_t now_ms) {
+  return shielded<std::optional<kmscore::alias_entry>>(
+      "find_alias", [&]() -> kmscore::result<std::optional<kmscore::alias_entry>> {
+        const std::lock_guard lock{mutex_};
+        std::string detail;
+        if (!ready(detail)) return fault_detail("find_alias", detail);
+        const auto found = run(key_table_statements().alias_find.c_str(),
+                               params{}.text(tenant.view()).text(alias).integer(now_ms));
+        if (!succeeded(found)) return fault("find_alias", found.get());
+        KMSCORE_TRY_ASSIGN(auto entries, alias_rows(found));
+        if (PQntuples(found.get()) == 0) return std::optional<kmscore::alias_entry>{};
+        if (entries.empty()) return kmscore::errc::kms_error;  // a malformed row, noted
+        return std::optional<kmscore::alias_entry>{std::move(entries.front())};
+      });
+}
+
+kmscore::result<kmscore::alias_outcome> postgres_key_store::add_alias(
+    const kmscore::project_id& tenant, const kmscore::alias_entry& entry, std::int64_t now_ms) {
+  return shielded<kmscore::alias_outcome>(
+      "add_alias", [&]() -> kmscore::result<kmscore::alias_outcome> {
+        const std::lock_guard lock{mutex_};
+        std::string detail;
+        if (!ready(detail)) return fault_detail("add_alias", detail);
+        transaction write{conn_, "BEGIN"};
+        if (!write.began()) return fault("add_alias: begin", write.begin_result());
+        const auto freed = run(key_table_statements().alias_free.c_str(),
+                               params{}.text(tenant.view()).text(entry.alias).integer(now_ms));
+        if (!succeeded(freed)) return fault("add_alias: free", freed.get());
+        pg_result failed;
+        const auto held = lock_and_count_aliases(tenant, entry.key_id, failed);
+        if (!held) return fault("add_alias: count", failed.get());
+        if (*held >= kmscore::max_aliases_per_key) return kmscore::alias_outcome::full;
+        const auto added =
+            run(key_table_statements().alias_insert.c_str(), params{}
+                                                                 .text(tenant.view())
+                                                                 .text(entry.alias)
+                                                                 .text(entry.key_id.view())
+                                                                 .integer(entry.create_time_ms)
+                                                                 .integer(entry.update_time_ms));
+        if (!succeeded(added)) {
+          // Another key of the project holds it (committed before, or by a concurrent insert
+          // that the primary key made this one wait for).
+          if (error_field(added.get(), PG_DIAG_SQLSTATE) == "23505") {
+            return kmscore::alias_outcome::taken;
+          }
+          return fault("add_alias", added.get());
+        }
+        bool committed = false;
+        const auto done = write.commit(committed);
+        if (!committed) return fault("add_alias: commit", done.get());
+        return kmscore::alias_outcome::done;
+      });
+}
+
+kmscore::result<kmscore::alias_outcome> postgres_key_store::move_alias(
+    const kmscore::project_id& tenant, std::string_view alias, const kmscore::key_id& from,
+    const kmscore::key_id& to, std::int64_t now_ms) {
+  return shielded<
+      kmscore::alias_outcome>("move_alias", [&]() -> kmscore::result<kmscore::alias_outcome> {
+    const std::lock_guard lock{mutex_};
+    std::string detail;
+    if (!ready(detail)) return fault_detail("move_alias", detail);
+    transaction write{conn_, "BEGIN"};
+    if (!write.began()) return fault("move_alias: begin", write.begin_result());
+    if (to != from) {
+      pg_result failed;
+      const auto held = lock_and_count_aliases(tenant, to, failed);
+      if (!held) return fault("move_alias: count", failed.get());
+      if (*held >= kmscore::max_aliases_per_key) return kmscore::alias_outcome::full;
+    }
+    const auto moved = run(
+        key_table_statements().alias_move.c_str(),
+        params{}.text(tenant.view()).text(alias).text(from.view()).text(to.view()).integer(now_ms));
+    if (!succeeded(moved)) return fault("move_alias", moved.get());
+    if (std::string_view{PQcmdTuples(moved.get())} != "1") return kmscore::alias_outcome::moved;
+    bool committed = false;
+    const auto done = write.commit(committed);
+    if (!committed) return fault("move_alias: commit", done.get());
+    return kmscore::alias_outcome::done;
+  });
+}
+
+kmscore::result<kmscore::alias_outcome> postgres_key_store::remove_aliases(
+    const kmscore::project_id& tenant, const kmscore::key_id& key,
+    const std::vector<std::string>& aliases) {
+  return shielded<kmscore::alias_outcome>(
+      "remove_aliases", [&]() -> kmscore::result<kmscore::alias_outcome> {
+        std::vector<std::string_view> distinct(aliases.begin(), aliases.end());
+        std::sort(distinct.begin(), distinct.end());
+        distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+        const std::lock_guard lock{mutex_};
+        std::string detail;
+        if (!ready(detail)) return fault_detail("remove_aliases", detail);
+        transaction write{conn_, "BEGIN"};
+        if (!write.began()) return fault("remove_aliases: begin", write.begin_result());
+        for (const auto alias : distinct) {
+          const auto removed = run(key_table_statements().alias_delete.c_str(),
+                                   params{}.text(tenant.view()).text(alias).text(key.view()));
+          if (!succeeded(removed)) return fault("remove_aliases", removed.get());
+          if (std::string_view{PQcmdTuples(removed.get())} != "1") {
+            return kmscore::alias_outcome::not_associated;
+          }
+        }
+        bool committed = false;
+        const auto done = write.commit(committed);
+        if (!committed) return fault("remove_aliases: commit", done.get());
+        return kmscore::alias_outcome::done;
+      });
+}
+
+kmscore::result<std::vector<kmscore::alias_entry>> postgres_key_store::list_aliases(
+    const kmscore::project_id& tenant, const kmscore::alias_list_query& query) {
+  return shielded<std::vector<kmscore::alias_entry>>(
+      "list_aliases", [&]() -> kmscore::result<std::vector<kmscore::alias_entry>> {
+        params values;
+        values.text(tenant.view())
+            .text(query.after)
+            .integer(query.now_ms)
+            .integer(static_cast<std::int64_t>(query.limit));
+        if (query.key_id) values.text(query.key_id->view());
+        const std::lock_guard lock{mutex_};
+        std::string detail;
+        if (!ready(detail)) return fault_detail("list_aliases", detail);
+        const auto& sql = query.key_id ? key_table_statements().alias_list_by_key
+                                       : key_table_statements().alias_list;
+        const auto found = run(sql.c_str(), values);
+        if (!succeeded(found)) return fault("list_aliases", found.get());
+        return alias_rows(found);
       });
 }
 

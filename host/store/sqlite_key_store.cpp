@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <mutex>
 #include <string>
@@ -22,7 +23,7 @@ namespace kmscore_host {
 namespace {
 
 constexpr int busy_timeout_ms = 30'000;
-constexpr int schema_version = 3;
+constexpr int schema_version = 4;
 
 // Each entry migrates the schema from version i to i + 1, in one transaction.
 constexpr std::array<const char*, schema_version> migrations{{
@@ -66,6 +67,19 @@ CREATE TABLE key_tags (
   FOREIGN KEY (project_id, key_id) REFERENCES keys (project_id, key_id) ON DELETE CASCADE
 );
 CREATE INDEX key_tags_by_tag ON key_tags (project_id, tag_key, tag_value);
+)sql",
+    // 4: aliases (api-metadata.md §5), a namespace of their own beside key_alias.
+    R"sql(
+CREATE TABLE aliases (
+  project_id  TEXT NOT NULL,
+  alias       TEXT NOT NULL CHECK (length(alias) BETWEEN 7 AND 255),
+  key_id      TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  update_time INTEGER NOT NULL,
+  PRIMARY KEY (project_id, alias),
+  FOREIGN KEY (project_id, key_id) REFERENCES keys (project_id, key_id) ON DELETE CASCADE
+);
+CREATE INDEX aliases_by_key ON aliases (project_id, key_id);
 )sql",
 }};
 
@@ -564,6 +578,132 @@ bool sqlite_key_store::write_tags(const kmscore::key_record& record, bool clear)
     if (insert.step() != SQLITE_DONE) return false;
   }
   return true;
+}
+
+namespace {
+struct alias_statements {
+  std::string free = key_table::alias_free_sql(key_table::sqlite);
+  std::string count = key_table::alias_count_sql(key_table::sqlite);
+  std::string insert = key_table::alias_insert_sql(key_table::sqlite);
+  std::string move = key_table::alias_move_sql(key_table::sqlite);
+  std::string remove = key_table::alias_delete_sql(key_table::sqlite);
+  std::string find = key_table::alias_find_sql(key_table::sqlite);
+  std::string list = key_table::alias_list_sql(key_table::sqlite, false);
+  std::string list_by_key = key_table::alias_list_sql(key_table::sqlite, true);
+};
+const alias_statements& alias_sql() {
+  static const alias_statements statements;
+  return statements;
+}
+}  // namespace
+
+// The aliases of a key (lock and transaction held); nullopt on failure.
+std::optional<std::size_t> sqlite_key_store::alias_count(const kmscore::project_id& tenant,
+                                                         const kmscore::key_id& key) {
+  statement count{db_->db, alias_sql().count.c_str()};
+  count.text(1, tenant.view()).text(2, key.view());
+  if (count.step() != SQLITE_ROW) return std::nullopt;
+  return static_cast<std::size_t>(count.column_integer(0));
+}
+
+kmscore::result<std::optional<kmscore::alias_entry>> sqlite_key_store::find_alias(
+    const kmscore::project_id& tenant, std::string_view alias, std::int64_t now_ms) {
+  const std::lock_guard lock{db_->mutex};
+  statement query{db_->db, alias_sql().find.c_str()};
+  query.text(1, tenant.view()).text(2, alias).integer(3, now_ms);
+  const int step = query.step();
+  if (step == SQLITE_DONE) return std::optional<kmscore::alias_entry>{};
+  if (step != SQLITE_ROW) return fault("find_alias");
+  auto entry = key_table::alias_row(query.column_text(0), query.column_text(1),
+                                    query.column_integer(2), query.column_integer(3), noter());
+  if (!entry) return kmscore::errc::kms_error;
+  return std::optional<kmscore::alias_entry>{std::move(*entry)};
+}
+
+kmscore::result<kmscore::alias_outcome> sqlite_key_store::add_alias(
+    const kmscore::project_id& tenant, const kmscore::alias_entry& entry, std::int64_t now_ms) {
+  const std::lock_guard lock{db_->mutex};
+  write_transaction transaction{db_->db};
+  if (!transaction.began()) return fault("add_alias: begin");
+  statement free{db_->db, alias_sql().free.c_str()};
+  free.text(1, tenant.view()).text(2, entry.alias).integer(3, now_ms);
+  if (free.step() != SQLITE_DONE) return fault("add_alias: free");
+  const auto held = alias_count(tenant, entry.key_id);
+  if (!held) return fault("add_alias: count");
+  if (*held >= kmscore::max_aliases_per_key) return kmscore::alias_outcome::full;
+  statement insert{db_->db, alias_sql().insert.c_str()};
+  insert.text(1, tenant.view())
+      .text(2, entry.alias)
+      .text(3, entry.key_id.view())
+      .integer(4, entry.create_time_ms)
+      .integer(5, entry.update_time_ms);
+  const int step = insert.step();
+  if (step == SQLITE_CONSTRAINT_PRIMARYKEY) return kmscore::alias_outcome::taken;
+  if (step != SQLITE_DONE) return fault("add_alias");
+  if (!transaction.commit()) return fault("add_alias: commit");
+  return kmscore::alias_outcome::done;
+}
+
+kmscore::result<kmscore::alias_outcome> sqlite_key_store::move_alias(
+    const kmscore::project_id& tenant, std::string_view alias, const kmscore::key_id& from,
+    const kmscore::key_id& to, std::int64_t now_ms) {
+  const std::lock_guard lock{db_->mutex};
+  write_transaction transaction{db_->db};
+  if (!transaction.began()) return fault("move_alias: begin");
+  if (to != from) {
+    const auto held = alias_count(tenant, to);
+    if (!held) return fault("move_alias: count");
+    if (*held >= kmscore::max_aliases_per_key) return kmscore::alias_outcome::full;
+  }
+  statement move{db_->db, alias_sql().move.c_str()};
+  move.text(1, tenant.view())
+      .text(2, alias)
+      .text(3, from.view())
+      .text(4, to.view())
+      .integer(5, now_ms);
+  if (move.step() != SQLITE_DONE) return fault("move_alias");
+  if (sqlite3_changes(db_->db) != 1) return kmscore::alias_outcome::moved;
+  if (!transaction.commit()) return fault("move_alias: commit");
+  return kmscore::alias_outcome::done;
+}
+
+kmscore::result<kmscore::alias_outcome> sqlite_key_store::remove_aliases(
+    const kmscore::project_id& tenant, const kmscore::key_id& key,
+    const std::vector<std::string>& aliases) {
+  const std::lock_guard lock{db_->mutex};
+  write_transaction transaction{db_->db};
+  if (!transaction.began()) return fault("remove_aliases: begin");
+  std::vector<std::string_view> distinct(aliases.begin(), aliases.end());
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  for (const auto alias : distinct) {
+    statement remove{db_->db, alias_sql().remove.c_str()};
+    remove.text(1, tenant.view()).text(2, alias).text(3, key.view());
+    if (remove.step() != SQLITE_DONE) return fault("remove_aliases");
+    if (sqlite3_changes(db_->db) != 1) return kmscore::alias_outcome::not_associated;
+  }
+  if (!transaction.commit()) return fault("remove_aliases: commit");
+  return kmscore::alias_outcome::done;
+}
+
+kmscore::result<std::vector<kmscore::alias_entry>> sqlite_key_store::list_aliases(
+    const kmscore::project_id& tenant, const kmscore::alias_list_query& query) {
+  const std::lock_guard lock{db_->mutex};
+  statement rows{db_->db, (query.key_id ? alias_sql().list_by_key : alias_sql().list).c_str()};
+  rows.text(1, tenant.view())
+      .text(2, query.after)
+      .integer(3, query.now_ms)
+      .integer(4, static_cast<std::int64_t>(query.limit));
+  if (query.key_id) rows.text(5, query.key_id->view());
+  std::vector<kmscore::alias_entry> page;
+  int step = rows.step();
+  for (; step == SQLITE_ROW; step = rows.step()) {
+    auto entry = key_table::alias_row(rows.column_text(0), rows.column_text(1),
+                                      rows.column_integer(2), rows.column_integer(3), noter());
+    if (entry) page.push_back(std::move(*entry));
+  }
+  if (step != SQLITE_DONE) return fault("list_aliases");
+  return page;
 }
 
 kmscore::result<kmscore::update_outcome> sqlite_key_store::remove(const kmscore::project_id& tenant,

@@ -45,6 +45,19 @@ class sqlite_key_store final : public durable_key_store {
   [[nodiscard]] kmscore::result<kmscore::update_outcome> remove(const kmscore::project_id& tenant,
                                                                 const kmscore::key_id& id,
                                                                 std::uint64_t revision) override;
+  [[nodiscard]] kmscore::result<std::optional<kmscore::alias_entry>> find_alias(
+      const kmscore::project_id& tenant, std::string_view alias, std::int64_t now_ms) override;
+  [[nodiscard]] kmscore::result<kmscore::alias_outcome> add_alias(const kmscore::project_id& tenant,
+                                                                  const kmscore::alias_entry& entry,
+                                                                  std::int64_t now_ms) override;
+  [[nodiscard]] kmscore::result<kmscore::alias_outcome> move_alias(
+      const kmscore::project_id& tenant, std::string_view alias, const kmscore::key_id& from,
+      const kmscore::key_id& to, std::int64_t now_ms) override;
+  [[nodiscard]] kmscore::result<kmscore::alias_outcome> remove_aliases(
+      const kmscore::project_id& tenant, const kmscore::key_id& key,
+      const std::vector<std::string>& aliases) override;
+  [[nodiscard]] kmscore::result<std::vector<kmscore::alias_entry>> list_aliases(
+      const kmscore::project_id& tenant, const kmscore::alias_list_query& query) override;
   [[nodiscard]] kmscore::result<std::size_t> count_keys() override;
   [[nodiscard]] kmscore::result<std::optional<std::vector<kmscore::byte>>> meta_get(
       std::string_view name) override;
@@ -62,6 +75,8 @@ class sqlite_key_store final : public durable_key_store {
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
       const kmscore::project_id& tenant, const kmscore::key_id& id, kmscore::byte_span stored);
   [[nodiscard]] bool write_tags(const kmscore::key_record& record, bool clear);
+  [[nodiscard]] std::optional<std::size_t> alias_count(const kmscore::project_id& tenant,
+                                                       const kmscore::key_id& key);
 
   std::unique_ptr<connection> db_;
   kmscore::record_sealer* sealer_;

@@ -15,14 +15,17 @@
 #include <optional>
 #include <string_view>
 
+#include "actions/associate_alias.hpp"
 #include "actions/batch_create_kms_tags.hpp"
 #include "actions/cancel_key_deletion.hpp"
+#include "actions/create_alias.hpp"
 #include "actions/create_datakey.hpp"
 #include "actions/create_datakey_without_plaintext.hpp"
 #include "actions/create_key.hpp"
 #include "actions/create_kms_tag.hpp"
 #include "actions/decrypt_data.hpp"
 #include "actions/decrypt_datakey.hpp"
+#include "actions/delete_alias.hpp"
 #include "actions/delete_tag.hpp"
 #include "actions/describe_key.hpp"
 #include "actions/disable_key.hpp"
@@ -34,6 +37,7 @@
 #include "actions/gen_random.hpp"
 #include "actions/get_key_rotation_status.hpp"
 #include "actions/get_publickey.hpp"
+#include "actions/list_aliases.hpp"
 #include "actions/list_keys.hpp"
 #include "actions/list_kms_by_tags.hpp"
 #include "actions/list_kms_tags.hpp"
@@ -68,7 +72,8 @@ using all_actions = action_list<
     actions::gen_random, actions::update_key_alias, actions::update_key_description,
     actions::create_kms_tag, actions::batch_create_kms_tags, actions::delete_tag,
     actions::show_kms_tags, actions::list_kms_tags, actions::list_kms_by_tags,
-    actions::show_user_quotas, actions::show_user_instances>;
+    actions::show_user_quotas, actions::show_user_instances, actions::create_alias,
+    actions::delete_alias, actions::list_aliases, actions::associate_alias>;
 
 // The names of every action, in the list's order.
 inline constexpr auto action_names = all_actions::names;

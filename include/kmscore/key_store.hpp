@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "aliases.hpp"
 #include "key_record.hpp"
 
 namespace kmscore {
@@ -129,6 +130,29 @@ class key_store {
   // byte order (one snapshot).
   [[nodiscard]] virtual result<std::vector<tag_values>> list_tags(const project_id& tenant,
                                                                   std::int64_t now_ms) = 0;
+  // Aliases (aliases.hpp, api-metadata.md §5), each write one atomic step. An alias naming a
+  // key gone at now_ms is free: it is neither found nor listed, and a write may take it.
+  // The alias, if it names a key of the project not gone at now_ms.
+  [[nodiscard]] virtual result<std::optional<alias_entry>> find_alias(const project_id& tenant,
+                                                                      std::string_view alias,
+                                                                      std::int64_t now_ms) = 0;
+  // Adds entry (its key exists): taken if a key not gone at now_ms holds the alias, full if
+  // entry's key has max_aliases_per_key aliases; else done.
+  [[nodiscard]] virtual result<alias_outcome> add_alias(const project_id& tenant,
+                                                        const alias_entry& entry,
+                                                        std::int64_t now_ms) = 0;
+  // Points alias at `to` (update_time now_ms) if it still names `from`: moved if it does not;
+  // full if `to` is another key and has max_aliases_per_key aliases; else done.
+  [[nodiscard]] virtual result<alias_outcome> move_alias(const project_id& tenant,
+                                                         std::string_view alias, const key_id& from,
+                                                         const key_id& to, std::int64_t now_ms) = 0;
+  // Deletes the aliases (repeats allowed) if every one names `key`; not_associated, nothing
+  // deleted, otherwise.
+  [[nodiscard]] virtual result<alias_outcome> remove_aliases(
+      const project_id& tenant, const key_id& key, const std::vector<std::string>& aliases) = 0;
+  // A page of the project's aliases as the query says (alias_list_query).
+  [[nodiscard]] virtual result<std::vector<alias_entry>> list_aliases(
+      const project_id& tenant, const alias_list_query& query) = 0;
   // Deletes the record, every version of its material and its alias in one atomic step, if
   // its stored revision is still `revision` (updated); conflict (nothing deleted) if it
   // changed; KMS.0207 if there is no such record. Only the maintenance pass and the
@@ -224,6 +248,9 @@ class memory_key_store final : public key_store {
     if (found == records_.end()) return errc::key_not_found;
     if (found->second.revision != revision) return update_outcome::conflict;
     aliases_.erase({tenant, found->second.key_alias});
+    std::erase_if(alias_entries_, [&](const auto& entry) {
+      return entry.first.first == tenant && entry.second.key_id == id;
+    });
     records_.erase(found);  // its buffers wipe the material
     return update_outcome::updated;
   }
@@ -261,11 +288,86 @@ class memory_key_store final : public key_store {
     return page;
   }
 
+  [[nodiscard]] result<std::optional<alias_entry>> find_alias(const project_id& tenant,
+                                                              std::string_view alias,
+                                                              std::int64_t now_ms) override {
+    const std::lock_guard lock{mutex_};
+    const auto* entry = live_alias(tenant, alias, now_ms);
+    if (entry == nullptr) return std::optional<alias_entry>{};
+    return std::optional<alias_entry>{*entry};
+  }
+  [[nodiscard]] result<alias_outcome> add_alias(const project_id& tenant, const alias_entry& entry,
+                                                std::int64_t now_ms) override {
+    const std::lock_guard lock{mutex_};
+    if (!records_.contains({tenant, entry.key_id})) return errc::kms_error;
+    if (live_alias(tenant, entry.alias, now_ms) != nullptr) return alias_outcome::taken;
+    if (aliases_of(tenant, entry.key_id) >= max_aliases_per_key) return alias_outcome::full;
+    alias_entries_.insert_or_assign({tenant, entry.alias}, entry);
+    return alias_outcome::done;
+  }
+  [[nodiscard]] result<alias_outcome> move_alias(const project_id& tenant, std::string_view alias,
+                                                 const key_id& from, const key_id& to,
+                                                 std::int64_t now_ms) override {
+    const std::lock_guard lock{mutex_};
+    const auto found = alias_entries_.find({tenant, std::string{alias}});
+    if (found == alias_entries_.end() || found->second.key_id != from) {
+      return alias_outcome::moved;
+    }
+    if (to != from && aliases_of(tenant, to) >= max_aliases_per_key) return alias_outcome::full;
+    found->second.key_id = to;
+    found->second.update_time_ms = now_ms;
+    return alias_outcome::done;
+  }
+  [[nodiscard]] result<alias_outcome> remove_aliases(
+      const project_id& tenant, const key_id& key,
+      const std::vector<std::string>& aliases) override {
+    const std::lock_guard lock{mutex_};
+    for (const auto& alias : aliases) {
+      const auto found = alias_entries_.find({tenant, alias});
+      if (found == alias_entries_.end() || found->second.key_id != key) {
+        return alias_outcome::not_associated;
+      }
+    }
+    for (const auto& alias : aliases) alias_entries_.erase({tenant, alias});
+    return alias_outcome::done;
+  }
+  [[nodiscard]] result<std::vector<alias_entry>> list_aliases(
+      const project_id& tenant, const alias_list_query& query) override {
+    const std::lock_guard lock{mutex_};
+    std::vector<alias_entry> page;
+    for (auto at = alias_entries_.upper_bound({tenant, query.after});
+         at != alias_entries_.end() && at->first.first == tenant && page.size() < query.limit;
+         ++at) {
+      const auto& entry = at->second;
+      if (query.key_id && entry.key_id != *query.key_id) continue;
+      if (live_alias(tenant, entry.alias, query.now_ms) == nullptr) continue;
+      page.push_back(entry);
+    }
+    return page;
+  }
+
  private:
+  // The alias's entry if it names a key not gone at now_ms; the caller holds the lock.
+  [[nodiscard]] const alias_entry* live_alias(const project_id& tenant, std::string_view alias,
+                                              std::int64_t now_ms) const {
+    const auto found = alias_entries_.find({tenant, std::string{alias}});
+    if (found == alias_entries_.end()) return nullptr;
+    const auto key = records_.find({tenant, found->second.key_id});
+    if (key == records_.end() || is_gone(key->second, now_ms)) return nullptr;
+    return &found->second;
+  }
+  [[nodiscard]] std::size_t aliases_of(const project_id& tenant, const key_id& key) const {
+    return static_cast<std::size_t>(
+        std::count_if(alias_entries_.begin(), alias_entries_.end(), [&](const auto& entry) {
+          return entry.first.first == tenant && entry.second.key_id == key;
+        }));
+  }
+
   std::mutex mutex_;
   std::map<project_id, project> projects_;
   std::map<std::pair<project_id, key_id>, key_record> records_;
-  std::map<std::pair<project_id, std::string>, key_id> aliases_;
+  std::map<std::pair<project_id, std::string>, key_id> aliases_;             // key_alias
+  std::map<std::pair<project_id, std::string>, alias_entry> alias_entries_;  // aliases.hpp
 };
 
 }  // namespace kmscore

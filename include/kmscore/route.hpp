@@ -30,12 +30,16 @@ enum class http_method : std::uint8_t { get, post, del, other };
   return "";
 }
 
-// An action's REST route: its method, its path pattern after `kms/`, and whether the request
-// carries a JSON body (the fields not in the path or query come from it).
+// An action's REST route: its method, its path pattern after `kms/`, whether the request
+// carries a JSON body (the fields not in the path or query come from it), and the query
+// parameters it reads.
 struct action_route {
   http_method method = http_method::post;
   std::string_view path;
   bool has_body = true;
+  // The query parameters the action reads, space-separated ("key_id limit marker"); other
+  // names are ignored, and every route's query string is still signed (§0.3).
+  std::string_view query = {};
 };
 
 // A parameter the path carried (percent-decoded), or a query parameter: a field of the

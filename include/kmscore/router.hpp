@@ -58,6 +58,8 @@ struct route_match {
   std::optional<action_id> action;
   request_params params;
   errc refusal = errc::invalid_url;
+  // For KMS.0308: the query parameter given twice (a name of the library).
+  std::string_view refusal_field;
   // For KMS.0215: the methods the path's routes take ("GET, POST"), for the Allow header.
   std::string allowed;
 };
@@ -115,13 +117,52 @@ namespace detail {
 }
 }  // namespace detail
 
+namespace detail {
+// The query parameters a route reads (route.query), percent-decoded, from the raw query
+// string (`a=1&b=2`, a bare name being an empty value); other names are ignored. A name the
+// route reads given twice: false, with that name.
+[[nodiscard]] inline bool read_query(std::string_view names, std::string_view query,
+                                     request_params& params, std::string_view& repeated) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    const auto equals = pair.find('=');
+    std::string name;
+    if (!append_percent_decoded(name, pair.substr(0, equals))) continue;
+    for (auto rest = names; !rest.empty();) {
+      const auto space = rest.find(' ');
+      const auto known = rest.substr(0, space);
+      rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space + 1);
+      if (known != name) continue;
+      for (const auto& param : params) {
+        if (param.name == known) {
+          repeated = known;
+          return false;
+        }
+      }
+      std::string value;
+      // A value that does not decode is kept raw: the field's own check refuses it.
+      const auto raw =
+          equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1);
+      if (!append_percent_decoded(value, raw)) value.assign(raw);
+      params.push_back({known, std::move(value)});
+    }
+  }
+  return true;
+}
+}  // namespace detail
+
 // Matches a method and the path after `/v1.0/{project_id}/kms/` (api-metadata.md §0.2): the
 // route whose path and method match (its captures checked: KMS.0205 for a key_id that is
 // not in key-ID form); a path some route takes with another method is KMS.0215, `{x}/action`
 // with x other than resource_instances KMS.0408, anything else KMS.0201. Literal segments
 // win over captures: `POST {key_id}/tags/action` is the batch action, while
 // `DELETE {key_id}/tags/action` deletes the tag named "action".
-[[nodiscard]] inline route_match match_route(http_method method, std::string_view path) {
+// The route's query parameters (route.query) come from `query`, the raw query string: a name
+// given twice is KMS.0308 Invalid {name}. (refusal_field).
+[[nodiscard]] inline route_match match_route(http_method method, std::string_view path,
+                                             std::string_view query = {}) {
   route_match found;
   const auto segments = detail::decoded_segments(path);
   if (!segments) return found;
@@ -156,6 +197,11 @@ namespace detail {
       return found;
     }
     found.params.push_back({name, (*segments)[i]});
+  }
+  if (!route.query.empty() &&
+      !detail::read_query(route.query, query, found.params, found.refusal_field)) {
+    found.refusal = errc::invalid_parameter;
+    return found;
   }
   found.action = *action_id::find(action_names[*chosen]);
   return found;

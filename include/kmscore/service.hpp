@@ -68,6 +68,25 @@ class kms_service {
   [[nodiscard]] std::int64_t key_quota() const noexcept { return key_quota_; }
   void set_key_quota(std::int64_t quota) noexcept { key_quota_ = quota; }
 
+  // The region alias URNs name (api-metadata.md §5.1: the host's --region), "local" unless set.
+  [[nodiscard]] const std::string& region() const noexcept { return region_; }
+  void set_region(std::string region) { region_ = std::move(region); }
+
+  // The key a reference names (api-metadata.md §6), the first key check of the actions that
+  // take one: a key ID as it is; an alias, or a URN of this region and project's domain, by
+  // the alias it names; KMS.0207 when it names none (or a key gone at now_ms).
+  [[nodiscard]] result<key_id> resolve(const key_reference& reference, std::int64_t now_ms) {
+    if (reference.id()) return *reference.id();
+    if (!reference.region().empty() &&
+        (reference.region() != region_ || reference.domain_id() != project_.domain_id)) {
+      return errc::key_not_found;
+    }
+    KMSCORE_TRY_ASSIGN(const auto entry,
+                       store_->find_alias(project_.id, reference.alias(), now_ms));
+    if (!entry) return errc::key_not_found;
+    return entry->key_id;
+  }
+
   // The project's keys in states 1–5 that are not gone at now_ms (quotas, instance count).
   [[nodiscard]] result<std::size_t> count_keys(std::int64_t now_ms) {
     key_list_query query;
@@ -176,6 +195,7 @@ class kms_service {
   std::unique_ptr<key_cache<Backend>> own_cache_;
   key_cache<Backend>* cache_;  // never null: the host's, or own_cache_
   std::int64_t key_quota_ = unlimited_key_quota;
+  std::string region_{"local"};
 };
 
 }  // namespace kmscore

@@ -57,7 +57,8 @@ std::string usage_text() {
       "(/v1.0/{project_id}/kms/...)\n"
       "       kmscore inspect HEX\n"
       "       (any action, maintain and serve: [--audit-log PATH] [--audit-max-bytes N])\n"
-      "       (any action and serve: [--key-quota N], the keys a project may hold)\n"
+      "       (any action and serve: [--key-quota N], the keys a project may hold;\n"
+      "        [--region R], the region alias URNs name, default local)\n"
       "       kmscore --help | --version\n"
       "ACTION:";
   std::size_t column = text.size() - text.rfind('\n');
@@ -91,6 +92,7 @@ struct options {
   std::string backend = "auto";
   kmscore::datakey_length_policy policy = kmscore::datakey_length_policy::range;
   std::int64_t key_quota = kmscore::unlimited_key_quota;  // --key-quota (api-metadata.md §4)
+  std::string region = "local";                           // --region (api-metadata.md §5.1)
   std::string action;
   bool inspect = false;
   std::string inspect_hex;
@@ -312,6 +314,7 @@ int run(const options& opts) {
   }
   kmscore::kms_service service{backend, *state->store, tenant, opts.policy, diagnostics};
   service.set_key_quota(opts.key_quota);
+  service.set_region(opts.region);
   if (trail && !trail->reserve()) {  // fail-closed: nothing done that cannot be recorded
     std::cerr << "kmscore: the audit trail cannot be written\n";
     return write_response(kmscore_host::audit::unavailable_answer()) ? 0 : 1;
@@ -337,9 +340,14 @@ int serve(const options& opts) {
   std::optional<kmscore_host::audit::trail_options> audit;
   if (!opts.audit_log.empty())
     audit = kmscore_host::audit::trail_options{opts.audit_log, opts.audit_max_bytes};
-  return kmscore_host::http::serve_kms<Backend>(
-      {{opts.state, opts.store}, opts.credentials, opts.policy, opts.server, audit, opts.key_quota},
-      log_line);
+  return kmscore_host::http::serve_kms<Backend>({{opts.state, opts.store},
+                                                 opts.credentials,
+                                                 opts.policy,
+                                                 opts.server,
+                                                 audit,
+                                                 opts.key_quota,
+                                                 opts.region},
+                                                log_line);
 }
 
 template <class Backend>
@@ -375,6 +383,15 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
         return std::nullopt;
       }
       opts.key_quota = quota;
+      continue;
+    }
+    if (arg == "--region") {
+      const std::string_view value = has_value ? args[++i] : std::string_view{};
+      if (!kmscore::is_region(value)) {
+        exit_code = usage_error("--region takes 1 to 64 of a-z, 0-9 and -");
+        return std::nullopt;
+      }
+      opts.region = std::string{value};
       continue;
     }
     if (arg == "--audit-log" || arg == "--audit-public-key" || arg == "--audit-max-bytes") {
