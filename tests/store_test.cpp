@@ -130,6 +130,30 @@ TEST(KeyTableTest, StatementsNameEveryIndexedColumnInBothDialects) {
             "SELECT DISTINCT t.tag_key, t.tag_value FROM key_tags t JOIN keys ON keys.project_id = "
             "t.project_id AND keys.key_id = t.key_id WHERE t.project_id = $1 AND NOT (key_state = "
             "4 AND deletion_date <= $2::bigint) ORDER BY t.tag_key, t.tag_value");
+  // The alias statements (aliases, migration 4 of both stores).
+  EXPECT_EQ(alias_free_sql(sqlite),
+            "DELETE FROM aliases WHERE project_id = ?1 AND alias = ?2 AND key_id IN (SELECT "
+            "key_id FROM keys WHERE project_id = ?1 AND NOT (NOT (key_state = 4 AND "
+            "deletion_date <= ?3)))");
+  EXPECT_EQ(alias_insert_sql(postgresql),
+            "INSERT INTO aliases (project_id, alias, key_id, create_time, update_time) VALUES "
+            "($1, $2, $3, $4::bigint, $5::bigint)");
+  EXPECT_EQ(alias_move_sql(sqlite),
+            "UPDATE aliases SET key_id = ?4, update_time = ?5 WHERE project_id = ?1 AND alias = "
+            "?2 AND key_id = ?3");
+  EXPECT_EQ(alias_delete_sql(postgresql),
+            "DELETE FROM aliases WHERE project_id = $1 AND alias = $2 AND key_id = $3");
+  EXPECT_EQ(alias_count_sql(sqlite),
+            "SELECT count(*) FROM aliases WHERE project_id = ?1 AND key_id = ?2");
+  EXPECT_EQ(alias_find_sql(postgresql),
+            "SELECT a.alias, a.key_id, a.create_time, a.update_time FROM aliases a JOIN keys ON "
+            "keys.project_id = a.project_id AND keys.key_id = a.key_id WHERE a.project_id = $1 "
+            "AND a.alias = $2 AND NOT (key_state = 4 AND deletion_date <= $3::bigint)");
+  EXPECT_EQ(alias_list_sql(sqlite, true),
+            "SELECT a.alias, a.key_id, a.create_time, a.update_time FROM aliases a JOIN keys ON "
+            "keys.project_id = a.project_id AND keys.key_id = a.key_id WHERE a.project_id = ?1 "
+            "AND a.alias > ?2 AND NOT (key_state = 4 AND deletion_date <= ?3) AND a.key_id = ?5 "
+            "ORDER BY a.alias LIMIT ?4");
 }
 
 // A store URL as printed: every password replaced, everything else as given.
@@ -793,6 +817,8 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
         code("create-kms-tag", {{"key_id", id}, {"tag", {{"key", "env"}, {"value", value}}}}, t0),
         "204");
   }
+  ASSERT_EQ(code("create-alias", {{"key_id", doomed}, {"alias", "alias/doomed"}}, t0), "201");
+  ASSERT_EQ(code("create-alias", {{"key_id", kept}, {"alias", "alias/kept"}}, t0), "201");
   for (const auto& id : {doomed, signer, swept}) {
     ASSERT_EQ(code("schedule-key-deletion", {{"key_id", id}, {"pending_days", "7"}}, t0), "200");
   }
@@ -838,6 +864,10 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
       {"sign", message},
       {"verify", verify},
       {"get-publickey", {{"key_id", signer}}},
+      {"create-alias", {{"key_id", doomed}, {"alias", "alias/another"}}},
+      {"delete-alias", {{"key_id", doomed}, {"aliases", {"alias/kept"}}}},
+      {"list-aliases", named},
+      {"associate-alias", {{"alias", "alias/kept"}, {"target_key_id", doomed}}},
       {"cancel-key-deletion", named},  // last: before the date it would bring the key back
   };
   // Every action that names a key is here (an action added later must be added too); the
@@ -872,6 +902,17 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
             json::parse(R"({"tags":[{"key":"env","values":["doomed","kept"]}]})"));
   EXPECT_EQ(call("list-kms-tags", json::object(), date).second,
             json::parse(R"({"tags":[{"key":"env","values":["kept"]}]})"));
+  const auto aliases_at = [&](std::int64_t now) {
+    std::vector<std::string> names;
+    const auto reply = call("list-aliases", json::object(), now);
+    EXPECT_EQ(reply.first, 200) << reply.second;
+    for (const auto& entry : reply.second["aliases"]) {
+      names.push_back(entry["alias"]);
+    }
+    return names;
+  };
+  EXPECT_EQ(aliases_at(date - 1), (std::vector<std::string>{"alias/doomed", "alias/kept"}));
+  EXPECT_EQ(aliases_at(date), std::vector<std::string>{"alias/kept"});
   const json by_env = {{"action", "filter"}, {"tags", {{{"key", "env"}}}}};
   EXPECT_EQ(call("list-kms-by-tags", by_env, date - 1).second["total_count"], 2);
   const auto found = call("list-kms-by-tags", by_env, date).second;
@@ -977,6 +1018,133 @@ TYPED_TEST(StoreTest, TagsAreStoredFilteredListedAndRemovedWithTheirKey) {
   EXPECT_EQ(store.list_tags(project_b, 49)->size(), 1U);
 }
 
+// Aliases (api-metadata.md §5): added unique in the project, at most 50 per key, moved by
+// compare-and-set on the key they name, removed all or nothing, listed in byte order, gone
+// with their key's deletion date and removed with the key.
+TYPED_TEST(StoreTest, AliasesAreAddedMovedListedAndRemovedWithTheirKey) {
+  auto& store = this->store();
+  auto first = make_record(project_a, "first", 10);
+  auto second = make_record(project_a, "second", 11);
+  auto foreign = make_record(project_b, "first", 12);
+  ASSERT_TRUE(store.insert(first));
+  ASSERT_TRUE(store.insert(second));
+  ASSERT_TRUE(store.insert(foreign));
+  const auto& a = first.key.key_id;
+  const auto& b = second.key.key_id;
+  using kmscore::alias_outcome;
+  const auto add = [&](const kmscore::project_id& project, const kmscore::key_id& key,
+                       const std::string& alias, std::int64_t now = 100) {
+    const auto added = store.add_alias(project, {alias, key, now, now}, now);
+    EXPECT_TRUE(added) << alias;
+    return added ? *added : alias_outcome::done;
+  };
+  EXPECT_EQ(add(project_a, a, "alias/b"), alias_outcome::done);
+  EXPECT_EQ(add(project_a, a, "alias/B"), alias_outcome::done);
+  EXPECT_EQ(add(project_a, b, "alias/b"), alias_outcome::taken);
+  EXPECT_EQ(add(project_b, foreign.key.key_id, "alias/b"), alias_outcome::done);
+  for (int i = 2; i < 50; ++i) {
+    ASSERT_EQ(add(project_a, a, "alias/n" + std::to_string(i / 10) + std::to_string(i % 10)),
+              alias_outcome::done);
+  }
+  EXPECT_EQ(add(project_a, a, "alias/one-more"), alias_outcome::full);
+  const auto list = [&](const kmscore::project_id& project, std::optional<kmscore::key_id> key,
+                        std::string after, std::size_t limit, std::int64_t now = 100) {
+    kmscore::alias_list_query query;
+    query.key_id = key;
+    query.after = std::move(after);
+    query.limit = limit;
+    query.now_ms = now;
+    const auto page = store.list_aliases(project, query);
+    EXPECT_TRUE(page);
+    std::vector<std::string> names;
+    for (const auto& entry : *page) names.push_back(entry.alias);
+    return names;
+  };
+  using names = std::vector<std::string>;
+  EXPECT_EQ(list(project_a, std::nullopt, "", 3), (names{"alias/B", "alias/b", "alias/n02"}));
+  EXPECT_EQ(list(project_a, std::nullopt, "alias/n48", 5), (names{"alias/n49"}));
+  EXPECT_EQ(list(project_a, b, "", 5), names{});
+  EXPECT_EQ(list(project_b, std::nullopt, "", 5), names{"alias/b"});
+  // The entry as stored.
+  const auto found = store.find_alias(project_a, "alias/b", 100);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->key_id, a);
+  EXPECT_EQ((*found)->create_time_ms, 100);
+  EXPECT_FALSE(*store.find_alias(project_a, "alias/none", 100));
+  EXPECT_FALSE(*store.find_alias(project_b, "alias/B", 100));
+  // A move from a key the alias no longer names is refused; a full target refuses another's.
+  EXPECT_EQ(*store.move_alias(project_a, "alias/b", b, b, 200), alias_outcome::moved);
+  EXPECT_EQ(*store.move_alias(project_a, "alias/none", a, b, 200), alias_outcome::moved);
+  ASSERT_EQ(*store.move_alias(project_a, "alias/b", a, b, 200), alias_outcome::done);
+  EXPECT_EQ(*store.move_alias(project_a, "alias/b", b, a, 200), alias_outcome::done);  // 50 again
+  ASSERT_EQ(add(project_a, b, "alias/c"), alias_outcome::done);
+  EXPECT_EQ(*store.move_alias(project_a, "alias/c", b, a, 300), alias_outcome::full);
+  EXPECT_EQ(*store.move_alias(project_a, "alias/c", b, b, 300), alias_outcome::done);
+  const auto moved = store.find_alias(project_a, "alias/c", 300);
+  EXPECT_EQ((*moved)->create_time_ms, 100);
+  EXPECT_EQ((*moved)->update_time_ms, 300);
+  // Removal: all named aliases of the key, or none.
+  EXPECT_EQ(*store.remove_aliases(project_a, a, {"alias/B", "alias/c"}),
+            alias_outcome::not_associated);
+  EXPECT_TRUE(*store.find_alias(project_a, "alias/B", 100));
+  EXPECT_EQ(*store.remove_aliases(project_a, a, {"alias/B", "alias/B", "alias/n02"}),
+            alias_outcome::done);
+  EXPECT_FALSE(*store.find_alias(project_a, "alias/B", 100));
+  EXPECT_EQ(list(project_a, a, "", 100).size(), 48U);
+  // Gone at its deletion date: neither found nor listed, and free for another key.
+  second.key.state = key_state::scheduled_deletion;
+  second.scheduled_deletion_date_ms = 500;
+  ASSERT_EQ(*store.update(second), update_outcome::updated);
+  EXPECT_TRUE(*store.find_alias(project_a, "alias/c", 499));
+  EXPECT_FALSE(*store.find_alias(project_a, "alias/c", 500));
+  EXPECT_EQ(list(project_a, b, "", 5, 499), names{"alias/c"});
+  EXPECT_EQ(list(project_a, b, "", 5, 500), names{});
+  EXPECT_EQ(add(project_a, a, "alias/c", 499), alias_outcome::taken);
+  EXPECT_EQ(add(project_a, a, "alias/c", 500), alias_outcome::done);
+  // Removing a key removes its aliases.
+  ASSERT_EQ(*store.remove(project_a, a, first.revision), update_outcome::updated);
+  EXPECT_EQ(list(project_a, std::nullopt, "", 100), names{});
+  EXPECT_EQ(list(project_b, std::nullopt, "", 5), names{"alias/b"});
+}
+
+// Eight writers give one alias to eight keys at once: one holds it. Then eight writers add
+// ten aliases each to one key holding ten: it ends with exactly fifty.
+TYPED_TEST(StoreTest, EightWritersRacingForAliasesKeepThemUniqueAndCounted) {
+  std::vector<kmscore::key_id> keys;
+  for (int i = 0; i < 8; ++i) {
+    auto record = make_record(project_a, "holder-" + std::to_string(i), 40 + i);
+    ASSERT_TRUE(this->store().insert(record));
+    keys.push_back(record.key.key_id);
+  }
+  in_eight_writers(this->subject_, [&](kmscore::key_store& store, int writer) {
+    const auto i = static_cast<std::size_t>(writer);
+    const auto added = store.add_alias(project_a, {"alias/race", keys[i], 1, 1}, 1);
+    return added &&
+           (*added == kmscore::alias_outcome::done || *added == kmscore::alias_outcome::taken);
+  });
+  kmscore::alias_list_query query;
+  query.now_ms = 1;
+  auto listed = this->store().list_aliases(project_a, query);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1U);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(
+        this->store().add_alias(project_a, {"alias/seed" + std::to_string(i), keys[0], 1, 1}, 1));
+  }
+  in_eight_writers(this->subject_, [&](kmscore::key_store& store, int writer) {
+    for (int i = 0; i < 10; ++i) {
+      const auto name = "alias/w" + std::to_string(writer) + "-" + std::to_string(i);
+      const auto added = store.add_alias(project_a, {name, keys[0], 1, 1}, 1);
+      if (!added) return false;
+    }
+    return true;
+  });
+  query.key_id = keys[0];
+  listed = this->store().list_aliases(project_a, query);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 50U);  // whichever key holds alias/race
+}
+
 // remove is compare-and-set on the revision, takes the alias with the record, and answers
 // KMS.0207 for a record that is not there.
 TYPED_TEST(StoreTest, RemoveIsCompareAndSetAndFreesTheAlias) {
@@ -1049,10 +1217,11 @@ TYPED_TEST(PersistentStoreTest, ASchemaOneStoreGetsItsDeletionDatesOnOpen) {
   ASSERT_TRUE(store.insert(plain));
   if constexpr (std::is_same_v<TypeParam, sqlite_kind>) {
     this->subject_.run_sql(
-        "DROP TABLE key_tags; ALTER TABLE keys DROP COLUMN deletion_date; PRAGMA user_version=1");
+        "DROP TABLE aliases; DROP TABLE key_tags; ALTER TABLE keys DROP COLUMN deletion_date; "
+        "PRAGMA user_version=1");
   } else {
     this->subject_.run_sql(
-        "DROP TABLE key_tags; ALTER TABLE keys DROP COLUMN deletion_date; "
+        "DROP TABLE aliases; DROP TABLE key_tags; ALTER TABLE keys DROP COLUMN deletion_date; "
         "UPDATE schema_version SET version = 1");
   }
   const auto reopened = this->subject_.connect();
