@@ -63,7 +63,7 @@ class AliasesTest : public testing::Test {
     ASSERT_EQ(code("schedule-key-deletion", {{"key_id", id}, {"pending_days", "7"}}), "200");
   }
 
-  kmscore_test::combined backend_;
+  kmscore_test::with_openssl backend_;  // the tool's: SM4 and ECDSA too
   kmscore::memory_key_store store_;
   std::string region_;
 };
@@ -378,6 +378,142 @@ TEST(AliasTextTest, KeyReferencesTakeThreeFormsOnly) {
   }
   EXPECT_TRUE(
       kmscore::key_reference::parse("kms:" + std::string(64, 'r') + ":" + domain + ":alias:a"));
+}
+
+}  // namespace
+
+namespace {
+
+// api-metadata.md §6: twelve actions take a key by alias or URN; the answers carry its ID.
+class KeyReferencesTest : public AliasesTest {
+ protected:
+  void SetUp() override {
+    aes_ = create_key("aes");
+    ec_ = create_key("ec", {{"key_spec", "EC_P256"}, {"key_usage", "SIGN_VERIFY"}});
+    ASSERT_EQ(add(aes_, "alias/app"), "201");
+    ASSERT_EQ(add(ec_, "alias/signer"), "201");
+    domain_ = kmscore_test::test_project(store_).domain_id;
+  }
+  std::string urn(const std::string& name, const std::string& region = "local") const {
+    return "kms:" + region + ":" + domain_ + ":alias:" + name;
+  }
+
+  std::string aes_;
+  std::string ec_;
+  std::string domain_;
+};
+
+TEST_F(KeyReferencesTest, EveryActionOfSection6TakesAnAliasOrAUrnAndAnswersTheKeyId) {
+  for (const auto& app : {std::string{"alias/app"}, urn("app")}) {
+    const auto made = call("create-datakey", {{"key_id", app}, {"datakey_length", "256"}});
+    ASSERT_EQ(made.status, 200) << made.text;
+    EXPECT_EQ(made.body["key_id"], aes_);
+    const auto without =
+        call("create-datakey-without-plaintext", {{"key_id", app}, {"datakey_length", "256"}});
+    EXPECT_EQ(without.body["key_id"], aes_);
+    const auto opened = call("decrypt-datakey", {{"key_id", app},
+                                                 {"cipher_text", made.body["cipher_text"]},
+                                                 {"datakey_cipher_length", "32"}});
+    ASSERT_EQ(opened.status, 200) << opened.text;
+    EXPECT_EQ(opened.body["data_key"], made.body["plain_text"]);
+    const auto wrapped =
+        call("encrypt-datakey", {{"key_id", app},
+                                 {"plain_text", opened.body["data_key"].get<std::string>() +
+                                                    opened.body["datakey_dgst"].get<std::string>()},
+                                 {"datakey_plain_length", "32"}});
+    ASSERT_EQ(wrapped.status, 200) << wrapped.text;
+    EXPECT_EQ(wrapped.body["key_id"], aes_);
+    const auto rewrapped = call("re-encrypt-datakey", {{"key_id", app},
+                                                       {"cipher_text", made.body["cipher_text"]},
+                                                       {"datakey_cipher_length", "32"},
+                                                       {"destination_key_id", app}});
+    ASSERT_EQ(rewrapped.status, 200) << rewrapped.text;
+    EXPECT_EQ(rewrapped.body["key_id"], aes_);
+    const auto sealed = call("encrypt-data", {{"key_id", app}, {"plain_text", "hello"}});
+    EXPECT_EQ(sealed.body["key_id"], aes_);
+    const auto described = call("describe-key", {{"key_id", app}});
+    EXPECT_EQ(described.body["key_info"]["key_id"], aes_);
+  }
+  for (const auto& signer : {std::string{"alias/signer"}, urn("signer")}) {
+    EXPECT_EQ(call("get-publickey", {{"key_id", signer}}).body["key_id"], ec_);
+    const json message = {{"key_id", signer},
+                          {"message", "aGVsbG8="},
+                          {"signing_algorithm", "ECDSA_SHA_256"},
+                          {"message_type", "RAW"}};
+    const auto signature = call("sign", message);
+    ASSERT_EQ(signature.status, 200) << signature.text;
+    EXPECT_EQ(signature.body["key_id"], ec_);
+    json verify = message;
+    verify["signature"] = signature.body["signature"];
+    const auto verified = call("verify", verify);
+    EXPECT_EQ(verified.body["key_id"], ec_);
+    EXPECT_EQ(verified.body["signature_valid"], "true");
+  }
+}
+
+TEST_F(KeyReferencesTest, AReferenceThatNamesNoKeyIs0207AfterTheFieldChecks) {
+  const std::string not_found = "KMS.0207 The key does not exist.";
+  for (const auto& nothing : {std::string{"alias/none"}, urn("none"), urn("app", "eu-de"),
+                              "kms:local:" + std::string(32, 'f') + ":alias:app"}) {
+    EXPECT_EQ(code("describe-key", {{"key_id", nothing}}), not_found) << nothing;
+    EXPECT_EQ(code("create-datakey", {{"key_id", nothing}, {"datakey_length", "256"}}), not_found);
+    // A field after key_id is checked first.
+    EXPECT_EQ(code("create-datakey", {{"key_id", nothing}, {"datakey_length", "7"}}),
+              "KMS.1901 datakey_length must be in the range 8 bits to 8,192 bits.");
+  }
+  region_ = "eu-de";
+  EXPECT_EQ(call("describe-key", {{"key_id", urn("app", "eu-de")}}).body["key_info"]["key_id"],
+            aes_);
+  EXPECT_EQ(code("describe-key", {{"key_id", urn("app")}}), not_found);
+  // Neither form: the field's code.
+  for (const char* bad : {"app", "alias/", "kms:local:abc:alias:app", "alias/a b"}) {
+    EXPECT_EQ(code("describe-key", {{"key_id", bad}}), "KMS.0205 Invalid key ID.") << bad;
+  }
+}
+
+TEST_F(KeyReferencesTest, DecryptDatakeyComparesTheEnvelopeWithTheResolvedKey) {
+  const auto other = create_key("other");
+  ASSERT_EQ(add(other, "alias/other"), "201");
+  const auto made = call("create-datakey", {{"key_id", aes_}, {"datakey_length", "256"}});
+  ASSERT_EQ(made.status, 200);
+  const json envelope = {{"cipher_text", made.body["cipher_text"]},
+                         {"datakey_cipher_length", "32"}};
+  json by_other = envelope;
+  by_other["key_id"] = "alias/other";
+  EXPECT_EQ(code("decrypt-datakey", by_other), "KMS.2201 Invalid cipher_text.");
+  json by_nothing = envelope;
+  by_nothing["key_id"] = "alias/none";
+  EXPECT_EQ(code("decrypt-datakey", by_nothing), "KMS.0207 The key does not exist.");
+  by_nothing["cipher_text"] = "00";
+  EXPECT_EQ(code("decrypt-datakey", by_nothing), "KMS.2201 Invalid cipher_text.");
+  json rewrap = envelope;
+  rewrap["key_id"] = aes_;
+  rewrap["destination_key_id"] = "alias/other";
+  const auto moved = call("re-encrypt-datakey", rewrap);
+  ASSERT_EQ(moved.status, 200) << moved.text;
+  EXPECT_EQ(moved.body["key_id"], other);
+  rewrap["destination_key_id"] = "alias/none";
+  EXPECT_EQ(code("re-encrypt-datakey", rewrap), "KMS.0207 The key does not exist.");
+}
+
+TEST_F(KeyReferencesTest, OtherActionsTakeTheKeyIdOnly) {
+  for (const char* action : {"enable-key", "disable-key", "cancel-key-deletion",
+                             "get-key-rotation-status", "rotate-key", "show-kms-tags"}) {
+    EXPECT_EQ(code(action, {{"key_id", "alias/app"}}), "KMS.0205 Invalid key ID.") << action;
+    EXPECT_EQ(code(action, {{"key_id", urn("app")}}), "KMS.0205 Invalid key ID.") << action;
+  }
+  EXPECT_EQ(code("update-key-alias", {{"key_id", "alias/app"}, {"key_alias", "x"}}),
+            "KMS.0205 Invalid key ID.");
+  EXPECT_EQ(code("create-alias", {{"key_id", "alias/app"}, {"alias", "alias/x"}}),
+            "KMS.0205 Invalid key ID.");
+  EXPECT_EQ(code("list-aliases", {{"key_id", "alias/app"}}), "KMS.0205 Invalid key ID.");
+}
+
+TEST_F(KeyReferencesTest, AGoneKeysAliasNamesNothing) {
+  schedule_deletion(aes_);
+  EXPECT_EQ(code("describe-key", {{"key_id", "alias/app"}}, t0 + 6 * day), "200");
+  EXPECT_EQ(code("describe-key", {{"key_id", "alias/app"}}, t0 + 7 * day),
+            "KMS.0207 The key does not exist.");
 }
 
 }  // namespace

@@ -264,7 +264,12 @@ template <class Request>
 template <class Action, class Backend>
 [[nodiscard]] http_response run_action(kms_service<Backend>& service, const wire_json& body,
                                        std::int64_t now_ms) {
-  auto made = Action::run(service, read_request<typename Action::request>(body), now_ms);
+  auto request = read_request<typename Action::request>(body);
+  if constexpr (requires { Action::key_references; }) {
+    const auto resolved = resolve_key_references(service, request, Action::key_references, now_ms);
+    if (!resolved) return error_response(resolved.error());
+  }
+  auto made = Action::run(service, request, now_ms);
   if (!made) return error_response(made.error());
   return Action::template render<nlohmann::ordered_json>(*made);
 }

@@ -22,6 +22,8 @@
 // (response.hpp). actions.hpp lists every action.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -105,6 +107,29 @@ template <crypto_backend Backend, class Change>
                                                   std::int64_t now_ms, Change&& change) {
   KMSCORE_TRY_ASSIGN(const auto params, validate(request));
   return service.change_key(params.key_id(), now_ms, std::forward<Change>(change));
+}
+
+// api-metadata.md §6: the fields of a request that may name a key by alias or URN (an
+// action's `key_references`) made key IDs, before the action runs: an alias, or a URN of the
+// service's region and project, becomes the ID of the key it names. One that names no key
+// (or a gone one) becomes the nil key ID, which no store hands out and no envelope is
+// compared against, so that the action's field checks still come first and its first key
+// check answers KMS.0207. Text in none of the three forms is left for the field check
+// (KMS.0205). Fails only on a store fault.
+template <crypto_backend Backend, class Request, std::size_t N>
+[[nodiscard]] result<void> resolve_key_references(
+    kms_service<Backend>& service, Request& request,
+    const std::array<optional_field Request::*, N>& references, std::int64_t now_ms) {
+  for (const auto member : references) {
+    auto& field = request.*member;
+    if (!field || key_id::parse(*field)) continue;
+    const auto reference = key_reference::parse(*field);
+    if (!reference) continue;
+    auto resolved = service.resolve(*reference, now_ms);
+    if (!resolved && resolved.error().code() != errc::key_not_found) return resolved.error();
+    field = resolved ? resolved->str() : key_id{}.str();
+  }
+  return {};
 }
 
 // 204 No Content: the tag writes and delete-alias (api-metadata.md §0).

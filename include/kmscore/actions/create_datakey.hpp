@@ -8,6 +8,7 @@
 // The data-key machinery (sealer, opener) is datakey.hpp's; this file is the action.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -102,6 +103,8 @@ namespace actions {
 struct create_datakey {
   static constexpr std::string_view name = "create-datakey";
   using request = create_datakey_request;
+  // May name the key by alias or URN (api-metadata.md §6).
+  static constexpr std::array key_references{&create_datakey_request::key_id};
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<create_datakey_response> run(kms_service<Backend>& service,

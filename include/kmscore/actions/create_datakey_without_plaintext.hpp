@@ -2,6 +2,7 @@
 // (api.md): create-datakey's request and checks; only the envelope is answered.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,8 @@ namespace actions {
 struct create_datakey_without_plaintext {
   static constexpr std::string_view name = "create-datakey-without-plaintext";
   using request = create_datakey_request;
+  // May name the key by alias or URN (api-metadata.md §6).
+  static constexpr std::array key_references{&create_datakey_request::key_id};
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<create_datakey_without_plaintext_response> run(

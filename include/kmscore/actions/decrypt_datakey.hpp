@@ -112,7 +112,10 @@ class decrypt_datakey_params {
   params.sequence_ = request.sequence;
   // The envelope's own checks close the field checks (api.md: fields, then key, then crypto).
   KMSCORE_TRY_ASSIGN(params.view_, parse_envelope(params.blob()));
-  if (params.view_->suite() == envelope_suite::none || params.view_->key_id() != id) {
+  // An envelope names its key; the nil key ID (a §6 reference that names no key: the lookup
+  // answers KMS.0207) is compared with none.
+  if (params.view_->suite() == envelope_suite::none ||
+      (params.view_->key_id() != id && id != key_id{})) {
     return errc::invalid_cipher_text;  // the service's version 2 cannot be decrypted here
   }
   if (params.view_->datakey_bytes() != size.bytes()) return errc::cipher_text_length_mismatch;
@@ -148,6 +151,8 @@ namespace actions {
 struct decrypt_datakey {
   static constexpr std::string_view name = "decrypt-datakey";
   using request = decrypt_datakey_request;
+  // May name the key by alias or URN (api-metadata.md §6).
+  static constexpr std::array key_references{&decrypt_datakey_request::key_id};
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<decrypt_datakey_response> run(kms_service<Backend>& service,

@@ -1,6 +1,7 @@
 // kmscore/actions/describe_key.hpp: describe-key (api.md): the key's key_info.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -11,6 +12,8 @@ namespace kmscore::actions {
 struct describe_key {
   static constexpr std::string_view name = "describe-key";
   using request = key_id_request;
+  // May name the key by alias or URN (api-metadata.md §6).
+  static constexpr std::array key_references{&key_id_request::key_id};
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,

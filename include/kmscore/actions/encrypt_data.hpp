@@ -6,6 +6,7 @@
 // The envelope versions and key checks it shares with decrypt-data are encrypt_data.hpp's.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -113,6 +114,8 @@ namespace actions {
 struct encrypt_data {
   static constexpr std::string_view name = "encrypt-data";
   using request = encrypt_data_request;
+  // May name the key by alias or URN (api-metadata.md §6).
+  static constexpr std::array key_references{&encrypt_data_request::key_id};
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<encrypt_data_response> run(kms_service<Backend>& service,

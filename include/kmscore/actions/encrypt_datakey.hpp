@@ -2,6 +2,7 @@
 // against the digest it claims, sealed under the CMK.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -105,6 +106,8 @@ namespace actions {
 struct encrypt_datakey {
   static constexpr std::string_view name = "encrypt-datakey";
   using request = encrypt_datakey_request;
+  // May name the key by alias or URN (api-metadata.md §6).
+  static constexpr std::array key_references{&encrypt_datakey_request::key_id};
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<encrypt_datakey_response> run(kms_service<Backend>& service,

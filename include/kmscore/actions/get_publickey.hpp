@@ -2,6 +2,7 @@
 // public key as PEM.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,6 +22,8 @@ namespace actions {
 struct get_publickey {
   static constexpr std::string_view name = "get-publickey";
   using request = key_id_request;
+  // May name the key by alias or URN (api-metadata.md §6).
+  static constexpr std::array key_references{&key_id_request::key_id};
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<public_key_response> run(kms_service<Backend>& service,

@@ -3,6 +3,7 @@
 // or another key; the DEK never leaves the library.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -110,6 +111,9 @@ namespace actions {
 struct re_encrypt_datakey {
   static constexpr std::string_view name = "re-encrypt-datakey";
   using request = re_encrypt_datakey_request;
+  // May name the key by alias or URN (api-metadata.md §6).
+  static constexpr std::array key_references{&re_encrypt_datakey_request::key_id,
+                                             &re_encrypt_datakey_request::destination_key_id};
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<encrypt_datakey_response> run(kms_service<Backend>& service,

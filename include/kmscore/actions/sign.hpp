@@ -7,6 +7,7 @@
 // The checks and digests sign and verify share are sign.hpp's.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 #include <utility>
@@ -66,6 +67,8 @@ namespace actions {
 struct sign {
   static constexpr std::string_view name = "sign";
   using request = sign_request;
+  // May name the key by alias or URN (api-metadata.md §6).
+  static constexpr std::array key_references{&sign_request::key_id};
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<sign_response> run(kms_service<Backend>& service, const request& r,

@@ -2,6 +2,7 @@
 // however malformed, is a 200 answering "false"; only non-Base64 input is an error.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,8 @@ namespace actions {
 struct verify {
   static constexpr std::string_view name = "verify";
   using request = verify_request;
+  // May name the key by alias or URN (api-metadata.md §6).
+  static constexpr std::array key_references{&verify_request::key_id};
 
   template <crypto_backend Backend>
   [[nodiscard]] static result<verify_response> run(kms_service<Backend>& service, const request& r,
