@@ -322,6 +322,74 @@ TEST_F(ServerTest, MetadataRoutesTakeMethodsPathsAndTheirRefusals) {
   }
 }
 
+// The alias routes (api-metadata.md §0.1, §5): POST/DELETE/GET aliases, POST alias/associate;
+// list-aliases reads its signed query string; a query name given twice is KMS.0308.
+TEST_F(ServerTest, AliasRoutesTakeBodiesAndTheQueryString) {
+  const auto make = [&](const char* alias) {
+    return act(project_a, "create-key", std::string{R"({"key_alias":")"} + alias + R"("})")
+        .body_json()["key_info"]["key_id"]
+        .get<std::string>();
+  };
+  const auto first = make("first");
+  const auto second = make("second");
+  const auto kms = "/v1.0/" + std::string{project_a} + "/kms/";
+  const auto request = [&](std::string method, const std::string& path, std::string body) {
+    call c;
+    c.method = std::move(method);
+    c.path = kms + path;
+    c.body = std::move(body);
+    if (c.method == "GET") c.content_type.reset();
+    return send(c);
+  };
+  const auto created =
+      request("POST", "aliases", R"({"key_id":")" + first + R"(","alias":"alias/web-1"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.header("Content-Type"), "application/json;charset=UTF-8");
+  EXPECT_EQ(created.body_json()["alias_urn"].get<std::string>().substr(0, 10), "kms:local:");
+  for (const char* alias : {"alias/web-2", "alias/web-3"}) {
+    ASSERT_EQ(
+        request("POST", "aliases", R"({"key_id":")" + first + R"(","alias":")" + alias + R"("})")
+            .status,
+        201);
+  }
+  const auto page = request("GET", "aliases?limit=2&key_id=" + first, "");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.body_json()["page_info"]["next_marker"], "alias/web-2");
+  EXPECT_EQ(page.body_json()["page_info"]["current_count"], 2);
+  // Escaped values are decoded once; unknown names are ignored.
+  const auto rest = request("GET", "aliases?marker=alias%2Fweb-2&other=1", "");
+  ASSERT_EQ(rest.status, 200) << rest.body;
+  EXPECT_EQ(rest.body_json()["aliases"].size(), 1U);
+  EXPECT_EQ(rest.body_json()["aliases"][0]["alias"], "alias/web-3");
+  const auto twice = request("GET", "aliases?limit=1&limit=2", "");
+  expect_kms_error(twice, 400, "KMS.0308");
+  EXPECT_EQ(twice.body_json()["error"]["error_msg"], "Invalid limit.");
+  expect_kms_error(request("GET", "aliases?limit=0", ""), 400, "KMS.1601");
+  expect_kms_error(request("GET", "aliases?key_id=alias%2Fweb-1", ""), 400, "KMS.0205");
+  const auto moved = request("POST", "alias/associate",
+                             R"({"alias":"alias/web-3","target_key_id":")" + second + R"("})");
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(moved.body_json()["key_id"], second);
+  // delete-alias carries a JSON body on DELETE.
+  const auto deleted =
+      request("DELETE", "aliases", R"({"key_id":")" + first + R"(","aliases":["alias/web-1"]})");
+  EXPECT_EQ(deleted.status, 204) << deleted.body;
+  EXPECT_EQ(deleted.body, "");
+  EXPECT_EQ(deleted.header("Content-Type"), "");
+  const auto listed = request("GET", "aliases", "");
+  EXPECT_EQ(listed.body_json()["aliases"].size(), 2U);
+  // A key named by alias in an action of §6.
+  const auto described = request("POST", "describe-key", R"({"key_id":"alias/web-3"})");
+  EXPECT_EQ(described.body_json()["key_info"]["key_id"], second);
+  for (const auto& [method, path, allowed] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"PUT", "aliases", "GET, POST, DELETE"}, {"GET", "alias/associate", "POST"}}) {
+    const auto a = request(method, path, "{}");
+    expect_kms_error(a, 405, "KMS.0215");
+    EXPECT_EQ(a.header("Allow"), allowed);
+  }
+}
+
 // The unauthenticated probes (cli.md, Additions 2026-12-06): GET /health and GET /ready
 // answer without a signature; anything else on those paths is an unknown URL.
 TEST_F(ServerTest, HealthAndReadyAnswerUnauthenticatedGets) {
