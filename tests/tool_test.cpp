@@ -309,6 +309,34 @@ TEST_F(ToolTest, MetadataActionsTakeTheirPathParametersOnStdin) {
   }
 }
 
+// The alias actions on stdin (list-aliases' query parameters too), --region in the URN, a
+// key named by alias and by URN (api-metadata.md §5–6).
+TEST_F(ToolTest, AliasActionsAndKeysNamedByAlias) {
+  const auto key_id = create_key(R"({"key_alias":"aliased"})");
+  const auto made = act("create-alias", R"({"key_id":")" + key_id + R"(","alias":"alias/app"})",
+                        "--region eu-de");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const auto urn = made.body()["alias_urn"].get<std::string>();
+  EXPECT_EQ(urn.substr(0, 10), "kms:eu-de:");
+  EXPECT_EQ(act("list-aliases", R"({"limit":"1"})").body()["aliases"][0]["alias"], "alias/app");
+  EXPECT_EQ(act("describe-key", R"({"key_id":"alias/app"})").body()["key_info"]["key_id"], key_id);
+  // The URN names this region's alias only.
+  EXPECT_EQ(act("describe-key", R"({"key_id":")" + urn + R"("})", "--region eu-de")
+                .body()["key_info"]["key_id"],
+            key_id);
+  EXPECT_EQ(act("describe-key", R"({"key_id":")" + urn + R"("})").body()["error"]["error_code"],
+            "KMS.0207");
+  const auto removed =
+      act("delete-alias", R"({"key_id":")" + key_id + R"(","aliases":["alias/app"]})");
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_EQ(removed.out, "{}\n");
+  for (const char* bad : {"--region", "--region EU", "--region a_b"}) {
+    const auto r = run(std::string{bad} + " list-aliases", "{}");
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("--region"), std::string::npos) << bad;
+  }
+}
+
 // The asymmetric actions through the tool's default backend (OpenSSL for RSA, EC and SM2):
 // a signing key signs and verifies, an encryption key and a symmetric key round-trip
 // encrypt-data, gen-random answers hex; each refusal exits 1 with its documented code.
