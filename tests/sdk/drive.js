@@ -535,6 +535,67 @@ async function main() {
   await check('a known path with another method -> 405 KMS.0215', async () =>
     expectKmsError(await rest(kms, 'DELETE', '{key_id}/tags', { pathParams: tagged }), 405, 'KMS.0215'));
 
+  // ---- aliases (api-metadata.md §5) and keys named by alias or URN (§6)
+  let urn = '';
+  await check('create-alias (POST aliases) -> 201 AliasEntity', async () => {
+    const p = [];
+    for (const alias of ['alias/sdk-1', 'alias/sdk-2', 'alias/sdk-3']) {
+      const r = await rest(kms, 'POST', 'aliases', { data: { key_id: life.id, alias } });
+      is(p, `${alias} status`, r.status, 201);
+      is(p, `${alias} key_id`, r.body.key_id, life.id);
+      if (alias === 'alias/sdk-1') urn = r.body.alias_urn;
+    }
+    if (!/^kms:local:[0-9a-f]{32}:alias:sdk-1$/.test(urn)) p.push(`alias_urn ${show(urn)}`);
+    p.push(...expectKmsError(await rest(kms, 'POST', 'aliases',
+      { data: { key_id: aes.id, alias: 'alias/sdk-1' } }), 400, 'KMS.1104'));
+    return p;
+  });
+  await check('list-aliases (GET aliases, signed query key_id, limit, marker) pages', async () => {
+    const p = [];
+    const first = await rest(kms, 'GET', 'aliases', { queryParams: { key_id: life.id, limit: '2' } });
+    if (!expect200(first, p)) return p;
+    is(p, 'first page', (first.body.aliases || []).map((a) => a.alias).join(), 'alias/sdk-1,alias/sdk-2');
+    is(p, 'next_marker', first.body.page_info && first.body.page_info.next_marker, 'alias/sdk-2');
+    is(p, 'current_count', first.body.page_info && first.body.page_info.current_count, 2);
+    const rest2 = await rest(kms, 'GET', 'aliases',
+      { queryParams: { key_id: life.id, limit: '2', marker: 'alias/sdk-2' } });
+    if (expect200(rest2, p)) {
+      is(p, 'second page', (rest2.body.aliases || []).map((a) => a.alias).join(), 'alias/sdk-3');
+      is(p, 'last next_marker', rest2.body.page_info && rest2.body.page_info.next_marker, '');
+    }
+    p.push(...expectKmsError(await rest(kms, 'GET', 'aliases', { queryParams: { limit: '101' } }),
+      400, 'KMS.1601'));
+    return p;
+  });
+  await check('associate-alias (POST alias/associate) moves an alias to another key', async () => {
+    const p = [];
+    const r = await rest(kms, 'POST', 'alias/associate',
+      { data: { alias: 'alias/sdk-3', target_key_id: aes.id } });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_id', r.body.key_id, aes.id);
+    return p;
+  });
+  await check('a key named by alias and by URN (describe-key, create-datakey)', async () => {
+    const p = [];
+    const d = await call(kms, 'describe-key', { key_id: 'alias/sdk-1' });
+    if (expect200(d, p)) is(p, 'describe-key key_id', d.body.key_info.key_id, life.id);
+    const u = await call(kms, 'create-datakey', { key_id: urn, datakey_length: '256' });
+    if (expect200(u, p)) is(p, 'create-datakey key_id', u.body.key_id, life.id);
+    p.push(...expectKmsError(await call(kms, 'describe-key', { key_id: 'alias/none' }), 404, 'KMS.0207'));
+    return p;
+  });
+  await check('delete-alias (DELETE aliases with a JSON body) -> 204, all or nothing', async () => {
+    const p = [];
+    p.push(...expectKmsError(await rest(kms, 'DELETE', 'aliases',
+      { data: { key_id: life.id, aliases: ['alias/sdk-1', 'alias/sdk-3'] } }), 400, 'KMS.0308'));
+    const r = await rest(kms, 'DELETE', 'aliases',
+      { data: { key_id: life.id, aliases: ['alias/sdk-1', 'alias/sdk-2'] } });
+    is(p, 'status', r.status, 204);
+    const left = await rest(kms, 'GET', 'aliases', { queryParams: { key_id: life.id } });
+    if (expect200(left, p)) is(p, 'left', (left.body.aliases || []).length, 0);
+    return p;
+  });
+
   // ---- rotation
   await check('get-key-rotation-status before enabling', async () => {
     const p = [];
