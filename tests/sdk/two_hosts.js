@@ -9,7 +9,8 @@
 //     version (read from cipher_text's envelope, docs/envelope.md), old envelopes still open;
 //   - the same alias created through both hosts at once: exactly one 200 and one 400
 //     KMS.1104, round after round (the database's unique key decides); likewise two keys
-//     renamed to one alias at once (update-key-alias).
+//     renamed to one alias at once (update-key-alias), and one alias (api-metadata.md §5)
+//     given to two keys at once (create-alias: one 201, one 400 KMS.1104).
 //
 // Usage: node two_hosts.js http://127.0.0.1:PORT_A http://127.0.0.1:PORT_B AK SK PROJECT_ID
 // Prints one line per check ("ok - ..." / "FAIL - ..."); exit 0 only if every check passed,
@@ -328,6 +329,37 @@ async function main() {
     });
   }
   process.stdout.write(`# rename races won: A ${renameWins.A}, B ${renameWins.B}\n`);
+
+  // ---- one alias (api-metadata.md §5) given to two keys through both hosts at once
+  const aliasWins = { A: 0, B: 0 };
+  for (let round = 1; round <= RACE_ROUNDS; round += 1) {
+    const alias = `alias/race-${RUN}-${round}`;
+    await check(`create-alias race ${round}/${RACE_ROUNDS}: A and B at once -> one 201, one 400 KMS.1104`, async () => {
+      const p = [];
+      const made = await Promise.all(['a', 'b'].map((side) =>
+        call(A, 'create-key', { key_alias: `alias-race-${RUN}-${round}-${side}`, key_spec: 'AES_256' })));
+      if (!made.every((r) => expect200(r, p))) return p;
+      const [idA, idB] = made.map((r) => r.body.key_info.key_id);
+      const [a, b] = await Promise.all([
+        call(A, 'aliases', { key_id: idA, alias }), // create-alias: POST aliases
+        call(B, 'aliases', { key_id: idB, alias })]);
+      const won = [a, b].filter((r) => r.status === 201);
+      if (won.length !== 1) {
+        p.push(`${won.length} answers 201 (A: HTTP ${a.status} ${show(a.body)}; B: HTTP ${b.status} ${show(b.body)})`);
+        return p;
+      }
+      const [loser, winnerName, winnerId] = a.status === 201 ? [b, 'A', idA] : [a, 'B', idB];
+      aliasWins[winnerName] += 1;
+      expectKmsError(loser, 400, 'KMS.1104', p);
+      // Through either host the alias names the winner's key.
+      for (const host of [A, B]) {
+        const d = await call(host, 'describe-key', { key_id: alias });
+        if (expect200(d, p)) is(p, 'the alias names', (d.body.key_info || {}).key_id, winnerId);
+      }
+      return p;
+    });
+  }
+  process.stdout.write(`# create-alias races won: A ${aliasWins.A}, B ${aliasWins.B}\n`);
 
   process.stdout.write(`# ${total} checks, ${failed} failed\n`);
   return failed === 0 ? 0 : 1;
