@@ -46,7 +46,19 @@ namespace {
 
 using namespace kmscore_test::serve;  // NOLINT(google-build-using-namespace)
 
-class ServerTest : public server_fixture {};
+class ServerTest : public server_fixture {
+ protected:
+  // A signed request on a route of project_a (api-metadata.md §0.1): a GET sends no
+  // Content-Type, other methods the JSON one.
+  answer route(std::string method, const std::string& path, std::string body) {
+    call c;
+    c.method = std::move(method);
+    c.path = "/v1.0/" + std::string{project_a} + "/kms/" + path;
+    c.body = std::move(body);
+    if (c.method == "GET") c.content_type.reset();
+    return send(c);
+  }
+};
 
 TEST_F(ServerTest, CreateKeyDatakeyAndDecryptRoundTrip) {
   const auto made = act(project_a, "create-key", R"({"key_alias":"http-round-trip"})");
@@ -95,7 +107,7 @@ TEST_F(ServerTest, AuditTrailRecordsEveryRequestAndAFewRefusals) {
   call untag;  // a DELETE with the key id in the path: recorded with that key id, whatever
   untag.method = "DELETE";  // key id a body sent with it names (the action ignores it too)
   untag.path = "/v1.0/" + std::string{project_a} + "/kms/" + id + "/tags/env";
-  untag.body = R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f"})";
+  untag.body = R"({"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f","key_alias":"ignored"})";
   untag.content_type.reset();
   EXPECT_EQ(send(untag).status, 404);  // KMS.0416: no such tag
   for (int i = 0; i < 40; ++i) {
@@ -131,6 +143,7 @@ TEST_F(ServerTest, AuditTrailRecordsEveryRequestAndAFewRefusals) {
   EXPECT_EQ(requests[3]["action"], "delete-tag");
   EXPECT_EQ(requests[3]["key_id"], id);
   EXPECT_EQ(requests[3]["error_code"], "KMS.0416");
+  EXPECT_EQ(requests[3].value("key_alias", ""), "");  // from the body no action read
   EXPECT_GE(refusals.size(), 5U);
   EXPECT_LE(refusals.size(), 15U);  // at most five in each second the flood spans
   EXPECT_EQ(refusals[0]["reason"].get<std::string>().rfind("no_credentials: ", 0), 0U);
@@ -332,14 +345,8 @@ TEST_F(ServerTest, AliasRoutesTakeBodiesAndTheQueryString) {
   };
   const auto first = make("first");
   const auto second = make("second");
-  const auto kms = "/v1.0/" + std::string{project_a} + "/kms/";
   const auto request = [&](std::string method, const std::string& path, std::string body) {
-    call c;
-    c.method = std::move(method);
-    c.path = kms + path;
-    c.body = std::move(body);
-    if (c.method == "GET") c.content_type.reset();
-    return send(c);
+    return route(std::move(method), path, std::move(body));
   };
   const auto created =
       request("POST", "aliases", R"({"key_id":")" + first + R"(","alias":"alias/web-1"})");

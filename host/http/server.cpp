@@ -912,7 +912,9 @@ answer kms_http_server::audited(const request_facts& facts, std::string_view acc
   what.client = facts.client;
   what.action = std::string{facts.where.action->name()};
   what.status = done.response.status;
-  audit::fill_key_facts(what, body, done.response.text());
+  // A route without a body (GET, delete-tag) did not read the one it may have been sent.
+  const bool read_body = kmscore::route_of(*facts.where.action).has_body;
+  audit::fill_key_facts(what, read_body ? body : std::string_view{}, done.response.text());
   for (const auto& param : facts.where.params) {  // a key id in the path wins, as in the action
     if (param.name == "key_id") what.key_id = param.value;
   }

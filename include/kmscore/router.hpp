@@ -12,6 +12,7 @@
 // in paths: KMS.0205); any other `{name}` captures any decoded segment. No I/O.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -73,27 +74,51 @@ namespace detail {
   return out;
 }
 
-// Splits on '/', each segment decoded; nullopt if one does not decode, is empty (a trailing
-// '/', "//") or is a dot segment ("." or "..", escaped or not): the request signature removes
-// those from its canonical URI (RFC 3986 §5.2.4), so the path it signs would not be the path
-// routed.
-[[nodiscard]] inline std::optional<std::vector<std::string>> decoded_segments(
-    std::string_view path) {
-  std::vector<std::string> segments;
-  while (true) {
-    const auto slash = path.find('/');
-    auto segment = decode_segment(path.substr(0, slash));
-    if (!segment || segment->empty() || *segment == "." || *segment == "..") return std::nullopt;
-    segments.push_back(std::move(*segment));
-    if (slash == std::string_view::npos) return segments;
-    path.remove_prefix(slash + 1);
-  }
-}
-
 [[nodiscard]] constexpr std::size_t segment_count(std::string_view pattern) noexcept {
   std::size_t count = 1;
   for (const char c : pattern) count += c == '/' ? 1 : 0;
   return count;
+}
+
+// The most segments a route's path has: a path with more matches none.
+[[nodiscard]] constexpr std::size_t most_route_segments() noexcept {
+  std::size_t most = 0;
+  for (const auto& route : action_routes) {
+    most = std::max(most, segment_count(route.path));
+  }
+  return most;
+}
+
+// A path's segments, each decoded (short ones stay in the strings' own buffers: routing a
+// request of a one-segment route allocates nothing).
+struct path_segments {
+  std::array<std::string, most_route_segments()> text;
+  std::size_t size = 0;
+};
+
+// Splits on '/', each segment decoded; nullopt if there are more segments than any route
+// has, or one does not decode, is empty (a trailing '/', "//") or is a dot segment ("." or
+// "..", escaped or not): the request signature removes those from its canonical URI (RFC 3986
+// §5.2.4), so the path it signs would not be the path routed.
+[[nodiscard]] inline std::optional<path_segments> decoded_segments(std::string_view path) {
+  path_segments segments;
+  while (true) {
+    if (segments.size == segments.text.size()) return std::nullopt;
+    const auto slash = path.find('/');
+    auto& segment = segments.text[segments.size++];
+    const auto raw = path.substr(0, slash);
+    if (raw.find('%') == std::string_view::npos) {
+      if (!utf8_code_points(raw)) return std::nullopt;
+      segment.assign(raw);
+    } else {
+      auto decoded = decode_segment(raw);
+      if (!decoded) return std::nullopt;
+      segment = std::move(*decoded);
+    }
+    if (segment.empty() || segment == "." || segment == "..") return std::nullopt;
+    if (slash == std::string_view::npos) return segments;
+    path.remove_prefix(slash + 1);
+  }
 }
 
 [[nodiscard]] constexpr std::string_view pattern_segment(std::string_view pattern,
@@ -107,11 +132,11 @@ namespace detail {
 }
 
 // Whether the segments fit the pattern's shape (captures take any segment).
-[[nodiscard]] inline bool fits(std::string_view pattern, const std::vector<std::string>& segments) {
-  if (segment_count(pattern) != segments.size()) return false;
-  for (std::size_t i = 0; i < segments.size(); ++i) {
+[[nodiscard]] inline bool fits(std::string_view pattern, const path_segments& segments) {
+  if (segment_count(pattern) != segments.size) return false;
+  for (std::size_t i = 0; i < segments.size; ++i) {
     const auto part = pattern_segment(pattern, i);
-    if (!is_capture(part) && part != segments[i]) return false;
+    if (!is_capture(part) && part != segments.text[i]) return false;
   }
   return true;
 }
@@ -164,7 +189,7 @@ namespace detail {
 [[nodiscard]] inline route_match match_route(http_method method, std::string_view path,
                                              std::string_view query = {}) {
   route_match found;
-  const auto segments = detail::decoded_segments(path);
+  auto segments = detail::decoded_segments(path);
   if (!segments) return found;
   std::array<bool, 4> allowed{};
   std::optional<std::size_t> chosen;
@@ -182,21 +207,21 @@ namespace detail {
         if (!found.allowed.empty()) found.allowed += ", ";
         found.allowed += to_string(m);
       }
-    } else if (segments->size() == 2 && (*segments)[1] == "action") {
+    } else if (segments->size == 2 && segments->text[1] == "action") {
       found.refusal = errc::invalid_resource_type;
     }
     return found;
   }
   const auto& route = action_routes[*chosen];
-  for (std::size_t i = 0; i < segments->size(); ++i) {
+  for (std::size_t i = 0; i < segments->size; ++i) {
     const auto part = detail::pattern_segment(route.path, i);
     if (!detail::is_capture(part)) continue;
     const auto name = part.substr(1, part.size() - 2);
-    if (name == "key_id" && !key_id::parse((*segments)[i])) {
+    if (name == "key_id" && !key_id::parse(segments->text[i])) {
       found.refusal = errc::invalid_key_id;
       return found;
     }
-    found.params.push_back({name, (*segments)[i]});
+    found.params.push_back({name, std::move(segments->text[i])});
   }
   if (!route.query.empty() &&
       !detail::read_query(route.query, query, found.params, found.refusal_field)) {

@@ -87,13 +87,9 @@ namespace detail {
   const auto take = [&text]() -> std::optional<std::string> {
     const auto colon = text.find(':');
     if (colon == std::string_view::npos || colon == 0 || colon > 3) return std::nullopt;
-    const auto digits = text.substr(0, colon);
-    if (digits.size() > 1 && digits.front() == '0') return std::nullopt;
-    std::size_t size = 0;
-    for (const char c : digits) {
-      if (c < '0' || c > '9') return std::nullopt;
-      size = size * 10 + static_cast<std::size_t>(c - '0');
-    }
+    const auto counted = detail::parse_count(text.substr(0, colon), 0, 999);
+    if (!counted) return std::nullopt;
+    const std::size_t size = *counted;
     text.remove_prefix(colon + 1);
     if (text.size() < size) return std::nullopt;
     std::string piece{text.substr(0, size)};

@@ -51,10 +51,8 @@ class list_aliases_params {
   }
   params.query_.limit = max_alias_list_limit;
   if (request.limit) {
-    const auto limit = detail::parse_decimal(*request.limit, max_alias_list_limit);
-    if (!limit || *limit < 1 || *limit > max_alias_list_limit || request.limit->front() == '0') {
-      return errc::invalid_limit;
-    }
+    const auto limit = detail::parse_count(*request.limit, 1, max_alias_list_limit);
+    if (!limit) return errc::invalid_limit;
     params.query_.limit = *limit;
   }
   if (request.marker) {

@@ -44,10 +44,8 @@ class list_keys_params {
 namespace detail {
 // limit: decimal digits without a leading zero, 1..2000.
 [[nodiscard]] constexpr result<std::size_t> parse_list_limit(std::string_view text) noexcept {
-  const auto value = parse_decimal(text, max_list_limit);
-  if (!value || text.front() == '0' || *value < 1 || *value > max_list_limit) {
-    return errc::invalid_limit;
-  }
+  const auto value = parse_count(text, 1, max_list_limit);
+  if (!value) return errc::invalid_limit;
   return std::size_t{*value};
 }
 // marker: decimal digits, an offset (anything beyond the last key gives an empty page).

@@ -51,15 +51,6 @@ class list_kms_by_tags_params {
 };
 
 namespace detail {
-// Decimal digits without a leading zero (but "0"), at most `most`; else `bad`.
-[[nodiscard]] constexpr result<std::size_t> parse_bounded_digits(std::string_view text,
-                                                                 std::uint32_t most,
-                                                                 errc bad) noexcept {
-  const auto value = parse_decimal(text, most);
-  if (!value || *value > most || (text.size() > 1 && text.front() == '0')) return bad;
-  return std::size_t{*value};
-}
-
 // tags: an array (else KMS.0412) of at most 10 (else KMS.0407) objects (else KMS.0412)
 // {"key", "values"}: key per §3.1 and not repeated (KMS.0412), values an array (else
 // KMS.0412) of at most 10 (else KMS.0413) tag values per §3.1.
@@ -120,15 +111,14 @@ namespace detail {
   list_kms_by_tags_params params;
   params.query_.limit = default_tag_filter_limit;
   if (request.limit) {
-    KMSCORE_TRY_ASSIGN(
-        params.query_.limit,
-        detail::parse_bounded_digits(*request.limit, max_tag_filter_limit, errc::invalid_limit));
-    if (params.query_.limit == 0) return errc::invalid_limit;
+    const auto limit = detail::parse_count(*request.limit, 1, max_tag_filter_limit);
+    if (!limit) return errc::invalid_limit;
+    params.query_.limit = *limit;
   }
   if (request.offset) {
-    KMSCORE_TRY_ASSIGN(
-        params.query_.offset,
-        detail::parse_bounded_digits(*request.offset, max_tag_filter_offset, errc::invalid_offset));
+    const auto offset = detail::parse_count(*request.offset, 0, max_tag_filter_offset);
+    if (!offset) return errc::invalid_offset;
+    params.query_.offset = *offset;
   }
   if (!request.action) return error{errc::missing_parameter, "action"};
   if (*request.action != "filter" && *request.action != "count") return errc::invalid_action;

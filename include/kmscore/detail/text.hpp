@@ -66,4 +66,16 @@ namespace kmscore::detail {
   return value > cap ? cap + 1 : value;
 }
 
+// A count as requests and records write it: decimal digits without a leading zero ("0"
+// itself aside), from least to most; nullopt otherwise.
+[[nodiscard]] constexpr std::optional<std::uint32_t> parse_count(std::string_view text,
+                                                                 std::uint32_t least,
+                                                                 std::uint32_t most) noexcept {
+  const auto value = parse_decimal(text, most);
+  if (!value || *value < least || *value > most || (text.size() > 1 && text.front() == '0')) {
+    return std::nullopt;
+  }
+  return value;
+}
+
 }  // namespace kmscore::detail
