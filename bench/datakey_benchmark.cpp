@@ -249,7 +249,7 @@ BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakeyInto, kmscore::backend::sodium_cryptop
 BENCHMARK_TEMPLATE(BM_KmscoreCreateDatakeyInto, kmscore::backend::sodium);
 
 kmscore::decrypt_datakey_request decrypt_request_for(std::string_view cipher_text) {
-  return kmscore::decrypt_datakey_request{key_id, std::string{cipher_text}, "64", {}, {}};
+  return kmscore::decrypt_datakey_request{key_id, std::string{cipher_text}, "64", {}, {}, false};
 }
 
 // decrypt-datakey with its CMK's keys derived on every call (no cache).

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "support/backends.hpp"
+#include "support/failing_store.hpp"
 #include "support/project.hpp"
 
 namespace {
@@ -158,6 +159,17 @@ TEST_F(AliasesTest, AKeyHoldsAtMostFiftyAliases) {
   // Deleting one makes room again.
   EXPECT_EQ(code("delete-alias", {{"key_id", id}, {"aliases", {"alias/n0"}}}), "204");
   EXPECT_EQ(add(id, "alias/n50"), "201");
+}
+
+TEST_F(AliasesTest, ATakenAliasIsRefusedBeforeAFullKey) {
+  const auto full = create_key("full");
+  const auto other = create_key("other");
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(add(full, "alias/f" + std::to_string(i)), "201") << i;
+  ASSERT_EQ(add(other, "alias/held"), "201");
+  // §5.2: taken (KMS.1104) comes before the key's fifty (KMS.0308).
+  EXPECT_EQ(add(full, "alias/held"), "KMS.1104 Duplicate key aliases.");
+  EXPECT_EQ(add(full, "alias/f0"), "KMS.1104 Duplicate key aliases.");
+  EXPECT_EQ(add(full, "alias/free"), invalid_alias);
 }
 
 TEST_F(AliasesTest, DeleteAliasRemovesAllOrNothingAndAnswers204) {
@@ -494,6 +506,38 @@ TEST_F(KeyReferencesTest, DecryptDatakeyComparesTheEnvelopeWithTheResolvedKey) {
   EXPECT_EQ(moved.body["key_id"], other);
   rewrap["destination_key_id"] = "alias/none";
   EXPECT_EQ(code("re-encrypt-datakey", rewrap), "KMS.0207 The key does not exist.");
+}
+
+TEST_F(KeyReferencesTest, TheNilKeyIdIsComparedWithTheEnvelopeAsAnyOther) {
+  // A client's own nil key ID is a key ID: its envelope check (KMS.2201) comes first.
+  const auto made = call("create-datakey", {{"key_id", aes_}, {"datakey_length", "256"}});
+  ASSERT_EQ(made.status, 200);
+  const json nil = {{"key_id", "00000000-0000-0000-0000-000000000000"},
+                    {"cipher_text", made.body["cipher_text"]},
+                    {"datakey_cipher_length", "32"}};
+  EXPECT_EQ(code("decrypt-datakey", nil), "KMS.2201 Invalid cipher_text.");
+  json rewrap = nil;
+  rewrap["destination_key_id"] = aes_;
+  EXPECT_EQ(code("re-encrypt-datakey", rewrap), "KMS.2201 Invalid cipher_text.");
+  rewrap["key_id"] = "alias/none";
+  EXPECT_EQ(code("re-encrypt-datakey", rewrap), "KMS.0207 The key does not exist.");
+}
+
+// A store fault while resolving an alias is the first key check's answer (500), after the
+// field checks.
+TEST(KeyReferencesFaultTest, AStoreFaultWhileResolvingComesAfterTheFieldChecks) {
+  kmscore_test::with_openssl backend;
+  kmscore_test::failing_store store;
+  const auto project =
+      kmscore::project{*kmscore::project_id::parse(std::string(32, 'a')), std::string(32, 'b')};
+  kmscore::kms_service service{backend, store, project};
+  const auto answer = [&](const json& body) {
+    const auto response = kmscore::handle_json(service, "create-datakey", body.dump(), t0);
+    return json::parse(response.text())["error"]["error_code"].get<std::string>();
+  };
+  EXPECT_EQ(answer({{"key_id", "alias/app"}, {"datakey_length", "7"}}), "KMS.1901");
+  EXPECT_EQ(answer({{"key_id", "alias/app"}, {"datakey_length", "256"}}), "KMS.0101");
+  EXPECT_EQ(answer({{"key_id", "not a key"}, {"datakey_length", "256"}}), "KMS.0205");
 }
 
 TEST_F(KeyReferencesTest, OtherActionsTakeTheKeyIdOnly) {

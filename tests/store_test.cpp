@@ -9,15 +9,18 @@
 #include <kmscore/maintenance.hpp>
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <new>
 #include <set>
 #include <string>
 #include <thread>
@@ -1047,6 +1050,8 @@ TYPED_TEST(StoreTest, AliasesAreAddedMovedListedAndRemovedWithTheirKey) {
               alias_outcome::done);
   }
   EXPECT_EQ(add(project_a, a, "alias/one-more"), alias_outcome::full);
+  EXPECT_EQ(add(project_a, a, "alias/b"), alias_outcome::taken);  // taken before full (§5.2)
+  EXPECT_EQ(add(project_a, a, "alias/B"), alias_outcome::taken);  // its own
   const auto list = [&](const kmscore::project_id& project, std::optional<kmscore::key_id> key,
                         std::string after, std::size_t limit, std::int64_t now = 100) {
     kmscore::alias_list_query query;
@@ -1101,9 +1106,16 @@ TYPED_TEST(StoreTest, AliasesAreAddedMovedListedAndRemovedWithTheirKey) {
   EXPECT_EQ(list(project_a, b, "", 5, 500), names{});
   EXPECT_EQ(add(project_a, a, "alias/c", 499), alias_outcome::taken);
   EXPECT_EQ(add(project_a, a, "alias/c", 500), alias_outcome::done);
+  // The key is checked inside the write: pending deletion (scheduled since it was read), or
+  // not there (removed since).
+  EXPECT_EQ(add(project_a, b, "alias/late", 400), alias_outcome::key_pending);
+  EXPECT_EQ(*store.move_alias(project_a, "alias/c", a, b, 400), alias_outcome::key_pending);
   // Removing a key removes its aliases.
   ASSERT_EQ(*store.remove(project_a, a, first.revision), update_outcome::updated);
   EXPECT_EQ(list(project_a, std::nullopt, "", 100), names{});
+  EXPECT_EQ(add(project_a, a, "alias/late"), alias_outcome::no_key);
+  EXPECT_EQ(*store.move_alias(project_a, "alias/b", foreign.key.key_id, a, 500),
+            alias_outcome::no_key);
   EXPECT_EQ(list(project_b, std::nullopt, "", 5), names{"alias/b"});
 }
 
@@ -1116,12 +1128,24 @@ TYPED_TEST(StoreTest, EightWritersRacingForAliasesKeepThemUniqueAndCounted) {
     ASSERT_TRUE(this->store().insert(record));
     keys.push_back(record.key.key_id);
   }
+  // The writers' outcomes, counted in memory shared over fork() (writers of a persistent
+  // store are processes): exactly one is told done, the seven others taken.
+  void* shared = ::mmap(nullptr, 2 * sizeof(std::atomic<int>), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(shared, MAP_FAILED);
+  auto* done = new (shared) std::atomic<int>{0};
+  auto* taken = new (done + 1) std::atomic<int>{0};
   in_eight_writers(this->subject_, [&](kmscore::key_store& store, int writer) {
     const auto i = static_cast<std::size_t>(writer);
     const auto added = store.add_alias(project_a, {"alias/race", keys[i], 1, 1}, 1);
-    return added &&
-           (*added == kmscore::alias_outcome::done || *added == kmscore::alias_outcome::taken);
+    if (!added) return false;
+    if (*added == kmscore::alias_outcome::done) ++*done;
+    if (*added == kmscore::alias_outcome::taken) ++*taken;
+    return *added == kmscore::alias_outcome::done || *added == kmscore::alias_outcome::taken;
   });
+  EXPECT_EQ(done->load(), 1);
+  EXPECT_EQ(taken->load(), 7);
+  ::munmap(shared, 2 * sizeof(std::atomic<int>));
   kmscore::alias_list_query query;
   query.now_ms = 1;
   auto listed = this->store().list_aliases(project_a, query);

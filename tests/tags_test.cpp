@@ -296,6 +296,10 @@ TEST_F(TagsTest, ListKmsByTagsFieldRowsInTableOrder) {
     EXPECT_EQ(with("offset", bad), "KMS.0417") << bad;
   }
   EXPECT_EQ(with("offset", "2147483647"), "200");
+  // Past 2^32 too (once wrapped round to small offsets).
+  for (const char* bad : {"4294967296", "9999999990", "2147483648", "99999999999999999999"}) {
+    EXPECT_EQ(with("offset", bad), "KMS.0417") << bad;
+  }
   EXPECT_EQ(with("offset", "0"), "200");
   // action after limit and offset.
   EXPECT_EQ(query({{"limit", "0"}}), "KMS.1601");

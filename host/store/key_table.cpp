@@ -119,6 +119,16 @@ std::string alias_free_sql(const dialect& d) {
          not_gone_at(d.placeholder(3, sql_type::bigint)) + "))";
 }
 
+std::string alias_key_sql(const dialect& d) {
+  return "SELECT key_state FROM keys WHERE project_id = " + d.placeholder(1, sql_type::text) +
+         " AND key_id = " + d.placeholder(2, sql_type::text);
+}
+
+std::string alias_held_sql(const dialect& d) {
+  return "SELECT 1 FROM aliases WHERE project_id = " + d.placeholder(1, sql_type::text) +
+         " AND alias = " + d.placeholder(2, sql_type::text);
+}
+
 std::string alias_count_sql(const dialect& d) {
   return "SELECT count(*) FROM aliases WHERE project_id = " + d.placeholder(1, sql_type::text) +
          " AND key_id = " + d.placeholder(2, sql_type::text);

@@ -104,6 +104,11 @@ void bind_list_filters(const kmscore::key_list_query& query, Text&& bind_text) {
 // not_gone_at) is neither found nor listed, and alias_free_sql lets a write take it. Its
 // statements, each with its parameters:
 //   - alias_free_sql: delete the alias if its key is gone. project_id, alias, the time;
+//   - alias_key_sql: the state of the key an alias is to name (alias_key_outcome), the row
+//     PostgreSQL locks (FOR UPDATE) so that writes for one key count its aliases in turn.
+//     project_id, key_id;
+//   - alias_held_sql: whether the alias is held (after alias_free_sql: by a key not gone).
+//     project_id, alias;
 //   - alias_count_sql: the aliases of a key. project_id, key_id;
 //   - alias_insert_sql: project_id, alias, key_id, create_time, update_time;
 //   - alias_move_sql: point the alias at another key if it names the one read. project_id,
@@ -114,6 +119,8 @@ void bind_list_filters(const kmscore::key_list_query& query, Text&& bind_text) {
 //   - alias_list_sql: the aliases after one, in byte order, of keys not gone (and of one key
 //     when by_key). project_id, the alias listed after, the time, the limit[, key_id].
 [[nodiscard]] std::string alias_free_sql(const dialect& d);
+[[nodiscard]] std::string alias_key_sql(const dialect& d);
+[[nodiscard]] std::string alias_held_sql(const dialect& d);
 [[nodiscard]] std::string alias_count_sql(const dialect& d);
 [[nodiscard]] std::string alias_insert_sql(const dialect& d);
 [[nodiscard]] std::string alias_move_sql(const dialect& d);

@@ -64,6 +64,8 @@ struct key_statements {
   std::string tag_insert = key_table::tag_insert_sql(key_table::postgresql);
   std::string tag_values = key_table::tag_values_sql(key_table::postgresql);
   std::string alias_free = key_table::alias_free_sql(key_table::postgresql);
+  std::string alias_key = key_table::alias_key_sql(key_table::postgresql) + " FOR UPDATE";
+  std::string alias_held = key_table::alias_held_sql(key_table::postgresql);
   std::string alias_count = key_table::alias_count_sql(key_table::postgresql);
   std::string alias_insert = key_table::alias_insert_sql(key_table::postgresql);
   std::string alias_move = key_table::alias_move_sql(key_table::postgresql);
@@ -347,11 +349,13 @@ class postgres_key_store final : public durable_key_store {
   // Inside a transaction: the key's key_tags rows made those of its record (the old ones
   // cleared first for an update). The failed command, or nullptr.
   [[nodiscard]] pg_result write_tags(const kmscore::key_record& record, bool clear);
-  // Inside a transaction: locks the key's row (so that two alias writes for one key count its
-  // aliases one after the other) and counts its aliases; nullopt with `failed` set on failure.
-  [[nodiscard]] std::optional<std::size_t> lock_and_count_aliases(const kmscore::project_id& tenant,
-                                                                  const kmscore::key_id& key,
-                                                                  pg_result& failed);
+  // Inside a transaction: locks the key's row (so that alias writes for one key count its
+  // aliases one after the other), then answers what stops an alias write on it
+  // (alias_key_outcome) and, when count_aliases, whether it holds the most aliases (full);
+  // nullopt with `failed` set on failure.
+  [[nodiscard]] std::optional<kmscore::alias_outcome> alias_key_check(
+      const kmscore::project_id& tenant, const kmscore::key_id& key, bool count_aliases,
+      pg_result& failed);
   [[nodiscard]] kmscore::result<std::vector<kmscore::alias_entry>> alias_rows(
       const pg_result& found);
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
@@ -1007,14 +1011,26 @@ kmscore::result<std::vector<kmscore::tag_values>> postgres_key_store::list_tags(
       });
 }
 
-std::optional<std::size_t> postgres_key_store::lock_and_count_aliases(
-    const kmscore::project_id& tenant, const kmscore::key_id& key, pg_result& failed) {
-  auto locked = run("SELECT 1 FROM keys WHERE project_id = $1 AND key_id = $2 FOR UPDATE",
-                    params{}.text(tenant.view()).text(key.view()));
+std::optional<kmscore::alias_outcome> postgres_key_store::alias_key_check(
+    const kmscore::project_id& tenant, const kmscore::key_id& key, bool count_aliases,
+    pg_result& failed) {
+  auto locked =
+      run(key_table_statements().alias_key.c_str(), params{}.text(tenant.view()).text(key.view()));
   if (!succeeded(locked)) {
     failed = std::move(locked);
     return std::nullopt;
   }
+  std::optional<kmscore::key_state> state;
+  if (PQntuples(locked.get()) == 1) {
+    const auto value = column_integer(locked.get(), 0, 0);
+    if (!value) {
+      failed = std::move(locked);
+      return std::nullopt;
+    }
+    state = static_cast<kmscore::key_state>(*value);
+  }
+  const auto outcome = kmscore::alias_key_outcome(state);
+  if (outcome != kmscore::alias_outcome::done || !count_aliases) return outcome;
   auto count = run(key_table_statements().alias_count.c_str(),
                    params{}.text(tenant.view()).text(key.view()));
   const auto held = succeeded(count) ? column_integer(count.get(), 0, 0) : std::nullopt;
@@ -1022,7 +1038,10 @@ std::optional<std::size_t> postgres_key_store::lock_and_count_aliases(
     failed = std::move(count);
     return std::nullopt;
   }
-  return static_cast<std::size_t>(*held);
+  if (static_cast<std::size_t>(*held) >= kmscore::max_aliases_per_key) {
+    return kmscore::alias_outcome::full;
+  }
+  return kmscore::alias_outcome::done;
 }
 
 kmscore::result<std::vector<kmscore::alias_entry>> postgres_key_store::alias_rows(
@@ -1070,9 +1089,16 @@ kmscore::result<kmscore::alias_outcome> postgres_key_store::add_alias(
                                params{}.text(tenant.view()).text(entry.alias).integer(now_ms));
         if (!succeeded(freed)) return fault("add_alias: free", freed.get());
         pg_result failed;
-        const auto held = lock_and_count_aliases(tenant, entry.key_id, failed);
-        if (!held) return fault("add_alias: count", failed.get());
-        if (*held >= kmscore::max_aliases_per_key) return kmscore::alias_outcome::full;
+        const auto key = alias_key_check(tenant, entry.key_id, false, failed);
+        if (!key) return fault("add_alias: key", failed.get());
+        if (*key != kmscore::alias_outcome::done) return *key;
+        const auto held = run(key_table_statements().alias_held.c_str(),
+                              params{}.text(tenant.view()).text(entry.alias));
+        if (!succeeded(held)) return fault("add_alias: held", held.get());
+        if (PQntuples(held.get()) != 0) return kmscore::alias_outcome::taken;
+        const auto room = alias_key_check(tenant, entry.key_id, true, failed);
+        if (!room) return fault("add_alias: count", failed.get());
+        if (*room != kmscore::alias_outcome::done) return *room;
         const auto added =
             run(key_table_statements().alias_insert.c_str(), params{}
                                                                  .text(tenant.view())
@@ -1105,12 +1131,10 @@ kmscore::result<kmscore::alias_outcome> postgres_key_store::move_alias(
     if (!ready(detail)) return fault_detail("move_alias", detail);
     transaction write{conn_, "BEGIN"};
     if (!write.began()) return fault("move_alias: begin", write.begin_result());
-    if (to != from) {
-      pg_result failed;
-      const auto held = lock_and_count_aliases(tenant, to, failed);
-      if (!held) return fault("move_alias: count", failed.get());
-      if (*held >= kmscore::max_aliases_per_key) return kmscore::alias_outcome::full;
-    }
+    pg_result failed;
+    const auto key = alias_key_check(tenant, to, to != from, failed);
+    if (!key) return fault("move_alias: key", failed.get());
+    if (*key != kmscore::alias_outcome::done) return *key;
     const auto moved = run(
         key_table_statements().alias_move.c_str(),
         params{}.text(tenant.view()).text(alias).text(from.view()).text(to.view()).integer(now_ms));

@@ -583,6 +583,8 @@ bool sqlite_key_store::write_tags(const kmscore::key_record& record, bool clear)
 namespace {
 struct alias_statements {
   std::string free = key_table::alias_free_sql(key_table::sqlite);
+  std::string key = key_table::alias_key_sql(key_table::sqlite);
+  std::string held = key_table::alias_held_sql(key_table::sqlite);
   std::string count = key_table::alias_count_sql(key_table::sqlite);
   std::string insert = key_table::alias_insert_sql(key_table::sqlite);
   std::string move = key_table::alias_move_sql(key_table::sqlite);
@@ -597,13 +599,25 @@ const alias_statements& alias_sql() {
 }
 }  // namespace
 
-// The aliases of a key (lock and transaction held); nullopt on failure.
-std::optional<std::size_t> sqlite_key_store::alias_count(const kmscore::project_id& tenant,
-                                                         const kmscore::key_id& key) {
+// What stops an alias write on the key (alias_key_outcome), then whether it holds the most
+// aliases (full), in the caller's write transaction; nullopt on failure.
+std::optional<kmscore::alias_outcome> sqlite_key_store::alias_key_check(
+    const kmscore::project_id& tenant, const kmscore::key_id& key, bool count_aliases) {
+  statement state{db_->db, alias_sql().key.c_str()};
+  state.text(1, tenant.view()).text(2, key.view());
+  const int found = state.step();
+  if (found != SQLITE_ROW && found != SQLITE_DONE) return std::nullopt;
+  std::optional<kmscore::key_state> key_state;
+  if (found == SQLITE_ROW) key_state = static_cast<kmscore::key_state>(state.column_integer(0));
+  const auto outcome = kmscore::alias_key_outcome(key_state);
+  if (outcome != kmscore::alias_outcome::done || !count_aliases) return outcome;
   statement count{db_->db, alias_sql().count.c_str()};
   count.text(1, tenant.view()).text(2, key.view());
   if (count.step() != SQLITE_ROW) return std::nullopt;
-  return static_cast<std::size_t>(count.column_integer(0));
+  if (static_cast<std::size_t>(count.column_integer(0)) >= kmscore::max_aliases_per_key) {
+    return kmscore::alias_outcome::full;
+  }
+  return kmscore::alias_outcome::done;
 }
 
 kmscore::result<std::optional<kmscore::alias_entry>> sqlite_key_store::find_alias(
@@ -628,9 +642,17 @@ kmscore::result<kmscore::alias_outcome> sqlite_key_store::add_alias(
   statement free{db_->db, alias_sql().free.c_str()};
   free.text(1, tenant.view()).text(2, entry.alias).integer(3, now_ms);
   if (free.step() != SQLITE_DONE) return fault("add_alias: free");
-  const auto held = alias_count(tenant, entry.key_id);
-  if (!held) return fault("add_alias: count");
-  if (*held >= kmscore::max_aliases_per_key) return kmscore::alias_outcome::full;
+  const auto key = alias_key_check(tenant, entry.key_id, false);
+  if (!key) return fault("add_alias: key");
+  if (*key != kmscore::alias_outcome::done) return *key;
+  statement held{db_->db, alias_sql().held.c_str()};
+  held.text(1, tenant.view()).text(2, entry.alias);
+  const int taken = held.step();
+  if (taken == SQLITE_ROW) return kmscore::alias_outcome::taken;
+  if (taken != SQLITE_DONE) return fault("add_alias: held");
+  const auto room = alias_key_check(tenant, entry.key_id, true);
+  if (!room) return fault("add_alias: count");
+  if (*room != kmscore::alias_outcome::done) return *room;
   statement insert{db_->db, alias_sql().insert.c_str()};
   insert.text(1, tenant.view())
       .text(2, entry.alias)
@@ -650,11 +672,9 @@ kmscore::result<kmscore::alias_outcome> sqlite_key_store::move_alias(
   const std::lock_guard lock{db_->mutex};
   write_transaction transaction{db_->db};
   if (!transaction.began()) return fault("move_alias: begin");
-  if (to != from) {
-    const auto held = alias_count(tenant, to);
-    if (!held) return fault("move_alias: count");
-    if (*held >= kmscore::max_aliases_per_key) return kmscore::alias_outcome::full;
-  }
+  const auto key = alias_key_check(tenant, to, to != from);
+  if (!key) return fault("move_alias: key");
+  if (*key != kmscore::alias_outcome::done) return *key;
   statement move{db_->db, alias_sql().move.c_str()};
   move.text(1, tenant.view())
       .text(2, alias)

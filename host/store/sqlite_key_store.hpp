@@ -75,8 +75,8 @@ class sqlite_key_store final : public durable_key_store {
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
       const kmscore::project_id& tenant, const kmscore::key_id& id, kmscore::byte_span stored);
   [[nodiscard]] bool write_tags(const kmscore::key_record& record, bool clear);
-  [[nodiscard]] std::optional<std::size_t> alias_count(const kmscore::project_id& tenant,
-                                                       const kmscore::key_id& key);
+  [[nodiscard]] std::optional<kmscore::alias_outcome> alias_key_check(
+      const kmscore::project_id& tenant, const kmscore::key_id& key, bool count_aliases);
 
   std::unique_ptr<connection> db_;
   kmscore::record_sealer* sealer_;

@@ -90,6 +90,8 @@ enum class alias_outcome : std::uint8_t {
   full,            // the key already has max_aliases_per_key aliases
   moved,           // the alias no longer names the key the caller read
   not_associated,  // one of the aliases does not name the key: nothing was deleted
+  no_key,          // the key named is not there (removed meanwhile)
+  key_pending,     // the key named is pending deletion (scheduled meanwhile)
 };
 
 // What list-aliases asks a store for: the project's aliases (of one key, or all) naming keys

@@ -265,12 +265,16 @@ template <class Action, class Backend>
 [[nodiscard]] http_response run_action(kms_service<Backend>& service, const wire_json& body,
                                        std::int64_t now_ms) {
   auto request = read_request<typename Action::request>(body);
+  std::optional<error> fault;  // a store fault while resolving a key reference
   if constexpr (requires { Action::key_references; }) {
-    const auto resolved = resolve_key_references(service, request, Action::key_references, now_ms);
-    if (!resolved) return error_response(resolved.error());
+    fault = resolve_key_references(service, request, Action::key_references, now_ms);
   }
   auto made = Action::run(service, request, now_ms);
-  if (!made) return error_response(made.error());
+  if (!made) {
+    // The resolution was the first key check: its fault stands in for the lookup's KMS.0207.
+    const bool unresolved = fault && made.error().code() == errc::key_not_found;
+    return error_response(unresolved ? *fault : made.error());
+  }
   return Action::template render<nlohmann::ordered_json>(*made);
 }
 

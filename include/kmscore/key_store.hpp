@@ -73,6 +73,14 @@ struct key_list_page {
           record.key_alias.find(*query.alias_contains) != std::string::npos);
 }
 
+// Whether an alias may be given to a key in this state (nullopt: no such key), checked by
+// the stores inside the write itself: no_key, key_pending (state 4), or done when it may.
+[[nodiscard]] constexpr alias_outcome alias_key_outcome(std::optional<key_state> state) noexcept {
+  if (!state) return alias_outcome::no_key;
+  if (*state == key_state::scheduled_deletion) return alias_outcome::key_pending;
+  return alias_outcome::done;
+}
+
 // list-kms-tags (api-metadata.md §3.6): every tag key on a project's keys, with its distinct
 // values, keys and values in byte order.
 struct tag_values {
@@ -136,13 +144,15 @@ class key_store {
   [[nodiscard]] virtual result<std::optional<alias_entry>> find_alias(const project_id& tenant,
                                                                       std::string_view alias,
                                                                       std::int64_t now_ms) = 0;
-  // Adds entry (its key exists): taken if a key not gone at now_ms holds the alias, full if
+  // Adds entry, in the order of create-alias' key checks: no_key or key_pending for entry's
+  // key (alias_key_outcome), taken if a key not gone at now_ms holds the alias, full if
   // entry's key has max_aliases_per_key aliases; else done.
   [[nodiscard]] virtual result<alias_outcome> add_alias(const project_id& tenant,
                                                         const alias_entry& entry,
                                                         std::int64_t now_ms) = 0;
-  // Points alias at `to` (update_time now_ms) if it still names `from`: moved if it does not;
-  // full if `to` is another key and has max_aliases_per_key aliases; else done.
+  // Points alias at `to` (update_time now_ms) if it still names `from`: no_key or key_pending
+  // for `to` (alias_key_outcome); full if `to` is another key and has max_aliases_per_key
+  // aliases; moved if the alias no longer names `from`; else done.
   [[nodiscard]] virtual result<alias_outcome> move_alias(const project_id& tenant,
                                                          std::string_view alias, const key_id& from,
                                                          const key_id& to, std::int64_t now_ms) = 0;
@@ -299,7 +309,8 @@ class memory_key_store final : public key_store {
   [[nodiscard]] result<alias_outcome> add_alias(const project_id& tenant, const alias_entry& entry,
                                                 std::int64_t now_ms) override {
     const std::lock_guard lock{mutex_};
-    if (!records_.contains({tenant, entry.key_id})) return errc::kms_error;
+    const auto key = alias_key_outcome(state_of(tenant, entry.key_id));
+    if (key != alias_outcome::done) return key;
     if (live_alias(tenant, entry.alias, now_ms) != nullptr) return alias_outcome::taken;
     if (aliases_of(tenant, entry.key_id) >= max_aliases_per_key) return alias_outcome::full;
     alias_entries_.insert_or_assign({tenant, entry.alias}, entry);
@@ -309,11 +320,13 @@ class memory_key_store final : public key_store {
                                                  const key_id& from, const key_id& to,
                                                  std::int64_t now_ms) override {
     const std::lock_guard lock{mutex_};
+    const auto key = alias_key_outcome(state_of(tenant, to));
+    if (key != alias_outcome::done) return key;
+    if (to != from && aliases_of(tenant, to) >= max_aliases_per_key) return alias_outcome::full;
     const auto found = alias_entries_.find({tenant, std::string{alias}});
     if (found == alias_entries_.end() || found->second.key_id != from) {
       return alias_outcome::moved;
     }
-    if (to != from && aliases_of(tenant, to) >= max_aliases_per_key) return alias_outcome::full;
     found->second.key_id = to;
     found->second.update_time_ms = now_ms;
     return alias_outcome::done;
@@ -355,6 +368,12 @@ class memory_key_store final : public key_store {
     const auto key = records_.find({tenant, found->second.key_id});
     if (key == records_.end() || is_gone(key->second, now_ms)) return nullptr;
     return &found->second;
+  }
+  [[nodiscard]] std::optional<key_state> state_of(const project_id& tenant,
+                                                  const key_id& key) const {
+    const auto found = records_.find({tenant, key});
+    if (found == records_.end()) return std::nullopt;
+    return found->second.key.state;
   }
   [[nodiscard]] std::size_t aliases_of(const project_id& tenant, const key_id& key) const {
     return static_cast<std::size_t>(

@@ -41,6 +41,26 @@ template <class Json>
   if (record.key.state == key_state::scheduled_deletion) return errc::key_pending_deletion;
   return {};
 }
+
+// The answer to a store's outcome of create-alias or associate-alias (key_store.hpp): done,
+// or the refusal in the order of §5.2 and §5.5 (moved is the caller's to retry).
+[[nodiscard]] inline result<void> alias_write_result(alias_outcome outcome) {
+  switch (outcome) {
+    case alias_outcome::no_key:
+      return errc::key_not_found;
+    case alias_outcome::key_pending:
+      return errc::key_pending_deletion;
+    case alias_outcome::taken:
+      return errc::duplicate_key_alias;
+    case alias_outcome::full:
+      return error{errc::invalid_parameter, "alias"};
+    case alias_outcome::done:
+    case alias_outcome::moved:
+    case alias_outcome::not_associated:
+      break;
+  }
+  return {};
+}
 }  // namespace detail
 
 }  // namespace kmscore

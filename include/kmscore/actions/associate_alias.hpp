@@ -93,7 +93,7 @@ struct associate_alias {
       }
       KMSCORE_TRY_ASSIGN(const auto outcome, store.move_alias(tenant, params.alias(), entry->key_id,
                                                               target.key.key_id, now_ms));
-      if (outcome == alias_outcome::full) return error{errc::invalid_parameter, "alias"};
+      KMSCORE_TRY(detail::alias_write_result(outcome));
       if (outcome == alias_outcome::done) {
         entry->key_id = target.key.key_id;
         entry->update_time_ms = now_ms;

@@ -25,6 +25,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -112,24 +113,35 @@ template <crypto_backend Backend, class Change>
 // api-metadata.md §6: the fields of a request that may name a key by alias or URN (an
 // action's `key_references`) made key IDs, before the action runs: an alias, or a URN of the
 // service's region and project, becomes the ID of the key it names. One that names no key
-// (or a gone one) becomes the nil key ID, which no store hands out and no envelope is
-// compared against, so that the action's field checks still come first and its first key
-// check answers KMS.0207. Text in none of the three forms is left for the field check
-// (KMS.0205). Fails only on a store fault.
+// (or a gone one) becomes the nil key ID, which no store hands out, so that the action's
+// field checks still come first and its first key check answers KMS.0207; a request whose
+// key_id an envelope is compared with (decrypt-datakey, re-encrypt-datakey) is marked
+// `key_id_unresolved` so that the comparison does not answer first. Text in none of the
+// three forms is left for the field check (KMS.0205). A store fault while resolving is
+// handled the same way and returned, for the caller to answer in place of that KMS.0207
+// (json.hpp): the resolution is the first key check, after every field check.
 template <crypto_backend Backend, class Request, std::size_t N>
-[[nodiscard]] result<void> resolve_key_references(
+[[nodiscard]] std::optional<error> resolve_key_references(
     kms_service<Backend>& service, Request& request,
     const std::array<optional_field Request::*, N>& references, std::int64_t now_ms) {
+  std::optional<error> fault;
   for (const auto member : references) {
     auto& field = request.*member;
     if (!field || key_id::parse(*field)) continue;
     const auto reference = key_reference::parse(*field);
     if (!reference) continue;
     auto resolved = service.resolve(*reference, now_ms);
-    if (!resolved && resolved.error().code() != errc::key_not_found) return resolved.error();
-    field = resolved ? resolved->str() : key_id{}.str();
+    if (resolved) {
+      field = resolved->str();
+      continue;
+    }
+    if (resolved.error().code() != errc::key_not_found && !fault) fault = resolved.error();
+    field = key_id{}.str();
+    if constexpr (requires { request.key_id_unresolved; }) {
+      if (member == &Request::key_id) request.key_id_unresolved = true;
+    }
   }
-  return {};
+  return fault;
 }
 
 // 204 No Content: the tag writes and delete-alias (api-metadata.md §0).

@@ -64,8 +64,7 @@ struct create_alias {
     alias_entry entry{params.alias(), params.key_id(), now_ms, now_ms};
     KMSCORE_TRY_ASSIGN(const auto outcome,
                        service.store().add_alias(service.tenant().id, entry, now_ms));
-    if (outcome == alias_outcome::taken) return errc::duplicate_key_alias;
-    if (outcome != alias_outcome::done) return error{errc::invalid_parameter, "alias"};
+    KMSCORE_TRY(detail::alias_write_result(outcome));
     return detail::view_of(service, std::move(entry));
   }
 

@@ -24,6 +24,10 @@ struct decrypt_datakey_request {
   optional_field datakey_cipher_length;
   context_field encryption_context;
   optional_field sequence;
+  // Not a wire field: key_id was an alias or URN that names no key (resolve_key_references,
+  // api-metadata.md §6), so the envelope is compared with no key and the lookup answers
+  // KMS.0207.
+  bool key_id_unresolved = false;
 
   static constexpr auto fields() {
     using r = decrypt_datakey_request;
@@ -112,10 +116,8 @@ class decrypt_datakey_params {
   params.sequence_ = request.sequence;
   // The envelope's own checks close the field checks (api.md: fields, then key, then crypto).
   KMSCORE_TRY_ASSIGN(params.view_, parse_envelope(params.blob()));
-  // An envelope names its key; the nil key ID (a §6 reference that names no key: the lookup
-  // answers KMS.0207) is compared with none.
   if (params.view_->suite() == envelope_suite::none ||
-      (params.view_->key_id() != id && id != key_id{})) {
+      (params.view_->key_id() != id && !request.key_id_unresolved)) {
     return errc::invalid_cipher_text;  // the service's version 2 cannot be decrypted here
   }
   if (params.view_->datakey_bytes() != size.bytes()) return errc::cipher_text_length_mismatch;

@@ -23,6 +23,7 @@ struct re_encrypt_datakey_request {
   optional_field destination_key_id;             // default: key_id
   context_field destination_encryption_context;  // default: encryption_context
   optional_field sequence;
+  bool key_id_unresolved = false;  // not a wire field: as decrypt-datakey's
 
   static constexpr auto fields() {
     using r = re_encrypt_datakey_request;
@@ -60,9 +61,9 @@ class re_encrypt_datakey_params {
     const re_encrypt_datakey_request& request) {
   // Source fields, exactly as decrypt-datakey checks them (sequence is the last field here).
   KMSCORE_TRY_ASSIGN(auto source,
-                     validate(decrypt_datakey_request{request.key_id, request.cipher_text,
-                                                      request.datakey_cipher_length,
-                                                      request.encryption_context, std::nullopt}));
+                     validate(decrypt_datakey_request{
+                         request.key_id, request.cipher_text, request.datakey_cipher_length,
+                         request.encryption_context, std::nullopt, request.key_id_unresolved}));
   re_encrypt_datakey_params params{std::move(source)};
   // Destination fields, with the codes of the corresponding source fields.
   if (request.destination_key_id) {

@@ -58,12 +58,12 @@ namespace kmscore::detail {
 [[nodiscard]] constexpr std::optional<std::uint32_t> parse_decimal(std::string_view text,
                                                                    std::uint32_t cap) noexcept {
   if (text.empty()) return std::nullopt;
-  std::uint32_t value = 0;
+  std::uint64_t value = 0;  // at most (cap + 1) * 10 + 9 before it stops growing: no overflow
   for (const char c : text) {
     if (c < '0' || c > '9') return std::nullopt;
-    if (value <= cap) value = value * 10 + static_cast<std::uint32_t>(c - '0');
+    if (value <= cap) value = value * 10 + static_cast<std::uint64_t>(c - '0');
   }
-  return value > cap ? cap + 1 : value;
+  return value > cap ? cap + 1 : static_cast<std::uint32_t>(value);
 }
 
 // A count as requests and records write it: decimal digits without a leading zero ("0"
