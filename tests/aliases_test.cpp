@@ -528,6 +528,7 @@ TEST_F(KeyReferencesTest, TheNilKeyIdIsComparedWithTheEnvelopeAsAnyOther) {
 TEST(KeyReferencesFaultTest, AStoreFaultWhileResolvingComesAfterTheFieldChecks) {
   kmscore_test::with_openssl backend;
   kmscore_test::failing_store store;
+  store.keys_absent = true;  // the lookups answer "no such key": only the resolution fails
   const auto project =
       kmscore::project{*kmscore::project_id::parse(std::string(32, 'a')), std::string(32, 'b')};
   kmscore::kms_service service{backend, store, project};
@@ -538,6 +539,9 @@ TEST(KeyReferencesFaultTest, AStoreFaultWhileResolvingComesAfterTheFieldChecks) 
   EXPECT_EQ(answer({{"key_id", "alias/app"}, {"datakey_length", "7"}}), "KMS.1901");
   EXPECT_EQ(answer({{"key_id", "alias/app"}, {"datakey_length", "256"}}), "KMS.0101");
   EXPECT_EQ(answer({{"key_id", "not a key"}, {"datakey_length", "256"}}), "KMS.0205");
+  // Its twin: a key ID needs no resolution, and the lookup's own answer stands.
+  EXPECT_EQ(answer({{"key_id", "0d0466b0-e727-4d9c-b35d-f84bb474a37f"}, {"datakey_length", "256"}}),
+            "KMS.0207");
 }
 
 TEST_F(KeyReferencesTest, OtherActionsTakeTheKeyIdOnly) {

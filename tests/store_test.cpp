@@ -1084,6 +1084,10 @@ TYPED_TEST(StoreTest, AliasesAreAddedMovedListedAndRemovedWithTheirKey) {
   EXPECT_EQ(*store.move_alias(project_a, "alias/b", b, a, 200), alias_outcome::done);  // 50 again
   ASSERT_EQ(add(project_a, b, "alias/c"), alias_outcome::done);
   EXPECT_EQ(*store.move_alias(project_a, "alias/c", b, a, 300), alias_outcome::full);
+  // A stale read (alias/b names a, not b) is moved, whatever the full target says: retried,
+  // it succeeds onto a, which holds it already.
+  EXPECT_EQ(*store.move_alias(project_a, "alias/b", b, a, 300), alias_outcome::moved);
+  EXPECT_EQ(*store.move_alias(project_a, "alias/b", a, a, 300), alias_outcome::done);
   EXPECT_EQ(*store.move_alias(project_a, "alias/c", b, b, 300), alias_outcome::done);
   const auto moved = store.find_alias(project_a, "alias/c", 300);
   EXPECT_EQ((*moved)->create_time_ms, 100);

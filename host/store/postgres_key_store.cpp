@@ -349,13 +349,16 @@ class postgres_key_store final : public durable_key_store {
   // Inside a transaction: the key's key_tags rows made those of its record (the old ones
   // cleared first for an update). The failed command, or nullptr.
   [[nodiscard]] pg_result write_tags(const kmscore::key_record& record, bool clear);
-  // Inside a transaction: locks the key's row (so that alias writes for one key count its
-  // aliases one after the other), then answers what stops an alias write on it
-  // (alias_key_outcome) and, when count_aliases, whether it holds the most aliases (full);
-  // nullopt with `failed` set on failure.
+  // Inside a transaction: locks the key's row (alias writes for one key then count its
+  // aliases one after the other, and lock the key before any alias row) and answers what
+  // stops an alias write on it (alias_key_outcome); nullopt with `failed` set on failure.
   [[nodiscard]] std::optional<kmscore::alias_outcome> alias_key_check(
-      const kmscore::project_id& tenant, const kmscore::key_id& key, bool count_aliases,
-      pg_result& failed);
+      const kmscore::project_id& tenant, const kmscore::key_id& key, pg_result& failed);
+  // Whether the key's aliases, with `more` added, would exceed max_aliases_per_key; nullopt
+  // with `failed` set on failure.
+  [[nodiscard]] std::optional<bool> over_alias_limit(const kmscore::project_id& tenant,
+                                                     const kmscore::key_id& key, std::size_t more,
+                                                     pg_result& failed);
   [[nodiscard]] kmscore::result<std::vector<kmscore::alias_entry>> alias_rows(
       const pg_result& found);
   [[nodiscard]] kmscore::result<std::optional<kmscore::key_record>> open_row(
@@ -1012,8 +1015,7 @@ kmscore::result<std::vector<kmscore::tag_values>> postgres_key_store::list_tags(
 }
 
 std::optional<kmscore::alias_outcome> postgres_key_store::alias_key_check(
-    const kmscore::project_id& tenant, const kmscore::key_id& key, bool count_aliases,
-    pg_result& failed) {
+    const kmscore::project_id& tenant, const kmscore::key_id& key, pg_result& failed) {
   auto locked =
       run(key_table_statements().alias_key.c_str(), params{}.text(tenant.view()).text(key.view()));
   if (!succeeded(locked)) {
@@ -1029,8 +1031,12 @@ std::optional<kmscore::alias_outcome> postgres_key_store::alias_key_check(
     }
     state = static_cast<kmscore::key_state>(*value);
   }
-  const auto outcome = kmscore::alias_key_outcome(state);
-  if (outcome != kmscore::alias_outcome::done || !count_aliases) return outcome;
+  return kmscore::alias_key_outcome(state);
+}
+
+std::optional<bool> postgres_key_store::over_alias_limit(const kmscore::project_id& tenant,
+                                                         const kmscore::key_id& key,
+                                                         std::size_t more, pg_result& failed) {
   auto count = run(key_table_statements().alias_count.c_str(),
                    params{}.text(tenant.view()).text(key.view()));
   const auto held = succeeded(count) ? column_integer(count.get(), 0, 0) : std::nullopt;
@@ -1038,10 +1044,7 @@ std::optional<kmscore::alias_outcome> postgres_key_store::alias_key_check(
     failed = std::move(count);
     return std::nullopt;
   }
-  if (static_cast<std::size_t>(*held) >= kmscore::max_aliases_per_key) {
-    return kmscore::alias_outcome::full;
-  }
-  return kmscore::alias_outcome::done;
+  return static_cast<std::size_t>(*held) + more > kmscore::max_aliases_per_key;
 }
 
 kmscore::result<std::vector<kmscore::alias_entry>> postgres_key_store::alias_rows(
@@ -1085,20 +1088,21 @@ kmscore::result<kmscore::alias_outcome> postgres_key_store::add_alias(
         if (!ready(detail)) return fault_detail("add_alias", detail);
         transaction write{conn_, "BEGIN"};
         if (!write.began()) return fault("add_alias: begin", write.begin_result());
+        // The key's row first, then alias rows: the order of move_alias and of a key's removal.
+        pg_result failed;
+        const auto key = alias_key_check(tenant, entry.key_id, failed);
+        if (!key) return fault("add_alias: key", failed.get());
+        if (*key != kmscore::alias_outcome::done) return *key;
         const auto freed = run(key_table_statements().alias_free.c_str(),
                                params{}.text(tenant.view()).text(entry.alias).integer(now_ms));
         if (!succeeded(freed)) return fault("add_alias: free", freed.get());
-        pg_result failed;
-        const auto key = alias_key_check(tenant, entry.key_id, false, failed);
-        if (!key) return fault("add_alias: key", failed.get());
-        if (*key != kmscore::alias_outcome::done) return *key;
         const auto held = run(key_table_statements().alias_held.c_str(),
                               params{}.text(tenant.view()).text(entry.alias));
         if (!succeeded(held)) return fault("add_alias: held", held.get());
         if (PQntuples(held.get()) != 0) return kmscore::alias_outcome::taken;
-        const auto room = alias_key_check(tenant, entry.key_id, true, failed);
-        if (!room) return fault("add_alias: count", failed.get());
-        if (*room != kmscore::alias_outcome::done) return *room;
+        const auto over = over_alias_limit(tenant, entry.key_id, 1, failed);
+        if (!over) return fault("add_alias: count", failed.get());
+        if (*over) return kmscore::alias_outcome::full;
         const auto added =
             run(key_table_statements().alias_insert.c_str(), params{}
                                                                  .text(tenant.view())
@@ -1132,7 +1136,7 @@ kmscore::result<kmscore::alias_outcome> postgres_key_store::move_alias(
     transaction write{conn_, "BEGIN"};
     if (!write.began()) return fault("move_alias: begin", write.begin_result());
     pg_result failed;
-    const auto key = alias_key_check(tenant, to, to != from, failed);
+    const auto key = alias_key_check(tenant, to, failed);
     if (!key) return fault("move_alias: key", failed.get());
     if (*key != kmscore::alias_outcome::done) return *key;
     const auto moved = run(
@@ -1140,6 +1144,11 @@ kmscore::result<kmscore::alias_outcome> postgres_key_store::move_alias(
         params{}.text(tenant.view()).text(alias).text(from.view()).text(to.view()).integer(now_ms));
     if (!succeeded(moved)) return fault("move_alias", moved.get());
     if (std::string_view{PQcmdTuples(moved.get())} != "1") return kmscore::alias_outcome::moved;
+    // Counted with the alias moved: a target that now holds more than the most refuses it (the
+    // transaction rolls back).
+    const auto over = over_alias_limit(tenant, to, 0, failed);
+    if (!over) return fault("move_alias: count", failed.get());
+    if (*over) return kmscore::alias_outcome::full;
     bool committed = false;
     const auto done = write.commit(committed);
     if (!committed) return fault("move_alias: commit", done.get());

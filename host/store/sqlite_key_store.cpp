@@ -599,25 +599,28 @@ const alias_statements& alias_sql() {
 }
 }  // namespace
 
-// What stops an alias write on the key (alias_key_outcome), then whether it holds the most
-// aliases (full), in the caller's write transaction; nullopt on failure.
+// What stops an alias write on the key (alias_key_outcome), in the caller's write
+// transaction; nullopt on failure.
 std::optional<kmscore::alias_outcome> sqlite_key_store::alias_key_check(
-    const kmscore::project_id& tenant, const kmscore::key_id& key, bool count_aliases) {
+    const kmscore::project_id& tenant, const kmscore::key_id& key) {
   statement state{db_->db, alias_sql().key.c_str()};
   state.text(1, tenant.view()).text(2, key.view());
   const int found = state.step();
   if (found != SQLITE_ROW && found != SQLITE_DONE) return std::nullopt;
-  std::optional<kmscore::key_state> key_state;
-  if (found == SQLITE_ROW) key_state = static_cast<kmscore::key_state>(state.column_integer(0));
-  const auto outcome = kmscore::alias_key_outcome(key_state);
-  if (outcome != kmscore::alias_outcome::done || !count_aliases) return outcome;
+  std::optional<kmscore::key_state> current;
+  if (found == SQLITE_ROW) current = static_cast<kmscore::key_state>(state.column_integer(0));
+  return kmscore::alias_key_outcome(current);
+}
+
+// Whether the key's aliases, with `more` added, would exceed max_aliases_per_key, in the
+// caller's write transaction; nullopt on failure.
+std::optional<bool> sqlite_key_store::over_alias_limit(const kmscore::project_id& tenant,
+                                                       const kmscore::key_id& key,
+                                                       std::size_t more) {
   statement count{db_->db, alias_sql().count.c_str()};
   count.text(1, tenant.view()).text(2, key.view());
   if (count.step() != SQLITE_ROW) return std::nullopt;
-  if (static_cast<std::size_t>(count.column_integer(0)) >= kmscore::max_aliases_per_key) {
-    return kmscore::alias_outcome::full;
-  }
-  return kmscore::alias_outcome::done;
+  return static_cast<std::size_t>(count.column_integer(0)) + more > kmscore::max_aliases_per_key;
 }
 
 kmscore::result<std::optional<kmscore::alias_entry>> sqlite_key_store::find_alias(
@@ -639,20 +642,20 @@ kmscore::result<kmscore::alias_outcome> sqlite_key_store::add_alias(
   const std::lock_guard lock{db_->mutex};
   write_transaction transaction{db_->db};
   if (!transaction.began()) return fault("add_alias: begin");
+  const auto key = alias_key_check(tenant, entry.key_id);
+  if (!key) return fault("add_alias: key");
+  if (*key != kmscore::alias_outcome::done) return *key;
   statement free{db_->db, alias_sql().free.c_str()};
   free.text(1, tenant.view()).text(2, entry.alias).integer(3, now_ms);
   if (free.step() != SQLITE_DONE) return fault("add_alias: free");
-  const auto key = alias_key_check(tenant, entry.key_id, false);
-  if (!key) return fault("add_alias: key");
-  if (*key != kmscore::alias_outcome::done) return *key;
   statement held{db_->db, alias_sql().held.c_str()};
   held.text(1, tenant.view()).text(2, entry.alias);
   const int taken = held.step();
   if (taken == SQLITE_ROW) return kmscore::alias_outcome::taken;
   if (taken != SQLITE_DONE) return fault("add_alias: held");
-  const auto room = alias_key_check(tenant, entry.key_id, true);
-  if (!room) return fault("add_alias: count");
-  if (*room != kmscore::alias_outcome::done) return *room;
+  const auto over = over_alias_limit(tenant, entry.key_id, 1);
+  if (!over) return fault("add_alias: count");
+  if (*over) return kmscore::alias_outcome::full;
   statement insert{db_->db, alias_sql().insert.c_str()};
   insert.text(1, tenant.view())
       .text(2, entry.alias)
@@ -672,7 +675,7 @@ kmscore::result<kmscore::alias_outcome> sqlite_key_store::move_alias(
   const std::lock_guard lock{db_->mutex};
   write_transaction transaction{db_->db};
   if (!transaction.began()) return fault("move_alias: begin");
-  const auto key = alias_key_check(tenant, to, to != from);
+  const auto key = alias_key_check(tenant, to);
   if (!key) return fault("move_alias: key");
   if (*key != kmscore::alias_outcome::done) return *key;
   statement move{db_->db, alias_sql().move.c_str()};
@@ -683,6 +686,11 @@ kmscore::result<kmscore::alias_outcome> sqlite_key_store::move_alias(
       .integer(5, now_ms);
   if (move.step() != SQLITE_DONE) return fault("move_alias");
   if (sqlite3_changes(db_->db) != 1) return kmscore::alias_outcome::moved;
+  // Counted with the alias moved: a target that now holds more than the most refuses it (the
+  // transaction rolls back).
+  const auto over = over_alias_limit(tenant, to, 0);
+  if (!over) return fault("move_alias: count");
+  if (*over) return kmscore::alias_outcome::full;
   if (!transaction.commit()) return fault("move_alias: commit");
   return kmscore::alias_outcome::done;
 }

@@ -76,7 +76,9 @@ class sqlite_key_store final : public durable_key_store {
       const kmscore::project_id& tenant, const kmscore::key_id& id, kmscore::byte_span stored);
   [[nodiscard]] bool write_tags(const kmscore::key_record& record, bool clear);
   [[nodiscard]] std::optional<kmscore::alias_outcome> alias_key_check(
-      const kmscore::project_id& tenant, const kmscore::key_id& key, bool count_aliases);
+      const kmscore::project_id& tenant, const kmscore::key_id& key);
+  [[nodiscard]] std::optional<bool> over_alias_limit(const kmscore::project_id& tenant,
+                                                     const kmscore::key_id& key, std::size_t more);
 
   std::unique_ptr<connection> db_;
   kmscore::record_sealer* sealer_;

@@ -151,8 +151,8 @@ class key_store {
                                                         const alias_entry& entry,
                                                         std::int64_t now_ms) = 0;
   // Points alias at `to` (update_time now_ms) if it still names `from`: no_key or key_pending
-  // for `to` (alias_key_outcome); full if `to` is another key and has max_aliases_per_key
-  // aliases; moved if the alias no longer names `from`; else done.
+  // for `to` (alias_key_outcome); moved if the alias no longer names `from`; full if `to` is
+  // another key and has max_aliases_per_key aliases; else done.
   [[nodiscard]] virtual result<alias_outcome> move_alias(const project_id& tenant,
                                                          std::string_view alias, const key_id& from,
                                                          const key_id& to, std::int64_t now_ms) = 0;
@@ -322,11 +322,11 @@ class memory_key_store final : public key_store {
     const std::lock_guard lock{mutex_};
     const auto key = alias_key_outcome(state_of(tenant, to));
     if (key != alias_outcome::done) return key;
-    if (to != from && aliases_of(tenant, to) >= max_aliases_per_key) return alias_outcome::full;
     const auto found = alias_entries_.find({tenant, std::string{alias}});
     if (found == alias_entries_.end() || found->second.key_id != from) {
       return alias_outcome::moved;
     }
+    if (to != from && aliases_of(tenant, to) >= max_aliases_per_key) return alias_outcome::full;
     found->second.key_id = to;
     found->second.update_time_ms = now_ms;
     return alias_outcome::done;

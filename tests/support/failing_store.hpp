@@ -1,5 +1,6 @@
 // tests/support/failing_store.hpp: a key store whose every call is a store fault (500
-// KMS.0101): what a host sees when its database is down.
+// KMS.0101): what a host sees when its database is down; or, with keys_absent, one whose
+// key reads answer "no such key" while every other call fails.
 #pragma once
 
 #include <kmscore/key_store.hpp>
@@ -25,12 +26,17 @@ class failing_store final : public kmscore::key_store {
   kmscore::result<std::vector<kmscore::project>> list_projects() override {
     return kmscore::errc::kms_error;
   }
+  // With keys_absent, a key read answers "no such key" instead (only the other calls fail).
+  bool keys_absent = false;
+
   kmscore::result<std::optional<kmscore::key_record>> find(const kmscore::project_id& /*tenant*/,
                                                            const kmscore::key_id& /*id*/) override {
+    if (keys_absent) return std::optional<kmscore::key_record>{};
     return kmscore::errc::kms_error;
   }
   kmscore::result<std::optional<std::uint64_t>> revision_of(
       const kmscore::project_id& /*tenant*/, const kmscore::key_id& /*id*/) override {
+    if (keys_absent) return std::optional<std::uint64_t>{};
     return kmscore::errc::kms_error;
   }
   kmscore::result<std::optional<kmscore::key_record>> find_by_alias(

@@ -43,7 +43,8 @@ template <class Json>
 }
 
 // The answer to a store's outcome of create-alias or associate-alias (key_store.hpp): done,
-// or the refusal in the order of §5.2 and §5.5 (moved is the caller's to retry).
+// or the refusal in the order of §5.2 and §5.5; an outcome these writes never have is a
+// fault (associate-alias retries `moved` before asking).
 [[nodiscard]] inline result<void> alias_write_result(alias_outcome outcome) {
   switch (outcome) {
     case alias_outcome::no_key:
@@ -55,11 +56,12 @@ template <class Json>
     case alias_outcome::full:
       return error{errc::invalid_parameter, "alias"};
     case alias_outcome::done:
+      return {};
     case alias_outcome::moved:
     case alias_outcome::not_associated:
       break;
   }
-  return {};
+  return errc::kms_error;
 }
 }  // namespace detail
 

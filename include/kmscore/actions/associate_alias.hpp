@@ -93,12 +93,11 @@ struct associate_alias {
       }
       KMSCORE_TRY_ASSIGN(const auto outcome, store.move_alias(tenant, params.alias(), entry->key_id,
                                                               target.key.key_id, now_ms));
+      if (outcome == alias_outcome::moved) continue;  // moved by another request: read again
       KMSCORE_TRY(detail::alias_write_result(outcome));
-      if (outcome == alias_outcome::done) {
-        entry->key_id = target.key.key_id;
-        entry->update_time_ms = now_ms;
-        return detail::view_of(service, std::move(*entry));
-      }
+      entry->key_id = target.key.key_id;
+      entry->update_time_ms = now_ms;
+      return detail::view_of(service, std::move(*entry));
     }
     service.report("alias " + params.alias() + " of project " + tenant.str() +
                    ": still moving under other requests after " +

@@ -119,12 +119,14 @@ template <crypto_backend Backend, class Change>
 // `key_id_unresolved` so that the comparison does not answer first. Text in none of the
 // three forms is left for the field check (KMS.0205). A store fault while resolving is
 // handled the same way and returned, for the caller to answer in place of that KMS.0207
-// (json.hpp): the resolution is the first key check, after every field check.
+// (json.hpp): the resolution is the first key check, after every field check, and the
+// references are resolved in the order of their key checks (the first that fails answers).
 template <crypto_backend Backend, class Request, std::size_t N>
 [[nodiscard]] std::optional<error> resolve_key_references(
     kms_service<Backend>& service, Request& request,
     const std::array<optional_field Request::*, N>& references, std::int64_t now_ms) {
   std::optional<error> fault;
+  bool missing = false;  // an earlier reference named no key: its KMS.0207 comes first
   for (const auto member : references) {
     auto& field = request.*member;
     if (!field || key_id::parse(*field)) continue;
@@ -135,7 +137,11 @@ template <crypto_backend Backend, class Request, std::size_t N>
       field = resolved->str();
       continue;
     }
-    if (resolved.error().code() != errc::key_not_found && !fault) fault = resolved.error();
+    if (resolved.error().code() == errc::key_not_found) {
+      missing = missing || !fault;
+    } else if (!fault && !missing) {
+      fault = resolved.error();
+    }
     field = key_id{}.str();
     if constexpr (requires { request.key_id_unresolved; }) {
       if (member == &Request::key_id) request.key_id_unresolved = true;
