@@ -34,6 +34,7 @@
 
 #include "support/backends.hpp"
 #include "support/hex.hpp"
+#include "support/openssl_base64.hpp"
 #include "support/project.hpp"
 
 namespace {
@@ -70,13 +71,7 @@ bytes pattern(std::size_t size, unsigned seed = 1) {
 }
 
 // Base64 by OpenSSL (EVP_EncodeBlock / EVP_DecodeBlock), not by the library under test.
-std::string b64(const bytes& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), in.data(),
-                                      static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(written));
-  return out;
-}
+std::string b64(const bytes& in) { return kmscore_test::openssl_base64(in); }
 std::string b64(std::string_view text) { return b64(of(text)); }
 
 std::optional<bytes> unb64(std::string_view text) {

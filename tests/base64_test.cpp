@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/openssl_base64.hpp"
+
 namespace {
 
 using kmscore::byte;
@@ -36,13 +38,7 @@ std::optional<bytes> decode(std::string_view text) {
 }
 
 // OpenSSL's encoder: the independent reference.
-std::string openssl_encode(const bytes& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), in.data(),
-                                      static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(written));
-  return out;
-}
+std::string openssl_encode(const bytes& in) { return kmscore_test::openssl_base64(in); }
 
 // ---- RFC 4648 section 10 ------------------------------------------------------------------
 

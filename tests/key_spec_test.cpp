@@ -16,24 +16,31 @@ using kmscore::key_spec;
 using kmscore::key_usage;
 using kmscore::spec_policy;
 
-// api.md's "Allowed key_spec × key_usage" table, written out independently of the library's
-// table: {name, ENCRYPT_DECRYPT allowed, SIGN_VERIFY allowed, default, external allowed}.
+// api.md's "Allowed key_spec × key_usage" table as api-import-mac.md §0.1 extends it, written
+// out independently of the library's table: {name, ENCRYPT_DECRYPT allowed, SIGN_VERIFY
+// allowed, GENERATE_VERIFY_MAC allowed, default, external allowed}. (§0.1 also makes SM4 and
+// the key-pair specs importable; until import-key-material fills them they stay kms-only.)
 struct documented_row {
   const char* name;
   bool encrypt;
   bool sign;
+  bool mac;
   key_usage default_usage;
   bool external;
 };
 const documented_row documented[] = {
-    {"AES_256", true, false, key_usage::encrypt_decrypt, true},
-    {"SM4", true, false, key_usage::encrypt_decrypt, false},
-    {"RSA_2048", true, true, key_usage::sign_verify, false},
-    {"RSA_3072", true, true, key_usage::sign_verify, false},
-    {"RSA_4096", true, true, key_usage::sign_verify, false},
-    {"EC_P256", false, true, key_usage::sign_verify, false},
-    {"EC_P384", false, true, key_usage::sign_verify, false},
-    {"SM2", true, true, key_usage::sign_verify, false},
+    {"AES_256", true, false, false, key_usage::encrypt_decrypt, true},
+    {"SM4", true, false, false, key_usage::encrypt_decrypt, false},
+    {"RSA_2048", true, true, false, key_usage::sign_verify, false},
+    {"RSA_3072", true, true, false, key_usage::sign_verify, false},
+    {"RSA_4096", true, true, false, key_usage::sign_verify, false},
+    {"EC_P256", false, true, false, key_usage::sign_verify, false},
+    {"EC_P384", false, true, false, key_usage::sign_verify, false},
+    {"SM2", true, true, false, key_usage::sign_verify, false},
+    {"HMAC_256", false, false, true, key_usage::generate_verify_mac, false},
+    {"HMAC_384", false, false, true, key_usage::generate_verify_mac, false},
+    {"HMAC_512", false, false, true, key_usage::generate_verify_mac, false},
+    {"HMAC_SM3", false, false, true, key_usage::generate_verify_mac, false},
 };
 
 TEST(KeySpecTest, TableMatchesTheDocumentedMatrix) {
@@ -45,6 +52,7 @@ TEST(KeySpecTest, TableMatchesTheDocumentedMatrix) {
     EXPECT_EQ(policy.name, row.name);
     EXPECT_EQ(policy.allows(key_usage::encrypt_decrypt), row.encrypt) << row.name;
     EXPECT_EQ(policy.allows(key_usage::sign_verify), row.sign) << row.name;
+    EXPECT_EQ(policy.allows(key_usage::generate_verify_mac), row.mac) << row.name;
     EXPECT_EQ(policy.default_usage, row.default_usage) << row.name;
     EXPECT_TRUE(policy.allows(key_origin::kms)) << row.name;
     EXPECT_EQ(policy.allows(key_origin::external), row.external) << row.name;
@@ -64,6 +72,38 @@ TEST(KeySpecTest, SymmetricSpecsHaveMaterialSizesAndSuites) {
   }
   EXPECT_EQ(spec_policy(key_spec::rsa_3072).strength_bits, 3072U);
   EXPECT_EQ(spec_policy(key_spec::ec_p384).strength_bits, 384U);
+}
+
+// api-import-mac.md §0.1 and §6: material sizes 32/48/64/32 bytes, one MAC algorithm each,
+// no envelope suite, no rotation (KMS.0341).
+TEST(KeySpecTest, HmacSpecsHaveMaterialAndOneMacAlgorithm) {
+  const std::tuple<key_spec, std::size_t, kmscore::mac_algorithm, const char*, std::size_t> rows[] =
+      {
+          {key_spec::hmac_256, 32, kmscore::mac_algorithm::hmac_sha_256, "HMAC_SHA_256", 32},
+          {key_spec::hmac_384, 48, kmscore::mac_algorithm::hmac_sha_384, "HMAC_SHA_384", 48},
+          {key_spec::hmac_512, 64, kmscore::mac_algorithm::hmac_sha_512, "HMAC_SHA_512", 64},
+          {key_spec::hmac_sm3, 32, kmscore::mac_algorithm::hmac_sm3, "HMAC_SM3", 32},
+      };
+  for (const auto& [spec, material, algorithm, name, mac_size] : rows) {
+    const auto& policy = spec_policy(spec);
+    EXPECT_TRUE(policy.is_hmac());
+    EXPECT_FALSE(policy.is_symmetric());
+    EXPECT_TRUE(policy.has_random_material());
+    EXPECT_EQ(policy.material_size, material);
+    EXPECT_EQ(policy.suite, envelope_suite::none);
+    EXPECT_EQ(policy.mac, algorithm);
+    EXPECT_EQ(policy.rotation_refusal, kmscore::errc::hmac_key_not_supported);
+    EXPECT_EQ(kmscore::to_string(algorithm), name);
+    EXPECT_EQ(kmscore::parse_mac_algorithm(name), algorithm);
+    EXPECT_EQ(kmscore::info(algorithm).size, mac_size);
+  }
+  EXPECT_EQ(spec_policy(key_spec::aes_256).mac, kmscore::mac_algorithm::none);
+  EXPECT_FALSE(kmscore::parse_mac_algorithm("HMAC_SHA_224"));
+  EXPECT_FALSE(kmscore::parse_mac_algorithm("hmac_sm3"));
+  EXPECT_FALSE(kmscore::parse_mac_algorithm(""));
+  EXPECT_EQ(kmscore::parse_key_usage("GENERATE_VERIFY_MAC"), key_usage::generate_verify_mac);
+  EXPECT_EQ(kmscore::to_string(key_usage::generate_verify_mac), "GENERATE_VERIFY_MAC");
+  EXPECT_FALSE(kmscore::parse_key_usage("generate_verify_mac"));
 }
 
 TEST(KeySpecTest, ParsingIsExact) {

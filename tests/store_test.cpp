@@ -795,6 +795,7 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
   const auto signer =
       make("doomed-signer", {{"key_spec", "EC_P256"}, {"key_usage", "SIGN_VERIFY"}});
   const auto swept = make("doomed-swept");
+  const auto mac_key = make("doomed-mac", {{"key_spec", "HMAC_256"}});
   const auto kept = make("kept");
   const auto datakey = call("create-datakey", {{"key_id", doomed}, {"datakey_length", "256"}}, t0);
   const auto kept_datakey =
@@ -822,7 +823,7 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
   }
   ASSERT_EQ(code("create-alias", {{"key_id", doomed}, {"alias", "alias/doomed"}}, t0), "201");
   ASSERT_EQ(code("create-alias", {{"key_id", kept}, {"alias", "alias/kept"}}, t0), "201");
-  for (const auto& id : {doomed, signer, swept}) {
+  for (const auto& id : {doomed, signer, swept, mac_key}) {
     ASSERT_EQ(code("schedule-key-deletion", {{"key_id", id}, {"pending_days", "7"}}, t0), "200");
   }
   json verify = message;
@@ -867,6 +868,15 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
       {"sign", message},
       {"verify", verify},
       {"get-publickey", {{"key_id", signer}}},
+      {"create-ec-datakey-pair", {{"key_id", doomed}, {"key_spec", "ECC_NIST_P256"}}},
+      {"create-rsa-datakey-pair", {{"key_id", doomed}, {"key_spec", "RSA_2048"}}},
+      {"generate-mac",
+       {{"key_id", mac_key}, {"mac_algorithm", "HMAC_SHA_256"}, {"message", "aGVsbG8="}}},
+      {"verify-mac",
+       {{"key_id", mac_key},
+        {"mac_algorithm", "HMAC_SHA_256"},
+        {"message", "aGVsbG8="},
+        {"mac", "00"}}},
       {"create-alias", {{"key_id", doomed}, {"alias", "alias/another"}}},
       {"delete-alias", {{"key_id", doomed}, {"aliases", {"alias/kept"}}}},
       {"list-aliases", named},
@@ -893,7 +903,7 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
     EXPECT_EQ(status, 200);
     return std::pair{reply["keys"].size(), reply["total"].template get<std::size_t>()};
   };
-  EXPECT_EQ(listed(date - 1), (std::pair<std::size_t, std::size_t>{4, 4}));
+  EXPECT_EQ(listed(date - 1), (std::pair<std::size_t, std::size_t>{5, 5}));
   for (const auto& [action, body] : uses) {
     const auto [status, reply] = call(action, body, date);
     EXPECT_EQ(status, 404) << action << " " << reply;
@@ -923,12 +933,12 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
   ASSERT_EQ(found["resources"].size(), 1U);
   EXPECT_EQ(found["resources"][0]["resource_id"], kept);
   EXPECT_EQ(call("list-kms-by-tags", {{"action", "count"}}, date).second["total_count"], 1);
-  EXPECT_EQ(call("show-user-instances", json::object(), date - 1).second["instance_num"], 4);
+  EXPECT_EQ(call("show-user-instances", json::object(), date - 1).second["instance_num"], 5);
   EXPECT_EQ(call("show-user-instances", json::object(), date).second["instance_num"], 1);
   EXPECT_EQ(call("show-user-quotas", json::object(), date).second["quotas"]["resources"][0]["used"],
             1);
   const json state_filter = {{"key_state", "4"}, {"key_spec", "ALL"}};
-  EXPECT_EQ(call("list-keys", state_filter, date - 1).second["total"], 3);
+  EXPECT_EQ(call("list-keys", state_filter, date - 1).second["total"], 4);
   EXPECT_EQ(call("list-keys", state_filter, date).second["total"], 0);
   // The other key's envelope still opens: only the gone key's are refused.
   EXPECT_EQ(code("decrypt-datakey",
@@ -954,8 +964,10 @@ TYPED_TEST(StoreTest, PastItsDeletionDateAKeyIsGoneOnEveryPathThenRemoved) {
   };
   EXPECT_EQ(pass(date - 1), 0U);
   EXPECT_TRUE(*store.find(project_a, *kmscore::key_id::parse(swept)));
-  EXPECT_EQ(pass(date), 1U);
+  EXPECT_TRUE(*store.find(project_a, *kmscore::key_id::parse(mac_key)));
+  EXPECT_EQ(pass(date), 2U);  // swept and the MAC key (no write path freed its alias)
   EXPECT_FALSE(*store.find(project_a, *kmscore::key_id::parse(swept)));
+  EXPECT_FALSE(*store.find(project_a, *kmscore::key_id::parse(mac_key)));
   EXPECT_FALSE(*store.revision_of(project_a, *kmscore::key_id::parse(swept)));
   EXPECT_EQ(pass(date), 0U);
   kmscore::key_list_query everything = every_spec();        // now_ms unset: gone keys too

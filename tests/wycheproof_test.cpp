@@ -1,7 +1,8 @@
 // Every backend against every Wycheproof vector of the primitives it implements:
 // AES-256-GCM and SM4-GCM (96-bit nonces, 128-bit tags: the envelope's parameters),
-// HMAC-SHA-256, HMAC-SM3, HKDF-SHA-256 (the library's HKDF over each backend's HMAC), and
-// AES-256-CMAC (the library's CMAC over each backend's block cipher).
+// HMAC-SHA-256, HMAC-SM3, HKDF-SHA-256 (the library's HKDF over each backend's HMAC),
+// AES-256-CMAC (the library's CMAC over each backend's block cipher), and the MACs of HMAC keys
+// (HMAC-SHA-256/384/512 and HMAC-SM3, every backend that serves them).
 #include <kmscore/detail/counter_kdf.hpp>
 #include <kmscore/detail/hkdf.hpp>
 
@@ -94,6 +95,9 @@ void with_backend(const std::string& name, Fn&& fn) {
     fn(backend);
   } else if (name == "cryptopp") {
     kmscore_test::cryptopp backend;
+    fn(backend);
+  } else if (name == "with_openssl") {
+    kmscore_test::with_openssl backend;
     fn(backend);
   } else {
     ADD_FAILURE() << "no backend named " << name;
@@ -216,6 +220,102 @@ INSTANTIATE_TEST_SUITE_P(Wycheproof, HmacSm3Vector,
                                                 {"cryptopp", "openssl"},
                                                 [](const auto&) { return true; })),
                          case_name);
+
+// ---- MACs of HMAC keys (kmscore::mac_backend) ------------------------------------------
+
+// The whole MAC, compared with the vector's tag over the tag's size (Wycheproof's truncated
+// groups check the leading bytes). A backend that does not serve the algorithm is not listed.
+template <class Backend>
+void check_mac(Backend& backend, kmscore::mac_algorithm algorithm, const nlohmann::json& group,
+               const nlohmann::json& test) {
+  if constexpr (kmscore::mac_backend<Backend>) {
+    ASSERT_TRUE(backend.serves(algorithm));
+    const auto key = unhex(test.at("key").get<std::string>());
+    const auto msg = unhex(test.at("msg").get<std::string>());
+    const auto expected = unhex(test.at("tag").get<std::string>());
+    ASSERT_EQ(expected.size(), group.at("tagSize").get<std::size_t>() / 8);
+    std::vector<byte> mac(kmscore::info(algorithm).size);
+    ASSERT_TRUE(backend.mac(algorithm, key, msg, mac));
+    ASSERT_LE(expected.size(), mac.size());
+    const bool matches = std::equal(expected.begin(), expected.end(), mac.begin());
+    EXPECT_EQ(matches, test.at("result") != "invalid");
+    // A buffer of another size is refused, never half-written.
+    std::vector<byte> short_out(mac.size() - 1);
+    EXPECT_FALSE(backend.mac(algorithm, key, msg, short_out));
+  } else {
+    ADD_FAILURE() << "not a mac_backend";
+  }
+}
+
+struct mac_file {
+  kmscore::mac_algorithm algorithm;
+  const char* file;
+  const char* prefix;
+  std::vector<const char*> backends;
+};
+const std::array<mac_file, 4> mac_files{{
+    {kmscore::mac_algorithm::hmac_sha_256,
+     "hmac_sha256_test.json",
+     "mac_sha256",
+     {"sodium", "cryptopp", "openssl", "with_openssl"}},
+    {kmscore::mac_algorithm::hmac_sha_384,
+     "hmac_sha384_test.json",
+     "mac_sha384",
+     {"cryptopp", "openssl", "with_openssl"}},
+    {kmscore::mac_algorithm::hmac_sha_512,
+     "hmac_sha512_test.json",
+     "mac_sha512",
+     {"sodium", "cryptopp", "openssl", "with_openssl"}},
+    {kmscore::mac_algorithm::hmac_sm3,
+     "hmac_sm3_test.json",
+     "mac_sm3",
+     {"cryptopp", "openssl", "with_openssl"}},
+}};
+
+std::vector<vector_case> mac_cases() {
+  std::vector<vector_case> cases;
+  for (const auto& file : mac_files) {
+    auto more = load(file.file, file.prefix, file.backends, [](const auto&) { return true; });
+    cases.insert(cases.end(), more.begin(), more.end());
+  }
+  return cases;
+}
+
+kmscore::mac_algorithm mac_of(const std::string& case_name) {
+  for (const auto& file : mac_files) {
+    if (case_name.rfind(std::string{file.prefix} + "_tc", 0) == 0) return file.algorithm;
+  }
+  return kmscore::mac_algorithm::none;
+}
+
+class MacVector : public testing::TestWithParam<vector_case> {};
+TEST_P(MacVector, Matches) {
+  const auto algorithm = mac_of(GetParam().name);
+  ASSERT_NE(algorithm, kmscore::mac_algorithm::none);
+  with_backend(GetParam().backend, [&](auto& backend) {
+    check_mac(backend, algorithm, GetParam().group, GetParam().test);
+  });
+}
+INSTANTIATE_TEST_SUITE_P(Wycheproof, MacVector, testing::ValuesIn(mac_cases()), case_name);
+
+// libsodium has neither SHA-384 nor SM3: it says so, and refuses rather than computing
+// another MAC; the combined backends take those from Crypto++ or OpenSSL.
+TEST(MacBackends, ServeWhatTheyHave) {
+  kmscore_test::sodium sodium;
+  EXPECT_TRUE(sodium.serves(kmscore::mac_algorithm::hmac_sha_256));
+  EXPECT_FALSE(sodium.serves(kmscore::mac_algorithm::hmac_sha_384));
+  EXPECT_FALSE(sodium.serves(kmscore::mac_algorithm::hmac_sm3));
+  EXPECT_FALSE(sodium.serves(kmscore::mac_algorithm::none));
+  const std::array<byte, 32> key{};
+  const std::array<byte, 1> msg{};
+  std::array<byte, 48> out{};
+  EXPECT_FALSE(sodium.mac(kmscore::mac_algorithm::hmac_sha_384, key, msg, out));
+  kmscore_test::combined both;
+  EXPECT_TRUE(both.serves(kmscore::mac_algorithm::hmac_sha_384));
+  EXPECT_TRUE(both.serves(kmscore::mac_algorithm::hmac_sm3));
+  EXPECT_TRUE(both.mac(kmscore::mac_algorithm::hmac_sha_384, key, msg, out));
+  static_assert(!kmscore::mac_backend<kmscore_test::sodium_cryptopp>);
+}
 
 // ---- HKDF ------------------------------------------------------------------------------
 

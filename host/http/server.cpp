@@ -171,18 +171,23 @@ route match_route(bhttp::verb verb, std::string_view target) {
 // (through the key cache) run on the crypto pool, and every other action reads or writes
 // the store.
 enum class pool_kind : std::uint8_t { crypto, store, keygen };
-constexpr std::array<std::string_view, 9> crypto_actions{"create-datakey",
-                                                         "create-datakey-without-plaintext",
-                                                         "decrypt-datakey",
-                                                         "encrypt-datakey",
-                                                         "encrypt-data",
-                                                         "decrypt-data",
-                                                         "sign",
-                                                         "verify",
-                                                         "gen-random"};
+constexpr std::array<std::string_view, 11> crypto_actions{"create-datakey",
+                                                          "create-datakey-without-plaintext",
+                                                          "decrypt-datakey",
+                                                          "encrypt-datakey",
+                                                          "encrypt-data",
+                                                          "decrypt-data",
+                                                          "sign",
+                                                          "verify",
+                                                          "gen-random",
+                                                          "generate-mac",
+                                                          "verify-mac"};
 pool_kind pool_for(kmscore::action_id action) {
   const auto name = action.name();
-  if (name == "create-key") return pool_kind::keygen;
+  if (name == "create-key" || name == "create-rsa-datakey-pair" ||
+      name == "create-ec-datakey-pair") {
+    return pool_kind::keygen;
+  }
   return std::find(crypto_actions.begin(), crypto_actions.end(), name) != crypto_actions.end()
              ? pool_kind::crypto
              : pool_kind::store;

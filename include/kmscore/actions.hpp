@@ -7,7 +7,7 @@
 // and rendering; actions/common.hpp says how). Adding an action is that file, its include
 // here and its entry in `all_actions`: the JSON layer, the tool and the server find it
 // through this list. The order is api.md's, then api-rotation.md's and this project's
-// extensions, then api-asymmetric.md's, then api-metadata.md's.
+// extensions, then api-asymmetric.md's, then api-metadata.md's, then api-import-mac.md's.
 #pragma once
 
 #include <array>
@@ -21,8 +21,10 @@
 #include "actions/create_alias.hpp"
 #include "actions/create_datakey.hpp"
 #include "actions/create_datakey_without_plaintext.hpp"
+#include "actions/create_ec_datakey_pair.hpp"
 #include "actions/create_key.hpp"
 #include "actions/create_kms_tag.hpp"
+#include "actions/create_rsa_datakey_pair.hpp"
 #include "actions/decrypt_data.hpp"
 #include "actions/decrypt_datakey.hpp"
 #include "actions/delete_alias.hpp"
@@ -35,6 +37,7 @@
 #include "actions/encrypt_data.hpp"
 #include "actions/encrypt_datakey.hpp"
 #include "actions/gen_random.hpp"
+#include "actions/generate_mac.hpp"
 #include "actions/get_key_rotation_status.hpp"
 #include "actions/get_publickey.hpp"
 #include "actions/list_aliases.hpp"
@@ -52,6 +55,7 @@
 #include "actions/update_key_min_decryption_version.hpp"
 #include "actions/update_key_rotation_interval.hpp"
 #include "actions/verify.hpp"
+#include "actions/verify_mac.hpp"
 
 namespace kmscore {
 
@@ -73,7 +77,8 @@ using all_actions = action_list<
     actions::create_kms_tag, actions::batch_create_kms_tags, actions::delete_tag,
     actions::show_kms_tags, actions::list_kms_tags, actions::list_kms_by_tags,
     actions::show_user_quotas, actions::show_user_instances, actions::create_alias,
-    actions::delete_alias, actions::list_aliases, actions::associate_alias>;
+    actions::delete_alias, actions::list_aliases, actions::associate_alias, actions::generate_mac,
+    actions::verify_mac, actions::create_rsa_datakey_pair, actions::create_ec_datakey_pair>;
 
 // The names of every action, in the list's order.
 inline constexpr auto action_names = all_actions::names;

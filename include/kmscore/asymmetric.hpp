@@ -114,6 +114,7 @@ inline constexpr std::array<signing_algorithm_info, 10> signing_algorithms{{
     case key_family::sm2:
       return algorithm == signing_algorithm::sm2dsa_sm3;
     case key_family::symmetric:
+    case key_family::hmac:
       break;
   }
   return false;

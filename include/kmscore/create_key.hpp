@@ -42,15 +42,13 @@ template <crypto_backend Backend>
 [[nodiscard]] result<std::string> new_domain_id(Backend& backend) {
   std::array<byte, domain_id_size / 2> random{};
   KMSCORE_TRY(backend.random_bytes(random));
-  std::string text = hex_encode(random);
-  for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + ('a' - 'A') : c);
-  return text;
+  return hex_encode_lower(random);
 }
 
 template <crypto_backend Backend>
 [[nodiscard]] result<void> make_key_material(Backend& backend, key_record& record) {
   const auto& policy = spec_policy(record.key.spec);
-  if (policy.is_symmetric()) {
+  if (policy.has_random_material()) {
     secret_bytes material{policy.material_size};
     KMSCORE_TRY(backend.random_bytes(material.expose()));
     record.key.material_versions.push_back(std::move(material));

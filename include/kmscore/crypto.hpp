@@ -178,4 +178,15 @@ concept key_pair_backend = crypto_backend<B> && requires(B& backend, key_spec sp
   { backend.generate_key_pair(spec) } -> std::same_as<result<key_pair>>;
 };
 
+// A backend that computes the MACs of HMAC keys (api-import-mac.md §6): HMAC (RFC 2104) with
+// SHA-256, SHA-384, SHA-512 or SM3 over `message` under `key`, into `out` of exactly the
+// algorithm's size (else KMS.0101). serves says which of the four it has.
+template <class B>
+concept mac_backend = crypto_backend<B> &&
+    requires(B& backend, const B& const_backend, mac_algorithm algorithm, byte_span in,
+             mutable_byte_span out) {
+  { const_backend.serves(algorithm) } -> std::same_as<bool>;
+  { backend.mac(algorithm, in, in, out) } -> std::same_as<result<void>>;
+};
+
 }  // namespace kmscore

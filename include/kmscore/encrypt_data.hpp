@@ -48,6 +48,26 @@ namespace detail {
 }
 }  // namespace detail
 
+// The symmetric half of encrypt-data, which create-rsa/ec-datakey-pair share: `plain` sealed
+// under the newest version of an AES_256 / SM4 key as an envelope of version 20 / 21, bound to
+// `context`; the Base64 of the blob. The key's material sizes are checked first (a fault of
+// the store is KMS.0101).
+template <crypto_backend Backend>
+[[nodiscard]] result<std::string> seal_data_envelope(Backend& backend, const key_record& record,
+                                                     byte_span plain,
+                                                     const encryption_context& context) {
+  KMSCORE_TRY(check_datakey_master_key(record.key));
+  const auto version = data_envelope_version(spec_policy(record.key.spec).suite);
+  if (!version) return errc::kms_error;
+  KMSCORE_TRY_ASSIGN(const auto key, envelope_key<Backend>::derive(
+                                         backend, *version,
+                                         record.key.material_versions.back().expose(),
+                                         record.key.key_id, record.key.current_version()));
+  std::vector<byte> blob(envelope_size(plain.size()));
+  KMSCORE_TRY(key.seal(backend, plain, context, blob));
+  return base64_encode(blob);
+}
+
 // ---- key checks -------------------------------------------------------------------------
 
 // Section 1's state rows, then section 5's key-kind rows, in the spec's order.
@@ -55,6 +75,7 @@ namespace detail {
     const key_record& record, data_encryption_algorithm algorithm) noexcept {
   KMSCORE_TRY(check_key_state_usable(record.key.state));
   const auto& policy = spec_policy(record.key.spec);
+  if (policy.is_hmac()) return errc::hmac_key_not_supported;  // api-import-mac.md §0.3
   if (policy.family == key_family::ec) return errc::ec_key_cannot_encrypt;
   if (!policy.is_symmetric() && record.usage != key_usage::encrypt_decrypt) {
     return errc::key_for_signing;
@@ -76,6 +97,7 @@ namespace detail {
       }
       break;
     case key_family::ec:
+    case key_family::hmac:
       break;
   }
   if (record.key.material_versions.empty()) return errc::kms_error;

@@ -72,6 +72,8 @@ enum class errc : std::uint8_t {
   symmetric_algorithm_not_supported,  // 400 KMS.2105
   rsa_algorithm_not_supported,        // 400 KMS.2106
   rsa_plain_text_too_long,            // 400 KMS.2108
+  // HMAC keys (api-import-mac.md).
+  hmac_key_not_supported,  // 400 KMS.0341 (an HMAC key in any action but the MAC ones)
   // Key metadata: tags and quotas (api-metadata.md).
   tag_list_empty,          // 400 KMS.0401
   invalid_match_value,     // 400 KMS.0402
@@ -107,7 +109,7 @@ struct error_info {
   std::string_view message;  // empty for KMS.0308, whose message names the field
 };
 
-inline constexpr std::array<error_info, 80> error_table{{
+inline constexpr std::array<error_info, 81> error_table{{
     {errc::kms_error, "KMS.0101", 500, "KMS error."},
     {errc::invalid_request, "KMS.0202", 400, "Invalid request."},
     {errc::request_too_long, "KMS.0203", 400, "The request message is too long."},
@@ -184,6 +186,7 @@ inline constexpr std::array<error_info, 80> error_table{{
      "The rsa key not support this encryption algorithm."},
     {errc::rsa_plain_text_too_long, "KMS.2108", 400,
      "The rsa encryption plain_text is over length."},
+    {errc::hmac_key_not_supported, "KMS.0341", 400, "The hmac key do not support this operation."},
     {errc::tag_list_empty, "KMS.0401", 400, "Tag list cannot be empty."},
     {errc::invalid_match_value, "KMS.0402", 400, "Invalid match value."},
     {errc::invalid_match_key, "KMS.0403", 400, "Invalid match key."},

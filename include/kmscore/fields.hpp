@@ -44,7 +44,7 @@ using context_field = std::optional<std::vector<encryption_context::pair>>;
 struct wire_value {
   enum class kind : unsigned char { null, string, number, boolean, object, array };
   kind type = kind::null;
-  std::string text;                  // a string's text
+  std::string text;                  // a string's text; a boolean's "true" or "false"
   std::vector<wire_value> elements;  // an array's elements, or an object's member values
   std::vector<std::string> names;    // an object's member names (names[i] names elements[i])
 

@@ -146,6 +146,13 @@ inline std::size_t hex_decode_blocks(std::string_view hex, mutable_byte_span out
   return text;
 }
 
+// Lower-case hex (MACs, domain IDs): the same digits as hex_encode, A-F lowered.
+[[nodiscard]] inline std::string hex_encode_lower(byte_span in) {
+  std::string text = hex_encode(in);
+  for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + ('a' - 'A') : c);
+  return text;
+}
+
 // The hex text of a secret, in zeroizing storage.
 class secret_hex {
  public:

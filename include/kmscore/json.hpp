@@ -212,6 +212,7 @@ inline constexpr int max_tree_depth = 8;
     tree.type = kind::number;
   } else if (value.is_boolean()) {
     tree.type = kind::boolean;
+    tree.text = value.get<bool>() ? "true" : "false";
   } else if (value.is_object()) {
     tree.type = kind::object;
     for (const auto& [key, member] : value.items()) {

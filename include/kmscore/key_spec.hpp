@@ -33,11 +33,15 @@ enum class key_spec : std::uint8_t {
   rsa_4096,
   ec_p256,
   ec_p384,
-  sm2
+  sm2,
+  hmac_256,
+  hmac_384,
+  hmac_512,
+  hmac_sm3
 };
-enum class key_usage : std::uint8_t { encrypt_decrypt, sign_verify };
+enum class key_usage : std::uint8_t { encrypt_decrypt, sign_verify, generate_verify_mac };
 enum class key_origin : std::uint8_t { kms, external };
-enum class key_family : std::uint8_t { symmetric, rsa, ec, sm2 };
+enum class key_family : std::uint8_t { symmetric, rsa, ec, sm2, hmac };
 
 // Key states, numbered as the API numbers them.
 enum class key_state : std::uint8_t {
@@ -53,6 +57,15 @@ enum class envelope_suite : std::uint8_t { none, aes256_gcm_hmac_sha256, sm4_gcm
 
 // The spec of a data key (create-datakey's own key_spec field).
 enum class datakey_spec : std::uint8_t { aes_128, aes_256 };
+
+// The MAC algorithm of an HMAC spec (none for the others): api-import-mac.md §6, one per spec.
+enum class mac_algorithm : std::uint8_t {
+  none,
+  hmac_sha_256,
+  hmac_sha_384,
+  hmac_sha_512,
+  hmac_sm3
+};
 
 // The elliptic curves of the EC and SM2 specs (none for the others).
 enum class ec_curve : std::uint8_t { none, p256, p384, sm2p256v1 };
@@ -98,7 +111,7 @@ struct key_spec_policy {
   std::string_view name;  // as on the wire: "AES_256"
   key_family family;
   std::size_t strength_bits;  // key size (RSA modulus, EC field, symmetric key)
-  std::size_t material_size;  // bytes of symmetric material; 0 for asymmetric specs
+  std::size_t material_size;  // bytes of random material (symmetric, HMAC); 0 for key pairs
   key_usage default_usage;
   std::uint8_t allowed_usages;   // bit set over key_usage
   std::uint8_t allowed_origins;  // bit set over key_origin
@@ -106,7 +119,8 @@ struct key_spec_policy {
   // Key rotation (api-rotation.md section 1): nullopt when keys of the spec rotate, else the
   // documented refusal. (Keys of origin external never rotate: KMS.0312, checked first.)
   std::optional<errc> rotation_refusal;
-  ec_curve curve = ec_curve::none;  // EC and SM2 specs: their curve (ec_curve_table)
+  ec_curve curve = ec_curve::none;          // EC and SM2 specs: their curve (ec_curve_table)
+  mac_algorithm mac = mac_algorithm::none;  // HMAC specs: their one MAC algorithm
 
   [[nodiscard]] constexpr bool rotates() const noexcept { return !rotation_refusal; }
   [[nodiscard]] constexpr bool allows(key_usage usage) const noexcept {
@@ -115,21 +129,29 @@ struct key_spec_policy {
   [[nodiscard]] constexpr bool allows(key_origin origin) const noexcept {
     return (allowed_origins & detail::bit(origin)) != 0;
   }
+  // An encryption key of AES or SM4 (not an HMAC key).
   [[nodiscard]] constexpr bool is_symmetric() const noexcept {
     return family == key_family::symmetric;
+  }
+  [[nodiscard]] constexpr bool is_hmac() const noexcept { return family == key_family::hmac; }
+  // Material that is random bytes of material_size (symmetric and HMAC keys), not a key pair.
+  [[nodiscard]] constexpr bool has_random_material() const noexcept {
+    return is_symmetric() || is_hmac();
   }
 };
 
 namespace detail {
 inline constexpr std::uint8_t encrypt = bit(key_usage::encrypt_decrypt);
 inline constexpr std::uint8_t sign = bit(key_usage::sign_verify);
+inline constexpr std::uint8_t mac = bit(key_usage::generate_verify_mac);
 inline constexpr std::uint8_t kms_only = bit(key_origin::kms);
 inline constexpr std::uint8_t kms_or_external = bit(key_origin::kms) | bit(key_origin::external);
 }  // namespace detail
 
-// The policy of api.md's "Allowed key_spec × key_usage" table, plus the origin rule
-// ("external only with AES_256") and the envelope suite of each spec. Ordered like key_spec.
-inline constexpr std::array<key_spec_policy, 8> key_spec_table{{
+// The policy of api.md's "Allowed key_spec × key_usage" table as api-import-mac.md §0.1
+// replaces it, plus the origin rule and the envelope suite of each spec. Ordered like key_spec.
+// (§0.1 also lets SM4 and the key-pair specs be external: that comes with import-key-material.)
+inline constexpr std::array<key_spec_policy, 12> key_spec_table{{
     {key_spec::aes_256, "AES_256", key_family::symmetric, 256, 32, key_usage::encrypt_decrypt,
      detail::encrypt, detail::kms_or_external, envelope_suite::aes256_gcm_hmac_sha256,
      std::nullopt},
@@ -151,6 +173,20 @@ inline constexpr std::array<key_spec_policy, 8> key_spec_table{{
     {key_spec::sm2, "SM2", key_family::sm2, 256, 0, key_usage::sign_verify,
      detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none,
      errc::asymmetric_not_supported, ec_curve::sm2p256v1},
+    // HMAC keys (api-import-mac.md §0.1, §6): material as AWS sizes it (key bits = spec bits;
+    // HMAC_SM3 32 bytes), never imported, never rotated (§0.3: KMS.0341).
+    {key_spec::hmac_256, "HMAC_256", key_family::hmac, 256, 32, key_usage::generate_verify_mac,
+     detail::mac, detail::kms_only, envelope_suite::none, errc::hmac_key_not_supported,
+     ec_curve::none, mac_algorithm::hmac_sha_256},
+    {key_spec::hmac_384, "HMAC_384", key_family::hmac, 384, 48, key_usage::generate_verify_mac,
+     detail::mac, detail::kms_only, envelope_suite::none, errc::hmac_key_not_supported,
+     ec_curve::none, mac_algorithm::hmac_sha_384},
+    {key_spec::hmac_512, "HMAC_512", key_family::hmac, 512, 64, key_usage::generate_verify_mac,
+     detail::mac, detail::kms_only, envelope_suite::none, errc::hmac_key_not_supported,
+     ec_curve::none, mac_algorithm::hmac_sha_512},
+    {key_spec::hmac_sm3, "HMAC_SM3", key_family::hmac, 256, 32, key_usage::generate_verify_mac,
+     detail::mac, detail::kms_only, envelope_suite::none, errc::hmac_key_not_supported,
+     ec_curve::none, mac_algorithm::hmac_sm3},
 }};
 
 [[nodiscard]] constexpr const key_spec_policy& spec_policy(key_spec spec) noexcept {
@@ -178,6 +214,12 @@ constexpr bool key_spec_table_is_ordered() noexcept {
                          (key_spec_table[i].strength_bits + 7) / 8) {
       return false;
     }
+    if ((key_spec_table[i].mac != mac_algorithm::none) != key_spec_table[i].is_hmac()) {
+      return false;
+    }
+    if ((key_spec_table[i].material_size != 0) != key_spec_table[i].has_random_material()) {
+      return false;
+    }
   }
   for (std::size_t i = 0; i < ec_curve_table.size(); ++i) {
     if (static_cast<std::size_t>(ec_curve_table[i].curve) != i) return false;
@@ -187,7 +229,8 @@ constexpr bool key_spec_table_is_ordered() noexcept {
 static_assert(key_spec_table_is_ordered(),
               "key_spec_table must follow key_spec, allow its default usage, give a suite and "
               "rotation exactly to the symmetric specs and a curve (of its strength) exactly to "
-              "the EC and SM2 specs; ec_curve_table must follow ec_curve");
+              "the EC and SM2 specs, a MAC algorithm exactly to the HMAC specs and a material size "
+              "exactly to the specs of random material; ec_curve_table must follow ec_curve");
 }  // namespace detail
 
 // Wire names. Parsing is exact (case-sensitive), as the API documents the enumerations.
@@ -202,11 +245,21 @@ static_assert(key_spec_table_is_ordered(),
 }
 
 [[nodiscard]] constexpr std::string_view to_string(key_usage usage) noexcept {
-  return usage == key_usage::encrypt_decrypt ? "ENCRYPT_DECRYPT" : "SIGN_VERIFY";
+  switch (usage) {
+    case key_usage::encrypt_decrypt:
+      return "ENCRYPT_DECRYPT";
+    case key_usage::sign_verify:
+      return "SIGN_VERIFY";
+    case key_usage::generate_verify_mac:
+      return "GENERATE_VERIFY_MAC";
+  }
+  return {};
 }
 [[nodiscard]] constexpr std::optional<key_usage> parse_key_usage(std::string_view text) noexcept {
-  if (text == "ENCRYPT_DECRYPT") return key_usage::encrypt_decrypt;
-  if (text == "SIGN_VERIFY") return key_usage::sign_verify;
+  for (const auto usage :
+       {key_usage::encrypt_decrypt, key_usage::sign_verify, key_usage::generate_verify_mac}) {
+    if (to_string(usage) == text) return usage;
+  }
   return std::nullopt;
 }
 
@@ -231,6 +284,52 @@ static_assert(key_spec_table_is_ordered(),
   if (text == "AES_256") return datakey_spec::aes_256;
   return std::nullopt;
 }
+
+// MAC algorithms (api-import-mac.md §6): the wire name and the MAC's size in bytes.
+struct mac_algorithm_info {
+  mac_algorithm id;
+  std::string_view name;
+  std::size_t size;
+};
+// Ordered like mac_algorithm.
+inline constexpr std::array<mac_algorithm_info, 5> mac_algorithm_table{{
+    {mac_algorithm::none, {}, 0},
+    {mac_algorithm::hmac_sha_256, "HMAC_SHA_256", 32},
+    {mac_algorithm::hmac_sha_384, "HMAC_SHA_384", 48},
+    {mac_algorithm::hmac_sha_512, "HMAC_SHA_512", 64},
+    {mac_algorithm::hmac_sm3, "HMAC_SM3", 32},
+}};
+inline constexpr std::size_t max_mac_size = 64;
+
+[[nodiscard]] constexpr const mac_algorithm_info& info(mac_algorithm algorithm) noexcept {
+  return mac_algorithm_table[static_cast<std::size_t>(algorithm)];
+}
+[[nodiscard]] constexpr std::string_view to_string(mac_algorithm algorithm) noexcept {
+  return info(algorithm).name;
+}
+[[nodiscard]] constexpr std::optional<mac_algorithm> parse_mac_algorithm(
+    std::string_view text) noexcept {
+  for (const auto& row : mac_algorithm_table) {
+    if (row.id != mac_algorithm::none && row.name == text) return row.id;
+  }
+  return std::nullopt;
+}
+
+namespace detail {
+constexpr bool mac_algorithm_table_is_ordered() noexcept {
+  for (std::size_t i = 0; i < mac_algorithm_table.size(); ++i) {
+    if (static_cast<std::size_t>(mac_algorithm_table[i].id) != i) return false;
+    if (mac_algorithm_table[i].size > max_mac_size) return false;
+  }
+  for (const auto& row : key_spec_table) {
+    if (row.is_hmac() && info(row.mac).size * 8 != row.strength_bits) return false;
+  }
+  return true;
+}
+static_assert(mac_algorithm_table_is_ordered(),
+              "mac_algorithm_table must follow mac_algorithm, and an HMAC spec's strength be its "
+              "MAC's size");
+}  // namespace detail
 
 [[nodiscard]] constexpr bool is_valid_key_state(int state) noexcept {
   return state >= static_cast<int>(key_state::pending_activation) &&

@@ -52,6 +52,7 @@ struct master_key {
 [[nodiscard]] inline result<void> check_datakey_master_key(const master_key& cmk) noexcept {
   KMSCORE_TRY(check_key_state_usable(cmk.state));
   const auto& policy = spec_policy(cmk.spec);
+  if (policy.is_hmac()) return errc::hmac_key_not_supported;  // api-import-mac.md §0.3
   if (!policy.is_symmetric()) return errc::asymmetric_not_supported;
   if (cmk.material_versions.empty()) return errc::kms_error;  // enabled but no material
   for (const auto& material : cmk.material_versions) {

@@ -111,6 +111,7 @@ template <crypto_backend Backend>
 // decrypt-datakey (KMS.2210) and still opened by re-encrypt-datakey.
 [[nodiscard]] inline result<void> update_min_decryption_version(key_record& record,
                                                                 std::uint32_t version) noexcept {
+  if (spec_policy(record.key.spec).is_hmac()) return errc::hmac_key_not_supported;
   if (!spec_policy(record.key.spec).is_symmetric()) return errc::asymmetric_not_supported;
   if (version > record.key.current_version()) return errc::invalid_min_decryption_version;
   record.key.min_decryption_version = version;

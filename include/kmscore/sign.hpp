@@ -127,6 +127,7 @@ result<void> signing_params::read_fields(const Request& request, AfterMessage&& 
                                                     signing_algorithm algorithm) noexcept {
   KMSCORE_TRY(check_key_state_usable(record.key.state));
   const auto& policy = spec_policy(record.key.spec);
+  if (policy.is_hmac()) return errc::hmac_key_not_supported;  // api-import-mac.md §0.3
   if (policy.is_symmetric()) return errc::symmetric_key_cannot_sign;
   if (record.usage != key_usage::sign_verify) return errc::key_for_encryption;
   if (!signing_allowed(record.key.spec, algorithm)) return errc::signing_algorithm_not_supported;
@@ -158,6 +159,7 @@ inline constexpr std::size_t pem_line_chars = 64;
 // get-publickey's key checks (section 1, then KMS.0331 for a symmetric key) and its answer.
 [[nodiscard]] inline result<std::string> get_public_key(const key_record& record) {
   KMSCORE_TRY(check_key_state_usable(record.key.state));
+  if (spec_policy(record.key.spec).is_hmac()) return errc::hmac_key_not_supported;
   if (spec_policy(record.key.spec).is_symmetric()) return errc::symmetric_key_not_supported;
   if (record.public_key.empty()) return errc::kms_error;  // a store fault
   return public_key_pem(record.public_key);

@@ -718,6 +718,54 @@ async function main() {
   await check('disable-key-rotation again -> 400 KMS.0313', async () =>
     expectKmsError(await call(kms, 'disable-key-rotation', { key_id: aes.id }), 400, 'KMS.0313'));
 
+  // ---- HMAC keys (api-import-mac.md §6-7): generate-mac and verify-mac
+  const hmac = await createKey('hmac', 'HMAC_256');
+  await check('generate-mac HMAC_SHA_256: 64 lower-case hex; verify-mac true, then false (boolean)', async () => {
+    const p = [];
+    const message = Buffer.from(`sdk mac ${RUN}`).toString('base64');
+    const r = await call(kms, 'generate-mac', { key_id: hmac.id, mac_algorithm: 'HMAC_SHA_256', message });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_id', r.body.key_id, hmac.id);
+    is(p, 'mac_algorithm', r.body.mac_algorithm, 'HMAC_SHA_256');
+    matches(p, 'mac', r.body.mac, /^[0-9a-f]{64}$/);
+    const again = await call(kms, 'generate-mac', { key_id: hmac.id, mac_algorithm: 'HMAC_SHA_256', message });
+    if (expect200(again, p)) is(p, 'the same mac again', again.body.mac, r.body.mac);
+    const v = await call(kms, 'verify-mac', { key_id: hmac.id, mac_algorithm: 'HMAC_SHA_256', message,
+      mac: r.body.mac.toUpperCase() });
+    if (expect200(v, p)) is(p, 'mac_valid', v.body.mac_valid, true);
+    const other = (r.body.mac[0] === '0' ? '1' : '0') + r.body.mac.slice(1);
+    const w = await call(kms, 'verify-mac', { key_id: hmac.id, mac_algorithm: 'HMAC_SHA_256', message, mac: other });
+    if (expect200(w, p)) is(p, 'mac_valid (changed)', w.body.mac_valid, false);
+    return p;
+  });
+  await check('generate-mac with the wrong mac_algorithm -> 400 KMS.0308; an AES key -> 400 KMS.0334', async () => {
+    const p = expectKmsError(await call(kms, 'generate-mac', { key_id: hmac.id, mac_algorithm: 'HMAC_SHA_512',
+      message: 'AA==' }), 400, 'KMS.0308');
+    return p.concat(expectKmsError(await call(kms, 'generate-mac', { key_id: aes.id, mac_algorithm: 'HMAC_SHA_256',
+      message: 'AA==' }), 400, 'KMS.0334'));
+  });
+  await check('create-datakey with an HMAC key -> 400 KMS.0341', async () =>
+    expectKmsError(await call(kms, 'create-datakey', { key_id: hmac.id, datakey_length: '256' }), 400, 'KMS.0341'));
+
+  // ---- data key pairs (api-import-mac.md §8): Node's crypto judges the keys
+  await check('create-ec-datakey-pair ECC_NIST_P256: Node reads one pair; decrypt-data opens the sealed private key', async () => {
+    const p = [];
+    const encryption_context = { purpose: 'pair' };
+    const r = await call(kms, 'create-ec-datakey-pair', { key_id: aes.id, key_spec: 'ECC_NIST_P256', encryption_context });
+    if (!expect200(r, p)) return p;
+    is(p, 'key_spec', r.body.key_spec, 'ECC_NIST_P256');
+    const pub = crypto.createPublicKey({ key: Buffer.from(r.body.public_key, 'base64'), format: 'der', type: 'spki' });
+    const priv = crypto.createPrivateKey({ key: Buffer.from(r.body.private_key_plain_text, 'base64'), format: 'der', type: 'pkcs8' });
+    is(p, 'curve', pub.asymmetricKeyDetails && pub.asymmetricKeyDetails.namedCurve, 'prime256v1');
+    const derived = crypto.createPublicKey(priv).export({ format: 'der', type: 'spki' }).toString('base64');
+    is(p, 'public key of the private key', derived, r.body.public_key);
+    const opened = await call(kms, 'decrypt-data', { cipher_text: r.body.private_key_cipher_text, encryption_context });
+    if (expect200(opened, p)) is(p, 'plain_text_base64', opened.body.plain_text_base64, r.body.private_key_plain_text);
+    const bare = await call(kms, 'create-rsa-datakey-pair', { key_id: aes.id, key_spec: 'RSA_2048', with_plain_text: false });
+    if (expect200(bare, p)) is(p, 'private_key_plain_text without plain text', bare.body.private_key_plain_text, undefined);
+    return p;
+  });
+
   // ---- keys used directly (api-asymmetric.md): the client checks with Node's own crypto
   async function createKeyWith(name, spec, usage) {
     const alias = `sdk-${name}-${RUN}`;

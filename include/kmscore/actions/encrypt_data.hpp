@@ -82,17 +82,8 @@ template <crypto_backend Backend>
   const auto& policy = spec_policy(record.key.spec);
   const auto plain = params.plain_text();
   if (policy.is_symmetric()) {
-    KMSCORE_TRY(check_datakey_master_key(record.key));  // material sizes
-    const auto version = data_envelope_version(policy.suite);
-    if (!version) return errc::kms_error;
-    const auto key_version = record.key.current_version();
-    KMSCORE_TRY_ASSIGN(const auto key,
-                       envelope_key<Backend>::derive(backend, *version,
-                                                     record.key.material_versions.back().expose(),
-                                                     record.key.key_id, key_version));
-    std::vector<byte> blob(envelope_size(plain.size()));
-    KMSCORE_TRY(key.seal(backend, plain, params.context(), blob));
-    return encrypt_data_response{record.key.key_id, base64_encode(blob)};
+    KMSCORE_TRY_ASSIGN(auto blob, seal_data_envelope(backend, record, plain, params.context()));
+    return encrypt_data_response{record.key.key_id, std::move(blob)};
   }
   // RSA-OAEP and SM2 have nowhere to bind a context.
   if (!params.context().empty()) return errc::invalid_encryption_context;

@@ -163,6 +163,24 @@ class combined : public detail::block_key_of<typename detail::block_source<First
         spec, [&](auto& side) { return side.decrypt(spec, private_key, algorithm, ciphertext); });
   }
 
+  // ---- mac_backend, when either side is one: each algorithm from the first side with it ---
+
+  static constexpr bool has_mac = mac_backend<First> || mac_backend<Second>;
+
+  [[nodiscard]] bool serves(mac_algorithm algorithm) const noexcept requires has_mac {
+    return side_serving_mac(first_, algorithm) || side_serving_mac(second_, algorithm);
+  }
+  [[nodiscard]] result<void> mac(mac_algorithm algorithm, byte_span key, byte_span message,
+                                 mutable_byte_span out) noexcept requires has_mac {
+    if constexpr (mac_backend<First>) {
+      if (first_.serves(algorithm)) return first_.mac(algorithm, key, message, out);
+    }
+    if constexpr (mac_backend<Second>) {
+      if (second_.serves(algorithm)) return second_.mac(algorithm, key, message, out);
+    }
+    return errc::kms_error;
+  }
+
   [[nodiscard]] First& first() noexcept { return first_; }
   [[nodiscard]] Second& second() noexcept { return second_; }
 
@@ -179,6 +197,14 @@ class combined : public detail::block_key_of<typename detail::block_source<First
   [[nodiscard]] static bool side_serving(const Side& side, key_spec spec) noexcept {
     if constexpr (asymmetric_backend<Side>) {
       return side.serves(spec);
+    } else {
+      return false;
+    }
+  }
+  template <class Side>
+  [[nodiscard]] static bool side_serving_mac(const Side& side, mac_algorithm algorithm) noexcept {
+    if constexpr (mac_backend<Side>) {
+      return side.serves(algorithm);
     } else {
       return false;
     }

@@ -64,12 +64,12 @@ class cryptopp {
     auto generated = guarded([&] {
       if (policy.family == key_family::rsa) {
         make_rsa(static_cast<unsigned>(policy.strength_bits), made);
-      } else if (policy.family != key_family::symmetric) {
+      } else if (policy.family == key_family::ec || policy.family == key_family::sm2) {
         make_ec(spec, made);
       }
     });
     if (!generated) return generated.error();
-    if (made.private_key.empty()) return errc::kms_error;  // a symmetric spec
+    if (made.private_key.empty()) return errc::kms_error;  // a spec of random material
     return made;
   }
 
@@ -130,6 +130,31 @@ class cryptopp {
                                         digest_out out) noexcept {
     return guarded(
         [&] { std::visit([&](const auto& pads) { finish_mac(pads, pieces, out); }, key.states_); });
+  }
+
+  // ---- mac_backend: HMAC keys' MACs, all four algorithms (HMAC<> wipes its own key state).
+
+  [[nodiscard]] bool serves(mac_algorithm algorithm) const noexcept {
+    return algorithm != mac_algorithm::none;
+  }
+
+  [[nodiscard]] result<void> mac(mac_algorithm algorithm, byte_span key, byte_span message,
+                                 mutable_byte_span out) noexcept {
+    if (!serves(algorithm) || out.size() != info(algorithm).size) return errc::kms_error;
+    return guarded([&] {
+      switch (algorithm) {
+        case mac_algorithm::hmac_sha_256:
+          return one_mac<CryptoPP::SHA256>(key, message, out);
+        case mac_algorithm::hmac_sha_384:
+          return one_mac<CryptoPP::SHA384>(key, message, out);
+        case mac_algorithm::hmac_sha_512:
+          return one_mac<CryptoPP::SHA512>(key, message, out);
+        case mac_algorithm::hmac_sm3:
+          return one_mac<CryptoPP::SM3>(key, message, out);
+        case mac_algorithm::none:
+          break;
+      }
+    });
   }
 
   // An expanded AES-256 or SM4 key (Crypto++ keeps key schedules in SecBlocks, which wipe
@@ -213,6 +238,13 @@ class cryptopp {
 
  private:
   // Whether Crypto++ runs AES (and SM4's multi-block path) on AES-NI here.
+  template <class Hash>
+  static void one_mac(byte_span key, byte_span message, mutable_byte_span out) {
+    CryptoPP::HMAC<Hash> hmac{key.data(), key.size()};
+    hmac.Update(message.data(), message.size());
+    hmac.Final(out.data());
+  }
+
   [[nodiscard]] static bool aes_in_hardware() noexcept {
 #if CRYPTOPP_BOOL_X86 || CRYPTOPP_BOOL_X32 || CRYPTOPP_BOOL_X64
     return CryptoPP::HasAESNI();

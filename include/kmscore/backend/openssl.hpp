@@ -37,6 +37,7 @@
 #include <openssl/encoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/opensslv.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
@@ -47,6 +48,7 @@
 #include <array>
 #include <cstddef>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -367,6 +369,29 @@ class openssl {
     }
   }
 
+  // ---- mac_backend: all four HMACs, through OpenSSL's one-shot HMAC ---------------------
+
+  [[nodiscard]] bool serves(mac_algorithm algorithm) const noexcept {
+    return mac_md(algorithm) != nullptr;
+  }
+
+  [[nodiscard]] result<void> mac(mac_algorithm algorithm, byte_span key, byte_span message,
+                                 mutable_byte_span out) noexcept {
+    const EVP_MD* algorithm_md = mac_md(algorithm);
+    if (algorithm_md == nullptr || out.size() != info(algorithm).size ||
+        key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+      return errc::kms_error;
+    }
+    unsigned int size = 0;
+    if (HMAC(algorithm_md, key.data(), static_cast<int>(key.size()), message.data(), message.size(),
+             out.data(), &size) == nullptr ||
+        size != out.size()) {
+      detail::secure_wipe(out.data(), out.size());
+      return cleared(errc::kms_error);
+    }
+    return {};
+  }
+
   // ---- asymmetric_backend ----------------------------------------------------------------
 
   [[nodiscard]] bool serves(key_spec spec) const noexcept {
@@ -377,6 +402,7 @@ class openssl {
       case key_family::sm2:
         return sm3_.get() != nullptr;
       case key_family::symmetric:
+      case key_family::hmac:
         break;
     }
     return false;
@@ -581,6 +607,21 @@ class openssl {
   [[nodiscard]] const EVP_MD* md(hash_id hash) const noexcept {
     return hash == hash_id::sha256 ? sha256_.get() : sm3_.get();
   }
+  [[nodiscard]] const EVP_MD* mac_md(mac_algorithm algorithm) const noexcept {
+    switch (algorithm) {
+      case mac_algorithm::hmac_sha_256:
+        return sha256_.get();
+      case mac_algorithm::hmac_sha_384:
+        return sha384_.get();
+      case mac_algorithm::hmac_sha_512:
+        return sha512_.get();
+      case mac_algorithm::hmac_sm3:
+        return sm3_.get();
+      case mac_algorithm::none:
+        break;
+    }
+    return nullptr;
+  }
   [[nodiscard]] const EVP_MD* md(signature_hash hash) const noexcept {
     switch (hash) {
       case signature_hash::sha384:
@@ -623,6 +664,7 @@ class openssl {
         return "SM2";
       case key_family::ec:
       case key_family::symmetric:
+      case key_family::hmac:
         break;
     }
     return "EC";
@@ -735,6 +777,7 @@ class openssl {
         return algorithm == data_encryption_algorithm::sm2_encrypt && serves(spec);
       case key_family::ec:
       case key_family::symmetric:
+      case key_family::hmac:
         break;
     }
     return false;

@@ -95,6 +95,33 @@ class sodium {
     return {};
   }
 
+  // ---- mac_backend: HMAC-SHA-256 and HMAC-SHA-512 (libsodium has neither SHA-384 nor SM3).
+
+  [[nodiscard]] bool serves(mac_algorithm algorithm) const noexcept {
+    return initialised_ &&
+           (algorithm == mac_algorithm::hmac_sha_256 || algorithm == mac_algorithm::hmac_sha_512);
+  }
+
+  [[nodiscard]] result<void> mac(mac_algorithm algorithm, byte_span key, byte_span message,
+                                 mutable_byte_span out) noexcept {
+    if (!serves(algorithm) || out.size() != info(algorithm).size) return errc::kms_error;
+    const byte empty = 0;
+    if (algorithm == mac_algorithm::hmac_sha_256) {
+      crypto_auth_hmacsha256_state state{};
+      crypto_auth_hmacsha256_init(&state, non_null(key, empty), key.size());
+      crypto_auth_hmacsha256_update(&state, message.data(), message.size());
+      crypto_auth_hmacsha256_final(&state, out.data());
+      detail::secure_wipe(&state, sizeof state);
+    } else {
+      crypto_auth_hmacsha512_state state{};
+      crypto_auth_hmacsha512_init(&state, non_null(key, empty), key.size());
+      crypto_auth_hmacsha512_update(&state, message.data(), message.size());
+      crypto_auth_hmacsha512_final(&state, out.data());
+      detail::secure_wipe(&state, sizeof state);
+    }
+    return {};
+  }
+
   [[nodiscard]] result<void> aead_seal(const aead_params& params, byte_span plaintext,
                                        mutable_byte_span ciphertext,
                                        std::span<byte, gcm_tag_size> tag) noexcept {
