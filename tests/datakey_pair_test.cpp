@@ -65,12 +65,13 @@ class DatakeyPairTest : public testing::Test {
   struct reply {
     int status;
     json body;
+    std::string text;  // as sent: nlohmann::json keeps members sorted, the text their order
   };
   reply call(const std::string& action, const json& body) {
     kmscore::kms_service service{backend_, store_, kmscore_test::test_project(store_)};
     const auto response = kmscore::handle_json(service, action, body.dump(), t0);
     const std::string text{response.text()};
-    return {response.status, text.empty() ? json() : json::parse(text)};
+    return {response.status, text.empty() ? json() : json::parse(text), text};
   }
   std::string code(const std::string& action, const json& body) {
     const auto r = call(action, body);
@@ -104,6 +105,9 @@ class DatakeyPairTest : public testing::Test {
     auto expected = order;
     std::sort(expected.begin(), expected.end());  // nlohmann::json keeps members sorted
     EXPECT_EQ(names, expected);
+    for (std::size_t i = 1; i < order.size(); ++i) {  // the documented order, in the text
+      EXPECT_LT(r.text.find('"' + order[i - 1] + '"'), r.text.find('"' + order[i] + '"'));
+    }
     const auto public_der = unbase64(r.body["public_key"]);
     const auto private_der = unbase64(r.body["private_key_plain_text"]);
     EXPECT_EQ(kmscore_test::openssl_base64(private_der), r.body["private_key_plain_text"]);

@@ -60,6 +60,13 @@ TEST(HexTest, EveryLengthAndPositionMatchesPrintf) {
       expected.append(two.data(), 2);
     }
     ASSERT_EQ(hex_encode(in), expected) << size;
+    std::string lower;
+    for (const byte b : in) {
+      std::array<char, 3> two{};
+      (void)std::snprintf(two.data(), two.size(), "%02x", b);
+      lower.append(two.data(), 2);
+    }
+    ASSERT_EQ(kmscore::hex_encode_lower(in), lower) << size;
     std::vector<char> out(2 * size + 1, '#');
     EXPECT_FALSE(hex_encode(in, out));  // one past: nothing written
     EXPECT_TRUE(std::all_of(out.begin(), out.end(), [](char c) { return c == '#'; }));

@@ -17,6 +17,7 @@
 
 #include "support/backends.hpp"
 #include "support/openssl_base64.hpp"
+#include "support/openssl_envelope.hpp"
 #include "support/project.hpp"
 
 namespace {
@@ -82,12 +83,13 @@ class MacTest : public testing::Test {
   struct reply {
     int status;
     json body;
+    std::string text;  // as sent: nlohmann::json keeps members sorted, the text their order
   };
   reply call(const std::string& action, const json& body) {
     kmscore::kms_service service{backend_, store_, kmscore_test::test_project(store_)};
     const auto response = kmscore::handle_json(service, action, body.dump(), t0);
     const std::string text{response.text()};
-    return {response.status, text.empty() ? json() : json::parse(text)};
+    return {response.status, text.empty() ? json() : json::parse(text), text};
   }
   std::string code(const std::string& action, const json& body) {
     const auto r = call(action, body);
@@ -183,7 +185,10 @@ TEST_F(MacTest, MacsEqualOpenSslHmacOverTheStoredMaterial) {
                              {"mac_algorithm", row.algorithm},
                              {"mac", lower_hex(openssl_hmac(row.md(), key, message))}};
       EXPECT_EQ(r.body, expected) << row.spec << " " << message.size();
-      EXPECT_EQ(r.body.dump().find("\"key_id\""), 1U);  // the documented order
+      // The documented order: key_id, mac_algorithm, mac.
+      EXPECT_EQ(r.text.find("\"key_id\""), 1U);
+      EXPECT_LT(r.text.find("\"key_id\""), r.text.find("\"mac_algorithm\""));
+      EXPECT_LT(r.text.find("\"mac_algorithm\""), r.text.find("\"mac\":"));
       // verify-mac takes it back: true, in either case; any change is false.
       std::string mac = r.body["mac"];
       json verify = {{"key_id", id},
@@ -364,6 +369,18 @@ TEST_F(MacTest, EveryOtherKeyActionRefusesHmacKeysWith0341) {
   const std::string cipher = made.body["cipher_text"];
   const std::string plain = made.body["plain_text"];
   const std::string digest(64, '0');
+  // An envelope (docs/envelope.md, version 16, made by the test's OpenSSL re-implementation)
+  // that names the HMAC key: only a forger has one, and the key checks refuse it first.
+  const auto forged_blob = kmscore_test::openssl_ref::seal(
+      kmscore_test::openssl_ref::aes, material(mac), mac, 0,
+      kmscore_test::openssl_ref::bytes(32, 7), kmscore_test::openssl_ref::bytes(32, 9), {});
+  ASSERT_FALSE(forged_blob.empty());
+  std::string forged;
+  for (const auto b : forged_blob) {
+    static constexpr char digits[] = "0123456789ABCDEF";
+    forged.push_back(digits[b >> 4U]);
+    forged.push_back(digits[b & 0xFU]);
+  }
   const std::vector<std::pair<const char*, json>> calls{
       {"create-datakey", {{"key_id", mac}, {"datakey_length", "256"}}},
       {"create-datakey-without-plaintext", {{"key_id", mac}, {"datakey_length", "256"}}},
@@ -387,6 +404,10 @@ TEST_F(MacTest, EveryOtherKeyActionRefusesHmacKeysWith0341) {
       {"update-key-rotation-interval", {{"key_id", mac}, {"rotation_interval", 30}}},
       {"rotate-key", {{"key_id", mac}}},
       {"update-key-min-decryption-version", {{"key_id", mac}, {"min_decryption_version", 0}}},
+      {"decrypt-datakey",
+       {{"key_id", mac}, {"cipher_text", forged}, {"datakey_cipher_length", "32"}}},
+      {"re-encrypt-datakey",
+       {{"key_id", mac}, {"cipher_text", forged}, {"datakey_cipher_length", "32"}}},
       {"re-encrypt-datakey",
        {{"key_id", aes},
         {"cipher_text", cipher},

@@ -53,16 +53,7 @@ std::string errno_text(int code = errno) {
 }
 
 std::string hex(const unsigned char* data, std::size_t size) {
-  static constexpr std::string_view digits = "0123456789abcdef";
-  std::string text;
-  text.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    text.push_back(
-        digits[data[i] >> 4U]);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
-    text.push_back(
-        digits[data[i] & 15U]);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
-  }
-  return text;
+  return kmscore::hex_encode_lower(kmscore::byte_span{data, size});
 }
 
 std::string sha256_hex(std::string_view line) {

@@ -248,14 +248,7 @@ inline void append_encoded(std::string& out, std::string_view bytes) {
 
 // Lower-case hex of public bytes (digests), as the string to sign and payload line use.
 [[nodiscard]] inline std::string lower_hex(byte_span bytes) {
-  constexpr std::string_view digits = "0123456789abcdef";
-  std::string text;
-  text.reserve(bytes.size() * 2);
-  for (const byte b : bytes) {
-    text.push_back(digits[b >> 4U]);
-    text.push_back(digits[b & 0xFU]);
-  }
-  return text;
+  return kmscore::hex_encode_lower(bytes);
 }
 
 // The values of the headers named `name` (any case), and how many there are.

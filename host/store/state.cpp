@@ -61,9 +61,7 @@ bool prepare_state_dir(const std::string& dir, std::string& why) {
 std::string random_hex_id(const random_source& random, bool& ok) {
   std::array<kmscore::byte, 16> bytes{};
   ok = random(bytes).has_value();
-  std::string text = kmscore::hex_encode(bytes);
-  for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + ('a' - 'A') : c);
-  return text;
+  return kmscore::hex_encode_lower(bytes);
 }
 
 bool write_all(int fd, kmscore::byte_span bytes) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "crypto.hpp"
+#include "detail/wipe.hpp"
 #include "fields.hpp"
 #include "key_record.hpp"
 #include "master_key.hpp"
@@ -56,9 +57,17 @@ class mac_params {
   std::vector<byte> message_;
 };
 
-// A MAC: up to 64 bytes, of which size() are used.
+// A MAC: up to 64 bytes, of which size() are used. Wiped when destroyed: in verify-mac it is
+// the right MAC of the caller's message, which the answer never reveals.
 class mac_value {
  public:
+  mac_value() noexcept = default;
+  mac_value(const mac_value&) noexcept = default;
+  mac_value& operator=(const mac_value&) noexcept = default;
+  mac_value(mac_value&&) noexcept = default;
+  mac_value& operator=(mac_value&&) noexcept = default;
+  ~mac_value() { detail::secure_wipe(bytes_.data(), bytes_.size()); }
+
   [[nodiscard]] byte_span view() const noexcept { return std::span{bytes_}.first(size_); }
 
  private:

@@ -181,9 +181,7 @@ template <class Backend>
 std::string local_request_id(Backend& backend) {
   std::array<kmscore::byte, 16> bytes{};
   if (!backend.random_bytes(bytes)) return "00000000000000000000000000000000";
-  std::string text = kmscore::hex_encode(bytes);
-  for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + ('a' - 'A') : c);
-  return text;
+  return kmscore::hex_encode_lower(bytes);
 }
 
 // `kmscore audit verify --audit-public-key PATH FILE...` (cli.md): no state needed.

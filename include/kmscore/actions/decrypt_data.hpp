@@ -108,7 +108,6 @@ template <crypto_backend Backend>
     // Symmetric: the key named in the blob. An asymmetric key cannot have made one.
     const auto& view = *params.envelope();
     KMSCORE_TRY(check_key_state_usable(record.key.state));
-    if (spec_policy(record.key.spec).is_hmac()) return errc::hmac_key_not_supported;
     if (!spec_policy(record.key.spec).is_symmetric() ||
         version_suite(view.version()) != spec_policy(record.key.spec).suite) {
       return errc::invalid_cipher_text;
