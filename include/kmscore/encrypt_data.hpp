@@ -59,10 +59,10 @@ template <crypto_backend Backend>
   KMSCORE_TRY(check_datakey_master_key(record.key));
   const auto version = data_envelope_version(spec_policy(record.key.spec).suite);
   if (!version) return errc::kms_error;
-  KMSCORE_TRY_ASSIGN(const auto key, envelope_key<Backend>::derive(
-                                         backend, *version,
-                                         record.key.material_versions.back().expose(),
-                                         record.key.key_id, record.key.current_version()));
+  KMSCORE_TRY_ASSIGN(
+      const auto key,
+      envelope_key<Backend>::derive(backend, *version, record.key.material_versions.back().expose(),
+                                    record.key.key_id, record.key.current_version()));
   std::vector<byte> blob(envelope_size(plain.size()));
   KMSCORE_TRY(key.seal(backend, plain, context, blob));
   return base64_encode(blob);
