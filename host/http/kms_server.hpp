@@ -93,6 +93,17 @@ template <kmscore::crypto_backend Backend>
       return 1;
     }
   }
+  // The keys import tokens and fingerprints are made with, from the same secret.
+  kmscore::import_keys import_secrets;
+  {
+    auto token_key = state->sealer->service_key(kmscore::import_token_label);
+    auto fingerprint_key = state->sealer->service_key(kmscore::import_fingerprint_label);
+    if (!token_key || !fingerprint_key) {
+      log("refusing to start: no import keys from the keyring");
+      return 1;
+    }
+    import_secrets = {std::move(*token_key), std::move(*fingerprint_key)};
+  }
   // The derived state of each key, shared by every worker, rebuilt when a key's revision
   // changes (here or on another host sharing the database).
   kmscore::key_cache<Backend> cache{backend};
@@ -101,7 +112,7 @@ template <kmscore::crypto_backend Backend>
   const auto& region = options.region;
   const server_hooks hooks{
       .handle =
-          [&backend, &store, &cache, policy, key_quota, &region, &diagnostics](
+          [&backend, &store, &cache, policy, key_quota, &region, &diagnostics, &import_secrets](
               const kmscore::project& tenant, kmscore::action_id action, std::string_view body,
               const kmscore::request_params& params, std::int64_t now) {
             // Cheap: a kms_service holds references and the project.
@@ -109,6 +120,7 @@ template <kmscore::crypto_backend Backend>
                                                   policy,  diagnostics, &cache};
             service.set_key_quota(key_quota);
             service.set_region(region);
+            service.set_import_keys(&import_secrets);
             return kmscore::handle_json(service, action, body, params, now);
           },
       .resolve_project = [&backend, &store](

@@ -185,7 +185,7 @@ constexpr std::array<std::string_view, 11> crypto_actions{"create-datakey",
 pool_kind pool_for(kmscore::action_id action) {
   const auto name = action.name();
   if (name == "create-key" || name == "create-rsa-datakey-pair" ||
-      name == "create-ec-datakey-pair") {
+      name == "create-ec-datakey-pair" || name == "get-parameters-for-import") {
     return pool_kind::keygen;
   }
   return std::find(crypto_actions.begin(), crypto_actions.end(), name) != crypto_actions.end()

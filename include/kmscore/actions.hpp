@@ -28,6 +28,7 @@
 #include "actions/decrypt_data.hpp"
 #include "actions/decrypt_datakey.hpp"
 #include "actions/delete_alias.hpp"
+#include "actions/delete_imported_key_material.hpp"
 #include "actions/delete_tag.hpp"
 #include "actions/describe_key.hpp"
 #include "actions/disable_key.hpp"
@@ -39,7 +40,9 @@
 #include "actions/gen_random.hpp"
 #include "actions/generate_mac.hpp"
 #include "actions/get_key_rotation_status.hpp"
+#include "actions/get_parameters_for_import.hpp"
 #include "actions/get_publickey.hpp"
+#include "actions/import_key_material.hpp"
 #include "actions/list_aliases.hpp"
 #include "actions/list_keys.hpp"
 #include "actions/list_kms_by_tags.hpp"
@@ -78,7 +81,9 @@ using all_actions = action_list<
     actions::show_kms_tags, actions::list_kms_tags, actions::list_kms_by_tags,
     actions::show_user_quotas, actions::show_user_instances, actions::create_alias,
     actions::delete_alias, actions::list_aliases, actions::associate_alias, actions::generate_mac,
-    actions::verify_mac, actions::create_rsa_datakey_pair, actions::create_ec_datakey_pair>;
+    actions::verify_mac, actions::create_rsa_datakey_pair, actions::create_ec_datakey_pair,
+    actions::get_parameters_for_import, actions::import_key_material,
+    actions::delete_imported_key_material>;
 
 // The names of every action, in the list's order.
 inline constexpr auto action_names = all_actions::names;

@@ -122,10 +122,13 @@ inline constexpr std::array<signing_algorithm_info, 10> signing_algorithms{{
 
 enum class message_type : std::uint8_t { digest, raw };
 
+// rsaes_oaep_sha1 (MGF1-SHA-1) only unwraps imported material (import.hpp): it has no wire
+// name here, so encrypt-data and decrypt-data never take it.
 enum class data_encryption_algorithm : std::uint8_t {
   symmetric_default,
   rsaes_oaep_sha256,
-  sm2_encrypt
+  sm2_encrypt,
+  rsaes_oaep_sha1
 };
 
 struct data_encryption_algorithm_info {
@@ -162,8 +165,9 @@ static_assert(rsa_oaep_sha256_max_plaintext(key_spec::rsa_4096) == 446);
 //                     same hash and a salt of the hash's length; SM2 with `digest` as e;
 //   verify            true or false for a well-formed call, whatever the signature's shape;
 //                     an error only for a key the backend cannot read or a fault;
-//   encrypt           RSAES-OAEP-SHA-256 (MGF1-SHA-256, empty label) or SM2 encryption
-//                     (SM3, DER per GM/T 0009: C1, C3, C2) to the public key;
+//   encrypt           RSAES-OAEP-SHA-256 (MGF1-SHA-256, empty label), RSAES-OAEP-SHA-1
+//                     (MGF1-SHA-1) or SM2 encryption (SM3, DER per GM/T 0009: C1, C3, C2)
+//                     to the public key;
 //   decrypt           the inverse into zeroizing memory; any ciphertext that does not
 //                     decrypt is errc::decrypt_failed, a fault KMS.0101.
 // Private keys are PKCS#8 DER, public keys SubjectPublicKeyInfo DER, as key records hold them.
@@ -178,6 +182,22 @@ concept asymmetric_backend = crypto_backend<B> &&
   { backend.verify(spec, der, algorithm, in, in) } -> std::same_as<result<bool>>;
   { backend.encrypt(spec, der, cipher, in) } -> std::same_as<result<std::vector<byte>>>;
   { backend.decrypt(spec, der, cipher, in) } -> std::same_as<result<secret_bytes>>;
+};
+
+// A backend that can also take imported key material (import.hpp, api-import-mac.md §3.2):
+//   unwrap_key        RFC 5649 AES key wrap with padding under a 16- or 32-byte KEK
+//                     (AES-128/256-KWP, alternative IV A65959A6) into zeroizing memory; any
+//                     input that fails the integrity check is errc::decrypt_failed; another
+//                     KEK size, KMS.0101;
+//   import_key_pair   a PKCS#8 PrivateKeyInfo checked to be exactly one key of the spec (its
+//                     algorithm, RSA size with e = 65537, named curve; RSA CRT values and an
+//                     EC scalar and point consistent), re-encoded as generate_key_pair writes
+//                     it, with its public key; errc::decrypt_failed for any key it refuses.
+template <class B>
+concept key_import_backend = asymmetric_backend<B> &&
+    requires(B& backend, key_spec spec, byte_span in) {
+  { backend.unwrap_key(in, in) } -> std::same_as<result<secret_bytes>>;
+  { backend.import_key_pair(spec, in) } -> std::same_as<result<key_pair>>;
 };
 
 }  // namespace kmscore

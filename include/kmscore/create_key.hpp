@@ -92,10 +92,13 @@ template <crypto_backend Backend>
   return {};
 }
 
-// Cancelling returns the key to disabled (state 3), as the service does.
+// Cancelling returns the key to disabled (state 3), as the service does; a key without
+// material (of origin external, never imported or its material deleted or expired) to
+// pending import (state 5, api-import-mac.md §0.2).
 [[nodiscard]] inline result<void> cancel_key_deletion(key_record& record) noexcept {
   if (record.key.state != key_state::scheduled_deletion) return errc::key_not_scheduled;
-  record.key.state = key_state::disabled;
+  record.key.state =
+      record.key.material_versions.empty() ? key_state::pending_import : key_state::disabled;
   record.scheduled_deletion_date_ms = 0;
   return {};
 }

@@ -74,6 +74,20 @@ enum class errc : std::uint8_t {
   rsa_plain_text_too_long,            // 400 KMS.2108
   // HMAC keys (api-import-mac.md).
   hmac_key_not_supported,  // 400 KMS.0341 (an HMAC key in any action but the MAC ones)
+  // Imported key material (api-import-mac.md §1-§4).
+  external_key_required,           // 400 KMS.0309
+  key_not_pending_import,          // 400 KMS.0310
+  import_token_expired,            // 400 KMS.2601
+  expiration_time_not_future,      // 400 KMS.2602
+  import_token_key_mismatch,       // 400 KMS.2603
+  imported_length_invalid,         // 400 KMS.2604
+  import_token_unverifiable,       // 400 KMS.2605
+  imported_material_differs,       // 400 KMS.2606
+  imported_private_key_missing,    // 400 KMS.2608
+  imported_private_key_invalid,    // 400 KMS.2609
+  temporary_key_length_invalid,    // 400 KMS.2610
+  material_not_deletable_state,    // 400 KMS.2701
+  private_material_not_deletable,  // 400 KMS.2702
   // Key metadata: tags and quotas (api-metadata.md).
   tag_list_empty,          // 400 KMS.0401
   invalid_match_value,     // 400 KMS.0402
@@ -109,7 +123,7 @@ struct error_info {
   std::string_view message;  // empty for KMS.0308, whose message names the field
 };
 
-inline constexpr std::array<error_info, 81> error_table{{
+inline constexpr std::array<error_info, 94> error_table{{
     {errc::kms_error, "KMS.0101", 500, "KMS error."},
     {errc::invalid_request, "KMS.0202", 400, "Invalid request."},
     {errc::request_too_long, "KMS.0203", 400, "The request message is too long."},
@@ -187,6 +201,29 @@ inline constexpr std::array<error_info, 81> error_table{{
     {errc::rsa_plain_text_too_long, "KMS.2108", 400,
      "The rsa encryption plain_text is over length."},
     {errc::hmac_key_not_supported, "KMS.0341", 400, "The hmac key do not support this operation."},
+    {errc::external_key_required, "KMS.0309", 400, "External keys required."},
+    {errc::key_not_pending_import, "KMS.0310", 400, "The key is not in Pending import state."},
+    {errc::import_token_expired, "KMS.2601", 400, "Token expired."},
+    {errc::expiration_time_not_future, "KMS.2602", 400,
+     "Key expiration time must be later than the current time."},
+    {errc::import_token_key_mismatch, "KMS.2603", 400,
+     "Key IDs in the imported key and token do not match."},
+    {errc::imported_length_invalid, "KMS.2604", 400,
+     "The external key plaintext length must be 32 bits."},
+    {errc::import_token_unverifiable, "KMS.2605", 400, "Token verification failed."},
+    {errc::imported_material_differs, "KMS.2606", 400,
+     "You are importing a deleted key again. The imported plaintext must be the same as the "
+     "deleted key plaintext."},
+    {errc::imported_private_key_missing, "KMS.2608", 400,
+     "The imported asymmetric private key can not be null."},
+    {errc::imported_private_key_invalid, "KMS.2609", 400,
+     "The imported asymmetric private is invalid."},
+    {errc::temporary_key_length_invalid, "KMS.2610", 400,
+     "The temporary key length must be 16 or 32."},
+    {errc::material_not_deletable_state, "KMS.2701", 400,
+     "Key material is not in Enabled or Disabled state and cannot be deleted."},
+    {errc::private_material_not_deletable, "KMS.2702", 400,
+     "The imported private key material can not be deleted."},
     {errc::tag_list_empty, "KMS.0401", 400, "Tag list cannot be empty."},
     {errc::invalid_match_value, "KMS.0402", 400, "Invalid match value."},
     {errc::invalid_match_key, "KMS.0403", 400, "Invalid match key."},

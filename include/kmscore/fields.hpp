@@ -63,10 +63,11 @@ using tree_field = std::optional<wire_value>;
 // field's check as a value no rule accepts (json.hpp), so it fails with the field's own
 // error in the field's own place.
 enum class wire_type : unsigned char {
-  string,   // a JSON string
-  integer,  // a JSON integer, given to the check as its decimal digits ("30", not 30.0)
-  object,   // a JSON object of string members (context_field)
-  tree,     // any JSON value, as a tree (tree_field)
+  string,             // a JSON string
+  integer,            // a JSON integer, given to the check as its decimal digits ("30", not 30.0)
+  integer_or_string,  // a JSON integer as its digits, or a JSON string as it is
+  object,             // a JSON object of string members (context_field)
+  tree,               // any JSON value, as a tree (tree_field)
 };
 
 namespace detail {

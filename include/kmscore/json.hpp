@@ -251,8 +251,12 @@ template <class Request>
                 member = tree_field_of(body, f.name);
               } else {
                 static_assert(std::is_same_v<member_type, optional_field>);
-                member = f.type == wire_type::integer ? integer_field(body, f.name)
-                                                      : string_field(body, f.name);
+                const auto found = body.find(f.name);
+                const bool text = found != body.end() && found->is_string();
+                member = f.type == wire_type::integer ||
+                                 (f.type == wire_type::integer_or_string && !text)
+                             ? integer_field(body, f.name)
+                             : string_field(body, f.name);
               }
             }(fields),
             ...);

@@ -37,6 +37,8 @@ inline constexpr std::uint32_t max_material_versions = 36525;
 // limit (25 per key): a replayed or scripted rotate-key cannot push a key to its version cap.
 // Automatic rotations do not count.
 inline constexpr std::uint32_t max_on_demand_rotations = 25;
+// An imported key's fingerprint: HMAC-SHA-256 (import.hpp).
+inline constexpr std::size_t import_fingerprint_size = 32;
 
 struct key_record {
   master_key key;  // key_id, spec, state, material by version: what the operations use
@@ -59,6 +61,10 @@ struct key_record {
   std::uint32_t number_of_rotations = 0;
   std::uint32_t on_demand_rotations = 0;  // of number_of_rotations, those rotate-key made
   key_tags tags;                          // api-metadata.md §3: at most max_tags_per_key
+  // Imported material (api-import-mac.md): when it expires (0: never, or no material), and
+  // the keyed fingerprint of the first material imported, kept for the key's life (import.hpp).
+  std::int64_t material_expiry_ms = 0;
+  std::vector<byte> import_fingerprint;
 };
 
 // Whether the key is gone at now_ms (the host's clock): its deletion date has come. A gone
@@ -111,7 +117,7 @@ struct key_record_field {
 
 // In key_info's documented order. Cross-field rules (a usage the spec allows) are checked
 // by `key_record_is_consistent` once every field is read.
-inline constexpr std::array<key_record_field, 23> key_record_fields{{
+inline constexpr std::array<key_record_field, 25> key_record_fields{{
     {"key_id", true, [](const key_record& r) { return r.key.key_id.str(); },
      [](std::string_view t, key_record& r) {
        const auto id = key_id::parse(t);
@@ -178,6 +184,18 @@ inline constexpr std::array<key_record_field, 23> key_record_fields{{
      [](std::string_view t, key_record& r) {
        r.rotation_enabled = t == "true";
        return t == "true" || t == "false";
+     }},
+    // api-import-mac.md §0.4: milliseconds since 1970, "" without an expiry.
+    {"expiration_time", true,
+     [](const key_record& r) {
+       return r.material_expiry_ms == 0 ? std::string{} : std::to_string(r.material_expiry_ms);
+     },
+     [](std::string_view t, key_record& r) {
+       if (t.empty()) {
+         r.material_expiry_ms = 0;
+         return true;
+       }
+       return detail::assign_if(detail::parse_millis(t), r.material_expiry_ms);
      }},
     {"project_id", false, [](const key_record& r) { return r.project_id.str(); },
      [](std::string_view t, key_record& r) {
@@ -247,6 +265,15 @@ inline constexpr std::array<key_record_field, 23> key_record_fields{{
        std::vector<byte> bytes(t.size() / 2);
        if (!hex_decode(t, bytes)) return false;
        r.public_key = std::move(bytes);
+       return true;
+     }},
+    {"import_fingerprint", false,
+     [](const key_record& r) { return hex_encode(r.import_fingerprint); },
+     [](std::string_view t, key_record& r) {
+       if (!t.empty() && t.size() != 2 * import_fingerprint_size) return false;
+       std::vector<byte> bytes(t.size() / 2);
+       if (!hex_decode(t, bytes)) return false;
+       r.import_fingerprint = std::move(bytes);
        return true;
      }},
 }};

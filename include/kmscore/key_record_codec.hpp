@@ -34,17 +34,20 @@ namespace detail {
 inline constexpr std::string_view record_magic = "KMSREC01";
 inline constexpr byte record_payload_marker = 0x01;
 
-inline constexpr std::string_view record_format = "kmscore-key-record-4";
+inline constexpr std::string_view record_format = "kmscore-key-record-5";
 // Records sealed by earlier formats lack the fields added since; those read as their
-// defaults (0, no tags). Format 2: before 2026-12-07; format 3: before tags.
+// defaults (0, no tags, no expiry or fingerprint). Format 2: before 2026-12-07; format 3:
+// before tags; format 4: before imported material.
 struct earlier_record_format {
   std::string_view name;
   std::size_t missing;  // how many of record_fields_since's last fields it lacks
 };
-inline constexpr std::array<std::string_view, 2> record_fields_since{"on_demand_rotations", "tags"};
-inline constexpr std::array<earlier_record_format, 2> earlier_record_formats{{
-    {"kmscore-key-record-2", 2},
-    {"kmscore-key-record-3", 1},
+inline constexpr std::array<std::string_view, 4> record_fields_since{
+    "on_demand_rotations", "tags", "expiration_time", "import_fingerprint"};
+inline constexpr std::array<earlier_record_format, 3> earlier_record_formats{{
+    {"kmscore-key-record-2", 4},
+    {"kmscore-key-record-3", 3},
+    {"kmscore-key-record-4", 2},
 }};
 inline constexpr std::string_view record_format_name = "format";
 inline constexpr std::string_view record_versions_name = "material_versions";

@@ -150,28 +150,27 @@ inline constexpr std::uint8_t kms_or_external = bit(key_origin::kms) | bit(key_o
 
 // The policy of api.md's "Allowed key_spec × key_usage" table as api-import-mac.md §0.1
 // replaces it, plus the origin rule and the envelope suite of each spec. Ordered like key_spec.
-// (§0.1 also lets SM4 and the key-pair specs be external: that comes with import-key-material.)
 inline constexpr std::array<key_spec_policy, 12> key_spec_table{{
     {key_spec::aes_256, "AES_256", key_family::symmetric, 256, 32, key_usage::encrypt_decrypt,
      detail::encrypt, detail::kms_or_external, envelope_suite::aes256_gcm_hmac_sha256,
      std::nullopt},
     {key_spec::sm4, "SM4", key_family::symmetric, 128, 16, key_usage::encrypt_decrypt,
-     detail::encrypt, detail::kms_only, envelope_suite::sm4_gcm_hmac_sm3, std::nullopt},
+     detail::encrypt, detail::kms_or_external, envelope_suite::sm4_gcm_hmac_sm3, std::nullopt},
     {key_spec::rsa_2048, "RSA_2048", key_family::rsa, 2048, 0, key_usage::sign_verify,
-     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none,
+     detail::encrypt | detail::sign, detail::kms_or_external, envelope_suite::none,
      errc::rsa_key_cannot_rotate},
     {key_spec::rsa_3072, "RSA_3072", key_family::rsa, 3072, 0, key_usage::sign_verify,
-     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none,
+     detail::encrypt | detail::sign, detail::kms_or_external, envelope_suite::none,
      errc::rsa_key_cannot_rotate},
     {key_spec::rsa_4096, "RSA_4096", key_family::rsa, 4096, 0, key_usage::sign_verify,
-     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none,
+     detail::encrypt | detail::sign, detail::kms_or_external, envelope_suite::none,
      errc::rsa_key_cannot_rotate},
     {key_spec::ec_p256, "EC_P256", key_family::ec, 256, 0, key_usage::sign_verify, detail::sign,
-     detail::kms_only, envelope_suite::none, errc::asymmetric_not_supported, ec_curve::p256},
+     detail::kms_or_external, envelope_suite::none, errc::asymmetric_not_supported, ec_curve::p256},
     {key_spec::ec_p384, "EC_P384", key_family::ec, 384, 0, key_usage::sign_verify, detail::sign,
-     detail::kms_only, envelope_suite::none, errc::asymmetric_not_supported, ec_curve::p384},
+     detail::kms_or_external, envelope_suite::none, errc::asymmetric_not_supported, ec_curve::p384},
     {key_spec::sm2, "SM2", key_family::sm2, 256, 0, key_usage::sign_verify,
-     detail::encrypt | detail::sign, detail::kms_only, envelope_suite::none,
+     detail::encrypt | detail::sign, detail::kms_or_external, envelope_suite::none,
      errc::asymmetric_not_supported, ec_curve::sm2p256v1},
     // HMAC keys (api-import-mac.md §0.1, §6): material as AWS sizes it (key bits = spec bits;
     // HMAC_SM3 32 bytes), never imported, never rotated (§0.3: KMS.0341).

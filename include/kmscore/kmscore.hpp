@@ -29,6 +29,7 @@
 #include "error.hpp"
 #include "fields.hpp"
 #include "hex.hpp"
+#include "import.hpp"
 #include "key_cache.hpp"
 #include "key_id.hpp"
 #include "key_record.hpp"

@@ -5,13 +5,14 @@
 //
 // One pass over every project of a store: it destroys every key whose deletion date has come
 // (its record, every version of its material and its alias, in one atomic step per key:
-// key_store::remove), then rotates every key that is due (once each, however many intervals
-// were missed, rotation.hpp). A key past its deletion date is already gone for every action
-// before the pass removes it (key_record.hpp's is_gone); the pass is what makes the store
-// forget it. Each step stands alone: a pass cut short (a crash, a store fault) has removed or
-// rotated whole keys only, and the next pass does the rest. Keys that fail are reported to the
-// diagnostics sink and skipped. Hosts run it on a timer (`kmscore serve`) or once (`kmscore
-// maintain`; `rotate-due-keys` is the rotation step alone).
+// key_store::remove), then expires imported material whose expiration_time has come
+// (import.hpp: wiped, the key back to pending import), then rotates every key that is due
+// (once each, however many intervals were missed, rotation.hpp). A key past its deletion date is
+// already gone for every action before the pass removes it (key_record.hpp's is_gone); the pass is
+// what makes the store forget it. Each step stands alone: a pass cut short (a crash, a store fault)
+// has removed or rotated whole keys only, and the next pass does the rest. Keys that fail are
+// reported to the diagnostics sink and skipped. Hosts run it on a timer (`kmscore serve`) or once
+// (`kmscore maintain`; `rotate-due-keys` is the rotation step alone).
 #pragma once
 
 #include <cstddef>
@@ -21,13 +22,14 @@
 #include <string_view>
 #include <vector>
 
+#include "import.hpp"
 #include "rotation.hpp"
 #include "service.hpp"
 
 namespace kmscore {
 
-// Told of each key the pass changed: its project, its id, and "deleted" or "rotated" (hosts
-// audit each one).
+// Told of each key the pass changed: its project, its id, and "deleted", "expired" or
+// "rotated" (hosts audit each one).
 using maintenance_observer =
     std::function<void(const project_id&, const key_id&, std::string_view done)>;
 
@@ -130,6 +132,38 @@ template <crypto_backend Backend>
   return rotated;
 }
 
+// Expires every imported material of the service's project whose expiration_time has come
+// at now_ms (api-import-mac.md §5: wiped, the key to state 5, or kept in 4); the number expired.
+template <crypto_backend Backend>
+[[nodiscard]] result<std::size_t> expire_imported_material(
+    kms_service<Backend>& service, std::int64_t now_ms, const maintenance_observer& observe = {}) {
+  key_list_query every;
+  every.spec.reset();
+  every.now_ms = now_ms;
+  KMSCORE_TRY_ASSIGN(const auto due, detail::keys_where(service.store(), service.tenant().id, every,
+                                                        [&](const key_record& r) {
+                                                          return material_expired(r, now_ms);
+                                                        }));
+  std::size_t expired = 0;
+  for (const auto& id : due) {
+    bool still_due = true;
+    const auto changed = service.change_key(id, now_ms, [&](key_record& record) -> result<void> {
+      still_due = material_expired(record, now_ms);  // another host may have expired it
+      if (still_due) remove_imported_material(record);
+      return {};
+    });
+    if (!changed) {
+      service.report("key " + id.str() + " of project " + service.tenant().id.str() +
+                     ": imported material past its expiry was not removed: " +
+                     std::string{changed.error().code_string()} + " (the next pass tries again)");
+    } else if (still_due) {
+      ++expired;
+      if (observe) observe(service.tenant().id, id, "expired");
+    }
+  }
+  return expired;
+}
+
 namespace detail {
 template <crypto_backend Backend, class Step>
 [[nodiscard]] result<void> for_each_project(Backend& backend, key_store& store,
@@ -159,7 +193,7 @@ template <crypto_backend Backend>
   return rotated;
 }
 
-// The whole pass over every project: destroy, then rotate.
+// The whole pass over every project: destroy, expire, then rotate.
 template <crypto_backend Backend>
 [[nodiscard]] result<maintenance_counts> maintain(Backend& backend, key_store& store,
                                                   std::int64_t now_ms,
@@ -170,6 +204,8 @@ template <crypto_backend Backend>
       detail::for_each_project(backend, store, diagnostics, [&](auto& service) -> result<void> {
         KMSCORE_TRY_ASSIGN(const auto deleted, remove_gone_keys(service, now_ms, observe));
         counts.deleted += deleted;
+        KMSCORE_TRY_ASSIGN(const auto expired, expire_imported_material(service, now_ms, observe));
+        counts.expired += expired;
         KMSCORE_TRY_ASSIGN(const auto rotated, rotate_due_keys(service, now_ms, observe));
         counts.rotated += rotated;
         return result<void>{};

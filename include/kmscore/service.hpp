@@ -34,6 +34,8 @@
 
 namespace kmscore {
 
+struct import_keys;  // import.hpp
+
 inline constexpr int max_update_attempts = 8;
 // The keys a project may hold when the host sets no quota: reported as the SDK's int32
 // maximum, and not enforced (api-metadata.md §4).
@@ -71,6 +73,11 @@ class kms_service {
   // The region alias URNs name (api-metadata.md §5.1: the host's --region), "local" unless set.
   [[nodiscard]] const std::string& region() const noexcept { return region_; }
   void set_region(std::string region) { region_ = std::move(region); }
+
+  // The keys import tokens and fingerprints are made with (import.hpp), the host's, derived
+  // from its store's service secret; without them the import actions answer KMS.0101.
+  [[nodiscard]] const import_keys* import_secrets() const noexcept { return import_keys_; }
+  void set_import_keys(const import_keys* keys) noexcept { import_keys_ = keys; }
 
   // The key a reference names (api-metadata.md §6), the first key check of the actions that
   // take one: a key ID as it is; an alias, or a URN of this region and project's domain, by
@@ -196,6 +203,7 @@ class kms_service {
   key_cache<Backend>* cache_;  // never null: the host's, or own_cache_
   std::int64_t key_quota_ = unlimited_key_quota;
   std::string region_{"local"};
+  const import_keys* import_keys_ = nullptr;
 };
 
 }  // namespace kmscore

@@ -313,6 +313,11 @@ int run(const options& opts) {
   kmscore::kms_service service{backend, *state->store, tenant, opts.policy, diagnostics};
   service.set_key_quota(opts.key_quota);
   service.set_region(opts.region);
+  auto token_key = state->sealer->service_key(kmscore::import_token_label);
+  auto fingerprint_key = state->sealer->service_key(kmscore::import_fingerprint_label);
+  if (!token_key || !fingerprint_key) return state_failure("cannot derive the import keys");
+  const kmscore::import_keys import_secrets{std::move(*token_key), std::move(*fingerprint_key)};
+  service.set_import_keys(&import_secrets);
   if (trail && !trail->reserve()) {  // fail-closed: nothing done that cannot be recorded
     std::cerr << "kmscore: the audit trail cannot be written\n";
     return write_response(kmscore_host::audit::unavailable_answer()) ? 0 : 1;

@@ -163,6 +163,19 @@ class combined : public detail::block_key_of<typename detail::block_source<First
         spec, [&](auto& side) { return side.decrypt(spec, private_key, algorithm, ciphertext); });
   }
 
+  // ---- key_import_backend, when either side is one: from the first side that is -------
+
+  static constexpr bool has_import = key_import_backend<First> || key_import_backend<Second>;
+
+  [[nodiscard]] result<secret_bytes> unwrap_key(byte_span kek,
+                                                byte_span wrapped) noexcept requires has_import {
+    return import_side().unwrap_key(kek, wrapped);
+  }
+  [[nodiscard]] result<key_pair> import_key_pair(
+      key_spec spec, byte_span private_key) noexcept requires has_import {
+    return import_side().import_key_pair(spec, private_key);
+  }
+
   // ---- mac_backend, when either side is one: each algorithm from the first side with it ---
 
   static constexpr bool has_mac = mac_backend<First> || mac_backend<Second>;
@@ -187,6 +200,14 @@ class combined : public detail::block_key_of<typename detail::block_source<First
  private:
   [[nodiscard]] auto& block_side() noexcept {
     if constexpr (std::is_same_v<block_backend, First>) {
+      return first_;
+    } else {
+      return second_;
+    }
+  }
+
+  [[nodiscard]] auto& import_side() noexcept {
+    if constexpr (key_import_backend<First>) {
       return first_;
     } else {
       return second_;

@@ -30,6 +30,7 @@
 // fetched algorithms, which are immutable, and every call works on contexts of its own.
 #pragma once
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
@@ -152,9 +153,12 @@ class openssl {
         sha384_{EVP_MD_fetch(nullptr, "SHA2-384", nullptr)},
         sha512_{EVP_MD_fetch(nullptr, "SHA2-512", nullptr)},
         sm3_{EVP_MD_fetch(nullptr, "SM3", nullptr)},
+        sha1_{EVP_MD_fetch(nullptr, "SHA1", nullptr)},
         aes_gcm_{EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr)},
         aes_ecb_{EVP_CIPHER_fetch(nullptr, "AES-256-ECB", nullptr)},
-        sm4_ecb_{EVP_CIPHER_fetch(nullptr, "SM4-ECB", nullptr)} {
+        sm4_ecb_{EVP_CIPHER_fetch(nullptr, "SM4-ECB", nullptr)},
+        aes128_kwp_{EVP_CIPHER_fetch(nullptr, "AES-128-WRAP-PAD", nullptr)},
+        aes256_kwp_{EVP_CIPHER_fetch(nullptr, "AES-256-WRAP-PAD", nullptr)} {
     ERR_clear_error();  // a failed fetch queues an error; it is answered by `supports`
   }
 
@@ -344,10 +348,88 @@ class openssl {
     const detail::openssl_error_scope errors;
     const auto key = generate(spec);
     if (!key || !matches(key.get(), spec)) return errc::kms_error;
+    return encode_pair(key.get());
+  }
+
+  // ---- key_import_backend --------------------------------------------------------------
+
+  // RFC 5649 unwrapping (AES-128-KWP or AES-256-KWP by the KEK's size) in one call, into a
+  // zeroizing buffer; OpenSSL checks the alternative IV, the length and the zero padding.
+  [[nodiscard]] result<secret_bytes> unwrap_key(byte_span kek, byte_span wrapped) noexcept {
+    const EVP_CIPHER* cipher = kek.size() == 16   ? aes128_kwp_.get()
+                               : kek.size() == 32 ? aes256_kwp_.get()
+                                                  : nullptr;
+    if (cipher == nullptr) return errc::kms_error;
+    // At least one AES block; whole semiblocks; int-sized for OpenSSL.
+    if (wrapped.size() < 16 || wrapped.size() % 8 != 0 || wrapped.size() > max_wrapped_size) {
+      return errc::decrypt_failed;
+    }
+    const detail::openssl_error_scope errors;
+    const detail::evp_cipher_ctx_ptr ctx{EVP_CIPHER_CTX_new()};
+    if (!ctx) return errc::kms_error;
+    EVP_CIPHER_CTX_set_flags(ctx.get(), EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+    if (EVP_DecryptInit_ex2(ctx.get(), cipher, kek.data(), nullptr, nullptr) != 1) {
+      return errc::kms_error;
+    }
+    try {
+      secret_bytes buffer{wrapped.size()};
+      int written = 0;
+      if (EVP_DecryptUpdate(ctx.get(), buffer.expose().data(), &written, wrapped.data(),
+                            static_cast<int>(wrapped.size())) != 1 ||
+          written <= 0 || static_cast<std::size_t>(written) > wrapped.size() - 8) {
+        return errc::decrypt_failed;  // buffer wiped as it goes out of scope
+      }
+      return secret_bytes{buffer.expose().first(static_cast<std::size_t>(written))};
+    } catch (...) {  // allocation
+      return errc::kms_error;
+    }
+  }
+
+  // load() reads exactly one PrivateKeyInfo of the spec's type, size and curve; then the
+  // named-curve form, e = 65537, and OpenSSL's own public, private and pair-wise checks
+  // (RSA: p*q = n, d and the CRT values against e; EC: the scalar in [1, n-1], the point on
+  // the curve and equal to scalar*G).
+  [[nodiscard]] result<key_pair> import_key_pair(key_spec spec, byte_span private_key) noexcept {
+    if (!serves(spec)) return errc::kms_error;
+    const detail::openssl_error_scope errors;
+    const auto key = load(spec, private_key, true);
+    if (!key || !named_form(key.get(), spec)) return errc::decrypt_failed;
+    const detail::evp_pkey_ctx_ptr ctx{EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr)};
+    if (!ctx) return errc::kms_error;
+    if (EVP_PKEY_public_check(ctx.get()) != 1 || EVP_PKEY_private_check(ctx.get()) != 1 ||
+        EVP_PKEY_pairwise_check(ctx.get()) != 1) {
+      return errc::decrypt_failed;
+    }
+    return encode_pair(key.get());
+  }
+
+ private:
+  static constexpr std::size_t max_wrapped_size = 1U << 20U;
+
+  // RSA: e = 65537. EC and SM2: a named curve (explicit parameters refused).
+  [[nodiscard]] static bool named_form(const EVP_PKEY* key, key_spec spec) noexcept {
+    if (spec_policy(spec).family == key_family::rsa) {
+      BIGNUM* exponent = nullptr;
+      if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &exponent) != 1) return false;
+      const bool standard = BN_is_word(exponent, RSA_F4) == 1;
+      BN_free(exponent);
+      return standard;
+    }
+    std::array<char, 32> encoding{};
+    std::size_t length = 0;
+    return EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING, encoding.data(),
+                                          encoding.size(), &length) == 1 &&
+           std::string_view{encoding.data(), length} == OSSL_PKEY_EC_ENCODING_GROUP;
+  }
+
+  // The pair as generate_key_pair and import_key_pair answer it: the private key encoded by
+  // OpenSSL into a buffer it allocates, copied into zeroizing memory, and the buffer cleared
+  // as it is freed; the public key as SubjectPublicKeyInfo.
+  [[nodiscard]] static result<key_pair> encode_pair(EVP_PKEY* key) noexcept {
     try {
       key_pair made;
-      OSSL_ENCODER_CTX* encoder = OSSL_ENCODER_CTX_new_for_pkey(key.get(), EVP_PKEY_KEYPAIR, "DER",
-                                                                "PrivateKeyInfo", nullptr);
+      OSSL_ENCODER_CTX* encoder =
+          OSSL_ENCODER_CTX_new_for_pkey(key, EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo", nullptr);
       const detail::ossl_encoder_ctx_ptr owned_encoder{encoder};
       unsigned char* encoded = nullptr;
       std::size_t encoded_size = 0;
@@ -358,17 +440,18 @@ class openssl {
       const std::unique_ptr<unsigned char, clear_free> owned_der{encoded, clear_free{encoded_size}};
       made.private_key = secret_bytes{byte_span{encoded, encoded_size}};
 
-      const int public_size = i2d_PUBKEY(key.get(), nullptr);
+      const int public_size = i2d_PUBKEY(key, nullptr);
       if (public_size <= 0) return errc::kms_error;
       made.public_key.resize(static_cast<std::size_t>(public_size));
       unsigned char* at = made.public_key.data();
-      if (i2d_PUBKEY(key.get(), &at) != public_size) return errc::kms_error;
+      if (i2d_PUBKEY(key, &at) != public_size) return errc::kms_error;
       return made;
     } catch (...) {  // allocation
       return errc::kms_error;
     }
   }
 
+ public:
   // ---- mac_backend: all four HMACs, through OpenSSL's one-shot HMAC ---------------------
 
   [[nodiscard]] bool serves(mac_algorithm algorithm) const noexcept {
@@ -484,7 +567,8 @@ class openssl {
     if (!key) return errc::kms_error;
     const detail::evp_pkey_ctx_ptr ctx{EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr)};
     std::size_t size = 0;
-    if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) != 1 || !set_encryption(ctx.get(), spec) ||
+    if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) != 1 ||
+        !set_encryption(ctx.get(), spec, algorithm) ||
         EVP_PKEY_encrypt(ctx.get(), nullptr, &size, plaintext.data(), plaintext.size()) != 1) {
       return errc::kms_error;
     }
@@ -512,7 +596,8 @@ class openssl {
     const auto key = load(spec, private_key, true);
     if (!key) return errc::kms_error;
     const detail::evp_pkey_ctx_ptr ctx{EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr)};
-    if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1 || !set_encryption(ctx.get(), spec)) {
+    if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1 ||
+        !set_encryption(ctx.get(), spec, algorithm)) {
       return errc::kms_error;
     }
     // RSA: k bytes exactly (RFC 8017 7.1.2; OpenSSL would take a shorter number). SM2: the size
@@ -772,7 +857,10 @@ class openssl {
                                      data_encryption_algorithm algorithm) const noexcept {
     switch (spec_policy(spec).family) {
       case key_family::rsa:
-        return algorithm == data_encryption_algorithm::rsaes_oaep_sha256 && serves(spec);
+        return (algorithm == data_encryption_algorithm::rsaes_oaep_sha256 ||
+                (algorithm == data_encryption_algorithm::rsaes_oaep_sha1 &&
+                 sha1_.get() != nullptr)) &&
+               serves(spec);
       case key_family::sm2:
         return algorithm == data_encryption_algorithm::sm2_encrypt && serves(spec);
       case key_family::ec:
@@ -783,11 +871,14 @@ class openssl {
     return false;
   }
 
-  [[nodiscard]] bool set_encryption(EVP_PKEY_CTX* ctx, key_spec spec) const noexcept {
+  [[nodiscard]] bool set_encryption(EVP_PKEY_CTX* ctx, key_spec spec,
+                                    data_encryption_algorithm algorithm) const noexcept {
     if (spec_policy(spec).family == key_family::rsa) {
+      const EVP_MD* oaep_md =
+          algorithm == data_encryption_algorithm::rsaes_oaep_sha1 ? sha1_.get() : sha256_.get();
       return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1 &&
-             EVP_PKEY_CTX_set_rsa_oaep_md(ctx, sha256_.get()) == 1 &&
-             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, sha256_.get()) == 1;
+             EVP_PKEY_CTX_set_rsa_oaep_md(ctx, oaep_md) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, oaep_md) == 1;
     }
     // SM3 is OpenSSL's default for SM2 encryption; named so that no default can change it.
     const std::array<OSSL_PARAM, 2> digest{text_param(OSSL_ASYM_CIPHER_PARAM_DIGEST, "SM3"),
@@ -834,13 +925,17 @@ class openssl {
   detail::openssl_md sha384_;
   detail::openssl_md sha512_;
   detail::openssl_md sm3_;
+  detail::openssl_md sha1_;  // RSAES-OAEP-SHA-1 unwrapping of imported material only
   detail::openssl_cipher aes_gcm_;
   detail::openssl_cipher aes_ecb_;
   detail::openssl_cipher sm4_ecb_;
+  detail::openssl_cipher aes128_kwp_;
+  detail::openssl_cipher aes256_kwp_;
 };
 
 static_assert(crypto_backend<openssl>);
 static_assert(block_cipher_backend<openssl>);
+static_assert(key_import_backend<openssl>);
 static_assert(key_pair_backend<openssl>);
 static_assert(asymmetric_backend<openssl>);
 
