@@ -216,8 +216,10 @@ TEST_F(JsonTest, CreateKeyErrorRows) {
   EXPECT_EQ(code("create-key",
                  R"({"key_alias":"k4","key_description":")" + std::string(256, 'd') + "\"}"),
             "KMS.1103");
-  EXPECT_EQ(code("create-key", R"({"key_alias":"k5","key_spec":"SM4","origin":"external"})"),
+  EXPECT_EQ(code("create-key", R"({"key_alias":"k5","key_spec":"HMAC_256","origin":"external"})"),
             "KMS.0308");
+  EXPECT_EQ(code("create-key", R"({"key_alias":"k5","key_spec":"SM4","origin":"external"})"),
+            "200");
   EXPECT_EQ(code("create-key", R"({"key_alias":"k6","origin":"external"})"), "200");
   EXPECT_EQ(code("create-key", R"({"key_alias":"k7","enterprise_project_id":"1"})"), "KMS.0308");
   EXPECT_EQ(code("create-key", R"({"key_alias":"dup"})"), "200");

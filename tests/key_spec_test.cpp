@@ -18,8 +18,8 @@ using kmscore::spec_policy;
 
 // api.md's "Allowed key_spec × key_usage" table as api-import-mac.md §0.1 extends it, written
 // out independently of the library's table: {name, ENCRYPT_DECRYPT allowed, SIGN_VERIFY
-// allowed, GENERATE_VERIFY_MAC allowed, default, external allowed}. (§0.1 also makes SM4 and
-// the key-pair specs importable; until import-key-material fills them they stay kms-only.)
+// allowed, GENERATE_VERIFY_MAC allowed, default, external allowed}: every spec but HMAC_* may
+// be imported (§0.1).
 struct documented_row {
   const char* name;
   bool encrypt;
@@ -30,13 +30,13 @@ struct documented_row {
 };
 const documented_row documented[] = {
     {"AES_256", true, false, false, key_usage::encrypt_decrypt, true},
-    {"SM4", true, false, false, key_usage::encrypt_decrypt, false},
-    {"RSA_2048", true, true, false, key_usage::sign_verify, false},
-    {"RSA_3072", true, true, false, key_usage::sign_verify, false},
-    {"RSA_4096", true, true, false, key_usage::sign_verify, false},
-    {"EC_P256", false, true, false, key_usage::sign_verify, false},
-    {"EC_P384", false, true, false, key_usage::sign_verify, false},
-    {"SM2", true, true, false, key_usage::sign_verify, false},
+    {"SM4", true, false, false, key_usage::encrypt_decrypt, true},
+    {"RSA_2048", true, true, false, key_usage::sign_verify, true},
+    {"RSA_3072", true, true, false, key_usage::sign_verify, true},
+    {"RSA_4096", true, true, false, key_usage::sign_verify, true},
+    {"EC_P256", false, true, false, key_usage::sign_verify, true},
+    {"EC_P384", false, true, false, key_usage::sign_verify, true},
+    {"SM2", true, true, false, key_usage::sign_verify, true},
     {"HMAC_256", false, false, true, key_usage::generate_verify_mac, false},
     {"HMAC_384", false, false, true, key_usage::generate_verify_mac, false},
     {"HMAC_512", false, false, true, key_usage::generate_verify_mac, false},

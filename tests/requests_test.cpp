@@ -81,8 +81,13 @@ TEST(RequestsTest, CreateKeyReportsFirstFailingFieldInDocumentedOrder) {
   EXPECT_EQ(kmscore::validate(request).error().code(), errc::invalid_key_description);
   request.key_description = "national algorithm key";
   EXPECT_EQ(kmscore::validate(request).error().message(), "Invalid origin.");
-  request.origin = "external";  // external only with AES_256
+  request.origin = "external";  // SM4 may be imported (api-import-mac.md §0.1)
+  EXPECT_EQ(kmscore::validate(request).error().message(), "Invalid enterprise_project_id.");
+  request.key_spec = "HMAC_256";  // never imported
+  request.key_usage = "GENERATE_VERIFY_MAC";
   EXPECT_EQ(kmscore::validate(request).error().message(), "Invalid origin.");
+  request.key_spec = "SM4";
+  request.key_usage = "ENCRYPT_DECRYPT";
   request.origin = "kms";
   EXPECT_EQ(kmscore::validate(request).error().message(), "Invalid enterprise_project_id.");
   request.enterprise_project_id = "0";

@@ -3,6 +3,7 @@
 // HMAC-SHA-256, HMAC-SM3, HKDF-SHA-256 (the library's HKDF over each backend's HMAC),
 // AES-256-CMAC (the library's CMAC over each backend's block cipher), and the MACs of HMAC keys
 // (HMAC-SHA-256/384/512 and HMAC-SM3, every backend that serves them).
+#include <kmscore/asymmetric.hpp>
 #include <kmscore/detail/counter_kdf.hpp>
 #include <kmscore/detail/hkdf.hpp>
 
@@ -316,6 +317,73 @@ TEST(MacBackends, ServeWhatTheyHave) {
   EXPECT_TRUE(both.mac(kmscore::mac_algorithm::hmac_sha_384, key, msg, out));
   static_assert(!kmscore::mac_backend<kmscore_test::sodium_cryptopp>);
 }
+
+// ---- Imported material: AES key wrap with padding, RSA-OAEP-SHA-1 -----------------------
+// RFC 5649 unwrapping (import.hpp §3.2) on every backend that serves it: 128- and 256-bit KEKs
+// (a 192-bit KEK is refused as no size of ours, KMS.0101); an invalid wrap is decrypt_failed.
+
+class AesKwpVector : public testing::TestWithParam<vector_case> {};
+TEST_P(AesKwpVector, Unwraps) {
+  with_backend(GetParam().backend, [&](auto& backend) {
+    if constexpr (kmscore::key_import_backend<std::decay_t<decltype(backend)>>) {
+      const auto& test = GetParam().test;
+      const auto key = unhex(test.at("key").get<std::string>());
+      const auto ct = unhex(test.at("ct").get<std::string>());
+      const auto msg = unhex(test.at("msg").get<std::string>());
+      const auto unwrapped = backend.unwrap_key(key, ct);
+      if (key.size() == 24) {
+        ASSERT_FALSE(unwrapped);
+        EXPECT_EQ(unwrapped.error().code(), kmscore::errc::kms_error);
+      } else if (test.at("result") == "invalid") {
+        ASSERT_FALSE(unwrapped) << "accepted an invalid wrap";
+        EXPECT_EQ(unwrapped.error().code(), kmscore::errc::decrypt_failed);
+      } else {
+        ASSERT_TRUE(unwrapped);
+        const auto out = unwrapped->expose();
+        EXPECT_EQ(std::vector<byte>(out.begin(), out.end()), msg);
+      }
+    } else {
+      ADD_FAILURE() << "not a key_import_backend";
+    }
+  });
+}
+INSTANTIATE_TEST_SUITE_P(Wycheproof, AesKwpVector,
+                         testing::ValuesIn(load("aes_kwp_test.json", "aes_kwp",
+                                                {"openssl", "with_openssl"},
+                                                [](const auto&) { return true; })),
+                         case_name);
+
+// RSAES-OAEP with SHA-1 and MGF1-SHA-1, the label empty (import's RSAES_OAEP_SHA_1): every case
+// with an empty label decrypts to its message or, if invalid, is decrypt_failed; a case made
+// with a label does not decrypt without it.
+class RsaOaepSha1Vector : public testing::TestWithParam<vector_case> {};
+TEST_P(RsaOaepSha1Vector, Decrypts) {
+  with_backend(GetParam().backend, [&](auto& backend) {
+    if constexpr (kmscore::asymmetric_backend<std::decay_t<decltype(backend)>>) {
+      const auto& test = GetParam().test;
+      const auto key = unhex(GetParam().group.at("privateKeyPkcs8").get<std::string>());
+      const auto ct = unhex(test.at("ct").get<std::string>());
+      const auto msg = unhex(test.at("msg").get<std::string>());
+      const auto plain = backend.decrypt(kmscore::key_spec::rsa_2048, key,
+                                         kmscore::data_encryption_algorithm::rsaes_oaep_sha1, ct);
+      if (test.at("result") == "invalid" || !test.at("label").get<std::string>().empty()) {
+        ASSERT_FALSE(plain) << "decrypted " << GetParam().name;
+        EXPECT_EQ(plain.error().code(), kmscore::errc::decrypt_failed);
+      } else {
+        ASSERT_TRUE(plain) << GetParam().name;
+        const auto out = plain->expose();
+        EXPECT_EQ(std::vector<byte>(out.begin(), out.end()), msg);
+      }
+    } else {
+      ADD_FAILURE() << "not an asymmetric_backend";
+    }
+  });
+}
+INSTANTIATE_TEST_SUITE_P(Wycheproof, RsaOaepSha1Vector,
+                         testing::ValuesIn(load("rsa_oaep_2048_sha1_mgf1sha1_test.json",
+                                                "rsa_oaep_sha1", {"openssl", "with_openssl"},
+                                                [](const auto&) { return true; })),
+                         case_name);
 
 // ---- HKDF ------------------------------------------------------------------------------
 

@@ -330,11 +330,12 @@ inline void remove_imported_material(key_record& record) noexcept {
   return {};
 }
 
-// §5: whether the maintenance pass expires the key's material at now_ms.
+// §5: whether the maintenance pass expires the key's material at now_ms (an expiry is set
+// only with material, and cleared with it).
 [[nodiscard]] constexpr bool material_expired(const key_record& record,
                                               std::int64_t now_ms) noexcept {
   return record.origin == key_origin::external && record.material_expiry_ms != 0 &&
-         record.material_expiry_ms <= now_ms && !record.key.material_versions.empty();
+         record.material_expiry_ms <= now_ms;
 }
 
 }  // namespace kmscore

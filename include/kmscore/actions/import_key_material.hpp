@@ -144,13 +144,13 @@ struct import_key_material {
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
                                               std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    const import_keys* keys = service.import_secrets();
-    if (keys == nullptr) {
-      service.report("import-key-material: this host has no import keys");
-      return errc::kms_error;
-    }
     const auto material = params.material();
-    return service.change_key(params.key_id(), now_ms, [&](key_record& record) {
+    return service.change_key(params.key_id(), now_ms, [&](key_record& record) -> result<void> {
+      const import_keys* keys = service.import_secrets();
+      if (keys == nullptr) {  // after the key lookup, like every other fault
+        service.report("import-key-material: this host has no import keys");
+        return errc::kms_error;
+      }
       return kmscore::import_key_material(service.backend(), *keys, record, material, now_ms);
     });
   }
