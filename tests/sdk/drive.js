@@ -766,6 +766,95 @@ async function main() {
     return p;
   });
 
+  // ---- imported key material (api-import-mac.md §1-§4): Node's crypto is the client
+  async function createExternal(name, spec) {
+    const r = await call(kms, 'create-key', { key_alias: `sdk-${name}-${RUN}`, key_spec: spec, origin: 'external' });
+    if (r.status !== 200) throw new Error(`create-key external HTTP ${r.status} ${show(r.body)}`);
+    return r.body.key_info.key_id;
+  }
+  async function importParameters(keyId, algorithm, p) {
+    const r = await call(kms, 'get-parameters-for-import', { key_id: keyId, wrapping_algorithm: algorithm });
+    if (!expect200(r, p)) return null;
+    is(p, 'key_id', r.body.key_id, keyId);
+    is(p, 'expiration_time is an integer', Number.isInteger(r.body.expiration_time), true);
+    matches(p, 'import_token', r.body.import_token, /^[0-9a-zA-Z+/=]{200,6144}$/);
+    return { token: r.body.import_token,
+      key: crypto.createPublicKey({ key: Buffer.from(r.body.public_key, 'base64'), format: 'der', type: 'spki' }) };
+  }
+  const oaep = (key, data) => crypto.publicEncrypt(
+    { key, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, data).toString('base64');
+  const byok = await createExternal('byok', 'AES_256');
+  const material = crypto.randomBytes(32);
+  await check('import-key-material AES_256 (RSAES_OAEP_SHA_256 by Node): {}; state 2 with its expiry; encrypt-data and decrypt-data', async () => {
+    const p = [];
+    const params = await importParameters(byok, 'RSAES_OAEP_SHA_256', p);
+    if (!params) return p;
+    is(p, 'wrapping key', params.key.asymmetricKeyDetails && params.key.asymmetricKeyDetails.modulusLength, 2048);
+    const expiry = Math.floor(Date.now() / 1000) + 3600;
+    const r = await call(kms, 'import-key-material', { key_id: byok, import_token: params.token,
+      encrypted_key_material: oaep(params.key, material), expiration_time: String(expiry) });
+    if (!expect200(r, p)) return p;
+    is(p, 'body', show(r.body), '{}');
+    const d = await describe(byok);
+    if (expect200(d, p)) {
+      is(p, 'key_state', d.body.key_info.key_state, '2');
+      is(p, 'expiration_time', d.body.key_info.expiration_time, String(expiry * 1000));
+    }
+    const sealed = await call(kms, 'encrypt-data', { key_id: byok, plain_text: `byok ${RUN}` });
+    if (!expect200(sealed, p)) return p;
+    const opened = await call(kms, 'decrypt-data', { cipher_text: sealed.body.cipher_text });
+    if (expect200(opened, p)) is(p, 'plain_text', opened.body.plain_text, `byok ${RUN}`);
+    return p;
+  });
+  await check('delete-imported-key-material: state 5; other material -> 400 KMS.2606; the same -> {}', async () => {
+    const p = [];
+    const del = await call(kms, 'delete-imported-key-material', { key_id: byok });
+    if (!expect200(del, p)) return p;
+    const d = await describe(byok);
+    if (expect200(d, p)) is(p, 'key_state', d.body.key_info.key_state, '5');
+    const params = await importParameters(byok, 'RSAES_OAEP_SHA_256', p);
+    if (!params) return p;
+    p.push(...expectKmsError(await call(kms, 'import-key-material', { key_id: byok, import_token: params.token,
+      encrypted_key_material: oaep(params.key, crypto.randomBytes(32)) }), 400, 'KMS.2606'));
+    const again = await call(kms, 'import-key-material', { key_id: byok, import_token: params.token,
+      encrypted_key_material: oaep(params.key, material) });
+    expect200(again, p);
+    return p;
+  });
+  await check('import-key-material EC_P256 (key and AES-256-KWP wrap by Node): the key signs what Node verifies', async () => {
+    const p = [];
+    const ecImported = await createExternal('byok-ec', 'EC_P256');
+    const params = await importParameters(ecImported, 'RSAES_OAEP_SHA_256', p);
+    if (!params) return p;
+    const { publicKey: nodePublic, privateKey: nodePrivate } = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const kek = crypto.randomBytes(32);
+    const wrap = crypto.createCipheriv('id-aes256-wrap-pad', kek, Buffer.from('A65959A6', 'hex'));
+    const der = nodePrivate.export({ format: 'der', type: 'pkcs8' });
+    const wrapped = Buffer.concat([wrap.update(der), wrap.final()]);
+    const r = await call(kms, 'import-key-material', { key_id: ecImported, import_token: params.token,
+      encrypted_key_material: oaep(params.key, kek), encrypted_privatekey: wrapped.toString('base64') });
+    if (!expect200(r, p)) return p;
+    const message = Buffer.from(`imported ${RUN}`);
+    const s = await call(kms, 'sign', { key_id: ecImported, message: message.toString('base64'),
+      signing_algorithm: 'ECDSA_SHA_256', message_type: 'RAW' });
+    if (!expect200(s, p)) return p;
+    is(p, 'Node verifies', crypto.verify('sha256', message, nodePublic, Buffer.from(s.body.signature, 'base64')), true);
+    p.push(...expectKmsError(await call(kms, 'delete-imported-key-material', { key_id: ecImported }), 400, 'KMS.2702'));
+    return p;
+  });
+  await check('import-key-material with a token for another key -> 400 KMS.2603; a kms key -> 400 KMS.0309', async () => {
+    const p = [];
+    const other = await createExternal('byok-other', 'AES_256');
+    const params = await importParameters(other, 'RSAES_OAEP_SHA_1', p);
+    if (!params) return p;
+    const fresh = await createExternal('byok-fresh', 'AES_256');
+    p.push(...expectKmsError(await call(kms, 'import-key-material', { key_id: fresh, import_token: params.token,
+      encrypted_key_material: oaep(params.key, material) }), 400, 'KMS.2603'));
+    p.push(...expectKmsError(await call(kms, 'get-parameters-for-import', { key_id: aes.id,
+      wrapping_algorithm: 'RSAES_OAEP_SHA_256' }), 400, 'KMS.0309'));
+    return p;
+  });
+
   // ---- keys used directly (api-asymmetric.md): the client checks with Node's own crypto
   async function createKeyWith(name, spec, usage) {
     const alias = `sdk-${name}-${RUN}`;
