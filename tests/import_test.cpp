@@ -749,6 +749,31 @@ TEST_F(ImportTest,
             "200");
 }
 
+// A backend without asymmetric algorithms (libsodium + Crypto++) cannot make wrapping keys or
+// unwrap: KMS.0101 after the key rows, never another answer; a host without import keys, too.
+TEST_F(ImportTest, WithoutTheAlgorithmsOrTheKeysTheActionsAnswerKmsError) {
+  const auto id = create_key("AES_256");
+  const auto body = symmetric_body(id, "RSAES_OAEP_SHA_256", filled(32, 1));
+  kmscore_test::combined symmetric_only;
+  kmscore::kms_service service{symmetric_only, store_, kmscore_test::test_project(store_)};
+  service.set_import_keys(&keys_);
+  const auto run = [&](const std::string& action, const json& request) {
+    return kmscore::handle_json(service, action, request.dump(), t0).status;
+  };
+  EXPECT_EQ(
+      run("get-parameters-for-import", {{"key_id", id}, {"wrapping_algorithm", "SM2_ENCRYPT"}}),
+      500);
+  EXPECT_EQ(run("import-key-material", body), 500);
+  EXPECT_EQ(run("import-key-material", json{{"key_id", absent_key},
+                                            {"import_token", body["import_token"]},
+                                            {"encrypted_key_material", "AAAA"}}),
+            404);
+  kmscore::kms_service keyless{backend_, store_, kmscore_test::test_project(store_)};
+  EXPECT_EQ(kmscore::handle_json(keyless, "import-key-material", body.dump(), t0).status, 500);
+  EXPECT_EQ(info(id)["key_state"], "5");
+  EXPECT_EQ(code("import-key-material", body), "200");  // the twin: the tool's backend and keys
+}
+
 // ---- §2 the token, at the core ----------------------------------------------------------------
 
 TEST(ImportToken, BindsProjectKeyAlgorithmAndExpiryAndEveryByteIsChecked) {

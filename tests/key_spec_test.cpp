@@ -206,3 +206,10 @@ TEST(KeySpecTest, SigningPairsAreThoseOfTheSpec) {
 }
 
 }  // namespace
+
+// The tables' own consistency checks, run once more at run time (they are static_asserts too):
+// coverage then measures the lines the compiler alone executed.
+TEST(KeySpecTest, TablesHoldToTheirOwnRules) {
+  EXPECT_TRUE(kmscore::detail::key_spec_table_is_ordered());
+  EXPECT_TRUE(kmscore::detail::mac_algorithm_table_is_ordered());
+}

@@ -78,7 +78,8 @@ struct get_parameters_for_import {
       service.report("get-parameters-for-import: this host has no import keys");
       return errc::kms_error;
     }
-    if constexpr (key_pair_backend<Backend>) {
+    // Parameters only from a backend that can also unwrap what the client then sends.
+    if constexpr (key_pair_backend<Backend> && key_import_backend<Backend>) {
       auto pair = service.backend().generate_key_pair(params.algorithm().wrapping_spec);
       if (!pair) return pair.error();
       const std::int64_t expiry_s = now_ms / 1000 + import_token_lifetime_s;
@@ -89,7 +90,7 @@ struct get_parameters_for_import {
       return import_parameters{record.key.key_id, std::move(token), expiry_s,
                                base64_encode(pair->public_key)};
     } else {
-      return errc::kms_error;  // this backend makes no key pairs
+      return errc::kms_error;  // this backend cannot make or use wrapping keys
     }
   }
 
