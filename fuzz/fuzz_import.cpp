@@ -133,7 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 2: {
       auto token = f.aes_token_bytes;
       for (std::size_t i = 0; i + 1 < in.size(); i += 2)
-        token[in[i] * 7U % token.size()] ^= in[i + 1];
+        token[static_cast<std::size_t>(in[i]) * 7U % token.size()] ^= in[i + 1];
       if (token == f.aes_token_bytes) break;
       const auto opened = kmscore::open_import_token(f.backend, f.keys, f.tenant.id, b64(token));
       FUZZ_CHECK(!opened && opened.error().code() == kmscore::errc::import_token_unverifiable);
