@@ -501,6 +501,24 @@ TEST_F(ImportTest, ImportKeyRowsInTheSpecsOrder) {
   const auto other_keys = fixed_keys(0x33, 0x22);
   EXPECT_EQ(call("import-key-material", good, t0, &other_keys).body["error"]["error_code"],
             "KMS.2605");
+  // A token of this project presented in another, for a key waiting there: it does not open
+  // (the project is in its AAD), before the key comparison of row 6 could answer.
+  {
+    const auto other_project = *kmscore::project_id::parse("0123456789abcdef0123456789abcdef");
+    auto tenant = store_.ensure_project(other_project, kmscore_test::domain_id);
+    ASSERT_TRUE(tenant);
+    kmscore::kms_service elsewhere{backend_, store_, *tenant};
+    elsewhere.set_import_keys(&keys_);
+    const auto made =
+        kmscore::handle_json(elsewhere, "create-key",
+                             json{{"key_alias", "elsewhere"}, {"origin", "external"}}.dump(), t0);
+    ASSERT_EQ(made.status, 200);
+    auto foreign = good;
+    foreign["key_id"] = json::parse(made.text())["key_info"]["key_id"];
+    const auto answered =
+        kmscore::handle_json(elsewhere, "import-key-material", foreign.dump(), t0);
+    EXPECT_EQ(json::parse(answered.text())["error"]["error_code"], "KMS.2605");
+  }
   // 5: expired: the token's last second is expiry - 1.
   EXPECT_EQ(code("import-key-material", good, (t0_s + 86400) * 1000), "KMS.2601");
   // 6: a token of another key.
