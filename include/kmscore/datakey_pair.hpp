@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,7 @@
 #include "master_key.hpp"
 #include "response.hpp"
 #include "secret.hpp"
+#include "service.hpp"
 
 namespace kmscore {
 
@@ -160,6 +162,27 @@ namespace detail {
        {"private_key_cipher_text", made.private_key_cipher_text},
        {"private_key_plain_text", as_chars(made.private_key_plain_text->expose())}});
 }
+
+// What both actions do once their request is read: validate it (each action file's
+// `validate`, found by argument-dependent lookup), find the CMK, make and seal the pair; and
+// the answer's rendering. An action is this with its name and request.
+template <class Request>
+struct datakey_pair_action {
+  using request = Request;
+
+  template <crypto_backend Backend>
+  [[nodiscard]] static result<datakey_pair_response> run(kms_service<Backend>& service,
+                                                         const request& r, std::int64_t now_ms) {
+    KMSCORE_TRY_ASSIGN(const auto params, validate(r));
+    KMSCORE_TRY_ASSIGN(const auto record, service.find_existing(params.key_id(), now_ms));
+    return create_datakey_pair(service.backend(), record, params);
+  }
+
+  template <class Json>
+  [[nodiscard]] static http_response render(const datakey_pair_response& made) {
+    return render_datakey_pair(made);
+  }
+};
 }  // namespace detail
 
 }  // namespace kmscore

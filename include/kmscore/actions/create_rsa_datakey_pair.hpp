@@ -3,7 +3,6 @@
 // AES_256 or SM4 CMK (datakey_pair.hpp).
 #pragma once
 
-#include <cstdint>
 #include <string_view>
 
 #include "../datakey_pair.hpp"
@@ -44,22 +43,8 @@ class create_rsa_datakey_pair_params : public datakey_pair_params {
 }
 
 namespace actions {
-struct create_rsa_datakey_pair {
+struct create_rsa_datakey_pair : detail::datakey_pair_action<create_rsa_datakey_pair_request> {
   static constexpr std::string_view name = "create-rsa-datakey-pair";
-  using request = create_rsa_datakey_pair_request;
-
-  template <crypto_backend Backend>
-  [[nodiscard]] static result<datakey_pair_response> run(kms_service<Backend>& service,
-                                                         const request& r, std::int64_t now_ms) {
-    KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    KMSCORE_TRY_ASSIGN(const auto record, service.find_existing(params.key_id(), now_ms));
-    return create_datakey_pair(service.backend(), record, params);
-  }
-
-  template <class Json>
-  [[nodiscard]] static http_response render(const datakey_pair_response& made) {
-    return detail::render_datakey_pair(made);
-  }
 };
 }  // namespace actions
 
