@@ -12,8 +12,12 @@
 
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -169,6 +173,63 @@ bool openssl_verifies(EVP_PKEY* key, const std::string& spec, const bytes& diges
   }
   return EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), digest.data(),
                          digest.size()) == 1;
+}
+
+// A valid 2048-bit RSA key (e = 65537) whose p has 1100 bits and q the rest: OpenSSL's own
+// checks take it; §3.2's "an n-bit modulus" with primes of n/2 bits does not.
+pkey_ptr unbalanced_rsa_2048() {
+  BN_CTX* bn = BN_CTX_new();
+  BIGNUM* p = BN_new();
+  BIGNUM* q = BN_new();
+  BIGNUM* n = BN_new();
+  BIGNUM* e = BN_new();
+  BIGNUM* d = BN_new();
+  BIGNUM* dp = BN_new();
+  BIGNUM* dq = BN_new();
+  BIGNUM* qinv = BN_new();
+  BIGNUM* p1 = BN_new();
+  BIGNUM* q1 = BN_new();
+  BIGNUM* phi = BN_new();
+  BN_set_word(e, 65537);
+  pkey_ptr key;
+  for (int attempt = 0; attempt < 20 && !key; ++attempt) {
+    BN_generate_prime_ex(p, 1100, 0, nullptr, nullptr, nullptr);
+    BN_generate_prime_ex(q, 948, 0, nullptr, nullptr, nullptr);
+    BN_mul(n, p, q, bn);
+    if (BN_num_bits(n) != 2048) continue;
+    BN_sub(p1, p, BN_value_one());
+    BN_sub(q1, q, BN_value_one());
+    BN_mul(phi, p1, q1, bn);
+    if (BN_mod_inverse(d, e, phi, bn) == nullptr) continue;
+    BN_mod(dp, d, p1, bn);
+    BN_mod(dq, d, q1, bn);
+    BN_mod_inverse(qinv, q, p, bn);
+    OSSL_PARAM_BLD* build = OSSL_PARAM_BLD_new();
+    OSSL_PARAM_BLD_push_BN(build, OSSL_PKEY_PARAM_RSA_N, n);
+    OSSL_PARAM_BLD_push_BN(build, OSSL_PKEY_PARAM_RSA_E, e);
+    OSSL_PARAM_BLD_push_BN(build, OSSL_PKEY_PARAM_RSA_D, d);
+    OSSL_PARAM_BLD_push_BN(build, OSSL_PKEY_PARAM_RSA_FACTOR1, p);
+    OSSL_PARAM_BLD_push_BN(build, OSSL_PKEY_PARAM_RSA_FACTOR2, q);
+    OSSL_PARAM_BLD_push_BN(build, OSSL_PKEY_PARAM_RSA_EXPONENT1, dp);
+    OSSL_PARAM_BLD_push_BN(build, OSSL_PKEY_PARAM_RSA_EXPONENT2, dq);
+    OSSL_PARAM_BLD_push_BN(build, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, qinv);
+    OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(build);
+    const ctx_ptr ctx{EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr)};
+    EVP_PKEY* made = nullptr;
+    if (ctx && EVP_PKEY_fromdata_init(ctx.get()) == 1 &&
+        EVP_PKEY_fromdata(ctx.get(), &made, EVP_PKEY_KEYPAIR, params) == 1) {
+      key.reset(made);
+    }
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(build);
+  }
+  for (BIGNUM* b : {p, q, n, e, d, dp, dq, qinv, p1, q1, phi}) BN_clear_free(b);
+  BN_CTX_free(bn);
+  if (key) {  // OpenSSL itself finds nothing wrong with it
+    const ctx_ptr check{EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr)};
+    EXPECT_EQ(EVP_PKEY_pairwise_check(check.get()), 1);
+  }
+  return key;
 }
 
 struct signing_row {
@@ -562,8 +623,10 @@ TEST_F(ImportTest, ImportKeyRowsInTheSpecsOrder) {
             "KMS.2604");
   EXPECT_EQ(code("import-key-material", symmetric_body(sm4, "SM2_ENCRYPT", filled(32, 4))),
             "KMS.2604");
-  // The twins: each passes once its row is put right (past's expiry one second ahead).
-  EXPECT_EQ(code("import-key-material", past), "200");
+  // The twins: each passes once its row is put right; the token's last millisecond still
+  // takes an expiry one second ahead of it.
+  past["expiration_time"] = t0_s + 86400 + 1;
+  EXPECT_EQ(code("import-key-material", past, (t0_s + 86400) * 1000 - 1), "200");
   EXPECT_EQ(code("import-key-material", symmetric_body(sm4, "SM2_ENCRYPT", filled(16, 4))), "200");
   // 3: not pending import any more.
   EXPECT_EQ(code("import-key-material", good), "KMS.0310");
@@ -656,12 +719,85 @@ TEST_F(ImportTest, PrivateKeysThatAreNotExactlyTheSpecsAreRefused) {
     std::copy(other_der.end() - 65, other_der.end(), mixed.end() - 65);
     EXPECT_EQ(code("import-key-material", asymmetric_body(p256, mixed)), "KMS.2609");
   }
+  // Explicit curve parameters instead of the named curve.
+  {
+    const auto explicit_key = make_key("EC_P256");
+    ASSERT_EQ(EVP_PKEY_set_utf8_string_param(explicit_key.get(), OSSL_PKEY_PARAM_EC_ENCODING,
+                                             OSSL_PKEY_EC_ENCODING_EXPLICIT),
+              1);
+    EXPECT_EQ(code("import-key-material", asymmetric_body(p256, pkcs8_of(explicit_key.get()))),
+              "KMS.2609");
+  }
+  // RSA with three primes; RSA whose p has more than half the modulus's bits (a valid key, but
+  // one whose primality tests a client could make arbitrarily long).
+  {
+    const ctx_ptr ctx{EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr)};
+    ASSERT_TRUE(ctx && EVP_PKEY_keygen_init(ctx.get()) == 1);
+    ASSERT_EQ(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), 2048), 1);
+    ASSERT_EQ(EVP_PKEY_CTX_set_rsa_keygen_primes(ctx.get(), 3), 1);
+    EVP_PKEY* made = nullptr;
+    ASSERT_EQ(EVP_PKEY_keygen(ctx.get(), &made), 1);
+    const pkey_ptr three_primes{made};
+    EXPECT_EQ(code("import-key-material", asymmetric_body(rsa, pkcs8_of(three_primes.get()))),
+              "KMS.2609");
+    const auto unbalanced = unbalanced_rsa_2048();
+    ASSERT_TRUE(unbalanced);
+    EXPECT_EQ(code("import-key-material", asymmetric_body(rsa, pkcs8_of(unbalanced.get()))),
+              "KMS.2609");
+  }
   // The twins: the right key, under a 16-byte and a 32-byte KEK.
   EXPECT_EQ(code("import-key-material", asymmetric_body(p256, der, 16)), "200");
   const auto rsa_key = make_key("RSA_2048");
   EXPECT_EQ(code("import-key-material",
                  asymmetric_body(rsa, pkcs8_of(rsa_key.get()), 32, "RSAES_OAEP_SHA_1")),
             "200");
+}
+
+// A P-256 key whose PKCS#8 holds its public point compressed, or none: taken, and stored and
+// published as generated keys are (get-publickey: the uncompressed point).
+TEST_F(ImportTest, EcPublicPointsAreUncompressedWhateverThePkcs8Held) {
+  for (const char* form : {"compressed", "absent"}) {
+    const auto id = create_key("EC_P256");
+    const auto key = make_key("EC_P256");
+    const auto uncompressed = spki_of(key.get());
+    if (std::string{form} == "compressed") {
+      ASSERT_EQ(EVP_PKEY_set_utf8_string_param(
+                    key.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed"),
+                1);
+    } else {
+      ASSERT_EQ(EVP_PKEY_set_int_param(key.get(), OSSL_PKEY_PARAM_EC_INCLUDE_PUBLIC, 0), 1);
+    }
+    const auto der = pkcs8_of(key.get());
+    ASSERT_EQ(code("import-key-material", asymmetric_body(id, der)), "200") << form;
+    const auto published = call("get-publickey", {{"key_id", id}});
+    ASSERT_EQ(published.status, 200);
+    EXPECT_EQ(spki_from_pem(published.body["public_key"]), uncompressed) << form;
+    EXPECT_EQ(stored(id)->public_key, uncompressed) << form;
+    EXPECT_EQ(uncompressed.size(), 91U);
+    // The stored private key carries the uncompressed point (as generate_key_pair writes it).
+    const auto record = stored(id);
+    ASSERT_TRUE(record);
+    const auto held = record->key.material_versions.at(0).expose();
+    EXPECT_EQ(std::search(held.begin(), held.end(), uncompressed.end() - 65, uncompressed.end()),
+              held.end() - 65)
+        << form;
+  }
+}
+
+// The fingerprint of §3.1, computed by OpenSSL: HMAC-SHA-256(K_fp, key_id || material).
+TEST_F(ImportTest, TheFingerprintIsTheSpecsHmac) {
+  const auto id = create_key("AES_256");
+  const bytes material = filled(32, 0x3c);
+  ASSERT_EQ(code("import-key-material", symmetric_body(id, "RSAES_OAEP_SHA_256", material)), "200");
+  bytes message(id.begin(), id.end());
+  message.insert(message.end(), material.begin(), material.end());
+  const auto k_fp = keys_.fingerprint_key.expose();
+  std::array<unsigned char, 32> expected{};
+  unsigned int size = 0;
+  ASSERT_NE(HMAC(EVP_sha256(), k_fp.data(), static_cast<int>(k_fp.size()), message.data(),
+                 message.size(), expected.data(), &size),
+            nullptr);
+  EXPECT_EQ(stored(id)->import_fingerprint, bytes(expected.begin(), expected.end()));
 }
 
 // ---- §4 delete, §3.1 re-import, §5 expiry ---------------------------------------------------
@@ -824,7 +960,45 @@ TEST(ImportToken, BindsProjectKeyAlgorithmAndExpiryAndEveryByteIsChecked) {
   EXPECT_EQ(opened->key_id, id.str());
   const auto held = opened->wrapping_private_key.expose();
   EXPECT_EQ(bytes(held.begin(), held.end()), secret);
-  // Another project, other keys, and every single changed bit: KMS.2605.
+  // Opened by OpenSSL as §2 says: K = HKDF-SHA-256(IKM = K_tok, salt = bytes 46-77, info
+  // "kmscore/import-token/v1/aead"); AES-256-GCM, twelve zero bytes of nonce, AAD = bytes 0-77
+  // then the project ID.
+  {
+    const auto k_tok = keys.token_key.expose();
+    bytes k(32);
+    std::string info{"kmscore/import-token/v1/aead"};
+    EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+    EVP_KDF_CTX* kctx = EVP_KDF_CTX_new(kdf);
+    std::string digest{"SHA256"};
+    bytes ikm(k_tok.begin(), k_tok.end());
+    bytes salt(raw.begin() + 46, raw.begin() + 78);
+    const std::array<OSSL_PARAM, 5> params{
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest.data(), 0),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm.data(), ikm.size()),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt.data(), salt.size()),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info.data(), info.size()),
+        OSSL_PARAM_construct_end()};
+    ASSERT_EQ(EVP_KDF_derive(kctx, k.data(), k.size(), params.data()), 1);
+    EVP_KDF_CTX_free(kctx);
+    EVP_KDF_free(kdf);
+    bytes aad(raw.begin(), raw.begin() + 78);
+    const auto project_text = project.view();
+    aad.insert(aad.end(), project_text.begin(), project_text.end());
+    const bytes nonce(12, 0);
+    const std::size_t n = raw.size() - 78 - 16;
+    bytes tag(raw.end() - 16, raw.end());
+    bytes plain(n);
+    EVP_CIPHER_CTX* cctx = EVP_CIPHER_CTX_new();
+    int out = 0;
+    ASSERT_EQ(EVP_DecryptInit_ex(cctx, EVP_aes_256_gcm(), nullptr, k.data(), nonce.data()), 1);
+    ASSERT_EQ(EVP_DecryptUpdate(cctx, nullptr, &out, aad.data(), static_cast<int>(aad.size())), 1);
+    ASSERT_EQ(EVP_DecryptUpdate(cctx, plain.data(), &out, raw.data() + 78, static_cast<int>(n)), 1);
+    ASSERT_EQ(EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_TAG, 16, tag.data()), 1);
+    EXPECT_EQ(EVP_DecryptFinal_ex(cctx, plain.data() + out, &out), 1);
+    EVP_CIPHER_CTX_free(cctx);
+    EXPECT_EQ(plain, secret);
+  }
+  // Another project, other keys, and bits 0 and 7 of every byte changed: KMS.2605.
   const auto refused = [&](const kmscore::import_keys& k, const kmscore::project_id& p,
                            const std::string& text) {
     const auto r = kmscore::open_import_token(backend, k, p, text);

@@ -185,7 +185,8 @@ constexpr std::array<std::string_view, 11> crypto_actions{"create-datakey",
 pool_kind pool_for(kmscore::action_id action) {
   const auto name = action.name();
   if (name == "create-key" || name == "create-rsa-datakey-pair" ||
-      name == "create-ec-datakey-pair" || name == "get-parameters-for-import") {
+      name == "create-ec-datakey-pair" || name == "get-parameters-for-import" ||
+      name == "import-key-material") {
     return pool_kind::keygen;
   }
   return std::find(crypto_actions.begin(), crypto_actions.end(), name) != crypto_actions.end()
@@ -1053,9 +1054,9 @@ std::optional<answer> kms_http_server::dispatch(const beast_header& header,
   const auto kind = pool_for(*facts.where.action);
   if (kind == pool_kind::keygen && keygen_waiting_.fetch_add(1) >= config_.max_keygen_queue) {
     keygen_waiting_.fetch_sub(1);
-    limit(limit_hit::keygen_queue,
-          "create-key refused: " + std::to_string(config_.max_keygen_queue) +
-              " key generations already waiting");
+    limit(limit_hit::keygen_queue, std::string{facts.where.action->name()} +
+                                       " refused: " + std::to_string(config_.max_keygen_queue) +
+                                       " key generations already waiting");
     return answer{gateway_response(429, "APIGW.0308",
                                    std::string{gateway_throttled} + "key generation is busy",
                                    facts.request_id)};

@@ -192,12 +192,16 @@ concept asymmetric_backend = crypto_backend<B> &&
 //   import_key_pair   a PKCS#8 PrivateKeyInfo checked to be exactly one key of the spec (its
 //                     algorithm, RSA size with e = 65537, named curve; RSA CRT values and an
 //                     EC scalar and point consistent), re-encoded as generate_key_pair writes
-//                     it, with its public key; errc::decrypt_failed for any key it refuses.
+//                     it, with its public key; errc::decrypt_failed for any key it refuses;
+//   unwraps           whether decrypt takes `algorithm` for a `wrapping_spec` key here and
+//                     RFC 5649 is at hand (a FIPS-only OpenSSL has no SHA-1 OAEP, say).
 template <class B>
 concept key_import_backend = asymmetric_backend<B> &&
-    requires(B& backend, key_spec spec, byte_span in) {
+    requires(B& backend, const B& const_backend, key_spec spec, byte_span in,
+             data_encryption_algorithm algorithm) {
   { backend.unwrap_key(in, in) } -> std::same_as<result<secret_bytes>>;
   { backend.import_key_pair(spec, in) } -> std::same_as<result<key_pair>>;
+  { const_backend.unwraps(spec, algorithm) } -> std::same_as<bool>;
 };
 
 }  // namespace kmscore

@@ -241,14 +241,24 @@ struct material_import {
   std::optional<std::int64_t> expiration_s;
 };
 
-// §3 rows 2-15 on the key's record; on success the record holds the material as version 0,
-// its expiry and fingerprint, in state 2, for the caller to store by compare-and-set.
+// What §3's rows 4-14 make of a request: the material checked and ready to be stored.
+struct imported_material {
+  secret_bytes material;          // symmetric: the key; a key pair: its PKCS#8, re-encoded
+  std::vector<byte> public_key;   // a key pair's SubjectPublicKeyInfo
+  std::vector<byte> fingerprint;  // §3.1
+  std::int64_t expiry_ms = 0;     // 0: never expires
+};
+
+// §3 rows 4-14, for a record past rows 1-3 (check_pending_import): the token opened, the
+// material unwrapped and checked against the key's spec. Done once per request, outside the
+// compare-and-set that stores it (apply_imported_material).
 template <crypto_backend Backend>
-[[nodiscard]] result<void> import_key_material(Backend& backend, const import_keys& keys,
-                                               key_record& record, const material_import& in,
-                                               std::int64_t now_ms) {
+[[nodiscard]] result<imported_material> unwrap_imported_material(Backend& backend,
+                                                                 const import_keys& keys,
+                                                                 const key_record& record,
+                                                                 const material_import& in,
+                                                                 std::int64_t now_ms) {
   if constexpr (key_import_backend<Backend>) {
-    KMSCORE_TRY(check_pending_import(record));
     KMSCORE_TRY_ASSIGN(const auto token,
                        open_import_token(backend, keys, record.project_id, in.token));
     const std::int64_t now_s = now_ms / 1000;
@@ -270,10 +280,10 @@ template <crypto_backend Backend>
       return unwrapped.error().code() == errc::decrypt_failed ? errc::import_token_unverifiable
                                                               : unwrapped.error().code();
     }
-    secret_bytes material;
+    imported_material made;
     if (symmetric) {
       if (unwrapped->size() != policy.material_size) return errc::imported_length_invalid;
-      material = std::move(*unwrapped);
+      made.material = std::move(*unwrapped);
     } else {
       if (unwrapped->size() != 16 && unwrapped->size() != 32) {
         return errc::temporary_key_length_invalid;
@@ -285,26 +295,37 @@ template <crypto_backend Backend>
         return pair.error().code() == errc::decrypt_failed ? errc::imported_private_key_invalid
                                                            : pair.error().code();
       }
-      material = std::move(pair->private_key);
-      record.public_key = std::move(pair->public_key);
+      made.material = std::move(pair->private_key);
+      made.public_key = std::move(pair->public_key);
     }
-    KMSCORE_TRY_ASSIGN(auto fingerprint,
-                       import_fingerprint(backend, keys, record.key.key_id, material.expose()));
-    if (!record.import_fingerprint.empty() &&
-        !constant_time_equal(record.import_fingerprint, fingerprint)) {
-      return errc::imported_material_differs;
-    }
-    record.import_fingerprint = std::move(fingerprint);
-    record.key.material_versions.clear();
-    record.key.material_versions.push_back(std::move(material));
-    record.key.min_decryption_version = 0;
-    record.material_expiry_ms = in.expiration_s ? *in.expiration_s * 1000 : 0;
-    record.key.state = key_state::enabled;
-    return {};
+    KMSCORE_TRY_ASSIGN(made.fingerprint, import_fingerprint(backend, keys, record.key.key_id,
+                                                            made.material.expose()));
+    made.expiry_ms = in.expiration_s ? *in.expiration_s * 1000 : 0;
+    return made;
   } else {
     (void)backend, (void)keys, (void)record, (void)in, (void)now_ms;
     return errc::kms_error;  // this backend cannot unwrap imported material
   }
+}
+
+// §3 rows 2-3 again (another request may have imported meanwhile) and row 15, then the
+// material stored in the record as version 0 with its expiry and fingerprint, state 2: the
+// change import-key-material makes by compare-and-set.
+[[nodiscard]] inline result<void> apply_imported_material(key_record& record,
+                                                          const imported_material& made) {
+  KMSCORE_TRY(check_pending_import(record));
+  if (!record.import_fingerprint.empty() &&
+      !constant_time_equal(record.import_fingerprint, made.fingerprint)) {
+    return errc::imported_material_differs;
+  }
+  record.import_fingerprint = made.fingerprint;
+  record.key.material_versions.clear();
+  record.key.material_versions.push_back(made.material.clone());
+  if (!made.public_key.empty()) record.public_key = made.public_key;
+  record.key.min_decryption_version = 0;
+  record.material_expiry_ms = made.expiry_ms;
+  record.key.state = key_state::enabled;
+  return {};
 }
 
 // The record without its material (deleted §4 or expired §5): wiped, no expiry, state 5 unless

@@ -842,7 +842,7 @@ async function main() {
     p.push(...expectKmsError(await call(kms, 'delete-imported-key-material', { key_id: ecImported }), 400, 'KMS.2702'));
     return p;
   });
-  await check('import-key-material with a token for another key -> 400 KMS.2603; a kms key -> 400 KMS.0309', async () => {
+  await check('import-key-material with a token for another key -> 400 KMS.2603; get-parameters-for-import for a kms key -> 400 KMS.0309', async () => {
     const p = [];
     const other = await createExternal('byok-other', 'AES_256');
     const params = await importParameters(other, 'RSAES_OAEP_SHA_1', p);

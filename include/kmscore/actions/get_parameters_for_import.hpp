@@ -80,6 +80,9 @@ struct get_parameters_for_import {
     }
     // Parameters only from a backend that can also unwrap what the client then sends.
     if constexpr (key_pair_backend<Backend> && key_import_backend<Backend>) {
+      if (!service.backend().unwraps(params.algorithm().wrapping_spec, params.algorithm().cipher)) {
+        return errc::kms_error;  // the algorithm is not available here at run time
+      }
       auto pair = service.backend().generate_key_pair(params.algorithm().wrapping_spec);
       if (!pair) return pair.error();
       const std::int64_t expiry_s = now_ms / 1000 + import_token_lifetime_s;

@@ -2,7 +2,8 @@
 // material a client wrapped to get-parameters-for-import's public key, unwrapped with the
 // token's private key, checked against the key's spec and sealed as the key's version 0 (the
 // key to state 2, by compare-and-set: of two imports at once one sees state 5, the other
-// KMS.0310); answers {}. The checks after the fields are import.hpp's.
+// KMS.0310); answers {}. The checks after the fields are import.hpp's: the key rows, then the
+// unwrapping once, then the store's compare-and-set re-checks the state and the fingerprint.
 #pragma once
 
 #include <cstddef>
@@ -70,7 +71,9 @@ inline constexpr std::size_t max_expiration_digits = 12;
 // Seconds since 1970, 1 to max_expiration_time_s, as decimal digits.
 [[nodiscard]] constexpr std::optional<std::int64_t> parse_expiration(
     std::string_view text) noexcept {
-  if (text.empty() || text.size() > max_expiration_digits) return std::nullopt;
+  if (text.empty()) return std::nullopt;
+  while (text.size() > 1 && text.front() == '0') text.remove_prefix(1);  // the value counts
+  if (text.size() > max_expiration_digits) return std::nullopt;
   std::int64_t value = 0;
   for (const char c : text) {
     if (c < '0' || c > '9') return std::nullopt;
@@ -80,6 +83,7 @@ inline constexpr std::size_t max_expiration_digits = 12;
   return value;
 }
 static_assert(parse_expiration("253402300799") == max_expiration_time_s);
+static_assert(parse_expiration("0000001893456000") == 1'893'456'000);
 static_assert(!parse_expiration("253402300800") && !parse_expiration("0") &&
               !parse_expiration("") && !parse_expiration("-1") && !parse_expiration("1.0"));
 }  // namespace detail
@@ -144,14 +148,18 @@ struct import_key_material {
   [[nodiscard]] static result<key_record> run(kms_service<Backend>& service, const request& r,
                                               std::int64_t now_ms) {
     KMSCORE_TRY_ASSIGN(const auto params, validate(r));
-    const auto material = params.material();
-    return service.change_key(params.key_id(), now_ms, [&](key_record& record) -> result<void> {
-      const import_keys* keys = service.import_secrets();
-      if (keys == nullptr) {  // after the key lookup, like every other fault
-        service.report("import-key-material: this host has no import keys");
-        return errc::kms_error;
-      }
-      return kmscore::import_key_material(service.backend(), *keys, record, material, now_ms);
+    KMSCORE_TRY_ASSIGN(const auto record, service.find_existing(params.key_id(), now_ms));
+    KMSCORE_TRY(check_pending_import(record));
+    const import_keys* keys = service.import_secrets();
+    if (keys == nullptr) {
+      service.report("import-key-material: this host has no import keys");
+      return errc::kms_error;
+    }
+    // The costly part once; a compare-and-set retry only re-checks and stores.
+    KMSCORE_TRY_ASSIGN(const auto made, unwrap_imported_material(service.backend(), *keys, record,
+                                                                 params.material(), now_ms));
+    return service.change_key(params.key_id(), now_ms, [&](key_record& fresh) {
+      return apply_imported_material(fresh, made);
     });
   }
 

@@ -175,6 +175,14 @@ class combined : public detail::block_key_of<typename detail::block_source<First
       key_spec spec, byte_span private_key) noexcept requires has_import {
     return import_side().import_key_pair(spec, private_key);
   }
+  [[nodiscard]] bool unwraps(key_spec wrapping_spec, data_encryption_algorithm algorithm)
+      const noexcept requires has_import {
+    if constexpr (key_import_backend<First>) {
+      return first_.unwraps(wrapping_spec, algorithm);
+    } else {
+      return second_.unwraps(wrapping_spec, algorithm);
+    }
+  }
 
   // ---- mac_backend, when either side is one: each algorithm from the first side with it ---
 

@@ -394,17 +394,73 @@ class openssl {
     const detail::openssl_error_scope errors;
     const auto key = load(spec, private_key, true);
     if (!key || !named_form(key.get(), spec)) return errc::decrypt_failed;
+    // RSA: the factors bounded before any primality test (a client's p of 20,000 bits would
+    // hold a worker for minutes in the pair-wise check).
+    if (spec_policy(spec).family == key_family::rsa && !bounded_factors(key.get())) {
+      return errc::decrypt_failed;
+    }
     const detail::evp_pkey_ctx_ptr ctx{EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr)};
     if (!ctx) return errc::kms_error;
     if (EVP_PKEY_public_check(ctx.get()) != 1 || EVP_PKEY_private_check(ctx.get()) != 1 ||
         EVP_PKEY_pairwise_check(ctx.get()) != 1) {
       return errc::decrypt_failed;
     }
+    // EC and SM2: stored and published as generate_key_pair makes them, whatever the client's
+    // PKCS#8 held: the public point uncompressed and inside the private key.
+    if (spec_policy(spec).family != key_family::rsa &&
+        (EVP_PKEY_set_utf8_string_param(key.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                        "uncompressed") != 1 ||
+         EVP_PKEY_set_int_param(key.get(), OSSL_PKEY_PARAM_EC_INCLUDE_PUBLIC, 1) != 1)) {
+      return errc::kms_error;
+    }
     return encode_pair(key.get());
+  }
+
+  // Whether this backend can unwrap material wrapped with `algorithm` to a `wrapping_spec` key,
+  // and private keys wrapped by RFC 5649 (what get-parameters-for-import promises).
+  [[nodiscard]] bool unwraps(key_spec wrapping_spec,
+                             data_encryption_algorithm algorithm) const noexcept {
+    return encryption_fits(wrapping_spec, algorithm) && aes128_kwp_.get() != nullptr &&
+           aes256_kwp_.get() != nullptr;
   }
 
  private:
   static constexpr std::size_t max_wrapped_size = 1U << 20U;
+
+  // Two primes, each of at most half the modulus's bits plus one, whose product is n, with the
+  // CRT values below them (RFC 8017 3.2): cheap checks that bound what the primality tests of
+  // the pair-wise check then take.
+  [[nodiscard]] static bool bounded_factors(const EVP_PKEY* key) noexcept {
+    struct bn_free {
+      void operator()(BIGNUM* bn) const noexcept { BN_clear_free(bn); }
+    };
+    using bn_ptr = std::unique_ptr<BIGNUM, bn_free>;
+    const auto get = [key](const char* name) {
+      BIGNUM* value = nullptr;
+      return EVP_PKEY_get_bn_param(key, name, &value) == 1 ? bn_ptr{value} : bn_ptr{};
+    };
+    const auto n = get(OSSL_PKEY_PARAM_RSA_N);
+    const auto p = get(OSSL_PKEY_PARAM_RSA_FACTOR1);
+    const auto q = get(OSSL_PKEY_PARAM_RSA_FACTOR2);
+    const auto dp = get(OSSL_PKEY_PARAM_RSA_EXPONENT1);
+    const auto dq = get(OSSL_PKEY_PARAM_RSA_EXPONENT2);
+    const auto qinv = get(OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
+    if (!n || !p || !q || !dp || !dq || !qinv || get(OSSL_PKEY_PARAM_RSA_FACTOR3)) return false;
+    const int bits = BN_num_bits(n.get());
+    const int p_bits = BN_num_bits(p.get());
+    const int q_bits = BN_num_bits(q.get());
+    if (p_bits > bits / 2 + 1 || q_bits > bits / 2 + 1 || p_bits + q_bits < bits ||
+        BN_cmp(dp.get(), p.get()) >= 0 || BN_cmp(dq.get(), q.get()) >= 0 ||
+        BN_cmp(qinv.get(), p.get()) >= 0) {
+      return false;
+    }
+    const bn_ptr product{BN_new()};
+    BN_CTX* bn_ctx = BN_CTX_new();
+    const bool multiplied =
+        product && bn_ctx != nullptr && BN_mul(product.get(), p.get(), q.get(), bn_ctx) == 1;
+    BN_CTX_free(bn_ctx);
+    return multiplied && BN_cmp(product.get(), n.get()) == 0;
+  }
 
   // RSA: e = 65537. EC and SM2: a named curve (explicit parameters refused).
   [[nodiscard]] static bool named_form(const EVP_PKEY* key, key_spec spec) noexcept {
