@@ -3,7 +3,8 @@
 
 kmscore_packages=(cmake ninja-build g++ clang clang-format clang-tidy llvm libclang-rt-14-dev valgrind meson pkg-config libgtest-dev libbenchmark-dev
   libsodium-dev libcrypto++-dev nlohmann-json3-dev libssl-dev libsqlite3-dev libpq-dev postgresql-15
-  libcpp-httplib-dev libboost1.81-dev curl wrk libipsec-mb-dev faketime)
+  libcpp-httplib-dev libboost1.81-dev curl wrk libipsec-mb-dev faketime libp11-kit-dev softhsm2
+  opensc)
 
 ensure_packages() {
   local missing=()

@@ -503,7 +503,7 @@ TEST_F(ToolTest, InfoShowsTheStoreAndTheDefaultProject) {
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const auto info = first.body();
   EXPECT_EQ(info["store"], "sqlite:" + state().string() + "/kmscore.db");
-  EXPECT_EQ(info["root_key"], state().string() + "/root.key");
+  EXPECT_EQ(info["root_key"], "file:" + state().string() + "/root.key");
   EXPECT_EQ(info["project"].get<std::string>().size(), 32U);
   EXPECT_EQ(info["domain_id"].get<std::string>().size(), 32U);
   // Stable: the default project is kept in the store, and create-key answers its domain.

@@ -62,12 +62,7 @@ template <kmscore::crypto_backend Backend>
     return 1;
   }
   Backend backend;  // one instance for every worker: the backends are thread-safe
-  const random_source random = [&backend](kmscore::mutable_byte_span out) {
-    return backend.random_bytes(out);
-  };
-  const sealer_factory make_sealer = [&backend](kmscore::master_key root) {
-    return std::make_unique<kmscore::root_key_sealer<Backend>>(backend, std::move(root));
-  };
+  const auto crypto = state_crypto_of(backend);
   // Every report is logged; a store's faults (its reports name it: "sqlite store: ",
   // "postgresql store: ") are also counted for GET /metrics.
   std::atomic<std::uint64_t> store_errors{0};
@@ -77,7 +72,7 @@ template <kmscore::crypto_backend Backend>
     }
     log(message);
   };
-  auto state = open_state(options.state, random, make_sealer, diagnostics, why);
+  auto state = open_state(options.state, crypto, diagnostics, why);
   if (!state) {
     log("refusing to start: " + why);
     return 1;

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +41,16 @@ class durable_key_store : public kmscore::key_store {
   // if it has none: of two processes doing this at once, both get the one stored.
   [[nodiscard]] virtual kmscore::result<std::vector<kmscore::byte>> meta_put_if_absent(
       std::string_view name, kmscore::byte_span value) = 0;
+  // In one transaction, each named value replaced by its replacement if it still holds what
+  // was expected: false, and nothing changed, if any does not (another process changed it).
+  // (`root rotate` replaces the keyring and the root key check together.)
+  struct meta_change {
+    std::string_view name;
+    kmscore::byte_span expected;
+    kmscore::byte_span replacement;
+  };
+  [[nodiscard]] virtual kmscore::result<bool> meta_replace(
+      std::span<const meta_change> changes) = 0;
   // The durability settings the connection runs with, as the database reports them.
   [[nodiscard]] virtual kmscore::result<std::vector<setting>> settings() = 0;
 };

@@ -321,6 +321,7 @@ class postgres_key_store final : public durable_key_store {
       std::string_view name) override;
   [[nodiscard]] kmscore::result<std::vector<kmscore::byte>> meta_put_if_absent(
       std::string_view name, kmscore::byte_span value) override;
+  [[nodiscard]] kmscore::result<bool> meta_replace(std::span<const meta_change> changes) override;
   [[nodiscard]] kmscore::result<std::vector<setting>> settings() override;
 
   void note(std::string_view message) const {
@@ -1278,6 +1279,34 @@ kmscore::result<std::vector<kmscore::byte>> postgres_key_store::meta_put_if_abse
         if (PQntuples(found.get()) != 1) return fault_detail("meta: read", "the value vanished");
         return column_bytes(found.get(), 0, 0);
       });
+}
+
+kmscore::result<bool> postgres_key_store::meta_replace(std::span<const meta_change> changes) {
+  return shielded<bool>("meta: replace", [&]() -> kmscore::result<bool> {
+    const std::lock_guard lock{mutex_};
+    std::string detail;
+    if (!ready(detail)) return fault_detail("meta: replace", detail);
+    transaction write{conn_, "BEGIN"};
+    if (!write.began()) return fault("meta: begin", write.begin_result());
+    for (const auto& change : changes) {
+      // The row locked, so that no other replacement commits between this check and ours.
+      const auto held = run("SELECT value FROM meta WHERE name = $1 FOR UPDATE",
+                            params{}.text(change.name), binary_results);
+      if (!succeeded(held)) return fault("meta: read", held.get());
+      if (PQntuples(held.get()) != 1) return false;
+      const auto value = column_bytes(held.get(), 0, 0);
+      if (!std::equal(value.begin(), value.end(), change.expected.begin(), change.expected.end())) {
+        return false;
+      }
+      const auto updated = run("UPDATE meta SET value = $2::bytea WHERE name = $1",
+                               params{}.text(change.name).bytes(change.replacement));
+      if (!succeeded(updated)) return fault("meta: update", updated.get());
+    }
+    bool committed = false;
+    const auto done = write.commit(committed);
+    if (!committed) return fault("meta: commit", done.get());
+    return true;
+  });
 }
 
 kmscore::result<std::vector<setting>> postgres_key_store::settings() {

@@ -807,6 +807,26 @@ kmscore::result<std::vector<kmscore::byte>> sqlite_key_store::meta_put_if_absent
   return stored;
 }
 
+kmscore::result<bool> sqlite_key_store::meta_replace(std::span<const meta_change> changes) {
+  const std::lock_guard lock{db_->mutex};
+  write_transaction transaction{db_->db};
+  if (!transaction.began()) return fault("meta: begin");
+  for (const auto& change : changes) {
+    statement query{db_->db, "SELECT value FROM meta WHERE name = ?"};
+    query.text(1, change.name);
+    if (query.step() != SQLITE_ROW) return false;
+    const auto held = query.column_blob(0);
+    if (!std::equal(held.begin(), held.end(), change.expected.begin(), change.expected.end())) {
+      return false;
+    }
+    statement update{db_->db, "UPDATE meta SET value = ? WHERE name = ?"};
+    update.blob(1, change.replacement).text(2, change.name);
+    if (update.step() != SQLITE_DONE) return fault("meta: update");
+  }
+  if (!transaction.commit()) return fault("meta: commit");
+  return true;
+}
+
 kmscore::result<std::vector<setting>> sqlite_key_store::settings() {
   const std::lock_guard lock{db_->mutex};
   std::vector<setting> all;

@@ -63,6 +63,7 @@ class sqlite_key_store final : public durable_key_store {
       std::string_view name) override;
   [[nodiscard]] kmscore::result<std::vector<kmscore::byte>> meta_put_if_absent(
       std::string_view name, kmscore::byte_span value) override;
+  [[nodiscard]] kmscore::result<bool> meta_replace(std::span<const meta_change> changes) override;
   [[nodiscard]] kmscore::result<std::vector<setting>> settings() override;
 
  private:

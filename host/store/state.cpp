@@ -11,8 +11,10 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <variant>
 
 #include <kmscore/keyring.hpp>
+#include <kmscore/keyring_root.hpp>
 
 #include "secret_input.hpp"
 #include "sqlite_key_store.hpp"
@@ -261,34 +263,50 @@ std::string printable_store_url(std::string_view url) {
   return shown;
 }
 
-std::optional<opened_state> open_state(const state_options& options, const random_source& random,
-                                       const sealer_factory& make_sealer,
-                                       const kmscore::diagnostics_sink& diagnostics,
-                                       std::string& why) {
-  if (!prepare_state_dir(options.state_dir, why)) return std::nullopt;
-  opened_state state;
-  state.store_url = options.store_url.empty()
-                        ? "sqlite:" + options.state_dir + "/" + default_sqlite_file
-                        : options.store_url;
-  state.root_key_path = options.state_dir + "/" + root_key_file;
+namespace {
 
-  // Three rounds at most: a root key created by another process at the same time is loaded.
-  bool settled = false;
-  for (int round = 0; round < 3 && !settled; ++round) {
+// The store's root key check, stored if the store has none yet (of processes doing this at
+// once, all check the one stored): false, with the reason, if the root key does not open it.
+bool settle_root_check(opened_state& state, std::string& why) {
+  auto candidate = state.sealer->seal_check();
+  if (!candidate) {
+    why = "cannot seal the root key check under " + state.root_key;
+    return false;
+  }
+  const auto stored = state.store->meta_put_if_absent(root_check_name, *candidate);
+  if (!stored) {
+    why = "cannot read the store " + printable_store_url(state.store_url);
+    return false;
+  }
+  if (!state.sealer->open_check(*stored)) {
+    why = "the root key " + state.root_key + " does not match the store " +
+          printable_store_url(state.store_url) +
+          " (its keys were sealed under another root key; after `root rotate`, give "
+          "--root-key with the new one)";
+    return false;
+  }
+  return true;
+}
+
+// A root key file: loaded, or created for a new store (of processes creating it at once, all
+// load the one written). Three rounds at most.
+bool settle_file_root(opened_state& state, const std::string& path, const state_crypto& crypto,
+                      const kmscore::diagnostics_sink& diagnostics, std::string& why) {
+  for (int round = 0; round < 3; ++round) {
     std::string missing;
-    auto root = load_root_key(state.root_key_path, missing);
+    auto root = load_root_key(path, missing);
     const bool exists = root.has_value();
-    if (!exists && ::access(state.root_key_path.c_str(), F_OK) == 0) {
+    if (!exists && ::access(path.c_str(), F_OK) == 0) {
       why = missing;  // present but refused: never replaced
-      return std::nullopt;
+      return false;
     }
     if (!exists) {  // a candidate, written only if the store turns out to be new
       kmscore::master_key candidate;
       std::array<kmscore::byte, kmscore::uuid::byte_size> id_bytes{};
       kmscore::secret_bytes material{root_key_material_size};
-      if (!random(id_bytes) || !random(material.expose())) {
+      if (!crypto.random(id_bytes) || !crypto.random(material.expose())) {
         why = "no randomness for a root key";
-        return std::nullopt;
+        return false;
       }
       candidate.key_id = kmscore::key_id::from_uuid(kmscore::uuid::version4(id_bytes));
       candidate.material_versions.push_back(std::move(material));
@@ -298,70 +316,100 @@ std::optional<opened_state> open_state(const state_options& options, const rando
     copy.key_id = root->key_id;
     copy.spec = root->spec;
     copy.material_versions.push_back(root->material_versions[0].clone());
-    state.sealer = make_sealer(std::move(copy));
+    state.sealer.reset();
+    state.store.reset();
+    state.sealer = crypto.sealer(crypto.file_root(std::move(copy)));
     state.store = open_key_store(state.store_url, *state.sealer, diagnostics, why);
-    if (!state.store) return std::nullopt;
+    if (!state.store) return false;
 
     auto check = state.store->meta_get(root_check_name);
     if (!check) {
       why = "cannot read the store " + printable_store_url(state.store_url);
-      return std::nullopt;
+      return false;
     }
     if (!exists) {
       const auto keys = state.store->count_keys();
       if (!keys) {
         why = "cannot read the store " + printable_store_url(state.store_url);
-        return std::nullopt;
+        return false;
       }
-      if ((*keys > 0 || *check) && ::access(state.root_key_path.c_str(), F_OK) == 0) {
+      if ((*keys > 0 || *check) && ::access(path.c_str(), F_OK) == 0) {
         continue;  // another process made the root key meanwhile: load it
       }
       if (*keys > 0 || *check) {
-        why = "the root key " + state.root_key_path + " is missing, but the store " +
+        why = "the root key " + path + " is missing, but the store " +
               printable_store_url(state.store_url) + " was set up with one" +
               (*keys > 0 ? " and holds " + std::to_string(*keys) + " keys" : std::string{}) +
-              ": restore that root key (a new one could open none of them)";
-        return std::nullopt;
+              ": restore that root key, or give the --root-key it was set up with (a new one "
+              "could open none of its keys)";
+        return false;
       }
-      const auto created = create_root_key(state.root_key_path, *root, why);
-      if (created == create_outcome::failed) return std::nullopt;
+      const auto created = create_root_key(path, *root, why);
+      if (created == create_outcome::failed) return false;
       if (created == create_outcome::exists) continue;  // another process won: load its key
     }
-    auto candidate_check = state.sealer->seal_check();
-    if (!candidate_check) {
-      why = "cannot seal the root key check";
-      return std::nullopt;
-    }
-    const auto stored = state.store->meta_put_if_absent(root_check_name, *candidate_check);
-    if (!stored || !state.sealer->open_check(*stored)) {
-      why = "the root key " + state.root_key_path + " does not match the store " +
-            printable_store_url(state.store_url) + " (its keys were sealed under another root key)";
-      return std::nullopt;
-    }
-    settled = true;
+    return settle_root_check(state, why);
   }
-  if (!settled) {
-    why = "the root key could not be settled";
-    return std::nullopt;
+  why = "the root key could not be settled";
+  return false;
+}
+
+}  // namespace
+
+std::optional<opened_state> open_state(const state_options& options, const state_crypto& crypto,
+                                       const kmscore::diagnostics_sink& diagnostics,
+                                       std::string& why) {
+  if (!prepare_state_dir(options.state_dir, why)) return std::nullopt;
+  opened_state state;
+  state.store_url = options.store_url.empty()
+                        ? "sqlite:" + options.state_dir + "/" + default_sqlite_file
+                        : options.store_url;
+  const auto spec = parse_root_key_spec(options.root_key.empty()
+                                            ? "file:" + options.state_dir + "/" + root_key_file
+                                            : options.root_key,
+                                        why);
+  if (!spec) return std::nullopt;
+  state.root_key = root_key_spec_text(*spec);
+
+  if (const auto* file = std::get_if<file_root_spec>(&*spec)) {
+    if (!settle_file_root(state, file->path, crypto, diagnostics, why)) return std::nullopt;
+  } else {  // a key in a token: never created here
+    auto root = open_pkcs11_root(std::get<pkcs11_uri>(*spec), options.pkcs11, crypto.random, why);
+    if (!root) return std::nullopt;
+    state.sealer = crypto.sealer(std::move(root));
+    state.store = open_key_store(state.store_url, *state.sealer, diagnostics, why);
+    if (!state.store) return std::nullopt;
+    if (!settle_root_check(state, why)) return std::nullopt;
   }
 
-  // The keyring (kmscore/keyring.hpp): made once per store, sealed under the root key, with
-  // the root key as its first sealing key (so records sealed before keyrings open unchanged)
-  // and a fresh service secret; of processes making it at once, all load the one stored.
+  // The keyring (kmscore/keyring.hpp): made once per store, sealed under the root key, with a
+  // new sealing key (or, for a store made before keyrings, whose records the root key sealed,
+  // that root key) and a fresh service secret; of processes making it at once, all load the
+  // one stored.
   auto ring = state.store->meta_get(keyring_name);
   if (!ring) {
     why = "cannot read the store " + printable_store_url(state.store_url);
     return std::nullopt;
   }
   if (!*ring) {
+    const auto keys = state.store->count_keys();
+    if (!keys) {
+      why = "cannot read the store " + printable_store_url(state.store_url);
+      return std::nullopt;
+    }
     kmscore::secret_bytes secret{kmscore::service_secret_size};
-    if (!random(secret.expose())) {
+    if (!crypto.random(secret.expose())) {
       why = "no randomness for the keyring's service secret";
       return std::nullopt;
     }
-    auto sealed = state.sealer->new_keyring(secret.expose());
-    auto stored = sealed ? state.store->meta_put_if_absent(keyring_name, *sealed)
-                         : kmscore::result<std::vector<kmscore::byte>>{sealed.error()};
+    auto sealed = state.sealer->new_keyring(secret.expose(), *keys > 0);
+    if (!sealed) {
+      why = *keys > 0 ? "the store " + printable_store_url(state.store_url) +
+                            " was made before keyrings: open it once with its root key file"
+                      : "cannot make the keyring of " + printable_store_url(state.store_url);
+      return std::nullopt;
+    }
+    auto stored = state.store->meta_put_if_absent(keyring_name, *sealed);
     if (!stored) {
       why = "cannot record the keyring in " + printable_store_url(state.store_url);
       return std::nullopt;
@@ -370,9 +418,10 @@ std::optional<opened_state> open_state(const state_options& options, const rando
   }
   if (!state.sealer->load_keyring(**ring)) {
     why = "the keyring of the store " + printable_store_url(state.store_url) +
-          " does not open under the root key " + state.root_key_path;
+          " does not open under the root key " + state.root_key;
     return std::nullopt;
   }
+  state.keyring = std::move(**ring);
 
   // The default project: made once, with a random id and domain, and kept in the store.
   auto named = state.store->meta_get(default_project_name);
@@ -383,8 +432,8 @@ std::optional<opened_state> open_state(const state_options& options, const rando
   if (!*named) {
     bool ok_id = false;
     bool ok_domain = false;
-    const auto id = kmscore::project_id::parse(random_hex_id(random, ok_id));
-    const auto domain = random_hex_id(random, ok_domain);
+    const auto id = kmscore::project_id::parse(random_hex_id(crypto.random, ok_id));
+    const auto domain = random_hex_id(crypto.random, ok_domain);
     if (!ok_id || !ok_domain || !id || !state.store->ensure_project(*id, domain)) {
       why = "cannot create the default project in " + printable_store_url(state.store_url);
       return std::nullopt;
@@ -408,6 +457,85 @@ std::optional<opened_state> open_state(const state_options& options, const rando
   }
   state.default_project = **project;
   return state;
+}
+
+std::optional<rotated_root> rotate_root(opened_state& state, std::string_view to,
+                                        const pkcs11_settings& pkcs11, const state_crypto& crypto,
+                                        std::string& why) {
+  const auto spec = parse_root_key_spec(to, why);
+  if (!spec) return std::nullopt;
+  const std::string text = root_key_spec_text(*spec);
+  if (text == state.root_key) {
+    why = "the store's root key is already " + text;
+    return std::nullopt;
+  }
+  std::unique_ptr<kmscore::keyring_root> root;
+  std::string created_file;  // a new root key file, removed if the store keeps the old root
+  if (const auto* file = std::get_if<file_root_spec>(&*spec)) {
+    struct stat info {};
+    if (::lstat(file->path.c_str(), &info) == 0) {
+      why = "refusing to overwrite " + file->path + ": root rotate writes a new root key file";
+      return std::nullopt;
+    }
+    kmscore::master_key fresh;
+    std::array<kmscore::byte, kmscore::uuid::byte_size> id_bytes{};
+    kmscore::secret_bytes material{root_key_material_size};
+    if (!crypto.random(id_bytes) || !crypto.random(material.expose())) {
+      why = "no randomness for a root key";
+      return std::nullopt;
+    }
+    fresh.key_id = kmscore::key_id::from_uuid(kmscore::uuid::version4(id_bytes));
+    fresh.material_versions.push_back(std::move(material));
+    const auto created = create_root_key(file->path, fresh, why);
+    if (created == create_outcome::exists) {
+      why = "refusing to overwrite " + file->path + ": root rotate writes a new root key file";
+    }
+    if (created != create_outcome::created) return std::nullopt;
+    created_file = file->path;
+    root = crypto.file_root(std::move(fresh));
+  } else {
+    root = open_pkcs11_root(std::get<pkcs11_uri>(*spec), pkcs11, crypto.random, why);
+    if (!root) return std::nullopt;
+  }
+  const auto forget_file = [&] {
+    if (!created_file.empty()) ::unlink(created_file.c_str());
+  };
+
+  // The keyring and the check, sealed under the new root key and opened again by it, then
+  // stored together in place of the old ones if no other process changed them meanwhile.
+  auto keyring = state.sealer->sealed_keyring(*root);
+  auto check = kmscore::seal_root_check(*root);
+  const auto old_check = state.store->meta_get(root_check_name);
+  if (!keyring || !check || !kmscore::open_keyring(*root, *keyring) ||
+      !kmscore::open_root_check(*root, *check)) {
+    forget_file();
+    why = "the root key " + text + " cannot seal the keyring";
+    return std::nullopt;
+  }
+  if (!old_check || !*old_check) {
+    forget_file();
+    why = "cannot read the store " + printable_store_url(state.store_url);
+    return std::nullopt;
+  }
+  const std::array<durable_key_store::meta_change, 2> changes{{
+      {keyring_name, state.keyring, *keyring},
+      {root_check_name, **old_check, *check},
+  }};
+  const auto replaced = state.store->meta_replace(changes);
+  if (!replaced) {  // the outcome is unknown: the new root key file is kept
+    why = "the store " + printable_store_url(state.store_url) +
+          " did not take the new keyring (if it did, " + text + " opens it now)";
+    return std::nullopt;
+  }
+  if (!*replaced) {
+    forget_file();
+    why = "the keyring of " + printable_store_url(state.store_url) +
+          " changed since this process opened it (another rotation?): run again";
+    return std::nullopt;
+  }
+  state.keyring = std::move(*keyring);
+  state.root_key = text;
+  return rotated_root{text, state.sealer->keyring_keys()};
 }
 
 std::unique_ptr<durable_key_store> open_key_store(std::string_view url,

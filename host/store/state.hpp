@@ -15,14 +15,18 @@
 #pragma once
 
 #include <kmscore/key_record_codec.hpp>
+#include <kmscore/keyring.hpp>
+#include <kmscore/keyring_root.hpp>
 
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "durable_key_store.hpp"
+#include "root_key.hpp"
 
 namespace kmscore_host {
 
@@ -31,19 +35,42 @@ inline constexpr const char* default_sqlite_file = "kmscore.db";
 
 struct state_options {
   std::string state_dir;
-  std::string store_url;  // empty: sqlite:STATE_DIR/kmscore.db
+  std::string store_url;   // empty: sqlite:STATE_DIR/kmscore.db
+  std::string root_key;    // a root key spec (root_key.hpp); empty: file:STATE_DIR/root.key
+  pkcs11_settings pkcs11;  // for a pkcs11: root key
 };
 
-using random_source = std::function<kmscore::result<void>(kmscore::mutable_byte_span)>;
-using sealer_factory =
-    std::function<std::unique_ptr<kmscore::record_sealer>(kmscore::master_key root)>;
+// What the state needs of the host's backend: randomness, a root key held in memory (a root
+// key file's), and the sealer over a root key.
+using file_root_factory =
+    std::function<std::unique_ptr<kmscore::keyring_root>(kmscore::master_key root)>;
+using sealer_factory = std::function<std::unique_ptr<kmscore::record_sealer>(
+    std::unique_ptr<kmscore::keyring_root> root)>;
+struct state_crypto {
+  random_source random;
+  file_root_factory file_root;
+  sealer_factory sealer;
+};
+// The same over one of the library's backends (the tool's and the server's).
+template <kmscore::crypto_backend Backend>
+[[nodiscard]] state_crypto state_crypto_of(Backend& backend) {
+  return {[&backend](kmscore::mutable_byte_span out) { return backend.random_bytes(out); },
+          [&backend](kmscore::master_key root) -> std::unique_ptr<kmscore::keyring_root> {
+            return std::make_unique<kmscore::envelope_root<Backend>>(backend, std::move(root));
+          },
+          [&backend](std::unique_ptr<kmscore::keyring_root> root)
+              -> std::unique_ptr<kmscore::record_sealer> {
+            return std::make_unique<kmscore::root_key_sealer<Backend>>(backend, std::move(root));
+          }};
+}
 
 struct opened_state {
   std::unique_ptr<kmscore::record_sealer> sealer;  // declared first: the store refers to it
   std::unique_ptr<durable_key_store> store;
   kmscore::project default_project;
   std::string store_url;
-  std::string root_key_path;
+  std::string root_key;                // the root key's spec, as printed
+  std::vector<kmscore::byte> keyring;  // the keyring as the store held it when opened
 };
 
 // A store URL as it may be printed or logged: a PostgreSQL URL's password (in its user
@@ -55,10 +82,23 @@ struct opened_state {
 
 // nullopt, with the reason in `why`, if anything above does not hold.
 [[nodiscard]] std::optional<opened_state> open_state(const state_options& options,
-                                                     const random_source& random,
-                                                     const sealer_factory& make_sealer,
+                                                     const state_crypto& crypto,
                                                      const kmscore::diagnostics_sink& diagnostics,
                                                      std::string& why);
+
+// `root rotate --to SPEC` (shared spec cli.md): the keyring and the store's root key check
+// sealed under the root key SPEC names (for file:, a new key written there, never over an
+// existing file; for pkcs11:, an existing object) and stored in place of the old ones in one
+// transaction. The old root key is left as it is (old backups need it). nullopt, with the
+// reason, if the new root key cannot be made or opened, or the store changed meanwhile (nothing
+// replaced, and a new root key file removed).
+struct rotated_root {
+  std::string root_key;      // the new root key's spec
+  std::size_t keyring_keys;  // the keyring's sealing keys
+};
+[[nodiscard]] std::optional<rotated_root> rotate_root(opened_state& state, std::string_view to,
+                                                      const pkcs11_settings& pkcs11,
+                                                      const state_crypto& crypto, std::string& why);
 
 // The root key file: load (checked as above) and create (O_EXCL, durable). Exposed for tests.
 [[nodiscard]] std::optional<kmscore::master_key> load_root_key(const std::string& path,

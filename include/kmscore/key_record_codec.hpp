@@ -237,6 +237,8 @@ template <crypto_backend Backend>
   return record;
 }
 
+class keyring_root;  // keyring_root.hpp
+
 // Sealing behind an interface, so that compiled stores (host/store/) need no backend type.
 class record_sealer {
  public:
@@ -254,10 +256,15 @@ class record_sealer {
   [[nodiscard]] virtual result<std::vector<byte>> seal_check() = 0;
   [[nodiscard]] virtual result<void> open_check(byte_span check) = 0;
   // The store's keyring (keyring.hpp): a first one sealed under the root key, holding the
-  // service secret given; loading a sealed one (KMS.0101 under another root key); a key
-  // derived from its service secret for the purpose a label names.
-  [[nodiscard]] virtual result<std::vector<byte>> new_keyring(byte_span service_secret) = 0;
+  // service secret given and a new sealing key (or, for a store whose records the root key
+  // sealed itself, that root key); loading a sealed one (KMS.0101 under another root key);
+  // the loaded one sealed under another root key (keyring_root.hpp), and its number of
+  // sealing keys; a key derived from its service secret for the purpose a label names.
+  [[nodiscard]] virtual result<std::vector<byte>> new_keyring(byte_span service_secret,
+                                                              bool root_sealed_records) = 0;
   [[nodiscard]] virtual result<void> load_keyring(byte_span sealed) = 0;
+  [[nodiscard]] virtual result<std::vector<byte>> sealed_keyring(keyring_root& under) = 0;
+  [[nodiscard]] virtual std::size_t keyring_keys() const noexcept = 0;
   [[nodiscard]] virtual result<secret_bytes> service_key(std::string_view label) = 0;
 };
 

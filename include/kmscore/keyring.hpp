@@ -26,12 +26,14 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "detail/hkdf.hpp"
 #include "key_record_codec.hpp"
+#include "keyring_root.hpp"
 
 namespace kmscore {
 
@@ -63,10 +65,8 @@ struct keyring {
   secret_bytes service_secret;
 };
 
-// The keyring sealed under the root key.
-template <crypto_backend Backend>
-[[nodiscard]] result<std::vector<byte>> seal_keyring(Backend& backend, const master_key& root,
-                                                     const keyring& ring) {
+// The keyring's payload, as sealed (the layout above).
+[[nodiscard]] inline result<secret_bytes> encode_keyring(const keyring& ring) {
   if (ring.sealing_keys.empty() || ring.sealing_keys.size() > detail::max_keyring_keys ||
       ring.service_secret.size() != service_secret_size) {
     return errc::kms_error;
@@ -91,24 +91,11 @@ template <crypto_backend Backend>
     for (const byte b : material) out[at++] = b;
   }
   for (const byte b : ring.service_secret.expose()) out[at++] = b;
-  KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(backend, root, nullptr));
-  std::vector<byte> sealed(envelope_size(size));
-  KMSCORE_TRY(key.seal(backend, payload.expose(), detail::keyring_context(), sealed));
-  return sealed;
+  return payload;
 }
 
-// The keyring a root key sealed; KMS.0101 for another root key or any changed byte.
-template <crypto_backend Backend>
-[[nodiscard]] result<keyring> open_keyring(Backend& backend, const master_key& root,
-                                           byte_span sealed) {
-  const auto view = parse_envelope(sealed, max_envelope_payload);
-  if (!view || view->key_id() != root.key_id) return errc::kms_error;
-  KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(backend, root, &*view));
-  secret_bytes payload{view->datakey_bytes()};
-  if (!key.open(backend, *view, detail::keyring_context(), payload.expose())) {
-    return errc::kms_error;
-  }
-  const auto in = payload.expose();
+// The keyring a payload holds; KMS.0101 for anything that is not one.
+[[nodiscard]] inline result<keyring> decode_keyring(byte_span in) {
   if (in.size() < 3 + service_secret_size || in[0] != detail::keyring_format) {
     return errc::kms_error;
   }
@@ -133,6 +120,31 @@ template <crypto_backend Backend>
   return ring;
 }
 
+// The keyring sealed under a root key, and opened (KMS.0101 for another root key or any
+// changed byte).
+[[nodiscard]] inline result<std::vector<byte>> seal_keyring(keyring_root& root,
+                                                            const keyring& ring) {
+  KMSCORE_TRY_ASSIGN(const auto payload, encode_keyring(ring));
+  return root.seal(payload.expose(), keyring_purpose);
+}
+[[nodiscard]] inline result<keyring> open_keyring(keyring_root& root, byte_span sealed) {
+  KMSCORE_TRY_ASSIGN(const auto payload, root.open(sealed, keyring_purpose));
+  return decode_keyring(payload.expose());
+}
+// The same under a root key held in memory.
+template <crypto_backend Backend>
+[[nodiscard]] result<std::vector<byte>> seal_keyring(Backend& backend, const master_key& root,
+                                                     const keyring& ring) {
+  envelope_root<Backend> holder{backend, detail::copy_key(root)};
+  return seal_keyring(holder, ring);
+}
+template <crypto_backend Backend>
+[[nodiscard]] result<keyring> open_keyring(Backend& backend, const master_key& root,
+                                           byte_span sealed) {
+  envelope_root<Backend> holder{backend, detail::copy_key(root)};
+  return open_keyring(holder, sealed);
+}
+
 // A key derived from the service secret for one purpose, named by its label.
 template <crypto_backend Backend>
 [[nodiscard]] result<secret_bytes> derive_service_key(Backend& backend, const keyring& ring,
@@ -151,15 +163,22 @@ template <crypto_backend Backend>
 }
 
 // Seals records with the keyring's newest sealing key and opens them with the one they name;
-// the root key opens and seals the keyring and the store's root key check.
+// the root key (keyring_root.hpp) opens and seals the keyring and the store's root key check.
+// A root key held in memory seals records itself until a keyring is loaded (as the first
+// keyring of a store made before keyrings would); a root key in a token seals none.
 template <crypto_backend Backend>
 class root_key_sealer final : public record_sealer {
  public:
-  root_key_sealer(Backend& backend, master_key root) : backend_{&backend}, root_{std::move(root)} {
-    ring_.sealing_keys.push_back(detail::copy_key(root_));  // until a keyring is loaded
+  root_key_sealer(Backend& backend, std::unique_ptr<keyring_root> root)
+      : backend_{&backend}, root_{std::move(root)} {
+    if (const auto* held = root_->material()) ring_.sealing_keys.push_back(detail::copy_key(*held));
   }
+  root_key_sealer(Backend& backend, master_key root)
+      : root_key_sealer{backend,
+                        std::make_unique<envelope_root<Backend>>(backend, std::move(root))} {}
 
   [[nodiscard]] result<std::vector<byte>> seal(const key_record& record) override {
+    if (ring_.sealing_keys.empty()) return errc::kms_error;
     return seal_key_record(*backend_, ring_.sealing_keys.back(), record);
   }
   [[nodiscard]] result<key_record> open(byte_span stored) override {
@@ -169,42 +188,51 @@ class root_key_sealer final : public record_sealer {
     }
     return errc::kms_error;  // sealed by a key this keyring does not hold
   }
-  [[nodiscard]] result<std::vector<byte>> seal_check() override {
-    const auto text = as_bytes(detail::root_check_text);
-    KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(*backend_, root_, nullptr));
-    std::vector<byte> sealed(envelope_size(text.size()));
-    KMSCORE_TRY(key.seal(*backend_, text, check_context(), sealed));
-    return sealed;
-  }
+  [[nodiscard]] result<std::vector<byte>> seal_check() override { return seal_root_check(*root_); }
   [[nodiscard]] result<void> open_check(byte_span check) override {
-    const auto view = parse_envelope(check, max_envelope_payload);
-    if (!view || view->key_id() != root_.key_id) return errc::kms_error;
-    KMSCORE_TRY_ASSIGN(auto key, detail::root_envelope_key(*backend_, root_, &*view));
-    std::vector<byte> text(view->datakey_bytes());
-    if (!key.open(*backend_, *view, check_context(), text) ||
-        as_chars(text) != detail::root_check_text) {
-      return errc::kms_error;
-    }
-    return {};
+    return open_root_check(*root_, check);
   }
-  [[nodiscard]] result<std::vector<byte>> new_keyring(byte_span service_secret) override {
+  [[nodiscard]] result<std::vector<byte>> new_keyring(byte_span service_secret,
+                                                      bool root_sealed_records) override {
     keyring first;
-    first.sealing_keys.push_back(detail::copy_key(root_));
+    if (root_sealed_records) {  // a store made before keyrings: its records open unchanged
+      const auto* held = root_->material();
+      if (held == nullptr) return errc::kms_error;
+      first.sealing_keys.push_back(detail::copy_key(*held));
+    } else {
+      KMSCORE_TRY_ASSIGN(auto fresh, new_sealing_key());
+      first.sealing_keys.push_back(std::move(fresh));
+    }
     first.service_secret = secret_bytes{service_secret};
-    return seal_keyring(*backend_, root_, first);
+    return seal_keyring(*root_, first);
   }
   [[nodiscard]] result<void> load_keyring(byte_span sealed) override {
-    KMSCORE_TRY_ASSIGN(auto opened, open_keyring(*backend_, root_, sealed));
+    KMSCORE_TRY_ASSIGN(auto opened, open_keyring(*root_, sealed));
     ring_ = std::move(opened);
     return {};
+  }
+  [[nodiscard]] result<std::vector<byte>> sealed_keyring(keyring_root& under) override {
+    if (ring_.service_secret.size() != service_secret_size) return errc::kms_error;
+    return seal_keyring(under, ring_);
+  }
+  [[nodiscard]] std::size_t keyring_keys() const noexcept override {
+    return ring_.sealing_keys.size();
   }
   [[nodiscard]] result<secret_bytes> service_key(std::string_view label) override {
     return derive_service_key(*backend_, ring_, label);
   }
 
  private:
-  [[nodiscard]] static encryption_context check_context() {
-    return *encryption_context::make({{"purpose", "root-key-check"}});
+  // A sealing key of its own (a random key_id and 32 random bytes), for a new keyring.
+  [[nodiscard]] result<master_key> new_sealing_key() {
+    std::array<byte, uuid::byte_size> id{};
+    secret_bytes material{32};
+    KMSCORE_TRY(backend_->random_bytes(id));
+    KMSCORE_TRY(backend_->random_bytes(material.expose()));
+    master_key key;
+    key.key_id = key_id::from_uuid(uuid::version4(id));
+    key.material_versions.push_back(std::move(material));
+    return key;
   }
   // The key_id of the envelope that seals a stored record.
   [[nodiscard]] static result<key_id> sealing_key_of(byte_span stored) {
@@ -215,7 +243,7 @@ class root_key_sealer final : public record_sealer {
   }
 
   Backend* backend_;
-  master_key root_;
+  std::unique_ptr<keyring_root> root_;
   keyring ring_;
 };
 

@@ -37,6 +37,7 @@
 #include "key_spec.hpp"
 #include "key_store.hpp"
 #include "keyring.hpp"
+#include "keyring_root.hpp"
 #include "mac.hpp"
 #include "maintenance.hpp"
 #include "master_key.hpp"

@@ -49,6 +49,7 @@ std::string usage_text() {
       "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
       "       kmscore [--state DIR] [--store URL] info | maintain | rotate-due-keys\n"
       "       kmscore [--state DIR] [--store URL] audit export-key PATH\n"
+      "       kmscore [--state DIR] [--store URL] root rotate --to SPEC\n"
       "       kmscore audit verify --audit-public-key PATH FILE...   (oldest first)\n"
       "       kmscore serve --credentials FILE [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
       "               [--workers N] [--max-connections N] [--max-connections-per-address N]\n"
@@ -75,6 +76,9 @@ std::string usage_text() {
   return text +
          "\n--state defaults to $KMSCORE_STATE, else ./.kmscore; --store to sqlite:STATE/kmscore.db"
          "\n--project defaults to the store's default project (see info)"
+         "\n--root-key SPEC (any command): file:PATH (default file:STATE/root.key) or"
+         "\n       'pkcs11:token=LABEL;object=LABEL' with --pkcs11-module PATH and"
+         "\n       --pkcs11-pin-file PATH (or $KMSCORE_PKCS11_MODULE, $KMSCORE_PKCS11_PIN_FILE)"
          "\nserve: --listen defaults to 127.0.0.1:8080 (port 0: any free port); other addresses"
          "\n       need --tls-cert and --tls-key; --workers (the crypto pool) defaults to the "
          "cores;"
@@ -106,7 +110,16 @@ struct options {
   std::string audit_public_key;         // audit verify
   std::vector<std::string> audit_args;  // audit SUBCOMMAND ARGS
   std::vector<std::string> serve_only;  // serve's options, refused for other actions
+  // the root key (cli.md, additions 2026-12-06)
+  std::string root_key;                  // --root-key SPEC; empty: file:STATE/root.key
+  kmscore_host::pkcs11_settings pkcs11;  // --pkcs11-module, --pkcs11-pin-file (or environment)
+  std::vector<std::string> root_args;    // root SUBCOMMAND
+  std::string rotate_to;                 // root rotate --to SPEC
 };
+
+kmscore_host::state_options state_options_of(const options& opts) {
+  return {opts.state, opts.store, opts.root_key, opts.pkcs11};
+}
 
 int usage_error(std::string_view message) {
   std::cerr << "kmscore: " << message << "\n" << usage_text();
@@ -217,8 +230,8 @@ int run(const options& opts) {
   if (opts.inspect) return inspect(backend, opts.inspect_hex);
 
   const bool info = opts.action == "info";
-  const bool maintenance =
-      opts.action == "maintain" || opts.action == "rotate-due-keys" || opts.action == "audit";
+  const bool maintenance = opts.action == "maintain" || opts.action == "rotate-due-keys" ||
+                           opts.action == "audit" || opts.action == "root";
   // The body may carry a secret (encrypt-datakey's plain_text): read into zeroizing memory.
   kmscore::secret_bytes body;
   if (!info && !maintenance) {
@@ -226,18 +239,12 @@ int run(const options& opts) {
     if (!read) return write_response(kmscore::error_response(read.error())) ? 0 : 1;
     body = std::move(*read);
   }
-  const kmscore_host::random_source random = [&backend](kmscore::mutable_byte_span out) {
-    return backend.random_bytes(out);
-  };
-  const kmscore_host::sealer_factory make_sealer = [&backend](kmscore::master_key root) {
-    return std::make_unique<kmscore::root_key_sealer<Backend>>(backend, std::move(root));
-  };
+  const auto crypto = kmscore_host::state_crypto_of(backend);
   const kmscore::diagnostics_sink diagnostics = [](std::string_view message) {
     std::cerr << "kmscore: " << message << "\n";
   };
   std::string why;
-  auto state =
-      kmscore_host::open_state({opts.state, opts.store}, random, make_sealer, diagnostics, why);
+  auto state = kmscore_host::open_state(state_options_of(opts), crypto, diagnostics, why);
   if (!state) return state_failure(why);
 
   kmscore::project tenant = state->default_project;
@@ -251,7 +258,7 @@ int run(const options& opts) {
   if (info) {
     const nlohmann::ordered_json out = {
         {"store", kmscore_host::printable_store_url(state->store_url)},
-        {"root_key", state->root_key_path},
+        {"root_key", state->root_key},
         {"project", tenant.id.str()},
         {"domain_id", tenant.domain_id}};
     std::cout << out.dump(2) << "\n";
@@ -296,6 +303,21 @@ int run(const options& opts) {
         what.reason = std::string{done};
         if (!trail->append(what)) std::cerr << "kmscore: this maintenance step is not audited\n";
       };
+  if (opts.action == "root") {  // rotate --to SPEC: the keyring re-sealed under a new root key
+    const auto rotated =
+        kmscore_host::rotate_root(*state, opts.rotate_to, opts.pkcs11, crypto, why);
+    if (!rotated) return state_failure(why);
+    if (trail) {
+      auto what = audit_event("maintenance", "root rotate");
+      what.reason = "root key now " + rotated->root_key;
+      if (!trail->append(what)) std::cerr << "kmscore: the root rotation is not audited\n";
+    }
+    std::cout << nlohmann::ordered_json{{"root_key", rotated->root_key},
+                                        {"keyring_keys", rotated->keyring_keys}}
+                     .dump()
+              << "\n";
+    return 0;
+  }
   if (opts.action == "rotate-due-keys") {  // every due key of every project (api-rotation.md)
     const auto rotated =
         kmscore::rotate_due_keys(backend, *state->store, now_ms(), diagnostics, record_step);
@@ -343,14 +365,10 @@ int serve(const options& opts) {
   std::optional<kmscore_host::audit::trail_options> audit;
   if (!opts.audit_log.empty())
     audit = kmscore_host::audit::trail_options{opts.audit_log, opts.audit_max_bytes};
-  return kmscore_host::http::serve_kms<Backend>({{opts.state, opts.store},
-                                                 opts.credentials,
-                                                 opts.policy,
-                                                 opts.server,
-                                                 audit,
-                                                 opts.key_quota,
-                                                 opts.region},
-                                                log_line);
+  return kmscore_host::http::serve_kms<Backend>(
+      {state_options_of(opts), opts.credentials, opts.policy, opts.server, audit, opts.key_quota,
+       opts.region},
+      log_line);
 }
 
 template <class Backend>
@@ -362,6 +380,11 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
   options opts;
   const char* env = std::getenv("KMSCORE_STATE");  // NOLINT(concurrency-mt-unsafe)
   opts.state = env != nullptr && *env != '\0' ? env : "./.kmscore";
+  for (const auto& [name, field] : {std::pair{"KMSCORE_PKCS11_MODULE", &opts.pkcs11.module},
+                                    std::pair{"KMSCORE_PKCS11_PIN_FILE", &opts.pkcs11.pin_file}}) {
+    const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
+    if (value != nullptr) *field = value;
+  }
   const std::vector<std::string_view> args(argv + 1, argv + argc);
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto arg = args[i];
@@ -416,6 +439,24 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
           return std::nullopt;
         }
         opts.audit_max_bytes = bytes;
+      }
+      continue;
+    }
+    if (arg == "--root-key" || arg == "--pkcs11-module" || arg == "--pkcs11-pin-file" ||
+        arg == "--to") {
+      if (!has_value) {
+        exit_code = usage_error(std::string{arg} + " needs a value");
+        return std::nullopt;
+      }
+      const std::string value{args[++i]};
+      if (arg == "--root-key") {
+        opts.root_key = value;
+      } else if (arg == "--pkcs11-module") {
+        opts.pkcs11.module = value;
+      } else if (arg == "--pkcs11-pin-file") {
+        opts.pkcs11.pin_file = value;
+      } else {
+        opts.rotate_to = value;
       }
       continue;
     }
@@ -516,6 +557,10 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       opts.audit_args.emplace_back(arg);
       continue;
     }
+    if (opts.action == "root") {  // root's subcommand
+      opts.root_args.emplace_back(arg);
+      continue;
+    }
     if (!opts.action.empty()) {
       exit_code = usage_error("unexpected argument: " + std::string{arg});
       return std::nullopt;
@@ -531,7 +576,7 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
     } else if (arg == "serve") {
       opts.serve = true;
     } else if (arg != "info" && arg != "maintain" && arg != "rotate-due-keys" && arg != "audit" &&
-               !kmscore::is_known_action(arg)) {
+               arg != "root" && !kmscore::is_known_action(arg)) {
       exit_code = usage_error("unknown action: " + std::string{arg});
       return std::nullopt;
     }
@@ -555,6 +600,15 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
     }
   } else if (!opts.audit_public_key.empty()) {
     exit_code = usage_error("--audit-public-key is an option of audit verify");
+    return std::nullopt;
+  }
+  if (opts.action == "root") {
+    if (opts.root_args.size() != 1 || opts.root_args[0] != "rotate" || opts.rotate_to.empty()) {
+      exit_code = usage_error("root takes rotate --to SPEC (file:PATH or pkcs11:...)");
+      return std::nullopt;
+    }
+  } else if (!opts.rotate_to.empty()) {
+    exit_code = usage_error("--to is an option of root rotate");
     return std::nullopt;
   }
   if (!opts.serve && !opts.serve_only.empty()) {
