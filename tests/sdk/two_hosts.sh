@@ -4,10 +4,16 @@
 # key (docs/storage.md: host A creates STATE/root.key, it is copied to host B's state with
 # mode 0600). two_hosts.js drives both through Huawei Cloud's Node.js SDK core, installed into
 # the build directory as run.sh does. Both servers must then stop cleanly on SIGTERM (exit 0).
-# Usage: two_hosts.sh KMSCORE_TOOL BUILD_DIR
+# With `pkcs11`, the root key is one object in a SoftHSM2 token (a token directory of the
+# test's own; docs/storage.md), named by both hosts' --root-key: no root key file anywhere.
+# While both serve, `kmscore root rotate` moves the keyring to a second token object; both
+# hosts keep answering (two_hosts.js again), host B restarts with the new --root-key, and the
+# old one is refused.
+# Usage: two_hosts.sh KMSCORE_TOOL BUILD_DIR [pkcs11]
 set -euo pipefail
 tool=$1
 build=$2
+mode=${3:-file}
 here=$(cd "$(dirname "$0")" && pwd)
 pg="$here/../support/pg_server.sh"
 work=$(mktemp -d)
@@ -47,12 +53,30 @@ cat >"$work/credentials.json" <<JSON
 {"credentials": [{"access_key": "$ak", "secret_key": "$sk", "projects": ["$project"]}]}
 JSON
 
+root_args=()
+if [ "$mode" = pkcs11 ]; then  # a token of this test's own, with two root key objects
+  export SOFTHSM2_CONF="$work/softhsm2.conf"
+  export KMSCORE_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so
+  export KMSCORE_PKCS11_PIN_FILE="$work/pin"
+  mkdir -p "$work/tokens"
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+    "$work/tokens" >"$SOFTHSM2_CONF"
+  softhsm2-util --init-token --free --label kmscore-two-hosts --pin 246810 --so-pin 13579 \
+    >/dev/null
+  for object in root-1 root-2; do
+    pkcs11-tool --module "$KMSCORE_PKCS11_MODULE" --token-label kmscore-two-hosts --login \
+      --pin 246810 --keygen --key-type AES:32 --label "$object" --sensitive >/dev/null 2>&1
+  done
+  printf '246810\n' >"$work/pin"
+  root_args=(--root-key "pkcs11:token=kmscore-two-hosts;object=root-1")
+fi
+
 # Starts one host in the background on a free loopback port: sets $pid and $port.
 start_host() {
   local name=$1 log="$work/serve$1.log"
   port=
   "$tool" serve --listen 127.0.0.1:0 --store "$store" --state "$work/state$name" \
-    --credentials "$work/credentials.json" 2>"$log" &
+    "${root_args[@]}" --credentials "$work/credentials.json" 2>"$log" &
   pid=$!
   for _ in $(seq 1 150); do
     port=$(sed -n 's|^kmscore: listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$log")
@@ -67,10 +91,13 @@ start_host A
 server_a=$pid
 [ -n "$port" ] || { cat "$work/serveA.log"; echo "host A did not start"; exit 1; }
 port_a=$port
-# A made the root key when it created the store; B needs the very same one.
-[ -f "$work/stateA/root.key" ] || { echo "host A wrote no stateA/root.key"; exit 1; }
-cp "$work/stateA/root.key" "$work/stateB/root.key"
-chmod 0600 "$work/stateB/root.key"
+if [ "$mode" = pkcs11 ]; then  # the token holds it: no file, on either host
+  [ ! -e "$work/stateA/root.key" ] || { echo "host A wrote a root key file"; exit 1; }
+else  # A made the root key when it created the store; B needs the very same one.
+  [ -f "$work/stateA/root.key" ] || { echo "host A wrote no stateA/root.key"; exit 1; }
+  cp "$work/stateA/root.key" "$work/stateB/root.key"
+  chmod 0600 "$work/stateB/root.key"
+fi
 start_host B
 server_b=$pid
 [ -n "$port" ] || { cat "$work/serveB.log"; echo "host B did not start"; exit 1; }
@@ -79,6 +106,46 @@ port_b=$port
 status=0
 node "$sdk/two_hosts.js" "http://127.0.0.1:$port_a" "http://127.0.0.1:$port_b" \
   "$ak" "$sk" "$project" || status=$?
+
+if [ "$mode" = pkcs11 ]; then
+  # The keyring moves to root-2 while both hosts serve; they keep answering.
+  rotated=$("$tool" --store "$store" --state "$work/stateC" "${root_args[@]}" root rotate \
+    --to "pkcs11:token=kmscore-two-hosts;object=root-2")
+  if [ "$rotated" = '{"root_key":"pkcs11:token=kmscore-two-hosts;object=root-2","keyring_keys":1}' ]; then
+    echo "ok   - root rotate to root-2: $rotated"
+  else
+    echo "FAIL - root rotate to root-2 printed: $rotated"
+    status=1
+  fi
+  node "$sdk/two_hosts.js" "http://127.0.0.1:$port_a" "http://127.0.0.1:$port_b" \
+    "$ak" "$sk" "$project" || status=$?
+  # Host B restarts: the old root key is refused, the new one opens the store.
+  kill -TERM "$server_b"
+  wait "$server_b" || true
+  server_b=
+  if "$tool" --store "$store" --state "$work/stateB" "${root_args[@]}" info >/dev/null 2>&1; then
+    echo "FAIL - the retired root key still opens the store"
+    status=1
+  else
+    echo "ok   - the retired root key (root-1) is refused"
+  fi
+  root_args=(--root-key "pkcs11:token=kmscore-two-hosts;object=root-2")
+  start_host B
+  server_b=$pid
+  [ -n "$port" ] || { cat "$work/serveB.log"; echo "host B did not restart"; exit 1; }
+  port_b=$port
+  node "$sdk/two_hosts.js" "http://127.0.0.1:$port_a" "http://127.0.0.1:$port_b" \
+    "$ak" "$sk" "$project" || status=$?
+  # The token's objects are as they were made: sensitive, never extractable.
+  objects=$(pkcs11-tool --module "$KMSCORE_PKCS11_MODULE" --token-label kmscore-two-hosts \
+    --login --pin 246810 --list-objects --type secrkey 2>/dev/null)
+  if [ "$(grep -c 'Access: *sensitive, always sensitive, never extractable, local' <<<"$objects")" = 2 ]; then
+    echo "ok   - both root key objects are still sensitive and never extractable"
+  else
+    echo "FAIL - the token's objects changed: $objects"
+    status=1
+  fi
+fi
 
 stop_host() {  # NAME PID: SIGTERM, then the exit status must be 0
   local code=0
