@@ -19,36 +19,16 @@
 #include <utility>
 
 #include "support/seed.hpp"
+#include "support/tool_process.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using kmscore_test::quote;
+using kmscore_test::run_result;
+using kmscore_test::shell;
+using kmscore_test::slurp;
 using nlohmann::json;
-
-struct run_result {
-  int exit_code;
-  std::string out;
-  std::string err;
-  json body() const { return json::parse(out); }
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in{path};
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string quote(const std::string& text) {
-  std::string quoted = "'";
-  for (const char c : text) quoted += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
-  return quoted + "'";
-}
-
-// Runs a shell command line and returns its wait status (running processes is this test's job).
-int shell(const std::string& command) {
-  return std::system(command.c_str());  // NOLINT(cert-env33-c,concurrency-mt-unsafe)
-}
 
 class ToolTest : public testing::Test {
  protected:
@@ -64,14 +44,7 @@ class ToolTest : public testing::Test {
   // Runs the tool with args (already shell-quoted where needed) and body on stdin.
   run_result run(const std::string& args, const std::string& body = "",
                  const std::string& env = "") {
-    const auto in = dir_ / "stdin";
-    std::ofstream{in} << body;
-    const std::string command = env + " " + quote(KMSCORE_TOOL_PATH) + " " + args + " <" +
-                                quote(in.string()) + " >" + quote((dir_ / "stdout").string()) +
-                                " 2>" + quote((dir_ / "stderr").string());
-    const int status = shell(command);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "stdout"),
-            slurp(dir_ / "stderr")};
+    return kmscore_test::run_tool(dir_, args, body, env);
   }
   run_result act(const std::string& action, const std::string& body,
                  const std::string& extra = "") {

@@ -3,6 +3,8 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,9 +83,13 @@ std::optional<pkcs11_uri> parse_pkcs11_uri(std::string_view text, std::string& w
     rest = rest.substr(0, mark);
   }
   std::vector<std::string> seen;
+  if (rest.ends_with(';')) {
+    why = "the pkcs11: URI ends with a ';'";
+    return std::nullopt;
+  }
   for (const auto part : split(rest, ';')) {
     const auto equals = part.find('=');
-    if (equals == std::string_view::npos) {
+    if (equals == std::string_view::npos || equals + 1 == part.size()) {
       why = "the pkcs11: URI's attribute \"" + std::string{part} + "\" has no value";
       return std::nullopt;
     }
@@ -116,6 +122,7 @@ std::optional<pkcs11_uri> parse_pkcs11_uri(std::string_view text, std::string& w
         why = "the pkcs11: URI's type is " + *value + ": a root key is a secret-key";
         return std::nullopt;
       }
+      uri.secret_key_type = true;
     } else if (name == "pin-value") {
       why = "a PIN in the pkcs11: URI (pin-value) is refused: give --pkcs11-pin-file";
       return std::nullopt;
@@ -159,6 +166,8 @@ std::string rv_text(ck_rv_t rv) {
   switch (rv) {
     case CKR_PIN_INCORRECT:
       return "the PIN is wrong (CKR_PIN_INCORRECT)";
+    case CKR_PIN_LEN_RANGE:
+      return "the PIN is wrong: not of a length the token takes (CKR_PIN_LEN_RANGE)";
     case CKR_PIN_LOCKED:
       return "the PIN is locked (CKR_PIN_LOCKED)";
     case CKR_USER_PIN_NOT_INITIALIZED:
@@ -186,7 +195,9 @@ class module {
     static std::mutex mutex;
     static std::map<std::string, std::weak_ptr<module>> loaded;
     const std::lock_guard lock{mutex};
-    if (auto found = loaded[path].lock()) return found;
+    std::array<char, PATH_MAX> real{};
+    const std::string key = ::realpath(path.c_str(), real.data()) != nullptr ? real.data() : path;
+    if (auto found = loaded[key].lock()) return found;
     void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
       const char* error = ::dlerror();
@@ -209,7 +220,7 @@ class module {
       return nullptr;
     }
     made->initialized_ = rv == CKR_OK;
-    loaded[path] = made;
+    loaded[key] = made;
     return made;
   }
   module(const module&) = delete;
@@ -237,14 +248,14 @@ std::optional<kmscore::secret_bytes> read_pin(const std::string& path, std::stri
         "KMSCORE_PKCS11_PIN_FILE)";
     return std::nullopt;
   }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     why = "cannot open the PIN file " + path;
     return std::nullopt;
   }
   struct ::stat info {};
   if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode) || info.st_uid != ::geteuid() ||
-      (info.st_mode & 077U) != 0) {
+      ((info.st_mode & 07777U) != 0600U && (info.st_mode & 07777U) != 0400U)) {
     ::close(fd);
     why = "the PIN file " + path +
           " must be a regular file of this user that only it can read (mode 0600 or 0400)";
@@ -278,6 +289,7 @@ class pkcs11_root final : public kmscore::keyring_root {
   pkcs11_root& operator=(pkcs11_root&&) = delete;
   ~pkcs11_root() override { (void)module_->f().C_CloseSession(session_); }
   void use(ck_object_handle_t key) noexcept { key_ = key; }
+  [[nodiscard]] ck_rv_t last_error() const noexcept { return last_; }
 
   [[nodiscard]] kmscore::result<std::vector<kmscore::byte>> seal(
       kmscore::byte_span payload, std::string_view purpose) override {
@@ -289,13 +301,14 @@ class pkcs11_root final : public kmscore::keyring_root {
     ck_gcm_params params = gcm(iv, aad);
     ck_mechanism mechanism{CKM_AES_GCM, &params, sizeof params};
     auto& f = module_->f();
-    if (f.C_EncryptInit(session_, &mechanism, key_) != CKR_OK) return kmscore::errc::kms_error;
+    last_ = f.C_EncryptInit(session_, &mechanism, key_);
+    if (last_ != CKR_OK) return kmscore::errc::kms_error;
     const std::size_t head = sealed_magic.size() + iv_size;
     unsigned long out_size = sealed.size() - head;
     kmscore::secret_bytes in{payload};  // (the token's API takes no const input)
-    const ck_rv_t rv =
-        f.C_Encrypt(session_, in.expose().data(), in.size(), sealed.data() + head, &out_size);
-    if (rv != CKR_OK || out_size != payload.size() + tag_size) return kmscore::errc::kms_error;
+    // (The output is as large as GCM's can be: no CKR_BUFFER_TOO_SMALL leaves it active.)
+    last_ = f.C_Encrypt(session_, in.expose().data(), in.size(), sealed.data() + head, &out_size);
+    if (last_ != CKR_OK || out_size != payload.size() + tag_size) return kmscore::errc::kms_error;
     return sealed;
   }
 
@@ -312,12 +325,13 @@ class pkcs11_root final : public kmscore::keyring_root {
     ck_gcm_params params = gcm(iv, aad);
     ck_mechanism mechanism{CKM_AES_GCM, &params, sizeof params};
     auto& f = module_->f();
-    if (f.C_DecryptInit(session_, &mechanism, key_) != CKR_OK) return kmscore::errc::kms_error;
+    last_ = f.C_DecryptInit(session_, &mechanism, key_);
+    if (last_ != CKR_OK) return kmscore::errc::kms_error;
     std::vector<kmscore::byte> in(sealed.begin() + static_cast<long>(head), sealed.end());
     kmscore::secret_bytes out{in.size()};
     unsigned long out_size = in.size();
-    const ck_rv_t rv = f.C_Decrypt(session_, in.data(), in.size(), out.expose().data(), &out_size);
-    if (rv != CKR_OK || out_size != in.size() - tag_size) return kmscore::errc::kms_error;
+    last_ = f.C_Decrypt(session_, in.data(), in.size(), out.expose().data(), &out_size);
+    if (last_ != CKR_OK || out_size != in.size() - tag_size) return kmscore::errc::kms_error;
     return kmscore::secret_bytes{out.expose().first(out_size)};
   }
 
@@ -344,6 +358,7 @@ class pkcs11_root final : public kmscore::keyring_root {
   ck_session_handle_t session_;
   ck_object_handle_t key_;
   random_source random_;
+  ck_rv_t last_ = CKR_OK;
 };
 
 // One attribute of an object, as an unsigned long or a CK_BBOOL; nullopt if unreadable.
@@ -365,15 +380,21 @@ std::optional<bool> bool_attribute(ck_function_list& f, ck_session_handle_t sess
 }  // namespace
 
 std::optional<root_key_spec> parse_root_key_spec(std::string_view spec, std::string& why) {
-  if (spec.starts_with(file_scheme)) {
+  const auto scheme_is = [&](std::string_view scheme) {  // (schemes are case-insensitive)
+    return spec.size() >= scheme.size() &&
+           std::equal(scheme.begin(), scheme.end(), spec.begin(), [](char a, char b) {
+             return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b + ('a' - 'A')) : b);
+           });
+  };
+  if (scheme_is(file_scheme)) {
     const std::string path{spec.substr(file_scheme.size())};
-    if (path.empty()) {
-      why = "a file: root key needs a path (file:/path/to/root.key)";
+    if (path.empty() || path.starts_with("//")) {
+      why = "a file: root key takes a path, not a URL (file:/path/to/root.key)";
       return std::nullopt;
     }
     return file_root_spec{path};
   }
-  if (spec.starts_with(pkcs11_scheme)) {
+  if (scheme_is(pkcs11_scheme)) {
     auto uri = parse_pkcs11_uri(spec, why);
     if (!uri) return std::nullopt;
     return std::move(*uri);
@@ -403,14 +424,17 @@ std::unique_ptr<kmscore::keyring_root> open_pkcs11_root(const pkcs11_uri& uri,
 
   // The token: every attribute the URI gives must match; exactly one token may.
   unsigned long count = 0;
-  if (f.C_GetSlotList(1, nullptr, &count) != CKR_OK) {
-    why = named + "the module lists no slots";
-    return nullptr;
-  }
-  std::vector<ck_slot_id_t> slots(count);
-  if (count > 0 && f.C_GetSlotList(1, slots.data(), &count) != CKR_OK) {
-    why = named + "the module lists no slots";
-    return nullptr;
+  std::vector<ck_slot_id_t> slots;
+  for (ck_rv_t rv = CKR_BUFFER_TOO_SMALL; rv == CKR_BUFFER_TOO_SMALL;) {  // (tokens may come)
+    rv = f.C_GetSlotList(1, nullptr, &count);
+    if (rv == CKR_OK) {
+      slots.resize(count);
+      rv = count > 0 ? f.C_GetSlotList(1, slots.data(), &count) : CKR_OK;
+    }
+    if (rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL) {
+      why = named + "cannot list the module's slots: " + rv_text(rv);
+      return nullptr;
+    }
   }
   slots.resize(count);
   std::vector<ck_slot_id_t> matching;
@@ -456,17 +480,27 @@ std::unique_ptr<kmscore::keyring_root> open_pkcs11_root(const pkcs11_uri& uri,
   std::vector<unsigned char> id = uri.id;
   std::vector<ck_attribute> search{{CKA_LABEL, label.data(), label.size()}};
   if (uri.has_id) search.push_back({CKA_ID, id.data(), id.size()});
+  ck_object_class_t secret_key_class = CKO_SECRET_KEY;
+  if (uri.secret_key_type) {
+    search.push_back({CKA_CLASS, &secret_key_class, sizeof secret_key_class});
+  }
   std::array<ck_object_handle_t, 2> found{};
   unsigned long found_count = 0;
-  if (f.C_FindObjectsInit(session, search.data(), search.size()) != CKR_OK) {
-    why = named + "cannot search the token";
+  if (const ck_rv_t rv = f.C_FindObjectsInit(session, search.data(), search.size()); rv != CKR_OK) {
+    why = named + "cannot search the token: " + rv_text(rv);
     return nullptr;
   }
   const ck_rv_t searched = f.C_FindObjects(session, found.data(), found.size(), &found_count);
   (void)f.C_FindObjectsFinal(session);
-  if (searched != CKR_OK || found_count != 1) {
-    why = named + (found_count == 0 ? "no object labelled \"" + uri.object + "\" in the token"
-                                    : std::string{"several objects match: add id=..."});
+  if (searched != CKR_OK) {
+    why = named + "cannot search the token: " + rv_text(searched);
+    return nullptr;
+  }
+  if (found_count != 1) {
+    why = named + (found_count == 0
+                       ? std::string{"no "} + (uri.secret_key_type ? "secret key" : "object") +
+                             " labelled \"" + uri.object + "\" in the token"
+                       : std::string{"several objects match: add id=..."});
     return nullptr;
   }
   const auto key = found[0];
@@ -481,11 +515,17 @@ std::unique_ptr<kmscore::keyring_root> open_pkcs11_root(const pkcs11_uri& uri,
     why = named + "the object is not an AES-256 key";
     return nullptr;
   }
-  if (bool_attribute(f, session, key, CKA_EXTRACTABLE) != false) {
+  const auto extractable = bool_attribute(f, session, key, CKA_EXTRACTABLE);
+  const auto sensitive = bool_attribute(f, session, key, CKA_SENSITIVE);
+  if (!extractable || !sensitive) {
+    why = named + "cannot read the key's CKA_EXTRACTABLE and CKA_SENSITIVE";
+    return nullptr;
+  }
+  if (*extractable) {
     why = named + "the key is extractable (CKA_EXTRACTABLE): a root key must never leave the token";
     return nullptr;
   }
-  if (bool_attribute(f, session, key, CKA_SENSITIVE) != true) {
+  if (!*sensitive) {
     why = named + "the key is not sensitive (CKA_SENSITIVE): a root key must never leave the token";
     return nullptr;
   }
@@ -495,6 +535,16 @@ std::unique_ptr<kmscore::keyring_root> open_pkcs11_root(const pkcs11_uri& uri,
     return nullptr;
   }
   opened->use(key);
+  // A probe sealed and opened, so that a token that cannot (no CKM_AES_GCM, a device error)
+  // is told apart, here, from a root key that does not match the store.
+  const std::array<kmscore::byte, 16> probe{};
+  auto sealed = opened->seal(probe, "probe");
+  auto back = sealed ? opened->open(*sealed, "probe")
+                     : kmscore::result<kmscore::secret_bytes>{sealed.error()};
+  if (!back || back->size() != probe.size()) {
+    why = named + "the token cannot seal with CKM_AES_GCM: " + rv_text(opened->last_error());
+    return nullptr;
+  }
   return opened;
 }
 

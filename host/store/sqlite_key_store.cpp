@@ -814,7 +814,9 @@ kmscore::result<bool> sqlite_key_store::meta_replace(std::span<const meta_change
   for (const auto& change : changes) {
     statement query{db_->db, "SELECT value FROM meta WHERE name = ?"};
     query.text(1, change.name);
-    if (query.step() != SQLITE_ROW) return false;
+    const int found = query.step();
+    if (found == SQLITE_DONE) return false;  // no such value: not what was expected
+    if (found != SQLITE_ROW) return fault("meta: read");
     const auto held = query.column_blob(0);
     if (!std::equal(held.begin(), held.end(), change.expected.begin(), change.expected.end())) {
       return false;

@@ -316,8 +316,8 @@ bool settle_file_root(opened_state& state, const std::string& path, const state_
     copy.key_id = root->key_id;
     copy.spec = root->spec;
     copy.material_versions.push_back(root->material_versions[0].clone());
+    state.store.reset();  // (before the sealer it refers to)
     state.sealer.reset();
-    state.store.reset();
     state.sealer = crypto.sealer(crypto.file_root(std::move(copy)));
     state.store = open_key_store(state.store_url, *state.sealer, diagnostics, why);
     if (!state.store) return false;
@@ -348,6 +348,7 @@ bool settle_file_root(opened_state& state, const std::string& path, const state_
       if (created == create_outcome::failed) return false;
       if (created == create_outcome::exists) continue;  // another process won: load its key
     }
+    state.root_key_id = root->key_id;
     return settle_root_check(state, why);
   }
   why = "the root key could not be settled";
@@ -533,9 +534,20 @@ std::optional<rotated_root> rotate_root(opened_state& state, std::string_view to
           " changed since this process opened it (another rotation?): run again";
     return std::nullopt;
   }
+  rotated_root done{text, state.sealer->keyring_keys(), {}};
+  if (state.root_key_id && state.sealer->keyring_holds(*state.root_key_id)) {
+    done.warning =
+        "the store's records are still sealed under its first keyring key, which is "
+        "the retired root key's own material (the store was made before keyrings): "
+        "keep " +
+        state.root_key +
+        " as secret as the new root key until every record "
+        "is re-sealed (docs/storage.md)";
+  }
   state.keyring = std::move(*keyring);
   state.root_key = text;
-  return rotated_root{text, state.sealer->keyring_keys()};
+  state.root_key_id = std::nullopt;
+  return done;
 }
 
 std::unique_ptr<durable_key_store> open_key_store(std::string_view url,

@@ -69,8 +69,9 @@ struct opened_state {
   std::unique_ptr<durable_key_store> store;
   kmscore::project default_project;
   std::string store_url;
-  std::string root_key;                // the root key's spec, as printed
-  std::vector<kmscore::byte> keyring;  // the keyring as the store held it when opened
+  std::string root_key;                        // the root key's spec, as printed
+  std::vector<kmscore::byte> keyring;          // the keyring as the store held it when opened
+  std::optional<kmscore::key_id> root_key_id;  // a root key file's key id
 };
 
 // A store URL as it may be printed or logged: a PostgreSQL URL's password (in its user
@@ -89,12 +90,14 @@ struct opened_state {
 // `root rotate --to SPEC` (shared spec cli.md): the keyring and the store's root key check
 // sealed under the root key SPEC names (for file:, a new key written there, never over an
 // existing file; for pkcs11:, an existing object) and stored in place of the old ones in one
-// transaction. The old root key is left as it is (old backups need it). nullopt, with the
+// transaction. The old root key is left as it is (old backups need it). `pkcs11` is the new
+// root key's module and PIN file (a token of another make or PIN). nullopt, with the
 // reason, if the new root key cannot be made or opened, or the store changed meanwhile (nothing
 // replaced, and a new root key file removed).
 struct rotated_root {
   std::string root_key;      // the new root key's spec
   std::size_t keyring_keys;  // the keyring's sealing keys
+  std::string warning;       // what the operator must still do, if anything
 };
 [[nodiscard]] std::optional<rotated_root> rotate_root(opened_state& state, std::string_view to,
                                                       const pkcs11_settings& pkcs11,

@@ -265,6 +265,9 @@ class record_sealer {
   [[nodiscard]] virtual result<void> load_keyring(byte_span sealed) = 0;
   [[nodiscard]] virtual result<std::vector<byte>> sealed_keyring(keyring_root& under) = 0;
   [[nodiscard]] virtual std::size_t keyring_keys() const noexcept = 0;
+  // Whether the loaded keyring holds a sealing key of this id (a root key's own, in a store
+  // made before keyrings).
+  [[nodiscard]] virtual bool keyring_holds(const key_id& id) const noexcept = 0;
   [[nodiscard]] virtual result<secret_bytes> service_key(std::string_view label) = 0;
 };
 

@@ -2,7 +2,7 @@
 // seals key records with it.
 //
 //   kmscore::root_key_sealer<Backend> sealer{backend, root};       // opens what root seals
-//   auto sealed = sealer.new_keyring(service_secret);              // a store's first keyring
+//   auto sealed = sealer.new_keyring(service_secret, false);       // a new store's keyring
 //   sealer.load_keyring(stored);                                   // from then on
 //   auto audit_seed = sealer.service_key("kmscore audit signing key v1");
 //
@@ -23,6 +23,7 @@
 // material length and the material, then the 32-byte service secret.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -43,10 +44,6 @@ inline constexpr std::size_t service_key_size = 32;
 namespace detail {
 inline constexpr byte keyring_format = 1;
 inline constexpr std::size_t max_keyring_keys = 1024;
-
-[[nodiscard]] inline encryption_context keyring_context() {
-  return *encryption_context::make({{"purpose", "keyring"}});
-}
 
 [[nodiscard]] inline master_key copy_key(const master_key& key) {
   master_key copy;
@@ -188,12 +185,17 @@ class root_key_sealer final : public record_sealer {
     }
     return errc::kms_error;  // sealed by a key this keyring does not hold
   }
-  [[nodiscard]] result<std::vector<byte>> seal_check() override { return seal_root_check(*root_); }
+  [[nodiscard]] result<std::vector<byte>> seal_check() override {
+    if (!root_) return errc::kms_error;
+    return seal_root_check(*root_);
+  }
   [[nodiscard]] result<void> open_check(byte_span check) override {
+    if (!root_) return errc::kms_error;
     return open_root_check(*root_, check);
   }
   [[nodiscard]] result<std::vector<byte>> new_keyring(byte_span service_secret,
                                                       bool root_sealed_records) override {
+    if (!root_) return errc::kms_error;
     keyring first;
     if (root_sealed_records) {  // a store made before keyrings: its records open unchanged
       const auto* held = root_->material();
@@ -206,10 +208,18 @@ class root_key_sealer final : public record_sealer {
     first.service_secret = secret_bytes{service_secret};
     return seal_keyring(*root_, first);
   }
+  // Once the keyring is loaded the root key is let go (a token's session closed): nothing
+  // after start needs it (root rotation seals the loaded keyring under the new root key).
   [[nodiscard]] result<void> load_keyring(byte_span sealed) override {
+    if (!root_) return errc::kms_error;
     KMSCORE_TRY_ASSIGN(auto opened, open_keyring(*root_, sealed));
     ring_ = std::move(opened);
+    root_.reset();
     return {};
+  }
+  [[nodiscard]] bool keyring_holds(const key_id& id) const noexcept override {
+    return std::any_of(ring_.sealing_keys.begin(), ring_.sealing_keys.end(),
+                       [&](const master_key& key) { return key.key_id == id; });
   }
   [[nodiscard]] result<std::vector<byte>> sealed_keyring(keyring_root& under) override {
     if (ring_.service_secret.size() != service_secret_size) return errc::kms_error;

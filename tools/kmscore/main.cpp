@@ -50,6 +50,8 @@ std::string usage_text() {
       "       kmscore [--state DIR] [--store URL] info | maintain | rotate-due-keys\n"
       "       kmscore [--state DIR] [--store URL] audit export-key PATH\n"
       "       kmscore [--state DIR] [--store URL] root rotate --to SPEC\n"
+      "               [--to-pkcs11-module PATH] [--to-pkcs11-pin-file PATH]   (default: the\n"
+      "               current --pkcs11-module and --pkcs11-pin-file)\n"
       "       kmscore audit verify --audit-public-key PATH FILE...   (oldest first)\n"
       "       kmscore serve --credentials FILE [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
       "               [--workers N] [--max-connections N] [--max-connections-per-address N]\n"
@@ -115,6 +117,7 @@ struct options {
   kmscore_host::pkcs11_settings pkcs11;  // --pkcs11-module, --pkcs11-pin-file (or environment)
   std::vector<std::string> root_args;    // root SUBCOMMAND
   std::string rotate_to;                 // root rotate --to SPEC
+  kmscore_host::pkcs11_settings rotate_pkcs11;  // --to-pkcs11-module, --to-pkcs11-pin-file
 };
 
 kmscore_host::state_options state_options_of(const options& opts) {
@@ -304,9 +307,12 @@ int run(const options& opts) {
         if (!trail->append(what)) std::cerr << "kmscore: this maintenance step is not audited\n";
       };
   if (opts.action == "root") {  // rotate --to SPEC: the keyring re-sealed under a new root key
-    const auto rotated =
-        kmscore_host::rotate_root(*state, opts.rotate_to, opts.pkcs11, crypto, why);
+    kmscore_host::pkcs11_settings to = opts.rotate_pkcs11;
+    if (to.module.empty()) to.module = opts.pkcs11.module;
+    if (to.pin_file.empty()) to.pin_file = opts.pkcs11.pin_file;
+    const auto rotated = kmscore_host::rotate_root(*state, opts.rotate_to, to, crypto, why);
     if (!rotated) return state_failure(why);
+    if (!rotated->warning.empty()) std::cerr << "kmscore: note: " << rotated->warning << "\n";
     if (trail) {
       auto what = audit_event("maintenance", "root rotate");
       what.reason = "root key now " + rotated->root_key;
@@ -314,7 +320,7 @@ int run(const options& opts) {
     }
     std::cout << nlohmann::ordered_json{{"root_key", rotated->root_key},
                                         {"keyring_keys", rotated->keyring_keys}}
-                     .dump()
+                     .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
               << "\n";
     return 0;
   }
@@ -443,7 +449,7 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       continue;
     }
     if (arg == "--root-key" || arg == "--pkcs11-module" || arg == "--pkcs11-pin-file" ||
-        arg == "--to") {
+        arg == "--to" || arg == "--to-pkcs11-module" || arg == "--to-pkcs11-pin-file") {
       if (!has_value) {
         exit_code = usage_error(std::string{arg} + " needs a value");
         return std::nullopt;
@@ -455,6 +461,10 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
         opts.pkcs11.module = value;
       } else if (arg == "--pkcs11-pin-file") {
         opts.pkcs11.pin_file = value;
+      } else if (arg == "--to-pkcs11-module") {
+        opts.rotate_pkcs11.module = value;
+      } else if (arg == "--to-pkcs11-pin-file") {
+        opts.rotate_pkcs11.pin_file = value;
       } else {
         opts.rotate_to = value;
       }
@@ -607,8 +617,10 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       exit_code = usage_error("root takes rotate --to SPEC (file:PATH or pkcs11:...)");
       return std::nullopt;
     }
-  } else if (!opts.rotate_to.empty()) {
-    exit_code = usage_error("--to is an option of root rotate");
+  } else if (!opts.rotate_to.empty() || !opts.rotate_pkcs11.module.empty() ||
+             !opts.rotate_pkcs11.pin_file.empty()) {
+    exit_code =
+        usage_error("--to, --to-pkcs11-module and --to-pkcs11-pin-file are options of root rotate");
     return std::nullopt;
   }
   if (!opts.serve && !opts.serve_only.empty()) {
