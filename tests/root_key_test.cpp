@@ -295,7 +295,7 @@ TEST_F(RootKeyProviderTest, RootRotateMovesTheKeyringBetweenEveryKindOfRootKey) 
   const std::vector<std::string> chain{"file:" + (dir_ / "second.key").string(),
                                        token_uri("root-1"), token_uri("root-2"),
                                        "file:" + (dir_ / "third.key").string()};
-  std::string from = "";
+  std::string from;
   for (const auto& to : chain) {
     const auto rotated = act("root rotate --to " + quote(to), "", from);
     ASSERT_EQ(rotated.exit_code, 0) << from << " -> " << to << ": " << rotated.err;

@@ -182,7 +182,7 @@ std::string rv_text(ck_rv_t rv) {
       return "the token has no CKM_AES_GCM (CKR_MECHANISM_INVALID)";
     default: {
       std::array<char, 32> hex{};
-      std::snprintf(hex.data(), hex.size(), "0x%lx", rv);
+      (void)std::snprintf(hex.data(), hex.size(), "0x%lx", rv);
       return std::string{"PKCS#11 error "} + hex.data();
     }
   }
@@ -200,7 +200,7 @@ class module {
     if (auto found = loaded[key].lock()) return found;
     void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
-      const char* error = ::dlerror();
+      const char* error = ::dlerror();  // NOLINT(concurrency-mt-unsafe): under the mutex
       why = "cannot load the PKCS#11 module " + path + ": " +
             (error != nullptr ? error : "unknown error");
       return nullptr;
