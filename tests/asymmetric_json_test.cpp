@@ -35,6 +35,7 @@
 #include "support/backends.hpp"
 #include "support/hex.hpp"
 #include "support/openssl_base64.hpp"
+#include "support/openssl_pkey_encrypt.hpp"
 #include "support/project.hpp"
 
 namespace {
@@ -179,22 +180,7 @@ int openssl_verify_message(EVP_PKEY* key, const algorithm_row& row, const bytes&
 }
 
 // RSAES-OAEP (label empty) or SM2 encryption by OpenSSL to a public key.
-bytes openssl_encrypt(EVP_PKEY* key, const bytes& plain, const EVP_MD* oaep_md = nullptr,
-                      const EVP_MD* mgf1_md = nullptr) {
-  const pkey_ctx_ptr ctx{EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr)};
-  EXPECT_TRUE(ctx && EVP_PKEY_encrypt_init(ctx.get()) == 1);
-  if (oaep_md != nullptr) {
-    EXPECT_EQ(EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING), 1);
-    EXPECT_EQ(EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), oaep_md), 1);
-    EXPECT_EQ(EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), mgf1_md), 1);
-  }
-  std::size_t size = 0;
-  EXPECT_EQ(EVP_PKEY_encrypt(ctx.get(), nullptr, &size, plain.data(), plain.size()), 1);
-  bytes out(size);
-  EXPECT_EQ(EVP_PKEY_encrypt(ctx.get(), out.data(), &size, plain.data(), plain.size()), 1);
-  out.resize(size);
-  return out;
-}
+using kmscore_test::openssl_encrypt;
 
 // The inverse with a private key; nullopt when OpenSSL refuses the ciphertext.
 std::optional<bytes> openssl_decrypt(EVP_PKEY* key, const bytes& cipher,

@@ -33,6 +33,7 @@
 #include "support/backends.hpp"
 #include "support/openssl_base64.hpp"
 #include "support/openssl_envelope.hpp"
+#include "support/openssl_pkey_encrypt.hpp"
 #include "support/project.hpp"
 
 namespace {
@@ -121,20 +122,9 @@ pkey_ptr public_key(const bytes& der) {
 // encryption as `openssl pkeyutl -encrypt` writes it for an SM2 key.
 bytes wrap_to(const bytes& public_der, const std::string& algorithm, const bytes& plain) {
   const auto key = public_key(public_der);
-  const ctx_ptr ctx{EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr)};
-  EXPECT_TRUE(ctx && EVP_PKEY_encrypt_init(ctx.get()) == 1);
-  if (algorithm != "SM2_ENCRYPT") {
-    const EVP_MD* md = algorithm == "RSAES_OAEP_SHA_1" ? EVP_sha1() : EVP_sha256();
-    EXPECT_EQ(EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING), 1);
-    EXPECT_EQ(EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), md), 1);
-    EXPECT_EQ(EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md), 1);
-  }
-  std::size_t size = 0;
-  EXPECT_EQ(EVP_PKEY_encrypt(ctx.get(), nullptr, &size, plain.data(), plain.size()), 1);
-  bytes out(size);
-  EXPECT_EQ(EVP_PKEY_encrypt(ctx.get(), out.data(), &size, plain.data(), plain.size()), 1);
-  out.resize(size);
-  return out;
+  if (algorithm == "SM2_ENCRYPT") return kmscore_test::openssl_encrypt(key.get(), plain);
+  const EVP_MD* md = algorithm == "RSAES_OAEP_SHA_1" ? EVP_sha1() : EVP_sha256();
+  return kmscore_test::openssl_encrypt(key.get(), plain, md, md);
 }
 
 // `openssl enc -id-aes256-wrap-pad -K … -iv A65959A6` (or AES-128 by the KEK's size).
