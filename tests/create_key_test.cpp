@@ -5,10 +5,12 @@
 #include <kmscore/keyring.hpp>
 
 #include <gtest/gtest.h>
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <map>
 
 #include <memory>
 #include <regex>
@@ -535,6 +537,69 @@ TEST(KeyringTest, RecordsOpenUnderTheKeyTheyNameAndNewOnesUseTheNewest) {
   EXPECT_TRUE(without.open(*before));
   EXPECT_FALSE(sealer.load_keyring(
       *kmscore::seal_keyring(backend, root_key(0x5D), two_key_ring(root_key(0x5D)))));
+}
+
+// keyring rotate: a new newest sealing key and its link (the key sealed under the newest one
+// before it). A sealer that loaded the keyring before learns keys added since from their links,
+// a chain of them at once, and then seals under the newest; a changed link, a missing one, or
+// no link source leaves such a record unopened. Without the root key there is no rotation.
+TEST(KeyringTest, ARunningSealerLearnsKeysAddedSinceFromTheirLinks) {
+  kmscore_test::combined backend;
+  const auto root = root_key();
+  const auto ring = kmscore::seal_keyring(backend, root, two_key_ring(root));
+  ASSERT_TRUE(ring);
+  kmscore::root_key_sealer<kmscore_test::combined> running{backend, root_key()};
+  kmscore::root_key_sealer<kmscore_test::combined> rotating{backend, root_key()};
+  ASSERT_TRUE(running.load_keyring(*ring));
+  ASSERT_TRUE(rotating.load_keyring(*ring));
+  std::map<std::string, std::vector<kmscore::byte>> links;
+  std::vector<std::string> added;
+  for (int round = 0; round < 2; ++round) {
+    auto rotation = rotating.rotate_keyring();
+    ASSERT_TRUE(rotation);
+    ASSERT_TRUE(rotating.load_keyring(rotation->keyring));
+    links[rotation->key.str()] = rotation->link;
+    added.push_back(rotation->key.str());
+  }
+  EXPECT_EQ(rotating.keyring_keys(), 4U);
+  const auto record = make("AES_256");
+  const auto sealed = rotating.seal(record);
+  ASSERT_TRUE(sealed);
+  const auto sealed_by = [](const std::vector<kmscore::byte>& stored, const std::string& id) {
+    return std::string{kmscore::as_chars(stored)}.find(id) != std::string::npos;
+  };
+  EXPECT_TRUE(sealed_by(*sealed, added[1]));
+
+  EXPECT_FALSE(running.open(*sealed));  // no link source: the key is not known
+  const auto source = [](std::map<std::string, std::vector<kmscore::byte>> held) {
+    return [held](const kmscore::key_id& id)
+               -> kmscore::result<std::optional<std::vector<kmscore::byte>>> {
+      const auto found = held.find(id.str());
+      if (found == held.end()) return std::optional<std::vector<kmscore::byte>>{};
+      return std::optional<std::vector<kmscore::byte>>{found->second};
+    };
+  };
+  auto missing = links;
+  missing.erase(added[0]);  // the chain is broken: nothing learned
+  running.learn_links_from(source(missing));
+  EXPECT_FALSE(running.open(*sealed));
+  EXPECT_EQ(running.keyring_keys(), 2U);
+  auto changed = links;
+  changed[added[1]][changed[added[1]].size() / 2] ^= 0x01;
+  running.learn_links_from(source(changed));
+  EXPECT_FALSE(running.open(*sealed));
+  EXPECT_EQ(running.keyring_keys(), 3U);  // the first link was good: that key is learned
+  running.learn_links_from(source(links));
+  const auto opened = running.open(*sealed);
+  ASSERT_TRUE(opened);
+  expect_same(*opened, record);
+  EXPECT_EQ(running.keyring_keys(), 4U);
+  const auto resealed = running.seal(record);
+  ASSERT_TRUE(resealed);
+  EXPECT_TRUE(sealed_by(*resealed, added[1]));  // the newest, learned
+
+  rotating.release_root();
+  EXPECT_FALSE(rotating.rotate_keyring());
 }
 
 // Service keys are HKDF-SHA-256 (RFC 5869) of the service secret: salt "kmscore service

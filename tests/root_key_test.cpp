@@ -309,6 +309,24 @@ TEST_F(RootKeyProviderTest, RootRotateMovesTheKeyringBetweenEveryKindOfRootKey) 
     expect_all_decrypt(from, key_id, made);
     made.push_back(datakey(from, key_id));
   }
+  // keyring rotate: a new sealing key for new records (the old ones open as before), which the
+  // next root rotation carries with the rest of the keyring.
+  const auto added = act("keyring rotate", "", from);
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const std::string new_key = added.body()["keyring_key"];
+  EXPECT_EQ(added.out, R"({"keyring_key":")" + new_key + R"(","resealed":0})" + "\n");
+  const auto fresh = create_key(from, "after-keyring-rotate");
+  EXPECT_NE(slurp(state() / "kmscore.db").find(new_key), std::string::npos);
+  const std::vector<json> fresh_keys{datakey(from, fresh)};
+  const auto fourth = "file:" + (dir_ / "fourth.key").string();
+  const auto carried = act("root rotate --to " + quote(fourth), "", from);
+  EXPECT_EQ(carried.out, R"({"root_key":")" + fourth + R"(","keyring_keys":2})" + "\n");
+  from = fourth;
+  expect_all_decrypt(from, key_id, made);
+  expect_all_decrypt(from, fresh, fresh_keys);
+  EXPECT_EQ(act("keyring rotate --reseal", "", from).exit_code, 2);  // not built: said
+  EXPECT_EQ(act("keyring spin", "", from).exit_code, 2);
+  EXPECT_EQ(act("list-keys --reseal", "{}", from).exit_code, 2);
   // Retired root key files stay as they were.
   EXPECT_EQ(slurp(state() / "root.key"), old_default);
   EXPECT_TRUE(fs::exists(dir_ / "second.key"));

@@ -30,6 +30,7 @@ constexpr std::size_t root_key_file_size =
 constexpr std::string_view root_check_name = "root_key_check";
 constexpr std::string_view default_project_name = "default_project";
 constexpr std::string_view keyring_name = "keyring";
+constexpr std::string_view keyring_key_prefix = "keyring-key:";  // + key id: its link
 
 std::string errno_text(int code = errno) {
   return std::error_code{code, std::generic_category()}.message();
@@ -423,6 +424,14 @@ std::optional<opened_state> open_state(const state_options& options, const state
     return std::nullopt;
   }
   state.keyring = std::move(**ring);
+  // Links to sealing keys added since (keyring rotate), read on a connection of their own: a
+  // record is opened while its store's connection is busy reading it.
+  state.link_store = open_key_store(state.store_url, *state.sealer, diagnostics, why);
+  if (!state.link_store) return std::nullopt;
+  state.sealer->learn_links_from([links = state.link_store.get()](const kmscore::key_id& id) {
+    return links->meta_get(std::string{keyring_key_prefix} + std::string{id.view()});
+  });
+  if (!options.keep_root) state.sealer->release_root();
 
   // The default project: made once, with a random id and domain, and kept in the store.
   auto named = state.store->meta_get(default_project_name);
@@ -548,6 +557,37 @@ std::optional<rotated_root> rotate_root(opened_state& state, std::string_view to
   state.root_key = text;
   state.root_key_id = std::nullopt;
   return done;
+}
+
+std::optional<kmscore::key_id> rotate_keyring(opened_state& state, std::string& why) {
+  auto rotation = state.sealer->rotate_keyring();
+  if (!rotation) {
+    why = "cannot make a new keyring key (the root key " + state.root_key + " is needed)";
+    return std::nullopt;
+  }
+  // The link first (a link no keyring names is harmless), then the keyring, if unchanged.
+  const std::string link_name = std::string{keyring_key_prefix} + std::string{rotation->key.view()};
+  const auto linked = state.store->meta_put_if_absent(link_name, rotation->link);
+  if (!linked) {
+    why = "cannot record the new keyring key in " + printable_store_url(state.store_url);
+    return std::nullopt;
+  }
+  const std::array<durable_key_store::meta_change, 1> changes{
+      {{keyring_name, state.keyring, rotation->keyring}}};
+  const auto replaced = state.store->meta_replace(changes);
+  if (!replaced || !*replaced) {
+    why = !replaced ? "the store " + printable_store_url(state.store_url) +
+                          " did not take the new keyring"
+                    : "the keyring of " + printable_store_url(state.store_url) +
+                          " changed since this process opened it (another rotation?): run again";
+    return std::nullopt;
+  }
+  if (!state.sealer->load_keyring(rotation->keyring)) {
+    why = "the new keyring does not open";
+    return std::nullopt;
+  }
+  state.keyring = std::move(rotation->keyring);
+  return rotation->key;
 }
 
 std::unique_ptr<durable_key_store> open_key_store(std::string_view url,

@@ -38,6 +38,7 @@ struct state_options {
   std::string store_url;   // empty: sqlite:STATE_DIR/kmscore.db
   std::string root_key;    // a root key spec (root_key.hpp); empty: file:STATE_DIR/root.key
   pkcs11_settings pkcs11;  // for a pkcs11: root key
+  bool keep_root = false;  // keep the root key open after start (keyring rotate needs it)
 };
 
 // What the state needs of the host's backend: randomness, a root key held in memory (a root
@@ -67,6 +68,7 @@ template <kmscore::crypto_backend Backend>
 struct opened_state {
   std::unique_ptr<kmscore::record_sealer> sealer;  // declared first: the store refers to it
   std::unique_ptr<durable_key_store> store;
+  std::unique_ptr<durable_key_store> link_store;  // the sealer's reads of keyring key links
   kmscore::project default_project;
   std::string store_url;
   std::string root_key;                        // the root key's spec, as printed
@@ -102,6 +104,14 @@ struct rotated_root {
 [[nodiscard]] std::optional<rotated_root> rotate_root(opened_state& state, std::string_view to,
                                                       const pkcs11_settings& pkcs11,
                                                       const state_crypto& crypto, std::string& why);
+
+// `keyring rotate` (shared spec cli.md): a new newest sealing key, with its link (the key sealed
+// under the keyring's newest key before it) stored first, then the keyring sealed under the
+// root key in place of the old one if no other process changed it. New records are sealed
+// under the new key, by this process at once and by others from their next start; running
+// hosts open records it sealed by learning it from its link. The state must have been opened
+// with keep_root. The new key's id, or nullopt with the reason.
+[[nodiscard]] std::optional<kmscore::key_id> rotate_keyring(opened_state& state, std::string& why);
 
 // The root key file: load (checked as above) and create (O_EXCL, durable). Exposed for tests.
 [[nodiscard]] std::optional<kmscore::master_key> load_root_key(const std::string& path,

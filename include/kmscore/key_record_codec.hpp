@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -239,6 +240,16 @@ template <crypto_backend Backend>
 
 class keyring_root;  // keyring_root.hpp
 
+// A keyring with one more sealing key (keyring.hpp): the keyring sealed under the root key, the
+// new key's id, and its link, the new key sealed under the keyring's newest key before it.
+struct keyring_rotation {
+  std::vector<byte> keyring;
+  key_id key;
+  std::vector<byte> link;
+};
+// The link that seals sealing key `id`, as a host's store holds it (nullopt: none).
+using key_link_source = std::function<result<std::optional<std::vector<byte>>>(const key_id& id)>;
+
 // Sealing behind an interface, so that compiled stores (host/store/) need no backend type.
 class record_sealer {
  public:
@@ -268,6 +279,15 @@ class record_sealer {
   // Whether the loaded keyring holds a sealing key of this id (a root key's own, in a store
   // made before keyrings).
   [[nodiscard]] virtual bool keyring_holds(const key_id& id) const noexcept = 0;
+  // `keyring rotate`: the loaded keyring with a new newest sealing key, sealed under the root
+  // key (which must not have been released), and the new key's link; the loaded keyring is
+  // unchanged (load the new one once the store holds it).
+  [[nodiscard]] virtual result<keyring_rotation> rotate_keyring() = 0;
+  // Where links are found, so that a record sealed by a key added since the keyring was loaded
+  // opens (its key learned from its link, sealed under a key already held).
+  virtual void learn_links_from(key_link_source source) = 0;
+  // The root key let go (a token's session closed) once nothing more needs it.
+  virtual void release_root() noexcept = 0;
   [[nodiscard]] virtual result<secret_bytes> service_key(std::string_view label) = 0;
 };
 

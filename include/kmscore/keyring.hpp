@@ -28,6 +28,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -175,15 +178,23 @@ class root_key_sealer final : public record_sealer {
                         std::make_unique<envelope_root<Backend>>(backend, std::move(root))} {}
 
   [[nodiscard]] result<std::vector<byte>> seal(const key_record& record) override {
+    const std::shared_lock lock{mutex_};
     if (ring_.sealing_keys.empty()) return errc::kms_error;
     return seal_key_record(*backend_, ring_.sealing_keys.back(), record);
   }
+  // A record sealed by a key this keyring does not hold (one that `keyring rotate` added since
+  // this process loaded the keyring) is opened once the key is learned from its link.
   [[nodiscard]] result<key_record> open(byte_span stored) override {
     KMSCORE_TRY_ASSIGN(const auto sealed_by, sealing_key_of(stored));
-    for (const auto& key : ring_.sealing_keys) {
-      if (key.key_id == sealed_by) return open_key_record(*backend_, key, stored);
+    {
+      const std::shared_lock lock{mutex_};
+      if (const auto* key = holding(sealed_by)) return open_key_record(*backend_, *key, stored);
     }
-    return errc::kms_error;  // sealed by a key this keyring does not hold
+    KMSCORE_TRY(learn(sealed_by));
+    const std::shared_lock lock{mutex_};
+    const auto* key = holding(sealed_by);
+    if (key == nullptr) return errc::kms_error;
+    return open_key_record(*backend_, *key, stored);
   }
   [[nodiscard]] result<std::vector<byte>> seal_check() override {
     if (!root_) return errc::kms_error;
@@ -208,31 +219,93 @@ class root_key_sealer final : public record_sealer {
     first.service_secret = secret_bytes{service_secret};
     return seal_keyring(*root_, first);
   }
-  // Once the keyring is loaded the root key is let go (a token's session closed): nothing
-  // after start needs it (root rotation seals the loaded keyring under the new root key).
   [[nodiscard]] result<void> load_keyring(byte_span sealed) override {
     if (!root_) return errc::kms_error;
     KMSCORE_TRY_ASSIGN(auto opened, open_keyring(*root_, sealed));
+    const std::unique_lock lock{mutex_};
     ring_ = std::move(opened);
-    root_.reset();
     return {};
   }
   [[nodiscard]] bool keyring_holds(const key_id& id) const noexcept override {
-    return std::any_of(ring_.sealing_keys.begin(), ring_.sealing_keys.end(),
-                       [&](const master_key& key) { return key.key_id == id; });
+    const std::shared_lock lock{mutex_};
+    return holding(id) != nullptr;
   }
   [[nodiscard]] result<std::vector<byte>> sealed_keyring(keyring_root& under) override {
+    const std::shared_lock lock{mutex_};
     if (ring_.service_secret.size() != service_secret_size) return errc::kms_error;
     return seal_keyring(under, ring_);
   }
   [[nodiscard]] std::size_t keyring_keys() const noexcept override {
+    const std::shared_lock lock{mutex_};
     return ring_.sealing_keys.size();
   }
+  [[nodiscard]] result<keyring_rotation> rotate_keyring() override {
+    if (!root_) return errc::kms_error;
+    KMSCORE_TRY_ASSIGN(auto fresh, new_sealing_key());
+    const std::shared_lock lock{mutex_};
+    if (ring_.sealing_keys.empty() || ring_.service_secret.size() != service_secret_size) {
+      return errc::kms_error;
+    }
+    keyring_rotation out;
+    out.key = fresh.key_id;
+    // The link: the new key sealed under the newest one, for hosts that hold only that.
+    envelope_root<Backend> newest{*backend_, detail::copy_key(ring_.sealing_keys.back())};
+    KMSCORE_TRY_ASSIGN(
+        out.link, newest.seal(fresh.material_versions[0].expose(), link_purpose(fresh.key_id)));
+    keyring next;
+    for (const auto& key : ring_.sealing_keys) next.sealing_keys.push_back(detail::copy_key(key));
+    next.sealing_keys.push_back(std::move(fresh));
+    next.service_secret = ring_.service_secret.clone();
+    KMSCORE_TRY_ASSIGN(out.keyring, seal_keyring(*root_, next));
+    return out;
+  }
+  void learn_links_from(key_link_source source) override { links_ = std::move(source); }
+  void release_root() noexcept override { root_.reset(); }
   [[nodiscard]] result<secret_bytes> service_key(std::string_view label) override {
+    const std::shared_lock lock{mutex_};
     return derive_service_key(*backend_, ring_, label);
   }
 
  private:
+  [[nodiscard]] static std::string link_purpose(const key_id& id) {
+    return "keyring key " + std::string{id.view()};
+  }
+  [[nodiscard]] const master_key* holding(const key_id& id) const noexcept {
+    for (const auto& key : ring_.sealing_keys) {
+      if (key.key_id == id) return &key;
+    }
+    return nullptr;
+  }
+  // The sealing key `id` from its link, and, first, any key that link is sealed under that
+  // this keyring does not hold yet (a chain of rotations); KMS.0101 if there is none.
+  [[nodiscard]] result<void> learn(const key_id& id) {
+    if (!links_) return errc::kms_error;
+    std::vector<std::pair<key_id, std::vector<byte>>> chain;  // newest first
+    key_id wanted = id;
+    const std::unique_lock lock{mutex_};
+    while (holding(wanted) == nullptr) {
+      if (chain.size() >= detail::max_keyring_keys) return errc::kms_error;
+      KMSCORE_TRY_ASSIGN(auto link, links_(wanted));
+      if (!link) return errc::kms_error;
+      const auto view = parse_envelope(*link, max_envelope_payload);
+      if (!view) return errc::kms_error;
+      const auto sealed_by = view->key_id();
+      chain.emplace_back(wanted, std::move(*link));
+      wanted = sealed_by;
+    }
+    for (auto at = chain.rbegin(); at != chain.rend(); ++at) {  // oldest first
+      const auto view = parse_envelope(at->second, max_envelope_payload);
+      const auto* under = view ? holding(view->key_id()) : nullptr;
+      if (under == nullptr) return errc::kms_error;
+      envelope_root<Backend> opener{*backend_, detail::copy_key(*under)};
+      KMSCORE_TRY_ASSIGN(auto material, opener.open(at->second, link_purpose(at->first)));
+      master_key learned;
+      learned.key_id = at->first;
+      learned.material_versions.push_back(std::move(material));
+      ring_.sealing_keys.push_back(std::move(learned));  // newer than every key held
+    }
+    return {};
+  }
   // A sealing key of its own (a random key_id and 32 random bytes), for a new keyring.
   [[nodiscard]] result<master_key> new_sealing_key() {
     std::array<byte, uuid::byte_size> id{};
@@ -254,7 +327,9 @@ class root_key_sealer final : public record_sealer {
 
   Backend* backend_;
   std::unique_ptr<keyring_root> root_;
+  mutable std::shared_mutex mutex_;  // guards ring_ (keys are learned while others seal)
   keyring ring_;
+  key_link_source links_;
 };
 
 }  // namespace kmscore

@@ -119,6 +119,16 @@ if [ "$mode" = pkcs11 ]; then
   fi
   node "$sdk/two_hosts.js" "http://127.0.0.1:$port_a" "http://127.0.0.1:$port_b" \
     "$ak" "$sk" "$project" || status=$?
+  # A new keyring key (keyring rotate): host B, restarted below, seals new records under it;
+  # host A, still running, opens them by learning the key from its link.
+  added=$("$tool" --store "$store" --state "$work/stateC" \
+    --root-key "pkcs11:token=kmscore-two-hosts;object=root-2" keyring rotate)
+  if [[ "$added" =~ ^\{\"keyring_key\":\"[0-9a-f-]{36}\",\"resealed\":0\}$ ]]; then
+    echo "ok   - keyring rotate: $added"
+  else
+    echo "FAIL - keyring rotate printed: $added"
+    status=1
+  fi
   # Host B restarts: the old root key is refused, the new one opens the store.
   kill -TERM "$server_b"
   wait "$server_b" || true

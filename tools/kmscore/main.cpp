@@ -49,6 +49,7 @@ std::string usage_text() {
       "               [--datakey-policy range|strict512] ACTION   (request body on stdin)\n"
       "       kmscore [--state DIR] [--store URL] info | maintain | rotate-due-keys\n"
       "       kmscore [--state DIR] [--store URL] audit export-key PATH\n"
+      "       kmscore [--state DIR] [--store URL] keyring rotate\n"
       "       kmscore [--state DIR] [--store URL] root rotate --to SPEC\n"
       "               [--to-pkcs11-module PATH] [--to-pkcs11-pin-file PATH]   (default: the\n"
       "               current --pkcs11-module and --pkcs11-pin-file)\n"
@@ -117,11 +118,12 @@ struct options {
   kmscore_host::pkcs11_settings pkcs11;  // --pkcs11-module, --pkcs11-pin-file (or environment)
   std::vector<std::string> root_args;    // root SUBCOMMAND
   std::string rotate_to;                 // root rotate --to SPEC
+  bool reseal = false;                   // keyring rotate --reseal
   kmscore_host::pkcs11_settings rotate_pkcs11;  // --to-pkcs11-module, --to-pkcs11-pin-file
 };
 
 kmscore_host::state_options state_options_of(const options& opts) {
-  return {opts.state, opts.store, opts.root_key, opts.pkcs11};
+  return {opts.state, opts.store, opts.root_key, opts.pkcs11, opts.action == "keyring"};
 }
 
 int usage_error(std::string_view message) {
@@ -234,7 +236,8 @@ int run(const options& opts) {
 
   const bool info = opts.action == "info";
   const bool maintenance = opts.action == "maintain" || opts.action == "rotate-due-keys" ||
-                           opts.action == "audit" || opts.action == "root";
+                           opts.action == "audit" || opts.action == "root" ||
+                           opts.action == "keyring";
   // The body may carry a secret (encrypt-datakey's plain_text): read into zeroizing memory.
   kmscore::secret_bytes body;
   if (!info && !maintenance) {
@@ -321,6 +324,18 @@ int run(const options& opts) {
     std::cout << nlohmann::ordered_json{{"root_key", rotated->root_key},
                                         {"keyring_keys", rotated->keyring_keys}}
                      .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+              << "\n";
+    return 0;
+  }
+  if (opts.action == "keyring") {  // rotate: a new newest sealing key for new records
+    const auto added = kmscore_host::rotate_keyring(*state, why);
+    if (!added) return state_failure(why);
+    if (trail) {
+      auto what = audit_event("maintenance", "keyring rotate");
+      what.reason = "new keyring key " + added->str();
+      if (!trail->append(what)) std::cerr << "kmscore: the keyring rotation is not audited\n";
+    }
+    std::cout << nlohmann::ordered_json{{"keyring_key", added->str()}, {"resealed", 0}}.dump()
               << "\n";
     return 0;
   }
@@ -448,6 +463,10 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       }
       continue;
     }
+    if (arg == "--reseal") {
+      opts.reseal = true;
+      continue;
+    }
     if (arg == "--root-key" || arg == "--pkcs11-module" || arg == "--pkcs11-pin-file" ||
         arg == "--to" || arg == "--to-pkcs11-module" || arg == "--to-pkcs11-pin-file") {
       if (!has_value) {
@@ -567,7 +586,7 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       opts.audit_args.emplace_back(arg);
       continue;
     }
-    if (opts.action == "root") {  // root's subcommand
+    if (opts.action == "root" || opts.action == "keyring") {  // the subcommand
       opts.root_args.emplace_back(arg);
       continue;
     }
@@ -586,7 +605,7 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
     } else if (arg == "serve") {
       opts.serve = true;
     } else if (arg != "info" && arg != "maintain" && arg != "rotate-due-keys" && arg != "audit" &&
-               arg != "root" && !kmscore::is_known_action(arg)) {
+               arg != "root" && arg != "keyring" && !kmscore::is_known_action(arg)) {
       exit_code = usage_error("unknown action: " + std::string{arg});
       return std::nullopt;
     }
@@ -617,10 +636,26 @@ std::optional<options> parse(int argc, char** argv, int& exit_code) {
       exit_code = usage_error("root takes rotate --to SPEC (file:PATH or pkcs11:...)");
       return std::nullopt;
     }
-  } else if (!opts.rotate_to.empty() || !opts.rotate_pkcs11.module.empty() ||
-             !opts.rotate_pkcs11.pin_file.empty()) {
+  } else if (opts.action == "keyring") {
+    if (opts.reseal) {
+      exit_code = usage_error(
+          "keyring rotate --reseal is not built yet: keyring rotate adds a sealing key for new "
+          "records; existing records stay sealed under the keys before it");
+      return std::nullopt;
+    }
+    if (opts.root_args.size() != 1 || opts.root_args[0] != "rotate") {
+      exit_code = usage_error("keyring takes rotate");
+      return std::nullopt;
+    }
+  }
+  if (opts.action != "root" && (!opts.rotate_to.empty() || !opts.rotate_pkcs11.module.empty() ||
+                                !opts.rotate_pkcs11.pin_file.empty())) {
     exit_code =
         usage_error("--to, --to-pkcs11-module and --to-pkcs11-pin-file are options of root rotate");
+    return std::nullopt;
+  }
+  if (opts.reseal && opts.action != "keyring") {
+    exit_code = usage_error("--reseal is an option of keyring rotate");
     return std::nullopt;
   }
   if (!opts.serve && !opts.serve_only.empty()) {
