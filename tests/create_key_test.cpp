@@ -541,8 +541,9 @@ TEST(KeyringTest, RecordsOpenUnderTheKeyTheyNameAndNewOnesUseTheNewest) {
 
 // keyring rotate: a new newest sealing key and its link (the key sealed under the newest one
 // before it). A sealer that loaded the keyring before learns keys added since from their links,
-// a chain of them at once, and then seals under the newest; a changed link, a missing one, or
-// no link source leaves such a record unopened. Without the root key there is no rotation.
+// a chain of them at once, all or nothing, to open records with (it seals under the key it
+// loaded); a changed link, a missing one, a loop, or no link source leaves such a record
+// unopened and the keyring as it was. Without the root key there is no rotation.
 TEST(KeyringTest, ARunningSealerLearnsKeysAddedSinceFromTheirLinks) {
   kmscore_test::combined backend;
   const auto root = root_key();
@@ -588,15 +589,23 @@ TEST(KeyringTest, ARunningSealerLearnsKeysAddedSinceFromTheirLinks) {
   changed[added[1]][changed[added[1]].size() / 2] ^= 0x01;
   running.learn_links_from(source(changed));
   EXPECT_FALSE(running.open(*sealed));
-  EXPECT_EQ(running.keyring_keys(), 3U);  // the first link was good: that key is learned
+  EXPECT_EQ(running.keyring_keys(), 2U);  // all or nothing: the good first link is not kept
+  auto looped = links;  // the first link replaced by the second: a link names its own key
+  looped[added[0]] = links[added[1]];
+  running.learn_links_from(source(looped));
+  EXPECT_FALSE(running.open(*sealed));
+  EXPECT_EQ(running.keyring_keys(), 2U);
   running.learn_links_from(source(links));
   const auto opened = running.open(*sealed);
   ASSERT_TRUE(opened);
   expect_same(*opened, record);
   EXPECT_EQ(running.keyring_keys(), 4U);
+  // Learned keys open; the key that seals stays the one loaded (until the next load).
   const auto resealed = running.seal(record);
   ASSERT_TRUE(resealed);
-  EXPECT_TRUE(sealed_by(*resealed, added[1]));  // the newest, learned
+  EXPECT_FALSE(sealed_by(*resealed, added[0]));
+  EXPECT_FALSE(sealed_by(*resealed, added[1]));
+  EXPECT_TRUE(sealed_by(*resealed, "00000000-0000-4000-8000-000000000002"));
 
   rotating.release_root();
   EXPECT_FALSE(rotating.rotate_keyring());

@@ -542,7 +542,9 @@ std::unique_ptr<kmscore::keyring_root> open_pkcs11_root(const pkcs11_uri& uri,
   auto back = sealed ? opened->open(*sealed, "probe")
                      : kmscore::result<kmscore::secret_bytes>{sealed.error()};
   if (!back || back->size() != probe.size()) {
-    why = named + "the token cannot seal with CKM_AES_GCM: " + rv_text(opened->last_error());
+    why = named + "the token cannot seal and open a probe with CKM_AES_GCM" +
+          (opened->last_error() != CKR_OK ? ": " + rv_text(opened->last_error())
+                                          : std::string{" (no randomness for its IV?)"});
     return nullptr;
   }
   return opened;

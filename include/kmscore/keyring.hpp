@@ -277,14 +277,22 @@ class root_key_sealer final : public record_sealer {
     return nullptr;
   }
   // The sealing key `id` from its link, and, first, any key that link is sealed under that
-  // this keyring does not hold yet (a chain of rotations); KMS.0101 if there is none.
+  // this keyring does not hold yet (a chain of rotations); KMS.0101 if there is none, a link
+  // does not open, or the chain loops. The links are read and opened without blocking sealing;
+  // the keys are added only if every one opened, and only to open records with: the key that
+  // seals stays the one loaded (a link whose keyring never committed must not seal anything).
   [[nodiscard]] result<void> learn(const key_id& id) {
     if (!links_) return errc::kms_error;
     std::vector<std::pair<key_id, std::vector<byte>>> chain;  // newest first
     key_id wanted = id;
-    const std::unique_lock lock{mutex_};
-    while (holding(wanted) == nullptr) {
-      if (chain.size() >= detail::max_keyring_keys) return errc::kms_error;
+    const auto held = [&](const key_id& which) {
+      const std::shared_lock lock{mutex_};
+      return holding(which) != nullptr;
+    };
+    while (!held(wanted)) {
+      const bool seen = std::any_of(chain.begin(), chain.end(),
+                                    [&](const auto& link) { return link.first == wanted; });
+      if (seen || chain.size() >= detail::max_keyring_keys) return errc::kms_error;
       KMSCORE_TRY_ASSIGN(auto link, links_(wanted));
       if (!link) return errc::kms_error;
       const auto view = parse_envelope(*link, max_envelope_payload);
@@ -293,16 +301,30 @@ class root_key_sealer final : public record_sealer {
       chain.emplace_back(wanted, std::move(*link));
       wanted = sealed_by;
     }
-    for (auto at = chain.rbegin(); at != chain.rend(); ++at) {  // oldest first
-      const auto view = parse_envelope(at->second, max_envelope_payload);
-      const auto* under = view ? holding(view->key_id()) : nullptr;
-      if (under == nullptr) return errc::kms_error;
-      envelope_root<Backend> opener{*backend_, detail::copy_key(*under)};
-      KMSCORE_TRY_ASSIGN(auto material, opener.open(at->second, link_purpose(at->first)));
-      master_key learned;
-      learned.key_id = at->first;
-      learned.material_versions.push_back(std::move(material));
-      ring_.sealing_keys.push_back(std::move(learned));  // newer than every key held
+    std::vector<master_key> learned;  // oldest first
+    {
+      const std::shared_lock lock{mutex_};
+      for (auto at = chain.rbegin(); at != chain.rend(); ++at) {
+        const auto view = parse_envelope(at->second, max_envelope_payload);
+        if (!view) return errc::kms_error;
+        const master_key* under = holding(view->key_id());
+        for (const auto& key : learned) {
+          if (key.key_id == view->key_id()) under = &key;
+        }
+        if (under == nullptr) return errc::kms_error;
+        envelope_root<Backend> opener{*backend_, detail::copy_key(*under)};
+        KMSCORE_TRY_ASSIGN(auto material, opener.open(at->second, link_purpose(at->first)));
+        master_key key;
+        key.key_id = at->first;
+        key.material_versions.push_back(std::move(material));
+        learned.push_back(std::move(key));
+      }
+    }
+    const std::unique_lock lock{mutex_};
+    for (auto& key : learned) {
+      if (holding(key.key_id) == nullptr) {
+        ring_.sealing_keys.insert(ring_.sealing_keys.begin(), std::move(key));  // opens only
+      }
     }
     return {};
   }
