@@ -572,7 +572,7 @@ TEST(KeyringTest, ARunningSealerLearnsKeysAddedSinceFromTheirLinks) {
   EXPECT_TRUE(sealed_by(*sealed, added[1]));
 
   EXPECT_FALSE(running.open(*sealed));  // no link source: the key is not known
-  const auto source = [](std::map<std::string, std::vector<kmscore::byte>> held) {
+  const auto source = [](const std::map<std::string, std::vector<kmscore::byte>>& held) {
     return [held](const kmscore::key_id& id)
                -> kmscore::result<std::optional<std::vector<kmscore::byte>>> {
       const auto found = held.find(id.str());
