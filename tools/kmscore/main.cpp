@@ -101,10 +101,8 @@ struct options {
   std::int64_t key_quota = kmscore::unlimited_key_quota;  // --key-quota (api-metadata.md §4)
   std::string region = "local";                           // --region (api-metadata.md §5.1)
   std::string action;
-  bool inspect = false;
   std::string inspect_hex;
   // serve
-  bool serve = false;
   std::string credentials;
   kmscore_host::http::server_config server;
   // audit
@@ -118,8 +116,10 @@ struct options {
   kmscore_host::pkcs11_settings pkcs11;  // --pkcs11-module, --pkcs11-pin-file (or environment)
   std::vector<std::string> root_args;    // root SUBCOMMAND
   std::string rotate_to;                 // root rotate --to SPEC
-  bool reseal = false;                   // keyring rotate --reseal
   kmscore_host::pkcs11_settings rotate_pkcs11;  // --to-pkcs11-module, --to-pkcs11-pin-file
+  bool inspect = false;                         // inspect HEX
+  bool serve = false;                           // serve
+  bool reseal = false;                          // keyring rotate --reseal
 };
 
 kmscore_host::state_options state_options_of(const options& opts) {
