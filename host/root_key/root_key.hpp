@@ -45,7 +45,7 @@ struct pkcs11_uri {
   std::vector<unsigned char> id;  // the object's CKA_ID
   bool has_id = false;
   bool secret_key_type = false;  // type=secret-key: only secret keys are looked for
-  std::string text;  // the URI as given
+  std::string text;              // the URI as given
 };
 struct file_root_spec {
   std::string path;
